@@ -1,0 +1,171 @@
+"""The two store protocols: the store of record and the full-text search index.
+
+``Store`` (SQLite by default) holds everything a run produces - documents, pages,
+images, entity mentions, co-occurrence edges, corpus term statistics, indexer state,
+runs and errors - and is the single source of truth. ``SearchIndex`` (tantivy by
+default, Elasticsearch later) is derived from it: every document written to the
+store is queued for the index in the same transaction and leaves the queue only
+once the index has committed it, so a run killed between the two converges when
+the next run replays the queue (``pending_index`` / ``mark_indexed``).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, Sequence
+
+from skills.base import TermStats
+
+__all__ = [
+    "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
+    "StoreError", "QueryError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
+]
+
+# Fields of the search index. Text fields are tokenised for full-text search;
+# keyword fields hold exact values (multi-valued), and are filterable and facetable.
+TEXT_FIELDS = ("title", "content")
+KEYWORD_FIELDS = ("uri", "file_type", "language", "people", "organizations",
+                  "locations", "entities", "keyphrases")
+INDEX_FIELDS = ("id",) + TEXT_FIELDS + KEYWORD_FIELDS
+
+
+class StoreError(Exception):
+    """Base class of store and index errors."""
+
+
+class QueryError(StoreError):
+    """A search query could not be parsed; the message says what and where."""
+
+
+@dataclass
+class SourceState:
+    """What the indexer last saw of one source item (a file, a blob)."""
+
+    uri: str
+    size: int
+    mtime: float
+    sha256: str
+    status: str  # "ok" | "partial" | "failed"
+    message: str = ""
+
+
+@dataclass
+class DocumentRecord:
+    """One enriched document, flattened for the store.
+
+    ``entities`` are mentions: ``{"key": "PERSON:lebron james", "type": "PERSON",
+    "name": "LeBron James", "text": surface form, "page": 1 | None, "start": int,
+    "end": int (offsets in the page text, or in content when page is None),
+    "confidence": float | None, "skill": str, "version": str, "model": str | None}``.
+    ``edges`` are this document's co-occurrence contributions
+    ``(scope, key_a, key_b, count)`` with ``key_a < key_b``; the store keeps the
+    aggregate ``edges`` table equal to the sum over documents.
+    ``fields`` are the search-index fields (see ``INDEX_FIELDS``).
+    ``tree`` is the whole enrichment tree as JSON-able data (image bytes removed).
+    """
+
+    id: str
+    uri: str
+    source_uri: str
+    status: str  # "ok" | "partial"
+    title: str
+    content: str
+    metadata: dict[str, Any]
+    pages: list[dict[str, Any]]
+    images: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    edges: list[tuple[str, str, str, int]]
+    fields: dict[str, Any]
+    tree: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    count: int
+    results: list[dict[str, Any]]  # {id, uri, title, score, highlights: [str]}
+    facets: dict[str, list[dict[str, Any]]]  # field -> [{value, count}]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "results": self.results, "facets": self.facets}
+
+
+class Store(Protocol):
+    """The store of record. Writes happen inside ``transaction()``; one writer."""
+
+    terms: TermStats
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything written inside commits atomically, or not at all."""
+
+    def states(self) -> dict[str, SourceState]:
+        """The last state of every source item, by source URI."""
+
+    def put_source(self, state: SourceState, documents: Sequence[DocumentRecord]) -> None:
+        """Replace everything derived from ``state.uri`` by ``documents`` and save the state.
+
+        Documents of that source absent from ``documents`` are deleted (with their
+        pages, images, mentions, edge contributions and term stats); the new ones are
+        written and queued for the search index. Term stats already added for a new
+        document's id (by a corpus skill in the same transaction) are kept.
+        A failed source has ``documents == []`` and ``state.status == "failed"``.
+        """
+
+    def delete_source(self, uri: str) -> None:
+        """Remove a source item that is gone, and everything derived from it."""
+
+    def pending_index(self, limit: int = 500) -> tuple[list[dict[str, Any]], list[str]]:
+        """Documents (``{"id": ..., **fields}``) to upsert and ids to delete in the index."""
+
+    def mark_indexed(self, upserted: Iterable[str], deleted: Iterable[str]) -> None:
+        """Take ids off the index queue once the index has committed them."""
+
+    def start_run(self, source: str, config: dict[str, Any]) -> str:
+        """Record a new run; returns its id."""
+
+    def record_error(self, run_id: str, uri: str, stage: str, message: str,
+                     severity: str = "error") -> None:
+        """Record one document's error ("error") or warning ("warning") in a run."""
+
+    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        """Store the run's summary and mark it finished."""
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest runs, newest first, with their summaries."""
+
+    def get_document(self, doc_id: str) -> dict[str, Any] | None:
+        """A document with its pages, images (no bytes) and entity mentions."""
+
+    def stats(self) -> dict[str, Any]:
+        """Counts: documents, pages, images, entities, mentions, edges, sources by status."""
+
+    def top_edges(self, scope: str = "document", limit: int = 10) -> list[dict[str, Any]]:
+        """The strongest co-occurrence edges: ``{a, b, a_name, b_name, count}``."""
+
+    def close(self) -> None: ...
+
+
+class SearchIndex(Protocol):
+    """A full-text index over the ``INDEX_FIELDS`` of documents."""
+
+    def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Add or replace documents by ``id`` (visible after ``commit``)."""
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def search(self, query: str, *, top: int = 10, offset: int = 0,
+               filters: dict[str, list[str]] | None = None,
+               facets: Sequence[str] = (), facet_size: int = 10) -> SearchResult:
+        """BM25 search with the engine's query syntax (phrases, boolean, ``field:value``).
+
+        ``filters`` keep documents whose keyword field has any of the values (AND
+        across fields); ``facets`` counts values of keyword fields over all matches.
+        Raises QueryError for a query that cannot be parsed, or an unknown field.
+        """
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
