@@ -1,0 +1,73 @@
+"""``enrich index SOURCE``: crack, enrich and index a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from enrich.cli import app
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.config import SETTINGS, get_setting
+from enrich.errors import EnrichError
+from enrich.indexer import IndexOptions, RunSummary, run_index
+
+
+@app.command("index")
+def index_command(
+    source: Annotated[str, typer.Argument(help="Folder, file or file:// URI to index.")],
+    data: DataOption = None,
+    skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
+    workers: Annotated[int | None, typer.Option(help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option(help=SETTINGS["batch_size"].help + " [default: 16]", show_default=False)] = None,
+    max_failed: Annotated[int | None, typer.Option(help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Process at most N new or changed items.")] = None,
+    doc_timeout: Annotated[float | None, typer.Option(help=SETTINGS["doc_timeout"].help, show_default=False)] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Index SOURCE: unchanged files are skipped, removed files are deleted, and each
+    document ends ok, partial (with warnings) or failed (with its reason)."""
+    options = IndexOptions(
+        data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
+        workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
+        max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout))
+    try:
+        summary = _run(source, options, show_progress=not json_output)
+    except EnrichError as exc:
+        fail(str(exc))
+    except (OSError, ValueError) as exc:
+        fail(f"{type(exc).__name__}: {exc}")
+    if json_output:
+        emit_json(summary.to_dict())
+    else:
+        _print_summary(summary)
+    if summary.status != "ok":
+        raise typer.Exit(1)
+
+
+def _run(source: str, options: IndexOptions, show_progress: bool) -> RunSummary:
+    if not show_progress:
+        return run_index(source, options)
+    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("index", total=None)
+        return run_index(source, options, lambda done, total: bar.update(task, completed=done, total=total))
+
+
+def _print_summary(summary: RunSummary) -> None:
+    d = summary.documents
+    console.print(f"[bold]run {summary.run_id}[/] {summary.status} in {summary.seconds:.1f} s: "
+                  f"{d['seen']} seen, {d['indexed']} indexed ({d['partial']} partial), "
+                  f"{d['unchanged']} unchanged, {d['failed']} failed, {d['deleted']} deleted",
+                  highlight=False)
+    for name, skill in summary.skills.items():
+        if skill.get("disabled"):
+            console.print(f"[yellow]skill {name} disabled:[/] {skill['disabled']}", highlight=False)
+    for error in summary.errors[:20]:
+        colour = "red" if error["severity"] == "error" else "yellow"
+        console.print(f"[{colour}]{error['severity']}[/] {error['uri']} [{error['stage']}]: "
+                      f"{error['message']}", highlight=False, soft_wrap=True)
+    if len(summary.errors) > 20:
+        console.print(f"... and {len(summary.errors) - 20} more (`enrich status --json`)")

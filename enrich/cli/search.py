@@ -1,0 +1,66 @@
+"""``enrich search QUERY``: full-text search with facets and filters."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+
+from enrich.cli import app
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.search import SearchError, search
+
+
+def _filters(values: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for value in values:
+        name, sep, wanted = value.partition("=")
+        if not sep or not name or not wanted:
+            fail(f"--filter {value!r}: expected FIELD=VALUE, e.g. --filter people='LeBron James'")
+        out.setdefault(name.strip(), []).append(wanted.strip())
+    return out
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value; * for all.')],
+    data: DataOption = None,
+    top: Annotated[int, typer.Option(help="Results to show.", min=1, max=1000)] = 10,
+    facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, keyphrases, language, file_type); repeatable.")] = None,
+    filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Search the index."""
+    try:
+        result = search(data_dir(data), query, top=top, facets=facet or [],
+                        filters=_filters(filter or []))
+    except SearchError as exc:
+        fail(str(exc))
+    if json_output:
+        emit_json(result.to_dict())
+        return
+    console.print(f"[bold]{result.count}[/] documents match {query!r}", highlight=False)
+    for hit in result.results:
+        console.print(f"\n[bold cyan]{hit['title']}[/]  score {hit['score']:.2f}\n  {hit['uri']}",
+                      highlight=False)
+        for line in hit["highlights"][:2]:
+            console.print("  " + _terminal(line), highlight=False)
+    for field, buckets in result.facets.items():
+        values = ", ".join(f"{b['value']} ({b['count']})" for b in buckets)
+        console.print(f"\n[bold]{field}[/]: {values or '-'}", highlight=False)
+
+
+def _terminal(html: str) -> str:
+    """Highlight HTML (<b>...</b>, escaped text) as rich markup for a terminal."""
+    import html as html_module
+    from rich.markup import escape
+    parts = re.split(r"(</?b>)", html)
+    out, bold = [], False
+    for part in parts:
+        if part in ("<b>", "</b>"):
+            bold = part == "<b>"
+            continue
+        text = escape(html_module.unescape(part)).replace("\n", " ")
+        out.append(f"[bold yellow]{text}[/]" if bold and text else text)
+    return "".join(out)

@@ -1,0 +1,28 @@
+"""``enrich skills``: the registered skills and what they read and write."""
+
+from __future__ import annotations
+
+from enrich.cli import app
+from enrich.cli.common import JsonOption, console, emit_json
+from enrich.registry import available_skills, get_skill
+
+
+@app.command("skills")
+def skills_command(json_output: JsonOption = False) -> None:
+    """List every registered skill (built-ins and plugins)."""
+    rows = []
+    for name in available_skills():
+        cls = get_skill(name)
+        rows.append({"name": name, "version": cls.version, "context": cls.context,
+                     "inputs": dict(cls.inputs), "outputs": list(cls.outputs),
+                     "corpus": cls.needs_corpus, "description": cls.description
+                     or (cls.__doc__ or "").strip().split("\n")[0]})
+    if json_output:
+        emit_json(rows)
+        return
+    for row in rows:
+        console.print(f"[bold]{row['name']}[/] v{row['version']}  {row['description']}", highlight=False)
+        inputs = ", ".join(f"{k}={v}" for k, v in row["inputs"].items())
+        console.print(f"  context {row['context']}; inputs {inputs}; outputs "
+                      f"{', '.join(row['outputs'])}" + ("; corpus-aware" if row["corpus"] else ""),
+                      highlight=False)

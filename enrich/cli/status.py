@@ -1,0 +1,37 @@
+"""``enrich status``: what is in the index and how the latest runs went."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from enrich.cli import app
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
+from enrich.status import status
+
+
+@app.command("status")
+def status_command(
+    data: DataOption = None,
+    runs: Annotated[int, typer.Option(help="How many recent runs to show.", min=1)] = 5,
+    json_output: JsonOption = False,
+) -> None:
+    """Show counts, the top co-occurring entities and recent runs."""
+    info = status(data_dir(data), runs=runs)
+    if json_output:
+        emit_json(info)
+        return
+    counts = ", ".join(f"{v} {k}" for k, v in info["stats"].items() if not isinstance(v, dict))
+    console.print(f"[bold]{info['data_dir']}[/]: {counts}", highlight=False)
+    if info["top_edges"]:
+        console.print("\n[bold]top co-occurring entities[/] (documents in common)")
+        for edge in info["top_edges"]:
+            console.print(f"  {edge['a_name']} — {edge['b_name']}: {edge['count']}", highlight=False)
+    for run in info["runs"]:
+        summary = run.get("summary") or {}
+        docs = summary.get("documents", {})
+        console.print(f"\nrun {run['id']} {run.get('status')} {run.get('started_at')}: "
+                      + ", ".join(f"{v} {k}" for k, v in docs.items()), highlight=False)
+        for error in (summary.get("errors") or [])[:5]:
+            console.print(f"  {error['severity']} {error['uri']}: {error['message']}", highlight=False)

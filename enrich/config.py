@@ -1,0 +1,69 @@
+"""Settings, declared once: name, default, help.
+
+Precedence: defaults < config file < environment (``ENRICH_<NAME>``) < CLI flags.
+The config file is ``enrich.yaml`` in the working directory, or the file named by
+``ENRICH_CONFIG``; its keys are the setting names below.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from enrich.errors import EnrichError
+
+__all__ = ["Setting", "SETTINGS", "get_setting", "config_file"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return f"ENRICH_{self.name.upper()}"
+
+
+SETTINGS = {s.name: s for s in [
+    Setting("data", "enrich-data", "Data directory: the SQLite store and the search index."),
+    Setting("workers", os.cpu_count() or 1, "Worker processes for cracking and CPU skills "
+            "(0 runs everything in this process).", int),
+    Setting("batch_size", 16, "Documents per batch handed to the skills.", int),
+    Setting("doc_timeout", 300.0, "Seconds one document may take before it is abandoned "
+            "and recorded as failed.", float),
+    Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
+]}
+
+
+def config_file() -> dict[str, Any]:
+    """The settings in the config file, if there is one."""
+    path = Path(os.environ.get("ENRICH_CONFIG", "enrich.yaml"))
+    if not path.is_file():
+        if "ENRICH_CONFIG" in os.environ:
+            raise EnrichError(f"ENRICH_CONFIG names {path}, which does not exist")
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(data) - set(SETTINGS)
+    if not isinstance(data, dict) or unknown:
+        raise EnrichError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
+    return data
+
+
+def get_setting(name: str, flag: Any = None) -> Any:
+    """The value of a setting: the flag if given, else environment, file, default."""
+    setting = SETTINGS[name]
+    if flag is not None:
+        return flag
+    if setting.env in os.environ:
+        try:
+            return setting.parse(os.environ[setting.env])
+        except ValueError as exc:
+            raise EnrichError(f"{setting.env}={os.environ[setting.env]!r} is not valid: {exc}")
+    return config_file().get(name, setting.default)

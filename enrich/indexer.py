@@ -1,0 +1,212 @@
+"""The indexer run loop.
+
+``source.list()`` -> change detection against the stored state -> batches cracked
+and enriched in worker processes -> in the main process, per batch and in one
+store transaction: corpus skills, document records, state, errors -> the search
+index catches up from the store's queue -> a run record with counts and timings.
+
+Every batch commits atomically and in order, and the search index replays the
+store's queue at start, so a run killed at any point and started again ends with
+the same store and index as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from indexers.sources import SourceItem, open_source
+from indexers.stores import SearchIndex, SourceState, Store, open_store
+
+from enrich.engine import Engine
+from enrich.pool import run_batches
+from enrich.records import check_fields, document_id, to_record
+from enrich.skillset import Skillset
+from enrich.worker import BatchResult
+
+__all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IndexOptions:
+    data_dir: Path = Path("enrich-data")
+    skillset: Any = None  # a path, a dict, a Skillset, or None for the default
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    batch_size: int = 16
+    max_failed: int | None = None
+    limit: int | None = None
+    doc_timeout: float = 300.0
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    source: str
+    status: str = "ok"  # "ok" | "failed" (more failures than --max-failed)
+    documents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("seen", "indexed", "unchanged", "partial", "failed", "deleted"), 0))
+    errors: list[dict[str, str]] = field(default_factory=list)
+    skills: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync_index(store: Store, index: SearchIndex) -> int:
+    """Bring the search index up to the store's queue; returns documents applied."""
+    applied = 0
+    while True:
+        upserts, deletes = store.pending_index(limit=500)
+        if not upserts and not deletes:
+            return applied
+        index.delete(deletes)
+        index.upsert(upserts)
+        index.commit()
+        with store.transaction():
+            store.mark_indexed([doc["id"] for doc in upserts], deletes)
+        applied += len(upserts) + len(deletes)
+
+
+def _under(uri: str, root: str) -> bool:
+    return uri == root or uri.startswith(root.rstrip("/") + "/")
+
+
+def _plan_items(listing: list[SourceItem], states: dict[str, SourceState],
+                summary: RunSummary) -> list[tuple[SourceItem, str | None]]:
+    todo = []
+    for item in listing:
+        state = states.get(item.uri)
+        if state and state.size == item.size and state.mtime == item.mtime:
+            summary.documents["unchanged"] += 1
+        else:
+            todo.append((item, state.sha256 if state else None))
+    return todo
+
+
+def _batches(todo: list, size: int) -> Iterator[list]:
+    for start in range(0, len(todo), size):
+        yield todo[start:start + size]
+
+
+class _Run:
+    """The main-process side of one run: commits batches and keeps the summary."""
+
+    def __init__(self, store: Store, index: SearchIndex, skillset: Skillset,
+                 summary: RunSummary) -> None:
+        self.store, self.index, self.summary = store, index, summary
+        self.plan = skillset.build()
+        self.engine = Engine(self.plan)  # the corpus stage
+
+    def commit(self, batch: BatchResult) -> None:
+        with self.store.transaction():
+            live = [r for r in batch.items if r.status not in ("failed", "unchanged")]
+            docs = [doc for r in live for doc in r.documents]
+            self.engine.run_corpus(docs, [document_id(d["uri"]) for d in docs], self.store.terms)
+            for result in batch.items:
+                self._commit_item(result)
+        sync_index(self.store, self.index)
+        self._merge_skills(batch.skills)
+
+    def _commit_item(self, result) -> None:
+        item, counts = result.item, self.summary.documents
+        state = SourceState(uri=item.uri, size=item.size, mtime=item.mtime,
+                            sha256=result.sha256, status=result.status, message=result.message)
+        if result.status == "unchanged":
+            counts["unchanged"] += 1
+            self.store.save_state(state)
+            return
+        if result.status == "failed":
+            counts["failed"] += 1
+            self.store.put_source(state, [])
+            self._error(item.uri, result.stage, result.message, "error")
+            return
+        records = [to_record(doc, item.uri, self.plan) for doc in result.documents]
+        for record in records:
+            counts["indexed"] += 1
+            counts["partial"] += record.status == "partial"
+            for warning in record.warnings:
+                self._error(record.uri, "enrich" if warning.startswith("skill ") else "crack",
+                            warning, "warning")
+        state.status = "partial" if any(r.status == "partial" for r in records) else "ok"
+        self.store.put_source(state, records)
+
+    def _error(self, uri: str, stage: str, message: str, severity: str) -> None:
+        self.store.record_error(self.summary.run_id, uri, stage, message, severity)
+        self.summary.errors.append({"uri": uri, "stage": stage, "message": message,
+                                    "severity": severity})
+
+    def _merge_skills(self, skills: dict[str, dict[str, Any]]) -> None:
+        for name, status in {**skills, **self.engine.status()}.items():
+            known = self.summary.skills.setdefault(name, dict(status))
+            known["model"] = known.get("model") or status.get("model")
+            known["disabled"] = known.get("disabled") or status.get("disabled")
+
+
+def run_index(source_uri: str, options: IndexOptions | None = None,
+              progress: Progress | None = None) -> RunSummary:
+    """Index ``source_uri`` into ``options.data_dir``; see the module docstring."""
+    options = options or IndexOptions()
+    started = time.monotonic()
+    skillset = Skillset.load(options.skillset)
+    plan = skillset.build()  # validate before any document runs
+    check_fields(plan)
+    data_dir = Path(options.data_dir)
+    source = open_source(source_uri, exclude=(str(data_dir),))
+    store, index = open_store(data_dir)
+    try:
+        summary = _run(source, store, index, skillset, options, progress)
+    finally:
+        index.close()
+        store.close()
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
+def _run(source, store, index, skillset, options, progress) -> RunSummary:
+    sync_index(store, index)  # replay what a killed run left queued
+    run_id = store.start_run(source.uri, {k: str(v) for k, v in asdict(options).items()})
+    summary = RunSummary(run_id=run_id, source=source.uri)
+    run = _Run(store, index, skillset, summary)
+    listing = list(source.list())
+    summary.documents["seen"] = len(listing)
+    states = store.states()
+    todo = _plan_items(listing, states, summary)[: options.limit]
+    _delete_missing(run, source.uri, {i.uri for i in listing}, states)
+    done = 0
+    if progress:
+        progress(0, len(todo))
+    batches = _batches(todo, max(1, options.batch_size))
+    if todo:
+        for batch in run_batches(batches, skillset, source.uri, workers=options.workers,
+                                 doc_timeout=options.doc_timeout):
+            run.commit(batch)
+            done += len(batch.items)
+            if progress:
+                progress(done, len(todo))
+            if _too_many_failures(summary, options):
+                break
+    if _too_many_failures(summary, options):
+        summary.status = "failed"
+    if not summary.skills:
+        run._merge_skills({})
+    store.finish_run(run_id, summary.to_dict())
+    return summary
+
+
+def _delete_missing(run: _Run, root: str, present: set[str], states: dict) -> None:
+    gone = [uri for uri in states if _under(uri, root) and uri not in present]
+    with run.store.transaction():
+        for uri in gone:
+            run.store.delete_source(uri)
+    run.summary.documents["deleted"] = len(gone)
+    sync_index(run.store, run.index)
+
+
+def _too_many_failures(summary: RunSummary, options: IndexOptions) -> bool:
+    return options.max_failed is not None and summary.documents["failed"] > options.max_failed

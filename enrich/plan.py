@@ -1,0 +1,161 @@
+"""A validated, ordered skillset: what the engine runs.
+
+:func:`build_plan` resolves every skill by name, fills in the declared defaults,
+checks every path, and orders the skills so each runs after the skills whose
+outputs it reads. Corpus skills (``needs_corpus``) form a second stage that runs
+in the indexer's main process; a per-document skill may not read their outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from skills.base import Skill
+
+from enrich import tree
+from enrich.errors import SkillsetError
+from enrich.registry import get_skill
+from enrich.skillset import CRACKED_PATHS, Skillset, SkillSpec
+
+__all__ = ["BoundSkill", "Plan", "build_plan", "reads_from"]
+
+
+@dataclass
+class BoundSkill:
+    """One skill of a plan: its spec, class, resolved paths and (lazy) instance."""
+
+    spec: SkillSpec
+    cls: type[Skill]
+    context: tree.Pattern
+    inputs: dict[str, tree.Pattern]
+    outputs: dict[str, str]  # output name -> node name under the context
+    instance: Skill | None = None
+    disabled: str | None = None  # why, when the skill cannot run here
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def writes(self) -> list[tree.Pattern]:
+        return [self.context + (target,) for target in self.outputs.values()]
+
+    def skill(self) -> Skill:
+        if self.instance is None:
+            self.instance = self.cls(**self.spec.params)
+        return self.instance
+
+
+@dataclass
+class Plan:
+    """Skills in execution order, split into the per-document and the corpus stage."""
+
+    skillset: Skillset
+    document_skills: list[BoundSkill]
+    corpus_skills: list[BoundSkill]
+    fields: dict[str, tree.Pattern] = field(default_factory=dict)
+    entities: list[tree.Pattern] = field(default_factory=list)
+
+    @property
+    def skills(self) -> list[BoundSkill]:
+        return self.document_skills + self.corpus_skills
+
+
+def _bind(spec: SkillSpec) -> BoundSkill:
+    cls = get_skill(spec.skill)
+    unknown_in = set(spec.inputs) - set(cls.inputs)
+    unknown_out = set(spec.outputs) - set(cls.outputs)
+    if unknown_in or unknown_out:
+        raise SkillsetError(
+            f"skill {spec.name!r} ({spec.skill}): unknown "
+            + ", ".join(f"{kind} {sorted(names)}" for kind, names in
+                        (("inputs", unknown_in), ("outputs", unknown_out)) if names)
+            + f"; it declares inputs {sorted(cls.inputs)} and outputs {list(cls.outputs)}")
+    sources = {**cls.inputs, **spec.inputs}
+    return BoundSkill(spec=spec, cls=cls,
+                      context=tree.parse(spec.context or cls.context),
+                      inputs={name: tree.parse(path) for name, path in sources.items()},
+                      outputs={out: spec.outputs.get(out, out) for out in cls.outputs})
+
+
+def _order(bound: list[BoundSkill]) -> list[BoundSkill]:
+    """Topological order by read/write dependencies, stable in declaration order."""
+    deps = {b.name: {a.name for a in bound if a is not b and reads_from(b, a)} for b in bound}
+    ordered: list[BoundSkill] = []
+    while len(ordered) < len(bound):
+        ready = [b for b in bound if b not in ordered and deps[b.name] <= {o.name for o in ordered}]
+        if not ready:
+            stuck = sorted(b.name for b in bound if b not in ordered)
+            raise SkillsetError(f"skills {stuck} depend on each other in a cycle")
+        ordered.append(ready[0])
+    return ordered
+
+
+def reads_from(reader: BoundSkill, writer: BoundSkill) -> bool:
+    reads = list(reader.inputs.values()) + [reader.context]
+    return any(tree.is_under(path, out) for path in reads for out in writer.writes)
+
+
+class _Available:
+    """The paths that exist at some point of the plan, for validation."""
+
+    def __init__(self) -> None:
+        self.exact: set[tree.Pattern] = {()}
+        self.opaque: list[tree.Pattern] = []
+        for path in CRACKED_PATHS:
+            if path.endswith("/"):
+                self.opaque.append(tree.parse(path.rstrip("/")))
+            else:
+                self.exact.add(tree.parse(path))
+
+    def has(self, path: tree.Pattern) -> bool:
+        return path in self.exact or any(tree.is_under(path, o) for o in self.opaque)
+
+    def listing(self) -> str:
+        paths = sorted({tree.format_path(p) for p in self.exact if p}
+                       | {tree.format_path(p) + "/..." for p in self.opaque})
+        return "\n  ".join(paths)
+
+
+def _check(available: _Available, path: tree.Pattern, what: str) -> None:
+    if not available.has(path):
+        raise SkillsetError(f"{what} reads {tree.format_path(path)}, which nothing produces. "
+                            f"Paths that exist at that point:\n  {available.listing()}")
+
+
+def _validate(ordered: list[BoundSkill], skillset: Skillset) -> None:
+    available, writers = _Available(), {}
+    for b in ordered:
+        _check(available, b.context, f"skill {b.name!r} (context)")
+        for name, path in b.inputs.items():
+            _check(available, path, f"skill {b.name!r} input {name!r}")
+        for path in b.writes:
+            if path in writers or available.has(path):
+                raise SkillsetError(f"skill {b.name!r} writes {tree.format_path(path)}, "
+                                    f"which {writers.get(path, 'the cracker')!r} already writes")
+            writers[path] = b.name
+            available.opaque.append(path)
+    for what, path in [(f"field {k!r}", v) for k, v in skillset.fields.items()] + \
+                      [("entities", p) for p in skillset.entities]:
+        _check(available, tree.parse(path), what)
+
+
+def build_plan(skillset: Skillset) -> Plan:
+    names = [s.name for s in skillset.skills]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SkillsetError(f"skill names must be unique; repeated: {duplicates} "
+                            "(give each instance its own 'name')")
+    ordered = _order([_bind(spec) for spec in skillset.skills])
+    _validate(ordered, skillset)
+    corpus = [b for b in ordered if b.cls.needs_corpus]
+    document = [b for b in ordered if not b.cls.needs_corpus]
+    for b in document:
+        late = [c.name for c in corpus if reads_from(b, c)]
+        if late:
+            raise SkillsetError(f"skill {b.name!r} reads the output of corpus skill(s) {late}, "
+                                "which run after every per-document skill")
+    return Plan(skillset=skillset, document_skills=document, corpus_skills=corpus,
+                fields={k: tree.parse(v) for k, v in skillset.fields.items()},
+                entities=[tree.parse(p) for p in skillset.entities])

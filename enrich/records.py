@@ -1,0 +1,123 @@
+"""From an enriched tree to what the stores keep: a :class:`DocumentRecord`.
+
+Field mappings of the skillset choose which tree nodes become index fields; entity
+lists (the skillset's ``entities`` paths) become mentions - with the page they sit
+on and the provenance of the skill that found them - typed facets and the
+document's co-occurrence contributions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterator
+
+from graph import contributions
+from indexers.stores.base import INDEX_FIELDS, DocumentRecord
+
+from enrich import tree
+from enrich.errors import SkillsetError
+from enrich.plan import Plan
+
+__all__ = ["document_id", "to_record", "check_fields", "TYPE_FIELDS", "file_type"]
+
+TYPE_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
+               "LOC": "locations", "FAC": "locations"}
+RESERVED_FIELDS = {"id", "uri", "title", "content", "file_type", "people",
+                   "organizations", "locations", "entities"}
+_FILE_TYPES = {"application/pdf": "pdf", "text/plain": "text", "text/markdown": "markdown",
+               "text/html": "html", "text/csv": "csv", "application/x-ndjson": "jsonl",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
+
+
+def document_id(uri: str) -> str:
+    """A stable id derived from the document's URI."""
+    return hashlib.sha256(uri.encode("utf-8")).hexdigest()[:32]
+
+
+def file_type(content_type: str | None) -> str:
+    """A short facet value for a MIME type: ``pdf``, ``png``, ``docx``..."""
+    if not content_type:
+        return "unknown"
+    if content_type.startswith("image/"):
+        return content_type.split("/", 1)[1]
+    return _FILE_TYPES.get(content_type, content_type.split("/")[-1])
+
+
+def check_fields(plan: Plan) -> None:
+    """Every mapped field must be a field of the search index."""
+    for name in plan.fields:
+        if name not in INDEX_FIELDS or name in RESERVED_FIELDS:
+            allowed = sorted(set(INDEX_FIELDS) - RESERVED_FIELDS)
+            raise SkillsetError(f"field mapping {name!r} is not a mappable index field; "
+                                f"mappable fields: {allowed} (the others are filled in "
+                                "from the document and its entities)")
+
+
+def _flatten(values: Iterator[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            out.extend(_flatten(iter(value)))
+        elif value not in (None, ""):
+            out.append(value)
+    return out
+
+
+def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
+    provenance = doc.get("provenance", {})
+    for pattern in plan.entities:
+        origin = provenance.get(tree.format_path(pattern), {})
+        for where, values in tree.expand(doc, pattern):
+            page = None
+            if len(where) >= 2 and where[0] == "pages" and isinstance(where[1], int):
+                page = doc["pages"][where[1]].get("number")
+            for entity in values or []:
+                yield {"key": entity["key"], "type": entity["type"],
+                       "name": entity.get("name") or entity["text"], "text": entity["text"],
+                       "page": page, "start": entity.get("start"), "end": entity.get("end"),
+                       "confidence": entity.get("confidence"), "skill": origin.get("skill"),
+                       "version": origin.get("version"), "model": origin.get("model")}
+
+
+def _fields(doc: dict[str, Any], plan: Plan, mentions: list[dict], title: str) -> dict:
+    meta = doc.get("metadata", {})
+    fields: dict[str, Any] = {"uri": doc["uri"], "title": title, "content": doc.get("content", ""),
+                              "file_type": file_type(meta.get("content_type"))}
+    for name, pattern in plan.fields.items():
+        fields[name] = _flatten(value for _, value in tree.expand(doc, pattern))
+    for mention in mentions:
+        typed = TYPE_FIELDS.get(mention["type"])
+        for name in ([typed] if typed else []) + ["entities"]:
+            bucket = fields.setdefault(name, [])
+            if mention["name"] not in bucket:
+                bucket.append(mention["name"])
+    return fields
+
+
+def _warnings(doc: dict[str, Any]) -> list[str]:
+    skill_errors = [f"skill {e['skill']} at {e['path']}: {e['message']}"
+                    for e in doc.get("skill_errors", [])]
+    return list(doc.get("warnings", [])) + skill_errors
+
+
+def _jsonable(doc: dict[str, Any]) -> dict[str, Any]:
+    """The tree without image bytes (those live in the images table)."""
+    out = dict(doc)
+    out["images"] = [{k: v for k, v in image.items() if k != "data"}
+                     for image in doc.get("images", [])]
+    return out
+
+
+def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecord:
+    """Flatten one enriched document for the store and the search index."""
+    meta = doc.get("metadata", {})
+    title = meta.get("title") or meta.get("file_name") or doc["uri"]
+    mentions = list(_mentions(doc, plan))
+    warnings = _warnings(doc)
+    return DocumentRecord(
+        id=document_id(doc["uri"]), uri=doc["uri"], source_uri=source_uri,
+        status="partial" if warnings else "ok", title=str(title),
+        content=doc.get("content", ""), metadata=meta, pages=doc.get("pages", []),
+        images=doc.get("images", []), entities=mentions, edges=contributions(mentions),
+        fields=_fields(doc, plan, mentions, str(title)), tree=_jsonable(doc),
+        warnings=warnings)

@@ -1,0 +1,35 @@
+"""Searching an index from Python: ``search(data_dir, query, ...)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from indexers.stores import KEYWORD_FIELDS, QueryError, SearchResult, TantivyIndex
+
+from enrich.errors import EnrichError
+
+__all__ = ["search", "SearchError"]
+
+
+class SearchError(EnrichError):
+    """A search could not run: bad query, unknown field, no index."""
+
+
+def search(data_dir: str | Path, query: str, *, top: int = 10, offset: int = 0,
+           facets: Sequence[str] = (), filters: dict[str, list[str]] | None = None) -> SearchResult:
+    """Run ``query`` against the index in ``data_dir``."""
+    unknown = [f for f in list(facets) + list(filters or {}) if f not in KEYWORD_FIELDS]
+    if unknown:
+        raise SearchError(f"cannot facet or filter on {unknown}; "
+                          f"keyword fields are: {', '.join(KEYWORD_FIELDS)}")
+    path = Path(data_dir) / "index"
+    if not path.exists():
+        raise SearchError(f"no search index in {data_dir}: run `enrich index` first")
+    index = TantivyIndex(path)
+    try:
+        return index.search(query, top=top, offset=offset, facets=facets, filters=filters)
+    except QueryError as exc:
+        raise SearchError(str(exc)) from exc
+    finally:
+        index.close()

@@ -1,0 +1,132 @@
+"""Skillsets: which skills run, how they are wired, and what becomes index fields.
+
+A skillset is a YAML file (or the equivalent dict / :class:`Skillset` object)::
+
+    skills:
+      - skill: entities                  # a registered skill name
+        context: /document/pages/*       # optional: defaults to the skill's own
+        inputs: {text: /document/pages/*/text}
+        outputs: {entities: entities}    # output name -> name of the new node
+        params: {model: en_core_web_sm}
+    fields: {language: /document/language}
+    entities: [/document/pages/*/entities]
+
+:meth:`Skillset.build` validates it before any document runs: every skill exists,
+every input path is produced by the crackers or by another skill (else the error
+lists the paths that do exist), no two skills write the same node, there is no
+cycle. The execution order comes from which paths each skill reads and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from enrich import tree
+from enrich.errors import PathError, SkillsetError
+
+if TYPE_CHECKING:
+    from enrich.plan import Plan
+
+__all__ = ["SkillSpec", "Skillset", "CRACKED_PATHS", "DEFAULT_SKILLSET_FILE"]
+
+DEFAULT_SKILLSET_FILE = Path(__file__).with_name("default_skillset.yaml")
+
+# What every cracker writes. Paths ending in "/" are opaque: anything below exists.
+CRACKED_PATHS = (
+    "/document/uri", "/document/content", "/document/metadata/", "/document/warnings",
+    "/document/pages", "/document/pages/*", "/document/pages/*/number",
+    "/document/pages/*/text", "/document/pages/*/offset", "/document/pages/*/needs_ocr",
+    "/document/pages/*/width", "/document/pages/*/height",
+    "/document/images", "/document/images/*", "/document/images/*/id",
+    "/document/images/*/page", "/document/images/*/bbox", "/document/images/*/width",
+    "/document/images/*/height", "/document/images/*/format", "/document/images/*/data",
+    "/document/images/*/kind", "/document/images/*/needs_ocr",
+)
+
+
+@dataclass
+class SkillSpec:
+    """One skill of a skillset, as written in the file."""
+
+    skill: str
+    name: str = ""
+    context: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.skill
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "SkillSpec":
+        if isinstance(data, str):
+            return cls(skill=data)
+        if not isinstance(data, dict) or "skill" not in data:
+            raise SkillsetError(f"each skill needs a 'skill' name, got {data!r}")
+        unknown = set(data) - {"skill", "name", "context", "inputs", "outputs", "params"}
+        if unknown:
+            raise SkillsetError(f"skill {data['skill']!r}: unknown keys {sorted(unknown)}; "
+                                "allowed: skill, name, context, inputs, outputs, params")
+        return cls(**{k: v for k, v in data.items() if v is not None})
+
+
+@dataclass
+class Skillset:
+    """The skills of a run, the index field mappings and the entity paths."""
+
+    skills: list[SkillSpec]
+    fields: dict[str, str] = field(default_factory=dict)
+    entities: list[str] = field(default_factory=list)
+    name: str = "custom"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Skillset":
+        if not isinstance(data, dict) or not isinstance(data.get("skills", []), list):
+            raise SkillsetError("a skillset is a mapping with a 'skills' list")
+        return cls(skills=[SkillSpec.from_dict(s) for s in data.get("skills", [])],
+                   fields=dict(data.get("fields") or {}),
+                   entities=list(data.get("entities") or []),
+                   name=str(data.get("name", "custom")))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Skillset":
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SkillsetError(f"cannot read skillset {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise SkillsetError(f"skillset {path} is not valid YAML: {exc}") from exc
+        return cls.from_dict(data or {})
+
+    @classmethod
+    def default(cls) -> "Skillset":
+        return cls.from_yaml(DEFAULT_SKILLSET_FILE)
+
+    @classmethod
+    def load(cls, source: "str | Path | Skillset | dict | None") -> "Skillset":
+        """A skillset from a file path, a dict, an object, or ``None`` for the default."""
+        if source is None:
+            return cls.default()
+        if isinstance(source, Skillset):
+            return source
+        if isinstance(source, dict):
+            return cls.from_dict(source)
+        return cls.from_yaml(source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "fields": self.fields, "entities": self.entities,
+                "skills": [vars(s).copy() for s in self.skills]}
+
+    def build(self) -> "Plan":
+        """Validate and order the skillset; nothing is loaded (see ``warm_up``)."""
+        from enrich.plan import build_plan
+        try:
+            return build_plan(self)
+        except PathError as exc:
+            raise SkillsetError(str(exc)) from exc
+

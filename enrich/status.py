@@ -1,0 +1,17 @@
+"""The state of a data directory, for ``enrich status`` and the HTTP API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from indexers.stores import SqliteStore
+
+__all__ = ["status"]
+
+
+def status(data_dir: str | Path, runs: int = 5, top: int = 10) -> dict[str, Any]:
+    """Counts, top co-occurrence edges and recent runs of ``data_dir``."""
+    with SqliteStore(Path(data_dir) / "enrich.sqlite") as store:
+        return {"data_dir": str(data_dir), "stats": store.stats(),
+                "top_edges": store.top_edges("document", limit=top), "runs": store.runs(runs)}
