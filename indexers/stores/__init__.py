@@ -1,1 +1,34 @@
-"""(filled in below)"""
+"""Stores: where enriched documents go.
+
+``SqliteStore`` is the store of record (one SQLite file, schema in ``SCHEMA.md``);
+``TantivyIndex`` is the full-text search index derived from it. ``open_store``
+opens both in a data directory::
+
+    store, index = open_store("enrich-data")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, DocumentRecord, QueryError,
+                   SearchIndex, SearchResult, SourceState, Store, StoreError)
+from .sqlite import SqliteStore
+from .tantivy_index import TantivyIndex
+
+__all__ = [
+    "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
+    "StoreError", "QueryError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
+    "SqliteStore", "TantivyIndex", "open_store",
+]
+
+
+def open_store(data_dir: str | Path) -> tuple[SqliteStore, TantivyIndex]:
+    """The store (``data_dir/enrich.sqlite``) and search index (``data_dir/index``)."""
+    data_dir = Path(data_dir)
+    store = SqliteStore(data_dir / "enrich.sqlite")
+    try:
+        return store, TantivyIndex(data_dir / "index")
+    except BaseException:
+        store.close()
+        raise

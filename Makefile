@@ -1,0 +1,41 @@
+# Quick start: `make demo` indexes samples/ and shows a search and the graph;
+# `make test` runs the whole suite. Both create .venv on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= enrich-data
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test install dev clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# torch comes first, pinned, when a later skill needs it: `pip install torch==2.13.0`
+# takes the CPU build; an unpinned torch pulls several GB of CUDA packages.
+# Never install torchvision (its CUDA build breaks `import transformers`).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/enrich index samples/corpus --data $(DATA)
+	$(BIN)/enrich search '"LeBron James"' --data $(DATA) --top 3 --facet people --facet organizations --facet keyphrases
+	$(BIN)/enrich status --data $(DATA) --runs 1
+
+test: dev
+	$(BIN)/python -m pytest
+
+bench: dev
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) $(DATA) .pytest_cache

@@ -1,0 +1,295 @@
+"""The embedded store of record: one SQLite file (see ``SCHEMA.md`` for the tables).
+
+The file is opened in WAL mode with ``synchronous=NORMAL`` and foreign keys on:
+readers never block the writer, and a committed transaction survives the process
+being killed (a power cut may lose the last transactions, never corrupt the file).
+Every write method runs in ``transaction()``; the indexer wraps a whole batch of
+documents in one, so a run killed mid-batch leaves the previous batch's state.
+Inside it, ``put_source`` is a savepoint: a source whose documents cannot be
+written raises ``StoreError`` and leaves the rest of the batch intact.
+The table layout lives in :mod:`indexers.stores.sqlite_schema`, the document
+writes in :mod:`indexers.stores.sqlite_write`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from .base import DocumentRecord, SourceState, StoreError
+from .sqlite_schema import initialise
+from .sqlite_terms import SqliteTermStats
+from .sqlite_write import (enqueue, expand_fields, insert_documents, remove_documents,
+                           to_json, utc_now)
+
+__all__ = ["SqliteStore"]
+
+
+class SqliteStore:
+    """The ``Store`` protocol over one SQLite file; usable as a context manager."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, isolation_level=None,
+                                     check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            initialise(self._conn, str(self.path))
+        except BaseException:
+            self._conn.close()
+            raise
+        self.terms = SqliteTermStats(self._conn, self.transaction, self._lock)
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception.
+
+        Nesting is safe: an inner ``transaction()`` is a savepoint of the outer one.
+        Its writes commit with the outermost block (or not at all); if it fails,
+        they are undone, so a caller that catches the error (one bad document)
+        can go on with the outer transaction.
+        """
+        with self._lock:
+            name = f"nested_{self._depth}"
+            begin, end, undo = ((["BEGIN IMMEDIATE"], ["COMMIT"], ["ROLLBACK"])
+                                if not self._depth else
+                                ([f"SAVEPOINT {name}"], [f"RELEASE {name}"],
+                                 [f"ROLLBACK TO {name}", f"RELEASE {name}"]))
+            self._execute(begin)
+            self._depth += 1
+            try:
+                yield
+                self._execute(end)
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite may have rolled back already
+                    self._execute(undo)
+                raise
+            finally:
+                self._depth -= 1
+
+    def _execute(self, statements: list[str]) -> None:
+        for statement in statements:
+            self._conn.execute(statement)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cursor = self._conn.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    # -- indexer state ----------------------------------------------------------------
+
+    def states(self) -> dict[str, SourceState]:
+        """The last state of every source item, by source URI."""
+        rows = self._rows("SELECT uri, size, mtime, sha256, status, message FROM sources")
+        return {row["uri"]: SourceState(**row) for row in rows}
+
+    def put_source(self, state: SourceState, documents: Sequence[DocumentRecord]) -> None:
+        """Replace everything derived from ``state.uri`` by ``documents``; save the state."""
+        ids = [doc.id for doc in documents]
+        if len(set(ids)) != len(ids):
+            raise StoreError(f"source {state.uri} gives two documents with the same id: "
+                             f"{sorted(i for i in set(ids) if ids.count(i) > 1)}")
+        try:
+            with self.transaction():
+                self._save_state(state)
+                kept = set(ids)
+                gone = [i for i in self._ids_of_source(state.uri) if i not in kept]
+                remove_documents(self._conn, gone, keep_terms=False)
+                remove_documents(self._conn, ids, keep_terms=True)
+                insert_documents(self._conn, documents)
+                enqueue(self._conn, gone, "delete")
+                enqueue(self._conn, ids, "upsert")
+        except (sqlite3.Error, KeyError) as error:
+            raise StoreError(f"cannot write the documents of {state.uri}: "
+                             f"{type(error).__name__}: {error}") from error
+
+    def delete_source(self, uri: str) -> None:
+        """Remove a source item that is gone, and everything derived from it."""
+        with self.transaction():
+            gone = self._ids_of_source(uri)
+            remove_documents(self._conn, gone, keep_terms=False)
+            enqueue(self._conn, gone, "delete")
+            self._conn.execute("DELETE FROM sources WHERE uri = ?", (uri,))
+
+    def _save_state(self, state: SourceState) -> None:
+        self._conn.execute(
+            "INSERT INTO sources (uri, size, mtime, sha256, status, message, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
+            "size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, "
+            "status = excluded.status, message = excluded.message, "
+            "updated_at = excluded.updated_at",
+            (state.uri, state.size, state.mtime, state.sha256, state.status,
+             state.message or "", utc_now()))
+
+    def _ids_of_source(self, uri: str) -> list[str]:
+        rows = self._conn.execute("SELECT id FROM documents WHERE source_uri = ?", (uri,))
+        return [doc_id for (doc_id,) in rows]
+
+    # -- search-index outbox ----------------------------------------------------------
+
+    def pending_index(self, limit: int = 500) -> tuple[list[dict[str, Any]], list[str]]:
+        """Documents (``{"id": ..., **fields}``) to upsert and ids to delete, oldest first."""
+        rows = self._rows(
+            "SELECT q.doc_id, q.op, d.id IS NOT NULL AS present, d.title, d.content, "
+            "d.fields FROM index_queue AS q LEFT JOIN documents AS d ON d.id = q.doc_id "
+            "ORDER BY q.seq LIMIT ?", (limit,))
+        upserts, deletes = [], []
+        for row in rows:
+            if row["op"] == "upsert" and row["present"]:
+                fields = expand_fields(row["fields"], row["title"], row["content"])
+                upserts.append({**fields, "id": row["doc_id"]})
+            else:
+                deletes.append(row["doc_id"])
+        return upserts, deletes
+
+    def mark_indexed(self, upserted: Iterable[str], deleted: Iterable[str]) -> None:
+        """Take ids off the index queue once the index has committed them.
+
+        An id queued again meanwhile for the other operation stays queued.
+        """
+        rows = [(doc_id, "upsert") for doc_id in upserted]
+        rows += [(doc_id, "delete") for doc_id in deleted]
+        with self.transaction():
+            self._conn.executemany("DELETE FROM index_queue WHERE doc_id = ? AND op = ?", rows)
+
+    def reindex_all(self) -> int:
+        """Queue every document for the search index (to rebuild it); returns the count."""
+        with self.transaction():
+            ids = [doc_id for (doc_id,) in self._conn.execute("SELECT id FROM documents")]
+            enqueue(self._conn, ids, "upsert")
+        return len(ids)
+
+    # -- runs -------------------------------------------------------------------------
+
+    def start_run(self, source: str, config: dict[str, Any]) -> str:
+        """Record a new run; returns its id (sortable by start time)."""
+        now = utc_now()
+        run_id = now[:19].replace("-", "").replace(":", "") + "-" + uuid.uuid4().hex[:6]
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO runs (id, source, started_at, status, config) "
+                "VALUES (?, ?, ?, 'running', ?)", (run_id, source, now, to_json(config)))
+        return run_id
+
+    def record_error(self, run_id: str, uri: str, stage: str, message: str,
+                     severity: str = "error") -> None:
+        """Record one document's error ("error") or warning ("warning") in a run."""
+        if severity not in ("error", "warning"):
+            raise StoreError(f"severity must be 'error' or 'warning', not {severity!r}")
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO errors (run_id, uri, stage, message, severity, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (run_id, uri, stage, message, severity, utc_now()))
+
+    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        """Store the run's summary; its status is ``summary["status"]`` (default "ok")."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (utc_now(), str(summary.get("status", "ok")), to_json(summary), run_id))
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest runs, newest first, with summaries and error/warning counts."""
+        rows = self._rows(
+            "SELECT r.*, (SELECT count(*) FROM errors WHERE run_id = r.id AND "
+            "severity = 'error') AS errors, (SELECT count(*) FROM errors WHERE "
+            "run_id = r.id AND severity = 'warning') AS warnings FROM runs AS r "
+            "ORDER BY r.started_at DESC, r.id DESC LIMIT ?", (limit,))
+        for row in rows:
+            row["config"], row["summary"] = json.loads(row["config"]), json.loads(row["summary"])
+        return rows
+
+    def errors(self, run_id: str) -> list[dict[str, Any]]:
+        """The errors and warnings recorded in one run, in order."""
+        return self._rows("SELECT uri, stage, message, severity, at FROM errors "
+                          "WHERE run_id = ? ORDER BY id", (run_id,))
+
+    # -- reads ------------------------------------------------------------------------
+
+    def get_document(self, doc_id: str) -> dict[str, Any] | None:
+        """A document with its pages, images (no bytes) and entity mentions."""
+        rows = self._rows("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        if not rows:
+            return None
+        doc = rows[0]
+        for name in ("metadata", "tree", "warnings"):
+            doc[name] = json.loads(doc[name])
+        doc["fields"] = expand_fields(doc["fields"], doc["title"], doc["content"])
+        doc["pages"] = self._pages(doc_id)
+        doc["images"] = self._images(doc_id)
+        doc["entities"] = self._mentions(doc_id)
+        return doc
+
+    def _pages(self, doc_id: str) -> list[dict[str, Any]]:
+        pages = self._rows("SELECT number, text, offset, needs_ocr, width, height FROM pages "
+                           "WHERE doc_id = ? ORDER BY number", (doc_id,))
+        for page in pages:
+            page["needs_ocr"] = bool(page["needs_ocr"])
+        return pages
+
+    def _images(self, doc_id: str) -> list[dict[str, Any]]:
+        images = self._rows(
+            "SELECT image_id AS id, page, bbox, width, height, format, kind, needs_ocr, "
+            "length(data) AS size FROM images WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        for image in images:
+            image["bbox"] = None if image["bbox"] is None else json.loads(image["bbox"])
+            image["needs_ocr"] = bool(image["needs_ocr"])
+        return images
+
+    def _mentions(self, doc_id: str) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT m.entity_key AS key, e.type, m.name, m.text, m.page, m.start, m.end, "
+            "m.confidence, m.skill, m.skill_version AS version, m.model FROM mentions AS m "
+            "JOIN entities AS e ON e.key = m.entity_key WHERE m.doc_id = ? ORDER BY m.id",
+            (doc_id,))
+
+    def image_data(self, doc_id: str, image_id: str) -> bytes | None:
+        """The encoded bytes of one image, or None (unknown image, or no bytes kept)."""
+        rows = self._rows("SELECT data FROM images WHERE doc_id = ? AND image_id = ?",
+                          (doc_id, image_id))
+        return rows[0]["data"] if rows else None
+
+    def entity(self, key: str) -> dict[str, Any] | None:
+        """One entity: ``{key, type, name, documents, mentions, names: {name: mentions}}``."""
+        rows = self._rows("SELECT * FROM entities WHERE key = ?", (key,))
+        if not rows:
+            return None
+        names = self._rows("SELECT name, mentions FROM entity_names WHERE entity_key = ? "
+                           "ORDER BY mentions DESC, name", (key,))
+        return {**rows[0], "names": {row["name"]: row["mentions"] for row in names}}
+
+    def stats(self) -> dict[str, Any]:
+        """Counts: documents, pages, images, entities, mentions, edges, sources by status."""
+        counts = {table: self._rows(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+                  for table in ("documents", "pages", "images", "entities", "mentions",
+                                "edges", "index_queue", "runs")}
+        counts["index_pending"] = counts.pop("index_queue")
+        sources = self._rows("SELECT status, count(*) AS n FROM sources GROUP BY status")
+        counts["sources"] = {row["status"]: row["n"] for row in sources}
+        return counts
+
+    def top_edges(self, scope: str = "document", limit: int = 10) -> list[dict[str, Any]]:
+        """The strongest co-occurrence edges: ``{a, b, a_name, b_name, count}``."""
+        return self._rows(
+            "SELECT e.a, e.b, coalesce(ea.name, e.a) AS a_name, coalesce(eb.name, e.b) "
+            "AS b_name, e.count FROM edges AS e LEFT JOIN entities AS ea ON ea.key = e.a "
+            "LEFT JOIN entities AS eb ON eb.key = e.b WHERE e.scope = ? "
+            "ORDER BY e.count DESC, e.a, e.b LIMIT ?", (scope, limit))

@@ -1,0 +1,373 @@
+"""# The enrich SQLite store
+
+One file, `enrich.sqlite`, in the data directory (default `./enrich-data`). It is
+the store of record: everything a run produces is here, and the search index is
+rebuilt from it. Open it with `sqlite3`, pandas (`pd.read_sql("select * from
+entities", sqlite3.connect("enrich-data/enrich.sqlite"))`) or Datasette; the
+foreign keys below are declared, so Datasette links rows across tables.
+
+Conventions: ids and keys are text; times are ISO 8601 UTC text
+(`2024-05-01T12:00:00Z`), except `sources.mtime` (seconds since the epoch);
+columns marked JSON hold JSON text (query them with `json_extract(metadata,
+'$.author')`); flags are 0/1 integers. The schema version is `PRAGMA user_version`.
+Tables are written only by enrich, one transaction per batch of documents;
+aggregate tables (`entities`, `entity_names`, `edges`, `term_df`, `term_docs`)
+always equal the sums over the per-document tables.
+
+## sources - what the indexer last saw of each source item
+
+| column | type | meaning |
+|---|---|---|
+| `uri` | TEXT PK | the source item (file, blob) |
+| `size` | INTEGER | size in bytes |
+| `mtime` | REAL | modification time, seconds since the epoch |
+| `sha256` | TEXT | content hash, used to detect changes |
+| `status` | TEXT | `ok`, `partial` (some skill failed) or `failed` (not indexed) |
+| `message` | TEXT | why the item failed or is partial, else empty |
+| `updated_at` | TEXT | when this row was written |
+
+## documents - one row per indexed document (a source item gives one or more)
+
+| column | type | meaning |
+|---|---|---|
+| `id` | TEXT PK | stable id derived from the document URI |
+| `uri` | TEXT | the document (`file:///a.csv#row=3` for a CSV row) |
+| `source_uri` | TEXT | the source item it came from (`sources.uri`) |
+| `status` | TEXT | `ok` or `partial` |
+| `title` | TEXT | title |
+| `content` | TEXT | full text, pages joined by a blank line |
+| `content_type` | TEXT | MIME type of the source item |
+| `metadata` | JSON | file name, size, dates, author, page count... |
+| `tree` | JSON | the whole enrichment tree (image bytes removed) |
+| `warnings` | JSON | list of warning messages |
+| `fields` | JSON | the search-index fields; `true` for `title`/`content` means "same as the column" |
+| `indexed_at` | TEXT | when the document was written |
+
+## pages - page texts (offsets are character positions in `documents.content`)
+
+| column | type | meaning |
+|---|---|---|
+| `doc_id` | TEXT | `documents.id` |
+| `number` | INTEGER | page number, from 1 |
+| `text` | TEXT | page text (with OCR text when the page was scanned) |
+| `offset` | INTEGER | where the page text starts in `documents.content` |
+| `needs_ocr` | INTEGER | 1 when the page had no text layer |
+| `width` | REAL | page width in points |
+| `height` | REAL | page height in points |
+
+## images - embedded images, page renders of scans, image files
+
+| column | type | meaning |
+|---|---|---|
+| `doc_id` | TEXT | `documents.id` |
+| `image_id` | TEXT | id within the document (`p1-i0`) |
+| `page` | INTEGER | page number, or NULL |
+| `bbox` | JSON | `[x0, y0, x1, y1]` in points, origin top-left, or NULL |
+| `width` | INTEGER | pixels |
+| `height` | INTEGER | pixels |
+| `format` | TEXT | `png`, `jpeg`... |
+| `kind` | TEXT | `embedded`, `page_render` or `file` |
+| `needs_ocr` | INTEGER | 1 for a page render of a scanned page |
+| `data` | BLOB | the encoded image bytes, or NULL |
+
+## entities - one row per entity (a canonical key), counts kept current
+
+| column | type | meaning |
+|---|---|---|
+| `key` | TEXT PK | `TYPE:normalised name`, e.g. `PERSON:lebron james` |
+| `type` | TEXT | `PERSON`, `ORG`, `GPE`, `LOC`, ... |
+| `name` | TEXT | the most common display name |
+| `documents` | INTEGER | number of documents that mention it |
+| `mentions` | INTEGER | number of mentions |
+
+## entity_names - display names of each entity and how often each is used
+
+| column | type | meaning |
+|---|---|---|
+| `entity_key` | TEXT | `entities.key` |
+| `name` | TEXT | a display name |
+| `mentions` | INTEGER | mentions with that name |
+
+## mentions - every entity mention, with its provenance
+
+| column | type | meaning |
+|---|---|---|
+| `id` | INTEGER PK | row id |
+| `doc_id` | TEXT | `documents.id` |
+| `entity_key` | TEXT | `entities.key` |
+| `name` | TEXT | display name given by the skill |
+| `text` | TEXT | surface form in the text |
+| `page` | INTEGER | page number, or NULL when the offsets are in `documents.content` |
+| `start` | INTEGER | start offset (characters) in the page text or content |
+| `end` | INTEGER | end offset (exclusive) |
+| `confidence` | REAL | the model's confidence, or NULL |
+| `skill` | TEXT | skill that found it |
+| `skill_version` | TEXT | its version |
+| `model` | TEXT | model id, or NULL |
+
+## edges - co-occurrence of two entities, summed over documents
+
+| column | type | meaning |
+|---|---|---|
+| `scope` | TEXT | `document`, `page`, `image` or `sentence` |
+| `a` | TEXT | entity key (`a < b`) |
+| `b` | TEXT | entity key |
+| `count` | INTEGER | number of co-occurrences (scopes containing both) |
+
+## doc_edges - each document's contribution to `edges` (the evidence)
+
+| column | type | meaning |
+|---|---|---|
+| `doc_id` | TEXT | `documents.id` |
+| `scope` | TEXT | as in `edges` |
+| `a` | TEXT | entity key |
+| `b` | TEXT | entity key |
+| `count` | INTEGER | co-occurrences in this document |
+
+## doc_terms - terms each document contributes to corpus statistics
+
+| column | type | meaning |
+|---|---|---|
+| `doc_id` | TEXT | document id |
+| `namespace` | TEXT | statistics family, e.g. `ngrams` |
+| `term` | TEXT | the term |
+
+## term_df - document frequency of each term
+
+| column | type | meaning |
+|---|---|---|
+| `namespace` | TEXT | as in `doc_terms` |
+| `term` | TEXT | the term |
+| `df` | INTEGER | number of documents containing it |
+
+## term_docs - documents that contributed terms, per namespace
+
+| column | type | meaning |
+|---|---|---|
+| `namespace` | TEXT | as in `doc_terms` |
+| `documents` | INTEGER | number of documents |
+
+## index_queue - documents waiting for the search index (an outbox)
+
+| column | type | meaning |
+|---|---|---|
+| `doc_id` | TEXT PK | document id |
+| `op` | TEXT | `upsert` or `delete` |
+| `seq` | INTEGER | queue order |
+
+## runs - one row per indexer run
+
+| column | type | meaning |
+|---|---|---|
+| `id` | TEXT PK | run id (sorts by start time) |
+| `source` | TEXT | the data source URI |
+| `started_at` | TEXT | start time |
+| `finished_at` | TEXT | end time, NULL while running (or if killed) |
+| `status` | TEXT | `running`, then the summary's status (`ok`, `failed`...) |
+| `config` | JSON | the run's configuration |
+| `summary` | JSON | counts, timings, model versions |
+
+## errors - per-document errors and warnings of a run
+
+| column | type | meaning |
+|---|---|---|
+| `id` | INTEGER PK | row id |
+| `run_id` | TEXT | `runs.id` |
+| `uri` | TEXT | the source item or document |
+| `stage` | TEXT | `fetch`, `crack`, a skill name, `write`... |
+| `message` | TEXT | what happened |
+| `severity` | TEXT | `error` or `warning` |
+| `at` | TEXT | when |
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .base import StoreError
+
+__all__ = ["SCHEMA_VERSION", "DDL", "initialise"]
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE sources (
+    uri TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    sha256 TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+    message TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    uri TEXT NOT NULL,
+    source_uri TEXT NOT NULL REFERENCES sources(uri),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'partial')),
+    title TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL DEFAULT '',
+    content_type TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    tree TEXT NOT NULL DEFAULT '{}',
+    warnings TEXT NOT NULL DEFAULT '[]',
+    fields TEXT NOT NULL DEFAULT '{}',
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX documents_source_uri ON documents(source_uri);
+CREATE TABLE pages (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    offset INTEGER,
+    needs_ocr INTEGER NOT NULL DEFAULT 0,
+    width REAL,
+    height REAL,
+    PRIMARY KEY (doc_id, number)
+);
+CREATE TABLE images (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    image_id TEXT NOT NULL,
+    page INTEGER,
+    bbox TEXT,
+    width INTEGER,
+    height INTEGER,
+    format TEXT,
+    kind TEXT,
+    needs_ocr INTEGER NOT NULL DEFAULT 0,
+    data BLOB,
+    PRIMARY KEY (doc_id, image_id)
+);
+CREATE TABLE entities (
+    key TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    documents INTEGER NOT NULL,
+    mentions INTEGER NOT NULL
+);
+CREATE TABLE entity_names (
+    entity_key TEXT NOT NULL REFERENCES entities(key) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    PRIMARY KEY (entity_key, name)
+) WITHOUT ROWID;
+CREATE TABLE mentions (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    entity_key TEXT NOT NULL REFERENCES entities(key),
+    name TEXT NOT NULL,
+    text TEXT NOT NULL,
+    page INTEGER,
+    start INTEGER,
+    end INTEGER,
+    confidence REAL,
+    skill TEXT,
+    skill_version TEXT,
+    model TEXT
+);
+CREATE INDEX mentions_doc_id ON mentions(doc_id);
+CREATE INDEX mentions_entity_key ON mentions(entity_key, doc_id);
+CREATE TABLE edges (
+    scope TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (scope, a, b)
+) WITHOUT ROWID;
+CREATE INDEX edges_b ON edges(scope, b);
+CREATE TABLE doc_edges (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, scope, a, b)
+) WITHOUT ROWID;
+CREATE INDEX doc_edges_pair ON doc_edges(scope, a, b);
+CREATE TABLE doc_terms (
+    doc_id TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    term TEXT NOT NULL,
+    PRIMARY KEY (doc_id, namespace, term)
+) WITHOUT ROWID;
+CREATE TABLE term_df (
+    namespace TEXT NOT NULL,
+    term TEXT NOT NULL,
+    df INTEGER NOT NULL,
+    PRIMARY KEY (namespace, term)
+) WITHOUT ROWID;
+CREATE TABLE term_docs (
+    namespace TEXT PRIMARY KEY,
+    documents INTEGER NOT NULL
+);
+CREATE TABLE index_queue (
+    doc_id TEXT PRIMARY KEY,
+    op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+    seq INTEGER NOT NULL
+);
+CREATE INDEX index_queue_seq ON index_queue(seq);
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}',
+    summary TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE errors (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    uri TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    message TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+    at TEXT NOT NULL
+);
+CREATE INDEX errors_run_id ON errors(run_id);
+"""
+
+# Scratch tables of one connection, used for set-based deletes.
+TEMP_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS gone_docs (id TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS gone_keys (key TEXT PRIMARY KEY);
+"""
+
+PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+           "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000",
+           "PRAGMA cache_size = -32000", "PRAGMA temp_store = MEMORY")
+
+
+def initialise(conn: sqlite3.Connection, path: str) -> None:
+    """Set the pragmas, create the schema of a new file, check the version of an old one."""
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _create_or_check(conn, path)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    conn.executescript(TEMP_DDL)
+
+
+def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0 and not _has_tables(conn):
+        for statement in DDL.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return
+    raise StoreError(
+        f"{path} has store schema version {version}, this enrich expects "
+        f"{SCHEMA_VERSION}; use the enrich version that wrote it, or index into a "
+        "new data directory.")
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+    return row[0] > 0

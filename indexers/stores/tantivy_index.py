@@ -1,0 +1,226 @@
+"""The embedded full-text index: tantivy (BM25, phrases, boolean, fields, facets).
+
+One folder (``<data dir>/index``). Fields (``INDEX_FIELDS``):
+
+* ``id``: one exact, stored term; upserts delete by it, so an id is never twice;
+* ``title``, ``content``: text, stored (for snippets), analysed by ``enrich_en_v1``
+  (words, lowercased, accents folded, English stems) rather than tantivy's
+  ``default`` (no stems: "player" misses "players") or ``en_stem`` (no folding:
+  "Munoz" misses "Muñoz"). The corpora are mostly English; other languages keep
+  exact-word search, since a stemmer only conflates endings;
+* keyword fields: exact values (``raw``), multi-valued, stored and fast, so they
+  filter (``people:"LeBron James"``, ``filters=``) and aggregate into facets.
+
+Writes go through one writer, opened on first use and kept (it holds tantivy's
+writer lock, an OS file lock, so a killed process never leaves the index locked);
+``commit()`` makes them visible and reloads the reader. ``close()`` drops
+uncommitted writes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import tantivy
+
+from .base import INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, QueryError, SearchResult, StoreError
+from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
+
+__all__ = ["TantivyIndex"]
+
+log = logging.getLogger(__name__)
+
+_MARKER = "enrich-index.json"  # what built this folder: {"schema": N, "tokenizer": name}
+_LAYOUT = {"schema": 1, "tokenizer": TEXT_TOKENIZER}
+SNIPPET_CHARS = 200
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, stored=True, tokenizer_name=TEXT_TOKENIZER)
+    for name in KEYWORD_FIELDS:
+        builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    return builder.build()
+
+
+class TantivyIndex:
+    """The ``SearchIndex`` protocol over a tantivy index folder."""
+
+    def __init__(self, path: str | Path, *, heap_size: int = 128_000_000) -> None:
+        self.path = Path(path)
+        self.heap_size = heap_size
+        self._index = self._open()
+        self._index.register_tokenizer(TEXT_TOKENIZER, text_analyzer())
+        self._schema = self._index.schema
+        self._writer: tantivy.IndexWriter | None = None
+
+    def _open(self) -> tantivy.Index:
+        marker = self.path / _MARKER
+        self.path.mkdir(parents=True, exist_ok=True)
+        if tantivy.Index.exists(str(self.path)):
+            layout = json.loads(marker.read_text()) if marker.exists() else None
+            if layout != _LAYOUT:
+                raise StoreError(
+                    f"the search index {self.path} was built by another enrich version "
+                    f"({layout}, expected {_LAYOUT}); delete the folder and re-index "
+                    "(the store re-queues every document: SqliteStore.reindex_all())")
+            return tantivy.Index.open(str(self.path))
+        marker.write_text(json.dumps(_LAYOUT))
+        return tantivy.Index(_schema(), path=str(self.path))
+
+    def __enter__(self) -> TantivyIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes -----------------------------------------------------------------------
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        """The index writer, opened on first use (one per index folder at a time)."""
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(heap_size=self.heap_size)
+            except ValueError as error:
+                raise StoreError(
+                    f"cannot write to the search index {self.path}: {error}. Another "
+                    "enrich process is indexing into this data directory; wait for it "
+                    "to finish.") from None
+        return self._writer
+
+    def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Add or replace documents by ``id`` (visible after ``commit``)."""
+        for fields in documents:
+            doc = _to_document(fields)
+            self.writer.delete_documents_by_term("id", doc.get_first("id"))
+            self.writer.add_document(doc)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for doc_id in ids:
+            self.writer.delete_documents_by_term("id", str(doc_id))
+
+    def commit(self) -> None:
+        """Make the writes so far durable and visible to searches."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._index.reload()
+
+    def close(self) -> None:
+        """Drop uncommitted writes, wait for merges, release the writer lock."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.rollback()
+            writer.wait_merging_threads()
+
+    # -- reads ------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self._index.searcher().num_docs
+
+    def search(self, query: str, *, top: int = 10, offset: int = 0,
+               filters: dict[str, list[str]] | None = None,
+               facets: Sequence[str] = (), facet_size: int = 10) -> SearchResult:
+        """BM25 search; see :mod:`indexers.stores.tantivy_query` for the syntax.
+
+        ``filters`` keep documents having any of the values in each named keyword
+        field (an empty list filters nothing); ``facets`` count keyword values over
+        all matches. Each result has up to two highlighted content fragments (HTML:
+        the text escaped, matches in ``<b>``).
+        """
+        _check_fields("filter", filters or {})
+        _check_fields("facet", facets)
+        parsed = parse_query(self._index, query)
+        matched = self._filtered(parsed, filters or {})
+        searcher = self._index.searcher()
+        found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0), count=True)
+        snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._schema, "content")
+        snippets.set_max_num_chars(SNIPPET_CHARS)
+        hits = [_hit(searcher.doc(address), score, snippets)
+                for score, address in found.hits[:max(top, 0)]]
+        return SearchResult(found.count, hits, _facets(searcher, matched, facets, facet_size))
+
+    def _filtered(self, query: tantivy.Query, filters: dict[str, list[str]]) -> tantivy.Query:
+        """``query`` AND, for each field, any of its values (filters do not score)."""
+        clauses = [(tantivy.Occur.Must, query)]
+        for name, values in filters.items():
+            values = [values] if isinstance(values, str) else list(values)
+            if values:
+                terms = tantivy.Query.term_set_query(self._schema, name, [str(v) for v in values])
+                clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
+        return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+
+def _check_fields(what: str, names: Iterable[str]) -> None:
+    unknown = [name for name in names if name not in KEYWORD_FIELDS]
+    if unknown:
+        raise QueryError(f"cannot {what} on {', '.join(map(repr, unknown))}: the "
+                         f"keyword fields are {', '.join(KEYWORD_FIELDS)}")
+
+
+def _to_document(fields: dict[str, Any]) -> tantivy.Document:
+    """A tantivy document from index fields (lists join or fan out; unknown keys skipped)."""
+    if not fields.get("id"):
+        raise StoreError(f"an index document needs an 'id'; got the fields {sorted(fields)}")
+    doc = tantivy.Document()
+    doc.add_text("id", str(fields["id"]))
+    for name in TEXT_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, (list, tuple)):
+            value = "\n\n".join(str(v) for v in value if v)
+        if value:
+            doc.add_text(name, str(value))
+    for name in KEYWORD_FIELDS:
+        for value in _keywords(fields.get(name)):
+            doc.add_text(name, value)
+    extra = set(fields) - set(INDEX_FIELDS)
+    if extra:
+        log.debug("index fields %s of %s are not in the index schema", extra, fields["id"])
+    return doc
+
+
+def _keywords(value: Any) -> list[str]:
+    values = value if isinstance(value, (list, tuple, set)) else [value]
+    return list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
+
+
+def _hit(doc: tantivy.Document, score: float,
+         snippets: tantivy.SnippetGenerator) -> dict[str, Any]:
+    return {"id": doc.get_first("id"), "uri": doc.get_first("uri"),
+            "title": doc.get_first("title") or "", "score": score,
+            "highlights": _highlights(doc.get_first("content") or "", snippets)}
+
+
+def _highlights(content: str, snippets: tantivy.SnippetGenerator) -> list[str]:
+    """The best matching fragment, and the best one in the rest of the text."""
+    best = snippets.snippet_from_doc(tantivy.Document(content=content))
+    if not best.highlighted():
+        return []
+    found = [best.to_html()]
+    at = content.find(best.fragment())
+    if at < 0:
+        return found
+    for rest in (content[at + len(best.fragment()):], content[:at]):
+        second = snippets.snippet_from_doc(tantivy.Document(content=rest)) if rest else None
+        if second is not None and second.highlighted():
+            found.append(second.to_html())
+            break
+    return found
+
+
+def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str],
+            size: int) -> dict[str, list[dict[str, Any]]]:
+    """``{field: [{value, count}]}``, most frequent first, over all matches."""
+    if not names or size <= 0:
+        return {name: [] for name in names}
+    request = {name: {"terms": {"field": name, "size": size}} for name in names}
+    result = searcher.aggregate(query, request)
+    return {name: sorted(({"value": b["key"], "count": b["doc_count"]}
+                          for b in result[name]["buckets"]),
+                         key=lambda bucket: (-bucket["count"], bucket["value"]))
+            for name in names}

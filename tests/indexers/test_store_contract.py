@@ -1,0 +1,367 @@
+"""The store contract: every ``Store`` passes ``StoreContract`` (override ``store``)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from indexers.stores import DocumentRecord, SourceState, SqliteStore, StoreError
+from indexers.stores import sqlite_schema
+
+
+def state(uri: str, status: str = "ok", sha: str = "h1") -> SourceState:
+    return SourceState(uri=uri, size=10, mtime=1700000000.5, sha256=sha, status=status)
+
+
+def mention(key: str, name: str | None = None, page: int | None = 1, start: int = 0) -> dict:
+    name = name or key.split(":", 1)[1].title()
+    return {"key": key, "type": key.split(":")[0], "name": name, "text": name,
+            "page": page, "start": start, "end": start + len(name), "confidence": 0.9,
+            "skill": "entities", "version": "1", "model": "en_core_web_sm"}
+
+
+def doc(doc_id: str, source: str, *, keys: tuple[str, ...] = (),
+        edges: tuple[tuple[str, str, str, int], ...] = (), text: str = "some text",
+        images: list | None = None) -> DocumentRecord:
+    """A tiny document: one page, a mention per key, the given edges."""
+    return DocumentRecord(
+        id=doc_id, uri=f"{source}#{doc_id}", source_uri=source, status="ok",
+        title=f"Title {doc_id}", content=text,
+        metadata={"content_type": "application/pdf", "page_count": 1},
+        pages=[{"number": 1, "text": text, "offset": 0, "needs_ocr": False}],
+        images=images or [], entities=[mention(k, start=i) for i, k in enumerate(keys)],
+        edges=list(edges), fields={"title": f"Title {doc_id}", "content": text,
+                                   "people": [k for k in keys if k.startswith("PERSON")]},
+        tree={"content": text}, warnings=[])
+
+
+LEBRON, NIKE, LAKERS = "PERSON:lebron james", "ORG:nike", "ORG:lakers"
+
+
+def edge_counts(store) -> dict[tuple[str, str], int]:
+    return {(e["a"], e["b"]): e["count"] for e in store.top_edges("document", limit=1000)}
+
+
+class StoreContract:
+    """Tests every store must pass. Subclasses provide the ``store`` fixture."""
+
+    @pytest.fixture
+    def store(self, tmp_path):
+        raise NotImplementedError("a store test class overrides the store fixture")
+
+    def test_put_and_get_roundtrip(self, store):
+        image = {"id": "p1-i0", "page": 1, "bbox": [1.0, 2.0, 30.0, 40.0], "width": 64,
+                 "height": 48, "format": "png", "data": b"\x89PNG...", "kind": "embedded",
+                 "needs_ocr": False}
+        record = doc("d1", "file:///a.pdf", keys=(LEBRON, NIKE), images=[image],
+                     edges=(("document", NIKE, LEBRON, 1),))
+        with store.transaction():
+            store.put_source(state("file:///a.pdf"), [record])
+        got = store.get_document("d1")
+        assert (got["id"], got["uri"], got["source_uri"]) == ("d1", "file:///a.pdf#d1",
+                                                               "file:///a.pdf")
+        assert got["title"] == "Title d1" and got["content"] == "some text"
+        assert got["metadata"]["page_count"] == 1 and got["tree"] == {"content": "some text"}
+        assert [(p["number"], p["text"]) for p in got["pages"]] == [(1, "some text")]
+        assert got["images"][0]["id"] == "p1-i0" and got["images"][0]["bbox"] == [1, 2, 30, 40]
+        assert "data" not in got["images"][0]
+        assert [(m["key"], m["name"], m["start"]) for m in got["entities"]] == [
+            (LEBRON, "Lebron James", 0), (NIKE, "Nike", 1)]
+        assert got["entities"][0]["skill"] == "entities"
+        assert store.get_document("nope") is None
+
+    def test_states(self, store):
+        store.put_source(state("file:///a.pdf"), [doc("d1", "file:///a.pdf")])
+        store.put_source(state("file:///b.pdf", "failed"), [])
+        states = store.states()
+        assert set(states) == {"file:///a.pdf", "file:///b.pdf"}
+        assert states["file:///a.pdf"] == state("file:///a.pdf")
+        assert states["file:///b.pdf"].status == "failed"
+
+    def test_replacing_a_source_removes_stale_documents_and_edges(self, store):
+        a, b = "file:///a.csv", "file:///b.pdf"
+        store.put_source(state(a), [
+            doc("a1", a, keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 2),)),
+            doc("a2", a, keys=(LEBRON, LAKERS), edges=(("document", LAKERS, LEBRON, 1),))])
+        store.put_source(state(b), [
+            doc("b1", b, keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 1),))])
+        assert edge_counts(store) == {(NIKE, LEBRON): 3, (LAKERS, LEBRON): 1}
+        store.put_source(state(a, sha="h2"), [
+            doc("a1", a, keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 1),))])
+        assert store.get_document("a2") is None
+        assert edge_counts(store) == {(NIKE, LEBRON): 2}
+        assert store.states()[a].sha256 == "h2"
+        assert store.stats()["documents"] == 2 and store.stats()["entities"] == 2
+
+    def test_top_edges_carry_entity_names(self, store):
+        store.put_source(state("s"), [doc("d", "s", keys=(LEBRON, NIKE),
+                                          edges=(("document", NIKE, LEBRON, 1),))])
+        assert store.top_edges("document") == [{"a": NIKE, "b": LEBRON, "a_name": "Nike",
+                                                "b_name": "Lebron James", "count": 1}]
+        assert store.top_edges("page") == []
+
+    def test_failed_source_removes_old_documents(self, store):
+        store.put_source(state("s"), [doc("d", "s", keys=(NIKE,))])
+        store.put_source(state("s", "failed"), [])
+        assert store.get_document("d") is None
+        assert store.stats()["entities"] == 0
+        assert store.states()["s"].status == "failed"
+
+    def test_delete_source(self, store):
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE),
+                                          edges=(("document", NIKE, LEBRON, 1),))])
+        store.put_source(state("t"), [doc("d2", "t", keys=(NIKE,))])
+        store.mark_indexed(["d1", "d2"], [])
+        store.delete_source("s")
+        assert "s" not in store.states() and store.get_document("d1") is None
+        assert edge_counts(store) == {}
+        assert store.pending_index() == ([], ["d1"])
+        assert store.stats()["entities"] == 1
+        store.delete_source("never-seen")  # a no-op
+
+    def test_index_queue(self, store):
+        store.put_source(state("s"), [doc("d1", "s"), doc("d2", "s")])
+        upserts, deletes = store.pending_index()
+        assert deletes == [] and [u["id"] for u in upserts] == ["d1", "d2"]
+        assert upserts[0]["title"] == "Title d1" and upserts[0]["content"] == "some text"
+        assert store.pending_index(limit=1)[0][0]["id"] == "d1"
+        store.mark_indexed(["d1", "d2"], [])
+        assert store.pending_index() == ([], [])
+        store.put_source(state("s", sha="h2"), [doc("d2", "s", text="new text")])
+        upserts, deletes = store.pending_index()
+        assert [u["content"] for u in upserts] == ["new text"] and deletes == ["d1"]
+        store.mark_indexed(["d2"], ["d1"])
+        assert store.pending_index() == ([], [])
+
+    def test_transaction_rollback_leaves_nothing(self, store):
+        store.put_source(state("s"), [doc("d0", "s", keys=(NIKE,))])
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.put_source(state("t"), [doc("d1", "t", keys=(LEBRON, NIKE))])
+                store.delete_source("s")
+                store.terms.add("d1", "ngrams", ["a", "b"])
+                run = store.start_run("t", {})
+                raise RuntimeError("boom")
+        assert set(store.states()) == {"s"} and store.get_document("d1") is None
+        assert store.get_document("d0") is not None
+        assert store.terms.df("ngrams", ["a"]) == {"a": 0}
+        assert run not in [r["id"] for r in store.runs()]
+        assert [u["id"] for u in store.pending_index()[0]] == ["d0"]
+
+    def test_nested_transactions_commit_with_the_outer_one(self, store):
+        with store.transaction():
+            with store.transaction():
+                store.put_source(state("s"), [doc("d1", "s")])
+            assert store.get_document("d1") is not None
+        assert store.get_document("d1") is not None
+
+    def test_terms(self, store):
+        terms = store.terms
+        terms.add("d1", "ngrams", ["a", "b", "b"])
+        terms.add("d2", "ngrams", ["b", "c"])
+        terms.add("d1", "phrases", ["a"])
+        assert terms.df("ngrams", ["a", "b", "c", "zz"]) == {"a": 1, "b": 2, "c": 1, "zz": 0}
+        assert terms.documents("ngrams") == 2 and terms.documents("phrases") == 1
+        terms.add("d1", "ngrams", ["c"])  # replaces d1's set
+        assert terms.df("ngrams", ["a", "b", "c"]) == {"a": 0, "b": 1, "c": 2}
+        terms.add("d2", "ngrams", [])
+        assert terms.df("ngrams", ["b", "c"]) == {"b": 0, "c": 1}
+        assert terms.documents("ngrams") == 1 and terms.documents("unknown") == 0
+
+    def test_terms_follow_documents(self, store):
+        with store.transaction():  # a corpus skill adds terms before the write
+            store.terms.add("d1", "ngrams", ["x", "y"])
+            store.put_source(state("s"), [doc("d1", "s"), doc("d2", "s")])
+        with store.transaction():
+            store.terms.add("d1", "ngrams", ["x"])
+            store.put_source(state("s", sha="h2"), [doc("d1", "s")])
+        assert store.terms.df("ngrams", ["x", "y"]) == {"x": 1, "y": 0}
+        store.terms.add("d2", "ngrams", ["x"])
+        store.put_source(state("t"), [doc("d2", "t")])
+        store.delete_source("s")
+        assert store.terms.df("ngrams", ["x"]) == {"x": 1}
+        assert store.terms.documents("ngrams") == 1
+
+    def test_runs_and_errors(self, store):
+        first = store.start_run("./docs", {"batch_size": 32})
+        store.record_error(first, "file:///bad.pdf", "crack", "not a PDF")
+        store.record_error(first, "file:///a.pdf", "entities", "model missing", "warning")
+        store.finish_run(first, {"status": "ok", "documents": 3})
+        second = store.start_run("./other", {})
+        runs = store.runs()
+        assert [r["id"] for r in runs] == [second, first]
+        assert runs[0]["status"] == "running" and runs[0]["finished_at"] is None
+        assert runs[1]["summary"] == {"status": "ok", "documents": 3}
+        assert runs[1]["config"] == {"batch_size": 32} and runs[1]["source"] == "./docs"
+        assert (runs[1]["errors"], runs[1]["warnings"]) == (1, 1)
+        assert len(store.runs(limit=1)) == 1
+
+    def test_stats(self, store):
+        image = {"id": "i", "page": 1, "data": b"x", "kind": "file"}
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE), images=[image],
+                                          edges=(("document", NIKE, LEBRON, 1),)),
+                                      doc("d2", "s", keys=(NIKE,))])
+        store.put_source(state("f", "failed"), [])
+        stats = store.stats()
+        assert {k: stats[k] for k in ("documents", "pages", "images", "entities",
+                                      "mentions", "edges")} == {
+            "documents": 2, "pages": 2, "images": 1, "entities": 2, "mentions": 3, "edges": 1}
+        assert stats["sources"] == {"ok": 1, "failed": 1}
+
+
+class TestSqliteStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path):
+        with SqliteStore(tmp_path / "data" / "enrich.sqlite") as store:
+            yield store
+
+    def sql(self, store, query: str) -> list[tuple]:
+        return sqlite3.connect(store.path).execute(query).fetchall()
+
+    def test_aggregates_equal_the_sums_after_random_edits(self, store):
+        rng = random.Random(7)
+        keys = [f"PERSON:p{i}" for i in range(6)] + [f"ORG:o{i}" for i in range(4)]
+        for step in range(40):
+            source = f"s{rng.randrange(6)}"
+            if rng.random() < 0.2:
+                store.delete_source(source)
+                continue
+            docs = []
+            for n in rng.sample(range(4), rng.randrange(4)):
+                picked = tuple(rng.sample(keys, rng.randrange(1, 5)))
+                pairs = {tuple(sorted(rng.sample(picked, 2))) for _ in range(2)
+                         if len(picked) > 1}
+                docs.append(doc(f"{source}-{n}", source, keys=picked + picked[:1], edges=tuple(
+                    ("document", a, b, rng.randrange(1, 3)) for a, b in pairs)))
+            store.put_source(state(source, sha=str(step)), docs)
+        self.assert_consistent(store)
+
+    def assert_consistent(self, store):
+        assert sorted(self.sql(store, "SELECT scope, a, b, count FROM edges")) == sorted(
+            self.sql(store, "SELECT scope, a, b, sum(count) FROM doc_edges GROUP BY 1, 2, 3"))
+        assert sorted(self.sql(store, "SELECT key, documents, mentions FROM entities")) == \
+            sorted(self.sql(store, "SELECT entity_key, count(DISTINCT doc_id), count(*) "
+                                   "FROM mentions GROUP BY entity_key"))
+        assert sorted(self.sql(store, "SELECT * FROM entity_names")) == sorted(self.sql(
+            store, "SELECT entity_key, name, count(*) FROM mentions GROUP BY 1, 2"))
+        assert self.sql(store, "SELECT count(*) FROM edges WHERE count <= 0") == [(0,)]
+
+    def test_a_source_that_cannot_be_written_leaves_the_batch_intact(self, store):
+        bad = doc("bad", "b", keys=(NIKE,))
+        bad.pages.append(dict(bad.pages[0]))  # page 1 twice
+        with store.transaction():
+            store.put_source(state("a"), [doc("a1", "a", keys=(NIKE,))])
+            with pytest.raises(StoreError, match="cannot write the documents of b"):
+                store.put_source(state("b"), [bad])
+            store.put_source(state("c"), [doc("c1", "c", keys=(NIKE,))])
+        assert set(store.states()) == {"a", "c"} and store.get_document("bad") is None
+        assert store.stats()["mentions"] == 2
+
+    def test_a_failed_inner_transaction_is_undone(self, store):
+        with store.transaction():
+            store.put_source(state("a"), [doc("a1", "a")])
+            with pytest.raises(RuntimeError):
+                with store.transaction():
+                    store.put_source(state("b"), [doc("b1", "b")])
+                    raise RuntimeError("one bad document")
+        assert set(store.states()) == {"a"} and store.get_document("b1") is None
+
+    def test_entity_counts_and_most_common_name(self, store):
+        d1 = doc("d1", "s", keys=(LEBRON, LEBRON, NIKE))
+        d1.entities[1]["name"] = "LeBron James"
+        d2 = doc("d2", "t", keys=(LEBRON,))
+        d2.entities[0]["name"] = "LeBron James"
+        store.put_source(state("s"), [d1])
+        store.put_source(state("t"), [d2])
+        entity = store.entity(LEBRON)
+        assert (entity["documents"], entity["mentions"], entity["name"]) == (2, 3, "LeBron James")
+        assert entity["names"] == {"LeBron James": 2, "Lebron James": 1}
+        store.delete_source("t")
+        entity = store.entity(LEBRON)
+        assert (entity["documents"], entity["mentions"]) == (1, 2)
+        assert entity["name"] == "LeBron James"  # tie: the first by text
+        store.delete_source("s")
+        assert store.entity(LEBRON) is None and store.entity(NIKE) is None
+        self.assert_consistent(store)
+
+    def test_edges_are_normalised_and_summed(self, store):
+        store.put_source(state("s"), [doc("d", "s", keys=(LEBRON, NIKE), edges=(
+            ("document", LEBRON, NIKE, 1), ("document", NIKE, LEBRON, 2),
+            ("document", NIKE, NIKE, 5)))])
+        assert edge_counts(store) == {(NIKE, LEBRON): 3}
+
+    def test_image_data(self, store):
+        image = {"id": "i0", "page": None, "data": b"\xff\xd8jpeg", "format": "jpeg"}
+        store.put_source(state("s"), [doc("d", "s", images=[image])])
+        assert store.image_data("d", "i0") == b"\xff\xd8jpeg"
+        assert store.image_data("d", "other") is None
+
+    def test_duplicate_ids_in_one_source_are_refused(self, store):
+        with pytest.raises(StoreError, match="same id"):
+            store.put_source(state("s"), [doc("d", "s"), doc("d", "s")])
+        assert store.states() == {}
+
+    def test_reindex_all_queues_every_document(self, store):
+        store.put_source(state("s"), [doc("d1", "s"), doc("d2", "s")])
+        store.mark_indexed(["d1", "d2"], [])
+        assert store.reindex_all() == 2
+        assert [u["id"] for u in store.pending_index()[0]] == ["d1", "d2"]
+
+    def test_file_settings_and_reopen(self, store):
+        store.put_source(state("s"), [doc("d1", "s")])
+        assert self.sql(store, "PRAGMA journal_mode") == [("wal",)]
+        assert self.sql(store, "PRAGMA user_version") == [(sqlite_schema.SCHEMA_VERSION,)]
+        store.close()
+        with SqliteStore(store.path) as again:
+            assert again.get_document("d1")["title"] == "Title d1"
+            assert again._conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+            assert again._conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+
+    def test_newer_schema_is_refused(self, tmp_path):
+        path = tmp_path / "enrich.sqlite"
+        SqliteStore(path).close()
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA user_version = 99")
+        with pytest.raises(StoreError, match="schema version 99"):
+            SqliteStore(path)
+
+    def test_schema_is_documented(self, store):
+        doc_text = (Path(sqlite_schema.__file__).parent / "SCHEMA.md").read_text()
+        assert doc_text.strip() == sqlite_schema.__doc__.strip()
+        sections = {part.split(" ", 1)[0]: part for part in doc_text.split("\n## ")[1:]}
+        tables = [t for (t,) in self.sql(store, "SELECT name FROM sqlite_master "
+                                                "WHERE type = 'table'")]
+        assert set(tables) == set(sections)
+        for table in tables:
+            for column in self.sql(store, f"PRAGMA table_info({table})"):
+                assert f"| `{column[1]}` |" in sections[table], (table, column[1])
+
+    def test_a_killed_writer_leaves_the_last_commit(self, store):
+        store.put_source(state("s"), [doc("d0", "s", keys=(NIKE,))])
+        store.close()
+        script = textwrap.dedent(f"""
+            import os, signal, sys
+            sys.path[:0] = {sys.path!r}
+            from tests.indexers.test_store_contract import doc, state, NIKE, LEBRON
+            from indexers.stores import SqliteStore
+            store = SqliteStore({str(store.path)!r})
+            with store.transaction():
+                store.delete_source("s")
+                for i in range(50):
+                    store.put_source(state(f"t{{i}}"), [doc(f"t{{i}}", f"t{{i}}",
+                                     keys=(NIKE, LEBRON))])
+                os.kill(os.getpid(), signal.SIGKILL)
+            """)
+        result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
+        assert result.returncode == -9
+        with SqliteStore(store.path) as again:
+            assert set(again.states()) == {"s"} and again.get_document("d0") is not None
+            assert again.stats()["entities"] == 1
+            assert Counter(u["id"] for u in again.pending_index()[0]) == {"d0": 1}
