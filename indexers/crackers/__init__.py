@@ -1,1 +1,67 @@
-"""(filled in below)"""
+"""Crackers: bytes -> enrichment-tree documents, chosen by sniffed content type.
+
+``crack(blob)`` sniffs the MIME type from the bytes when the source did not say
+or only said ``application/octet-stream`` (:func:`sniff`), asks every
+registered cracker for a score (10 for a MIME match, 1 for an extension
+match) and lets the best one crack; ties go to the earlier entry in
+:data:`CRACKERS`. The documents that come back all have ``content`` and page
+``offset`` set from their pages (:func:`join_pages`) and
+``metadata["content_type"]``.
+
+A blob that cannot be cracked raises :class:`CrackError`: ``"empty file"``,
+``"unsupported content type application/zip"``, or the cracker's reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Blob, Cracker, CrackError, join_pages, new_document
+from .docx import DocxCracker
+from .image import ImageCracker
+from .pdf import PdfCracker
+from .sniff import sniff
+from .tabular import CsvCracker, JsonLinesCracker
+from .text import HtmlCracker, TextCracker
+
+__all__ = ["Blob", "Cracker", "CrackError", "crack", "sniff", "CRACKERS",
+           "new_document", "join_pages", "pick_cracker"]
+
+# Registry by name; order breaks score ties (specific formats before plain text).
+CRACKERS: dict[str, type[Cracker]] = {
+    cls.name: cls
+    for cls in (PdfCracker, ImageCracker, DocxCracker, HtmlCracker, CsvCracker,
+                JsonLinesCracker, TextCracker)
+}
+
+
+# Types that say nothing (object stores send them for anything): sniff instead.
+_GENERIC_TYPES = {"application/octet-stream", "binary/octet-stream"}
+
+
+def pick_cracker(blob: Blob) -> Cracker | None:
+    """The best-scoring cracker for ``blob`` (its mime_type already set), or None."""
+    best, best_score = None, 0
+    for cls in CRACKERS.values():
+        cracker = cls()
+        score = cracker.score(blob)
+        if score > best_score:
+            best, best_score = cracker, score
+    return best
+
+
+def crack(blob: Blob) -> list[dict[str, Any]]:
+    """Documents from ``blob``; raises :class:`CrackError` when there are none."""
+    if not blob.data:
+        raise CrackError("empty file")
+    if not blob.mime_type or blob.mime_type in _GENERIC_TYPES:
+        blob.mime_type = sniff(blob.data, blob.name)
+    cracker = pick_cracker(blob)
+    if cracker is None:
+        raise CrackError(f"unsupported content type {blob.mime_type}")
+    documents = cracker.crack(blob)
+    for document in documents:
+        join_pages(document)
+        if not document["metadata"].get("content_type"):
+            document["metadata"]["content_type"] = blob.mime_type
+    return documents

@@ -1,0 +1,161 @@
+"""Content sniffing: which MIME type a blob really is.
+
+Magic bytes decide binary formats; the file extension is only a tie-breaker
+between text formats (a PDF named ``notes.txt`` is a PDF, a CSV named
+``export.txt`` stays plain text). Order of the checks:
+
+1. ``application/x-empty`` for 0 bytes;
+2. binary magic: PDF (``%PDF-`` anywhere in the first KB, as readers allow
+   leading junk), PNG, JPEG, GIF, BMP, TIFF, WebP, ZIP (DOCX when it holds
+   ``word/document.xml``);
+3. ``application/octet-stream`` for other binary data (NUL bytes or many
+   control characters, unless a UTF-16 byte-order mark says text);
+4. text: HTML by its opening tag; then the extension (html/htm with markup,
+   csv/tsv, jsonl/ndjson, md/markdown, txt); then the content (every line a
+   JSON object -> NDJSON, a consistent delimiter -> CSV); else ``text/plain``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+
+__all__ = ["sniff", "DOCX", "NDJSON"]
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+NDJSON = "application/x-ndjson"
+
+HEAD = 1024  # bytes looked at for magic and text structure
+_SIGNATURES = (  # (prefix, MIME type), checked at offset 0
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+_BMP_DIB_SIZES = {12, 40, 52, 56, 64, 108, 124}  # BITMAP*HEADER sizes
+_TEXT_CONTROLS = set(b"\t\n\r\f\b\x1b")
+_EXTENSION_TYPES = {
+    "csv": "text/csv", "tsv": "text/csv",
+    "jsonl": NDJSON, "ndjson": NDJSON,
+    "md": "text/markdown", "markdown": "text/markdown",
+    "txt": "text/plain", "text": "text/plain", "log": "text/plain",
+}
+_HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
+_TAG = re.compile(r"<[a-zA-Z!/][^>]*>")
+
+
+def sniff(data: bytes, name: str) -> str:
+    """The MIME type of ``data``; ``name`` (a file name) only breaks ties for text."""
+    if not data:
+        return "application/x-empty"
+    head = data[:HEAD]
+    magic = _binary_type(data, head)
+    if magic:
+        return magic
+    if _looks_binary(head):
+        return "application/octet-stream"
+    dot = name.rfind(".")
+    return _text_type(head, name[dot + 1:].lower() if dot >= 0 else "", len(data) > HEAD)
+
+
+def _binary_type(data: bytes, head: bytes) -> str | None:
+    """The MIME type given by magic bytes, or None."""
+    for prefix, mime in _SIGNATURES:
+        if head.startswith(prefix):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if _is_bmp(head):
+        return "image/bmp"
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return DOCX if _is_docx(data) else "application/zip"
+    if b"%PDF-" in head:
+        return "application/pdf"
+    return None
+
+
+def _is_bmp(head: bytes) -> bool:
+    """``BM`` alone is too weak ("BMW ..."); also check the DIB header size field."""
+    if len(head) < 18 or head[:2] != b"BM":
+        return False
+    return int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES
+
+
+def _is_docx(data: bytes) -> bool:
+    """A zip with ``word/document.xml``; a damaged zip is judged by its member names."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return b"word/document.xml" in data[:1 << 20]
+
+
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes or > 10% control characters, unless a UTF-16 BOM announces text."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
+    return controls > len(head) // 10
+
+
+def _text_type(head: bytes, extension: str, truncated: bool) -> str:
+    """Text flavour: HTML tag, then extension, then content structure."""
+    text = _decode_head(head)
+    if _HTML_START.match(text.lstrip("\ufeff")):
+        return "text/html"
+    if extension in ("html", "htm", "xhtml"):
+        return "text/html" if _TAG.search(text) else "text/plain"
+    if extension in _EXTENSION_TYPES:
+        return _EXTENSION_TYPES[extension]
+    lines = _complete_lines(text, truncated)
+    if _all_json_objects(lines):
+        return NDJSON
+    if _consistent_delimiter(lines):
+        return "text/csv"
+    return "text/plain"
+
+
+def _decode_head(head: bytes) -> str:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head.decode("utf-16", errors="ignore")
+    return head.decode("utf-8", errors="ignore")
+
+
+def _complete_lines(text: str, truncated: bool) -> list[str]:
+    """Non-empty lines of the head, without a last line cut off by the head limit."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]
+    return [line for line in lines if line.strip()]
+
+
+def _all_json_objects(lines: list[str]) -> bool:
+    if not lines:
+        return False
+    for line in lines:
+        try:
+            if not isinstance(json.loads(line), dict):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+def _consistent_delimiter(lines: list[str]) -> bool:
+    """At least 3 lines that split into the same number (>= 2) of fields."""
+    if len(lines) < 3:
+        return False
+    for delimiter in ",\t;|":
+        if delimiter not in lines[0]:
+            continue
+        counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        if len(counts) == 1 and counts.pop() >= 2:
+            return True
+    return False
