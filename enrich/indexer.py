@@ -119,7 +119,7 @@ class _Run:
                             sha256=result.sha256, status=result.status, message=result.message)
         if result.status == "unchanged":
             counts["unchanged"] += 1
-            self.store.save_state(state)
+            self.store.touch_source(item.uri, item.size, item.mtime)
             return
         if result.status == "failed":
             counts["failed"] += 1

@@ -17,7 +17,8 @@ class SearchError(EnrichError):
 
 
 def search(data_dir: str | Path, query: str, *, top: int = 10, offset: int = 0,
-           facets: Sequence[str] = (), filters: dict[str, list[str]] | None = None) -> SearchResult:
+           facets: Sequence[str] = (), filters: dict[str, list[str]] | None = None,
+           facet_size: int = 10) -> SearchResult:
     """Run ``query`` against the index in ``data_dir``."""
     unknown = [f for f in list(facets) + list(filters or {}) if f not in KEYWORD_FIELDS]
     if unknown:
@@ -28,7 +29,8 @@ def search(data_dir: str | Path, query: str, *, top: int = 10, offset: int = 0,
         raise SearchError(f"no search index in {data_dir}: run `enrich index` first")
     index = TantivyIndex(path)
     try:
-        return index.search(query, top=top, offset=offset, facets=facets, filters=filters)
+        return index.search(query, top=top, offset=offset, facets=facets, filters=filters,
+                            facet_size=facet_size)
     except QueryError as exc:
         raise SearchError(str(exc)) from exc
     finally:

@@ -25,8 +25,9 @@ __all__ = ["NgramSkill", "KeyPhraseSkill", "load_stopwords"]
 
 # A word (letters/digits, with inner apostrophes, hyphens, dots, ampersands:
 # "don't", "e-mail", "U.S", "AT&T"), or a run of anything that ends a phrase:
-# punctuation other than those joiners, or a blank line.
-_TOKEN = re.compile(r"(?P<w>[^\W_]+(?:['’\-.&][^\W_]+)*)|(?P<p>[^\w\s]|\n\s*\n)")
+# punctuation other than those joiners, or a line break (rows of a CSV, list items
+# and headings are separate; a phrase wrapped across two PDF lines is lost there).
+_TOKEN = re.compile(r"(?P<w>[^\W_]+(?:['’\-.&][^\W_]+)*)|(?P<p>[^\w\s]|\n)")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\d.,:/\-]+$")
 
@@ -40,7 +41,7 @@ def load_stopwords() -> frozenset[str]:
 
 
 def _runs(text: str) -> Iterator[list[str]]:
-    """Yield runs of surface tokens that no punctuation or blank line separates."""
+    """Yield runs of surface tokens that no punctuation or line break separates."""
     run: list[str] = []
     for match in _TOKEN.finditer(text):
         if match.lastgroup == "w":
@@ -106,7 +107,7 @@ class NgramSkill(Skill):
     """Candidate key phrases of 1-3 words, scored within one document.
 
     The text is split into tokens by a regular expression; phrases never cross
-    punctuation or a blank line, never start or end with a stopword (or a single
+    punctuation or a line break, never start or end with a stopword (or a single
     letter), and phrases made only of numbers are dropped. A stopword may sit
     inside a three-word phrase ("bank of america"). Possessive "'s" is removed.
 

@@ -29,12 +29,13 @@ def search_command(
     top: Annotated[int, typer.Option(help="Results to show.", min=1, max=1000)] = 10,
     facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, keyphrases, language, file_type); repeatable.")] = None,
     filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
+    facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
     json_output: JsonOption = False,
 ) -> None:
     """Search the index."""
     try:
         result = search(data_dir(data), query, top=top, facets=facet or [],
-                        filters=_filters(filter or []))
+                        filters=_filters(filter or []), facet_size=facet_size)
     except SearchError as exc:
         fail(str(exc))
     if json_output:

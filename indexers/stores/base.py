@@ -112,8 +112,8 @@ class Store(Protocol):
         A failed source has ``documents == []`` and ``state.status == "failed"``.
         """
 
-    def save_state(self, state: SourceState) -> None:
-        """Update a source item's state only (a touched file whose bytes did not change)."""
+    def touch_source(self, uri: str, size: int, mtime: float) -> None:
+        """Record a new size and mtime for an item whose bytes did not change."""
 
     def delete_source(self, uri: str) -> None:
         """Remove a source item that is gone, and everything derived from it."""

@@ -129,6 +129,12 @@ class SqliteStore:
             enqueue(self._conn, gone, "delete")
             self._conn.execute("DELETE FROM sources WHERE uri = ?", (uri,))
 
+    def touch_source(self, uri: str, size: int, mtime: float) -> None:
+        """Record a new size and mtime for an item whose bytes did not change."""
+        with self.transaction():
+            self._conn.execute("UPDATE sources SET size = ?, mtime = ?, updated_at = ? "
+                               "WHERE uri = ?", (size, mtime, utc_now(), uri))
+
     def _save_state(self, state: SourceState) -> None:
         self._conn.execute(
             "INSERT INTO sources (uri, size, mtime, sha256, status, message, updated_at) "

@@ -85,6 +85,13 @@ class StoreContract:
         assert states["file:///a.pdf"] == state("file:///a.pdf")
         assert states["file:///b.pdf"].status == "failed"
 
+    def test_touch_source_keeps_status_and_documents(self, store):
+        store.put_source(state("file:///a.pdf", "partial"), [doc("d1", "file:///a.pdf")])
+        store.touch_source("file:///a.pdf", 999, 123.5)
+        touched = store.states()["file:///a.pdf"]
+        assert (touched.size, touched.mtime, touched.status) == (999, 123.5, "partial")
+        assert store.get_document("d1") is not None
+
     def test_replacing_a_source_removes_stale_documents_and_edges(self, store):
         a, b = "file:///a.csv", "file:///b.pdf"
         store.put_source(state(a), [

@@ -57,6 +57,8 @@ def test_ngrams_drop_stopword_edges_punctuation_and_numbers():
     assert "notes lakers" not in keys  # a blank line separates the heading
     assert "players james" not in keys  # a comma separates them
     assert "31" not in keys
+    rows = {c["key"] for c in ngrams("sponsor: Nike\ncity: Los Angeles\nsponsor: Nike\ncity: Boston")}
+    assert "nike city" not in rows and "nike" in rows  # a line break ends a phrase
     assert "james scored 31" in keys  # numbers are allowed inside a phrase
 
 

@@ -1,0 +1,117 @@
+"""The indexer end to end, in process (workers=0) with the built-in skillset."""
+
+import sqlite3
+
+from enrich.indexer import IndexOptions, run_index
+from enrich.search import search
+from tests import factories
+
+
+def index(folder, data, **options):
+    return run_index(str(folder), IndexOptions(data_dir=data, workers=0, **options))
+
+
+def rows(data, sql):
+    with sqlite3.connect(data / "enrich.sqlite") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_index_then_search_finds_the_pdf_with_a_word_only_it_has(corpus, tmp_path):
+    data = tmp_path / "data"
+    summary = index(corpus, data)
+    assert summary.status == "ok"
+    assert summary.documents["seen"] == 4
+    assert summary.documents["indexed"] == 5  # 2 PDFs + markdown + 2 CSV rows
+    result = search(data, "quixotic")
+    assert [hit["uri"] for hit in result.results] == [(corpus / "notes1.pdf").as_uri()]
+    assert "<b>quixotic</b>" in result.results[0]["highlights"][0]
+
+
+def test_facets_list_entity_values_with_counts(corpus, tmp_path):
+    data = tmp_path / "data"
+    index(corpus, data)
+    facets = search(data, "*", facets=["people", "organizations", "file_type"]).facets
+    people = {b["value"]: b["count"] for b in facets["people"]}
+    assert people["LeBron James"] == 2  # notes1.pdf and report.md
+    assert {b["value"]: b["count"] for b in facets["file_type"]} == {"pdf": 2, "csv": 2, "markdown": 1}
+    orgs = {b["value"] for b in facets["organizations"]}
+    assert "Nike" in orgs
+    filtered = search(data, "*", filters={"people": ["LeBron James"]})
+    assert filtered.count == 2
+
+
+def test_mentions_pages_edges_and_provenance_are_stored(corpus, tmp_path):
+    data = tmp_path / "data"
+    index(corpus, data)
+    lebron_pages = rows(data, "SELECT DISTINCT m.page FROM mentions m JOIN documents d ON d.id = m.doc_id "
+                              "WHERE d.uri LIKE '%notes1.pdf' AND m.text = 'LeBron James' ORDER BY 1")
+    assert lebron_pages == [(1,), (2,)]
+    skill, = rows(data, "SELECT DISTINCT skill || ' ' || skill_version || ' ' || model FROM mentions")
+    assert skill[0].startswith("entities 1 en_core_web_sm")
+    edges = dict(((a, b), n) for a, b, n in rows(
+        data, "SELECT a, b, count FROM edges WHERE scope = 'document'"))
+    assert edges[("ORG:nike", "PERSON:lebron james")] == 2
+    page_edges = rows(data, "SELECT count FROM edges WHERE scope = 'page' "
+                            "AND a = 'ORG:nike' AND b = 'PERSON:lebron james'")
+    assert page_edges == [(3,)]  # two pages of notes1.pdf, one of report.md
+
+
+def test_language_and_keyphrases_are_indexed(corpus, tmp_path):
+    data = tmp_path / "data"
+    index(corpus, data)
+    facets = search(data, "*", facets=["language", "keyphrases"], facet_size=50).facets
+    assert {b["value"] for b in facets["language"]} >= {"en"}
+    assert facets["keyphrases"], "key phrases should be indexed as a facet"
+
+
+def test_unchanged_folder_processes_nothing(corpus, tmp_path):
+    data = tmp_path / "data"
+    first = index(corpus, data)
+    second = index(corpus, data)
+    assert second.documents == {"seen": 4, "indexed": 0, "unchanged": 4, "partial": 0,
+                                "failed": 0, "deleted": 0}
+    assert search(data, "*").count == first.documents["indexed"]
+
+
+def test_touched_but_identical_file_is_not_reprocessed(corpus, tmp_path):
+    data = tmp_path / "data"
+    index(corpus, data)
+    path = corpus / "report.md"
+    path.write_bytes(path.read_bytes())  # new mtime, same bytes
+    again = index(corpus, data)
+    assert again.documents["indexed"] == 0 and again.documents["unchanged"] == 4
+
+
+def test_changed_and_deleted_files_update_store_index_and_edges(corpus, tmp_path):
+    data = tmp_path / "data"
+    index(corpus, data)
+    (corpus / "notes1.pdf").unlink()
+    (corpus / "report.md").write_text("# Report\n\nKevin Durant joined Nike in Phoenix.\n")
+    summary = index(corpus, data)
+    assert summary.documents["deleted"] == 1 and summary.documents["indexed"] == 1
+    assert search(data, "quixotic").count == 0
+    assert search(data, "Durant").count == 1
+    assert rows(data, "SELECT count(*) FROM edges WHERE a = 'ORG:nike' AND b = 'PERSON:lebron james'") == [(0,)]
+    people = {b["value"] for b in search(data, "*", facets=["people"]).facets["people"]}
+    assert "LeBron James" not in people and "Kevin Durant" in people
+
+
+def test_csv_rows_are_documents(corpus, tmp_path):
+    data = tmp_path / "data"
+    index(corpus, data)
+    hits = search(data, "Tatum").results
+    assert [h["uri"] for h in hits] == [(corpus / "players.csv").as_uri() + "#row=1"]
+
+
+def test_limit_and_max_failed(corpus, tmp_path):
+    data = tmp_path / "data"
+    factories.encrypted_pdf(corpus / "locked.pdf")
+    limited = index(corpus, data, limit=2)
+    assert limited.documents["seen"] == 5
+    assert rows(data, "SELECT uri FROM sources ORDER BY uri") == [
+        ((corpus / "locked.pdf").as_uri(),), ((corpus / "notes1.pdf").as_uri(),)]
+    strict = index(corpus, tmp_path / "strict", max_failed=0)
+    assert strict.status == "failed" and strict.documents["failed"] == 1
+    lenient = index(corpus, tmp_path / "lenient")
+    assert lenient.status == "ok"
+    assert lenient.errors[0]["uri"].endswith("locked.pdf") and "password" in lenient.errors[0]["message"]

@@ -1,0 +1,134 @@
+"""Bad input never stops a run; a killed run converges when started again.
+
+These run the real `enrich` command in a subprocess with worker processes.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from enrich.search import search
+from tests import factories
+
+ENRICH = [sys.executable, "-m", "enrich"]
+pytestmark = pytest.mark.slow
+
+
+def enrich(*args, timeout=240):
+    return subprocess.run(ENRICH + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "NO_COLOR": "1"})
+
+
+@pytest.fixture(scope="module")
+def bad_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    factories.text_pdf(folder / "good.pdf", ["LeBron James wore Nike shoes in Cleveland."])
+    (folder / "good.txt").write_text("Stephen Curry practised in San Francisco.")
+    factories.zero_byte_pdf(folder / "zero.pdf")
+    factories.header_only_pdf(folder / "header-only.pdf")
+    factories.encrypted_pdf(folder / "encrypted.pdf")
+    factories.broken_xref_pdf(folder / "broken-xref.pdf")
+    factories.cyclic_xobject_pdf(folder / "cyclic.pdf")
+    factories.cyclic_xobject_pdf(folder / "explosive.pdf", fan_out=2)  # 2^40 drawings
+    factories.invalid_utf8_txt(folder / "invalid-utf8.txt")
+    factories.huge_png(folder / "huge.png")
+    return folder
+
+
+def test_bad_files_are_recorded_and_good_ones_indexed(bad_folder, tmp_path):
+    data = tmp_path / "data"
+    run = enrich("index", bad_folder, "--data", data, "--workers", 2, "--json")
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    by_uri = {}
+    for error in summary["errors"]:
+        by_uri.setdefault(Path(error["uri"].split("#")[0]).name, []).append(error)
+    failed = {name: e[0]["message"] for name, e in by_uri.items() if e[0]["severity"] == "error"}
+    assert set(failed) == {"zero.pdf", "header-only.pdf", "encrypted.pdf"}
+    assert "empty" in failed["zero.pdf"]
+    assert "password" in failed["encrypted.pdf"]
+    warned = {name for name, e in by_uri.items() if e[0]["severity"] == "warning"}
+    assert warned == {"broken-xref.pdf", "invalid-utf8.txt", "huge.png", "explosive.pdf"}
+    assert "page skipped" in by_uri["explosive.pdf"][0]["message"]
+    assert "not decoded" in by_uri["huge.png"][0]["message"]
+    assert summary["documents"]["failed"] == 3
+    assert summary["documents"]["indexed"] == 7  # 2 good + 5 recovered
+    assert summary["documents"]["partial"] == 4  # the warned ones (cyclic.pdf is clean)
+    assert search(data, "survivor").count == 2  # text of broken-xref.pdf and cyclic.pdf
+    assert search(data, "LeBron").count == 1
+    status = json.loads(enrich("status", "--data", data, "--json").stdout)
+    assert status["stats"]["documents"] == 7
+
+
+def test_max_failed_zero_fails_the_run(bad_folder, tmp_path):
+    run = enrich("index", bad_folder, "--data", tmp_path / "data", "--workers", 1,
+                 "--max-failed", 0, "--json")
+    assert run.returncode == 1
+    assert json.loads(run.stdout)["status"] == "failed"
+
+
+def _corpus(folder, n=40):
+    folder.mkdir()
+    people = ["LeBron James", "Stephen Curry", "Jayson Tatum", "Kevin Durant"]
+    brands = ["Nike", "Adidas", "Under Armour", "Puma"]
+    for i in range(n):
+        text = (f"Game {i}: {people[i % 4]} met {people[(i + 1) % 4]} in Boston. "
+                f"{people[i % 4]} wore {brands[i % 3]} shoes. Match report number {i}.")
+        (folder / f"doc{i:03}.txt").write_text(text)
+
+
+def _snapshot(data):
+    with sqlite3.connect(data / "enrich.sqlite") as db:
+        tables = {
+            "documents": "SELECT id, uri, status, content, tree FROM documents ORDER BY id",
+            "mentions": "SELECT doc_id, entity_key, text, page, start, \"end\" FROM mentions ORDER BY 1, 2, 5",
+            "edges": "SELECT scope, a, b, count FROM edges ORDER BY 1, 2, 3",
+            "entities": "SELECT key, name, documents, mentions FROM entities ORDER BY key",
+            "sources": "SELECT uri, sha256, status FROM sources ORDER BY uri",
+        }
+        snap = {name: db.execute(sql).fetchall() for name, sql in tables.items()}
+    result = search(data, "*", top=100, facets=["people", "organizations", "keyphrases"])
+    snap["search"] = (result.count, sorted(h["id"] for h in result.results), result.facets)
+    # Tied scores may come back in another order (segment layout differs after a
+    # kill), so hits are compared with their scores, as a set.
+    hits = search(data, "Boston Nike shoes", top=100).results
+    snap["ranked"] = sorted((h["id"], round(h["score"], 4)) for h in hits)
+    return snap
+
+
+def _committed(data):
+    try:
+        with sqlite3.connect(data / "enrich.sqlite", timeout=0.1) as db:
+            return db.execute("SELECT count(*) FROM sources").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_part_way_then_rerun_converges(tmp_path):
+    folder = tmp_path / "docs"
+    _corpus(folder)
+    args = ["--workers", "2", "--batch-size", "2"]
+    reference = tmp_path / "reference"
+    assert enrich("index", folder, "--data", reference, *args).returncode == 0
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(ENRICH + ["index", str(folder), "--data", str(killed), *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while _committed(killed) < 6 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, mid-flight
+    proc.wait()
+    done = _committed(killed)
+    assert 0 < done < 40, f"the kill should land part way ({done} of 40 committed)"
+
+    assert enrich("index", folder, "--data", killed, *args).returncode == 0
+    assert _snapshot(killed) == _snapshot(reference)
