@@ -129,7 +129,7 @@ always equal the sums over the per-document tables.
 | column | type | meaning |
 |---|---|---|
 | `doc_id` | TEXT | document id |
-| `namespace` | TEXT | statistics family, e.g. `ngrams` |
+| `namespace` | TEXT | statistics family, e.g. `keyphrases` |
 | `term` | TEXT | the term |
 
 ## term_df - document frequency of each term
@@ -174,7 +174,7 @@ always equal the sums over the per-document tables.
 | `id` | INTEGER PK | row id |
 | `run_id` | TEXT | `runs.id` |
 | `uri` | TEXT | the source item or document |
-| `stage` | TEXT | `fetch`, `crack`, a skill name, `write`... |
+| `stage` | TEXT | `read`, `crack`, `enrich` (a skill failed on it) or `worker` (timeout, crash) |
 | `message` | TEXT | what happened |
 | `severity` | TEXT | `error` or `warning` |
 | `at` | TEXT | when |

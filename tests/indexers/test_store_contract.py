@@ -342,6 +342,9 @@ class TestSqliteStore(StoreContract):
     def test_schema_is_documented(self, store):
         doc_text = (Path(sqlite_schema.__file__).parent / "SCHEMA.md").read_text()
         assert doc_text.strip() == sqlite_schema.__doc__.strip()
+        readme = (Path(sqlite_schema.__file__).parents[2] / "README.md").read_text()
+        body = doc_text.split("\n", 1)[1].replace("\n## ", "\n### ").strip()
+        assert body in readme, "README.md must carry SCHEMA.md (## -> ###) verbatim"
         sections = {part.split(" ", 1)[0]: part for part in doc_text.split("\n## ")[1:]}
         tables = [t for (t,) in self.sql(store, "SELECT name FROM sqlite_master "
                                                 "WHERE type = 'table'")]
