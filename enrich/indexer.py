@@ -142,11 +142,12 @@ class _Run:
                                     "severity": severity})
 
     def _merge_skills(self, skills: dict[str, dict[str, Any]]) -> None:
-        for name, status in {**skills, **self.engine.status()}.items():
-            known = self.summary.skills.setdefault(name, dict(status))
-            known["model"] = known.get("model") or status.get("model")
-            known["disabled"] = known.get("disabled") or status.get("disabled")
-
+        """Combine what workers and the main process know: a model seen, a skill disabled."""
+        for status in (skills, self.engine.status()):
+            for name, skill in status.items():
+                known = self.summary.skills.setdefault(name, dict(skill))
+                known["model"] = known.get("model") or skill.get("model")
+                known["disabled"] = known.get("disabled") or skill.get("disabled")
 
 def run_index(source_uri: str, options: IndexOptions | None = None,
               progress: Progress | None = None) -> RunSummary:

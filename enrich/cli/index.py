@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from indexers.sources import SourceError
+from indexers.stores import StoreError
+
 from enrich.cli import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
 from enrich.config import SETTINGS, get_setting
@@ -29,13 +32,13 @@ def index_command(
 ) -> None:
     """Index SOURCE: unchanged files are skipped, removed files are deleted, and each
     document ends ok, partial (with warnings) or failed (with its reason)."""
-    options = IndexOptions(
-        data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
-        workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
-        max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout))
     try:
+        options = IndexOptions(
+            data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
+            workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
+            max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout))
         summary = _run(source, options, show_progress=not json_output)
-    except EnrichError as exc:
+    except (EnrichError, SourceError, StoreError) as exc:
         fail(str(exc))
     except (OSError, ValueError) as exc:
         fail(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,94 @@
+"""The `enrich` commands, in process through Typer's runner."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from enrich.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def indexed(corpus, tmp_path):
+    data = tmp_path / "data"
+    result = invoke("index", corpus, "--data", data, "--workers", 0, "--json")
+    assert result.exit_code == 0, result.output
+    return data
+
+
+def test_index_json_summary_shape(corpus, tmp_path):
+    result = invoke("index", corpus, "--data", tmp_path / "d", "--workers", 0, "--json")
+    summary = json.loads(result.stdout)
+    assert set(summary) >= {"run_id", "documents", "errors", "skills", "seconds"}
+    assert summary["documents"]["indexed"] == 5
+    assert summary["skills"]["entities"]["model"].startswith("en_core_web_sm")
+    assert summary["skills"]["entities"]["disabled"] is None
+
+
+def test_search_json_with_facets_and_filters(indexed):
+    result = invoke("search", "Nike", "--data", indexed, "--facet", "people",
+                    "--filter", "file_type=pdf", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["count"] == 1 and out["results"][0]["uri"].endswith("notes1.pdf")
+    assert {"value": "LeBron James", "count": 1} in out["facets"]["people"]
+
+
+def test_search_human_output_shows_highlights(indexed):
+    result = invoke("search", "quixotic", "--data", indexed)
+    assert "1 documents match" in result.stdout and "quixotic" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("search", "title:(", ), "title:("),
+    (("search", "x", "--facet", "colour"), "keyword fields are"),
+    (("search", "x", "--filter", "people"), "expected FIELD=VALUE"),
+])
+def test_bad_search_input_is_a_clear_error(indexed, args, message):
+    result = invoke(*args, "--data", indexed)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_search_without_an_index_says_how_to_make_one(tmp_path):
+    result = invoke("search", "x", "--data", tmp_path / "nothing")
+    assert result.exit_code == 2 and "enrich index" in result.output
+
+
+def test_index_errors_before_any_document(corpus, tmp_path):
+    missing = invoke("index", tmp_path / "nope", "--data", tmp_path / "d")
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    skillset = tmp_path / "s.yaml"
+    skillset.write_text("skills:\n  - skill: entities\n    inputs: {text: /document/body}\n")
+    bad = invoke("index", corpus, "--data", tmp_path / "d", "--skillset", skillset)
+    assert bad.exit_code == 2
+    assert "/document/body, which nothing produces" in bad.output
+    assert "/document/pages/*/text" in bad.output
+    assert not (tmp_path / "d" / "enrich.sqlite").exists()
+
+
+def test_status_and_skills(indexed):
+    status = json.loads(invoke("status", "--data", indexed, "--json").stdout)
+    assert status["stats"]["documents"] == 5
+    assert status["runs"][0]["summary"]["documents"]["indexed"] == 5
+    top = {(e["a_name"], e["b_name"]) for e in status["top_edges"]}
+    assert ("Nike", "LeBron James") in top or ("LeBron James", "Nike") in top
+    skills = {s["name"]: s for s in json.loads(invoke("skills", "--json").stdout)}
+    assert {"language", "ngrams", "keyphrases", "entities"} <= set(skills)
+    assert skills["keyphrases"]["corpus"] is True
+
+
+def test_settings_come_from_the_environment(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENRICH_DATA", str(tmp_path / "envdata"))
+    monkeypatch.setenv("ENRICH_WORKERS", "0")
+    assert invoke("index", corpus, "--json").exit_code == 0
+    assert (tmp_path / "envdata" / "enrich.sqlite").exists()
+    monkeypatch.setenv("ENRICH_WORKERS", "many")
+    result = invoke("index", corpus)
+    assert result.exit_code == 2 and "ENRICH_WORKERS='many' is not valid" in result.output
