@@ -7,6 +7,8 @@ Every write method runs in ``transaction()``; the indexer wraps a whole batch of
 documents in one, so a run killed mid-batch leaves the previous batch's state.
 Inside it, ``put_source`` is a savepoint: a source whose documents cannot be
 written raises ``StoreError`` and leaves the rest of the batch intact.
+Changes to ``edges`` are summed in memory and applied once, just before the
+outermost ``COMMIT``: ``top_edges`` and ``stats`` show them after it, not before.
 The table layout lives in :mod:`indexers.stores.sqlite_schema`, the document
 writes in :mod:`indexers.stores.sqlite_write`.
 """
@@ -24,8 +26,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from .base import DocumentRecord, SourceState, StoreError
 from .sqlite_schema import initialise
 from .sqlite_terms import SqliteTermStats
-from .sqlite_write import (enqueue, expand_fields, insert_documents, remove_documents,
-                           to_json, utc_now)
+from .sqlite_write import (EdgeDeltas, add_deltas, enqueue, expand_fields, flush_edges,
+                           insert_documents, remove_documents, to_json, utc_now)
 
 __all__ = ["SqliteStore"]
 
@@ -39,7 +41,7 @@ class SqliteStore:
         self._conn = sqlite3.connect(self.path, isolation_level=None,
                                      check_same_thread=False)
         self._lock = threading.RLock()
-        self._depth = 0
+        self._edge_deltas: list[EdgeDeltas] = []  # one per open transaction level
         try:
             initialise(self._conn, str(self.path))
         except BaseException:
@@ -64,25 +66,33 @@ class SqliteStore:
         Nesting is safe: an inner ``transaction()`` is a savepoint of the outer one.
         Its writes commit with the outermost block (or not at all); if it fails,
         they are undone, so a caller that catches the error (one bad document)
-        can go on with the outer transaction.
+        can go on with the outer transaction. Each level's edge deltas likewise
+        pass to its parent on success and are dropped on failure.
         """
         with self._lock:
-            name = f"nested_{self._depth}"
+            depth = len(self._edge_deltas)
+            name = f"nested_{depth}"
             begin, end, undo = ((["BEGIN IMMEDIATE"], ["COMMIT"], ["ROLLBACK"])
-                                if not self._depth else
+                                if not depth else
                                 ([f"SAVEPOINT {name}"], [f"RELEASE {name}"],
                                  [f"ROLLBACK TO {name}", f"RELEASE {name}"]))
             self._execute(begin)
-            self._depth += 1
+            deltas = EdgeDeltas()
+            self._edge_deltas.append(deltas)
             try:
                 yield
+                if not depth:
+                    flush_edges(self._conn, deltas)
                 self._execute(end)
             except BaseException:
+                deltas.clear()
                 if self._conn.in_transaction:  # SQLite may have rolled back already
                     self._execute(undo)
                 raise
             finally:
-                self._depth -= 1
+                self._edge_deltas.pop()
+                if depth and deltas:  # a savepoint's changes now belong to its parent
+                    add_deltas(self._edge_deltas[-1], deltas)
 
     def _execute(self, statements: list[str]) -> None:
         for statement in statements:
@@ -112,9 +122,10 @@ class SqliteStore:
                 self._save_state(state)
                 kept = set(ids)
                 gone = [i for i in self._ids_of_source(state.uri) if i not in kept]
-                remove_documents(self._conn, gone, keep_terms=False)
-                remove_documents(self._conn, ids, keep_terms=True)
-                insert_documents(self._conn, documents)
+                deltas = self._edge_deltas[-1]
+                remove_documents(self._conn, gone, deltas, keep_terms=False)
+                remove_documents(self._conn, ids, deltas, keep_terms=True)
+                insert_documents(self._conn, documents, deltas)
                 enqueue(self._conn, gone, "delete")
                 enqueue(self._conn, ids, "upsert")
         except (sqlite3.Error, KeyError) as error:
@@ -125,7 +136,7 @@ class SqliteStore:
         """Remove a source item that is gone, and everything derived from it."""
         with self.transaction():
             gone = self._ids_of_source(uri)
-            remove_documents(self._conn, gone, keep_terms=False)
+            remove_documents(self._conn, gone, self._edge_deltas[-1], keep_terms=False)
             enqueue(self._conn, gone, "delete")
             self._conn.execute("DELETE FROM sources WHERE uri = ?", (uri,))
 

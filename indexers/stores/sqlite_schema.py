@@ -116,13 +116,30 @@ always equal the sums over the per-document tables.
 
 ## doc_edges - each document's contribution to `edges` (the evidence)
 
+One row per document that has co-occurrence edges. `edges` nests the document's
+pairs (`a < b`) by scope, then by first key:
+`{"document": {"ORG:nike": {"PERSON:lebron james": 1}}, "page": {...}}`; a count
+is the number of the scope's units (the document, its pages) holding both. As rows:
+
+```sql
+SELECT d.doc_id, s.key AS scope, a.key AS a, b.key AS b, b.value AS count
+FROM doc_edges AS d, json_each(d.edges) AS s, json_each(s.value) AS a,
+     json_each(a.value) AS b
+WHERE d.doc_id = ?
+```
+
+Which documents mention both of two entities is quicker asked of `mentions`,
+through its index on `(entity_key, doc_id)`:
+
+```sql
+SELECT doc_id FROM mentions WHERE entity_key = 'ORG:nike'
+INTERSECT SELECT doc_id FROM mentions WHERE entity_key = 'PERSON:lebron james'
+```
+
 | column | type | meaning |
 |---|---|---|
-| `doc_id` | TEXT | `documents.id` |
-| `scope` | TEXT | as in `edges` |
-| `a` | TEXT | entity key |
-| `b` | TEXT | entity key |
-| `count` | INTEGER | co-occurrences in this document |
+| `doc_id` | TEXT PK | `documents.id` |
+| `edges` | JSON | `{scope: {a: {b: count}}}`, the co-occurrences in this document |
 
 ## doc_terms - terms each document contributes to corpus statistics
 
@@ -188,7 +205,7 @@ from .base import StoreError
 
 __all__ = ["SCHEMA_VERSION", "DDL", "initialise"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE sources (
@@ -276,14 +293,9 @@ CREATE TABLE edges (
 ) WITHOUT ROWID;
 CREATE INDEX edges_b ON edges(scope, b);
 CREATE TABLE doc_edges (
-    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    scope TEXT NOT NULL,
-    a TEXT NOT NULL,
-    b TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (doc_id, scope, a, b)
-) WITHOUT ROWID;
-CREATE INDEX doc_edges_pair ON doc_edges(scope, a, b);
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    edges TEXT NOT NULL
+);
 CREATE TABLE doc_terms (
     doc_id TEXT NOT NULL,
     namespace TEXT NOT NULL,
@@ -327,10 +339,26 @@ CREATE TABLE errors (
 CREATE INDEX errors_run_id ON errors(run_id);
 """
 
-# Scratch tables of one connection, used for set-based deletes.
+# Version 1 kept one doc_edges row per (document, scope, a, b); version 2 keeps
+# one row per document, the pairs nested as {scope: {a: {b: count}}}.
+MIGRATE_1_TO_2 = """
+ALTER TABLE doc_edges RENAME TO doc_edges_v1;
+{doc_edges};
+INSERT INTO doc_edges (doc_id, edges)
+    SELECT doc_id, json_group_object(scope, json(pairs)) FROM (
+        SELECT doc_id, scope, json_group_object(a, json(bs)) AS pairs FROM (
+            SELECT doc_id, scope, a, json_group_object(b, count) AS bs
+            FROM doc_edges_v1 GROUP BY doc_id, scope, a)
+        GROUP BY doc_id, scope)
+    GROUP BY doc_id;
+DROP TABLE doc_edges_v1
+"""
+
+# Scratch tables of one connection, used for set-based updates and deletes.
 TEMP_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS gone_docs (id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS gone_keys (key TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS edge_deltas (scope TEXT, a TEXT, b TEXT, count INTEGER);
 """
 
 PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
@@ -356,6 +384,9 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
+    if version == 1:
+        _migrate_1_to_2(conn)
+        return
     if version == 0 and not _has_tables(conn):
         for statement in DDL.split(";"):
             if statement.strip():
@@ -366,6 +397,16 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
         f"{path} has store schema version {version}, this enrich expects "
         f"{SCHEMA_VERSION}; use the enrich version that wrote it, or index into a "
         "new data directory.")
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Fold version 1's per-pair ``doc_edges`` rows into one JSON row per document."""
+    doc_edges = DDL[DDL.index("CREATE TABLE doc_edges"):]
+    statements = MIGRATE_1_TO_2.format(doc_edges=doc_edges[:doc_edges.index(";")])
+    for statement in statements.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:

@@ -2,9 +2,13 @@
 
 Every function here runs inside the caller's transaction and uses
 ``executemany`` or set-based SQL, so a batch of documents costs a handful of
-statements, not one per mention. Aggregates (``entities``, ``entity_names``,
-``edges``) are adjusted by exactly what a document adds or removes, so they
-always equal the sums over ``mentions`` and ``doc_edges``.
+statements, not one per mention. Aggregates (``entities``, ``entity_names``)
+are adjusted by exactly what a document adds or removes, so they always equal
+the sums over ``mentions``. Co-occurrence edges, O(entities^2) per document,
+are kept as one JSON row per document in ``doc_edges``; the changes they make to
+``edges`` are summed in a ``Counter`` of deltas and applied once per
+transaction by ``flush_edges``, so a pair shared by a batch's documents (or
+removed and written again) costs one upsert, or none.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from typing import Any, Iterable, Sequence
 
 from .base import DocumentRecord
 
-__all__ = ["insert_documents", "remove_documents", "enqueue", "expand_fields", "to_json",
-           "utc_now"]
+__all__ = ["EdgeDeltas", "insert_documents", "remove_documents", "add_deltas", "flush_edges",
+           "enqueue", "expand_fields", "to_json", "utc_now"]
+
+EdgeDeltas = Counter  # (scope, a, b) -> change of edges.count, pending in a transaction
 
 _SAME_AS_COLUMN = True  # marker in documents.fields: "the title/content column"
 
@@ -44,8 +50,12 @@ def enqueue(conn: sqlite3.Connection, ids: Iterable[str], op: str) -> None:
 
 # -- insert ---------------------------------------------------------------------------
 
-def insert_documents(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
-    """Write new documents and everything derived from them (ids must be free)."""
+def insert_documents(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
+                     deltas: EdgeDeltas) -> None:
+    """Write new documents and everything derived from them (ids must be free).
+
+    Their edge contributions are added to ``deltas``, for ``flush_edges``.
+    """
     now = utc_now()
     conn.executemany(
         "INSERT INTO documents (id, uri, source_uri, status, title, content, "
@@ -61,7 +71,7 @@ def insert_documents(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -
         "kind, needs_ocr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_image_row(doc.id, image) for doc in docs for image in doc.images])
     _add_entities(conn, docs)
-    _add_edges(conn, docs)
+    _add_edges(conn, docs, deltas)
 
 
 def _document_row(doc: DocumentRecord, now: str) -> tuple:
@@ -148,35 +158,80 @@ def refresh_names(conn: sqlite3.Connection, keys: Iterable[str]) -> None:
         [(key, key) for key in keys])
 
 
-def _add_edges(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
-    """Insert each document's edge contributions and add them to ``edges``."""
-    rows = [(doc.id, *edge, n) for doc in docs for edge, n in doc_edge_counts(doc).items()]
-    conn.executemany("INSERT INTO doc_edges (doc_id, scope, a, b, count) "
-                     "VALUES (?, ?, ?, ?, ?)", rows)
-    totals: Counter[tuple[str, str, str]] = Counter()
-    for _, scope, a, b, n in rows:
-        totals[scope, a, b] += n
-    conn.executemany(
-        "INSERT INTO edges (scope, a, b, count) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (scope, a, b) DO UPDATE SET count = count + excluded.count",
-        [(*edge, n) for edge, n in totals.items()])
+def _add_edges(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
+               deltas: EdgeDeltas) -> None:
+    """Save each document's edge contributions (one JSON row) and add them to ``deltas``."""
+    rows = []
+    for doc in docs:
+        counts = doc_edge_counts(doc)
+        if counts:
+            rows.append((doc.id, to_json(nest_edges(counts))))
+            add_deltas(deltas, counts)
+    conn.executemany("INSERT INTO doc_edges (doc_id, edges) VALUES (?, ?)", rows)
 
 
 def doc_edge_counts(doc: DocumentRecord) -> dict[tuple[str, str, str], int]:
     """A document's edges with ``a < b`` and duplicates summed (self-pairs dropped)."""
-    counts: dict[tuple[str, str, str], int] = defaultdict(int)
-    for scope, a, b, n in doc.edges:
+    edges = doc.edges
+    counts = {(scope, a, b): int(n) for scope, a, b, n in edges if a < b and n}
+    if len(counts) == len(edges):  # already normalised, as ``graph.contributions`` gives
+        return counts
+    slow: dict[tuple[str, str, str], int] = defaultdict(int)
+    for scope, a, b, n in edges:
         if a != b and n:
-            counts[(scope, a, b) if a < b else (scope, b, a)] += int(n)
-    return counts
+            slow[(scope, a, b) if a < b else (scope, b, a)] += int(n)
+    return slow
+
+
+def nest_edges(counts: dict[tuple[str, str, str], int]) -> dict[str, dict[str, dict[str, int]]]:
+    """``{scope: {a: {b: count}}}``, the layout of ``doc_edges.edges``."""
+    nested: dict[str, dict[str, dict[str, int]]] = {}
+    scope_at = a_at = None
+    for (scope, a, b), n in counts.items():
+        if scope != scope_at or a != a_at:  # runs of one (scope, a) are the usual case
+            row = nested.setdefault(scope, {}).setdefault(a, {})
+            scope_at, a_at = scope, a
+        row[b] = n
+    return nested
+
+
+def add_deltas(total: EdgeDeltas, more: dict[tuple[str, str, str], int]) -> None:
+    """``total += more``, key by key."""
+    if not total:
+        dict.update(total, more)
+        return
+    get = total.get
+    for key, n in more.items():
+        total[key] = get(key, 0) + n
+
+
+def flush_edges(conn: sqlite3.Connection, deltas: EdgeDeltas) -> None:
+    """Apply a transaction's net edge changes to ``edges``, set-based and in key order.
+
+    The changed pairs go through ``temp.edge_deltas`` (emptied again; a rollback
+    empties it too) into one upsert; pairs whose count fell, and only those, are
+    then deleted if it reached zero.
+    """
+    rows = sorted((*key, n) for key, n in deltas.items() if n)
+    if not rows:
+        return
+    conn.executemany("INSERT INTO temp.edge_deltas VALUES (?, ?, ?, ?)", rows)
+    conn.execute(
+        "INSERT INTO edges (scope, a, b, count) SELECT scope, a, b, count "
+        "FROM temp.edge_deltas WHERE true "
+        "ON CONFLICT (scope, a, b) DO UPDATE SET count = count + excluded.count")
+    conn.execute("DELETE FROM edges WHERE count <= 0 AND (scope, a, b) IN "
+                 "(SELECT scope, a, b FROM temp.edge_deltas WHERE count < 0)")
+    conn.execute("DELETE FROM temp.edge_deltas")
 
 
 # -- remove ---------------------------------------------------------------------------
 
-def remove_documents(conn: sqlite3.Connection, ids: Iterable[str], *,
-                     keep_terms: bool) -> None:
+def remove_documents(conn: sqlite3.Connection, ids: Iterable[str],
+                     deltas: EdgeDeltas, *, keep_terms: bool) -> None:
     """Delete documents and their rows, subtracting their share of every aggregate.
 
+    Their edge contributions are subtracted from ``deltas``, for ``flush_edges``.
     ``keep_terms`` keeps the documents' term statistics (for documents about to be
     written again, whose terms a corpus skill may already have replaced).
     """
@@ -184,7 +239,7 @@ def remove_documents(conn: sqlite3.Connection, ids: Iterable[str], *,
     conn.executemany("INSERT OR IGNORE INTO temp.gone_docs (id) VALUES (?)",
                      [(doc_id,) for doc_id in ids])
     _subtract_entities(conn)
-    _subtract_edges(conn)
+    _subtract_edges(conn, deltas)
     if not keep_terms:
         subtract_terms(conn)
     conn.execute("DELETE FROM documents WHERE id IN (SELECT id FROM temp.gone_docs)")
@@ -215,15 +270,16 @@ def _subtract_entities(conn: sqlite3.Connection) -> None:
     refresh_names(conn, [key for (key,) in remaining])
 
 
-def _subtract_edges(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        "UPDATE edges SET count = edges.count - d.count FROM (SELECT scope, a, b, "
-        f"sum(count) AS count FROM doc_edges WHERE doc_id IN {_GONE} GROUP BY scope, a, b) "
-        "AS d WHERE edges.scope = d.scope AND edges.a = d.a AND edges.b = d.b")
-    conn.execute(
-        "DELETE FROM edges WHERE count <= 0 AND (scope, a, b) IN "
-        f"(SELECT scope, a, b FROM doc_edges WHERE doc_id IN {_GONE})")
-    conn.execute(f"DELETE FROM doc_edges WHERE doc_id IN {_GONE}")
+def _subtract_edges(conn: sqlite3.Connection, deltas: EdgeDeltas) -> None:
+    """Subtract the contributions of the documents in ``temp.gone_docs`` from ``deltas``.
+
+    Their ``doc_edges`` rows go with the documents (``ON DELETE CASCADE``).
+    """
+    for (text,) in conn.execute(f"SELECT edges FROM doc_edges WHERE doc_id IN {_GONE}"):
+        for scope, by_a in json.loads(text).items():
+            for a, row in by_a.items():
+                for b, n in row.items():
+                    deltas[scope, a, b] -= n
 
 
 def subtract_terms(conn: sqlite3.Connection) -> None:

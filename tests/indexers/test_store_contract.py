@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 import subprocess
@@ -43,6 +44,12 @@ def doc(doc_id: str, source: str, *, keys: tuple[str, ...] = (),
 
 
 LEBRON, NIKE, LAKERS = "PERSON:lebron james", "ORG:nike", "ORG:lakers"
+
+
+# The per-document evidence as rows (the query SCHEMA.md documents).
+EVIDENCE = ("SELECT d.doc_id, s.key AS scope, a.key AS a, b.key AS b, b.value AS count "
+            "FROM doc_edges AS d, json_each(d.edges) AS s, json_each(s.value) AS a, "
+            "json_each(a.value) AS b")
 
 
 def edge_counts(store) -> dict[tuple[str, str], int]:
@@ -232,27 +239,123 @@ class TestSqliteStore(StoreContract):
     def sql(self, store, query: str) -> list[tuple]:
         return sqlite3.connect(store.path).execute(query).fetchall()
 
+    @staticmethod
+    def random_docs(rng: random.Random, source: str) -> list[DocumentRecord]:
+        keys = [f"PERSON:p{i}" for i in range(6)] + [f"ORG:o{i}" for i in range(4)]
+        docs = []
+        for n in rng.sample(range(4), rng.randrange(4)):
+            picked = tuple(rng.sample(keys, rng.randrange(1, 5)))
+            pairs = {tuple(sorted(rng.sample(picked, 2))) for _ in range(2) if len(picked) > 1}
+            docs.append(doc(f"{source}-{n}", source, keys=picked + picked[:1], edges=tuple(
+                (rng.choice(("document", "page")), a, b, rng.randrange(1, 3))
+                for a, b in pairs)))
+        return docs
+
+    def random_edit(self, store, rng: random.Random, step: int) -> None:
+        source = f"s{rng.randrange(6)}"
+        if rng.random() < 0.2:
+            store.delete_source(source)
+        else:
+            store.put_source(state(source, sha=str(step)), self.random_docs(rng, source))
+
     def test_aggregates_equal_the_sums_after_random_edits(self, store):
         rng = random.Random(7)
-        keys = [f"PERSON:p{i}" for i in range(6)] + [f"ORG:o{i}" for i in range(4)]
         for step in range(40):
-            source = f"s{rng.randrange(6)}"
-            if rng.random() < 0.2:
-                store.delete_source(source)
-                continue
-            docs = []
-            for n in rng.sample(range(4), rng.randrange(4)):
-                picked = tuple(rng.sample(keys, rng.randrange(1, 5)))
-                pairs = {tuple(sorted(rng.sample(picked, 2))) for _ in range(2)
-                         if len(picked) > 1}
-                docs.append(doc(f"{source}-{n}", source, keys=picked + picked[:1], edges=tuple(
-                    ("document", a, b, rng.randrange(1, 3)) for a, b in pairs)))
-            store.put_source(state(source, sha=str(step)), docs)
+            self.random_edit(store, rng, step)
         self.assert_consistent(store)
+        assert self.sql(store, "SELECT count(*) FROM edges")[0][0] > 0
+
+    def test_aggregates_survive_random_batches_and_rollbacks(self, store):
+        """Edge deltas of undone savepoints and transactions are dropped, the rest kept."""
+        rng = random.Random(11)
+        for step in range(60):
+            with contextlib.suppress(RuntimeError), store.transaction():
+                for i in range(rng.randrange(1, 5)):
+                    with contextlib.suppress(RuntimeError), store.transaction():
+                        self.random_edit(store, rng, step * 10 + i)
+                        if rng.random() < 0.25:
+                            raise RuntimeError("undo this savepoint")
+                if rng.random() < 0.2:
+                    raise RuntimeError("undo the whole batch")
+            self.assert_consistent(store)
+        assert self.sql(store, "SELECT count(*) FROM edges")[0][0] > 0
+
+    def test_edges_of_a_rolled_back_transaction_are_dropped(self, store):
+        first = doc("d0", "s", keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 1),))
+        store.put_source(state("s"), [first])
+        with pytest.raises(RuntimeError), store.transaction():
+            store.put_source(state("t"), [doc("d1", "t", keys=(LEBRON, NIKE, LAKERS), edges=(
+                ("document", NIKE, LEBRON, 1), ("page", LAKERS, LEBRON, 1)))])
+            store.delete_source("s")
+            raise RuntimeError("boom")
+        store.put_source(state("u"), [doc("d2", "u", keys=(LAKERS, NIKE),
+                                          edges=(("document", LAKERS, NIKE, 1),))])
+        assert edge_counts(store) == {(NIKE, LEBRON): 1, (LAKERS, NIKE): 1}
+        assert store.top_edges("page") == []
+        self.assert_consistent(store)
+
+    def test_evidence_is_one_json_row_per_document(self, store):
+        store.put_source(state("s"), [
+            doc("d1", "s", keys=(LEBRON, NIKE, LAKERS), edges=(
+                ("document", NIKE, LEBRON, 1), ("document", LAKERS, LEBRON, 1),
+                ("page", LEBRON, NIKE, 2))),
+            doc("d2", "s", keys=(NIKE,))])
+        assert self.sql(store, "SELECT doc_id, json(edges) FROM doc_edges") == [(
+            "d1", '{"document":{"ORG:nike":{"PERSON:lebron james":1},'
+                  '"ORG:lakers":{"PERSON:lebron james":1}},'
+                  '"page":{"ORG:nike":{"PERSON:lebron james":2}}}')]
+        assert sorted(self.sql(store, EVIDENCE)) == [
+            ("d1", "document", LAKERS, LEBRON, 1), ("d1", "document", NIKE, LEBRON, 1),
+            ("d1", "page", NIKE, LEBRON, 2)]
+        store.put_source(state("s", sha="h2"), [doc("d2", "s", keys=(NIKE,))])
+        assert self.sql(store, "SELECT count(*) FROM doc_edges") == [(0,)]
+        assert edge_counts(store) == {}
+
+    def test_rewriting_the_same_edges_leaves_them(self, store):
+        edges = (("document", NIKE, LEBRON, 2),)
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE), edges=edges)])
+        store.put_source(state("t"), [doc("d2", "t", keys=(LEBRON, NIKE), edges=edges)])
+        with store.transaction():
+            store.put_source(state("s", sha="h2"), [doc("d1", "s", keys=(LEBRON, NIKE),
+                                                        edges=edges)])
+            store.delete_source("t")
+            store.put_source(state("t"), [doc("d2", "t", keys=(LEBRON, NIKE), edges=edges)])
+        assert edge_counts(store) == {(NIKE, LEBRON): 4}
+        self.assert_consistent(store)
+
+    def test_version_1_file_is_migrated(self, store):
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE, LAKERS), edges=(
+            ("document", NIKE, LEBRON, 1), ("document", LAKERS, LEBRON, 1),
+            ("page", LEBRON, NIKE, 2)))])
+        store.close()
+        with sqlite3.connect(store.path) as conn:  # rewrite doc_edges as version 1 had it
+            conn.executescript(f"""
+                CREATE TABLE v1 AS {EVIDENCE};
+                DROP TABLE doc_edges;
+                CREATE TABLE doc_edges (
+                    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                    scope TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,
+                    count INTEGER NOT NULL, PRIMARY KEY (doc_id, scope, a, b)
+                ) WITHOUT ROWID;
+                CREATE INDEX doc_edges_pair ON doc_edges(scope, a, b);
+                INSERT INTO doc_edges SELECT * FROM v1;
+                DROP TABLE v1;
+                PRAGMA user_version = 1;""")
+        with SqliteStore(store.path) as again:
+            assert self.sql(again, "PRAGMA user_version") == [(sqlite_schema.SCHEMA_VERSION,)]
+            assert sorted(self.sql(again, EVIDENCE)) == [
+                ("d1", "document", LAKERS, LEBRON, 1), ("d1", "document", NIKE, LEBRON, 1),
+                ("d1", "page", NIKE, LEBRON, 2)]
+            self.assert_consistent(again)
+            again.delete_source("s")
+            assert self.sql(again, "SELECT count(*) FROM edges") == [(0,)]
+            assert "doc_edges_pair" not in {n for (n,) in self.sql(
+                again, "SELECT name FROM sqlite_master")}
 
     def assert_consistent(self, store):
         assert sorted(self.sql(store, "SELECT scope, a, b, count FROM edges")) == sorted(
-            self.sql(store, "SELECT scope, a, b, sum(count) FROM doc_edges GROUP BY 1, 2, 3"))
+            self.sql(store, f"SELECT scope, a, b, sum(count) FROM ({EVIDENCE}) "
+                            "GROUP BY 1, 2, 3"))
         assert sorted(self.sql(store, "SELECT key, documents, mentions FROM entities")) == \
             sorted(self.sql(store, "SELECT entity_key, count(DISTINCT doc_id), count(*) "
                                    "FROM mentions GROUP BY entity_key"))
@@ -261,15 +364,20 @@ class TestSqliteStore(StoreContract):
         assert self.sql(store, "SELECT count(*) FROM edges WHERE count <= 0") == [(0,)]
 
     def test_a_source_that_cannot_be_written_leaves_the_batch_intact(self, store):
-        bad = doc("bad", "b", keys=(NIKE,))
+        edge = (("document", NIKE, LEBRON, 1),)
+        store.put_source(state("b"), [doc("b0", "b", keys=(NIKE, LEBRON), edges=edge)])
+        bad = doc("bad", "b", keys=(NIKE, LAKERS), edges=(("document", LAKERS, NIKE, 1),))
         bad.pages.append(dict(bad.pages[0]))  # page 1 twice
         with store.transaction():
             store.put_source(state("a"), [doc("a1", "a", keys=(NIKE,))])
             with pytest.raises(StoreError, match="cannot write the documents of b"):
-                store.put_source(state("b"), [bad])
-            store.put_source(state("c"), [doc("c1", "c", keys=(NIKE,))])
-        assert set(store.states()) == {"a", "c"} and store.get_document("bad") is None
-        assert store.stats()["mentions"] == 2
+                store.put_source(state("b", sha="h2"), [bad])
+            store.put_source(state("c"), [doc("c1", "c", keys=(NIKE, LEBRON), edges=edge)])
+        assert set(store.states()) == {"a", "b", "c"} and store.get_document("bad") is None
+        assert store.get_document("b0") is not None and store.states()["b"].sha256 == "h1"
+        assert store.stats()["mentions"] == 5
+        assert edge_counts(store) == {(NIKE, LEBRON): 2}
+        self.assert_consistent(store)
 
     def test_a_failed_inner_transaction_is_undone(self, store):
         with store.transaction():
