@@ -234,8 +234,10 @@ class EnrichFailed(Exception):
     pass
 
 
-def run_enrich(cmd: list[str], corpus: Path, data: Path, workers: int, log: Path) -> dict:
-    argv = [*cmd, "index", str(corpus), "--data", str(data), "--workers", str(workers), "--json"]
+def run_enrich(cmd: list[str], corpus: Path, data: Path, workers: int, log: Path,
+               extra: list[str] = ()) -> dict:
+    argv = [*cmd, "index", str(corpus), "--data", str(data), "--workers", str(workers),
+            *extra, "--json"]
     t0 = time.perf_counter()
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -321,6 +323,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ref-processes", type=int, default=None,
                    help="spaCy n_process for the reference (default: same as --workers)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="work folder (default bench/out)")
+    p.add_argument("--batch-size", type=int, default=None, help="enrich --batch-size (default: enrich's)")
     p.add_argument("--skip-enrich", action="store_true", help="measure the reference only")
     return p.parse_args(argv)
 
@@ -371,12 +374,13 @@ def run_enrich_steps(args: argparse.Namespace, res: dict, corpus: Path, out: Pat
         return 2
     data = out / "data"
     shutil.rmtree(data, ignore_errors=True)
+    extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
     try:
         print(f"(d) enrich index, first run: {' '.join(cmd)} index ... --workers {args.workers}")
-        res["enrich_first"] = run_enrich(cmd, corpus, data, args.workers, out / "enrich-run1.log")
+        res["enrich_first"] = run_enrich(cmd, corpus, data, args.workers, out / "enrich-run1.log", extra)
         describe_summary("first", res["enrich_first"], args.docs)
         print("(e) enrich index, second run (unchanged corpus)")
-        res["enrich_second"] = run_enrich(cmd, corpus, data, args.workers, out / "enrich-run2.log")
+        res["enrich_second"] = run_enrich(cmd, corpus, data, args.workers, out / "enrich-run2.log", extra)
         describe_summary("second", res["enrich_second"], args.docs)
     except EnrichFailed as exc:
         sys.stdout.flush()
