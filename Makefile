@@ -8,13 +8,15 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: demo test install dev clean bench
 
+# torch comes first, pinned: `pip install torch==2.13.0` takes the CPU build here;
+# an unpinned torch (asked for by transformers) pulls several GB of CUDA packages.
+# Never install torchvision (its CUDA build breaks `import transformers`).
+TORCH ?= torch==2.13.0
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-
-# torch comes first, pinned, when a later skill needs it: `pip install torch==2.13.0`
-# takes the CPU build; an unpinned torch pulls several GB of CUDA packages.
-# Never install torchvision (its CUDA build breaks `import transformers`).
+	$(PIP) install $(TORCH)
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
 	touch $@

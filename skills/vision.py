@@ -1,0 +1,141 @@
+"""What the image skills share: device choice, offline-aware model loading, decoding.
+
+* :func:`resolve_device` turns ``auto|cpu|cuda`` into a torch device string.
+* :func:`load_pretrained` loads a transformers class from a local path or the
+  Hugging Face cache first, and from the hub only when the environment allows it;
+  a model that is neither local nor reachable raises ``SkillUnavailable`` naming the
+  model and how to provide it (``enrich models pull``). Loaded models are cached per
+  process. On CUDA, weights are half precision.
+* :func:`decode_images` turns encoded bytes into RGB PIL images with Pillow's
+  decompression-bomb guard on; an image that cannot be decoded comes back as the
+  error message, so one bad image fails alone.
+* :func:`prefetch` decodes the next batch in a thread while the model runs on this
+  one, so the device is not idle waiting for decoding and resizing.
+
+Nothing here imports torch or transformers at import time.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+from skills.base import SkillUnavailable
+
+__all__ = ["resolve_device", "load_pretrained", "decode_images", "prefetch", "batched",
+           "require_torch", "PULL_HINT"]
+
+T = TypeVar("T")
+PULL_HINT = ("download it on a machine with internet access with `enrich models pull` "
+             "(it fills the Hugging Face cache, HF_HOME), or set the skill's `model` "
+             "parameter to a local folder")
+_cache: dict[tuple, Any] = {}
+
+
+def require_torch() -> Any:
+    """Import torch, or disable the calling skill with an install hint."""
+    try:
+        import torch
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise SkillUnavailable(f"{exc.name} is not installed: `pip install torch==2.13.0 "
+                               "transformers` (install torch first)") from exc
+    return torch
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` picks CUDA when it is there; asking for CUDA without one is an error."""
+    torch = require_torch()
+    if device in ("auto", "", None):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SkillUnavailable(f"device {device!r} was asked for but CUDA is not available "
+                               "here; use --device auto or cpu")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise SkillUnavailable(f"unknown device {device!r}; use auto, cpu or cuda")
+    return device
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false") or \
+        os.environ.get("TRANSFORMERS_OFFLINE", "0") not in ("0", "", "false")
+
+
+def load_pretrained(cls: Any, name: str, device: str = "cpu", **kwargs: Any) -> Any:
+    """``cls.from_pretrained(name)`` on ``device``, local first, cached per process."""
+    key = (cls.__name__, name, device, tuple(sorted(kwargs.items())))
+    if key in _cache:
+        return _cache[key]
+    is_model = hasattr(cls, "eval") or cls.__name__.endswith(("Model", "Generation"))
+    if is_model and device.startswith("cuda"):
+        kwargs.setdefault("dtype", require_torch().float16)
+    try:
+        loaded = cls.from_pretrained(name, local_files_only=True, **kwargs)
+    except (OSError, ValueError) as local_error:
+        if os.path.isdir(name) or _offline():
+            raise SkillUnavailable(f"model {name!r} cannot be loaded from {_where(name)}: "
+                                   f"{_first_line(local_error)}; {PULL_HINT}") from local_error
+        try:
+            loaded = cls.from_pretrained(name, **kwargs)
+        except Exception as error:  # noqa: BLE001 - no network, no such repo, ...
+            raise SkillUnavailable(f"model {name!r} is not in the local cache and could not be "
+                                   f"downloaded ({_first_line(error)}); {PULL_HINT}") from error
+    if is_model:
+        loaded = loaded.to(device).eval()
+    _cache[key] = loaded
+    return loaded
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
+
+
+def decode_images(blobs: Sequence[bytes | None], max_side: int | None = None) -> list[Any]:
+    """RGB PIL images, or a ``str`` error message in place of each undecodable one."""
+    from PIL import Image
+
+    out: list[Any] = []
+    for data in blobs:
+        if not data:
+            out.append("no image data")
+            continue
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                rgb = image.convert("RGB")
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            out.append(f"image too large to decode: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - any decoder error fails this image only
+            out.append(f"unreadable image: {type(exc).__name__}: {exc}")
+            continue
+        if max_side and max(rgb.size) > max_side:
+            rgb.thumbnail((max_side, max_side))
+        out.append(rgb)
+    return out
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start:start + size]
+
+
+def prefetch(chunks: Iterable[T], prepare: Callable[[T], Any]) -> Iterator[tuple[T, Any]]:
+    """Yield ``(chunk, prepare(chunk))``, preparing the next chunk in a thread meanwhile."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        iterator = iter(chunks)
+        current = next(iterator, None)
+        pending = pool.submit(prepare, current) if current is not None else None
+        while current is not None:
+            following = next(iterator, None)
+            ready = pending.result()
+            pending = pool.submit(prepare, following) if following is not None else None
+            yield current, ready
+            current = following
+
+
+def _where(name: str) -> str:
+    return f"the folder {name}" if os.path.isdir(name) else "the local cache (offline mode)"
