@@ -38,6 +38,8 @@ SETTINGS = {s.name: s for s in [
     Setting("batch_size", 16, "Documents per batch handed to the skills.", int),
     Setting("doc_timeout", 300.0, "Seconds one document may take before it is abandoned "
             "and recorded as failed.", float),
+    Setting("device", "auto", "Device for the image skills: auto (CUDA when present), cpu "
+            "or cuda."),
     Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
 ]}
 

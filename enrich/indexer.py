@@ -41,6 +41,7 @@ class IndexOptions:
     max_failed: int | None = None
     limit: int | None = None
     doc_timeout: float = 300.0
+    device: str = "auto"  # for image skills: auto | cpu | cuda
 
 
 @dataclass
@@ -155,6 +156,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     options = options or IndexOptions()
     started = time.monotonic()
     skillset = Skillset.load(options.skillset)
+    skillset.defaults = {**skillset.defaults, "device": options.device}
     plan = skillset.build()  # validate before any document runs
     check_fields(plan)
     data_dir = Path(options.data_dir)

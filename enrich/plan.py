@@ -8,6 +8,7 @@ in the indexer's main process; a per-document skill may not read their outputs.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +63,16 @@ class Plan:
         return self.document_skills + self.corpus_skills
 
 
-def _bind(spec: SkillSpec) -> BoundSkill:
+def _accepts(cls: type[Skill], name: str) -> bool:
+    return name in inspect.signature(cls.__init__).parameters
+
+
+def _bind(spec: SkillSpec, defaults: dict[str, Any]) -> BoundSkill:
     cls = get_skill(spec.skill)
+    extra = {k: v for k, v in defaults.items() if k not in spec.params and _accepts(cls, k)}
+    if extra:
+        spec = SkillSpec(spec.skill, spec.name, spec.context, spec.inputs, spec.outputs,
+                         {**spec.params, **extra})
     unknown_in = set(spec.inputs) - set(cls.inputs)
     unknown_out = set(spec.outputs) - set(cls.outputs)
     if unknown_in or unknown_out:
@@ -93,8 +102,11 @@ def _order(bound: list[BoundSkill]) -> list[BoundSkill]:
 
 
 def reads_from(reader: BoundSkill, writer: BoundSkill) -> bool:
+    """Whether ``reader`` reads what ``writer`` writes: the node, below it, or a whole
+    node (``/document/images/*``) that the writer adds children to."""
     reads = list(reader.inputs.values()) + [reader.context]
-    return any(tree.is_under(path, out) for path in reads for out in writer.writes)
+    return any(tree.is_under(path, out) or (path != reader.context and tree.is_under(out, path))
+               for path in reads for out in writer.writes)
 
 
 class _Available:
@@ -147,7 +159,7 @@ def build_plan(skillset: Skillset) -> Plan:
     if duplicates:
         raise SkillsetError(f"skill names must be unique; repeated: {duplicates} "
                             "(give each instance its own 'name')")
-    ordered = _order([_bind(spec) for spec in skillset.skills])
+    ordered = _order([_bind(spec, skillset.defaults) for spec in skillset.skills])
     _validate(ordered, skillset)
     corpus = [b for b in ordered if b.cls.needs_corpus]
     document = [b for b in ordered if not b.cls.needs_corpus]

@@ -12,6 +12,7 @@ import hashlib
 from typing import Any, Iterator
 
 from graph import contributions
+from indexers.crackers.base import PAGE_SEPARATOR
 from indexers.stores.base import INDEX_FIELDS, DocumentRecord
 
 from enrich import tree
@@ -23,7 +24,7 @@ __all__ = ["document_id", "to_record", "check_fields", "TYPE_FIELDS", "file_type
 TYPE_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
                "LOC": "locations", "FAC": "locations"}
 RESERVED_FIELDS = {"id", "uri", "title", "content", "file_type", "people",
-                   "organizations", "locations", "entities"}
+                   "organizations", "locations", "entities", "labels"}
 _FILE_TYPES = {"application/pdf": "pdf", "text/plain": "text", "text/markdown": "markdown",
                "text/html": "html", "text/csv": "csv", "application/x-ndjson": "jsonl",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
@@ -63,18 +64,28 @@ def _flatten(values: Iterator[Any]) -> list[Any]:
     return out
 
 
+def _place(doc: dict[str, Any], where: tuple) -> tuple[Any, Any]:
+    """The page number and image id an entity list sits under, if any."""
+    if len(where) >= 2 and isinstance(where[1], int):
+        if where[0] == "pages":
+            return doc["pages"][where[1]].get("number"), None
+        if where[0] == "images":
+            image = doc["images"][where[1]]
+            return image.get("page"), image.get("id")
+    return None, None
+
+
 def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
     provenance = doc.get("provenance", {})
     for pattern in plan.entities:
         origin = provenance.get(tree.format_path(pattern), {})
         for where, values in tree.expand(doc, pattern):
-            page = None
-            if len(where) >= 2 and where[0] == "pages" and isinstance(where[1], int):
-                page = doc["pages"][where[1]].get("number")
+            page, image = _place(doc, where)
             for entity in values or []:
                 yield {"key": entity["key"], "type": entity["type"],
                        "name": entity.get("name") or entity["text"], "text": entity["text"],
-                       "page": page, "start": entity.get("start"), "end": entity.get("end"),
+                       "page": page, "image": image,
+                       "start": entity.get("start"), "end": entity.get("end"),
                        "confidence": entity.get("confidence"), "skill": origin.get("skill"),
                        "version": origin.get("version"), "model": origin.get("model")}
 
@@ -87,7 +98,8 @@ def _fields(doc: dict[str, Any], plan: Plan, mentions: list[dict], title: str) -
         fields[name] = _flatten(value for _, value in tree.expand(doc, pattern))
     for mention in mentions:
         typed = TYPE_FIELDS.get(mention["type"])
-        for name in ([typed] if typed else []) + ["entities"]:
+        image = ["labels"] if mention.get("image") else []
+        for name in ([typed] if typed else []) + image + ["entities"]:
             bucket = fields.setdefault(name, [])
             if mention["name"] not in bucket:
                 bucket.append(mention["name"])
@@ -108,16 +120,36 @@ def _jsonable(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _merged(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Pages and content with OCR text and image descriptions merged in, when there are."""
+    pages = doc.get("pages", [])
+    if not any("merged_text" in page for page in pages):
+        return pages, doc.get("content", "")
+    merged, offset = [], 0
+    for page in pages:
+        text = page.get("merged_text") or page.get("text") or ""
+        merged.append({**page, "text": text, "offset": offset})
+        offset += len(text) + len(PAGE_SEPARATOR)
+    return merged, PAGE_SEPARATOR.join(p["text"] for p in merged)
+
+
 def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecord:
-    """Flatten one enriched document for the store and the search index."""
+    """Flatten one enriched document for the store and the search index.
+
+    When a merge skill ran, the stored page text and the indexed content are the
+    merged texts (OCR text, captions, tags and labels in place), which is also the
+    text the entity offsets refer to in the default skillset.
+    """
     meta = doc.get("metadata", {})
+    pages, content = _merged(doc)
     title = meta.get("title") or meta.get("file_name") or doc["uri"]
     mentions = list(_mentions(doc, plan))
     warnings = _warnings(doc)
     return DocumentRecord(
         id=document_id(doc["uri"]), uri=doc["uri"], source_uri=source_uri,
         status="partial" if warnings else "ok", title=str(title),
-        content=doc.get("content", ""), metadata=meta, pages=doc.get("pages", []),
+        content=content, metadata=meta, pages=pages,
         images=doc.get("images", []), entities=mentions, edges=contributions(mentions),
-        fields=_fields(doc, plan, mentions, str(title)), tree=_jsonable(doc),
+        fields=_fields({**doc, "content": content}, plan, mentions, str(title)),
+        tree=_jsonable(doc),
         warnings=warnings)

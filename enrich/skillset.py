@@ -83,6 +83,9 @@ class Skillset:
     fields: dict[str, str] = field(default_factory=dict)
     entities: list[str] = field(default_factory=list)
     name: str = "custom"
+    # Run-wide parameters (``device``) given to every skill that takes them, unless
+    # the skill sets its own in the file.
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Skillset":

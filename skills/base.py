@@ -32,10 +32,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 
-__all__ = ["Skill", "SkillError", "SkillUnavailable", "TermStats", "Record", "Result"]
+__all__ = ["Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record",
+           "Result"]
 
 Record = Mapping[str, Any]
 Result = "dict[str, Any] | SkillError"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model a skill needs: a hub name or folder, where it comes from, how to get it.
+
+    ``source`` is ``huggingface`` (a hub name or a local folder; ``enrich models pull``
+    downloads hub names into the Hugging Face cache), ``spacy`` (a pip package),
+    ``bundled`` (ships with a Python package) or ``system`` (a program on PATH).
+    """
+
+    name: str
+    source: str
+    install: str = ""
 
 
 class SkillUnavailable(Exception):
@@ -81,6 +96,10 @@ class Skill:
     def model(self) -> str | None:
         """The model id behind this skill's values (for provenance), if any."""
         return None
+
+    def models(self) -> list[ModelRef]:
+        """The models this skill needs, for ``enrich models list|pull``; none by default."""
+        return []
 
     def warm_up(self) -> None:
         """Load models; idempotent. Raise SkillUnavailable when the skill cannot run."""

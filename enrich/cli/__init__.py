@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from enrich.cli import index, search, skills, status  # noqa: E402,F401  (register commands)
+from enrich.cli import index, models, search, skills, status  # noqa: E402,F401  (register commands)
 
 
 def main() -> None:

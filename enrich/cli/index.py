@@ -28,6 +28,7 @@ def index_command(
     max_failed: Annotated[int | None, typer.Option(help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
     limit: Annotated[int | None, typer.Option(help="Process at most N new or changed items.")] = None,
     doc_timeout: Annotated[float | None, typer.Option(help=SETTINGS["doc_timeout"].help, show_default=False)] = None,
+    device: Annotated[str | None, typer.Option(help=SETTINGS["device"].help + " [default: auto]", show_default=False)] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Index SOURCE: unchanged files are skipped, removed files are deleted, and each
@@ -36,7 +37,8 @@ def index_command(
         options = IndexOptions(
             data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
             workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
-            max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout))
+            max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
+            device=_device(get_setting("device", device)))
         summary = _run(source, options, show_progress=not json_output)
     except (EnrichError, SourceError, StoreError) as exc:
         fail(str(exc))
@@ -48,6 +50,12 @@ def index_command(
         _print_summary(summary)
     if summary.status != "ok":
         raise typer.Exit(1)
+
+
+def _device(value: str) -> str:
+    if value not in ("auto", "cpu") and not value.startswith("cuda"):
+        fail(f"--device {value!r}: use auto, cpu or cuda (cuda:N for one GPU)")
+    return value
 
 
 def _run(source: str, options: IndexOptions, show_progress: bool) -> RunSummary:

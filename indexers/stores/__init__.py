@@ -9,16 +9,17 @@ opens both in a data directory::
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, DocumentRecord, QueryError,
-                   SearchIndex, SearchResult, SourceState, Store, StoreError)
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, DocumentRecord, IndexLayoutError,
+                   QueryError, SearchIndex, SearchResult, SourceState, Store, StoreError)
 from .sqlite import SqliteStore
 from .tantivy_index import TantivyIndex
 
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
-    "StoreError", "QueryError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
+    "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
     "SqliteStore", "TantivyIndex", "open_store",
 ]
 
@@ -28,6 +29,12 @@ def open_store(data_dir: str | Path) -> tuple[SqliteStore, TantivyIndex]:
     data_dir = Path(data_dir)
     store = SqliteStore(data_dir / "enrich.sqlite")
     try:
+        return store, TantivyIndex(data_dir / "index")
+    except IndexLayoutError:
+        # The index is derived from the store: rebuild it rather than fail.
+        shutil.rmtree(data_dir / "index")
+        with store.transaction():
+            store.reindex_all()
         return store, TantivyIndex(data_dir / "index")
     except BaseException:
         store.close()

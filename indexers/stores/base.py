@@ -19,19 +19,23 @@ from skills.base import TermStats
 
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
-    "StoreError", "QueryError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
+    "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
 ]
 
 # Fields of the search index. Text fields are tokenised for full-text search;
 # keyword fields hold exact values (multi-valued), and are filterable and facetable.
 TEXT_FIELDS = ("title", "content")
 KEYWORD_FIELDS = ("uri", "file_type", "language", "people", "organizations",
-                  "locations", "entities", "keyphrases")
+                  "locations", "entities", "keyphrases", "tags", "labels")
 INDEX_FIELDS = ("id",) + TEXT_FIELDS + KEYWORD_FIELDS
 
 
 class StoreError(Exception):
     """Base class of store and index errors."""
+
+
+class IndexLayoutError(StoreError):
+    """The search index on disk has another layout (fields, tokenizer); rebuild it."""
 
 
 class QueryError(StoreError):
@@ -56,7 +60,8 @@ class DocumentRecord:
 
     ``entities`` are mentions: ``{"key": "PERSON:lebron james", "type": "PERSON",
     "name": "LeBron James", "text": surface form, "page": 1 | None, "start": int,
-    "end": int (offsets in the page text, or in content when page is None),
+    "end": int (offsets in the page text, or in content when page is None; None
+    for an image's labels), "image": image id | None (for entities found in an image),
     "confidence": float | None, "skill": str, "version": str, "model": str | None}``.
     ``edges`` are this document's co-occurrence contributions
     ``(scope, key_a, key_b, count)`` with ``key_a < key_b``; the store keeps the

@@ -274,6 +274,7 @@ class SqliteStore:
     def _mentions(self, doc_id: str) -> list[dict[str, Any]]:
         return self._rows(
             "SELECT m.entity_key AS key, e.type, m.name, m.text, m.page, m.start, m.end, "
+            "m.image_id AS image, "
             "m.confidence, m.skill, m.skill_version AS version, m.model FROM mentions AS m "
             "JOIN entities AS e ON e.key = m.entity_key WHERE m.doc_id = ? ORDER BY m.id",
             (doc_id,))

@@ -98,8 +98,9 @@ always equal the sums over the per-document tables.
 | `name` | TEXT | display name given by the skill |
 | `text` | TEXT | surface form in the text |
 | `page` | INTEGER | page number, or NULL when the offsets are in `documents.content` |
-| `start` | INTEGER | start offset (characters) in the page text or content |
+| `start` | INTEGER | start offset (characters) in the page text or content; NULL for an image's labels |
 | `end` | INTEGER | end offset (exclusive) |
+| `image_id` | TEXT | the image (`images.image_id`) an entity was recognised in, or NULL |
 | `confidence` | REAL | the model's confidence, or NULL |
 | `skill` | TEXT | skill that found it |
 | `skill_version` | TEXT | its version |
@@ -205,7 +206,7 @@ from .base import StoreError
 
 __all__ = ["SCHEMA_VERSION", "DDL", "initialise"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 DDL = """
 CREATE TABLE sources (
@@ -277,6 +278,7 @@ CREATE TABLE mentions (
     page INTEGER,
     start INTEGER,
     end INTEGER,
+    image_id TEXT,
     confidence REAL,
     skill TEXT,
     skill_version TEXT,
@@ -384,8 +386,11 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    if version == 1:
-        _migrate_1_to_2(conn)
+    if version in (1, 2):
+        if version == 1:
+            _migrate_1_to_2(conn)
+        conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if version == 0 and not _has_tables(conn):
         for statement in DDL.split(";"):

@@ -134,8 +134,8 @@ def _add_entities(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> N
         "ON CONFLICT (entity_key, name) DO UPDATE SET mentions = mentions + excluded.mentions",
         [(key, name, n) for (key, name), n in names.items()])
     conn.executemany(
-        "INSERT INTO mentions (doc_id, entity_key, name, text, page, start, end, "
-        "confidence, skill, skill_version, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mentions (doc_id, entity_key, name, text, page, start, end, image_id, "
+        "confidence, skill, skill_version, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_mention_row(doc.id, m) for doc in docs for m in doc.entities])
     refresh_names(conn, types)
 
@@ -146,7 +146,7 @@ def _name(mention: dict[str, Any]) -> str:
 
 def _mention_row(doc_id: str, m: dict[str, Any]) -> tuple:
     return (doc_id, m["key"], _name(m), m.get("text") or _name(m), m.get("page"),
-            m.get("start"), m.get("end"), m.get("confidence"), m.get("skill"),
+            m.get("start"), m.get("end"), m.get("image"), m.get("confidence"), m.get("skill"),
             m.get("version"), m.get("model"))
 
 

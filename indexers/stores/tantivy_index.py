@@ -26,7 +26,8 @@ from typing import Any, Iterable, Sequence
 
 import tantivy
 
-from .base import INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, QueryError, SearchResult, StoreError
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, IndexLayoutError, QueryError,
+                   SearchResult, StoreError)
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
@@ -34,7 +35,7 @@ __all__ = ["TantivyIndex"]
 log = logging.getLogger(__name__)
 
 _MARKER = "enrich-index.json"  # what built this folder: {"schema": N, "tokenizer": name}
-_LAYOUT = {"schema": 1, "tokenizer": TEXT_TOKENIZER}
+_LAYOUT = {"schema": 1, "tokenizer": TEXT_TOKENIZER, "fields": list(INDEX_FIELDS)}
 SNIPPET_CHARS = 200
 
 
@@ -65,7 +66,7 @@ class TantivyIndex:
         if tantivy.Index.exists(str(self.path)):
             layout = json.loads(marker.read_text()) if marker.exists() else None
             if layout != _LAYOUT:
-                raise StoreError(
+                raise IndexLayoutError(
                     f"the search index {self.path} was built by another enrich version "
                     f"({layout}, expected {_LAYOUT}); delete the folder and re-index "
                     "(the store re-queues every document: SqliteStore.reindex_all())")

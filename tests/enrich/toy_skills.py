@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skills.base import Skill, SkillError, SkillUnavailable
+from skills.base import ModelRef, Skill, SkillError, SkillUnavailable
 
 
 class Upper(Skill):
@@ -80,4 +80,21 @@ class Corpus(Skill):
         return [{"df": corpus.df("words", r["text"].split())} for r in records]
 
 
-ALL = [Upper, Count, Picky, Missing, AfterMissing, Corpus]
+class Hub(Skill):
+    """Needs a Hugging Face model (a hub name or a folder) and takes a device."""
+
+    name = "toy-hub"
+    inputs = {"text": "/document/content"}
+    outputs = ("hub",)
+
+    def __init__(self, model: str = "toy-org/toy-model", device: str = "auto", **params):
+        super().__init__(model=model, device=device, **params)
+
+    def models(self):
+        return [ModelRef(self.params["model"], "huggingface")]
+
+    def run(self, records, **kwargs):
+        return [{"hub": self.params["device"]} for _ in records]
+
+
+ALL = [Upper, Count, Picky, Missing, AfterMissing, Corpus, Hub]
