@@ -36,8 +36,10 @@ SETTINGS = {s.name: s for s in [
     Setting("workers", os.cpu_count() or 1, "Worker processes for cracking and CPU skills "
             "(0 runs everything in this process).", int),
     Setting("batch_size", 16, "Documents per batch handed to the skills.", int),
-    Setting("doc_timeout", 300.0, "Seconds one document may take before it is abandoned "
-            "and recorded as failed.", float),
+    Setting("doc_timeout", 300.0, "Seconds per document a batch may take (plus 120 s "
+            "for a new worker to load its models); a batch that runs over is retried one "
+            "document at a time, and a document that runs over alone is abandoned and "
+            "recorded as failed. Not enforced with --workers 0.", float),
     Setting("device", "auto", "Device for the image skills: auto (CUDA when present), cpu "
             "or cuda."),
     Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
@@ -68,4 +70,10 @@ def get_setting(name: str, flag: Any = None) -> Any:
             return setting.parse(os.environ[setting.env])
         except ValueError as exc:
             raise EnrichError(f"{setting.env}={os.environ[setting.env]!r} is not valid: {exc}")
-    return config_file().get(name, setting.default)
+    value = config_file().get(name, setting.default)
+    if value is not None and name in config_file() and isinstance(value, str):
+        try:
+            return setting.parse(value)
+        except ValueError as exc:
+            raise EnrichError(f"enrich.yaml: {name}={value!r} is not valid: {exc}")
+    return value

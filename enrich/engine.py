@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from skills.base import SkillError, SkillUnavailable
 
 from enrich import tree
-from enrich.plan import BoundSkill, Plan, reads_from
+from enrich.plan import BoundSkill, Plan, needs
 
 __all__ = ["Engine"]
 
@@ -34,7 +34,7 @@ class Engine:
         """``{name: {skill, version, model, disabled}}`` for the run summary."""
         out = {}
         for b in self.plan.skills:
-            model = b.instance.model if b.instance is not None and not b.disabled else None
+            model = None if b.disabled else _model(b)
             out[b.name] = {"skill": b.spec.skill, "version": b.cls.version,
                            "model": model, "disabled": b.disabled}
         return out
@@ -52,7 +52,7 @@ class Engine:
     def _ready(self, bound: BoundSkill) -> bool:
         if bound.disabled:
             return False
-        blocked = [b.name for b in self.plan.skills if b.disabled and reads_from(bound, b)]
+        blocked = [b.name for b in self.plan.skills if b.disabled and needs(bound, b)]
         if blocked:
             bound.disabled = f"needs the output of disabled skill(s) {blocked}"
             return False
@@ -116,3 +116,10 @@ class Engine:
             for output, target in bound.outputs.items():
                 tree.set_child(docs[index], instance, target, (result or {}).get(output))
 
+
+def _model(bound: BoundSkill) -> str | None:
+    """The skill's model id; ``__init__`` is cheap by contract, so no warm-up needed."""
+    try:
+        return bound.skill().model
+    except Exception:  # noqa: BLE001 - bad parameters surface when the skill runs
+        return None

@@ -12,6 +12,8 @@ the same store and index as an uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,6 +32,9 @@ from enrich.worker import BatchResult
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
 
 Progress = Callable[[int, int], None]
+# Failures that may go away on their own (I/O errors, a worker timing out or dying):
+# the item keeps its previous documents and is tried again on the next run.
+RETRIED_STAGES = ("read", "worker")
 
 
 @dataclass
@@ -42,6 +47,7 @@ class IndexOptions:
     limit: int | None = None
     doc_timeout: float = 300.0
     device: str = "auto"  # for image skills: auto | cpu | cuda
+    reindex: bool = False  # enrich every item again, changed or not
 
 
 @dataclass
@@ -124,8 +130,13 @@ class _Run:
             return
         if result.status == "failed":
             counts["failed"] += 1
-            self.store.put_source(state, [])
             self._error(item.uri, result.stage, result.message, "error")
+            if result.stage in RETRIED_STAGES:
+                # Maybe transient: keep what was indexed before, and retry next run.
+                state.size, state.mtime = -1, -1.0
+                self.store.save_state(state)
+            else:  # the bytes cannot be read as a document: drop the stale version
+                self.store.put_source(state, [])
             return
         records = [to_record(doc, item.uri, self.plan) for doc in result.documents]
         for record in records:
@@ -172,14 +183,30 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
 
 
 def _run(source, store, index, skillset, options, progress) -> RunSummary:
+    index.writer  # one run per data directory: fail now, before writing anything
     sync_index(store, index)  # replay what a killed run left queued
-    run_id = store.start_run(source.uri, {k: str(v) for k, v in asdict(options).items()})
-    summary = RunSummary(run_id=run_id, source=source.uri)
+    fingerprint = skillset_fingerprint(skillset)
+    reindex = options.reindex or _skillset_changed(store, source.uri, fingerprint)
+    config = {**{k: str(v) for k, v in asdict(options).items()}, "fingerprint": fingerprint}
+    summary = RunSummary(run_id=store.start_run(source.uri, config), source=source.uri)
+    try:
+        _process(source, store, index, skillset, options, progress, summary, reindex)
+    except BaseException as exc:
+        summary.status = "crashed"
+        summary.errors.append({"uri": source.uri, "stage": "run", "severity": "error",
+                               "message": f"{type(exc).__name__}: {exc}"})
+        raise
+    finally:
+        store.finish_run(summary.run_id, summary.to_dict())
+    return summary
+
+
+def _process(source, store, index, skillset, options, progress, summary, reindex) -> None:
     run = _Run(store, index, skillset, summary)
     listing = list(source.list())
     summary.documents["seen"] = len(listing)
     states = store.states()
-    todo = _plan_items(listing, states, summary)[: options.limit]
+    todo = _plan_items(listing, {} if reindex else states, summary)[: options.limit]
     _delete_missing(run, source.uri, {i.uri for i in listing}, states)
     done = 0
     if progress:
@@ -196,10 +223,24 @@ def _run(source, store, index, skillset, options, progress) -> RunSummary:
                 break
     if _too_many_failures(summary, options):
         summary.status = "failed"
-    if not summary.skills:
-        run._merge_skills({})
-    store.finish_run(run_id, summary.to_dict())
-    return summary
+    run._merge_skills({})
+
+
+def skillset_fingerprint(skillset: Skillset) -> str:
+    """What decides the enrichment: skills, their versions and parameters, mappings."""
+    plan = skillset.build()
+    described = {"skillset": skillset.to_dict(),  # the device is left out: same results
+                 "versions": {b.name: b.cls.version for b in plan.skills}}
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _skillset_changed(store: Store, source_uri: str, fingerprint: str) -> bool:
+    """Whether the last finished run of this source used another skillset."""
+    for run in store.runs(50):
+        config = run.get("config") or {}
+        if run.get("source") == source_uri and run.get("finished_at") and "fingerprint" in config:
+            return config["fingerprint"] != fingerprint
+    return False
 
 
 def _delete_missing(run: _Run, root: str, present: set[str], states: dict) -> None:

@@ -19,7 +19,7 @@ from enrich.errors import SkillsetError
 from enrich.registry import get_skill
 from enrich.skillset import CRACKED_PATHS, Skillset, SkillSpec
 
-__all__ = ["BoundSkill", "Plan", "build_plan", "reads_from"]
+__all__ = ["BoundSkill", "Plan", "build_plan", "needs", "reads_from"]
 
 
 @dataclass
@@ -99,6 +99,13 @@ def _order(bound: list[BoundSkill]) -> list[BoundSkill]:
             raise SkillsetError(f"skills {stuck} depend on each other in a cycle")
         ordered.append(ready[0])
     return ordered
+
+
+def needs(reader: BoundSkill, writer: BoundSkill) -> bool:
+    """Whether ``reader`` reads a node ``writer`` makes (or below it): without the writer
+    it has nothing to read. Reading a whole node the writer only adds to is not need."""
+    reads = list(reader.inputs.values()) + [reader.context]
+    return any(tree.is_under(path, out) for path in reads for out in writer.writes)
 
 
 def reads_from(reader: BoundSkill, writer: BoundSkill) -> bool:

@@ -46,7 +46,11 @@ def get_skill(name: str) -> type[Skill]:
         raise UnknownSkillError(
             f"unknown skill {name!r}; registered skills: {', '.join(available_skills())}. "
             f"A plugin registers skills in the {ENTRY_POINT_GROUP!r} entry-point group.")
-    cls = entry.load()
+    try:
+        cls = entry.load()
+    except Exception as exc:  # noqa: BLE001 - a broken plugin must not crash the CLI
+        raise UnknownSkillError(f"skill {name!r} ({entry.value}) failed to load: "
+                                f"{type(exc).__name__}: {exc}") from exc
     if not (isinstance(cls, type) and issubclass(cls, Skill)):
         raise UnknownSkillError(f"entry point {name!r} ({entry.value}) is not a Skill subclass")
     return cls

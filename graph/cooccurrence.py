@@ -26,9 +26,10 @@ from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
-__all__ = ["SCOPES", "contributions", "pair_counts"]
+__all__ = ["SCOPES", "MAX_ENTITIES", "contributions", "pair_counts"]
 
 SCOPES = ("document", "page", "image")
+MAX_ENTITIES = 300  # per unit: at most 44,850 pairs
 
 
 def pair_counts(units: Iterable[set[str]]) -> Counter:
@@ -39,8 +40,23 @@ def pair_counts(units: Iterable[set[str]]) -> Counter:
     return counts
 
 
-def contributions(mentions: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
-    """One document's edges ``(scope, a, b, count)`` from its mentions, sorted."""
+def _strongest(keys: set[str], counts: Counter, limit: int) -> set[str]:
+    """At most ``limit`` keys, the most mentioned first (ties by key): pairs grow as n^2."""
+    if len(keys) <= limit:
+        return keys
+    return set(sorted(keys, key=lambda k: (-counts[k], k))[:limit])
+
+
+def contributions(mentions: Iterable[dict[str, Any]],
+                  max_entities: int = MAX_ENTITIES) -> list[tuple[str, str, str, int]]:
+    """One document's edges ``(scope, a, b, count)`` from its mentions, sorted.
+
+    A unit (the document, a page, an image) with more than ``max_entities`` distinct
+    entities links only its ``max_entities`` most mentioned ones: a 1,000-page report
+    naming 4,000 entities would otherwise add 8 million edges by itself.
+    """
+    mentions = list(mentions)
+    counts = Counter(m["key"] for m in mentions)
     document: set[str] = set()
     units: dict[str, dict[Any, set[str]]] = {"page": defaultdict(set), "image": defaultdict(set)}
     for mention in mentions:
@@ -48,7 +64,9 @@ def contributions(mentions: Iterable[dict[str, Any]]) -> list[tuple[str, str, st
         for scope in units:
             if mention.get(scope) is not None:
                 units[scope][mention[scope]].add(mention["key"])
+    document = _strongest(document, counts, max_entities)
     edges = [("document", a, b, n) for (a, b), n in pair_counts([document]).items()]
     for scope, groups in units.items():
-        edges += [(scope, a, b, n) for (a, b), n in pair_counts(groups.values()).items()]
+        kept = [_strongest(keys, counts, max_entities) for keys in groups.values()]
+        edges += [(scope, a, b, n) for (a, b), n in pair_counts(kept).items()]
     return sorted(edges)

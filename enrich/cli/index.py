@@ -23,11 +23,12 @@ def index_command(
     source: Annotated[str, typer.Argument(help="Folder, file or file:// URI to index.")],
     data: DataOption = None,
     skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
-    workers: Annotated[int | None, typer.Option(help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
-    batch_size: Annotated[int | None, typer.Option(help=SETTINGS["batch_size"].help + " [default: 16]", show_default=False)] = None,
-    max_failed: Annotated[int | None, typer.Option(help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Process at most N new or changed items.")] = None,
-    doc_timeout: Annotated[float | None, typer.Option(help=SETTINGS["doc_timeout"].help, show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help=SETTINGS["batch_size"].help + " [default: 16]", show_default=False)] = None,
+    max_failed: Annotated[int | None, typer.Option(min=0, help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="Process at most N new or changed items.")] = None,
+    doc_timeout: Annotated[float | None, typer.Option(min=1, help=SETTINGS["doc_timeout"].help, show_default=False)] = None,
+    reindex: Annotated[bool, typer.Option(help="Enrich every item again, changed or not (after installing a missing model, say). A changed skillset does this by itself.")] = False,
     device: Annotated[str | None, typer.Option(help=SETTINGS["device"].help + " [default: auto]", show_default=False)] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -38,7 +39,7 @@ def index_command(
             data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
             workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
             max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
-            device=_device(get_setting("device", device)))
+            device=_device(get_setting("device", device)), reindex=reindex)
         summary = _run(source, options, show_progress=not json_output)
     except (EnrichError, SourceError, StoreError) as exc:
         fail(str(exc))

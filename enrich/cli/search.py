@@ -24,10 +24,10 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
 
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value; * for all.')],
+    query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value, prefix*; * for all. A query starting with "-" goes after "--": enrich search -- -word')],
     data: DataOption = None,
     top: Annotated[int, typer.Option(help="Results to show.", min=1, max=1000)] = 10,
-    facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, keyphrases, language, file_type); repeatable.")] = None,
+    facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, labels, tags, keyphrases, language, file_type, uri); repeatable.")] = None,
     filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
     facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
     json_output: JsonOption = False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enrich.cli import app
 from enrich.cli.common import JsonOption, console, emit_json
+from enrich.errors import UnknownSkillError
 from enrich.registry import available_skills, get_skill
 
 
@@ -12,7 +13,12 @@ def skills_command(json_output: JsonOption = False) -> None:
     """List every registered skill (built-ins and plugins)."""
     rows = []
     for name in available_skills():
-        cls = get_skill(name)
+        try:
+            cls = get_skill(name)
+        except UnknownSkillError as exc:
+            rows.append({"name": name, "version": None, "context": None, "inputs": {},
+                         "outputs": [], "corpus": False, "description": "", "error": str(exc)})
+            continue
         rows.append({"name": name, "version": cls.version, "context": cls.context,
                      "inputs": dict(cls.inputs), "outputs": list(cls.outputs),
                      "corpus": cls.needs_corpus, "description": cls.description
@@ -21,6 +27,9 @@ def skills_command(json_output: JsonOption = False) -> None:
         emit_json(rows)
         return
     for row in rows:
+        if row.get("error"):
+            console.print(f"[bold red]{row['name']}[/] broken: {row['error']}", highlight=False)
+            continue
         console.print(f"[bold]{row['name']}[/] v{row['version']}  {row['description']}", highlight=False)
         inputs = ", ".join(f"{k}={v}" for k, v in row["inputs"].items())
         console.print(f"  context {row['context']}; inputs {inputs}; outputs "

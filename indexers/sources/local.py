@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from stat import S_ISREG
 from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 from indexers.sources.base import SourceError, SourceItem
 
 __all__ = ["LocalSource"]
+
+log = logging.getLogger(__name__)
+
+
+def _unreadable(error: OSError) -> None:
+    log.warning("skipping folder %s: %s", error.filename, error.strerror)
 
 
 def _path_from_uri(uri: str) -> Path:
@@ -27,21 +35,35 @@ class LocalSource:
             raise SourceError(f"source {location!r} does not exist ({self.path})")
         self.uri = self.path.as_uri()
         self.exclude = tuple(Path(p).resolve() for p in exclude)
+        if self.path.is_dir() and any(self.path == e or self.path.is_relative_to(e)
+                                      for e in self.exclude):
+            raise SourceError(f"source {location!r} is the data directory, or inside it; "
+                              "index into a data directory outside the source")
 
     def list(self) -> Iterator[SourceItem]:
         if self.path.is_file():
-            yield self._item(self.path)
+            item = self._item(self.path)
+            yield from [item] if item else []
             return
-        for root, dirs, files in os.walk(self.path, onerror=None):
+        for root, dirs, files in os.walk(self.path, onerror=_unreadable):
             here = Path(root)
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                              and (here / d).resolve() not in self.exclude)
             for name in sorted(files):
-                if not name.startswith(".") and (here / name).is_file():
-                    yield self._item(here / name)
+                if not name.startswith("."):
+                    item = self._item(here / name)
+                    if item is not None:
+                        yield item
 
-    def _item(self, path: Path) -> SourceItem:
-        stat = path.stat()
+    def _item(self, path: Path) -> SourceItem | None:
+        """The item for a regular file; None for anything else or a file gone meanwhile."""
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            log.warning("skipping %s: %s", path, exc.strerror)
+            return None
+        if not S_ISREG(stat.st_mode):
+            return None
         return SourceItem(uri=path.as_uri(), name=path.name, size=stat.st_size,
                           mtime=stat.st_mtime)
 

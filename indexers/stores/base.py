@@ -117,6 +117,9 @@ class Store(Protocol):
         A failed source has ``documents == []`` and ``state.status == "failed"``.
         """
 
+    def save_state(self, state: SourceState) -> None:
+        """Save a source item's state alone, keeping its documents (a transient failure)."""
+
     def touch_source(self, uri: str, size: int, mtime: float) -> None:
         """Record a new size and mtime for an item whose bytes did not change."""
 

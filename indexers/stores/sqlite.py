@@ -140,6 +140,11 @@ class SqliteStore:
             enqueue(self._conn, gone, "delete")
             self._conn.execute("DELETE FROM sources WHERE uri = ?", (uri,))
 
+    def save_state(self, state: SourceState) -> None:
+        """Save a source item's state alone, keeping its documents (a transient failure)."""
+        with self.transaction():
+            self._save_state(state)
+
     def touch_source(self, uri: str, size: int, mtime: float) -> None:
         """Record a new size and mtime for an item whose bytes did not change."""
         with self.transaction():

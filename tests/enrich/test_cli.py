@@ -92,3 +92,27 @@ def test_settings_come_from_the_environment(corpus, tmp_path, monkeypatch):
     monkeypatch.setenv("ENRICH_WORKERS", "many")
     result = invoke("index", corpus)
     assert result.exit_code == 2 and "ENRICH_WORKERS='many' is not valid" in result.output
+
+
+@pytest.mark.parametrize("flag", [["--limit", "-1"], ["--max-failed", "-1"], ["--workers", "-2"],
+                                  ["--batch-size", "0"], ["--device", "tpu"]])
+def test_bad_flag_values_are_refused(corpus, tmp_path, flag):
+    result = invoke("index", corpus, "--data", tmp_path / "d", *flag)
+    assert result.exit_code == 2
+    assert not (tmp_path / "d" / "enrich.sqlite").exists()
+
+
+def test_a_broken_plugin_is_reported_not_fatal(monkeypatch):
+    from enrich import registry
+
+    class Broken:
+        name, value = "broken", "nowhere:Nothing"
+
+        def load(self):
+            raise ImportError("cannot import name 'Nothing'")
+
+    monkeypatch.setattr(registry, "_entry_points", lambda: {"broken": Broken()})
+    result = invoke("skills", "--json")
+    assert result.exit_code == 0
+    row, = [r for r in json.loads(result.stdout) if r["name"] == "broken"]
+    assert "failed to load: ImportError" in row["error"]

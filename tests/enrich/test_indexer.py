@@ -115,3 +115,88 @@ def test_limit_and_max_failed(corpus, tmp_path):
     lenient = index(corpus, tmp_path / "lenient")
     assert lenient.status == "ok"
     assert lenient.errors[0]["uri"].endswith("locked.pdf") and "password" in lenient.errors[0]["message"]
+
+
+def test_a_transient_read_error_keeps_old_documents_and_is_retried(corpus, tmp_path, monkeypatch):
+    from indexers.sources.local import LocalSource
+    data = tmp_path / "data"
+    index(corpus, data)
+    target = corpus / "report.md"
+    target.write_text(target.read_text() + "\nKevin Durant visited.\n")
+    real_read = LocalSource.read
+
+    def flaky(self, item):
+        if item.name == "report.md":
+            raise OSError(5, "Input/output error")
+        return real_read(self, item)
+
+    monkeypatch.setattr(LocalSource, "read", flaky)
+    failed = index(corpus, data)
+    assert failed.documents["failed"] == 1 and failed.errors[0]["stage"] == "read"
+    assert search(data, "Scouting").count == 1  # the old version is still there
+    monkeypatch.setattr(LocalSource, "read", real_read)
+    retried = index(corpus, data)
+    assert retried.documents["indexed"] == 1 and search(data, "Durant").count == 1
+
+
+def test_a_file_vanishing_while_listing_is_skipped(corpus, monkeypatch):
+    from pathlib import Path
+    real_stat = Path.stat
+
+    def vanished(self, *args, **kwargs):
+        if self.name == "report.md":
+            raise FileNotFoundError(2, "No such file or directory")
+        return real_stat(self, *args, **kwargs)
+
+    from indexers.sources import LocalSource
+    source = LocalSource(str(corpus))
+    monkeypatch.setattr(Path, "stat", vanished)
+    assert [i.name for i in source.list()] == ["notes1.pdf", "notes2.pdf", "players.csv"]
+
+
+def test_a_crashing_run_is_recorded_as_crashed(corpus, tmp_path, monkeypatch):
+    import pytest
+    from enrich import indexer
+    data = tmp_path / "data"
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(indexer, "run_batches", boom)
+    with pytest.raises(RuntimeError):
+        index(corpus, data)
+    status, = rows(data, "SELECT status FROM runs")
+    assert status == ("crashed",)
+
+
+def test_one_run_per_data_directory(corpus, tmp_path):
+    import pytest
+    from indexers.stores import StoreError, TantivyIndex
+    data = tmp_path / "data"
+    index(corpus, data)
+    holder = TantivyIndex(data / "index")
+    holder.writer  # another process holds the writer
+    try:
+        with pytest.raises(StoreError, match="Another enrich process"):
+            index(corpus, data)
+    finally:
+        holder.close()
+
+
+def test_the_data_directory_cannot_be_the_source(corpus):
+    import pytest
+    from indexers.sources import SourceError
+    with pytest.raises(SourceError, match="data directory"):
+        index(corpus, corpus)
+
+
+def test_a_changed_skillset_or_reindex_enriches_everything_again(corpus, tmp_path):
+    data = tmp_path / "data"
+    light = {"skills": ["language"], "fields": {"language": "/document/language"}}
+    index(corpus, data, skillset=light)
+    assert search(data, "*", facets=["people"]).facets["people"] == []
+    full = index(corpus, data)  # the default skillset: a new fingerprint
+    assert full.documents["indexed"] == 5
+    assert search(data, "*", facets=["people"]).facets["people"]
+    assert index(corpus, data).documents["indexed"] == 0
+    assert index(corpus, data, reindex=True).documents["indexed"] == 5
