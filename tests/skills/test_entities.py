@@ -117,8 +117,7 @@ def test_default_model_prefers_en_core_web_sm(monkeypatch):
 
 def test_declaration():
     assert EntitySkill.context == "/document/pages/*"
-    assert EntitySkill.inputs == {"text": "/document/pages/*/text",
-                                  "language": "/document/language"}
+    assert EntitySkill.inputs == {"text": "/document/pages/*/text"}
     assert EntitySkill().params["batch_size"] == 64
 
 

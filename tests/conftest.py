@@ -1,3 +1,5 @@
+"""Fixtures shared across the test packages: tiny random vision models."""
+
 import pytest
 
 from tests.skills.tiny_models import tiny_blip, tiny_clip
