@@ -389,7 +389,9 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     if version in (1, 2):
         if version == 1:
             _migrate_1_to_2(conn)
-        conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(mentions)")}
+        if "image_id" not in columns:  # version 3 added it
+            conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if version == 0 and not _has_tables(conn):

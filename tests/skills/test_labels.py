@@ -351,8 +351,7 @@ def test_through_the_engine_with_the_readme_skillset(clip_dir, gallery):
     root = Path(__file__).resolve().parents[2]
     readme = (root / "README.md").read_text(encoding="utf-8")
     heading = "## Recognising people and brands from a reference gallery"
-    text = heading + readme.split(heading, 1)[1] if heading in readme else \
-        (root / "skills" / "LABELS.md").read_text(encoding="utf-8")
+    text = heading + readme.split(heading, 1)[1]
     example = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", text, flags=re.S)[0])
     assert "/document/images/*/labels" in example["entities"]
     Skillset.from_dict(example).build()  # valid as written (nothing is loaded)
