@@ -270,3 +270,129 @@ def invalid_utf8_txt(path: PathLike) -> Path:
     good = "Caf\u00e9 na\u00efve r\u00e9sum\u00e9: the quick brown fox.\n".encode()
     Path(path).write_bytes(good + b"broken " + INVALID_UTF8_BYTES + b" bytes here\n" + good)
     return Path(path)
+
+
+# ------------------------------------------------- images inside documents
+
+
+def gradient_photo(size: tuple[int, int]) -> Image.Image:
+    """Like ``_photo`` (red across, green down, a red disc) but built in C: fast at any size."""
+    w, h = size
+    down = Image.linear_gradient("L")  # 256x256, 0 at the top
+    red = down.transpose(Image.Transpose.ROTATE_90).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    img = Image.merge("RGB", (red.resize(size), down.resize(size), Image.new("L", size, 128)))
+    ImageDraw.Draw(img).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(220, 40, 40))
+    return img
+
+
+def photo_bytes(size: tuple[int, int], format: str = "JPEG", mode: str = "RGB") -> bytes:
+    """A generated photo (:func:`gradient_photo`) of ``size`` pixels encoded as ``format``."""
+    buf = io.BytesIO()
+    gradient_photo(size).convert(mode).save(buf, format=format)
+    return buf.getvalue()
+
+
+def image_file(path: PathLike, size: tuple[int, int] = (64, 48), format: str = "PNG",
+               mode: str = "RGB") -> Path:
+    """A generated photo saved as ``format`` (BMP, TIFF, GIF, WEBP, JPEG, PNG) in ``mode``."""
+    Path(path).write_bytes(photo_bytes(size, format, mode))
+    return Path(path)
+
+
+def flow_pdf(path: PathLike, blocks: Sequence[str | tuple[int, int]], image_width_mm: float = 60.0,
+             image_format: str = "JPEG") -> Path:
+    """A one-page A4 PDF drawing ``blocks`` top to bottom at the left margin.
+
+    A ``str`` is a paragraph (Helvetica 12, 6 mm lines); a ``(width, height)``
+    tuple is a generated photo of that many pixels, drawn ``image_width_mm`` wide
+    and stored as ``image_format``: ``"JPEG"`` is embedded as is (DCTDecode),
+    ``"PNG"`` as Flate-compressed pixels.
+    """
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_creation_date(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    for block in blocks:
+        if isinstance(block, str):
+            pdf.multi_cell(0, 6, block, new_x="LMARGIN", new_y="NEXT")
+        else:
+            source = (io.BytesIO(photo_bytes(tuple(block), "JPEG")) if image_format == "JPEG"
+                      else gradient_photo(tuple(block)))
+            pdf.image(source, x=pdf.l_margin, w=image_width_mm)  # moves y below the image
+            pdf.set_x(pdf.l_margin)
+    pdf.output(str(path))
+    return Path(path)
+
+
+def _gray_image_object(width: int, height: int, data: bytes, flate: bool = False) -> bytes:
+    extra = b" /Filter /FlateDecode" if flate else b""
+    return _stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                   b"/BitsPerComponent 8%s" % (width, height, extra), data)
+
+
+def huge_image_pdf(path: PathLike, width: int = 20000, height: int = 20000) -> Path:
+    """A text page showing an all-black ``width`` x ``height`` greyscale image, then a 100x80 one.
+
+    Handwritten: the big image's pixels are a zlib stream of zeros (~400 KB for
+    20000x20000), so the file is small while decoding it would need 400 MB.
+    The text "huge image survivor" is above both images.
+    """
+    small = bytes(x * 2 for x in range(100)) * 80
+    content = (b"BT /F1 12 Tf 72 740 Td (huge image survivor) Tj ET "
+               b"q 200 0 0 200 72 500 cm /Im1 Do Q q 100 0 0 80 72 380 cm /Im2 Do Q")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R /Im2 7 0 R >> >> >>",
+        _stream(b"", content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        _gray_image_object(width, height, _zeros_zlib(width * height), flate=True),
+        _gray_image_object(100, 80, small),
+    ]
+    Path(path).write_bytes(_assemble_pdf(objects))
+    return Path(path)
+
+
+def textless_pdf(path: PathLike, width_pt: float = 612, height_pt: float = 792) -> Path:
+    """One page of ``width_pt`` x ``height_pt`` points with a drawn box and no text at all."""
+    content = b"0.2 g 36 36 %.2f %.2f re f" % (width_pt / 2, height_pt / 2)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents 4 0 R >>"
+        % (width_pt, height_pt),
+        _stream(b"", content),
+    ]
+    Path(path).write_bytes(_assemble_pdf(objects))
+    return Path(path)
+
+
+def offpage_text_pdf(path: PathLike) -> Path:
+    """Text above and below a 100x80 image, plus text drawn outside the page box.
+
+    pdfium lists the outside characters ("hidden outside") among the page's
+    characters but leaves them out of the page text, so character indexes and
+    text indexes differ on this page. The image is drawn inside a form XObject
+    translated by ``cm``, so its page position needs the form's matrix.
+    """
+    gradient = bytes(x * 2 for x in range(100)) * 80
+    content = (b"BT /F1 12 Tf 72 720 Td (Above the picture) Tj ET "
+               b"BT /F1 12 Tf -300 500 Td (hidden outside) Tj ET "
+               b"q 1 0 0 1 72 540 cm /Fm1 Do Q "
+               b"BT /F1 12 Tf 72 500 Td (Below the picture) Tj ET")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> >>",
+        _stream(b"", content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        _stream(b"/Type /XObject /Subtype /Form /BBox [0 0 200 160] "
+                b"/Resources << /XObject << /Im1 7 0 R >> >>", b"q 200 0 0 160 0 0 cm /Im1 Do Q"),
+        _gray_image_object(100, 80, gradient),
+    ]
+    Path(path).write_bytes(_assemble_pdf(objects))
+    return Path(path)

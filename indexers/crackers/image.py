@@ -1,8 +1,18 @@
 """Image cracker: JPEG, PNG, TIFF, GIF, BMP and WebP files.
 
 One document per file: empty content (OCR and captions come from the image
-skills), one page (``needs_ocr=True``) and one image ``kind="file"`` whose
-``data`` is the original file's bytes. EXIF tags land in ``metadata["exif"]``
+skills), one page (``needs_ocr=True``) and one image ``kind="file"`` (id
+``file``, ``bbox`` None, ``offset`` 0, ``original_width``/``original_height``
+the stored pixels). Its ``data`` is the original file's bytes when the file is
+already what skills want - JPEG, PNG or WebP, longest side within
+``MAX_IMAGE_SIDE``, 8-bit (or less) RGB, greyscale or palette, opaque, and
+upright (no EXIF rotation). Anything else is normalised by
+``base.normalise_image``: turned upright, alpha composited onto white, RGB or
+L, longest side capped; TIFF, BMP and GIF (and 16-bit, CMYK or transparent
+files) within the cap become lossless PNG, so every downstream model can
+decode them; a file above the cap is resized and encoded by the colour rule
+(JPEG for photos, PNG for few colours). Image files are never skipped as tiny:
+the file is the document. EXIF tags land in ``metadata["exif"]``
 with readable names and JSON-safe values (str, int, float; byte strings are
 decoded when they are text and dropped otherwise; GPS coordinates become
 decimal degrees); ``metadata["created"]`` comes from DateTimeOriginal.
@@ -24,7 +34,8 @@ from typing import Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from .base import Blob, Cracker, CrackError, new_document
+from .base import (MAX_IMAGE_SIDE, Blob, Cracker, CrackError, NormalisedImage, image_entry,
+                   new_document, normalise_image)
 
 __all__ = ["ImageCracker"]
 
@@ -48,7 +59,6 @@ class ImageCracker(Cracker):
             doc["warnings"].append(_too_large(size))
             return [doc]
         with image:
-            _decode(image)
             doc["images"] = [_file_image(image, blob.data)]
             exif = _exif(image)
         if exif:
@@ -108,11 +118,31 @@ def _decode(image: Image.Image) -> None:
         raise CrackError(f"unreadable image: {error}") from error
 
 
+# Formats whose bytes skills get as they are (when the rest of _keeps_bytes holds).
+_KEPT_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
+
+
 def _file_image(image: Image.Image, data: bytes) -> dict[str, Any]:
-    fmt = _FORMATS.get(image.format or "", (image.format or "").lower() or None)
-    return {"id": "file", "page": 1, "bbox": None, "width": image.width,
-            "height": image.height, "format": fmt, "data": data, "kind": "file",
-            "needs_ocr": True}
+    """The ``file`` image: the original bytes when they will do, else normalised."""
+    original = image.size
+    if _keeps_bytes(image):
+        _decode(image)
+        fmt = _FORMATS.get(image.format or "", (image.format or "").lower())
+        normalised = NormalisedImage(data, fmt, *original)
+    else:
+        lossless = max(original) <= MAX_IMAGE_SIDE and image.format not in ("JPEG", "MPO")
+        try:
+            normalised = normalise_image(image, upright=True, lossless=lossless)
+        except _UNREADABLE as error:
+            raise CrackError(f"unreadable image: {error}") from error
+    return image_entry("file", 1, "file", original, normalised, needs_ocr=True)
+
+
+def _keeps_bytes(image: Image.Image) -> bool:
+    """True when the file's own bytes are already a normalised image."""
+    return (image.format in _KEPT_FORMATS and max(image.size) <= MAX_IMAGE_SIDE
+            and image.mode in ("1", "L", "P", "RGB") and "transparency" not in image.info
+            and image.getexif().get(ExifTags.Base.Orientation, 1) == 1)
 
 
 def _exif(image: Image.Image) -> dict[str, str | int | float]:

@@ -12,17 +12,36 @@ What comes out (see ``base.py`` for the tree):
   ``width``/``height`` in points.
 - ``images``: embedded images (``kind="embedded"``) found through pdfium page
   objects, descending at most :data:`MAX_FORM_DEPTH` form XObjects deep, so a
-  form that draws itself cannot loop. Images smaller than :data:`MIN_IMAGE_PX`
-  on both sides (rules, bullets, logos' specks) are skipped. ``bbox`` is in
-  points with the origin at the top-left of the page's crop box (pdfium's is
-  bottom-left; page rotation is not applied). JPEG (DCTDecode) images keep
-  their original bytes, everything else is re-encoded as PNG.
+  form that draws itself cannot loop. Tiny images (``base.is_tiny``: rules,
+  bullets, small logos) are skipped. ``bbox`` is in points with the origin at
+  the top-left of the page's crop box (pdfium's is bottom-left; page rotation
+  is not applied); an image inside a form XObject is mapped to the page
+  through the forms' matrices (pdfium reports it in form space). ``offset`` is
+  where the image sits in the page's text (see below). Pixels are normalised
+  by ``base.normalise_image`` (longest side <= ``MAX_IMAGE_SIDE``, RGB or L,
+  PNG or JPEG); an RGB/greyscale JPEG (DCTDecode) within the cap keeps its
+  stored bytes. The soft mask (``/SMask``) of an image is not applied. An
+  image above Pillow's ``MAX_IMAGE_PIXELS`` is never decoded: it is left out
+  with the warning ``"page 3 image 2: too large to decode (...); skipped"``,
+  and one that fails to decode is left out with ``"page 3 image 2: could not
+  be decoded (...); skipped"``.
+- ``offset`` of an embedded image: the text of a page is pdfium's
+  ``get_text_bounded()``; pdfium's character list (``count_chars()``, one
+  loose box per character) is aligned to that string (they normally match one
+  to one; characters outside the page box, NULs and inserted line breaks are
+  accounted for), so the offset is the index, in the page's final ``text``,
+  of the first non-blank character whose top edge (loose box: the font's
+  ascent, the same for a whole line) is below the image's top edge, or
+  ``len(text)`` when the image is below all text. Only pages with images pay
+  for the per-character calls (~1 us each).
 - A page with no text layer - no text at all, or fewer than
   :data:`SCAN_MIN_CHARS` characters while images cover at least
-  :data:`SCAN_COVERAGE` of it - is rendered (longest side
-  :data:`RENDER_MAX_PX` px, at most 300 dpi) into a ``kind="page_render"``
-  image with ``needs_ocr=True``; the page gets ``needs_ocr=True`` and the scan
-  image itself is not listed again as an embedded image.
+  :data:`SCAN_COVERAGE` of it - is rendered into a ``kind="page_render"``
+  image (``offset`` 0) with ``needs_ocr=True``. The render scale keeps the
+  longest side <= :data:`RENDER_MAX_PX` (``MAX_IMAGE_SIDE``) and at most 300
+  dpi, so pdfium never allocates a bigger bitmap; the page gets
+  ``needs_ocr=True`` and the scan image itself is not listed again as an
+  embedded image.
 - ``metadata``: title, author, created, modified (ISO 8601) from the info
   dictionary, and page_count.
 
@@ -43,20 +62,22 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
+from difflib import SequenceMatcher
 from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from .base import Blob, Cracker, CrackError, new_document
+from .base import (MAX_IMAGE_SIDE, Blob, Cracker, CrackError, NormalisedImage, image_entry,
+                   is_tiny, new_document, normalise_image, too_large)
 
 __all__ = ["PdfCracker", "ENCRYPTED", "XREF_WARNING", "explosive_pages", "xref_damaged"]
 
-MIN_IMAGE_PX = 50  # skip embedded images smaller than this on both sides
 MAX_FORM_DEPTH = 8  # form XObject nesting followed when looking for images
-RENDER_MAX_PX = 2000  # longest side of a page render
+RENDER_MAX_PX = MAX_IMAGE_SIDE  # longest side of a page render
 RENDER_MAX_SCALE = 300 / 72  # ... but never above 300 dpi
 SCAN_MIN_CHARS = 10  # fewer characters than this may be a scan's stray text layer
 SCAN_COVERAGE = 0.5  # fraction of the page images must cover to call it a scan
@@ -67,6 +88,10 @@ PDFIUM_FORM_LEVELS = 40  # pdfium stops descending into forms after this many le
 ENCRYPTED = "encrypted PDF: a password is required to open it"
 EXPLOSIVE_FORMS = f"nested or cyclic form XObjects expand to more than {FORM_BUDGET} drawings"
 XREF_WARNING = "damaged cross-reference table; text recovered by reconstruction"
+
+# What decoding one embedded image may raise; each fails that image only.
+_DECODE_ERRORS = (pdfium.PdfiumError, OSError, ValueError, SyntaxError, EOFError,
+                  MemoryError, Image.DecompressionBombError)
 
 
 class PdfCracker(Cracker):
@@ -113,42 +138,103 @@ def _crack_page(doc: dict[str, Any], page: pdfium.PdfPage, number: int) -> None:
     """Append page ``number``'s text and images to ``doc``."""
     left, bottom, right, top = page.get_bbox()
     width, height = right - left, top - bottom
-    text = _page_text(page)
-    found = list(_image_objects(page, (left, top, width, height)))
-    coverage = sum(_area(bbox) for _, bbox in found) / max(width * height, 1.0)
-    needs_ocr = not text.strip() or (len(text.strip()) < SCAN_MIN_CHARS and coverage >= SCAN_COVERAGE)
-    if needs_ocr:  # the scan is in the render; keep only smaller pictures
-        found = [(obj, bbox) for obj, bbox in found if _area(bbox) < SCAN_COVERAGE * width * height]
-    for obj, bbox in found:
-        _add_image(doc, obj, bbox, number)
+    textpage = page.get_textpage()
+    try:
+        raw = textpage.get_text_bounded()
+        text = _clean_text(raw)
+        found = list(_image_objects(doc, page, number, (left, top, width, height)))
+        coverage = sum(_area(bbox) for _, _, bbox, _ in found) / max(width * height, 1.0)
+        needs_ocr = not text.strip() or (len(text.strip()) < SCAN_MIN_CHARS
+                                         and coverage >= SCAN_COVERAGE)
+        if needs_ocr:  # the scan is in the render; keep only smaller pictures
+            found = [item for item in found if _area(item[2]) < SCAN_COVERAGE * width * height]
+        if found:
+            tops, positions = _char_tops(textpage, raw), _clean_positions(raw)
+        for n, obj, bbox, image_top in found:
+            offset = next((positions[k] for char_top, k in tops if char_top < image_top), len(text))
+            _add_image(doc, obj, number, n, bbox, offset)
+    finally:
+        textpage.close()
     if needs_ocr:
-        doc["images"].append(_render(page, number, max(width, height)))
+        _add_render(doc, page, number, max(width, height))
     doc["pages"].append({"number": number, "text": text, "needs_ocr": needs_ocr,
                          "width": round(width, 2), "height": round(height, 2)})
 
 
-def _page_text(page: pdfium.PdfPage) -> str:
-    textpage = page.get_textpage()
-    try:
-        text = textpage.get_text_bounded()
-    finally:
-        textpage.close()
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+def _clean_text(raw: str) -> str:
+    """Page text as stored: ``\\r\\n`` and ``\\r`` -> ``\\n``, NULs dropped."""
+    return raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
-def _image_objects(page: pdfium.PdfPage, box: tuple[float, float, float, float]):
-    """Yield (image object, top-left bbox) for images worth keeping."""
+def _clean_positions(raw: str) -> list[int]:
+    """For each index of ``raw``, the index of that character in ``_clean_text(raw)``."""
+    positions, at = [], 0
+    for index, char in enumerate(raw):
+        positions.append(at)
+        if char != "\x00" and not (char == "\r" and raw[index + 1:index + 2] == "\n"):
+            at += 1
+    return positions
+
+
+def _char_tops(textpage: pdfium.PdfTextPage, raw: str) -> list[tuple[float, int]]:
+    """``(top, index in raw)`` of each non-blank character of ``raw``, in text order.
+
+    ``top`` is the top of pdfium's loose character box (PDF space, y up). The
+    character list and ``raw`` (``get_text_bounded``) match one to one on
+    ordinary pages; where they do not (text outside the page box, inserted line
+    breaks, characters without Unicode), they are aligned with difflib.
+    """
+    codes = [pdfium_c.FPDFText_GetUnicode(textpage, i) for i in range(textpage.count_chars())]
+    listed = [i for i, code in enumerate(codes) if code]
+    chars = "".join(chr(codes[i]) if codes[i] <= 0x10FFFF else "\ufffd" for i in listed)
+    if chars == raw:
+        pairs = zip(listed, range(len(raw)), strict=True)
+    else:
+        blocks = SequenceMatcher(None, chars, raw, autojunk=False).get_matching_blocks()
+        pairs = ((listed[a + d], b + d) for a, b, size in blocks for d in range(size))
+    rect, tops = pdfium_c.FS_RECTF(), []
+    for char_index, k in pairs:
+        if not raw[k].isspace() and pdfium_c.FPDFText_GetLooseCharBox(textpage, char_index, rect):
+            tops.append((rect.top, k))
+    return tops
+
+
+def _image_objects(doc: dict[str, Any], page: pdfium.PdfPage, number: int,
+                   box: tuple[float, float, float, float]):
+    """Yield (n, image object, top-left bbox, top in PDF space) for images worth keeping.
+
+    ``n`` counts every image object of the page in content order, kept or not,
+    so ids do not depend on which images were skipped.
+    """
     left, top, width, height = box
     objects = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=MAX_FORM_DEPTH)
-    for obj in objects:
-        px_w, px_h = obj.get_px_size()
-        if px_w < MIN_IMAGE_PX and px_h < MIN_IMAGE_PX:
+    for n, obj in enumerate(objects):
+        try:
+            if is_tiny(*obj.get_px_size()):
+                continue
+            x0, y0, x1, y1 = _page_bounds(obj)
+        except pdfium.PdfiumError as error:
+            doc["warnings"].append(f"page {number} image {n}: cannot be located ({error}); skipped")
             continue
-        x0, y0, x1, y1 = obj.get_bounds()  # bottom-left origin
         bbox = [_clip(x0 - left, width), _clip(top - y1, height),
                 _clip(x1 - left, width), _clip(top - y0, height)]
         if _area(bbox) > 0:
-            yield obj, bbox
+            yield n, obj, bbox, y1
+
+
+def _page_bounds(obj: pdfium.PdfObject) -> tuple[float, float, float, float]:
+    """The object's bounds on the page; pdfium gives those of a form's content in form space."""
+    x0, y0, x1, y1 = obj.get_bounds()
+    if obj.container is None:
+        return x0, y0, x1, y1
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    form = obj.container
+    while form is not None:
+        matrix = form.get_matrix()
+        corners = [matrix.on_point(x, y) for x, y in corners]
+        form = form.container
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _clip(value: float, limit: float) -> float:
@@ -159,29 +245,58 @@ def _area(bbox: list[float]) -> float:
     return max(bbox[2] - bbox[0], 0.0) * max(bbox[3] - bbox[1], 0.0)
 
 
-def _add_image(doc: dict[str, Any], obj: pdfium.PdfImage, bbox: list[float], number: int) -> None:
-    """Append one embedded image; one that cannot be decoded becomes a warning."""
-    px_w, px_h = obj.get_px_size()
-    image = {"id": f"p{number}-i{len(doc['images'])}", "page": number, "bbox": bbox,
-             "width": px_w, "height": px_h, "format": None, "data": None,
-             "kind": "embedded", "needs_ocr": False}
-    if px_w * px_h > (Image.MAX_IMAGE_PIXELS or float("inf")):
-        doc["warnings"].append(f"page {number}: image {px_w}x{px_h} too large to decode; not extracted")
-    else:
-        try:
-            image["data"], image["format"] = _encode(obj)
-        except (pdfium.PdfiumError, OSError, ValueError) as error:
-            doc["warnings"].append(f"page {number}: image could not be extracted ({error})")
-    doc["images"].append(image)
+class _TooLarge(Exception):
+    def __init__(self, size: tuple[int, int]) -> None:
+        super().__init__(f"{size[0]}x{size[1]}")
+        self.size = size
 
 
-def _encode(obj: pdfium.PdfImage) -> tuple[bytes, str]:
-    """The image's JPEG bytes as stored when it is a JPEG, else a PNG of its pixels."""
+def _add_image(doc: dict[str, Any], obj: pdfium.PdfImage, number: int, n: int,
+               bbox: list[float], offset: int) -> None:
+    """Append one embedded image; one that is too large or cannot be decoded becomes a warning."""
+    label = f"page {number} image {n}"
+    size = obj.get_px_size()
+    try:
+        if too_large(*size):
+            raise _TooLarge(size)
+        normalised = _normalise(obj)
+    except (_TooLarge, Image.DecompressionBombError) as error:
+        big = error.size if isinstance(error, _TooLarge) else size
+        doc["warnings"].append(f"{label}: too large to decode ({big[0]}x{big[1]} pixels > limit "
+                               f"{Image.MAX_IMAGE_PIXELS}); skipped")
+        return
+    except _DECODE_ERRORS as error:
+        doc["warnings"].append(f"{label}: could not be decoded ({error}); skipped")
+        return
+    doc["images"].append(image_entry(f"p{number}-i{n}", number, "embedded", size, normalised,
+                                     bbox=bbox, offset=offset))
+
+
+def _normalise(obj: pdfium.PdfImage) -> NormalisedImage:
+    """The normalised image; an RGB/L JPEG within the cap keeps its stored bytes.
+
+    JPEGs are decoded by Pillow (with ``draft`` for big ones); CMYK JPEGs and
+    every other encoding go through pdfium's bitmap, which applies the PDF colour
+    space and decode arrays.
+    """
     if obj.get_filters(skip_simple=True) == ["DCTDecode"]:
-        return bytes(obj.get_data(decode_simple=True)), "jpeg"
+        data = bytes(obj.get_data(decode_simple=True))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
+            if too_large(*image.size):
+                raise _TooLarge(image.size)
+            if image.format == "JPEG" and image.mode in ("RGB", "L"):
+                if max(image.size) <= MAX_IMAGE_SIDE:
+                    return NormalisedImage(data, "jpeg", image.width, image.height)
+                return normalise_image(image)
     bitmap = obj.get_bitmap(render=False)
     try:
-        return _png(bitmap.to_pil()), "png"
+        image = bitmap.to_pil()
+        if image.mode in ("RGBA", "RGBX"):  # the mask is not applied: alpha says nothing
+            image = image.convert("RGB")
+        return normalise_image(image)
     finally:
         _close_bitmap(bitmap)
 
@@ -192,26 +307,25 @@ def _close_bitmap(bitmap: pdfium.PdfBitmap) -> None:
     bitmap.close()
 
 
-def _png(image: Image.Image) -> bytes:
-    if image.mode not in ("1", "L", "LA", "RGB", "RGBA", "P"):
-        image = image.convert("RGB")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+def _add_render(doc: dict[str, Any], page: pdfium.PdfPage, number: int, longest_pt: float) -> None:
+    """Append a render of the page for OCR: longest side <= RENDER_MAX_PX, at most 300 dpi.
 
-
-def _render(page: pdfium.PdfPage, number: int, longest_pt: float) -> dict[str, Any]:
-    """A PNG render of the page, longest side <= RENDER_MAX_PX, for OCR."""
+    The scale is chosen before rendering, so pdfium never allocates a bitmap
+    larger than the cap (plus rounding, which normalisation trims).
+    """
     scale = min(RENDER_MAX_PX / max(longest_pt, 1.0), RENDER_MAX_SCALE)
-    bitmap = page.render(scale=scale)
     try:
-        data = _png(bitmap.to_pil())
-        size = (bitmap.width, bitmap.height)
-    finally:
-        _close_bitmap(bitmap)
-    return {"id": f"p{number}-render", "page": number, "bbox": None,
-            "width": size[0], "height": size[1], "format": "png", "data": data,
-            "kind": "page_render", "needs_ocr": True}
+        bitmap = page.render(scale=scale)
+        try:
+            size = (bitmap.width, bitmap.height)
+            normalised = normalise_image(bitmap.to_pil())
+        finally:
+            _close_bitmap(bitmap)
+    except _DECODE_ERRORS as error:
+        doc["warnings"].append(f"page {number}: could not be rendered ({error}); not rendered")
+        return
+    doc["images"].append(image_entry(f"p{number}-render", number, "page_render", size, normalised,
+                                     needs_ocr=True))
 
 
 _INFO_KEYS = {"Title": "title", "Author": "author", "CreationDate": "created", "ModDate": "modified"}

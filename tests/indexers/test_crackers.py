@@ -12,6 +12,8 @@ from PIL import Image
 
 from indexers.crackers import CRACKERS, Blob, CrackError, crack
 from indexers.crackers import pdf as pdf_module
+from indexers.crackers import base
+from indexers.crackers.base import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, MIN_IMAGE_THICKNESS
 from indexers.crackers.pdf import ENCRYPTED, RENDER_MAX_PX, XREF_WARNING
 from tests import factories
 
@@ -76,11 +78,13 @@ def test_pdf_embedded_image_has_page_bbox_and_pixels(tmp_path: Path) -> None:
     [image] = doc["images"]
     assert (image["kind"], image["page"], image["needs_ocr"]) == ("embedded", 1, False)
     assert (image["width"], image["height"]) == (200, 150)
+    assert (image["original_width"], image["original_height"]) == (200, 150)
     x0, y0, x1, y1 = image["bbox"]  # drawn at x=20 mm, y=60 mm from the top, 70 mm wide
     assert (x0, y0, x1 - x0) == pytest.approx((20 * MM, 60 * MM, 70 * MM), abs=0.5)
     assert 0 <= x0 < x1 <= doc["pages"][0]["width"] and 0 <= y0 < y1 <= doc["pages"][0]["height"]
-    with Image.open(io.BytesIO(image["data"])) as decoded:
-        assert (decoded.format, decoded.size) == ("PNG", (200, 150))
+    with Image.open(io.BytesIO(image["data"])) as decoded:  # a many-colour photo: JPEG
+        assert (decoded.format, decoded.size, decoded.mode) == ("JPEG", (200, 150), "RGB")
+    assert image["format"] == "jpeg"
 
 
 def test_scanned_pdf_page_is_rendered_for_ocr(tmp_path: Path) -> None:
@@ -175,6 +179,7 @@ def test_png_is_one_document_with_the_file_as_image(tmp_path: Path) -> None:
     assert doc["pages"] == [{"number": 1, "text": "", "needs_ocr": True, "offset": 0}]
     [image] = doc["images"]
     assert (image["kind"], image["format"], image["width"], image["height"]) == ("file", "png", 64, 48)
+    assert (image["original_width"], image["original_height"]) == (64, 48)
     assert image["data"] == path.read_bytes()
 
 
@@ -204,6 +209,215 @@ def test_truncated_image_is_unreadable(tmp_path: Path) -> None:
     data = factories.jpeg_with_exif(tmp_path / "j.jpg").read_bytes()
     with pytest.raises(CrackError, match="^unreadable image: "):
         crack(Blob(uri="mem://t", name="t.jpg", data=data[: len(data) // 2]))
+
+
+# ------------------------------------------------------- normalised images
+
+
+def decoded(image: dict) -> Image.Image:
+    """The image's ``data`` decoded (and checked against its declared size and format)."""
+    with Image.open(io.BytesIO(image["data"])) as opened:
+        opened.load()
+        assert opened.size == (image["width"], image["height"])
+        assert opened.format.lower() == image["format"]
+        return opened.copy()
+
+
+def test_image_limits_are_documented_constants() -> None:
+    assert (MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, MIN_IMAGE_THICKNESS) == (2000, 50, 16)
+    assert RENDER_MAX_PX == MAX_IMAGE_SIDE
+    assert base.is_tiny(600, 3) and base.is_tiny(40, 40) and base.is_tiny(30, 30)
+    assert not base.is_tiny(200, 40) and not base.is_tiny(50, 16)
+    assert base.fitted_size(3000, 1500) == (2000, 1000)
+    assert base.fitted_size(1500, 4000) == (750, 2000)
+    assert base.fitted_size(640, 480) == (640, 480)  # never scaled up
+
+
+def test_big_embedded_jpeg_is_capped_with_its_original_size(tmp_path: Path) -> None:
+    doc = crack_one(factories.flow_pdf(tmp_path / "big.pdf", ["A big photo below.", (3000, 1500)]))
+    [image] = doc["images"]
+    assert (image["id"], image["kind"], image["page"]) == ("p1-i0", "embedded", 1)
+    assert (image["original_width"], image["original_height"]) == (3000, 1500)
+    assert (image["width"], image["height"]) == (2000, 1000)
+    picture = decoded(image)
+    assert (picture.size, picture.mode, image["format"]) == ((2000, 1000), "RGB", "jpeg")
+    page = doc["pages"][0]
+    x0, y0, x1, y1 = image["bbox"]
+    assert 0 <= x0 < x1 <= page["width"] and 0 <= y0 < y1 <= page["height"]
+    assert (x1 - x0) / (y1 - y0) == pytest.approx(2.0, rel=0.01)  # 60 mm x 30 mm on the page
+    assert doc["warnings"] == []
+
+
+def test_small_embedded_jpeg_keeps_its_stored_bytes(tmp_path: Path) -> None:
+    doc = crack_one(factories.flow_pdf(tmp_path / "small.pdf", ["x", (400, 300)]))
+    [image] = doc["images"]
+    assert image["data"] == factories.photo_bytes((400, 300), "JPEG")  # no second lossy pass
+    assert (image["width"], image["height"], image["format"]) == (400, 300, "jpeg")
+
+
+def test_flate_image_is_normalised_by_colour_count(tmp_path: Path) -> None:
+    doc = crack_one(factories.flow_pdf(tmp_path / "flate.pdf", ["x", (2400, 600)], image_format="PNG"))
+    [image] = doc["images"]
+    assert (image["original_width"], image["original_height"]) == (2400, 600)
+    assert (decoded(image).size, image["format"]) == ((2000, 500), "jpeg")  # a photo: many colours
+
+
+def test_normalise_image_formats_and_modes() -> None:
+    flat = Image.new("RGB", (300, 200), (255, 255, 255))
+    flat.paste((200, 30, 30), (50, 50, 150, 150))
+    out = base.normalise_image(flat)
+    assert (out.format, out.width, out.height) == ("png", 300, 200)  # few colours: PNG
+    grey = Image.open(io.BytesIO(factories.photo_bytes((300, 200), "PNG"))).convert("L").convert("RGB")
+    out = base.normalise_image(grey)
+    with Image.open(io.BytesIO(out.data)) as again:
+        assert (again.mode, again.format) == ("L", "JPEG")  # grey RGB stored as L; many greys: JPEG
+    logo = Image.new("RGBA", (120, 60), (0, 0, 0, 0))
+    logo.paste((0, 0, 0, 255), (10, 10, 60, 50))
+    out = base.normalise_image(logo)
+    with Image.open(io.BytesIO(out.data)) as again:  # transparency: composited on white, PNG
+        assert (out.format, again.mode) == ("png", "L")
+        assert again.getpixel((100, 5)) == 255 and again.getpixel((20, 20)) == 0
+    deep = Image.new("I;16", (2500, 100), 65535)
+    out = base.normalise_image(deep)
+    with Image.open(io.BytesIO(out.data)) as again:  # 16-bit scaled to 8-bit, capped
+        assert (again.mode, again.size, again.getpixel((0, 0))) == ("L", (2000, 80), 255)
+
+
+def test_embedded_image_offset_is_between_the_paragraphs(tmp_path: Path) -> None:
+    before = "Before the picture: " + "alpha words here " * 12
+    after = "After the picture: " + "omega words there " * 12
+    path = factories.flow_pdf(tmp_path / "flow.pdf", [(200, 100), before, (400, 200), after, (100, 100)])
+    doc = crack_one(path)
+    text = doc["pages"][0]["text"]
+    top, middle, bottom = doc["images"]
+    assert [i["id"] for i in doc["images"]] == ["p1-i0", "p1-i1", "p1-i2"]
+    assert top["offset"] == 0  # above all text
+    assert bottom["offset"] == len(text)  # below all text
+    at = middle["offset"]
+    assert text.index("Before") < text.index("omega") and 0 < at < len(text)
+    assert "alpha" in text[:at] and "omega" not in text[:at] and "After" not in text[:at]
+    assert "alpha" not in text[at:] and text[at:].startswith("After the picture:")
+    assert top["bbox"][1] < middle["bbox"][1] < bottom["bbox"][1]  # top-left origin
+
+
+def test_offset_maps_pdfium_characters_to_page_text(tmp_path: Path) -> None:
+    # Characters outside the page box are in pdfium's character list but not in the text.
+    doc = crack_one(factories.offpage_text_pdf(tmp_path / "off.pdf"))
+    text = doc["pages"][0]["text"]
+    assert text == "Above the picture\nBelow the picture" and "hidden" not in doc["content"]
+    [image] = doc["images"]
+    assert text[:image["offset"]] == "Above the picture\n"
+    # Drawn inside a form XObject translated by (72, 540): bbox in page space.
+    assert image["bbox"] == pytest.approx([72.0, 792 - 700, 272.0, 792 - 540])
+
+
+def test_clean_positions_follow_line_break_and_nul_cleanup() -> None:
+    raw = "ab\r\ncd\x00e\rf"
+    clean = pdf_module._clean_text(raw)
+    positions = pdf_module._clean_positions(raw)
+    assert clean == "ab\ncde\nf"
+    for k, char in enumerate(raw):
+        if char not in "\r\x00":
+            assert clean[positions[k]] == char
+
+
+def test_rules_and_logos_are_skipped_banners_kept(tmp_path: Path) -> None:
+    path = factories.flow_pdf(tmp_path / "deco.pdf", ["Decorations", (600, 3), (30, 30), (40, 40),
+                                                      (200, 40)])
+    doc = crack_one(path)
+    assert [(i["id"], i["original_width"], i["original_height"]) for i in doc["images"]] == [
+        ("p1-i3", 200, 40)]  # ids count the skipped images, so they do not shift
+    assert doc["warnings"] == []
+
+
+def test_huge_embedded_image_fails_only_that_image(tmp_path: Path) -> None:
+    doc = crack_one(factories.huge_image_pdf(tmp_path / "huge.pdf", 20000, 20000))
+    assert doc["content"] == "huge image survivor"
+    assert doc["warnings"] == [
+        "page 1 image 0: too large to decode (20000x20000 pixels > limit 89478485); skipped"]
+    [image] = doc["images"]  # the other image on the page is still there
+    assert (image["id"], image["width"], image["height"]) == ("p1-i1", 100, 80)
+    assert Image.MAX_IMAGE_PIXELS == 89478485  # the guard is still on
+
+
+def test_embedded_image_over_a_lowered_pixel_limit_is_skipped(tmp_path: Path, monkeypatch) -> None:
+    path = factories.flow_pdf(tmp_path / "two.pdf", ["x", (3000, 1500), (400, 300)])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
+    doc = crack_one(path)
+    assert doc["warnings"] == [
+        "page 1 image 0: too large to decode (3000x1500 pixels > limit 1000000); skipped"]
+    assert [i["id"] for i in doc["images"]] == ["p1-i1"]
+
+
+def test_render_of_a_huge_page_is_capped(tmp_path: Path) -> None:
+    doc = crack_one(factories.textless_pdf(tmp_path / "poster.pdf", 14400, 7200))  # 200 x 100 in
+    [render] = doc["images"]
+    assert (render["id"], render["kind"], render["offset"], render["needs_ocr"]) == (
+        "p1-render", "page_render", 0, True)
+    assert (render["width"], render["height"]) == (2000, 1000)
+    assert (render["original_width"], render["original_height"]) == (2000, 1000)
+    assert decoded(render).mode in ("RGB", "L")
+
+
+def test_ids_and_bytes_are_stable_across_cracks(tmp_path: Path) -> None:
+    flow = factories.flow_pdf(tmp_path / "flow.pdf", ["one", (3000, 1500), "two", (30, 30), (300, 200)])
+    scan = factories.scanned_pdf(tmp_path / "scan.pdf", "Scanned words")
+    for path in (flow, scan, factories.image_file(tmp_path / "t.tiff", (300, 200), "TIFF")):
+        first, second = crack_one(path), crack_one(path)
+        assert [i["id"] for i in first["images"]] == [i["id"] for i in second["images"]]
+        assert first["images"] == second["images"]  # same bytes in, same bytes out
+    assert [i["id"] for i in crack_one(flow)["images"]] == ["p1-i0", "p1-i2"]
+
+
+def test_image_file_within_the_cap_keeps_its_bytes(tmp_path: Path) -> None:
+    for name, fmt in (("k.jpg", "JPEG"), ("k.png", "PNG"), ("k.webp", "WEBP")):
+        path = factories.image_file(tmp_path / name, (300, 200), fmt)
+        [image] = crack_one(path)["images"]
+        assert image["data"] == path.read_bytes()
+        assert (image["format"], image["width"], image["original_width"]) == (fmt.lower(), 300, 300)
+        assert (image["offset"], image["bbox"]) == (0, None)
+
+
+@pytest.mark.parametrize("fmt", ["BMP", "TIFF", "GIF"])
+def test_bmp_tiff_gif_files_become_png(tmp_path: Path, fmt: str) -> None:
+    path = factories.image_file(tmp_path / f"p.{fmt.lower()}", (300, 200), fmt)
+    doc = crack_one(path)
+    [image] = doc["images"]
+    assert doc["metadata"]["content_type"] == f"image/{fmt.lower()}"
+    assert (image["format"], image["width"], image["height"]) == ("png", 300, 200)
+    picture = decoded(image)
+    assert picture.mode in ("RGB", "L")
+    if fmt != "GIF":  # lossless: the very same pixels (GIF had to be quantised when written)
+        with Image.open(path) as original:
+            assert picture.convert("RGB").tobytes() == original.convert("RGB").tobytes()
+
+
+def test_big_image_file_is_capped(tmp_path: Path) -> None:
+    path = factories.image_file(tmp_path / "big.jpg", (4000, 3000), "JPEG")
+    [image] = crack_one(path)["images"]
+    assert (image["original_width"], image["original_height"]) == (4000, 3000)
+    assert (image["width"], image["height"], image["format"]) == (2000, 1500, "jpeg")
+    assert decoded(image).size == (2000, 1500)
+
+
+def test_rotated_and_transparent_files_are_normalised(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    rotated = tmp_path / "r.jpg"
+    Image.open(io.BytesIO(factories.photo_bytes((300, 200)))).save(rotated, exif=exif.tobytes())
+    [image] = crack_one(rotated)["images"]
+    assert (image["original_width"], image["original_height"]) == (300, 200)
+    assert (image["width"], image["height"]) == (200, 300)  # upright
+    clear = tmp_path / "a.png"
+    Image.new("RGBA", (120, 80), (0, 0, 0, 0)).save(clear)
+    [image] = crack_one(clear)["images"]
+    assert image["data"] != clear.read_bytes() and image["format"] == "png"
+    assert decoded(image).getextrema() == (255, 255)  # transparent -> white, not black
+
+
+def test_tiny_image_file_is_still_the_document(tmp_path: Path) -> None:
+    [image] = crack_one(factories.image_file(tmp_path / "i.png", (30, 30), "PNG"))["images"]
+    assert (image["id"], image["width"]) == ("file", 30)
 
 
 # ------------------------------------------------------------ text, HTML
