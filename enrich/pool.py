@@ -42,7 +42,7 @@ def _pooled(batches: Iterable[Batch], skillset: Skillset, source_uri: str,
     from pebble import ProcessPool
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
     with ProcessPool(max_workers=workers, context=context, initializer=init_process,
-                     initargs=(skillset, source_uri)) as pool:
+                     initargs=(skillset, source_uri, workers)) as pool:
         pending: deque = deque()
         todo = iter(batches)
 

@@ -44,7 +44,8 @@ CRACKED_PATHS = (
     "/document/images", "/document/images/*", "/document/images/*/id",
     "/document/images/*/page", "/document/images/*/bbox", "/document/images/*/width",
     "/document/images/*/height", "/document/images/*/format", "/document/images/*/data",
-    "/document/images/*/kind", "/document/images/*/needs_ocr",
+    "/document/images/*/kind", "/document/images/*/needs_ocr", "/document/images/*/offset",
+    "/document/images/*/original_width", "/document/images/*/original_height",
 )
 
 

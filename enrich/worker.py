@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -79,9 +80,14 @@ class Worker:
 _worker: Worker | None = None
 
 
-def init_process(skillset: Skillset, source_uri: str) -> None:
-    """Pool initializer: build this process's worker (skills warm up on first use)."""
+def init_process(skillset: Skillset, source_uri: str, processes: int = 1) -> None:
+    """Pool initializer: build this process's worker (skills warm up on first use).
+
+    ``ENRICH_PROCESSES`` tells skills that run their own threads (OCR) how many
+    worker processes share the cores.
+    """
     global _worker
+    os.environ["ENRICH_PROCESSES"] = str(processes)
     logging.basicConfig(level=logging.WARNING)
     _worker = Worker(skillset, open_source(source_uri))
 

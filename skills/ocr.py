@@ -35,7 +35,8 @@ PP-OCRv4 Chinese/English models shipped in the wheel).
   ("Secondline"); Tesseract does not, which is why ``auto`` prefers it.
 
 Parallelism. Every Tesseract call is a subprocess, so a ``ThreadPoolExecutor``
-of ``threads`` (default ``os.cpu_count()``) OCRs the images of a batch in parallel
+of ``threads`` (default: the cores divided by the indexer's worker processes, from
+``ENRICH_PROCESSES``) OCRs the images of a batch in parallel
 for real; ``warm_up`` sets ``OMP_THREAD_LIMIT=1`` (unless already set) so that each
 process stays on one core instead of fighting the others with OpenMP threads.
 RapidOCR runs the images one after the other with ``threads`` ONNX Runtime
@@ -116,6 +117,12 @@ def tesseract_version() -> tuple[str | None, str]:
                       f"(tesseract_cmd={pytesseract.pytesseract.tesseract_cmd!r}: {exc})")
 
 
+def _fair_share() -> int:
+    """This process's share of the cores: the indexer sets ENRICH_PROCESSES in workers."""
+    processes = max(1, int(os.environ.get("ENRICH_PROCESSES", "1") or 1))
+    return max(1, (os.cpu_count() or 1) // processes)
+
+
 def _load_rapidocr(threads: int) -> Any:
     """The process-wide RapidOCR engine for ``threads`` intra-op threads."""
     if threads not in _RAPIDOCR:
@@ -156,7 +163,7 @@ class OcrSkill(Skill):
         self.engine = engine
         self.languages = languages if isinstance(languages, str) else "+".join(languages)
         self.min_confidence = float(min_confidence)
-        self.threads = max(1, int(threads or os.cpu_count() or 1))
+        self.threads = max(1, int(threads or _fair_share()))
         self.only_scans = bool(only_scans)
         self.max_side = int(max_side) if max_side else None
         self.timeout = float(timeout or 0)
