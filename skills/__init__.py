@@ -1,15 +1,23 @@
 """The built-in skills of enrich.
 
-Importing this package is cheap: models (spaCy, py3langid) load in each skill's
-``warm_up``. Skills are found by name through the ``enrich.skills`` entry points.
+Importing this package is cheap: models (spaCy, py3langid, torch and transformers
+models, OCR engines) load in each skill's ``warm_up``. Skills are found by name
+through the ``enrich.skills`` entry points.
 """
 
-from skills.base import Record, Result, Skill, SkillError, SkillUnavailable, TermStats
+from skills.base import (ModelRef, Record, Result, Skill, SkillError, SkillUnavailable,
+                         TermStats)
+from skills.caption import CaptionSkill
 from skills.entities import EntitySkill
 from skills.keyphrases import KeyPhraseSkill, NgramSkill
+from skills.labels import LabelSkill
 from skills.language import LanguageSkill
+from skills.merge import JoinSkill, MergeSkill
+from skills.ocr import OcrSkill
+from skills.tags import TagSkill
 
 __all__ = [
-    "Skill", "SkillError", "SkillUnavailable", "TermStats", "Record", "Result",
-    "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill",
+    "Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record", "Result",
+    "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "OcrSkill",
+    "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill",
 ]

@@ -30,14 +30,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
-from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
-from skills.vision import (PULL_HINT, batched, decode_images, load_pretrained, prefetch,
-                           require_torch, resolve_device)
+from skills.base import SkillUnavailable
+from skills.vision import (ImageModelSkill, load_pretrained, require_torch, resolve_device)
 
 __all__ = ["CaptionSkill", "DEFAULT_MODEL", "captioner_class", "geometric_mean_confidence"]
 
 DEFAULT_MODEL = "Salesforce/blip-image-captioning-base"
-MAX_SIDE = 1024  # larger images are shrunk to this on decoding (BLIP sees 384 pixels)
 
 
 def captioner_class(name: str) -> Any:
@@ -74,13 +72,7 @@ def geometric_mean_confidence(log_probs: Any, tokens: Any, eos_ids: set[int]) ->
     return [min(1.0, max(0.0, float(p))) for p in mean.exp()]
 
 
-def _image_bytes(record: Record) -> bytes | None:
-    """The record's encoded image; anything but bytes-like data counts as missing."""
-    data = record.get("image")
-    return bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else None
-
-
-class CaptionSkill(Skill):
+class CaptionSkill(ImageModelSkill):
     """A one-sentence caption of each image, with a confidence in [0, 1].
 
     Each result is ``{"caption": {"text": str, "confidence": float}}``; an image
@@ -96,8 +88,6 @@ class CaptionSkill(Skill):
 
     name: ClassVar[str] = "caption"
     version: ClassVar[str] = "1"
-    context: ClassVar[str] = "/document/images/*"
-    inputs: ClassVar[dict[str, str]] = {"image": "/document/images/*/data"}
     outputs: ClassVar[tuple[str, ...]] = ("caption",)
     description: ClassVar[str] = "Image captions (BLIP) with a confidence."
 
@@ -115,14 +105,6 @@ class CaptionSkill(Skill):
         self._processor: Any = None
         self._tokenizer: Any = None
 
-    @property
-    def model(self) -> str:
-        """The model name or folder, as configured."""
-        return self.model_name
-
-    def models(self) -> list[ModelRef]:
-        return [ModelRef(self.model_name, "huggingface", PULL_HINT)]
-
     def warm_up(self) -> None:
         """Load the processor and the model once; SkillUnavailable when they cannot be."""
         if self._model is not None:
@@ -137,38 +119,11 @@ class CaptionSkill(Skill):
         self._device, self._processor, self._tokenizer = device, processor, tokenizer
         self._model = model
 
-    def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:
-        """Return ``{"caption": {...} | None}`` (or a SkillError) per record, in order."""
-        self.warm_up()
-        results: list[Any] = [None] * len(records)
-        chunks = batched(range(len(records)), self.batch_size)
-        for _, (kept, pixels, done) in prefetch(chunks, lambda c: self._prepare(records, c)):
-            for index, result in done:
-                results[index] = result
-            if kept:
-                for index, caption in zip(kept, self._caption(pixels)):
-                    results[index] = {"caption": caption}
-        return results
+    def preprocess(self, images: Sequence[Any]) -> Any:
+        return self._processor(images=images, return_tensors="pt")["pixel_values"]
 
-    def _prepare(self, records: Sequence[Record], chunk: Sequence[int]) -> tuple:
-        """Decode and pre-process one chunk (in the prefetch thread).
-
-        Returns the indices that go to the model, their pixel tensor, and the
-        results already known (errors, images too small).
-        """
-        images = decode_images([_image_bytes(records[i]) for i in chunk], MAX_SIDE)
-        kept, keep_images, done = [], [], []
-        for index, image in zip(chunk, images):
-            if isinstance(image, str):
-                done.append((index, SkillError(f"caption: {image}")))
-            elif min(image.size) < self.min_side:
-                done.append((index, {"caption": None}))
-            else:
-                kept.append(index)
-                keep_images.append(image)
-        pixels = self._processor(images=keep_images, return_tensors="pt")["pixel_values"] \
-            if keep_images else None
-        return kept, pixels, done
+    def infer(self, pixels: Any) -> list[dict[str, Any]]:
+        return self._caption(pixels)
 
     def _caption(self, pixels: Any) -> list[dict[str, Any]]:
         """One ``generate()`` over a chunk: caption text and confidence per image."""

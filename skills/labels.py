@@ -55,7 +55,8 @@ from typing import Any, ClassVar, Sequence
 import yaml
 
 from skills.base import Record, Skill, SkillError, SkillUnavailable
-from skills.vision import batched, decode_images, load_pretrained, prefetch, resolve_device
+from skills.tags import clip_embed_pixels, clip_pixel_values
+from skills.vision import image_bytes, batched, decode_images, load_pretrained, prefetch, resolve_device
 
 __all__ = ["LabelSkill", "Gallery", "read_gallery", "calibrate", "DEFAULT_THRESHOLD"]
 
@@ -331,17 +332,11 @@ class LabelSkill(Skill):
         return self._prepare([{"image": p.read_bytes()} for p in chunk])
 
     def _pixels(self, images: list[Any]) -> Any:
-        return self._processor(images=images, return_tensors="pt")["pixel_values"]
+        return clip_pixel_values(self._processor, images)
 
     def _embed(self, pixels: Any) -> Any:
-        """L2-normalised float32 CPU image embeddings [n, d]."""
-        import torch
-
-        pixels = pixels.to(self._device, dtype=self._model.dtype)
-        with torch.inference_mode():
-            out = self._model.get_image_features(pixel_values=pixels)
-        out = out if isinstance(out, torch.Tensor) else out.pooler_output
-        return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
+        """L2-normalised float32 CPU image embeddings [n, d] (shared with ``tags``)."""
+        return clip_embed_pixels(self._model, pixels, self._device)
 
     def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:
         self.warm_up()
@@ -354,9 +349,7 @@ class LabelSkill(Skill):
 
     def _prepare(self, chunk: Sequence[Record]) -> tuple[list[Any], Any]:
         """Decode a chunk (in the prefetch thread); pixels of the decodable images."""
-        blobs = [r.get("image") if isinstance(r.get("image"), (bytes, bytearray, memoryview))
-                 else None for r in chunk]
-        images = decode_images([bytes(b) if b is not None else None for b in blobs], MAX_SIDE)
+        images = decode_images([image_bytes(r) for r in chunk], MAX_SIDE)
         good = [img for img in images if not isinstance(img, str)]
         return images, self._pixels(good) if good else None
 

@@ -29,9 +29,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
-from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
-from skills.vision import (PULL_HINT, batched, decode_images, load_pretrained, prefetch,
-                           require_torch, resolve_device)
+from skills.base import SkillUnavailable
+from skills.vision import (ImageModelSkill, batched, load_pretrained, require_torch, resolve_device)
 
 __all__ = ["TagSkill", "DEFAULT_MODEL", "DEFAULT_VOCABULARY", "DEFAULT_THRESHOLD",
            "clip_class", "clip_image_embeddings", "clip_pixel_values", "clip_embed_pixels",
@@ -43,7 +42,6 @@ DEFAULT_TEMPLATE = "a photo of {}"
 DEFAULT_THRESHOLD = 0.05
 MAX_LOGIT_SCALE = 100.0  # CLIP clamps its learned temperature here in training
 TEXT_BATCH = 256
-MAX_SIDE = 1024  # larger images are shrunk to this on decoding (CLIP sees 224 pixels)
 
 # Text embeddings of a vocabulary: (model, device, template, tags) -> [tags, d] float32 CPU.
 _TEXT_CACHE: dict[tuple, Any] = {}
@@ -150,13 +148,7 @@ def _logit_scale(model: Any) -> float:
     return min(MAX_LOGIT_SCALE, float(scale.detach().float().exp()))
 
 
-def _image_bytes(record: Record) -> bytes | None:
-    """The record's encoded image; anything but bytes-like data counts as missing."""
-    data = record.get("image")
-    return bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else None
-
-
-class TagSkill(Skill):
+class TagSkill(ImageModelSkill):
     """Zero-shot tags of each image from a vocabulary, with CLIP.
 
     Each result is ``{"tags": [{"name": str, "score": float}, ...]}``: the tags whose
@@ -174,8 +166,6 @@ class TagSkill(Skill):
 
     name: ClassVar[str] = "tags"
     version: ClassVar[str] = "1"
-    context: ClassVar[str] = "/document/images/*"
-    inputs: ClassVar[dict[str, str]] = {"image": "/document/images/*/data"}
     outputs: ClassVar[tuple[str, ...]] = ("tags",)
     description: ClassVar[str] = "Zero-shot image tags (CLIP) from a vocabulary."
 
@@ -203,14 +193,6 @@ class TagSkill(Skill):
         self._text: Any = None
         self._scale = MAX_LOGIT_SCALE
 
-    @property
-    def model(self) -> str:
-        """The model name or folder, as configured."""
-        return self.model_name
-
-    def models(self) -> list[ModelRef]:
-        return [ModelRef(self.model_name, "huggingface", PULL_HINT)]
-
     def warm_up(self) -> None:
         """Load CLIP and embed the vocabulary once; SkillUnavailable when it cannot run."""
         if self._model is not None:
@@ -228,20 +210,6 @@ class TagSkill(Skill):
         self.vocabulary, self._text, self._scale = vocabulary, _TEXT_CACHE[key], _logit_scale(model)
         self._device, self._processor, self._model = device, processor, model
 
-    def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:
-        """Return ``{"tags": [...] | None}`` (or a SkillError) per record, in order."""
-        self.warm_up()
-        results: list[Any] = [None] * len(records)
-        chunks = batched(range(len(records)), self.batch_size)
-        for _, (kept, pixels, done) in prefetch(chunks, lambda c: self._prepare(records, c)):
-            for index, result in done:
-                results[index] = result
-            if kept:
-                embeddings = clip_embed_pixels(self._model, pixels, self._device)
-                for index, tags in zip(kept, self.tags_of(embeddings)):
-                    results[index] = {"tags": tags}
-        return results
-
     def tags_of(self, embeddings: Any) -> list[list[dict[str, Any]]]:
         """Tags per row of normalised image embeddings (after ``warm_up``)."""
         probs = (self._scale * embeddings @ self._text.T).softmax(dim=-1)
@@ -250,17 +218,8 @@ class TagSkill(Skill):
                  for s, i in zip(scores.tolist(), indices.tolist()) if s >= self.threshold]
                 for scores, indices in zip(best.values, best.indices)]
 
-    def _prepare(self, records: Sequence[Record], chunk: Sequence[int]) -> tuple:
-        """Decode and pre-process one chunk (in the prefetch thread)."""
-        images = decode_images([_image_bytes(records[i]) for i in chunk], MAX_SIDE)
-        kept, keep_images, done = [], [], []
-        for index, image in zip(chunk, images):
-            if isinstance(image, str):
-                done.append((index, SkillError(f"tags: {image}")))
-            elif min(image.size) < self.min_side:
-                done.append((index, {"tags": None}))
-            else:
-                kept.append(index)
-                keep_images.append(image)
-        pixels = clip_pixel_values(self._processor, keep_images) if keep_images else None
-        return kept, pixels, done
+    def preprocess(self, images: Sequence[Any]) -> Any:
+        return clip_pixel_values(self._processor, images)
+
+    def infer(self, pixels: Any) -> list[list[dict[str, Any]]]:
+        return self.tags_of(clip_embed_pixels(self._model, pixels, self._device))

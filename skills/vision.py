@@ -25,9 +25,9 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 from urllib.parse import urlparse
 
-from skills.base import SkillUnavailable
+from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
 
-__all__ = ["resolve_device", "load_pretrained", "decode_images", "prefetch", "batched",
+__all__ = ["ImageModelSkill", "image_bytes", "resolve_device", "load_pretrained", "decode_images", "prefetch", "batched",
            "require_torch", "hub_reachable", "PULL_HINT"]
 
 T = TypeVar("T")
@@ -159,3 +159,71 @@ def _where(name: str) -> str:
         return f"the folder {name}"
     return "the local cache (offline mode)" if _offline() else \
         "the local cache, and the model hub is not reachable"
+
+
+def image_bytes(record: Record) -> bytes | None:
+    """The record's encoded image; anything but bytes-like data counts as missing."""
+    data = record.get("image")
+    return bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else None
+
+
+class ImageModelSkill(Skill):
+    """What the model-backed image skills share: a model named by ``model_name``, and a
+    batched ``run`` that decodes and pre-processes the next chunk in a thread while
+    the model runs on this one.
+
+    Subclasses set ``model_name``, ``batch_size`` and ``min_side`` in ``__init__`` and
+    implement ``preprocess(images) -> model input`` and ``infer(model input) -> one
+    value per image``; the value becomes the skill's first output. An image that
+    cannot be decoded gives a ``SkillError`` for its record alone; one smaller than
+    ``min_side`` on either side gives ``None``.
+    """
+
+    context = "/document/images/*"
+    inputs = {"image": "/document/images/*/data"}
+    max_side = 1024  # larger images are shrunk to this on decoding
+    model_name: str = ""
+    batch_size: int = 16
+    min_side: int = 50
+
+    @property
+    def model(self) -> str:
+        """The model name or folder, as configured."""
+        return self.model_name
+
+    def models(self) -> list[ModelRef]:
+        return [ModelRef(self.model_name, "huggingface", PULL_HINT)]
+
+    def preprocess(self, images: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    def infer(self, prepared: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:
+        """One ``{output: value | None}`` (or a SkillError) per record, in order."""
+        self.warm_up()
+        output, results = self.outputs[0], [None] * len(records)
+        chunks = batched(range(len(records)), self.batch_size)
+        for _, (kept, prepared, done) in prefetch(chunks, lambda c: self._prepare(records, c)):
+            for index, result in done:
+                results[index] = result
+            if kept:
+                for index, value in zip(kept, self.infer(prepared)):
+                    results[index] = {output: value}
+        return results
+
+    def _prepare(self, records: Sequence[Record], chunk: Sequence[int]) -> tuple:
+        """Decode and pre-process one chunk (in the prefetch thread): the indices that
+        go to the model, their model input, and the results already known."""
+        images = decode_images([image_bytes(records[i]) for i in chunk], self.max_side)
+        kept, keep_images, done = [], [], []
+        for index, image in zip(chunk, images):
+            if isinstance(image, str):
+                done.append((index, SkillError(f"{self.name}: {image}")))
+            elif min(image.size) < self.min_side:
+                done.append((index, {self.outputs[0]: None}))
+            else:
+                kept.append(index)
+                keep_images.append(image)
+        return kept, (self.preprocess(keep_images) if keep_images else None), done
