@@ -66,7 +66,7 @@ class Engine:
 
     def _run_skill(self, bound: BoundSkill, docs: list[dict[str, Any]],
                    kwargs: dict[str, Any], doc_ids: Sequence[str] = ()) -> None:
-        if not docs or not self._ready(bound):
+        if bound.disabled:
             return
         items, records = [], []
         for index, doc in enumerate(docs):
@@ -77,7 +77,8 @@ class Engine:
                     record["_doc_id"] = doc_ids[index]
                 items.append((index, instance))
                 records.append(record)
-        if not records:
+        # Warm up only when there is work: a batch without images loads no image model.
+        if not records or not self._ready(bound):
             return
         results = self._call(bound, records, kwargs)
         self._write(bound, docs, items, results)

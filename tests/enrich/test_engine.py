@@ -76,3 +76,14 @@ def test_corpus_stage_gets_doc_ids_and_term_stats():
     e.run_corpus(batch, ["d1", "d2"], DictTerms())
     assert batch[0]["df"] == {"x": 2, "y": 1}
     assert batch[1]["df"] == {"x": 2, "z": 1}
+
+
+def test_a_skill_with_nothing_to_do_is_not_warmed_up():
+    e = engine({"skill": "toy-missing", "context": "/document/images/*",
+                "inputs": {"text": "/document/images/*/id"}})
+    e.run_documents(docs(["a page, no images"]))
+    assert e.status()["toy-missing"]["disabled"] is None  # its model was never loaded
+    with_image = docs(["a"])
+    with_image[0]["images"] = [{"id": "p1-i0"}]
+    e.run_documents(with_image)
+    assert "toy-model" in e.status()["toy-missing"]["disabled"]
