@@ -60,7 +60,7 @@ class Engine:
             bound.skill().warm_up()
         except SkillUnavailable as exc:
             bound.disabled = str(exc)
-            log.warning("skill %s disabled: %s", bound.name, exc)
+            log.info("skill %s disabled: %s", bound.name, exc)  # the run summary says it loudly
             return False
         return True
 
