@@ -176,6 +176,15 @@ class StoreContract:
             assert store.get_document("d1") is not None
         assert store.get_document("d1") is not None
 
+    def test_an_inner_transaction_is_undone_with_a_failing_outer_one(self, store):
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                with store.transaction():
+                    store.put_source(state("s"), [doc("d1", "s", keys=(NIKE, LEBRON))])
+                raise RuntimeError("the batch failed after the inner write")
+        assert store.get_document("d1") is None
+        assert store.states() == {} and store.stats()["edges"] == 0
+
     def test_terms(self, store):
         terms = store.terms
         terms.add("d1", "ngrams", ["a", "b", "b"])
