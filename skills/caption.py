@@ -30,8 +30,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
-from skills.base import SkillUnavailable
-from skills.vision import (ImageModelSkill, load_pretrained, require_torch, resolve_device)
+from skills.vision import (ImageModelSkill, model_class, load_pretrained, require_torch, resolve_device)
 
 __all__ = ["CaptionSkill", "DEFAULT_MODEL", "captioner_class", "geometric_mean_confidence"]
 
@@ -44,18 +43,9 @@ def captioner_class(name: str) -> Any:
     SkillUnavailable when the config is not a captioner, or when its weights were saved
     for another head (a BLIP retrieval model would caption with a random decoder).
     """
-    require_torch()
-    from transformers import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING, AutoConfig
-
-    config = load_pretrained(AutoConfig, name)
-    cls = MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING.get(type(config), None)
-    saved_as = getattr(config, "architectures", None) or []
-    if cls is None or (saved_as and cls.__name__ not in saved_as):
-        kind = ", ".join(saved_as) or config.model_type
-        raise SkillUnavailable(f"caption: model {name!r} ({kind}) is not an image captioning model;"
-                               " use a BLIP, GIT or vision-"
-                               f"encoder-decoder captioner such as {DEFAULT_MODEL!r}")
-    return cls
+    return model_class(name, "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING",
+                       "an image captioning model; use a BLIP, GIT or vision-encoder-decoder "
+                       f"captioner such as {DEFAULT_MODEL!r}")
 
 
 def geometric_mean_confidence(log_probs: Any, tokens: Any, eos_ids: set[int]) -> list[float]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 from skills.base import SkillUnavailable
-from skills.vision import (ImageModelSkill, batched, load_pretrained, require_torch, resolve_device)
+from skills.vision import (ImageModelSkill, model_class, batched, load_pretrained, require_torch, resolve_device)
 
 __all__ = ["TagSkill", "DEFAULT_MODEL", "DEFAULT_VOCABULARY", "DEFAULT_THRESHOLD",
            "clip_class", "clip_image_embeddings", "clip_pixel_values", "clip_embed_pixels",
@@ -75,18 +75,8 @@ def clip_class(name: str) -> Any:
     another head (a BLIP captioner). SigLIP loads too, but it was trained with a
     sigmoid and max-length text padding, so its softmax scores are only a ranking.
     """
-    require_torch()
-    from transformers import MODEL_FOR_ZERO_SHOT_IMAGE_CLASSIFICATION_MAPPING, AutoConfig
-
-    config = load_pretrained(AutoConfig, name)
-    cls = MODEL_FOR_ZERO_SHOT_IMAGE_CLASSIFICATION_MAPPING.get(type(config), None)
-    saved_as = getattr(config, "architectures", None) or []
-    if cls is None or (saved_as and cls.__name__ not in saved_as):
-        kind = ", ".join(saved_as) or config.model_type
-        raise SkillUnavailable(f"tags: model {name!r} ({kind}) is not a CLIP-style image-text "
-                               "model; use e.g. "
-                               f"{DEFAULT_MODEL!r}")
-    return cls
+    return model_class(name, "MODEL_FOR_ZERO_SHOT_IMAGE_CLASSIFICATION_MAPPING",
+                       f"a CLIP-style image-text model; use e.g. {DEFAULT_MODEL!r}")
 
 
 def _pooled(output: Any) -> Any:

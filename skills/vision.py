@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
 
-__all__ = ["ImageModelSkill", "image_bytes", "resolve_device", "load_pretrained", "decode_images", "prefetch", "batched",
+__all__ = ["ImageModelSkill", "image_bytes", "model_class", "resolve_device", "load_pretrained", "decode_images", "prefetch", "batched",
            "require_torch", "hub_reachable", "PULL_HINT"]
 
 T = TypeVar("T")
@@ -103,6 +103,26 @@ def load_pretrained(cls: Any, name: str, device: str = "cpu", **kwargs: Any) -> 
         loaded = loaded.to(device).eval()
     _cache[key] = loaded
     return loaded
+
+
+def model_class(name: str, mapping: str, wanted: str) -> Any:
+    """The concrete transformers class for model ``name`` from one of transformers' auto
+    mappings (``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING``...), reading only its config.
+
+    SkillUnavailable when the config is not of that family, or when its weights were
+    saved for another head (a BLIP retrieval model would caption with a random decoder).
+    ``wanted`` says what would fit, for the message.
+    """
+    require_torch()
+    import transformers
+
+    config = load_pretrained(transformers.AutoConfig, name)
+    cls = getattr(transformers, mapping).get(type(config), None)
+    saved_as = getattr(config, "architectures", None) or []
+    if cls is None or (saved_as and cls.__name__ not in saved_as):
+        kind = ", ".join(saved_as) or config.model_type
+        raise SkillUnavailable(f"model {name!r} ({kind}) is not {wanted}")
+    return cls
 
 
 def _first_line(error: BaseException) -> str:
