@@ -70,10 +70,11 @@ def get_setting(name: str, flag: Any = None) -> Any:
             return setting.parse(os.environ[setting.env])
         except ValueError as exc:
             raise EnrichError(f"{setting.env}={os.environ[setting.env]!r} is not valid: {exc}")
-    value = config_file().get(name, setting.default)
-    if value is not None and name in config_file() and isinstance(value, str):
-        try:
-            return setting.parse(value)
-        except ValueError as exc:
-            raise EnrichError(f"enrich.yaml: {name}={value!r} is not valid: {exc}")
-    return value
+    from_file = config_file()
+    if name not in from_file:
+        return setting.default
+    value = from_file[name]
+    try:
+        return setting.parse(value) if isinstance(value, str) else value
+    except ValueError as exc:
+        raise EnrichError(f"config file: {name}={value!r} is not valid: {exc}")

@@ -24,6 +24,7 @@ from indexers.sources import SourceItem, open_source
 from indexers.stores import SearchIndex, SourceState, Store, open_store
 
 from enrich.engine import Engine
+from enrich.plan import Plan
 from enrich.pool import run_batches
 from enrich.records import check_fields, document_id, to_record
 from enrich.skillset import Skillset
@@ -104,10 +105,10 @@ def _batches(todo: list, size: int) -> Iterator[list]:
 class _Run:
     """The main-process side of one run: commits batches and keeps the summary."""
 
-    def __init__(self, store: Store, index: SearchIndex, skillset: Skillset,
+    def __init__(self, store: Store, index: SearchIndex, plan: Plan,
                  summary: RunSummary) -> None:
         self.store, self.index, self.summary = store, index, summary
-        self.plan = skillset.build()
+        self.plan = plan
         self.engine = Engine(self.plan)  # the corpus stage
 
     def commit(self, batch: BatchResult) -> None:
@@ -174,7 +175,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     source = open_source(source_uri, exclude=(str(data_dir),))
     store, index = open_store(data_dir)
     try:
-        summary = _run(source, store, index, skillset, options, progress)
+        summary = _run(source, store, index, skillset, plan, options, progress)
     finally:
         index.close()
         store.close()
@@ -182,15 +183,15 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     return summary
 
 
-def _run(source, store, index, skillset, options, progress) -> RunSummary:
+def _run(source, store, index, skillset, plan, options, progress) -> RunSummary:
     index.writer  # one run per data directory: fail now, before writing anything
     sync_index(store, index)  # replay what a killed run left queued
-    fingerprint = skillset_fingerprint(skillset)
+    fingerprint = skillset_fingerprint(plan)
     reindex = options.reindex or _skillset_changed(store, source.uri, fingerprint)
     config = {**{k: str(v) for k, v in asdict(options).items()}, "fingerprint": fingerprint}
     summary = RunSummary(run_id=store.start_run(source.uri, config), source=source.uri)
     try:
-        _process(source, store, index, skillset, options, progress, summary, reindex)
+        _process(source, store, index, skillset, plan, options, progress, summary, reindex)
     except BaseException as exc:
         summary.status = "crashed"
         summary.errors.append({"uri": source.uri, "stage": "run", "severity": "error",
@@ -201,8 +202,9 @@ def _run(source, store, index, skillset, options, progress) -> RunSummary:
     return summary
 
 
-def _process(source, store, index, skillset, options, progress, summary, reindex) -> None:
-    run = _Run(store, index, skillset, summary)
+def _process(source, store, index, skillset, plan, options, progress, summary,
+             reindex) -> None:
+    run = _Run(store, index, plan, summary)
     listing = list(source.list())
     summary.documents["seen"] = len(listing)
     states = store.states()
@@ -226,10 +228,9 @@ def _process(source, store, index, skillset, options, progress, summary, reindex
     run._merge_skills({})
 
 
-def skillset_fingerprint(skillset: Skillset) -> str:
+def skillset_fingerprint(plan: Plan) -> str:
     """What decides the enrichment: skills, their versions and parameters, mappings."""
-    plan = skillset.build()
-    described = {"skillset": skillset.to_dict(),  # the device is left out: same results
+    described = {"skillset": plan.skillset.to_dict(),  # the device is left out: same results
                  "versions": {b.name: b.cls.version for b in plan.skills}}
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -71,7 +71,7 @@ def _collect(pool, batch: Batch, future, doc_timeout: float) -> BatchResult:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - timeout, dead worker, pickling error...
-        reason = _reason(exc, doc_timeout * len(batch) + 120.0)
+        reason = _reason(exc, _timeout(doc_timeout, len(batch)))
     if len(batch) == 1:
         item = batch[0][0]
         return BatchResult([ItemResult(item, "failed", stage="worker", message=reason)], {})

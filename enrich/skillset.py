@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from enrich import tree
 from enrich.errors import PathError, SkillsetError
 
 if TYPE_CHECKING:

@@ -50,7 +50,11 @@ def test_skill_example_runs_through_the_engine():
 
 
 def test_skillset_example_is_valid():
-    Skillset.from_dict(yaml.safe_load(blocks("yaml")[0])).build()
+    plan = Skillset.from_dict(yaml.safe_load(blocks("yaml")[0])).build()
+    assert [b.name for b in plan.document_skills] == ["language", "ngrams", "entities"]
+    assert [b.name for b in plan.corpus_skills] == ["keyphrases"]
+    entities, = [b for b in plan.skills if b.name == "entities"]
+    assert entities.spec.params["labels"] == ["PERSON", "ORG", "GPE"]
 
 
 def test_json_examples_parse_and_cli_options_exist():

@@ -116,3 +116,14 @@ def test_a_broken_plugin_is_reported_not_fatal(monkeypatch):
     assert result.exit_code == 0
     row, = [r for r in json.loads(result.stdout) if r["name"] == "broken"]
     assert "failed to load: ImportError" in row["error"]
+
+
+def test_settings_come_from_the_config_file(corpus, tmp_path, monkeypatch):
+    config = tmp_path / "enrich.yaml"
+    config.write_text(f"data: {tmp_path / 'filedata'}\nworkers: '0'\n")
+    monkeypatch.setenv("ENRICH_CONFIG", str(config))
+    assert invoke("index", corpus, "--json").exit_code == 0
+    assert (tmp_path / "filedata" / "enrich.sqlite").exists()
+    config.write_text("workers: many\n")
+    result = invoke("index", corpus)
+    assert result.exit_code == 2 and "workers='many' is not valid" in result.output

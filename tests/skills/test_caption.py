@@ -129,19 +129,6 @@ def test_confidence_is_the_geometric_mean_of_the_chosen_tokens(skill, monkeypatc
     assert result["caption"]["confidence"] == pytest.approx(expected, rel=1e-4)
 
 
-def test_missing_model_disables_the_skill_with_a_pull_hint(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(SkillUnavailable) as info:
-        CaptionSkill(model="no-such-org/no-such-model", device="cpu").warm_up()
-    assert "no-such-org/no-such-model" in str(info.value)
-    assert "enrich models pull" in str(info.value)
-
-
-def test_a_model_that_is_not_a_captioner_is_refused(clip_dir):
-    with pytest.raises(SkillUnavailable, match="not an image captioning model"):
-        CaptionSkill(model=str(clip_dir), device="cpu").warm_up()
-
-
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 def test_cuda_without_cuda_disables_the_skill(blip_dir):
     with pytest.raises(SkillUnavailable, match="CUDA is not available"):
