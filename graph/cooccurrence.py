@@ -4,9 +4,11 @@ Co-occurrence is the weighted projection of the entity-evidence incidence: two
 entities are linked once per evidence unit (a document, a page) in which both
 occur. A document contributes, per scope, one count to every pair of distinct
 entity keys that share a unit; the store sums contributions over documents and
-subtracts them when a document changes or goes away. Entities recognised in an
-image (its labels) carry the image's page, so they link at page scope to the names
-in that page's text, and to each other at image scope.
+subtracts them when a document changes or goes away. The scopes: the document,
+its pages, its images and its sentences (a mention's ``sentence`` is numbered
+within its page). Entities recognised in an image (its labels) carry the image's
+page, so they link at page scope to the names in that page's text, and to each
+other at image scope.
 
 >>> mentions = [{"key": "ORG:nike", "page": 1}, {"key": "PERSON:lebron james", "page": 1},
 ...             {"key": "GPE:ohio", "page": 2}, {"key": "ORG:nike", "page": 2}]
@@ -18,6 +20,13 @@ in that page's text, and to each other at image scope.
 ...         {"key": "PERSON:lebron james", "page": 1, "image": "p1-i0"}]
 >>> [e for e in contributions(seen) if e[0] == "image"]
 [('image', 'BRAND:nike', 'PERSON:lebron james', 1)]
+>>> said = [{"key": "ORG:nike", "page": 1, "sentence": 0},
+...         {"key": "PERSON:lebron james", "page": 1, "sentence": 0},
+...         {"key": "GPE:ohio", "page": 1, "sentence": 1}]
+>>> [e for e in contributions(said) if e[0] == "sentence"]
+[('sentence', 'ORG:nike', 'PERSON:lebron james', 1)]
+>>> units(said)
+{'document': 1, 'page': 1, 'image': 0, 'sentence': 2}
 """
 
 from __future__ import annotations
@@ -26,9 +35,9 @@ from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
-__all__ = ["SCOPES", "MAX_ENTITIES", "contributions", "pair_counts"]
+__all__ = ["SCOPES", "MAX_ENTITIES", "contributions", "pair_counts", "unit_of", "units"]
 
-SCOPES = ("document", "page", "image")
+SCOPES = ("document", "page", "image", "sentence")
 MAX_ENTITIES = 300  # per unit: at most 44,850 pairs
 
 
@@ -47,6 +56,30 @@ def _strongest(keys: set[str], counts: Counter, limit: int) -> set[str]:
     return set(sorted(keys, key=lambda k: (-counts[k], k))[:limit])
 
 
+def unit_of(mention: dict[str, Any], scope: str) -> Any:
+    """The unit of ``scope`` a mention sits in within its document, or None.
+
+    Pages are numbers, images ids and sentences ``(page, sentence)`` pairs.
+    """
+    if scope == "document":
+        return 0
+    if scope == "sentence":
+        sentence = mention.get("sentence")
+        return None if sentence is None else (mention.get("page"), sentence)
+    return mention.get(scope)
+
+
+def units(mentions: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """How many units of each scope hold at least one of a document's mentions."""
+    found: dict[str, set] = {scope: set() for scope in SCOPES}
+    for mention in mentions:
+        for scope, seen in found.items():
+            unit = unit_of(mention, scope)
+            if unit is not None:
+                seen.add(unit)
+    return {scope: len(seen) for scope, seen in found.items()}
+
+
 def contributions(mentions: Iterable[dict[str, Any]],
                   max_entities: int = MAX_ENTITIES) -> list[tuple[str, str, str, int]]:
     """One document's edges ``(scope, a, b, count)`` from its mentions, sorted.
@@ -57,16 +90,14 @@ def contributions(mentions: Iterable[dict[str, Any]],
     """
     mentions = list(mentions)
     counts = Counter(m["key"] for m in mentions)
-    document: set[str] = set()
-    units: dict[str, dict[Any, set[str]]] = {"page": defaultdict(set), "image": defaultdict(set)}
+    groups: dict[str, dict[Any, set[str]]] = {scope: defaultdict(set) for scope in SCOPES}
     for mention in mentions:
-        document.add(mention["key"])
-        for scope in units:
-            if mention.get(scope) is not None:
-                units[scope][mention[scope]].add(mention["key"])
-    document = _strongest(document, counts, max_entities)
-    edges = [("document", a, b, n) for (a, b), n in pair_counts([document]).items()]
-    for scope, groups in units.items():
-        kept = [_strongest(keys, counts, max_entities) for keys in groups.values()]
+        for scope, by_unit in groups.items():
+            unit = unit_of(mention, scope)
+            if unit is not None:
+                by_unit[unit].add(mention["key"])
+    edges = []
+    for scope, by_unit in groups.items():
+        kept = [_strongest(keys, counts, max_entities) for keys in by_unit.values()]
         edges += [(scope, a, b, n) for (a, b), n in pair_counts(kept).items()]
     return sorted(edges)

@@ -59,13 +59,17 @@ class DocumentRecord:
     """One enriched document, flattened for the store.
 
     ``entities`` are mentions: ``{"key": "PERSON:lebron james", "type": "PERSON",
-    "name": "LeBron James", "text": surface form, "page": 1 | None, "start": int,
+    "label": type the skill gave, "name": "LeBron James", "text": surface form,
+    "page": 1 | None, "sentence": sentence number in the page | None, "start": int,
     "end": int (offsets in the page text, or in content when page is None; None
     for an image's labels), "image": image id | None (for entities found in an image),
-    "confidence": float | None, "skill": str, "version": str, "model": str | None}``.
+    "confidence": float | None, "skill": str, "version": str, "model": str | None,
+    "description": str | None (from a dictionary)}``.
     ``edges`` are this document's co-occurrence contributions
     ``(scope, key_a, key_b, count)`` with ``key_a < key_b``; the store keeps the
     aggregate ``edges`` table equal to the sum over documents.
+    ``aliases`` are the ``(alias key, entity key)`` pairs the document defines
+    (an acronym after its long form); the store applies them corpus-wide.
     ``fields`` are the search-index fields (see ``INDEX_FIELDS``).
     ``tree`` is the whole enrichment tree as JSON-able data (image bytes removed).
     """
@@ -84,6 +88,7 @@ class DocumentRecord:
     fields: dict[str, Any]
     tree: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    aliases: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -26,8 +26,10 @@ from typing import Any, Iterable, Iterator, Sequence
 from .base import DocumentRecord, SourceState, StoreError
 from .sqlite_schema import initialise
 from .sqlite_terms import SqliteTermStats
-from .sqlite_write import (EdgeDeltas, add_deltas, enqueue, expand_fields, flush_edges,
-                           insert_documents, remove_documents, to_json, utc_now)
+from .sqlite_graph import (EdgeDeltas, add_deltas, alias_targets, aliases_of,
+                           apply_alias_changes, flush_edges, rebuild_graph)
+from .sqlite_write import (enqueue, expand_fields, insert_documents, remove_documents,
+                           to_json, utc_now)
 
 __all__ = ["SqliteStore"]
 
@@ -122,10 +124,12 @@ class SqliteStore:
                 self._save_state(state)
                 kept = set(ids)
                 gone = [i for i in self._ids_of_source(state.uri) if i not in kept]
-                deltas = self._edge_deltas[-1]
-                remove_documents(self._conn, gone, deltas, keep_terms=False)
-                remove_documents(self._conn, ids, deltas, keep_terms=True)
-                insert_documents(self._conn, documents, deltas)
+                affected = aliases_of(self._conn, gone + ids) | {
+                    alias for doc in documents for alias, _ in doc.aliases}
+                with self._aliases_followed(affected) as deltas:
+                    remove_documents(self._conn, gone, deltas, keep_terms=False)
+                    remove_documents(self._conn, ids, deltas, keep_terms=True)
+                    insert_documents(self._conn, documents, deltas)
                 enqueue(self._conn, gone, "delete")
                 enqueue(self._conn, ids, "upsert")
         except (sqlite3.Error, KeyError) as error:
@@ -136,9 +140,27 @@ class SqliteStore:
         """Remove a source item that is gone, and everything derived from it."""
         with self.transaction():
             gone = self._ids_of_source(uri)
-            remove_documents(self._conn, gone, self._edge_deltas[-1], keep_terms=False)
+            with self._aliases_followed(aliases_of(self._conn, gone)) as deltas:
+                remove_documents(self._conn, gone, deltas, keep_terms=False)
             enqueue(self._conn, gone, "delete")
             self._conn.execute("DELETE FROM sources WHERE uri = ?", (uri,))
+
+    @contextmanager
+    def _aliases_followed(self, affected: set[str]) -> Iterator[EdgeDeltas]:
+        """Yield the edge deltas; then re-key documents whose aliases changed target."""
+        before = alias_targets(self._conn, affected) if affected else {}
+        yield self._edge_deltas[-1]
+        if affected:
+            apply_alias_changes(self._conn, before, affected, self._edge_deltas[-1])
+
+    def rebuild_graph(self) -> None:
+        """Recompute the graph's aggregate tables from the per-document rows.
+
+        Indexing never needs it (documents add and subtract their own share); it
+        is the reference the incremental updates are tested and timed against.
+        """
+        with self.transaction():
+            rebuild_graph(self._conn)
 
     def save_state(self, state: SourceState) -> None:
         """Save a source item's state alone, keeping its documents (a transient failure)."""

@@ -11,8 +11,8 @@ Conventions: ids and keys are text; times are ISO 8601 UTC text
 columns marked JSON hold JSON text (query them with `json_extract(metadata,
 '$.author')`); flags are 0/1 integers. The schema version is `PRAGMA user_version`.
 Tables are written only by enrich, one transaction per batch of documents;
-aggregate tables (`entities`, `entity_names`, `edges`, `term_df`, `term_docs`)
-always equal the sums over the per-document tables.
+aggregate tables (`entities`, `entity_names`, `edges`, `graph_units`, `aliases`,
+`term_df`, `term_docs`) always equal the sums over the per-document tables.
 
 ## sources - what the indexer last saw of each source item
 
@@ -75,10 +75,14 @@ always equal the sums over the per-document tables.
 | column | type | meaning |
 |---|---|---|
 | `key` | TEXT PK | `TYPE:normalised name`, e.g. `PERSON:lebron james` |
-| `type` | TEXT | `PERSON`, `ORG`, `GPE`, `LOC`, ... |
+| `type` | TEXT | `PERSON`, `ORG`, `GPE`, `LOC`, ... (the majority type; `mentions.label` keeps each skill's) |
 | `name` | TEXT | the most common display name |
+| `description` | TEXT | from a dictionary (`entity_lookup`), or NULL |
 | `documents` | INTEGER | number of documents that mention it |
 | `mentions` | INTEGER | number of mentions |
+| `pages` | INTEGER | number of pages that mention it |
+| `images` | INTEGER | number of images it was recognised in |
+| `sentences` | INTEGER | number of sentences that mention it |
 
 ## entity_names - display names of each entity and how often each is used
 
@@ -95,9 +99,12 @@ always equal the sums over the per-document tables.
 | `id` | INTEGER PK | row id |
 | `doc_id` | TEXT | `documents.id` |
 | `entity_key` | TEXT | `entities.key` |
-| `name` | TEXT | display name given by the skill |
-| `text` | TEXT | surface form in the text |
+| `raw_key` | TEXT | the key before corpus-wide aliases (an acronym defined in another document) applied |
+| `label` | TEXT | the type the skill gave this mention (`entities.type` is the majority) |
+| `name` | TEXT | display name (a short form or acronym gets its long form's name) |
+| `text` | TEXT | surface form in the text (an alias when it differs from the name) |
 | `page` | INTEGER | page number, or NULL when the offsets are in `documents.content` |
+| `sentence` | INTEGER | sentence number within the page text (from 0), or NULL |
 | `start` | INTEGER | start offset (characters) in the page text or content; NULL for an image's labels |
 | `end` | INTEGER | end offset (exclusive) |
 | `image_id` | TEXT | the image (`images.image_id`) an entity was recognised in, or NULL |
@@ -108,12 +115,42 @@ always equal the sums over the per-document tables.
 
 ## edges - co-occurrence of two entities, summed over documents
 
+Significance is computed when queried, from `count`, the two entities' unit counts
+(`entities.documents`, `pages`, `images`, `sentences`) and `graph_units`.
+
 | column | type | meaning |
 |---|---|---|
 | `scope` | TEXT | `document`, `page`, `image` or `sentence` |
 | `a` | TEXT | entity key (`a < b`) |
 | `b` | TEXT | entity key |
-| `count` | INTEGER | number of co-occurrences (scopes containing both) |
+| `count` | INTEGER | number of co-occurrences (units of the scope containing both) |
+| `documents` | INTEGER | number of documents in which they co-occur at this scope |
+
+## graph_units - how many units of each scope hold an entity (the N of NPMI and LLR)
+
+| column | type | meaning |
+|---|---|---|
+| `scope` | TEXT PK | `document`, `page`, `image` or `sentence` |
+| `units` | INTEGER | documents, pages, images or sentences with at least one entity mention |
+
+## aliases - acronyms defined in the text, e.g. "Federal Bureau of Investigation (FBI)"
+
+A mention whose key is an alias (`ORG:fbi`) counts as the entity the alias stands for,
+in every document; when documents disagree, the entity most of them name wins.
+
+| column | type | meaning |
+|---|---|---|
+| `alias` | TEXT | the alias key, e.g. `ORG:fbi` |
+| `entity_key` | TEXT | the entity it stands for, e.g. `ORG:federal bureau of investigation` |
+| `documents` | INTEGER | number of documents defining it so |
+
+## doc_aliases - the aliases each document defines
+
+| column | type | meaning |
+|---|---|---|
+| `doc_id` | TEXT | `documents.id` |
+| `alias` | TEXT | alias key |
+| `entity_key` | TEXT | entity key |
 
 ## doc_edges - each document's contribution to `edges` (the evidence)
 
@@ -206,7 +243,7 @@ from .base import StoreError
 
 __all__ = ["SCHEMA_VERSION", "DDL", "initialise"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 DDL = """
 CREATE TABLE sources (
@@ -260,8 +297,12 @@ CREATE TABLE entities (
     key TEXT PRIMARY KEY,
     type TEXT NOT NULL,
     name TEXT NOT NULL,
+    description TEXT,
     documents INTEGER NOT NULL,
-    mentions INTEGER NOT NULL
+    mentions INTEGER NOT NULL,
+    pages INTEGER NOT NULL DEFAULT 0,
+    images INTEGER NOT NULL DEFAULT 0,
+    sentences INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE entity_names (
     entity_key TEXT NOT NULL REFERENCES entities(key) ON DELETE CASCADE,
@@ -269,13 +310,17 @@ CREATE TABLE entity_names (
     mentions INTEGER NOT NULL,
     PRIMARY KEY (entity_key, name)
 ) WITHOUT ROWID;
+CREATE INDEX entity_names_name ON entity_names(name COLLATE NOCASE);
 CREATE TABLE mentions (
     id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     entity_key TEXT NOT NULL REFERENCES entities(key),
+    raw_key TEXT NOT NULL,
+    label TEXT,
     name TEXT NOT NULL,
     text TEXT NOT NULL,
     page INTEGER,
+    sentence INTEGER,
     start INTEGER,
     end INTEGER,
     image_id TEXT,
@@ -291,9 +336,26 @@ CREATE TABLE edges (
     a TEXT NOT NULL,
     b TEXT NOT NULL,
     count INTEGER NOT NULL,
+    documents INTEGER NOT NULL,
     PRIMARY KEY (scope, a, b)
 ) WITHOUT ROWID;
 CREATE INDEX edges_b ON edges(scope, b);
+CREATE TABLE graph_units (
+    scope TEXT PRIMARY KEY,
+    units INTEGER NOT NULL
+);
+CREATE TABLE aliases (
+    alias TEXT NOT NULL,
+    entity_key TEXT NOT NULL,
+    documents INTEGER NOT NULL,
+    PRIMARY KEY (alias, entity_key)
+) WITHOUT ROWID;
+CREATE TABLE doc_aliases (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    alias TEXT NOT NULL,
+    entity_key TEXT NOT NULL,
+    PRIMARY KEY (doc_id, alias, entity_key)
+) WITHOUT ROWID;
 CREATE TABLE doc_edges (
     doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
     edges TEXT NOT NULL
@@ -360,7 +422,8 @@ DROP TABLE doc_edges_v1
 TEMP_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS gone_docs (id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS gone_keys (key TEXT PRIMARY KEY);
-CREATE TEMP TABLE IF NOT EXISTS edge_deltas (scope TEXT, a TEXT, b TEXT, count INTEGER);
+CREATE TEMP TABLE IF NOT EXISTS edge_deltas (scope TEXT, a TEXT, b TEXT, count INTEGER,
+                                              documents INTEGER);
 """
 
 PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
@@ -386,12 +449,13 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    if version in (1, 2):
+    if version in (1, 2, 3):
         if version == 1:
             _migrate_1_to_2(conn)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(mentions)")}
         if "image_id" not in columns:  # version 3 added it
             conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
+        _migrate_3_to_4(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if version == 0 and not _has_tables(conn):
@@ -414,6 +478,35 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
         if statement.strip():
             conn.execute(statement)
     conn.execute("PRAGMA user_version = 2")
+
+
+# Version 4 added entity unit counts and descriptions, each mention's raw key,
+# label and sentence, edges' document frequency, graph_units and the aliases.
+ADDED_IN_4 = (("entities", "description TEXT"),
+              ("entities", "pages INTEGER NOT NULL DEFAULT 0"),
+              ("entities", "images INTEGER NOT NULL DEFAULT 0"),
+              ("entities", "sentences INTEGER NOT NULL DEFAULT 0"),
+              ("mentions", "raw_key TEXT NOT NULL DEFAULT ''"),
+              ("mentions", "label TEXT"), ("mentions", "sentence INTEGER"),
+              ("edges", "documents INTEGER NOT NULL DEFAULT 0"))
+
+
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """Add version 4's columns and tables, then compute the new aggregates."""
+    from .sqlite_graph import rebuild_graph
+
+    for table, column in ADDED_IN_4:
+        if column.split()[0] not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    conn.execute("UPDATE mentions SET raw_key = entity_key WHERE raw_key = ''")
+    conn.execute("UPDATE mentions SET label = (SELECT type FROM entities "
+                 "WHERE key = mentions.entity_key) WHERE label IS NULL")
+    for name in ("graph_units", "aliases", "doc_aliases", "entity_names_name"):
+        kind = "INDEX" if name.endswith("_name") else "TABLE"
+        start = DDL.index(f"CREATE {kind} {name} ")
+        statement = DDL[start:DDL.index(";", start)]
+        conn.execute(statement.replace(f"{kind} ", f"{kind} IF NOT EXISTS ", 1))
+    rebuild_graph(conn)
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:

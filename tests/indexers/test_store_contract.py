@@ -15,6 +15,7 @@ import pytest
 
 from indexers.stores import DocumentRecord, SourceState, SqliteStore, StoreError
 from indexers.stores import sqlite_schema
+from graph import contributions
 
 
 def state(uri: str, status: str = "ok", sha: str = "h1") -> SourceState:
@@ -250,14 +251,20 @@ class TestSqliteStore(StoreContract):
 
     @staticmethod
     def random_docs(rng: random.Random, source: str) -> list[DocumentRecord]:
-        keys = [f"PERSON:p{i}" for i in range(6)] + [f"ORG:o{i}" for i in range(4)]
+        """Documents with mentions on pages, sentences and images, some using or
+        defining aliases (ORG:a0 stands for ORG:o0 or ORG:o1, as documents say)."""
+        keys = [f"PERSON:p{i}" for i in range(6)] + [f"ORG:o{i}" for i in range(4)] + ["ORG:a0"]
         docs = []
         for n in rng.sample(range(4), rng.randrange(4)):
-            picked = tuple(rng.sample(keys, rng.randrange(1, 5)))
-            pairs = {tuple(sorted(rng.sample(picked, 2))) for _ in range(2) if len(picked) > 1}
-            docs.append(doc(f"{source}-{n}", source, keys=picked + picked[:1], edges=tuple(
-                (rng.choice(("document", "page")), a, b, rng.randrange(1, 3))
-                for a, b in pairs)))
+            picked = rng.sample(keys, rng.randrange(1, 5))
+            record = doc(f"{source}-{n}", source, keys=tuple(picked + picked[:1]))
+            for m in record.entities:
+                m.update(page=rng.choice((1, 2, None)), sentence=rng.choice((0, 1, None)),
+                         image=rng.choice((None, None, "p1-i0")))
+            record.edges = contributions(record.entities)
+            if rng.random() < 0.3:
+                record.aliases = [("ORG:a0", rng.choice(("ORG:o0", "ORG:o1")))]
+            docs.append(record)
         return docs
 
     def random_edit(self, store, rng: random.Random, step: int) -> None:
@@ -361,7 +368,31 @@ class TestSqliteStore(StoreContract):
             assert "doc_edges_pair" not in {n for (n,) in self.sql(
                 again, "SELECT name FROM sqlite_master")}
 
+    GRAPH_TABLES = ("edges", "entities", "entity_names", "graph_units", "aliases")
+
+    def test_version_3_file_is_migrated(self, store):
+        record = doc("d1", "s", keys=(LEBRON, NIKE, LAKERS))
+        record.entities[0].update(page=2, sentence=1)
+        record.edges = contributions(record.entities)
+        store.put_source(state("s"), [record])
+        expected = {t: sorted(self.sql(store, f"SELECT * FROM {t}"))
+                    for t in ("edges", "graph_units")}
+        store.close()
+        with sqlite3.connect(store.path) as conn:  # take away what version 4 added
+            for table, column in sqlite_schema.ADDED_IN_4:
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}")
+            conn.executescript("DROP TABLE graph_units; DROP TABLE aliases; "
+                               "DROP TABLE doc_aliases; DROP INDEX entity_names_name; "
+                               "PRAGMA user_version = 3;")
+        with SqliteStore(store.path) as again:
+            expected["graph_units"].remove(("sentence", 1))  # version 3 had no sentences
+            assert {t: sorted(self.sql(again, f"SELECT * FROM {t}")) for t in expected} \
+                == expected
+            assert again.entity(LEBRON)["pages"] == 1
+            self.assert_consistent(again)
+
     def assert_consistent(self, store):
+        """Aggregates equal a rebuild from the per-document rows; aliases applied."""
         assert sorted(self.sql(store, "SELECT scope, a, b, count FROM edges")) == sorted(
             self.sql(store, f"SELECT scope, a, b, sum(count) FROM ({EVIDENCE}) "
                             "GROUP BY 1, 2, 3"))
@@ -371,6 +402,16 @@ class TestSqliteStore(StoreContract):
         assert sorted(self.sql(store, "SELECT * FROM entity_names")) == sorted(self.sql(
             store, "SELECT entity_key, name, count(*) FROM mentions GROUP BY 1, 2"))
         assert self.sql(store, "SELECT count(*) FROM edges WHERE count <= 0") == [(0,)]
+        before = {t: sorted(self.sql(store, f"SELECT * FROM {t}")) for t in self.GRAPH_TABLES}
+        store.rebuild_graph()
+        after = {t: sorted(self.sql(store, f"SELECT * FROM {t}")) for t in self.GRAPH_TABLES}
+        assert before == after
+        targets = dict(self.sql(store, "SELECT alias, entity_key FROM aliases AS x WHERE "
+                                       "entity_key = (SELECT entity_key FROM aliases WHERE "
+                                       "alias = x.alias ORDER BY documents DESC, entity_key "
+                                       "LIMIT 1)"))
+        for raw, key in self.sql(store, "SELECT DISTINCT raw_key, entity_key FROM mentions"):
+            assert key == targets.get(raw, raw), (raw, key)
 
     def test_a_source_that_cannot_be_written_leaves_the_batch_intact(self, store):
         edge = (("document", NIKE, LEBRON, 1),)
@@ -414,6 +455,68 @@ class TestSqliteStore(StoreContract):
         store.delete_source("s")
         assert store.entity(LEBRON) is None and store.entity(NIKE) is None
         self.assert_consistent(store)
+
+    def test_an_alias_defined_later_rekeys_earlier_documents_and_reverts(self, store):
+        fbi, long = "ORG:fbi", "ORG:federal bureau of investigation"
+        store.put_source(state("s"), [doc("d1", "s", keys=(fbi, LEBRON), edges=(
+            ("document", fbi, LEBRON, 1),))])
+        definer = doc("d2", "t", keys=(long, NIKE), edges=(("document", long, NIKE, 1),))
+        definer.aliases = [(fbi, long)]
+        store.put_source(state("t"), [definer])
+        assert store.entity(fbi) is None
+        assert (store.entity(long)["documents"], store.entity(long)["names"]) == (
+            2, {"Fbi": 1, "Federal Bureau Of Investigation": 1})
+        assert edge_counts(store) == {(long, LEBRON): 1, (long, NIKE): 1}
+        assert self.sql(store, "SELECT raw_key, entity_key FROM mentions WHERE doc_id = 'd1' "
+                               "AND raw_key = 'ORG:fbi'") == [(fbi, long)]
+        store.put_source(state("u"), [doc("d3", "u", keys=(fbi,))])  # resolved on arrival
+        assert store.entity(long)["documents"] == 3
+        self.assert_consistent(store)
+        store.delete_source("t")  # the only definition goes: FBI is itself again
+        assert store.entity(long) is None and store.entity(fbi)["documents"] == 2
+        assert edge_counts(store) == {(fbi, LEBRON): 1}
+        self.assert_consistent(store)
+
+    def test_the_alias_most_documents_define_wins(self, store):
+        a, x, y = "ORG:a", "ORG:x", "ORG:y"
+        for n, target in enumerate((x, y, y)):
+            record = doc(f"d{n}", f"s{n}", keys=(target,))
+            record.aliases = [(a, target)]
+            store.put_source(state(f"s{n}"), [record])
+        store.put_source(state("m"), [doc("m", "m", keys=(a,))])
+        assert store.entity(y)["documents"] == 3 and store.entity(x)["documents"] == 1
+        store.delete_source("s2")  # one each now: the first key wins the tie
+        assert store.entity(x)["documents"] == 2 and store.entity(y)["documents"] == 1
+        self.assert_consistent(store)
+
+    def test_units_of_each_scope_and_document_frequency(self, store):
+        record = doc("d1", "s", keys=(LEBRON, NIKE, LEBRON, NIKE))
+        places = [(1, 0, None), (1, 0, "p1-i0"), (2, 3, None), (2, 4, None)]
+        for m, (page, sentence, image) in zip(record.entities, places):
+            m.update(page=page, sentence=sentence, image=image)
+        record.edges = contributions(record.entities)
+        store.put_source(state("s"), [record])
+        store.put_source(state("t"), [doc("d2", "t", keys=(LEBRON, NIKE), edges=(
+            ("document", LEBRON, NIKE, 1),))])
+        entity = store.entity(LEBRON)
+        assert [entity[k] for k in ("documents", "pages", "images", "sentences")] == [2, 3, 0, 2]
+        assert store.entity(NIKE)["images"] == 1
+        assert dict(self.sql(store, "SELECT scope, units FROM graph_units")) == {
+            "document": 2, "page": 3, "image": 1, "sentence": 3}
+        assert sorted(self.sql(store, "SELECT scope, count, documents FROM edges")) == [
+            ("document", 2, 2), ("page", 2, 1), ("sentence", 1, 1)]
+        store.delete_source("t")
+        assert dict(self.sql(store, "SELECT scope, units FROM graph_units"))["document"] == 1
+        self.assert_consistent(store)
+
+    def test_description_and_label_are_kept(self, store):
+        record = doc("d1", "s", keys=("CRYPTONYM:amtrunk", LEBRON))
+        record.entities[0].update(description="a CIA operation", label="CRYPTONYM")
+        record.entities[1]["label"] = "ORG"  # the skill said ORG, the majority PERSON
+        store.put_source(state("s"), [record])
+        assert store.entity("CRYPTONYM:amtrunk")["description"] == "a CIA operation"
+        assert self.sql(store, "SELECT entity_key, label FROM mentions ORDER BY id") == [
+            ("CRYPTONYM:amtrunk", "CRYPTONYM"), (LEBRON, "ORG")]
 
     def test_edges_are_normalised_and_summed(self, store):
         store.put_source(state("s"), [doc("d", "s", keys=(LEBRON, NIKE), edges=(

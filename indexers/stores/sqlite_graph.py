@@ -1,0 +1,395 @@
+"""The knowledge-graph tables of the SQLite store, kept equal to the per-document rows.
+
+A document adds mentions (each with its ``raw_key``, the document's own canonical
+key, and its ``entity_key`` after corpus-wide aliases), aliases it defines, and
+co-occurrence edges; it adds to ``entities`` (documents, mentions, and units of
+each scope), ``entity_names``, ``graph_units``, ``aliases`` and ``edges``, and a
+removed document subtracts exactly what it added. Everything here runs inside the
+caller's transaction, set-based where it can.
+
+Edge changes are summed in an :data:`EdgeDeltas` counter and applied once per
+transaction by :func:`flush_edges`. A delta packs an edge's two sums in one
+integer, ``count + documents * PACK``, so one counter addition carries both.
+
+Aliases: a document defining "Federal Bureau of Investigation (FBI)" adds the row
+``ORG:fbi -> ORG:federal bureau of investigation``; while the alias is defined
+by some document (the target most documents name wins, ties by key), every
+mention keyed ``ORG:fbi``, in any document, counts as the long form. When a
+batch changes an alias's target (the first definition, the last one deleted),
+the documents holding its mentions are re-keyed: their graph rows are
+subtracted and added again under the new key (:func:`apply_alias_changes`).
+Aliases do not chain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from typing import Any, Iterable, Sequence
+
+from graph.cooccurrence import SCOPES, contributions, unit_of, units
+
+from .base import DocumentRecord
+
+__all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "add_deltas",
+           "alias_targets", "aliases_of", "apply_alias_changes", "rebuild_graph",
+           "doc_edge_counts", "nest_edges", "refresh_names"]
+
+EdgeDeltas = Counter  # (scope, a, b) -> packed change of (count, documents)
+PACK = 1 << 32
+_HALF = 1 << 31
+_GONE = "(SELECT id FROM temp.gone_docs)"
+_CHUNK = 500  # keys per IN (...) list
+
+# One document's graph input: its id, mentions (``key`` = raw key) and edges.
+GraphPart = tuple[str, list[dict[str, Any]], list[tuple[str, str, str, int]]]
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# -- add ------------------------------------------------------------------------------
+
+def add_graph(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
+              deltas: EdgeDeltas) -> None:
+    """Add new documents' aliases, mentions, entity counts and edges."""
+    _insert_aliases(conn, docs)
+    _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas)
+
+
+def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart],
+               deltas: EdgeDeltas) -> None:
+    targets = alias_targets(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
+    keyed = []
+    for doc_id, mentions, edges in parts:
+        rows = [(targets.get(m["key"], m["key"]), m) for m in mentions]
+        if any(key != m["key"] for key, m in rows):  # an alias applies: edges change too
+            edges = contributions({**m, "key": key} for key, m in rows)
+        keyed.append((doc_id, rows, edges))
+    _add_entities(conn, keyed)
+    _add_units(conn, keyed)
+    _add_edges(conn, keyed, deltas)
+
+
+def _name(mention: dict[str, Any]) -> str:
+    return mention.get("name") or mention.get("text") or mention["key"].split(":", 1)[-1]
+
+
+def _mention_row(doc_id: str, key: str, m: dict[str, Any]) -> tuple:
+    return (doc_id, key, m["key"], m.get("label") or m.get("type"), _name(m),
+            m.get("text") or _name(m), m.get("page"), m.get("sentence"), m.get("start"),
+            m.get("end"), m.get("image"), m.get("confidence"), m.get("skill"),
+            m.get("version"), m.get("model"))
+
+
+def _add_entities(conn: sqlite3.Connection, keyed: list) -> None:
+    """Insert mentions; add their counts to ``entities`` and ``entity_names``."""
+    counts: dict[str, list] = {}  # key -> [documents, mentions, {units per scope}, description]
+    names: Counter[tuple[str, str]] = Counter()
+    for doc_id, rows, _ in keyed:
+        for key, m in rows:
+            entry = counts.setdefault(key, [set(), 0, {s: set() for s in SCOPES[1:]}, None])
+            entry[0].add(doc_id)
+            entry[1] += 1
+            for scope, seen in entry[2].items():
+                unit = unit_of(m, scope)
+                if unit is not None:
+                    seen.add((doc_id, unit))
+            entry[3] = m.get("description") or entry[3]
+            names[key, _name(m)] += 1
+    conn.executemany(
+        "INSERT INTO entities (key, type, name, description, documents, mentions, pages, "
+        "images, sentences) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE "
+        "SET documents = documents + excluded.documents, mentions = mentions + "
+        "excluded.mentions, pages = pages + excluded.pages, images = images + "
+        "excluded.images, sentences = sentences + excluded.sentences, "
+        "description = coalesce(excluded.description, description)",
+        [(key, key.split(":", 1)[0], desc, len(docs), n, len(u["page"]), len(u["image"]),
+          len(u["sentence"])) for key, (docs, n, u, desc) in counts.items()])
+    conn.executemany(
+        "INSERT INTO entity_names (entity_key, name, mentions) VALUES (?, ?, ?) "
+        "ON CONFLICT (entity_key, name) DO UPDATE SET mentions = mentions + excluded.mentions",
+        [(key, name, n) for (key, name), n in names.items()])
+    conn.executemany(
+        "INSERT INTO mentions (doc_id, entity_key, raw_key, label, name, text, page, "
+        "sentence, start, end, image_id, confidence, skill, skill_version, model) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_mention_row(doc_id, key, m) for doc_id, rows, _ in keyed for key, m in rows])
+    refresh_names(conn, counts)
+
+
+def _add_units(conn: sqlite3.Connection, keyed: list) -> None:
+    total: Counter[str] = Counter()
+    for _, rows, _ in keyed:
+        total.update(units(m for _, m in rows))
+    conn.executemany(
+        "INSERT INTO graph_units (scope, units) VALUES (?, ?) "
+        "ON CONFLICT (scope) DO UPDATE SET units = units + excluded.units",
+        [(scope, n) for scope, n in total.items() if n])
+
+
+def refresh_names(conn: sqlite3.Connection, keys: Iterable[str]) -> None:
+    """Set each entity's name to its most used display name (ties: the first by text)."""
+    conn.executemany(
+        "UPDATE entities SET name = (SELECT name FROM entity_names WHERE entity_key = ? "
+        "ORDER BY mentions DESC, name LIMIT 1) WHERE key = ?",
+        [(key, key) for key in keys])
+
+
+def _add_edges(conn: sqlite3.Connection, keyed: list, deltas: EdgeDeltas) -> None:
+    """Save each document's edge contributions (one JSON row) and add them to ``deltas``."""
+    rows = []
+    for doc_id, _, edges in keyed:
+        counts = doc_edge_counts(edges)
+        if counts:
+            rows.append((doc_id, to_json(nest_edges(counts))))
+            add_deltas(deltas, {key: n + PACK for key, n in counts.items()})
+    conn.executemany("INSERT INTO doc_edges (doc_id, edges) VALUES (?, ?)", rows)
+
+
+def doc_edge_counts(edges: Sequence[tuple[str, str, str, int]]) -> dict[tuple[str, str, str], int]:
+    """A document's edges with ``a < b`` and duplicates summed (self-pairs dropped)."""
+    counts = {(scope, a, b): int(n) for scope, a, b, n in edges if a < b and n}
+    if len(counts) == len(edges):  # already normalised, as ``graph.contributions`` gives
+        return counts
+    slow: dict[tuple[str, str, str], int] = defaultdict(int)
+    for scope, a, b, n in edges:
+        if a != b and n:
+            slow[(scope, a, b) if a < b else (scope, b, a)] += int(n)
+    return slow
+
+
+def nest_edges(counts: dict[tuple[str, str, str], int]) -> dict[str, dict[str, dict[str, int]]]:
+    """``{scope: {a: {b: count}}}``, the layout of ``doc_edges.edges``."""
+    nested: dict[str, dict[str, dict[str, int]]] = {}
+    scope_at = a_at = None
+    for (scope, a, b), n in counts.items():
+        if scope != scope_at or a != a_at:  # runs of one (scope, a) are the usual case
+            row = nested.setdefault(scope, {}).setdefault(a, {})
+            scope_at, a_at = scope, a
+        row[b] = n
+    return nested
+
+
+def add_deltas(total: EdgeDeltas, more: dict[tuple[str, str, str], int]) -> None:
+    """``total += more``, key by key."""
+    if not total:
+        dict.update(total, more)
+        return
+    get = total.get
+    for key, n in more.items():
+        total[key] = get(key, 0) + n
+
+
+def flush_edges(conn: sqlite3.Connection, deltas: EdgeDeltas) -> None:
+    """Apply a transaction's net edge changes to ``edges``, set-based and in key order.
+
+    The changed pairs go through ``temp.edge_deltas`` (emptied again; a rollback
+    empties it too) into one upsert; pairs whose count fell, and only those, are
+    then deleted if it reached zero.
+    """
+    rows = []
+    for key, packed in sorted(deltas.items()):
+        if packed:
+            documents = (packed + _HALF) >> 32
+            rows.append((*key, packed - (documents << 32), documents))
+    if not rows:
+        return
+    conn.executemany("INSERT INTO temp.edge_deltas VALUES (?, ?, ?, ?, ?)", rows)
+    conn.execute(
+        "INSERT INTO edges (scope, a, b, count, documents) SELECT scope, a, b, count, "
+        "documents FROM temp.edge_deltas WHERE true ON CONFLICT (scope, a, b) DO UPDATE "
+        "SET count = count + excluded.count, documents = documents + excluded.documents")
+    conn.execute("DELETE FROM edges WHERE count <= 0 AND (scope, a, b) IN "
+                 "(SELECT scope, a, b FROM temp.edge_deltas WHERE count < 0)")
+    conn.execute("DELETE FROM temp.edge_deltas")
+
+
+# -- remove ---------------------------------------------------------------------------
+
+def remove_graph(conn: sqlite3.Connection, deltas: EdgeDeltas, *, aliases: bool = True) -> None:
+    """Subtract the graph rows of the documents in ``temp.gone_docs``.
+
+    Their mentions and ``doc_edges`` rows are deleted; their ``doc_aliases`` rows
+    too unless ``aliases`` is false (a re-keyed document keeps its definitions).
+    """
+    _subtract_entities(conn)
+    _subtract_units(conn)
+    _subtract_edges(conn, deltas)
+    if aliases:
+        _subtract_aliases(conn)
+    conn.execute(f"DELETE FROM mentions WHERE doc_id IN {_GONE}")
+    conn.execute(f"DELETE FROM doc_edges WHERE doc_id IN {_GONE}")
+    keys = "(SELECT key FROM temp.gone_keys)"
+    conn.execute(f"DELETE FROM entity_names WHERE mentions <= 0 AND entity_key IN {keys}")
+    conn.execute(f"DELETE FROM entities WHERE documents <= 0 AND key IN {keys}")
+    remaining = conn.execute(f"SELECT key FROM entities WHERE key IN {keys}").fetchall()
+    refresh_names(conn, [key for (key,) in remaining])
+
+
+def _unit_counts(where: str) -> str:
+    """SELECT documents, mentions and units of each scope of the mentions ``where``."""
+    return (
+        "count(DISTINCT doc_id) AS documents, count(*) AS mentions, "
+        "count(DISTINCT CASE WHEN page IS NOT NULL THEN doc_id || '/' || page END) AS pages, "
+        "count(DISTINCT CASE WHEN image_id IS NOT NULL THEN doc_id || '/' || image_id END) "
+        "AS images, count(DISTINCT CASE WHEN sentence IS NOT NULL THEN doc_id || '/' || "
+        f"coalesce(page, '') || '/' || sentence END) AS sentences FROM mentions WHERE {where}")
+
+
+def _subtract_entities(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM temp.gone_keys")
+    conn.execute("INSERT INTO temp.gone_keys (key) SELECT DISTINCT entity_key "
+                 f"FROM mentions WHERE doc_id IN {_GONE}")
+    conn.execute(
+        "UPDATE entities SET documents = entities.documents - d.documents, "
+        "mentions = entities.mentions - d.mentions, pages = entities.pages - d.pages, "
+        "images = entities.images - d.images, sentences = entities.sentences - d.sentences "
+        f"FROM (SELECT entity_key, {_unit_counts(f'doc_id IN {_GONE}')} GROUP BY entity_key) "
+        "AS d WHERE entities.key = d.entity_key")
+    conn.execute(
+        "UPDATE entity_names SET mentions = entity_names.mentions - d.mentions FROM "
+        "(SELECT entity_key, name, count(*) AS mentions FROM mentions "
+        f"WHERE doc_id IN {_GONE} GROUP BY entity_key, name) AS d "
+        "WHERE entity_names.entity_key = d.entity_key AND entity_names.name = d.name")
+
+
+def _subtract_units(conn: sqlite3.Connection) -> None:
+    """Take the gone documents' units off ``graph_units`` (each scope's count of units)."""
+    row = conn.execute(f"SELECT {_unit_counts(f'doc_id IN {_GONE}')}").fetchone()
+    gone = dict(zip(("document", "mentions", "page", "image", "sentence"), row))
+    conn.executemany("UPDATE graph_units SET units = units - ? WHERE scope = ?",
+                     [(gone[scope], scope) for scope in SCOPES if gone[scope]])
+    conn.execute("DELETE FROM graph_units WHERE units <= 0")
+
+
+def _subtract_edges(conn: sqlite3.Connection, deltas: EdgeDeltas) -> None:
+    """Subtract the gone documents' contributions from ``deltas``."""
+    for (text,) in conn.execute(f"SELECT edges FROM doc_edges WHERE doc_id IN {_GONE}"):
+        for scope, by_a in json.loads(text).items():
+            for a, row in by_a.items():
+                for b, n in row.items():
+                    deltas[scope, a, b] -= n + PACK
+
+
+def _subtract_aliases(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "UPDATE aliases SET documents = aliases.documents - d.n FROM (SELECT alias, "
+        f"entity_key, count(*) AS n FROM doc_aliases WHERE doc_id IN {_GONE} "
+        "GROUP BY alias, entity_key) AS d "
+        "WHERE aliases.alias = d.alias AND aliases.entity_key = d.entity_key")
+    conn.execute("DELETE FROM aliases WHERE documents <= 0")
+    conn.execute(f"DELETE FROM doc_aliases WHERE doc_id IN {_GONE}")
+
+
+# -- aliases --------------------------------------------------------------------------
+
+def _insert_aliases(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
+    rows = sorted({(doc.id, alias, key) for doc in docs
+                   for alias, key in getattr(doc, "aliases", ()) if alias != key})
+    conn.executemany("INSERT INTO doc_aliases (doc_id, alias, entity_key) VALUES (?, ?, ?)",
+                     rows)
+    conn.executemany(
+        "INSERT INTO aliases (alias, entity_key, documents) VALUES (?, ?, 1) "
+        "ON CONFLICT (alias, entity_key) DO UPDATE SET documents = documents + 1",
+        [(alias, key) for _, alias, key in rows])
+
+
+def alias_targets(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
+    """The entity each of ``keys`` that is an alias stands for (most documents win)."""
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM aliases)").fetchone()[0]:
+        return {}
+    keys, found = sorted(set(keys)), {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        rows = conn.execute(
+            f"SELECT alias, entity_key FROM aliases WHERE alias IN ({','.join('?' * len(chunk))}) "
+            "ORDER BY alias, documents DESC, entity_key", chunk)
+        for alias, key in rows:
+            found.setdefault(alias, key)
+    return found
+
+
+def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str]) -> set[str]:
+    """The alias keys the stored documents ``doc_ids`` define."""
+    ids = list(doc_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        found.update(alias for (alias,) in conn.execute(
+            f"SELECT DISTINCT alias FROM doc_aliases WHERE doc_id IN "
+            f"({','.join('?' * len(chunk))})", chunk))
+    return found
+
+
+def apply_alias_changes(conn: sqlite3.Connection, before: dict[str, str],
+                        affected: Iterable[str], deltas: EdgeDeltas) -> list[str]:
+    """Re-key stored mentions of the ``affected`` aliases whose target changed.
+
+    ``before`` is :func:`alias_targets` of ``affected`` taken before the change.
+    Returns the ids of the documents that were re-keyed.
+    """
+    affected = set(affected)
+    after = alias_targets(conn, affected)
+    stale: set[str] = set()
+    for alias in affected:
+        old = before.get(alias, alias)
+        if after.get(alias, alias) != old:
+            stale.update(doc_id for (doc_id,) in conn.execute(
+                "SELECT DISTINCT doc_id FROM mentions WHERE entity_key = ? AND raw_key = ?",
+                (old, alias)))
+    if stale:
+        _rekey(conn, sorted(stale), deltas)
+    return sorted(stale)
+
+
+def _rekey(conn: sqlite3.Connection, doc_ids: list[str], deltas: EdgeDeltas) -> None:
+    """Subtract and add again the graph rows of stored documents, under today's aliases."""
+    conn.execute("DELETE FROM temp.gone_docs")
+    conn.executemany("INSERT INTO temp.gone_docs (id) VALUES (?)", [(i,) for i in doc_ids])
+    parts = _stored_parts(conn)
+    remove_graph(conn, deltas, aliases=False)
+    _add_parts(conn, parts, deltas)
+
+
+def _stored_parts(conn: sqlite3.Connection) -> list[GraphPart]:
+    """The mentions of the documents in ``temp.gone_docs``, as written, raw keys restored."""
+    cursor = conn.execute(
+        "SELECT doc_id, raw_key AS key, label, name, text, page, sentence, start, end, "
+        "image_id AS image, confidence, skill, skill_version AS version, model "
+        f"FROM mentions WHERE doc_id IN {_GONE} ORDER BY doc_id, id")
+    columns = [c[0] for c in cursor.description]
+    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in cursor:
+        mention = dict(zip(columns, row))
+        by_doc[mention.pop("doc_id")].append(mention)
+    return [(doc_id, mentions, contributions(mentions)) for doc_id, mentions in by_doc.items()]
+
+
+# -- rebuild --------------------------------------------------------------------------
+
+def rebuild_graph(conn: sqlite3.Connection) -> None:
+    """Recompute every aggregate graph table from the per-document rows.
+
+    Not used by indexing (which adds and subtracts per document); it migrates old
+    files, and it is what the incremental updates are checked and timed against.
+    """
+    conn.execute("DELETE FROM edges")
+    conn.execute(
+        "INSERT INTO edges (scope, a, b, count, documents) SELECT s.key, a.key, b.key, "
+        "sum(b.value), count(*) FROM doc_edges AS d, json_each(d.edges) AS s, "
+        "json_each(s.value) AS a, json_each(a.value) AS b GROUP BY 1, 2, 3")
+    conn.execute(
+        "UPDATE entities SET documents = d.documents, mentions = d.mentions, pages = d.pages, "
+        f"images = d.images, sentences = d.sentences FROM (SELECT entity_key, "
+        f"{_unit_counts('true')} GROUP BY entity_key) AS d WHERE entities.key = d.entity_key")
+    conn.execute("DELETE FROM graph_units")
+    row = conn.execute(f"SELECT {_unit_counts('true')}").fetchone()
+    counts = dict(zip(("document", "mentions", "page", "image", "sentence"), row))
+    conn.executemany("INSERT INTO graph_units (scope, units) VALUES (?, ?)",
+                     [(scope, counts[scope]) for scope in SCOPES if counts[scope]])
+    conn.execute("DELETE FROM aliases")
+    conn.execute("INSERT INTO aliases (alias, entity_key, documents) SELECT alias, "
+                 "entity_key, count(*) FROM doc_aliases GROUP BY alias, entity_key")
