@@ -1,9 +1,16 @@
 """From an enriched tree to what the stores keep: a :class:`DocumentRecord`.
 
 Field mappings of the skillset choose which tree nodes become index fields; entity
-lists (the skillset's ``entities`` paths) become mentions - with the page they sit
-on and the provenance of the skill that found them - typed facets and the
-document's co-occurrence contributions.
+lists (the skillset's ``entities`` paths) become mentions - with the page and
+sentence they sit in and the provenance of the skill that found them - typed
+facets and the document's co-occurrence contributions.
+
+The mentions are normalised per document (:func:`graph.normalize.resolve`: one
+canonical key per entity, short forms and defined acronyms joined to their long
+form, the majority type) before the edges are counted. That is the costly part
+of a record (a dense document has thousands of pairs), so worker processes do it
+(:func:`attach_graph`) and the main process only reuses it, unless a corpus-stage
+skill writes entities.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import hashlib
 from typing import Any, Iterator
 
 from graph import contributions
+from graph.normalize import resolve
 from indexers.crackers.base import PAGE_SEPARATOR
 from indexers.stores.base import INDEX_FIELDS, DocumentRecord
 
@@ -19,7 +27,8 @@ from enrich import tree
 from enrich.errors import SkillsetError
 from enrich.plan import Plan
 
-__all__ = ["document_id", "to_record", "check_fields", "TYPE_FIELDS", "file_type"]
+__all__ = ["document_id", "to_record", "check_fields", "attach_graph", "TYPE_FIELDS",
+           "file_type"]
 
 TYPE_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
                "LOC": "locations", "FAC": "locations"}
@@ -87,7 +96,8 @@ def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
                        "page": page, "image": image,
                        "start": entity.get("start"), "end": entity.get("end"),
                        "confidence": entity.get("confidence"), "skill": origin.get("skill"),
-                       "version": origin.get("version"), "model": origin.get("model")}
+                       "version": origin.get("version"), "model": origin.get("model"),
+                       "description": entity.get("description")}
 
 
 def _fields(doc: dict[str, Any], plan: Plan, mentions: list[dict], title: str) -> dict:
@@ -133,6 +143,40 @@ def _merged(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     return merged, PAGE_SEPARATOR.join(p["text"] for p in merged)
 
 
+_GRAPH = "_graph"  # where attach_graph leaves its work in a tree (never stored)
+
+
+def _graph(doc: dict[str, Any], pages: list[dict[str, Any]], content: str,
+           plan: Plan) -> tuple[list[dict], list[tuple], list[tuple[str, str]]]:
+    """The document's normalised mentions, co-occurrence edges and the aliases it defines."""
+    texts: dict[Any, str] = {page.get("number"): page.get("text") or "" for page in pages}
+    texts[None] = content
+    mentions = list(_mentions(doc, plan))
+    try:
+        mentions, aliases = resolve(mentions, texts)
+    except Exception as exc:  # noqa: BLE001 - a normaliser bug must not lose the document
+        doc.setdefault("warnings", []).append(
+            f"entity normalisation failed, keys kept as the skills gave them: {exc!r}")
+        aliases = []
+    return mentions, contributions(mentions), aliases
+
+
+def _entities_after_corpus(plan: Plan) -> bool:
+    """Whether a corpus-stage skill writes (or under) a path entities are read from."""
+    entity_paths = [tree.format_path(p) for p in plan.entities]
+    return any(e.startswith(tree.format_path(w)) for b in plan.corpus_skills
+               for w in b.writes for e in entity_paths)
+
+
+def attach_graph(docs: list[dict[str, Any]], plan: Plan) -> None:
+    """Work out each document's graph part now (in a worker), for :func:`to_record`."""
+    if _entities_after_corpus(plan):
+        return
+    for doc in docs:
+        pages, content = _merged(doc)
+        doc[_GRAPH] = _graph(doc, pages, content, plan)
+
+
 def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecord:
     """Flatten one enriched document for the store and the search index.
 
@@ -143,13 +187,13 @@ def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecor
     meta = doc.get("metadata", {})
     pages, content = _merged(doc)
     title = meta.get("title") or meta.get("file_name") or doc["uri"]
-    mentions = list(_mentions(doc, plan))
+    mentions, edges, aliases = doc.pop(_GRAPH, None) or _graph(doc, pages, content, plan)
     warnings = _warnings(doc)
     return DocumentRecord(
         id=document_id(doc["uri"]), uri=doc["uri"], source_uri=source_uri,
         status="partial" if warnings else "ok", title=str(title),
         content=content, metadata=meta, pages=pages,
-        images=doc.get("images", []), entities=mentions, edges=contributions(mentions),
+        images=doc.get("images", []), entities=mentions, edges=edges, aliases=aliases,
         fields=_fields({**doc, "content": content}, plan, mentions, str(title)),
         tree=_jsonable(doc),
         warnings=warnings)

@@ -17,6 +17,7 @@ from typing import Any
 from indexers.sources import Source, SourceItem, open_source
 
 from enrich.engine import Engine
+from enrich.records import attach_graph
 from enrich.skillset import Skillset
 
 __all__ = ["ItemResult", "BatchResult", "Worker", "init_process", "process_in_worker"]
@@ -53,6 +54,7 @@ class Worker:
         results = [self._crack(item, old_sha) for item, old_sha in batch]
         docs = [doc for result in results for doc in result.documents]
         self.engine.run_documents(docs)
+        attach_graph(docs, self.engine.plan)
         return BatchResult(items=results, skills=self.engine.status())
 
     def _crack(self, item: SourceItem, old_sha: str | None) -> ItemResult:

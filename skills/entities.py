@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
+from graph.normalize import entity_key
 from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
 
 if TYPE_CHECKING:
@@ -171,7 +172,8 @@ class EntitySkill(Skill):
 
     Each entity is ``{"text": surface form, "type": label, "name": display name
     (whitespace collapsed, possessive "'s" and, except for people and works of
-    art, a leading "the" dropped), "key": "TYPE:lowercase name", "start", "end",
+    art, a leading "the" dropped), "key": the canonical key
+    (:func:`graph.normalize.entity_key`, e.g. "PERSON:lebron james"), "start", "end",
     "confidence": None}``. The ``en_core_web_sm`` NER is a greedy transition
     parser that gives no per-entity probability, so ``confidence`` is ``None``.
 
@@ -271,6 +273,6 @@ class EntitySkill(Skill):
             name = display_name(ent.text, label)
             if name and (self.labels is None or label in self.labels):
                 yield {"text": ent.text, "type": label, "name": name,
-                       "key": f"{label}:{name.lower()}",
+                       "key": entity_key(label, name),
                        "start": ent.start_char + offset, "end": ent.end_char + offset,
                        "confidence": None}

@@ -57,7 +57,7 @@ def indexed(tmp_path, clip_dir, monkeypatch):
 def test_a_recognised_label_links_to_a_name_on_the_same_page(indexed):
     docs, data = indexed
     with sqlite3.connect(data / "enrich.sqlite") as db:
-        edges = dict(((s, a, b), n) for s, a, b, n in db.execute("SELECT * FROM edges"))
+        edges = dict(((s, a, b), n) for s, a, b, n in db.execute("SELECT scope, a, b, count FROM edges"))
         mention = db.execute("SELECT page, image_id, skill FROM mentions "
                              "WHERE entity_key = 'BRAND:nike'").fetchall()
     assert edges[("page", "BRAND:nike", "PERSON:lebron james")] == 1
