@@ -286,12 +286,31 @@ def _text_for(m: dict, texts: Mapping[Any, str]) -> str | None:
     return texts.get(page) if page in texts else texts.get(None)
 
 
+_INLINE_ACRONYM = re.compile(r"^(?P<long>.*?\S)\s*\((?P<acronym>[A-Za-z.&]{2,10})\)?$")
+
+
+def _inline_acronym(m: dict) -> str | None:
+    """The acronym a recogniser swallowed into the name ("Federal Bureau of Investigation
+    (FBI"), which is then cut off the name; None when there is none.
+
+    >>> m = {"name": "Federal Bureau of Investigation (FBI"}
+    >>> _inline_acronym(m), m["name"]
+    ('FBI', 'Federal Bureau of Investigation')
+    """
+    found = _INLINE_ACRONYM.match(m["name"])
+    if not found or not _defines(found["long"], found["acronym"]):
+        return None
+    m["name"] = found["long"]
+    return found["acronym"]
+
+
 def _link_acronyms(out: list[dict], texts: Mapping[Any, str]) -> list[tuple[str, int]]:
     """Merge acronym mentions into the long forms the text defines them by."""
     defined: dict[str, int] = {}
     for i, m in enumerate(out):
         text = _text_for(m, texts) if m.get("end") is not None else None
-        acronym = text and _acronym_at(text, m["start"], m["end"], m["name"])
+        acronym = _inline_acronym(m) or (
+            text and _acronym_at(text, m["start"], m["end"], m["name"]))
         if acronym and normalize_name(acronym, "") not in defined:
             defined[normalize_name(acronym, "")] = i
     for m in out:

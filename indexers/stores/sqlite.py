@@ -26,8 +26,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from .base import DocumentRecord, SourceState, StoreError
 from .sqlite_schema import initialise
 from .sqlite_terms import SqliteTermStats
-from .sqlite_graph import (EdgeDeltas, add_deltas, alias_targets, aliases_of,
-                           apply_alias_changes, flush_edges, rebuild_graph)
+from .sqlite_graph import (EdgeDeltas, add_deltas, aliases_of, apply_alias_changes,
+                           flush_edges, rebuild_graph, targets_by_name)
 from .sqlite_write import (enqueue, expand_fields, insert_documents, remove_documents,
                            to_json, utc_now)
 
@@ -125,7 +125,7 @@ class SqliteStore:
                 kept = set(ids)
                 gone = [i for i in self._ids_of_source(state.uri) if i not in kept]
                 affected = aliases_of(self._conn, gone + ids) | {
-                    alias for doc in documents for alias, _ in doc.aliases}
+                    alias.split(":", 1)[-1] for doc in documents for alias, _ in doc.aliases}
                 with self._aliases_followed(affected) as deltas:
                     remove_documents(self._conn, gone, deltas, keep_terms=False)
                     remove_documents(self._conn, ids, deltas, keep_terms=True)
@@ -148,7 +148,7 @@ class SqliteStore:
     @contextmanager
     def _aliases_followed(self, affected: set[str]) -> Iterator[EdgeDeltas]:
         """Yield the edge deltas; then re-key documents whose aliases changed target."""
-        before = alias_targets(self._conn, affected) if affected else {}
+        before = targets_by_name(self._conn, affected) if affected else {}
         yield self._edge_deltas[-1]
         if affected:
             apply_alias_changes(self._conn, before, affected, self._edge_deltas[-1])

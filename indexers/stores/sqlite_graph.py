@@ -12,9 +12,10 @@ transaction by :func:`flush_edges`. A delta packs an edge's two sums in one
 integer, ``count + documents * PACK``, so one counter addition carries both.
 
 Aliases: a document defining "Federal Bureau of Investigation (FBI)" adds the row
-``ORG:fbi -> ORG:federal bureau of investigation``; while the alias is defined
-by some document (the target most documents name wins, ties by key), every
-mention keyed ``ORG:fbi``, in any document, counts as the long form. When a
+``fbi -> ORG:federal bureau of investigation``; while the alias is defined by
+some document (the target most documents name wins, ties by key), every mention
+named ``fbi``, of any type (a recogniser may call it a place), in any document,
+counts as the long form. When a
 batch changes an alias's target (the first definition, the last one deleted),
 the documents holding its mentions are re-keyed: their graph rows are
 subtracted and added again under the new key (:func:`apply_alias_changes`).
@@ -33,7 +34,7 @@ from graph.cooccurrence import SCOPES, contributions, unit_of, units
 from .base import DocumentRecord
 
 __all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "add_deltas",
-           "alias_targets", "aliases_of", "apply_alias_changes", "rebuild_graph",
+           "alias_targets", "targets_by_name", "aliases_of", "apply_alias_changes", "rebuild_graph",
            "doc_edge_counts", "nest_edges", "refresh_names"]
 
 EdgeDeltas = Counter  # (scope, a, b) -> packed change of (count, documents)
@@ -131,10 +132,10 @@ def _add_units(conn: sqlite3.Connection, keyed: list) -> None:
 
 
 def refresh_names(conn: sqlite3.Connection, keys: Iterable[str]) -> None:
-    """Set each entity's name to its most used display name (ties: the first by text)."""
+    """Set each entity's name to its most used display name (ties: the longest, the first)."""
     conn.executemany(
         "UPDATE entities SET name = (SELECT name FROM entity_names WHERE entity_key = ? "
-        "ORDER BY mentions DESC, name LIMIT 1) WHERE key = ?",
+        "ORDER BY mentions DESC, length(name) DESC, name LIMIT 1) WHERE key = ?",
         [(key, key) for key in keys])
 
 
@@ -286,9 +287,14 @@ def _subtract_aliases(conn: sqlite3.Connection) -> None:
 
 # -- aliases --------------------------------------------------------------------------
 
+def _alias_name(key: str) -> str:
+    """The name part of a key: aliases apply to mentions of any type with that name."""
+    return key.split(":", 1)[-1]
+
+
 def _insert_aliases(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
-    rows = sorted({(doc.id, alias, key) for doc in docs
-                   for alias, key in getattr(doc, "aliases", ()) if alias != key})
+    rows = sorted({(doc.id, _alias_name(alias), key) for doc in docs
+                   for alias, key in doc.aliases if alias != key})
     conn.executemany("INSERT INTO doc_aliases (doc_id, alias, entity_key) VALUES (?, ?, ?)",
                      rows)
     conn.executemany(
@@ -297,13 +303,13 @@ def _insert_aliases(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) ->
         [(alias, key) for _, alias, key in rows])
 
 
-def alias_targets(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
-    """The entity each of ``keys`` that is an alias stands for (most documents win)."""
+def targets_by_name(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, str]:
+    """The entity each alias name stands for (most documents win, ties by key)."""
     if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM aliases)").fetchone()[0]:
         return {}
-    keys, found = sorted(set(keys)), {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start:start + _CHUNK]
+    names, found = sorted(set(names)), {}
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start:start + _CHUNK]
         rows = conn.execute(
             f"SELECT alias, entity_key FROM aliases WHERE alias IN ({','.join('?' * len(chunk))}) "
             "ORDER BY alias, documents DESC, entity_key", chunk)
@@ -312,8 +318,16 @@ def alias_targets(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, st
     return found
 
 
+def alias_targets(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
+    """The entity each of ``keys`` stands for, for those whose name is an alias."""
+    keys = set(keys)
+    by_name = targets_by_name(conn, map(_alias_name, keys))
+    return {key: by_name[_alias_name(key)] for key in keys
+            if _alias_name(key) in by_name and by_name[_alias_name(key)] != key}
+
+
 def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str]) -> set[str]:
-    """The alias keys the stored documents ``doc_ids`` define."""
+    """The alias names the stored documents ``doc_ids`` define."""
     ids = list(doc_ids)
     found: set[str] = set()
     for start in range(0, len(ids), _CHUNK):
@@ -326,20 +340,23 @@ def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str]) -> set[str]:
 
 def apply_alias_changes(conn: sqlite3.Connection, before: dict[str, str],
                         affected: Iterable[str], deltas: EdgeDeltas) -> list[str]:
-    """Re-key stored mentions of the ``affected`` aliases whose target changed.
+    """Re-key stored mentions of the ``affected`` alias names whose target changed.
 
-    ``before`` is :func:`alias_targets` of ``affected`` taken before the change.
+    ``before`` is :func:`targets_by_name` of ``affected`` taken before the change.
     Returns the ids of the documents that were re-keyed.
     """
     affected = set(affected)
-    after = alias_targets(conn, affected)
+    after = targets_by_name(conn, affected)
+    types = [t for (t,) in conn.execute("SELECT DISTINCT type FROM entities")]
     stale: set[str] = set()
-    for alias in affected:
-        old = before.get(alias, alias)
-        if after.get(alias, alias) != old:
+    for name in affected:
+        if after.get(name) == before.get(name):
+            continue
+        # Where the name's mentions sit now: under the old target, or their own key.
+        for key in [before[name]] if name in before else [f"{t}:{name}" for t in types]:
             stale.update(doc_id for (doc_id,) in conn.execute(
-                "SELECT DISTINCT doc_id FROM mentions WHERE entity_key = ? AND raw_key = ?",
-                (old, alias)))
+                "SELECT DISTINCT doc_id FROM mentions WHERE entity_key = ? AND "
+                "substr(raw_key, instr(raw_key, ':') + 1) = ?", (key, name)))
     if stale:
         _rekey(conn, sorted(stale), deltas)
     return sorted(stale)

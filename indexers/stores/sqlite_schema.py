@@ -76,7 +76,7 @@ aggregate tables (`entities`, `entity_names`, `edges`, `graph_units`, `aliases`,
 |---|---|---|
 | `key` | TEXT PK | `TYPE:normalised name`, e.g. `PERSON:lebron james` |
 | `type` | TEXT | `PERSON`, `ORG`, `GPE`, `LOC`, ... (the majority type; `mentions.label` keeps each skill's) |
-| `name` | TEXT | the most common display name |
+| `name` | TEXT | the most common display name (ties: the longest, then the first by text) |
 | `description` | TEXT | from a dictionary (`entity_lookup`), or NULL |
 | `documents` | INTEGER | number of documents that mention it |
 | `mentions` | INTEGER | number of mentions |
@@ -135,12 +135,13 @@ Significance is computed when queried, from `count`, the two entities' unit coun
 
 ## aliases - acronyms defined in the text, e.g. "Federal Bureau of Investigation (FBI)"
 
-A mention whose key is an alias (`ORG:fbi`) counts as the entity the alias stands for,
-in every document; when documents disagree, the entity most of them name wins.
+A mention with an alias's name (`FBI`, `F.B.I.`: `fbi`), whatever type the recogniser
+gave it, counts as the entity the alias stands for, in every document; when documents
+disagree, the entity most of them name wins.
 
 | column | type | meaning |
 |---|---|---|
-| `alias` | TEXT | the alias key, e.g. `ORG:fbi` |
+| `alias` | TEXT | the alias, a normalised name, e.g. `fbi` |
 | `entity_key` | TEXT | the entity it stands for, e.g. `ORG:federal bureau of investigation` |
 | `documents` | INTEGER | number of documents defining it so |
 
@@ -149,7 +150,7 @@ in every document; when documents disagree, the entity most of them name wins.
 | column | type | meaning |
 |---|---|---|
 | `doc_id` | TEXT | `documents.id` |
-| `alias` | TEXT | alias key |
+| `alias` | TEXT | the alias name |
 | `entity_key` | TEXT | entity key |
 
 ## doc_edges - each document's contribution to `edges` (the evidence)

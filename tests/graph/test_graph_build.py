@@ -119,3 +119,39 @@ def test_counts_and_document_frequencies_are_exact_at_every_scope(tmp_path, dict
     with SqliteStore(data / "enrich.sqlite") as store:
         store.rebuild_graph()
     assert stored(data) == (edges, units)
+
+
+@pytest.mark.slow
+def test_aliases_short_forms_and_acronyms_merge_across_documents(tmp_path):
+    """spaCy finds the names; normalisation and the store's aliases join them."""
+    folder, data = tmp_path / "corpus", tmp_path / "data"
+    folder.mkdir()
+    text_pdf(folder / "a.pdf", ["The Federal Bureau of Investigation (FBI) opened a file on "
+                                "LeBron James in Akron. Agents said James played for the "
+                                "Cleveland Cavaliers."])
+    text_pdf(folder / "b.pdf", ["The FBI closed the file on LeBron James last year."])
+    text_pdf(folder / "c.pdf", ["Reporters asked the F.B.I. about Nike."])
+    skillset = {"name": "ner", "skills": [{"skill": "entities"}],
+                "entities": ["/document/pages/*/entities"]}
+    run_index(str(folder), IndexOptions(data_dir=data, skillset=skillset, workers=1))
+    with SqliteStore(data / "enrich.sqlite") as store:
+        fbi = store.entity("ORG:federal bureau of investigation")
+        assert (fbi["documents"], fbi["name"]) == (3, "Federal Bureau of Investigation")
+        assert fbi["names"] == {"Federal Bureau of Investigation": 1, "FBI": 1, "F.B.I.": 1}
+        assert store.entity("ORG:fbi") is None
+        lebron = store.entity("PERSON:lebron james")
+        assert (lebron["documents"], lebron["mentions"]) == (2, 3)  # "James" joined it
+        assert store.entity("PERSON:james") is None
+        db = sqlite3.connect(store.path)
+        assert sorted(db.execute("SELECT DISTINCT text FROM mentions WHERE entity_key = "
+                                 "'ORG:federal bureau of investigation'")) == [
+            ("F.B.I.",), ("FBI",), ("The Federal Bureau of Investigation (FBI",)]
+        assert db.execute("SELECT count FROM edges WHERE scope = 'document' AND a = "
+                          "'ORG:federal bureau of investigation' AND b = 'ORG:nike'"
+                          ).fetchall() == [(1,)]
+        (folder / "a.pdf").unlink()  # the definition goes: FBI stands for itself again
+    run_index(str(folder), IndexOptions(data_dir=data, skillset=skillset, workers=1))
+    with SqliteStore(data / "enrich.sqlite") as store:
+        assert store.entity("ORG:federal bureau of investigation") is None
+        # spaCy called "F.B.I." a place in c.pdf: without the alias, that stays apart
+        assert store.entity("ORG:fbi")["documents"] == store.entity("GPE:fbi")["documents"] == 1
