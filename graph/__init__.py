@@ -1,9 +1,33 @@
-"""The knowledge graph: entities linked by co-occurrence.
+"""The knowledge graph: entities linked by co-occurrence, with significance and evidence.
 
-For now, the edges the indexer writes (``contributions``); the query API
-(``KnowledgeGraph``) arrives with the graph issue.
+- :mod:`graph.normalize`: one canonical key per entity, per document (short forms,
+  defined acronyms, the majority type) and sentence boundaries;
+- :mod:`graph.cooccurrence`: a document's contributions to the edges, per scope;
+- :mod:`graph.knowledge`: ``KnowledgeGraph``, the query API over a data directory
+  (neighbours, evidence, ego graphs, paths, lookup, exports);
+- :mod:`graph.scores`: NPMI and log-likelihood ratio;
+- :mod:`graph.algorithms`: networkx-style functions on the graphs it returns;
+- :mod:`graph.export`: GEXF, GraphML and d3 JSON.
+
+``KnowledgeGraph`` and its errors are imported on first use, so the indexer's
+workers, which need only the first two modules, stay light.
 """
 
-from graph.cooccurrence import SCOPES, contributions, pair_counts
+from typing import Any
 
-__all__ = ["SCOPES", "contributions", "pair_counts"]
+from graph.cooccurrence import SCOPES, contributions, pair_counts
+from graph.normalize import entity_key, normalize_name
+
+__all__ = ["SCOPES", "contributions", "pair_counts", "entity_key", "normalize_name",
+           "KnowledgeGraph", "GraphError", "IndexNotFound", "EntityNotFound",
+           "AmbiguousEntity", "NoPath"]
+
+_LAZY = {"KnowledgeGraph", "GraphError", "IndexNotFound", "EntityNotFound",
+         "AmbiguousEntity", "NoPath"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from graph import knowledge
+        return getattr(knowledge, name)
+    raise AttributeError(f"module 'graph' has no attribute {name!r}")

@@ -14,7 +14,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from enrich.cli import index, models, search, skills, status  # noqa: E402,F401  (register commands)
+from enrich.cli import (entities, graph, index, models, search, skills,  # noqa: E402,F401
+                        status)  # (register commands)
 
 
 def main() -> None:
