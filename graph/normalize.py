@@ -61,6 +61,7 @@ initials. The spans are contiguous and cover the text; each holds its trailing s
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from bisect import bisect_right
@@ -129,8 +130,9 @@ def _drop_suffixes(words: list[str]) -> list[str]:
     return words
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_name(name: str, type: str) -> str:
-    """The name part of an entity's canonical key.
+    """The name part of an entity's canonical key (cached: names repeat).
 
     >>> normalize_name("  Dr.  Martin  Luther King, Jr. ", "PERSON")
     'martin luther king jr'

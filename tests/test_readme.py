@@ -68,3 +68,46 @@ def test_json_examples_parse_and_cli_options_exist():
         line = usage.split(f"enrich {command}")[1].split("\nenrich ")[0]
         for option in re.findall(r"--[a-z-]+", line):
             assert option in help_text, f"{option} missing from `enrich {command} --help`"
+
+
+def test_graph_commands_in_the_usage_block_exist():
+    usage = re.search(r"```\nenrich index.*?```", README, flags=re.S).group(0)
+    for command in ("entities", "graph neighbors", "graph evidence", "graph path",
+                    "graph export"):
+        help_text = subprocess.run([sys.executable, "-m", "enrich", *command.split(), "--help"],
+                                   capture_output=True, text=True,
+                                   env={"COLUMNS": "200", "PATH": ""}).stdout
+        line = usage.split(f"enrich {command}")[1].split("\nenrich ")[0]
+        assert re.findall(r"--[a-z-]+", line)
+        for option in re.findall(r"--[a-z-]+", line):
+            assert option in help_text, f"{option} missing from `enrich {command} --help`"
+
+
+def test_dictionary_example_builds_a_skillset(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "codenames.csv").write_text(blocks("csv")[0])
+    snippet = yaml.safe_load(blocks("yaml")[-1])
+    plan = Skillset.from_dict({"skills": [{"skill": "merge"}, *snippet["skills"],
+                                          {"skill": "entities"}],
+                               "entities": snippet["entities"]}).build()
+    lookup, = [b for b in plan.skills if b.name == "entity_lookup"]
+    found = lookup.skill().run([{"text": "Oswald and AM/TRUNK; later AMTRUNC."}])
+    assert [(e["name"], e["type"], e["text"]) for e in found[0]["lookup_entities"]] == [
+        ("Lee Harvey Oswald", "PERSON", "Oswald"), ("AMTRUNK", "CRYPTONYM", "AM/TRUNK"),
+        ("AMTRUNK", "CRYPTONYM", "AMTRUNC")]
+
+
+@pytest.mark.slow
+def test_notebook_example_runs(tmp_path):
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    code = blocks("python")[2]
+    assert "KnowledgeGraph.open" in code
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "LeBron James" in out.stdout and "Nike" in out.stdout
+    assert "entities," in out.stdout and "links" in out.stdout
+    import networkx as nx
+    from graph.export import read
+    assert "PERSON:lebron james" in read(tmp_path / "lebron.gexf")
+    assert "PERSON:lebron james" in nx.read_graphml(tmp_path / "lebron-ego.graphml")
