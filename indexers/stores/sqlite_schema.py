@@ -312,6 +312,7 @@ CREATE TABLE entity_names (
     PRIMARY KEY (entity_key, name)
 ) WITHOUT ROWID;
 CREATE INDEX entity_names_name ON entity_names(name COLLATE NOCASE);
+CREATE INDEX entities_units ON entities(key, type, documents, pages, images, sentences);
 CREATE TABLE mentions (
     id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -340,7 +341,8 @@ CREATE TABLE edges (
     documents INTEGER NOT NULL,
     PRIMARY KEY (scope, a, b)
 ) WITHOUT ROWID;
-CREATE INDEX edges_b ON edges(scope, b);
+-- Covering: the neighbours of b are read without visiting the table.
+CREATE INDEX edges_b ON edges(scope, b, count, documents);
 CREATE TABLE graph_units (
     scope TEXT PRIMARY KEY,
     units INTEGER NOT NULL
@@ -502,8 +504,10 @@ def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE mentions SET raw_key = entity_key WHERE raw_key = ''")
     conn.execute("UPDATE mentions SET label = (SELECT type FROM entities "
                  "WHERE key = mentions.entity_key) WHERE label IS NULL")
-    for name in ("graph_units", "aliases", "doc_aliases", "entity_names_name"):
-        kind = "INDEX" if name.endswith("_name") else "TABLE"
+    conn.execute("DROP INDEX IF EXISTS edges_b")  # version 4's covers count, documents
+    for name in ("graph_units", "aliases", "doc_aliases", "entity_names_name", "edges_b",
+                 "entities_units"):
+        kind = "TABLE" if name in ("graph_units", "aliases", "doc_aliases") else "INDEX"
         start = DDL.index(f"CREATE {kind} {name} ")
         statement = DDL[start:DDL.index(";", start)]
         conn.execute(statement.replace(f"{kind} ", f"{kind} IF NOT EXISTS ", 1))
