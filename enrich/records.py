@@ -163,9 +163,8 @@ def _graph(doc: dict[str, Any], pages: list[dict[str, Any]], content: str,
 
 def _entities_after_corpus(plan: Plan) -> bool:
     """Whether a corpus-stage skill writes (or under) a path entities are read from."""
-    entity_paths = [tree.format_path(p) for p in plan.entities]
-    return any(e.startswith(tree.format_path(w)) for b in plan.corpus_skills
-               for w in b.writes for e in entity_paths)
+    return any(tree.is_under(e, w) or tree.is_under(w, e) for b in plan.corpus_skills
+               for w in b.writes for e in plan.entities)
 
 
 def attach_graph(docs: list[dict[str, Any]], plan: Plan) -> None:

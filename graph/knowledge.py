@@ -246,9 +246,9 @@ class KnowledgeGraph:
     @contextmanager
     def _read(self) -> Iterator[None]:
         with self._lock:
-            self._depth += 1
-            if self._depth == 1:
+            if self._depth == 0:
                 self._conn.execute("BEGIN")
+            self._depth += 1
             try:
                 yield
             finally:
@@ -295,7 +295,9 @@ class KnowledgeGraph:
             return []
         type_, rest = name.split(":", 1)
         from graph.normalize import entity_key
-        return self._existing([name, entity_key(type_.strip().upper(), rest)])
+        stored = {t.upper(): t for t in self._types()}  # types as written (dictionaries')
+        type_ = stored.get(type_.strip().upper(), type_.strip())
+        return self._existing([name, entity_key(type_, rest)])
 
     def _normal_keys(self, name: str) -> list[str]:
         from graph.normalize import entity_key
@@ -311,8 +313,8 @@ class KnowledgeGraph:
                           "(SELECT value FROM json_each(?))",
                           (json.dumps(sorted(names | {normalize_name(name, "")})),))
         best: dict[str, tuple[int, str]] = {}
-        for alias, key, documents in rows:  # when documents disagree, most of them win
-            best[alias] = max(best.get(alias, (-1, "")), (documents, key))
+        for alias, key, documents in rows:  # as the store: most documents, then first key
+            best[alias] = min(best.get(alias, (1, "")), (-documents, key))
         return sorted({key for _, key in best.values()})
 
     def _by_display_name(self, name: str) -> list[str]:

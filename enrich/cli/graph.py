@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -54,12 +55,16 @@ MinCountOption = Annotated[int, typer.Option(
 
 @contextmanager
 def open_graph(data) -> Iterator[KnowledgeGraph]:
-    """The graph of ``--data``; any GraphError or bad value ends the command cleanly."""
+    """The graph of ``--data``; a GraphError, bad value or unwritable file ends it cleanly."""
     try:
         with KnowledgeGraph.open(data_dir(data)) as kg:
             yield kg
     except (GraphError, ValueError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {exc.filename or 'the file'}: {exc.strerror or exc}")
+    except sqlite3.DatabaseError as exc:
+        fail(f"cannot read the index in {data_dir(data)}: {exc}")
 
 
 def _number(value: float) -> str:

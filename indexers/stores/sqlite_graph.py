@@ -373,10 +373,11 @@ def _rekey(conn: sqlite3.Connection, doc_ids: list[str], deltas: EdgeDeltas) -> 
 
 def _stored_parts(conn: sqlite3.Connection) -> list[GraphPart]:
     """The mentions of the documents in ``temp.gone_docs``, as written, raw keys restored."""
-    cursor = conn.execute(
-        "SELECT doc_id, raw_key AS key, label, name, text, page, sentence, start, end, "
-        "image_id AS image, confidence, skill, skill_version AS version, model "
-        f"FROM mentions WHERE doc_id IN {_GONE} ORDER BY doc_id, id")
+    cursor = conn.execute(  # descriptions live on entities: carry them over
+        "SELECT m.doc_id, m.raw_key AS key, m.label, m.name, m.text, m.page, m.sentence, "
+        "m.start, m.end, m.image_id AS image, m.confidence, m.skill, m.skill_version AS "
+        "version, m.model, e.description FROM mentions AS m JOIN entities AS e ON "
+        f"e.key = m.entity_key WHERE m.doc_id IN {_GONE} ORDER BY m.doc_id, m.id")
     columns = [c[0] for c in cursor.description]
     by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in cursor:

@@ -116,6 +116,7 @@ def test_entities_lookup_and_top(data):
     (("graph", "neighbors", "Zorvex", "--scope", "chapter"), "chapter"),
     (("graph", "export", "graph.txt"), "cannot tell the format"),
     (("graph", "evidence", "Zorvex", "zorvex"), "same entity"),
+    (("graph", "export", "/dev/null/graph.json"), "cannot write"),
 ])
 def test_bad_input_is_a_clear_error(data, args, message):
     result = invoke(*args, "--data", data)
@@ -126,3 +127,8 @@ def test_bad_input_is_a_clear_error(data, args, message):
 def test_no_index_says_how_to_make_one(tmp_path):
     result = invoke("graph", "neighbors", "x", "--data", tmp_path / "none")
     assert result.exit_code == 2 and "enrich index" in result.output
+
+
+def test_a_key_may_be_written_in_any_case(data):
+    result = invoke("graph", "neighbors", "person:ZORVEX", "--data", data, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["entity"]["key"] == "PERSON:zorvex"

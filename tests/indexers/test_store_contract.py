@@ -479,6 +479,18 @@ class TestSqliteStore(StoreContract):
         assert edge_counts(store) == {(fbi, LEBRON): 1}
         self.assert_consistent(store)
 
+    def test_rekeying_keeps_descriptions(self, store):
+        fbi, long, code = "ORG:fbi", "ORG:federal bureau of investigation", "CRYPTONYM:amtrunk"
+        record = doc("d1", "s", keys=(fbi, code))
+        record.entities[1]["description"] = "a CIA operation"
+        store.put_source(state("s"), [record])
+        definer = doc("d2", "t", keys=(long,))
+        definer.aliases = [(fbi, long)]
+        store.put_source(state("t"), [definer])
+        assert store.entity(code)["description"] == "a CIA operation"
+        store.delete_source("t")
+        assert store.entity(code)["description"] == "a CIA operation"
+
     def test_the_alias_most_documents_define_wins(self, store):
         a, x, y = "ORG:a", "ORG:x", "ORG:y"
         for n, target in enumerate((x, y, y)):
