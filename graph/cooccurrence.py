@@ -35,9 +35,10 @@ from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Any, Iterable
 
-__all__ = ["SCOPES", "MAX_ENTITIES", "contributions", "pair_counts", "unit_of", "units"]
+__all__ = ["SCOPES", "RANKS", "MAX_ENTITIES", "contributions", "pair_counts", "unit_of", "units"]
 
 SCOPES = ("document", "page", "image", "sentence")
+RANKS = ("count", "npmi", "llr")  # how a pair can be ranked (graph.scores has the two scores)
 MAX_ENTITIES = 300  # per unit: at most 44,850 pairs
 
 

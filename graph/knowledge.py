@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from graph.cooccurrence import SCOPES
+from graph.cooccurrence import RANKS, SCOPES
 from graph.scores import llr, npmi
 
 if TYPE_CHECKING:  # heavy-ish imports stay lazy
@@ -80,7 +80,6 @@ __all__ = ["KnowledgeGraph", "GraphError", "IndexNotFound", "EntityNotFound",
 
 UNITS = {"document": "documents", "page": "pages", "image": "images",
          "sentence": "sentences"}
-RANKS = ("count", "npmi", "llr")
 DB_FILE = "enrich.sqlite"
 MENTION_SAMPLE = 50_000   # mentions read to count an entity's surface forms and labels
 NEARBY_NAMES = 400        # names read on each side of a query word for fuzzy suggestions
@@ -293,6 +292,9 @@ class KnowledgeGraph:
     def _by_key(self, name: str) -> list[str]:
         if ":" not in name:
             return []
+        exact = self._existing([name])
+        if exact:
+            return exact
         type_, rest = name.split(":", 1)
         from graph.normalize import entity_key
         stored = {t.upper(): t for t in self._types()}  # types as written (dictionaries')
@@ -515,10 +517,8 @@ class KnowledgeGraph:
         cards, units = self._cards([ka, kb]), self._units()
         scopes = {}
         for scope, count, documents in self._edge_rows(ka, kb):
-            n_a, n_b = cards[ka][UNITS[scope]], cards[kb][UNITS[scope]]
-            n = units.get(scope, 0)
             scopes[scope] = {"count": count, "documents": documents,
-                             "npmi": npmi(count, n_a, n_b, n), "llr": llr(count, n_a, n_b, n)}
+                             **_scores(count, cards[ka], cards[kb], scope, units)}
         short = {k: {f: cards[k][f] for f in ("key", "name", "type", "documents")}
                  for k in (ka, kb)}
         return {"a": short[ka], "b": short[kb], "scopes": scopes,
@@ -716,22 +716,28 @@ class KnowledgeGraph:
         return self._hops(chain, scope)
 
     def _hops(self, chain: list[str], scope: str) -> list[dict]:
-        cards, n = self._cards(chain), self._units().get(scope, 0)
+        cards, units = self._cards(chain), self._units()
         hops = []
         for x, y in pairwise(chain):
             count, docs = self._edges_among({x, y}, scope, 1)[tuple(sorted((x, y)))]
-            n_x, n_y = cards[x][UNITS[scope]], cards[y][UNITS[scope]]
             evidence = [{"doc_id": r[0], "title": r[1]} for r in self._rows(
                 "SELECT id, title FROM documents WHERE id IN (SELECT value FROM json_each(?))"
                 " ORDER BY id", (json.dumps(self._shared_docs(x, y, 3)),))]
             hops.append({"a": x, "b": y, "a_name": cards[x]["name"],
                          "b_name": cards[y]["name"], "count": count, "documents": docs,
-                         "npmi": npmi(count, n_x, n_y, n), "llr": llr(count, n_x, n_y, n),
+                         **_scores(count, cards[x], cards[y], scope, units),
                          "evidence": evidence})
         return hops
 
 
 # --- helpers -----------------------------------------------------------------------
+
+def _scores(count: int, card_a: dict, card_b: dict, scope: str,
+            units: dict[str, int]) -> dict[str, float]:
+    """NPMI and LLR of one pair at ``scope``, from the two cards and ``graph_units``."""
+    n_a, n_b, n = card_a[UNITS[scope]], card_b[UNITS[scope]], units.get(scope, 0)
+    return {"npmi": npmi(count, n_a, n_b, n), "llr": llr(count, n_a, n_b, n)}
+
 
 def _top_order(score: np.ndarray, count: np.ndarray, keys: np.ndarray,
                limit: int | None) -> list[int]:

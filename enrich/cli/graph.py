@@ -6,7 +6,7 @@ import sqlite3
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import TYPE_CHECKING, Annotated, Iterator
 
 import typer
 from rich.markup import escape
@@ -14,7 +14,11 @@ from rich.table import Table
 
 from enrich.cli import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
-from graph import GraphError, KnowledgeGraph
+from graph.cooccurrence import RANKS, SCOPES
+from graph.export import FORMATS
+
+if TYPE_CHECKING:
+    from graph import KnowledgeGraph
 
 __all__ = ["graph_app", "open_graph"]
 
@@ -26,23 +30,10 @@ graph_app = typer.Typer(
 app.add_typer(graph_app, name="graph")
 
 
-class Scope(str, Enum):
-    document = "document"
-    page = "page"
-    image = "image"
-    sentence = "sentence"
-
-
-class Rank(str, Enum):
-    count = "count"
-    npmi = "npmi"
-    llr = "llr"
-
-
-class Format(str, Enum):
-    gexf = "gexf"
-    graphml = "graphml"
-    json = "json"
+# Choices for --scope, --rank and --format, from the graph's own constants.
+Scope = Enum("Scope", {s: s for s in SCOPES}, type=str)
+Rank = Enum("Rank", {r: r for r in RANKS}, type=str)
+Format = Enum("Format", {f: f for f in sorted(set(FORMATS.values()))}, type=str)
 
 
 ScopeOption = Annotated[Scope, typer.Option(
@@ -54,8 +45,12 @@ MinCountOption = Annotated[int, typer.Option(
 
 
 @contextmanager
-def open_graph(data) -> Iterator[KnowledgeGraph]:
-    """The graph of ``--data``; a GraphError, bad value or unwritable file ends it cleanly."""
+def open_graph(data) -> Iterator["KnowledgeGraph"]:
+    """The graph of ``--data``; a GraphError, bad value or unwritable file ends it cleanly.
+
+    The query API (numpy, pandas) is imported here, not when the CLI starts.
+    """
+    from graph import GraphError, KnowledgeGraph
     try:
         with KnowledgeGraph.open(data_dir(data)) as kg:
             yield kg

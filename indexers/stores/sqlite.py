@@ -28,8 +28,8 @@ from .sqlite_schema import initialise
 from .sqlite_terms import SqliteTermStats
 from .sqlite_graph import (EdgeDeltas, add_deltas, aliases_of, apply_alias_changes,
                            flush_edges, rebuild_graph, targets_by_name)
-from .sqlite_write import (enqueue, expand_fields, insert_documents, remove_documents,
-                           to_json, utc_now)
+from .sqlite_schema import to_json
+from .sqlite_write import enqueue, expand_fields, insert_documents, remove_documents, utc_now
 
 __all__ = ["SqliteStore"]
 
@@ -124,8 +124,7 @@ class SqliteStore:
                 self._save_state(state)
                 kept = set(ids)
                 gone = [i for i in self._ids_of_source(state.uri) if i not in kept]
-                affected = aliases_of(self._conn, gone + ids) | {
-                    alias.split(":", 1)[-1] for doc in documents for alias, _ in doc.aliases}
+                affected = aliases_of(self._conn, gone + ids, documents)
                 with self._aliases_followed(affected) as deltas:
                     remove_documents(self._conn, gone, deltas, keep_terms=False)
                     remove_documents(self._conn, ids, deltas, keep_terms=True)

@@ -32,6 +32,8 @@ from typing import Any, Iterable, Sequence
 from graph.cooccurrence import SCOPES, contributions, unit_of, units
 
 from .base import DocumentRecord
+from .sqlite_schema import GONE as _GONE
+from .sqlite_schema import to_json
 
 __all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "add_deltas",
            "alias_targets", "targets_by_name", "aliases_of", "apply_alias_changes", "rebuild_graph",
@@ -40,15 +42,10 @@ __all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "ad
 EdgeDeltas = Counter  # (scope, a, b) -> packed change of (count, documents)
 PACK = 1 << 32
 _HALF = 1 << 31
-_GONE = "(SELECT id FROM temp.gone_docs)"
 _CHUNK = 500  # keys per IN (...) list
 
 # One document's graph input: its id, mentions (``key`` = raw key) and edges.
 GraphPart = tuple[str, list[dict[str, Any]], list[tuple[str, str, str, int]]]
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 # -- add ------------------------------------------------------------------------------
@@ -240,6 +237,12 @@ def _unit_counts(where: str) -> str:
         f"coalesce(page, '') || '/' || sentence END) AS sentences FROM mentions WHERE {where}")
 
 
+def _scope_units(conn: sqlite3.Connection, where: str) -> dict[str, int]:
+    """Units of each scope (``SCOPES``) that the mentions ``where`` fall in."""
+    documents, _, *others = conn.execute(f"SELECT {_unit_counts(where)}").fetchone()
+    return dict(zip(SCOPES, (documents, *others)))
+
+
 def _subtract_entities(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM temp.gone_keys")
     conn.execute("INSERT INTO temp.gone_keys (key) SELECT DISTINCT entity_key "
@@ -259,10 +262,9 @@ def _subtract_entities(conn: sqlite3.Connection) -> None:
 
 def _subtract_units(conn: sqlite3.Connection) -> None:
     """Take the gone documents' units off ``graph_units`` (each scope's count of units)."""
-    row = conn.execute(f"SELECT {_unit_counts(f'doc_id IN {_GONE}')}").fetchone()
-    gone = dict(zip(("document", "mentions", "page", "image", "sentence"), row))
+    gone = _scope_units(conn, f"doc_id IN {_GONE}")
     conn.executemany("UPDATE graph_units SET units = units - ? WHERE scope = ?",
-                     [(gone[scope], scope) for scope in SCOPES if gone[scope]])
+                     [(n, scope) for scope, n in gone.items() if n])
     conn.execute("DELETE FROM graph_units WHERE units <= 0")
 
 
@@ -320,16 +322,17 @@ def targets_by_name(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str,
 
 def alias_targets(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
     """The entity each of ``keys`` stands for, for those whose name is an alias."""
-    keys = set(keys)
-    by_name = targets_by_name(conn, map(_alias_name, keys))
-    return {key: by_name[_alias_name(key)] for key in keys
-            if _alias_name(key) in by_name and by_name[_alias_name(key)] != key}
+    names = {key: _alias_name(key) for key in keys}
+    by_name = targets_by_name(conn, names.values())
+    return {key: by_name[name] for key, name in names.items()
+            if by_name.get(name, key) != key}
 
 
-def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str]) -> set[str]:
-    """The alias names the stored documents ``doc_ids`` define."""
+def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str],
+               new: Sequence[DocumentRecord] = ()) -> set[str]:
+    """The alias names the stored documents ``doc_ids`` and the ``new`` ones define."""
     ids = list(doc_ids)
-    found: set[str] = set()
+    found = {_alias_name(alias) for doc in new for alias, _ in doc.aliases}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         found.update(alias for (alias,) in conn.execute(
@@ -339,11 +342,10 @@ def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str]) -> set[str]:
 
 
 def apply_alias_changes(conn: sqlite3.Connection, before: dict[str, str],
-                        affected: Iterable[str], deltas: EdgeDeltas) -> list[str]:
+                        affected: Iterable[str], deltas: EdgeDeltas) -> None:
     """Re-key stored mentions of the ``affected`` alias names whose target changed.
 
     ``before`` is :func:`targets_by_name` of ``affected`` taken before the change.
-    Returns the ids of the documents that were re-keyed.
     """
     affected = set(affected)
     after = targets_by_name(conn, affected)
@@ -359,7 +361,6 @@ def apply_alias_changes(conn: sqlite3.Connection, before: dict[str, str],
                 "substr(raw_key, instr(raw_key, ':') + 1) = ?", (key, name)))
     if stale:
         _rekey(conn, sorted(stale), deltas)
-    return sorted(stale)
 
 
 def _rekey(conn: sqlite3.Connection, doc_ids: list[str], deltas: EdgeDeltas) -> None:
@@ -404,10 +405,8 @@ def rebuild_graph(conn: sqlite3.Connection) -> None:
         f"images = d.images, sentences = d.sentences FROM (SELECT entity_key, "
         f"{_unit_counts('true')} GROUP BY entity_key) AS d WHERE entities.key = d.entity_key")
     conn.execute("DELETE FROM graph_units")
-    row = conn.execute(f"SELECT {_unit_counts('true')}").fetchone()
-    counts = dict(zip(("document", "mentions", "page", "image", "sentence"), row))
     conn.executemany("INSERT INTO graph_units (scope, units) VALUES (?, ?)",
-                     [(scope, counts[scope]) for scope in SCOPES if counts[scope]])
+                     [(scope, n) for scope, n in _scope_units(conn, "true").items() if n])
     conn.execute("DELETE FROM aliases")
     conn.execute("INSERT INTO aliases (alias, entity_key, documents) SELECT alias, "
                  "entity_key, count(*) FROM doc_aliases GROUP BY alias, entity_key")

@@ -238,11 +238,13 @@ INTERSECT SELECT doc_id FROM mentions WHERE entity_key = 'PERSON:lebron james'
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from typing import Any
 
 from .base import StoreError
 
-__all__ = ["SCHEMA_VERSION", "DDL", "initialise"]
+__all__ = ["SCHEMA_VERSION", "DDL", "GONE", "initialise", "to_json"]
 
 SCHEMA_VERSION = 4
 
@@ -422,6 +424,7 @@ DROP TABLE doc_edges_v1
 """
 
 # Scratch tables of one connection, used for set-based updates and deletes.
+GONE = "(SELECT id FROM temp.gone_docs)"  # the documents being removed, as a subquery
 TEMP_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS gone_docs (id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS gone_keys (key TEXT PRIMARY KEY);
@@ -432,6 +435,11 @@ CREATE TEMP TABLE IF NOT EXISTS edge_deltas (scope TEXT, a TEXT, b TEXT, count I
 PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
            "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000",
            "PRAGMA cache_size = -32000", "PRAGMA temp_store = MEMORY")
+
+
+def to_json(value: Any) -> str:
+    """JSON text for a column; values JSON does not know become strings."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def initialise(conn: sqlite3.Connection, path: str) -> None:

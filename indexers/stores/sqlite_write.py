@@ -21,9 +21,10 @@ from typing import Any, Iterable, Sequence
 
 from .base import DocumentRecord
 from .sqlite_graph import EdgeDeltas, add_graph, remove_graph
+from .sqlite_schema import GONE as _GONE
+from .sqlite_schema import to_json
 
-__all__ = ["insert_documents", "remove_documents", "enqueue", "expand_fields", "to_json",
-           "utc_now"]
+__all__ = ["insert_documents", "remove_documents", "enqueue", "expand_fields", "utc_now"]
 
 _SAME_AS_COLUMN = True  # marker in documents.fields: "the title/content column"
 
@@ -31,11 +32,6 @@ _SAME_AS_COLUMN = True  # marker in documents.fields: "the title/content column"
 def utc_now() -> str:
     """The current time as ISO 8601 UTC text."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def to_json(value: Any) -> str:
-    """JSON text for a column; values JSON does not know become strings."""
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def enqueue(conn: sqlite3.Connection, ids: Iterable[str], op: str) -> None:
@@ -126,10 +122,7 @@ def remove_documents(conn: sqlite3.Connection, ids: Iterable[str],
     remove_graph(conn, deltas)
     if not keep_terms:
         subtract_terms(conn)
-    conn.execute("DELETE FROM documents WHERE id IN (SELECT id FROM temp.gone_docs)")
-
-
-_GONE = "(SELECT id FROM temp.gone_docs)"
+    conn.execute(f"DELETE FROM documents WHERE id IN {_GONE}")
 
 
 def subtract_terms(conn: sqlite3.Connection) -> None:

@@ -103,7 +103,7 @@ def test_counts_and_document_frequencies_are_exact_at_every_scope(tmp_path, dict
     index(folder, data, dictionary)
     edges, units = stored(data)
     assert edges == expected_edges(corpus)
-    assert {s: n for s, n in units.items()} == expected_units(corpus)
+    assert units == expected_units(corpus)
     assert {s for s, _, _ in edges} == {"document", "page", "sentence"}
 
     # Delete one document and change another: exactly their contributions move.
