@@ -43,6 +43,13 @@ SETTINGS = {s.name: s for s in [
     Setting("device", "auto", "Device for the image skills: auto (CUDA when present), cpu "
             "or cuda."),
     Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
+    Setting("host", "127.0.0.1", "Address `enrich serve` listens on; anything beyond "
+            "loopback needs an API key."),
+    Setting("port", 8000, "Port `enrich serve` listens on.", int),
+    Setting("api_key", None, "API key `enrich serve` requires of every client; set it in "
+            "the environment (ENRICH_API_KEY) rather than in a file others can read."),
+    Setting("cors_origins", None, "Origins allowed to call the HTTP API from a browser "
+            "(comma-separated, e.g. https://app.example.org); none by default."),
 ]}
 
 

@@ -658,6 +658,48 @@ class KnowledgeGraph:
         return graph
 
     @_snapshot
+    def documents_graph(self, doc_ids: Sequence[str], limit: int = 25, scope: str = "document",
+                        kind: Any = None) -> nx.Graph:
+        """The ``limit`` entities in most of ``doc_ids`` (a search's matches), and
+        the edges among them.
+
+        Nodes get ``hits`` (documents of ``doc_ids`` mentioning them), edges ``hits``
+        (documents of ``doc_ids`` mentioning both); an edge is there when ``hits > 0``.
+        ``count``, ``documents``, ``npmi`` and ``llr`` are corpus-wide, at ``scope``
+        (0 and None where the pair never shares a unit of that scope).
+        """
+        _choice(scope, SCOPES, "scope")
+        kinds = _kinds(kind)
+        where = "AND upper(e.type) IN (SELECT value FROM json_each(:k))" if kinds else ""
+        ids = json.dumps(list(dict.fromkeys(doc_ids)))
+        top = self._rows(
+            "SELECT m.entity_key, count(DISTINCT m.doc_id) AS n FROM json_each(:d) AS d "
+            "CROSS JOIN mentions AS m ON m.doc_id = d.value CROSS JOIN entities AS e "
+            f"ON e.key = m.entity_key WHERE 1 {where} GROUP BY m.entity_key "
+            "ORDER BY n DESC, m.entity_key LIMIT :l", {"d": ids, "k": json.dumps(kinds),
+                                                       "l": limit})
+        hits = dict(top)
+        by_doc: dict[str, set[str]] = {}
+        for doc, key in self._rows(
+                "SELECT DISTINCT m.doc_id, m.entity_key FROM json_each(:d) AS d CROSS JOIN "
+                "mentions AS m ON m.doc_id = d.value WHERE m.entity_key IN "
+                "(SELECT value FROM json_each(:t))", {"d": ids, "t": json.dumps(list(hits))}):
+            by_doc.setdefault(doc, set()).add(key)
+        shared: Counter = Counter()
+        for keys in by_doc.values():
+            ordered = sorted(keys)
+            shared.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+        known = self._edges_among(set(hits), scope, 1)
+        graph = self._build(hits, {pair: known.get(pair, (0, 0)) for pair in shared}, scope)
+        for key, n in hits.items():
+            graph.nodes[key]["hits"] = n
+        for (a, b), n in shared.items():
+            graph.edges[a, b]["hits"] = n
+            if (a, b) not in known:
+                graph.edges[a, b].update(npmi=None, llr=None)
+        return graph
+
+    @_snapshot
     def to_networkx(self, scope: str = "document", min_count: int = 1,
                     kind: Any = None) -> nx.Graph:
         """The whole graph of ``scope`` (edges with ``count >= min_count``, ``kind`` only)."""

@@ -14,8 +14,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from enrich.cli import (entities, graph, index, models, search, skills,  # noqa: E402,F401
-                        status)  # (register commands)
+from enrich.cli import (entities, graph, index, models, search, serve,  # noqa: E402,F401
+                        skills, status)  # (register commands)
 
 
 def main() -> None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, DocumentRecord, IndexLayoutError,
-                   QueryError, SearchIndex, SearchResult, SourceState, Store, StoreError)
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, DocumentRecord,
+                   IndexLayoutError, QueryError, SearchIndex, SearchResult, SourceState, Store,
+                   StoreError)
 from .sqlite import SqliteStore
 from .tantivy_index import TantivyIndex
 
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SqliteStore", "TantivyIndex", "open_store",
+    "SORT_FIELDS", "SqliteStore", "TantivyIndex", "open_store",
 ]
 
 

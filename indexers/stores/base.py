@@ -20,6 +20,7 @@ from skills.base import TermStats
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
+    "SORT_FIELDS",
 ]
 
 # Fields of the search index. Text fields are tokenised for full-text search;
@@ -28,6 +29,8 @@ TEXT_FIELDS = ("title", "content")
 KEYWORD_FIELDS = ("uri", "file_type", "language", "people", "organizations",
                   "locations", "entities", "keyphrases", "tags", "labels")
 INDEX_FIELDS = ("id",) + TEXT_FIELDS + KEYWORD_FIELDS
+# Single-valued keyword fields results can be sorted by (besides relevance).
+SORT_FIELDS = ("uri", "file_type")
 
 
 class StoreError(Exception):
@@ -39,7 +42,14 @@ class IndexLayoutError(StoreError):
 
 
 class QueryError(StoreError):
-    """A search query could not be parsed; the message says what and where."""
+    """A search query could not be parsed; the message says what and where.
+
+    ``position`` is the character of the query where the problem is, when known.
+    """
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 @dataclass
@@ -174,11 +184,13 @@ class SearchIndex(Protocol):
 
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
-               facets: Sequence[str] = (), facet_size: int = 10) -> SearchResult:
+               facets: Sequence[str] = (), facet_size: int = 10,
+               sort: str | None = None) -> SearchResult:
         """BM25 search with the engine's query syntax (phrases, boolean, ``field:value``).
 
         ``filters`` keep documents whose keyword field has any of the values (AND
         across fields); ``facets`` counts values of keyword fields over all matches.
+        ``sort`` is relevance (None) or a ``SORT_FIELDS`` name, ``-name`` descending.
         Raises QueryError for a query that cannot be parsed, or an unknown field.
         """
 

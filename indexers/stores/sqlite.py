@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from .base import DocumentRecord, SourceState, StoreError
-from .sqlite_schema import initialise
 from .sqlite_terms import SqliteTermStats
 from .sqlite_graph import (EdgeDeltas, add_deltas, aliases_of, apply_alias_changes,
                            flush_edges, rebuild_graph, targets_by_name)
-from .sqlite_schema import to_json
+from .sqlite_schema import check_readable, initialise, to_json
 from .sqlite_write import enqueue, expand_fields, insert_documents, remove_documents, utc_now
 
 __all__ = ["SqliteStore"]
@@ -37,15 +36,25 @@ __all__ = ["SqliteStore"]
 class SqliteStore:
     """The ``Store`` protocol over one SQLite file; usable as a context manager."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """Open (creating or migrating) the store at ``path``.
+
+        ``read_only`` opens an existing store for reading alone (the HTTP server): it
+        never creates, migrates or writes, and an index run may write meanwhile.
+        """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, isolation_level=None,
-                                     check_same_thread=False)
+        self.read_only = read_only
+        if read_only:
+            self._conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                         isolation_level=None, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, isolation_level=None,
+                                         check_same_thread=False)
         self._lock = threading.RLock()
         self._edge_deltas: list[EdgeDeltas] = []  # one per open transaction level
         try:
-            initialise(self._conn, str(self.path))
+            (check_readable if read_only else initialise)(self._conn, str(self.path))
         except BaseException:
             self._conn.close()
             raise
@@ -95,6 +104,19 @@ class SqliteStore:
                 self._edge_deltas.pop()
                 if depth and deltas:  # a savepoint's changes now belong to its parent
                     add_deltas(self._edge_deltas[-1], deltas)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the store, whatever other processes commit."""
+        with self._lock:
+            if self._conn.in_transaction:
+                yield
+                return
+            self._conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")
 
     def _execute(self, statements: list[str]) -> None:
         for statement in statements:
@@ -251,11 +273,19 @@ class SqliteStore:
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         """The latest runs, newest first, with summaries and error/warning counts."""
+        return self._runs("ORDER BY r.started_at DESC, r.id DESC LIMIT ?", (limit,))
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """One run as :meth:`runs` gives it, or None."""
+        found = self._runs("WHERE r.id = ?", (run_id,))
+        return found[0] if found else None
+
+    def _runs(self, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         rows = self._rows(
             "SELECT r.*, (SELECT count(*) FROM errors WHERE run_id = r.id AND "
             "severity = 'error') AS errors, (SELECT count(*) FROM errors WHERE "
-            "run_id = r.id AND severity = 'warning') AS warnings FROM runs AS r "
-            "ORDER BY r.started_at DESC, r.id DESC LIMIT ?", (limit,))
+            f"run_id = r.id AND severity = 'warning') AS warnings FROM runs AS r {where}",
+            params)
         for row in rows:
             row["config"], row["summary"] = json.loads(row["config"]), json.loads(row["summary"])
         return rows
@@ -305,11 +335,34 @@ class SqliteStore:
             "JOIN entities AS e ON e.key = m.entity_key WHERE m.doc_id = ? ORDER BY m.id",
             (doc_id,))
 
+    def summaries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """For a page of search results: each document's content type, index fields
+        and first image (``{id: {"content_type", "fields", "image": id | None}}``)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        docs = self._rows(f"SELECT id, content_type, fields FROM documents WHERE id IN ({marks})",
+                          list(ids))
+        images = self._rows(
+            f"SELECT doc_id, image_id FROM images WHERE doc_id IN ({marks}) AND data IS NOT NULL "
+            "ORDER BY doc_id, kind = 'page_render', rowid", list(ids))
+        first: dict[str, str] = {}
+        for row in images:
+            first.setdefault(row["doc_id"], row["image_id"])
+        return {row["id"]: {"content_type": row["content_type"],
+                            "fields": json.loads(row["fields"]), "image": first.get(row["id"])}
+                for row in docs}
+
     def image_data(self, doc_id: str, image_id: str) -> bytes | None:
         """The encoded bytes of one image, or None (unknown image, or no bytes kept)."""
-        rows = self._rows("SELECT data FROM images WHERE doc_id = ? AND image_id = ?",
+        found = self.image_file(doc_id, image_id)
+        return found[0] if found else None
+
+    def image_file(self, doc_id: str, image_id: str) -> tuple[bytes, str | None] | None:
+        """``(bytes, format)`` of one image, or None (unknown image, or no bytes kept)."""
+        rows = self._rows("SELECT data, format FROM images WHERE doc_id = ? AND image_id = ?",
                           (doc_id, image_id))
-        return rows[0]["data"] if rows else None
+        return (rows[0]["data"], rows[0]["format"]) if rows and rows[0]["data"] else None
 
     def entity(self, key: str) -> dict[str, Any] | None:
         """One entity: ``{key, type, name, documents, mentions, names: {name: mentions}}``."""

@@ -244,7 +244,7 @@ from typing import Any
 
 from .base import StoreError
 
-__all__ = ["SCHEMA_VERSION", "DDL", "GONE", "initialise", "to_json"]
+__all__ = ["SCHEMA_VERSION", "DDL", "GONE", "initialise", "check_readable", "to_json"]
 
 SCHEMA_VERSION = 4
 
@@ -454,6 +454,21 @@ def initialise(conn: sqlite3.Connection, path: str) -> None:
         raise
     conn.execute("COMMIT")
     conn.executescript(TEMP_DDL)
+
+
+def check_readable(conn: sqlite3.Connection, path: str) -> None:
+    """Set the reading pragmas of a read-only connection and check the schema version."""
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA cache_size = -32000")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not an enrich store: {exc}") from None
+    if version != SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has store schema version {version}, this enrich reads {SCHEMA_VERSION}; "
+            "run `enrich index` on it once (it migrates the store), or use the enrich "
+            "version that wrote it")
 
 
 def _create_or_check(conn: sqlite3.Connection, path: str) -> None:

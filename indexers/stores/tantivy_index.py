@@ -26,8 +26,8 @@ from typing import Any, Iterable, Sequence
 
 import tantivy
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, IndexLayoutError, QueryError,
-                   SearchResult, StoreError)
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, IndexLayoutError,
+                   QueryError, SearchResult, StoreError)
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
@@ -124,25 +124,34 @@ class TantivyIndex:
     def count(self) -> int:
         return self._index.searcher().num_docs
 
+    def refresh(self) -> None:
+        """See what other processes have committed since (a reader kept open)."""
+        self._index.reload()
+
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
-               facets: Sequence[str] = (), facet_size: int = 10) -> SearchResult:
+               facets: Sequence[str] = (), facet_size: int = 10,
+               sort: str | None = None) -> SearchResult:
         """BM25 search; see :mod:`indexers.stores.tantivy_query` for the syntax.
 
         ``filters`` keep documents having any of the values in each named keyword
         field (an empty list filters nothing); ``facets`` count keyword values over
         all matches. Each result has up to two highlighted content fragments (HTML:
-        the text escaped, matches in ``<b>``).
+        the text escaped, matches in ``<b>``). ``sort`` orders by a field of
+        ``SORT_FIELDS`` instead of relevance (``-field`` descending); the results'
+        ``score`` is then None.
         """
         _check_fields("filter", filters or {})
         _check_fields("facet", facets)
+        order = _sort_order(sort)
         parsed = parse_query(self._index, query)
         matched = self._filtered(parsed, filters or {})
         searcher = self._index.searcher()
-        found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0), count=True)
+        found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0), count=True,
+                                **order)
         snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._schema, "content")
         snippets.set_max_num_chars(SNIPPET_CHARS)
-        hits = [_hit(searcher.doc(address), score, snippets)
+        hits = [_hit(searcher.doc(address), None if order else score, snippets)
                 for score, address in found.hits[:max(top, 0)]]
         return SearchResult(found.count, hits, _facets(searcher, matched, facets, facet_size))
 
@@ -155,6 +164,18 @@ class TantivyIndex:
                 terms = tantivy.Query.term_set_query(self._schema, name, [str(v) for v in values])
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+
+def _sort_order(sort: str | None) -> dict[str, Any]:
+    """``searcher.search`` arguments for ``sort`` (none for relevance)."""
+    if sort in (None, "", "relevance"):
+        return {}
+    name = sort.lstrip("-")
+    if name not in SORT_FIELDS:
+        raise QueryError(f"cannot sort on {sort!r}: sort by relevance or by "
+                         f"{', '.join(SORT_FIELDS)} (-FIELD for descending)")
+    return {"order_by_field": name,
+            "order": tantivy.Order.Desc if sort.startswith("-") else tantivy.Order.Asc}
 
 
 def _check_fields(what: str, names: Iterable[str]) -> None:
@@ -190,7 +211,7 @@ def _keywords(value: Any) -> list[str]:
     return list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
 
 
-def _hit(doc: tantivy.Document, score: float,
+def _hit(doc: tantivy.Document, score: float | None,
          snippets: tantivy.SnippetGenerator) -> dict[str, Any]:
     return {"id": doc.get_first("id"), "uri": doc.get_first("uri"),
             "title": doc.get_first("title") or "", "score": score,

@@ -26,7 +26,7 @@ import tantivy
 
 from .base import KEYWORD_FIELDS, TEXT_FIELDS, QueryError
 
-__all__ = ["parse_query", "text_analyzer", "TEXT_TOKENIZER"]
+__all__ = ["parse_query", "text_analyzer", "locate", "TEXT_TOKENIZER"]
 
 # Registered on every opened index; the version is in the name so that an index
 # built with another analyzer is detected (see ``tantivy_index``).
@@ -82,14 +82,56 @@ def _parse_or_raise(index: tantivy.Index, text: str, query: str) -> tantivy.Quer
 def _query_error(query: str, error: ValueError) -> QueryError:
     unknown = _UNKNOWN_FIELD.search(str(error))
     if unknown:
+        at = re.search(rf"(?<![\w.]){re.escape(unknown.group(1))}:", query)
         return QueryError(
             f"unknown field {unknown.group(1)!r} in query {query!r}; the fields are "
             f"{', '.join(('id',) + TEXT_FIELDS + KEYWORD_FIELDS)} (put a colon that is "
-            'not a field in quotes, or escape it: "10:30", 10\\:30)')
+            'not a field in quotes, or escape it: "10:30", 10\\:30)',
+            at.start() if at else None)
+    position, problem = locate(query)
+    where = f" at character {position + 1}: {problem}" if position is not None else ""
     return QueryError(
-        f"cannot parse query {query!r} ({error}); close quotes and parentheses, "
+        f"cannot parse query {query!r}{where} ({error}); close quotes and parentheses, "
         "put AND/OR between two terms, and escape special characters with a "
-        "backslash (\\( \\: \\\")")
+        "backslash (\\( \\: \\\")", position)
+
+
+_TOKEN = re.compile(r'\\.|"|\(|\)|\b(?:AND|OR|NOT)\b|[\w.]+:(?=\s|$|\))|\S')
+
+
+def locate(query: str) -> tuple[int | None, str]:
+    """Where a query that does not parse goes wrong: ``(index, what)``, or ``(None, "")``.
+
+    Finds an unclosed quote or parenthesis, a stray ``)``, an operator with nothing
+    after it, and a ``field:`` with no value.
+    """
+    opened: list[int] = []
+    quote: int | None = None
+    last: tuple[int, str] | None = None
+    for match in _TOKEN.finditer(query):
+        token, at = match.group(), match.start()
+        if quote is not None:
+            if token == '"':
+                quote = None
+            continue
+        if token == '"':
+            quote = at
+        elif token == "(":
+            opened.append(at)
+        elif token == ")":
+            if not opened:
+                return at, "a ')' closes nothing"
+            opened.pop()
+        elif token.endswith(":") and len(token) > 1:
+            return at, f"{token!r} has no value after it"
+        last = (at, token)
+    if quote is not None:
+        return quote, "this quote is never closed"
+    if opened:
+        return opened[-1], "this '(' is never closed"
+    if last and last[1] in ("AND", "OR", "NOT"):
+        return last[0], f"{last[1]} has nothing after it"
+    return None, ""
 
 
 def rewrite(query: str) -> str:

@@ -1,0 +1,49 @@
+"""``enrich serve``: the HTTP API and web page over a data directory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from enrich.cli import app
+from enrich.cli.common import DataOption, console, data_dir, fail
+from enrich.config import SETTINGS, get_setting
+
+
+@app.command("serve")
+def serve_command(
+    data: DataOption = None,
+    host: Annotated[str | None, typer.Option(help=SETTINGS["host"].help + " [default: 127.0.0.1]", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help=SETTINGS["port"].help + " [default: 8000]", show_default=False)] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(help="Allow browser calls from this origin (repeatable; default none, or $ENRICH_CORS_ORIGINS).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "info",
+) -> None:
+    """Serve search, documents and the graph over HTTP, with a web page at /.
+
+    The data directory is read, never written, so an `enrich index` run can update it
+    meanwhile. A key ($ENRICH_API_KEY) is required of clients when set, and always
+    when --host is beyond loopback. The API is described at /api/openapi.json.
+    """
+    import uvicorn
+
+    from enrich.server import check_exposure, create_app, is_loopback
+
+    path = data_dir(data)
+    host = get_setting("host", host)
+    port = get_setting("port", port)
+    key = get_setting("api_key") or None
+    origins = cors_origin or [o.strip() for o in (get_setting("cors_origins") or "").split(",")
+                              if o.strip()]
+    try:
+        check_exposure(host, key)
+    except ValueError as exc:
+        fail(str(exc))
+    application = create_app(path, api_key=key, cors_origins=origins,
+                             secure_cookie=not is_loopback(host))
+    where = f"[{host}]" if ":" in host else host
+    console.print(f"serving [bold]{path}[/] at http://{where}:{port}/ "
+                  f"({'API key required' if key else 'no API key'}; Ctrl+C stops)",
+                  highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level=log_level,
+                server_header=False, proxy_headers=False)

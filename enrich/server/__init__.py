@@ -1,0 +1,9 @@
+"""The HTTP API and web page of ``enrich serve`` (FastAPI; see ``API.md``)."""
+
+from __future__ import annotations
+
+from .app import create_app
+from .errors import ApiError
+from .security import check_exposure, is_loopback
+
+__all__ = ["create_app", "ApiError", "check_exposure", "is_loopback"]

@@ -1,0 +1,113 @@
+"""The FastAPI application: the JSON API, the web page, health and metrics.
+
+``create_app(data_dir)`` builds an app serving one data directory read-only;
+``enrich serve`` runs it under uvicorn. Middleware, outermost first: metrics
+(every request timed by route), security headers and body limits, CORS (only when
+origins are configured). The API key check is a dependency of the ``/api`` routes
+(``/api/health``, ``/api/auth`` and ``/api/login`` excepted) and of ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any, Sequence
+
+from fastapi import Body, Depends, FastAPI, Request
+from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+
+from .corpus import Corpus
+from .errors import ApiError, install_handlers
+from .metrics import Metrics, MetricsMiddleware
+from .routes import router
+from .security import SESSION_COOKIE, Auth, SecurityHeaders
+
+__all__ = ["create_app", "STATIC"]
+
+STATIC = Path(__file__).with_name("static")
+
+DESCRIPTION = """Search, documents and the knowledge graph of an enrich data directory.
+
+Every error answer is `{"error": {"status", "code", "message", "details"}}`. When the
+server requires a key, send `Authorization: Bearer KEY` or `X-API-Key: KEY`."""
+
+
+def _version() -> str:
+    try:
+        return version("enrich")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(data_dir: str | Path, *, api_key: str | None = None,
+               cors_origins: Sequence[str] = (), secure_cookie: bool = False) -> FastAPI:
+    """An app serving ``data_dir``; ``api_key`` (if any) is required of every client."""
+    auth = Auth(api_key)
+    corpus = Corpus(data_dir)
+    metrics = Metrics()
+    app = FastAPI(title="enrich", version=_version(), description=DESCRIPTION,
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+    app.state.corpus, app.state.auth, app.state.metrics = corpus, auth, metrics
+    install_handlers(app)
+    app.include_router(router, dependencies=[Depends(auth)])
+    app.router.add_event_handler("shutdown", corpus.close)
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
+                           allow_methods=["GET", "POST"], allow_credentials=True,
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/api/health", summary="Liveness and what is indexed")
+    def health() -> dict[str, Any]:
+        store = corpus.store()
+        with store.snapshot():
+            documents = store.stats()["documents"]
+        return {"status": "ok", "documents": documents, "index_documents": corpus.index().count()}
+
+    @app.get("/api/auth", summary="Whether a key is required, and whether this client has it")
+    def auth_state(request: Request) -> dict[str, bool]:
+        return {"required": auth.required, "authenticated": auth.authenticated(request)}
+
+    @app.post("/api/login", status_code=204, response_class=Response,
+              summary="Trade the API key for a session cookie (for the web page)")
+    def login(key: Annotated[str, Body(embed=True, max_length=1024)]) -> Response:
+        if auth.required and not auth.matches_key(key):
+            raise ApiError(401, "unauthorized", "wrong API key")
+        response = Response(status_code=204)
+        if auth.session:
+            response.set_cookie(SESSION_COOKIE, auth.session, httponly=True, samesite="strict",
+                                secure=secure_cookie, path="/")
+        return response
+
+    @app.post("/api/logout", status_code=204, response_class=Response,
+              summary="Forget the session cookie")
+    def logout() -> Response:
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(auth)],
+             summary="Prometheus metrics")
+    def prometheus() -> PlainTextResponse:
+        gauges: dict[str, tuple[str, float]] = {}
+        try:
+            store = corpus.store()
+            with store.snapshot():
+                stats = store.stats()
+            for name in ("documents", "entities", "edges", "index_pending", "runs"):
+                gauges[f"enrich_{name}"] = (f"{name.replace('_', ' ').capitalize()} in the store.",
+                                            stats[name])
+        except ApiError:
+            pass  # nothing indexed yet: request metrics only
+        return PlainTextResponse(metrics.render(gauges),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

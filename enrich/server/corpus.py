@@ -1,0 +1,209 @@
+"""Read-only access to a data directory from the server's worker threads.
+
+Each thread gets its own read-only SQLite connections (the store and the graph), so
+concurrent requests read in parallel and never block the index run writing the same
+files (SQLite WAL: readers see the last commit). The tantivy reader is shared and
+reloaded at most every ``REFRESH_SECONDS`` to see what an index run has committed.
+Images are resized and PDF pages rendered on demand, with small LRU caches.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote, urlparse
+
+from graph import KnowledgeGraph
+from indexers.stores import IndexLayoutError, SqliteStore, StoreError, TantivyIndex
+
+from .errors import ApiError
+
+__all__ = ["Corpus", "LruCache"]
+
+REFRESH_SECONDS = 0.5
+DB_FILE = "enrich.sqlite"
+
+
+class LruCache:
+    """A small thread-safe LRU map for rendered bytes."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def _no_index(data_dir: Path, why: str = "") -> ApiError:
+    return ApiError(503, "no_index", f"nothing is indexed in {data_dir.name or data_dir} yet"
+                    f"{why}: run `enrich index SOURCE --data {data_dir}`")
+
+
+class Corpus:
+    """The store, graph and search index of one data directory, for reading."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.db = self.data_dir / DB_FILE
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+        self._index: TantivyIndex | None = None
+        self._refreshed = 0.0
+        self.thumbnails = LruCache(512)
+        self.renders = LruCache(64)
+        self._pdfium = threading.Lock()  # PDFium is not thread-safe
+
+    def _per_thread(self, name: str, open_: Callable[[], Any]) -> Any:
+        handle = getattr(self._local, name, None)
+        if handle is None:
+            if not self.db.is_file():
+                raise _no_index(self.data_dir)
+            try:
+                handle = open_()
+            except StoreError as exc:
+                raise ApiError(503, "no_index", str(exc)) from None
+            setattr(self._local, name, handle)
+            with self._lock:
+                self._opened.append(handle)
+        return handle
+
+    def store(self) -> SqliteStore:
+        """This thread's read-only store connection."""
+        return self._per_thread("store", lambda: SqliteStore(self.db, read_only=True))
+
+    def graph(self) -> KnowledgeGraph:
+        """This thread's read-only knowledge graph."""
+        return self._per_thread("graph", lambda: KnowledgeGraph(self.db))
+
+    def index(self) -> TantivyIndex:
+        """The search index, refreshed if it has not been for ``REFRESH_SECONDS``."""
+        with self._lock:
+            if self._index is None:
+                if not (self.data_dir / "index" / "meta.json").is_file():
+                    raise _no_index(self.data_dir)
+                try:
+                    self._index = TantivyIndex(self.data_dir / "index")
+                except IndexLayoutError as exc:
+                    raise ApiError(503, "no_index", str(exc)) from None
+                self._refreshed = time.monotonic()
+            elif time.monotonic() - self._refreshed > REFRESH_SECONDS:
+                self._index.refresh()
+                self._refreshed = time.monotonic()
+            return self._index
+
+    def close(self) -> None:
+        with self._lock:
+            for handle in self._opened:
+                handle.close()
+            self._opened.clear()
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+        self._local = threading.local()
+
+    # --- documents -----------------------------------------------------------------
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        store = self.store()
+        with store.snapshot():
+            doc = store.get_document(doc_id)
+        if doc is None:
+            raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
+        return doc
+
+    def source_file(self, doc: dict[str, Any]) -> Path:
+        """The original file a document was indexed from (only documents in the index)."""
+        uri = doc["source_uri"]
+        if not uri.startswith("file://"):
+            raise ApiError(404, "not_found", f"the original of {doc['id']!r} is at {uri}, "
+                           "which this server does not read; open it there")
+        path = Path(unquote(urlparse(uri).path))
+        if not path.is_file():
+            raise ApiError(410, "file_gone", f"the original of {doc['id']!r} is no longer at "
+                           f"{path} (moved or deleted since it was indexed)")
+        return path
+
+    def image(self, doc_id: str, image_id: str) -> tuple[bytes, str]:
+        """An image's stored bytes and content type."""
+        found = self.store().image_file(doc_id, image_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"no image {image_id!r} in document {doc_id!r}")
+        return found[0], _image_type(found[1])
+
+    def thumbnail(self, doc_id: str, image_id: str, size: int) -> tuple[bytes, str]:
+        data, _ = self.image(doc_id, image_id)
+        key = (doc_id, image_id, size, len(data), hash(data))
+        return self.thumbnails.get(key, lambda: _shrink(data, size))
+
+    def page_image(self, doc_id: str, number: int, width: int) -> bytes:
+        """A PDF page rendered as PNG, ``width`` pixels wide."""
+        doc = self.document(doc_id)
+        if doc.get("content_type") != "application/pdf":
+            raise ApiError(404, "not_found", f"document {doc_id!r} is not a PDF; its pictures "
+                           "are under /images")
+        if not any(page["number"] == number for page in doc["pages"]):
+            raise ApiError(404, "not_found", f"document {doc_id!r} has no page {number}")
+        path = self.source_file(doc)
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns, number, width)
+        return self.renders.get(key, lambda: self._render(path, number, width))
+
+    def _render(self, path: Path, number: int, width: int) -> bytes:
+        import pypdfium2 as pdfium
+        with self._pdfium:
+            try:
+                pdf = pdfium.PdfDocument(str(path))
+            except pdfium.PdfiumError as exc:
+                raise ApiError(410, "file_gone", f"{path.name} can no longer be read as a "
+                               f"PDF: {exc}") from None
+            try:
+                if number > len(pdf):
+                    raise ApiError(410, "file_gone", f"{path.name} has changed since it was "
+                                   f"indexed: it has no page {number} now")
+                page = pdf[number - 1]
+                image = page.render(scale=width / page.get_width()).to_pil()
+            finally:
+                pdf.close()
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=False)
+        return out.getvalue()
+
+
+def _image_type(fmt: str | None) -> str:
+    fmt = (fmt or "").lower()
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+            "webp": "image/webp", "bmp": "image/bmp", "tiff": "image/tiff"}.get(
+                fmt, "application/octet-stream")
+
+
+def _shrink(data: bytes, size: int) -> tuple[bytes, str]:
+    """A JPEG (PNG when the image has transparency) at most ``size`` px on a side."""
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail((size, size))
+            alpha = image.mode in ("RGBA", "LA", "P") and "transparency" in image.info or \
+                image.mode in ("RGBA", "LA")
+            out = io.BytesIO()
+            if alpha:
+                image.save(out, "PNG")
+                return out.getvalue(), "image/png"
+            image.convert("RGB").save(out, "JPEG", quality=82)
+            return out.getvalue(), "image/jpeg"
+    except (OSError, ValueError) as exc:
+        raise ApiError(415, "unsupported_media_type",
+                       f"this image cannot be decoded for a thumbnail: {exc}") from None

@@ -1,0 +1,327 @@
+"""The JSON API: search, suggest, documents, graph, runs (see ``API.md``).
+
+Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, where
+each thread reads through its own connections (:class:`~enrich.server.corpus.Corpus`).
+Parameters are bounded here (``Query(le=...)``), and every error is an ``ApiError``.
+"""
+
+from __future__ import annotations
+
+import math
+import mimetypes
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from graph import AmbiguousEntity, EntityNotFound, GraphError
+from graph.cooccurrence import RANKS, SCOPES
+from indexers.stores import KEYWORD_FIELDS, SORT_FIELDS, QueryError
+
+from enrich.records import TYPE_FIELDS
+
+from .corpus import Corpus
+from .errors import ApiError
+
+__all__ = ["router", "LIMITS"]
+
+router = APIRouter(prefix="/api")
+
+LIMITS = {"query": 1000, "top": 100, "skip": 10_000, "facets": 10, "facet_size": 100,
+          "filters": 20, "filter_value": 500, "graph_limit": 200, "radius": 2,
+          "matches": 500, "list_values": 10}
+
+DOC_ID = r"^[A-Za-z0-9_-]{1,128}$"
+IMAGE_ID = r"^[A-Za-z0-9_.-]{1,64}$"
+RUN_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+INLINE = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp",
+          "text/plain", "text/csv", "text/markdown")
+
+Keyword = Literal[KEYWORD_FIELDS]  # type: ignore[valid-type]
+Sort = Literal[("relevance",) + SORT_FIELDS + tuple("-" + f for f in SORT_FIELDS)]  # type: ignore[valid-type]
+Scope = Literal[SCOPES]  # type: ignore[valid-type]
+Rank = Literal[RANKS]  # type: ignore[valid-type]
+DocId = Annotated[str, Path(pattern=DOC_ID, description="A document id.")]
+ImageId = Annotated[str, Path(pattern=IMAGE_ID, description="An image id in the document.")]
+SearchText = Annotated[str, Query(max_length=LIMITS["query"],
+                                  description='The query: words, "phrases", AND/OR/NOT, '
+                                              "field:value, prefix*; empty or * for all.")]
+Filters = Annotated[list[str], Query(max_length=LIMITS["filters"],
+                                     description="FIELD:VALUE; repeatable.")]
+Entity = Annotated[str, Query(min_length=1, max_length=300,
+                              description="An entity's name or key (TYPE:name).")]
+Kind = Annotated[str | None, Query(max_length=100,
+                                   description="Entity types, comma-separated (PERSON,ORG).")]
+
+
+def corpus(request: Request) -> Corpus:
+    return request.app.state.corpus
+
+
+Data = Annotated[Corpus, Depends(corpus)]
+
+
+# --- search ------------------------------------------------------------------------
+
+def _filters(values: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for value in values:
+        name, sep, wanted = value.partition(":")
+        if not sep or name not in KEYWORD_FIELDS or not wanted:
+            raise ApiError(400, "invalid_parameter",
+                           f"filter {value[:100]!r}: expected FIELD:VALUE with FIELD one of "
+                           f"{', '.join(KEYWORD_FIELDS)}", parameter="filter",
+                           reason="expected FIELD:VALUE")
+        if len(wanted) > LIMITS["filter_value"]:
+            raise ApiError(400, "invalid_parameter", f"filter value longer than "
+                           f"{LIMITS['filter_value']} characters", parameter="filter",
+                           reason="too long")
+        out.setdefault(name, []).append(wanted)
+    return out
+
+
+def _search(data: Corpus, q: str, filters: list[str], **options: Any):
+    try:
+        return data.index().search(q, filters=_filters(filters), **options)
+    except QueryError as exc:
+        raise ApiError(400, "bad_query", str(exc), parameter="q",
+                       position=exc.position) from None
+
+
+def _thumbnail(doc_id: str, summary: dict[str, Any]) -> str | None:
+    if summary.get("image"):
+        return f"/api/documents/{doc_id}/images/{summary['image']}/thumbnail"
+    if summary.get("content_type") == "application/pdf":
+        return f"/api/documents/{doc_id}/pages/1/image?width=200"
+    return None
+
+
+@router.get("/search", summary="Full-text search with filters, facets, highlights and paging")
+def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
+           facet: Annotated[list[Keyword], Query(max_length=LIMITS["facets"])] = [],  # noqa: B006
+           facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
+           top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
+           skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0,
+           sort: Sort = "relevance") -> dict[str, Any]:
+    found = _search(data, q, filter, top=top, offset=skip, facets=list(dict.fromkeys(facet)),
+                    facet_size=facet_size, sort=None if sort == "relevance" else sort)
+    store = data.store()
+    with store.snapshot():
+        summaries = store.summaries([hit["id"] for hit in found.results])
+    cap = LIMITS["list_values"]
+    results = []
+    for hit in found.results:
+        summary = summaries.get(hit["id"], {})
+        fields = summary.get("fields", {})
+        results.append({
+            **hit, "content_type": summary.get("content_type"),
+            "file_type": fields.get("file_type"),
+            **{name: _as_list(fields.get(name))[:cap] for name in
+               ("language", "people", "organizations", "locations", "keyphrases", "tags",
+                "labels")},
+            "thumbnail": _thumbnail(hit["id"], summary)})
+    return {"query": q, "count": found.count, "skip": skip, "top": top, "sort": sort,
+            "results": results, "facets": found.facets}
+
+
+def _as_list(value: Any) -> list:
+    return [] if value in (None, "") else list(value) if isinstance(value, (list, tuple)) \
+        else [value]
+
+
+@router.get("/suggest", summary="Entity names for autocomplete")
+def suggest(data: Data, q: Annotated[str, Query(max_length=200)] = "", kind: Kind = None,
+            limit: Annotated[int, Query(ge=1, le=50)] = 8) -> dict[str, Any]:
+    if not q.strip():
+        return {"query": q, "suggestions": []}
+    frame = data.graph().entities(q, kind=kind, limit=limit)
+    return {"query": q, "suggestions": [
+        {**_clean(row), "field": TYPE_FIELDS.get(row["type"], "entities")}
+        for row in frame.to_dict("records")]}
+
+
+# --- documents ---------------------------------------------------------------------
+
+def _image_view(doc_id: str, image: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    caption = node.get("caption")
+    ocr = node.get("ocr")
+    base = f"/api/documents/{doc_id}/images/{image['id']}"
+    return {**{k: image[k] for k in ("id", "page", "kind", "width", "height", "format",
+                                     "bbox")},
+            "caption": caption.get("text") if isinstance(caption, dict) else caption,
+            "tags": node.get("tags") or [], "labels": node.get("labels") or [],
+            "text": ocr.get("text") if isinstance(ocr, dict) else ocr,
+            "url": base if image.get("size") else None,
+            "thumbnail": f"{base}/thumbnail" if image.get("size") else None}
+
+
+@router.get("/documents/{doc_id}", summary="A document's enriched tree")
+def document(data: Data, doc_id: DocId,
+             tree: Annotated[bool, Query(description="Include the whole enrichment tree.")] = False
+             ) -> dict[str, Any]:
+    doc = data.document(doc_id)
+    nodes = {node.get("id"): node for node in doc["tree"].get("images", [])}
+    is_pdf = doc.get("content_type") == "application/pdf"
+    fields = {k: v for k, v in doc["fields"].items() if k not in ("title", "content", "uri")}
+    out = {k: doc[k] for k in ("id", "uri", "source_uri", "title", "status", "content_type",
+                               "metadata", "warnings")}
+    out.update(
+        file_type=fields.get("file_type"), fields=fields, file=f"/api/documents/{doc_id}/file",
+        pages=[{**page, "image": f"/api/documents/{doc_id}/pages/{page['number']}/image"
+                if is_pdf else None} for page in doc["pages"]],
+        entities=[{k: m[k] for k in ("key", "type", "name", "text", "page", "start", "end",
+                                     "image", "confidence", "skill")} for m in doc["entities"]],
+        images=[_image_view(doc_id, image, nodes.get(image["id"], {}))
+                for image in doc["images"]])
+    if tree:
+        out["tree"] = doc["tree"]
+    return _clean(out)
+
+
+@router.get("/documents/{doc_id}/file", summary="The original file of a document",
+            response_class=FileResponse)
+def document_file(data: Data, doc_id: DocId,
+                  download: Annotated[bool, Query(description="As an attachment.")] = False):
+    doc = data.document(doc_id)
+    path = data.source_file(doc)
+    media = doc.get("content_type") or mimetypes.guess_type(path.name)[0] \
+        or "application/octet-stream"
+    inline = media in INLINE and not download
+    if media.startswith("text/"):
+        media += "; charset=utf-8"
+    return FileResponse(path, media_type=media, filename=path.name,
+                        content_disposition_type="inline" if inline else "attachment",
+                        headers={"Cache-Control": "private, no-cache"})
+
+
+@router.get("/documents/{doc_id}/images/{image_id}", summary="An image of a document",
+            response_class=Response)
+def image(data: Data, doc_id: DocId, image_id: ImageId) -> Response:
+    body, media = data.image(doc_id, image_id)
+    return Response(body, media_type=media, headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/documents/{doc_id}/images/{image_id}/thumbnail", response_class=Response,
+            summary="A small copy of an image")
+def thumbnail(data: Data, doc_id: DocId, image_id: ImageId,
+              size: Annotated[int, Query(ge=16, le=512)] = 256) -> Response:
+    body, media = data.thumbnail(doc_id, image_id, size)
+    return Response(body, media_type=media, headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/documents/{doc_id}/pages/{number}/image", response_class=Response,
+            summary="A PDF page rendered as PNG")
+def page_image(data: Data, doc_id: DocId, number: Annotated[int, Path(ge=1, le=100_000)],
+               width: Annotated[int, Query(ge=100, le=2000)] = 1000) -> Response:
+    return Response(data.page_image(doc_id, number, width), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=60"})
+
+
+# --- graph -------------------------------------------------------------------------
+
+def _graph_call(method, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return method(*args, **kwargs)
+    except EntityNotFound as exc:
+        raise ApiError(404, "entity_not_found", str(exc),
+                       suggestions=[_clean(s) for s in exc.suggestions]) from None
+    except AmbiguousEntity as exc:
+        raise ApiError(400, "ambiguous_entity", str(exc),
+                       candidates=[_clean(c) for c in exc.candidates]) from None
+    except (GraphError, ValueError) as exc:
+        raise ApiError(400, "invalid_parameter", str(exc)) from None
+
+
+def _nodes_edges(graph) -> dict[str, Any]:
+    return {"nodes": [_clean({"id": key, **attrs}) for key, attrs in graph.nodes(data=True)],
+            "edges": [_clean({"source": a, "target": b,
+                              **{k: v for k, v in attrs.items() if k not in ("weight", "scope")}})
+                      for a, b, attrs in graph.edges(data=True)]}
+
+
+@router.get("/graph/entity", summary="An entity's card: names, aliases, acronyms, labels")
+def entity(data: Data, name: Entity, kind: Kind = None) -> dict[str, Any]:
+    return _clean(_graph_call(data.graph().entity, name, kind))
+
+
+@router.get("/graph/neighbors", summary="The entities co-occurring with one, strongest first")
+def neighbors(data: Data, entity: Entity, kind: Kind = None, scope: Scope = "document",
+              rank: Rank = "count",
+              limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 20,
+              min_count: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
+    kg = data.graph()
+    card = _graph_call(kg.entity, entity)
+    frame = _graph_call(kg.neighbors, card["key"], kind=kind, scope=scope, rank=rank,
+                        limit=limit, min_count=min_count)
+    return {"entity": _clean(card), "scope": scope, "rank": rank,
+            "neighbors": [_clean(row) for row in frame.to_dict("records")]}
+
+
+@router.get("/graph/evidence", summary="Where two entities meet: counts, scores, snippets")
+def evidence(data: Data, a: Entity, b: Entity,
+             limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 10) -> dict[str, Any]:
+    return _clean(_graph_call(data.graph().cooccurrence, a, b, limit=limit))
+
+
+@router.get("/graph/ego", summary="An entity and its strongest neighbours, as nodes and edges")
+def ego(data: Data, entity: Entity,
+        radius: Annotated[int, Query(ge=1, le=LIMITS["radius"])] = 1,
+        scope: Scope = "document", rank: Rank = "npmi",
+        limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
+        min_count: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
+    kg = data.graph()
+    center = _graph_call(kg.resolve, entity)
+    graph = _graph_call(kg.ego_graph, center, radius=radius, scope=scope, rank=rank,
+                        limit=limit, min_count=min_count)
+    return {"center": center, "scope": scope, **_nodes_edges(graph)}
+
+
+@router.get("/graph/search", summary="The entities of a search's best matches, and their edges")
+def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
+                 limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
+                 scope: Scope = "document", kind: Kind = None) -> dict[str, Any]:
+    found = _search(data, q, filter, top=LIMITS["matches"])
+    ids = [hit["id"] for hit in found.results]
+    graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
+    return {"query": q, "matches": len(ids), "count": found.count, "scope": scope,
+            **_nodes_edges(graph)}
+
+
+# --- runs --------------------------------------------------------------------------
+
+@router.get("/status", summary="Counts, graph size and the latest runs")
+def status(data: Data) -> dict[str, Any]:
+    store = data.store()
+    with store.snapshot():
+        out = {"stats": store.stats(), "runs": store.runs(5)}
+    out["graph"] = data.graph().stats()
+    return _clean(out)
+
+
+@router.get("/runs", summary="Run history, newest first")
+def runs(data: Data, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+    return _clean({"runs": data.store().runs(limit)})
+
+
+@router.get("/runs/{run_id}", summary="One run with every per-document error and warning")
+def run(data: Data, run_id: Annotated[str, Path(pattern=RUN_ID)]) -> dict[str, Any]:
+    store = data.store()
+    with store.snapshot():
+        row = store.run(run_id)
+        if row is None:
+            raise ApiError(404, "not_found", f"no run {run_id!r}")
+        row["errors"] = store.errors(run_id)
+    return _clean(row)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become None; numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
