@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DATA   ?= enrich-data
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install dev clean bench
+.PHONY: demo serve test install dev clean bench
 
 # torch comes first, pinned: `pip install torch==2.13.0` takes the CPU build here;
 # an unpinned torch (asked for by transformers) pulls several GB of CUDA packages.
@@ -32,6 +32,11 @@ demo: install
 	$(BIN)/enrich index samples/corpus --data $(DATA)
 	$(BIN)/enrich search '"LeBron James"' --data $(DATA) --top 3 --facet people --facet organizations --facet keyphrases
 	$(BIN)/enrich status --data $(DATA) --runs 1
+
+# The web page and HTTP API over the demo index: http://127.0.0.1:8000/
+serve: install
+	@test -f $(DATA)/enrich.sqlite || $(MAKE) demo
+	$(BIN)/enrich serve --data $(DATA)
 
 test: dev
 	$(BIN)/python -m pytest

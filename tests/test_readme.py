@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from indexers.stores.tantivy_query import locate
+
 from enrich.engine import Engine
 from enrich.registry import register
 from enrich.skillset import Skillset
@@ -58,11 +60,14 @@ def test_skillset_example_is_valid():
 
 
 def test_json_examples_parse_and_cli_options_exist():
-    summary, result = (json.loads(b) for b in blocks("json"))
+    summary, result, error = (json.loads(b) for b in blocks("json"))
     assert set(summary["documents"]) == {"seen", "indexed", "unchanged", "partial", "failed", "deleted"}
     assert set(result) == {"count", "results", "facets"}
     usage = re.search(r"```\nenrich index.*?```", README, flags=re.S).group(0)
-    for command in ("index", "search", "status", "skills"):
+    assert set(error["error"]) == {"status", "code", "message", "details"}
+    query = re.search(r"cannot parse query '(.*?)' at", error["error"]["message"]).group(1)
+    assert locate(query) == (error["error"]["details"]["position"], "this quote is never closed")
+    for command in ("index", "search", "status", "skills", "serve"):
         help_text = subprocess.run([sys.executable, "-m", "enrich", command, "--help"],
                                    capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""}).stdout
         line = usage.split(f"enrich {command}")[1].split("\nenrich ")[0]
