@@ -280,7 +280,7 @@ def ego(data: Data, entity: Entity,
 def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
                  limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
                  scope: Scope = "document", kind: Kind = None) -> dict[str, Any]:
-    found = _search(data, q, filter, top=LIMITS["matches"])
+    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False)
     ids = [hit["id"] for hit in found.results]
     graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
     return {"query": q, "matches": len(ids), "count": found.count, "scope": scope,

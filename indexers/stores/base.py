@@ -185,12 +185,13 @@ class SearchIndex(Protocol):
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
                facets: Sequence[str] = (), facet_size: int = 10,
-               sort: str | None = None) -> SearchResult:
+               sort: str | None = None, highlight: bool = True) -> SearchResult:
         """BM25 search with the engine's query syntax (phrases, boolean, ``field:value``).
 
         ``filters`` keep documents whose keyword field has any of the values (AND
         across fields); ``facets`` counts values of keyword fields over all matches.
-        ``sort`` is relevance (None) or a ``SORT_FIELDS`` name, ``-name`` descending.
+        ``sort`` is relevance (None) or a ``SORT_FIELDS`` name, ``-name`` descending;
+        ``highlight=False`` leaves each result's ``highlights`` empty.
         Raises QueryError for a query that cannot be parsed, or an unknown field.
         """
 

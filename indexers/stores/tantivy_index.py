@@ -131,7 +131,7 @@ class TantivyIndex:
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
                facets: Sequence[str] = (), facet_size: int = 10,
-               sort: str | None = None) -> SearchResult:
+               sort: str | None = None, highlight: bool = True) -> SearchResult:
         """BM25 search; see :mod:`indexers.stores.tantivy_query` for the syntax.
 
         ``filters`` keep documents having any of the values in each named keyword
@@ -139,7 +139,8 @@ class TantivyIndex:
         all matches. Each result has up to two highlighted content fragments (HTML:
         the text escaped, matches in ``<b>``). ``sort`` orders by a field of
         ``SORT_FIELDS`` instead of relevance (``-field`` descending); the results'
-        ``score`` is then None.
+        ``score`` is then None. ``highlight=False`` skips the fragments (cheaper when
+        only the ids of many matches are wanted).
         """
         _check_fields("filter", filters or {})
         _check_fields("facet", facets)
@@ -151,7 +152,8 @@ class TantivyIndex:
                                 **order)
         snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._schema, "content")
         snippets.set_max_num_chars(SNIPPET_CHARS)
-        hits = [_hit(searcher.doc(address), None if order else score, snippets)
+        hits = [_hit(searcher.doc(address), None if order else score,
+                     snippets if highlight else None)
                 for score, address in found.hits[:max(top, 0)]]
         return SearchResult(found.count, hits, _facets(searcher, matched, facets, facet_size))
 
@@ -212,10 +214,11 @@ def _keywords(value: Any) -> list[str]:
 
 
 def _hit(doc: tantivy.Document, score: float | None,
-         snippets: tantivy.SnippetGenerator) -> dict[str, Any]:
+         snippets: tantivy.SnippetGenerator | None) -> dict[str, Any]:
     return {"id": doc.get_first("id"), "uri": doc.get_first("uri"),
             "title": doc.get_first("title") or "", "score": score,
-            "highlights": _highlights(doc.get_first("content") or "", snippets)}
+            "highlights": _highlights(doc.get_first("content") or "", snippets)
+            if snippets else []}
 
 
 def _highlights(content: str, snippets: tantivy.SnippetGenerator) -> list[str]:

@@ -452,6 +452,21 @@ def test_ego_graph_radius_and_limit(kg):
     assert set(kg.ego_graph(LEBRON, min_count=2)) == {LEBRON, NIKE}
 
 
+def test_documents_graph_counts_hits_within_the_documents(kg):
+    G = kg.documents_graph(["d1", "d2", "d3"], limit=4)
+    # mentioned in d1-d3: LeBron 2, Nike 2, MJ 2; then Bulls, Jordan (GPE), Lakers, LA 1
+    # each, of which the first by key (GPE:jordan) fills the 4th place
+    assert {k: G.nodes[k]["hits"] for k in G} == {LEBRON: 2, NIKE: 2, MJ: 2, JORDAN_G: 1}
+    assert G.edges[LEBRON, NIKE]["hits"] == 2 and G.edges[LEBRON, MJ]["hits"] == 1
+    assert G.edges[MJ, JORDAN_G]["hits"] == 1 and not G.has_edge(LEBRON, JORDAN_G)
+    corpus = kg.cooccurrence(LEBRON, NIKE)["scopes"]["document"]
+    assert (G.edges[LEBRON, NIKE]["count"], G.edges[LEBRON, NIKE]["npmi"]) == \
+        (corpus["count"], corpus["npmi"])  # corpus-wide scores
+    people = kg.documents_graph(["d1", "d2", "d3"], kind="PERSON")
+    assert set(people) == {LEBRON, MJ}
+    assert set(kg.documents_graph([])) == set()
+
+
 def edges(G) -> set[tuple[str, str]]:
     """The edges of ``G`` as sorted pairs."""
     return {tuple(sorted(e)) for e in G.edges}

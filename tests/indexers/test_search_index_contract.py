@@ -155,6 +155,29 @@ class SearchIndexContract:
             full.search(query)
         assert query in str(error.value)
 
+    @pytest.mark.parametrize("query,position", [
+        ('nike "unclosed', 5), ("(LeBron OR Nike", 0), ("LeBron) Nike", 6),
+        ("LeBron AND", 7), ("nike title:", 5), ("nike foo:bar", 5)])
+    def test_query_errors_say_where(self, full, query, position):
+        with pytest.raises(QueryError) as error:
+            full.search(query)
+        assert error.value.position == position
+
+    def test_sort_by_a_keyword_field(self, full):
+        up = full.search("*", sort="uri", top=10)
+        down = full.search("*", sort="-uri", top=10)
+        assert [h["uri"] for h in up.results] == sorted(d["uri"] for d in DOCS)
+        assert [h["uri"] for h in down.results] == sorted((d["uri"] for d in DOCS), reverse=True)
+        assert all(h["score"] is None for h in up.results) and up.count == 4
+        assert [h["id"] for h in full.search("*", sort="uri", top=2, offset=2).results] == \
+            ["d3", "d4"]
+        with pytest.raises(QueryError, match="cannot sort on 'title'"):
+            full.search("*", sort="title")
+
+    def test_results_without_highlights(self, full):
+        result = full.search("aardvark", highlight=False)
+        assert ids(result) == ["d1"] and result.results[0]["highlights"] == []
+
     def test_unknown_field_names_the_known_ones(self, full):
         with pytest.raises(QueryError, match="'foo'.*people"):
             full.search("foo:bar")
@@ -183,6 +206,16 @@ class TestTantivyIndex(SearchIndexContract):
     def reopen(self, index):
         index.close()
         return TantivyIndex(index.path)
+
+    def test_an_open_reader_sees_another_writers_commits_after_refresh(self, full):
+        reader = TantivyIndex(full.path)
+        try:
+            full.upsert([{"id": "d5", "content": "a wombat"}])
+            full.commit()
+            reader.refresh()
+            assert ids(reader.search("wombat")) == ["d5"]
+        finally:
+            reader.close()
 
     def test_text_is_stemmed_and_folded(self, index):
         index.upsert([{"id": "a", "title": "Players", "content": "Ramón Muñoz was running."}])

@@ -544,6 +544,46 @@ class TestSqliteStore(StoreContract):
         assert store.image_data("d", "i0") == b"\xff\xd8jpeg"
         assert store.image_data("d", "other") is None
 
+    def test_image_file_and_result_summaries(self, store):
+        images = [{"id": "r", "page": 1, "data": b"png", "format": "png", "kind": "page_render"},
+                  {"id": "e", "page": 1, "data": b"jpg", "format": "jpeg", "kind": "embedded"}]
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,), images=images),
+                                      doc("d2", "s")])
+        assert store.image_file("d1", "e") == (b"jpg", "jpeg")
+        assert store.image_file("d1", "nope") is None
+        found = store.summaries(["d1", "d2", "gone"])
+        assert set(found) == {"d1", "d2"}
+        assert found["d1"]["image"] == "e"  # an embedded picture before a page render
+        assert found["d2"]["image"] is None
+        assert found["d1"]["content_type"] is None or isinstance(found["d1"]["content_type"], str)
+        assert found["d1"]["fields"]["people"] == [LEBRON]
+        assert store.summaries([]) == {}
+
+    def test_one_run_by_id(self, store):
+        run = store.start_run("./docs", {})
+        store.record_error(run, "file:///bad.pdf", "crack", "not a PDF")
+        assert store.run(run)["errors"] == 1 and store.run("unknown") is None
+
+    def test_a_read_only_store_reads_while_another_writes(self, store):
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,))])
+        with SqliteStore(store.path, read_only=True) as reader:
+            assert reader.get_document("d1")["title"] == "Title d1"
+            with reader.snapshot():
+                before = reader.stats()["documents"]
+                store.put_source(state("t"), [doc("d2", "t")])  # commits meanwhile
+                assert reader.stats()["documents"] == before == 1  # one snapshot
+            assert reader.stats()["documents"] == 2
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                reader.start_run("x", {})
+
+    def test_a_read_only_store_refuses_another_schema_version(self, tmp_path):
+        path = tmp_path / "enrich.sqlite"
+        SqliteStore(path).close()
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA user_version = 3")
+        with pytest.raises(StoreError, match="schema version 3.*enrich index"):
+            SqliteStore(path, read_only=True)
+
     def test_duplicate_ids_in_one_source_are_refused(self, store):
         with pytest.raises(StoreError, match="same id"):
             store.put_source(state("s"), [doc("d", "s"), doc("d", "s")])
