@@ -29,7 +29,6 @@ def serve_command(
 
     from enrich.server import check_exposure, create_app, is_loopback
 
-    path = data_dir(data)
     host = get_setting("host", host)
     port = get_setting("port", port)
     key = get_setting("api_key") or None
@@ -39,6 +38,7 @@ def serve_command(
         check_exposure(host, key)
     except ValueError as exc:
         fail(str(exc))
+    path = data_dir(data)
     application = create_app(path, api_key=key, cors_origins=origins,
                              secure_cookie=not is_loopback(host))
     where = f"[{host}]" if ":" in host else host

@@ -16,13 +16,12 @@ from typing import Annotated, Any, Sequence
 from fastapi import Body, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.cors import CORSMiddleware
 
 from .corpus import Corpus
 from .errors import ApiError, install_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .routes import router
-from .security import SESSION_COOKIE, Auth, SecurityHeaders
+from .security import SESSION_COOKIE, Auth, JsonCORSMiddleware, SecurityHeaders
 
 __all__ = ["create_app", "STATIC"]
 
@@ -54,7 +53,7 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
     app.include_router(router, dependencies=[Depends(auth)])
     app.router.add_event_handler("shutdown", corpus.close)
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
+        app.add_middleware(JsonCORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_credentials=True,
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.add_middleware(SecurityHeaders)
@@ -86,7 +85,7 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
               summary="Forget the session cookie")
     def logout() -> Response:
         response = Response(status_code=204)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
     @app.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(auth)],

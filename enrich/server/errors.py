@@ -2,13 +2,13 @@
 
 ``{"error": {"status": 400, "code": "bad_query", "message": "...", "details": {...}}}``;
 ``details`` is always present. Handlers turn FastAPI's own errors (unknown routes,
-validation of parameters, wrong methods) and any unexpected exception into it, so a
-client parses one shape whatever went wrong (tests/server/test_error_shape.py).
+validation of parameters, wrong methods) into it, and ``SecurityHeaders`` does the
+same for any unexpected exception (500), so a client parses one shape whatever went
+wrong (tests/server/test_error_shape.py).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException
 
 __all__ = ["ApiError", "error_body", "install_handlers", "CODES"]
 
-log = logging.getLogger(__name__)
 
 # The code of an answer that only has a status (a route or method Starlette refused).
 CODES = {400: "invalid_parameter", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -63,7 +62,8 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = []
     for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
+        loc = [part for part in error.get("loc", ()) if not isinstance(part, int)]
+        location = [str(part) for part in loc[1:]] or [str(p) for p in loc[:1]]
         problems.append({"parameter": ".".join(location) or None, "reason": error.get("msg", "")})
     first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
     message = (f"parameter {first['parameter']!r}: {first['reason']}" if first["parameter"]
@@ -71,14 +71,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return _response(400, "invalid_parameter", message, {**first, "problems": problems})
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("internal error on %s %s", request.method, request.url.path)
-    return _response(500, "internal_error",
-                     f"internal error ({type(exc).__name__}); the server log has the details")
-
-
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)

@@ -260,7 +260,9 @@ def neighbors(data: Data, entity: Entity, kind: Kind = None, scope: Scope = "doc
 @router.get("/graph/evidence", summary="Where two entities meet: counts, scores, snippets")
 def evidence(data: Data, a: Entity, b: Entity,
              limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 10) -> dict[str, Any]:
-    return _clean(_graph_call(data.graph().cooccurrence, a, b, limit=limit))
+    found = _graph_call(data.graph().cooccurrence, a, b, limit=limit)
+    found["evidence"] = [{"id": e.pop("doc_id"), **e} for e in found["evidence"]]
+    return _clean(found)
 
 
 @router.get("/graph/ego", summary="An entity and its strongest neighbours, as nodes and edges")

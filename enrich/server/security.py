@@ -6,6 +6,8 @@
   posts the key once to ``/api/login`` and then carries an HttpOnly, SameSite=Strict
   cookie holding an HMAC of the key (never the key itself), so ``<img>`` requests are
   authorised too. Every comparison is constant-time (``hmac.compare_digest``).
+* **Errors**: an unexpected exception answers 500 in the error shape, here, so that
+  it carries the headers too (Starlette's own handler sits outside all middleware).
 * **Headers**: every answer is ``nosniff``, ``no-referrer`` and unframeable; pages get
   a strict Content-Security-Policy (no inline script, nothing from other origins);
   original files are served with ``CSP: sandbox`` so an indexed HTML or SVG file
@@ -19,14 +21,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
+import logging
 
 from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError, error_body
 
+log = logging.getLogger(__name__)
+
 __all__ = ["Auth", "SESSION_COOKIE", "is_loopback", "check_exposure", "SecurityHeaders",
-           "PAGE_CSP"]
+           "PAGE_CSP", "JsonCORSMiddleware"]
 
 SESSION_COOKIE = "enrich_session"
 MAX_BODY = 16_384
@@ -101,40 +110,64 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length")
-        if length is None and b"transfer-encoding" in headers:
-            await _refuse(send, 411, "length_required",
-                          "send a Content-Length with a request body (bodies are small)")
-            return
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            await _refuse(send, 413, "payload_too_large",
-                          f"the request body is larger than {MAX_BODY} bytes")
-            return
-        path = scope["path"]
+        csp = (FILE_CSP if scope["path"].endswith("/file") else PAGE_CSP).encode()
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 extra = [(b"x-content-type-options", b"nosniff"),
                          (b"referrer-policy", b"no-referrer"),
-                         (b"x-frame-options", b"DENY")]
-                if b"content-security-policy" not in names:
-                    csp = FILE_CSP if path.endswith("/file") else PAGE_CSP
-                    extra.append((b"content-security-policy", csp.encode()))
-                if b"cache-control" not in names:
-                    extra.append((b"cache-control", b"no-store"))
+                         (b"x-frame-options", b"DENY"),
+                         (b"content-security-policy", csp),
+                         (b"cache-control", b"no-store")]
                 message["headers"] = headers + [h for h in extra if h[0] not in names]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is None and b"transfer-encoding" in headers:
+            await _refuse(send_with_headers, 411, "length_required",
+                          "send a Content-Length with a request body (bodies are small)")
+            return
+        if length is not None and not length.isdigit():
+            await _refuse(send_with_headers, 400, "invalid_parameter",
+                          "the Content-Length header is not a number")
+            return
+        if length is not None and int(length) > MAX_BODY:
+            await _refuse(send_with_headers, 413, "payload_too_large",
+                          f"the request body is larger than {MAX_BODY} bytes")
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:  # an answer of the error shape, with the headers
+            if started:
+                raise
+            log.exception("internal error on %s %s", scope["method"], scope["path"])
+            await _refuse(send_with_headers, 500, "internal_error",
+                          f"internal error ({type(exc).__name__}); the server log has the "
+                          "details")
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    import json
     body = json.dumps(error_body(status, code, message)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        reason = bytes(response.body).decode(errors="replace")
+        return JSONResponse(error_body(response.status_code, "cors_refused",
+                                       f"cross-origin request refused: {reason}"),
+                            status_code=response.status_code)
