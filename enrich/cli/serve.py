@@ -38,7 +38,10 @@ def serve_command(
         check_exposure(host, key)
     except ValueError as exc:
         fail(str(exc))
-    path = data_dir(data)
+    path = data_dir(data, must_exist=False)
+    if not (path / "enrich.sqlite").exists():
+        console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
+                      f"until `enrich index SOURCE --data {path}` has run", highlight=False)
     application = create_app(path, api_key=key, cors_origins=origins,
                              secure_cookie=not is_loopback(host))
     where = f"[{host}]" if ":" in host else host

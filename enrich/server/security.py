@@ -8,6 +8,7 @@
   authorised too. Every comparison is constant-time (``hmac.compare_digest``).
 * **Errors**: an unexpected exception answers 500 in the error shape, here, so that
   it carries the headers too (Starlette's own handler sits outside all middleware).
+* **HEAD** is answered as GET without the body (uptime checks, ``curl -I``).
 * **Headers**: every answer is ``nosniff``, ``no-referrer`` and unframeable; pages get
   a strict Content-Security-Policy (no inline script, nothing from other origins);
   original files are served with ``CSP: sandbox`` so an indexed HTML or SVG file
@@ -110,7 +111,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = (FILE_CSP if scope["path"].endswith("/file") else PAGE_CSP).encode()
+        path = scope["path"]
+        csp = (FILE_CSP if path.endswith("/file") else PAGE_CSP).encode()
+        # The page's own files may be kept and revalidated (ETag); data is never kept.
+        cache = b"no-cache" if path == "/" or path.startswith("/static/") else b"no-store"
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -123,7 +127,7 @@ class SecurityHeaders:
                          (b"referrer-policy", b"no-referrer"),
                          (b"x-frame-options", b"DENY"),
                          (b"content-security-policy", csp),
-                         (b"cache-control", b"no-store")]
+                         (b"cache-control", cache)]
                 message["headers"] = headers + [h for h in extra if h[0] not in names]
             await send(message)
 
@@ -141,6 +145,9 @@ class SecurityHeaders:
             await _refuse(send_with_headers, 413, "payload_too_large",
                           f"the request body is larger than {MAX_BODY} bytes")
             return
+        if scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+            send_with_headers = _without_body(send_with_headers)
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:  # an answer of the error shape, with the headers
@@ -150,6 +157,14 @@ class SecurityHeaders:
             await _refuse(send_with_headers, 500, "internal_error",
                           f"internal error ({type(exc).__name__}); the server log has the "
                           "details")
+
+
+def _without_body(send: Send) -> Send:
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+    return send_head
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:
