@@ -426,3 +426,18 @@ def test_an_internal_error_carries_the_security_headers(indexed, monkeypatch):
     assert response.status_code == 500
     assert b"disk on fire" not in response.content  # the log has it, not the client
     assert_security_headers(response, "500")
+
+
+def test_head_is_answered_like_get_without_a_body(client, keyed):
+    for url in ("/", "/api/health", "/api/search?q=zorvex"):
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == get.status_code == 200, url
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    assert keyed.head("/api/search?q=zorvex").status_code == 401  # HEAD needs the key too
+
+
+def test_the_page_files_are_revalidated_not_stored(client):
+    for url in ("/", "/static/app.js"):
+        answer = client.get(url)
+        assert answer.headers["cache-control"] == "no-cache", url
+    assert client.get("/api/health").headers["cache-control"] == "no-store"
