@@ -2,8 +2,8 @@
 
 ``create_app(data_dir)`` builds an app serving one data directory read-only;
 ``enrich serve`` runs it under uvicorn. Middleware, outermost first: metrics
-(every request timed by route), security headers and body limits, CORS (only when
-origins are configured). The API key check is a dependency of the ``/api`` routes
+(every request timed by route), security headers and body limits, gzip (answers over
+1 KB, when the client accepts it), CORS (only when origins are configured). The API key check is a dependency of the ``/api`` routes
 (``/api/health``, ``/api/auth`` and ``/api/login`` excepted) and of ``/metrics``.
 """
 
@@ -16,6 +16,7 @@ from typing import Annotated, Any, Sequence
 from fastapi import Body, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from .corpus import Corpus
 from .errors import ApiError, install_handlers
@@ -56,6 +57,7 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
         app.add_middleware(JsonCORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_credentials=True,
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 

@@ -28,7 +28,7 @@ __all__ = ["router", "LIMITS"]
 router = APIRouter(prefix="/api")
 
 LIMITS = {"query": 1000, "top": 100, "skip": 10_000, "facets": 10, "facet_size": 100,
-          "filters": 20, "filter_value": 500, "graph_limit": 200, "radius": 2,
+          "filters": 20, "filter_value": 500, "graph_limit": 200, "radius": 2, "ego_reach": 200,
           "matches": 500, "list_values": 10}
 
 DOC_ID = r"^[A-Za-z0-9_-]{1,128}$"
@@ -226,8 +226,11 @@ def _graph_call(method, *args: Any, **kwargs: Any) -> Any:
         raise ApiError(404, "entity_not_found", str(exc),
                        suggestions=[_clean(s) for s in exc.suggestions]) from None
     except AmbiguousEntity as exc:
-        raise ApiError(400, "ambiguous_entity", str(exc),
-                       candidates=[_clean(c) for c in exc.candidates]) from None
+        names = ", ".join(f"{c['key']!r} ({c['documents']} documents)" for c in exc.candidates)
+        raise ApiError(400, "ambiguous_entity",
+                       f"{exc.name!r} names {len(exc.candidates)} entities: {names}; pass one's "
+                       "key instead of the name", candidates=[_clean(c) for c in exc.candidates]
+                       ) from None
     except (GraphError, ValueError) as exc:
         raise ApiError(400, "invalid_parameter", str(exc)) from None
 
@@ -271,6 +274,12 @@ def ego(data: Data, entity: Entity,
         scope: Scope = "document", rank: Rank = "npmi",
         limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
         min_count: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
+    if radius * limit > LIMITS["ego_reach"]:
+        raise ApiError(400, "invalid_parameter",
+                       f"radius {radius} with limit {limit} could reach {limit + limit ** radius} "
+                       f"entities; keep radius x limit at most {LIMITS['ego_reach']} (radius 2: "
+                       f"limit up to {LIMITS['ego_reach'] // 2})", parameter="limit",
+                       reason="too large for this radius")
     kg = data.graph()
     center = _graph_call(kg.resolve, entity)
     graph = _graph_call(kg.ego_graph, center, radius=radius, scope=scope, rank=rank,

@@ -421,6 +421,12 @@ def test_entity_kind_picks_one_of_an_ambiguous_name(client):
     error = error_of(client.get("/api/graph/entity", params={"name": "Vantor"}))
     assert (error["status"], error["code"]) == (400, "ambiguous_entity")
     assert {c["key"] for c in error["details"]["candidates"]} == {"ORG:vantor", "PERSON:vantor"}
+    assert "'ORG:vantor'" in error["message"] and "key" in error["message"]
+    for url, params in (("/api/graph/neighbors", {"entity": "Vantor"}),
+                        ("/api/graph/ego", {"entity": "Vantor"})):
+        assert error_of(client.get(url, params=params))["code"] == "ambiguous_entity"
+        params["entity"] = "ORG:vantor"  # the key the error offers settles it
+        assert client.get(url, params=params).status_code == 200
 
 
 def test_unknown_entity_suggests_near_names(client):

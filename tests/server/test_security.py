@@ -235,6 +235,7 @@ def oversized(indexed) -> list[tuple[str, dict | list, str]]:
         ("/api/graph/ego", {"entity": "Zorvex", "radius": 3}, "radius"),
         ("/api/graph/ego", {"entity": "Zorvex", "radius": 0}, "radius"),
         ("/api/graph/ego", {"entity": "Zorvex", "limit": 201}, "limit"),
+        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 101}, "limit"),
         ("/api/graph/neighbors", {"entity": "Zorvex", "limit": 201}, "limit"),
         ("/api/graph/neighbors", {"entity": "Z" * 301}, "entity"),
         ("/api/graph/evidence", {"a": "Zorvex", "b": "Quilmar", "limit": 201}, "limit"),
@@ -266,7 +267,8 @@ def test_the_limits_themselves_are_allowed(client, indexed):
                                                  "keyphrases", "tags", "labels")]),
         ("/api/search", [("filter", f"people:P{i}") for i in range(20)]),
         ("/api/search", {"filter": "people:" + "x" * 500}),
-        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 200}),
+        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 100}),
+        ("/api/graph/ego", {"entity": "Zorvex", "radius": 1, "limit": 200}),
         ("/api/graph/search", {"limit": 200}),
         (f"/api/documents/{doc}/images/p1-i0/thumbnail", {"size": 512}),
         (f"/api/documents/{doc}/images/p1-i0/thumbnail", {"size": 16}),
@@ -441,3 +443,13 @@ def test_the_page_files_are_revalidated_not_stored(client):
         answer = client.get(url)
         assert answer.headers["cache-control"] == "no-cache", url
     assert client.get("/api/health").headers["cache-control"] == "no-store"
+
+
+def test_large_answers_are_gzipped_when_the_client_accepts_it(client):
+    plain = client.get("/api/search", params={"facet": "people"},
+                       headers={"Accept-Encoding": "identity"})
+    packed = client.get("/api/search", params={"facet": "people"},
+                        headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip" and packed.json() == plain.json()
+    assert_security_headers(packed, "gzipped search")
