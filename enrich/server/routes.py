@@ -12,7 +12,7 @@ import mimetypes
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from graph import AmbiguousEntity, EntityNotFound, GraphError
 from graph.cooccurrence import RANKS, SCOPES
@@ -102,7 +102,7 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
            facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
            top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0,
-           sort: Sort = "relevance") -> dict[str, Any]:
+           sort: Sort = "relevance") -> JSONResponse:
     found = _search(data, q, filter, top=top, offset=skip, facets=list(dict.fromkeys(facet)),
                     facet_size=facet_size, sort=None if sort == "relevance" else sort)
     store = data.store()
@@ -120,8 +120,8 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
                ("language", "people", "organizations", "locations", "keyphrases", "tags",
                 "labels")},
             "thumbnail": _thumbnail(hit["id"], summary)})
-    return {"query": q, "count": found.count, "skip": skip, "top": top, "sort": sort,
-            "results": results, "facets": found.facets}
+    return _json({"query": q, "count": found.count, "skip": skip, "top": top, "sort": sort,
+                  "results": results, "facets": found.facets}, clean=False)  # plain already
 
 
 def _as_list(value: Any) -> list:
@@ -131,13 +131,13 @@ def _as_list(value: Any) -> list:
 
 @router.get("/suggest", summary="Entity names for autocomplete")
 def suggest(data: Data, q: Annotated[str, Query(max_length=200)] = "", kind: Kind = None,
-            limit: Annotated[int, Query(ge=1, le=50)] = 8) -> dict[str, Any]:
+            limit: Annotated[int, Query(ge=1, le=50)] = 8) -> JSONResponse:
     if not q.strip():
-        return {"query": q, "suggestions": []}
+        return _json({"query": q, "suggestions": []})
     frame = data.graph().entities(q, kind=kind, limit=limit)
-    return {"query": q, "suggestions": [
-        {**_clean(row), "field": TYPE_FIELDS.get(row["type"], "entities")}
-        for row in frame.to_dict("records")]}
+    return _json({"query": q, "suggestions": [
+        {**row, "field": TYPE_FIELDS.get(row["type"], "entities")}
+        for row in frame.to_dict("records")]})
 
 
 # --- documents ---------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _image_view(doc_id: str, image: dict[str, Any], node: dict[str, Any]) -> dic
 @router.get("/documents/{doc_id}", summary="A document's enriched tree")
 def document(data: Data, doc_id: DocId,
              tree: Annotated[bool, Query(description="Include the whole enrichment tree.")] = False
-             ) -> dict[str, Any]:
+             ) -> JSONResponse:
     doc = data.document(doc_id)
     nodes = {node.get("id"): node for node in doc["tree"].get("images", [])}
     is_pdf = doc.get("content_type") == "application/pdf"
@@ -175,7 +175,7 @@ def document(data: Data, doc_id: DocId,
                 for image in doc["images"]])
     if tree:
         out["tree"] = doc["tree"]
-    return _clean(out)
+    return _json(out)
 
 
 @router.get("/documents/{doc_id}/file", summary="The original file of a document",
@@ -236,36 +236,36 @@ def _graph_call(method, *args: Any, **kwargs: Any) -> Any:
 
 
 def _nodes_edges(graph) -> dict[str, Any]:
-    return {"nodes": [_clean({"id": key, **attrs}) for key, attrs in graph.nodes(data=True)],
-            "edges": [_clean({"source": a, "target": b,
-                              **{k: v for k, v in attrs.items() if k not in ("weight", "scope")}})
+    return {"nodes": [{"id": key, **attrs} for key, attrs in graph.nodes(data=True)],
+            "edges": [{"source": a, "target": b,
+                       **{k: v for k, v in attrs.items() if k not in ("weight", "scope")}}
                       for a, b, attrs in graph.edges(data=True)]}
 
 
 @router.get("/graph/entity", summary="An entity's card: names, aliases, acronyms, labels")
-def entity(data: Data, name: Entity, kind: Kind = None) -> dict[str, Any]:
-    return _clean(_graph_call(data.graph().entity, name, kind))
+def entity(data: Data, name: Entity, kind: Kind = None) -> JSONResponse:
+    return _json(_graph_call(data.graph().entity, name, kind))
 
 
 @router.get("/graph/neighbors", summary="The entities co-occurring with one, strongest first")
 def neighbors(data: Data, entity: Entity, kind: Kind = None, scope: Scope = "document",
               rank: Rank = "count",
               limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 20,
-              min_count: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
+              min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
     kg = data.graph()
     card = _graph_call(kg.entity, entity)
     frame = _graph_call(kg.neighbors, card["key"], kind=kind, scope=scope, rank=rank,
                         limit=limit, min_count=min_count)
-    return {"entity": _clean(card), "scope": scope, "rank": rank,
-            "neighbors": [_clean(row) for row in frame.to_dict("records")]}
+    return _json({"entity": card, "scope": scope, "rank": rank,
+                  "neighbors": frame.to_dict("records")})
 
 
 @router.get("/graph/evidence", summary="Where two entities meet: counts, scores, snippets")
 def evidence(data: Data, a: Entity, b: Entity,
-             limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 10) -> dict[str, Any]:
+             limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 10) -> JSONResponse:
     found = _graph_call(data.graph().cooccurrence, a, b, limit=limit)
     found["evidence"] = [{"id": e.pop("doc_id"), **e} for e in found["evidence"]]
-    return _clean(found)
+    return _json(found)
 
 
 @router.get("/graph/ego", summary="An entity and its strongest neighbours, as nodes and edges")
@@ -273,7 +273,7 @@ def ego(data: Data, entity: Entity,
         radius: Annotated[int, Query(ge=1, le=LIMITS["radius"])] = 1,
         scope: Scope = "document", rank: Rank = "npmi",
         limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
-        min_count: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
+        min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
     if radius * limit > LIMITS["ego_reach"]:
         raise ApiError(400, "invalid_parameter",
                        f"radius {radius} with limit {limit} could reach {limit + limit ** radius} "
@@ -284,45 +284,52 @@ def ego(data: Data, entity: Entity,
     center = _graph_call(kg.resolve, entity)
     graph = _graph_call(kg.ego_graph, center, radius=radius, scope=scope, rank=rank,
                         limit=limit, min_count=min_count)
-    return {"center": center, "scope": scope, **_nodes_edges(graph)}
+    return _json({"center": center, "scope": scope, **_nodes_edges(graph)})
 
 
 @router.get("/graph/search", summary="The entities of a search's best matches, and their edges")
 def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
                  limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
-                 scope: Scope = "document", kind: Kind = None) -> dict[str, Any]:
+                 scope: Scope = "document", kind: Kind = None) -> JSONResponse:
     found = _search(data, q, filter, top=LIMITS["matches"], highlight=False)
     ids = [hit["id"] for hit in found.results]
     graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
-    return {"query": q, "matches": len(ids), "count": found.count, "scope": scope,
-            **_nodes_edges(graph)}
+    return _json({"query": q, "matches": len(ids), "count": found.count, "scope": scope,
+                  **_nodes_edges(graph)})
 
 
 # --- runs --------------------------------------------------------------------------
 
 @router.get("/status", summary="Counts, graph size and the latest runs")
-def status(data: Data) -> dict[str, Any]:
+def status(data: Data) -> JSONResponse:
     store = data.store()
     with store.snapshot():
         out = {"stats": store.stats(), "runs": store.runs(5)}
     out["graph"] = data.graph().stats()
-    return _clean(out)
+    return _json(out)
 
 
 @router.get("/runs", summary="Run history, newest first")
-def runs(data: Data, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
-    return _clean({"runs": data.store().runs(limit)})
+def runs(data: Data, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> JSONResponse:
+    return _json({"runs": data.store().runs(limit)})
 
 
 @router.get("/runs/{run_id}", summary="One run with every per-document error and warning")
-def run(data: Data, run_id: Annotated[str, Path(pattern=RUN_ID)]) -> dict[str, Any]:
+def run(data: Data, run_id: Annotated[str, Path(pattern=RUN_ID)]) -> JSONResponse:
     store = data.store()
     with store.snapshot():
         row = store.run(run_id)
         if row is None:
             raise ApiError(404, "not_found", f"no run {run_id!r}")
         row["errors"] = store.errors(run_id)
-    return _clean(row)
+    return _json(row)
+
+
+def _json(value: Any, clean: bool = True) -> JSONResponse:
+    """``value`` as a JSON answer, as it is: without a response model, whose encoding
+    and validation would cost more than the query behind most answers. ``clean=False``
+    for values known to hold only JSON types (no numpy numbers, no NaN)."""
+    return JSONResponse(_clean(value) if clean else value)
 
 
 def _clean(value: Any) -> Any:
