@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import ipaddress
 import json
 import math
 import os
@@ -68,6 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 prose = importlib.import_module("throughput")  # the prose generator and its name lists
+from enrich.server.security import is_loopback  # noqa: E402 (after the path set-up)
 
 MAX_CLIENTS = 200
 MAX_SECONDS = 600
@@ -238,14 +238,6 @@ def free_port(host: str) -> int:
         s.bind((host, 0))
         return s.getsockname()[1]
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def auth_headers() -> dict[str, str]:
@@ -549,8 +541,9 @@ def build(kind: str, rng: random.Random, pools: Pools) -> tuple[str, str, list[t
                     ("entity", key), ("rank", rng.choice(["count", "npmi", "llr"])), ("limit", "20"),
                     *([("kind", rng.choice(["PERSON", "ORG", "GPE"]))] if rng.random() < 0.2 else [])]
             if kind == "ego":
-                return kind, "/api/graph/ego", [("entity", key), ("radius", "2" if rng.random() < 0.2 else "1"),
-                                                ("limit", "25")]
+                radius2 = rng.random() < 0.2  # radius 2 allows limit <= 14 (limit ** radius <= 200)
+                return kind, "/api/graph/ego", [("entity", key), ("radius", "2" if radius2 else "1"),
+                                                ("limit", "14" if radius2 else "25")]
             pair = pools.pick("pairs", rng)
             if pair:
                 return kind, "/api/graph/evidence", [("a", pair[0]), ("b", pair[1]), ("limit", "10")]

@@ -25,6 +25,7 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[str], Any] = str
+    secret: bool = False  # read from the environment only, never from the config file
 
     @property
     def env(self) -> str:
@@ -46,10 +47,13 @@ SETTINGS = {s.name: s for s in [
     Setting("host", "127.0.0.1", "Address `enrich serve` listens on; anything beyond "
             "loopback needs an API key."),
     Setting("port", 8000, "Port `enrich serve` listens on.", int),
-    Setting("api_key", None, "API key `enrich serve` requires of every client; set it in "
-            "the environment (ENRICH_API_KEY) rather than in a file others can read."),
+    Setting("api_key", None, "API key `enrich serve` requires of every client (at least 16 "
+            "characters); from the environment only (ENRICH_API_KEY), never a file.",
+            secret=True),
     Setting("cors_origins", None, "Origins allowed to call the HTTP API from a browser "
             "(comma-separated, e.g. https://app.example.org); none by default."),
+    Setting("allowed_hosts", None, "Host names `enrich serve` answers to besides loopback "
+            "ones (comma-separated; e.g. the name a reverse proxy forwards)."),
 ]}
 
 
@@ -61,9 +65,13 @@ def config_file() -> dict[str, Any]:
             raise EnrichError(f"ENRICH_CONFIG names {path}, which does not exist")
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = set(data) - set(SETTINGS)
+    unknown = set(data) - set(SETTINGS) if isinstance(data, dict) else set()
     if not isinstance(data, dict) or unknown:
         raise EnrichError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
+    secrets = [SETTINGS[name].env for name in data if SETTINGS[name].secret]
+    if secrets:
+        raise EnrichError(f"{path} holds a secret; set it in the environment instead "
+                          f"({', '.join(secrets)}), where files others read cannot leak it")
     return data
 
 

@@ -14,9 +14,10 @@ from enrich.config import SETTINGS, get_setting
 @app.command("serve")
 def serve_command(
     data: DataOption = None,
-    host: Annotated[str | None, typer.Option(help=SETTINGS["host"].help + " [default: 127.0.0.1]", show_default=False)] = None,
-    port: Annotated[int | None, typer.Option(min=0, max=65535, help=SETTINGS["port"].help + " [default: 8000]", show_default=False)] = None,
-    cors_origin: Annotated[list[str] | None, typer.Option(help="Allow browser calls from this origin (repeatable; default none, or $ENRICH_CORS_ORIGINS).")] = None,
+    host: Annotated[str | None, typer.Option(help=SETTINGS["host"].help + f" [default: {SETTINGS['host'].default}]", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help=SETTINGS["port"].help + f" [default: {SETTINGS['port'].default}]", show_default=False)] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(help=SETTINGS["cors_origins"].help + " Repeatable.")] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(help=SETTINGS["allowed_hosts"].help + " Repeatable.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "info",
 ) -> None:
     """Serve search, documents and the graph over HTTP, with a web page at /.
@@ -27,13 +28,13 @@ def serve_command(
     """
     import uvicorn
 
-    from enrich.server import check_exposure, create_app, is_loopback
+    from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 
     host = get_setting("host", host)
     port = get_setting("port", port)
     key = get_setting("api_key") or None
-    origins = cors_origin or [o.strip() for o in (get_setting("cors_origins") or "").split(",")
-                              if o.strip()]
+    origins = cors_origin or _split(get_setting("cors_origins"))
+    hosts = allowed_host or _split(get_setting("allowed_hosts"))
     try:
         check_exposure(host, key)
     except ValueError as exc:
@@ -43,10 +44,15 @@ def serve_command(
         console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
                       f"until `enrich index SOURCE --data {path}` has run", highlight=False)
     application = create_app(path, api_key=key, cors_origins=origins,
-                             secure_cookie=not is_loopback(host))
+                             secure_cookie=not is_loopback(host),
+                             allowed_hosts=allowed_hosts(host, hosts))
     where = f"[{host}]" if ":" in host else host
     console.print(f"serving [bold]{path}[/] at http://{where}:{port}/ "
                   f"({'API key required' if key else 'no API key'}; Ctrl+C stops)",
                   highlight=False)
     uvicorn.run(application, host=host, port=port, log_level=log_level,
                 server_header=False, proxy_headers=False)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]

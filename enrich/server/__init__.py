@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from .app import create_app
 from .errors import ApiError
-from .security import check_exposure, is_loopback
+from .security import allowed_hosts, check_exposure, is_loopback
 
-__all__ = ["create_app", "ApiError", "check_exposure", "is_loopback"]
+__all__ = ["create_app", "ApiError", "allowed_hosts", "check_exposure", "is_loopback"]

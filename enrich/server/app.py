@@ -42,8 +42,10 @@ def _version() -> str:
 
 
 def create_app(data_dir: str | Path, *, api_key: str | None = None,
-               cors_origins: Sequence[str] = (), secure_cookie: bool = False) -> FastAPI:
-    """An app serving ``data_dir``; ``api_key`` (if any) is required of every client."""
+               cors_origins: Sequence[str] = (), secure_cookie: bool = False,
+               allowed_hosts: Sequence[str] | None = None) -> FastAPI:
+    """An app serving ``data_dir``; ``api_key`` (if any) is required of every client,
+    and ``allowed_hosts`` (if given) are the only Host names it answers to."""
     auth = Auth(api_key)
     corpus = Corpus(data_dir)
     metrics = Metrics()
@@ -58,7 +60,7 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
                            allow_methods=["GET", "POST"], allow_credentials=True,
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, allowed_hosts=allowed_hosts)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/api/health", summary="Liveness and what is indexed")

@@ -10,6 +10,8 @@ Images are resized and PDF pages rendered on demand, with small LRU caches.
 from __future__ import annotations
 
 import io
+import logging
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -17,33 +19,42 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
-from graph import KnowledgeGraph
+from graph import GraphError, KnowledgeGraph
 from indexers.stores import IndexLayoutError, SqliteStore, StoreError, TantivyIndex
 
 from .errors import ApiError
 
 __all__ = ["Corpus", "LruCache"]
 
+log = logging.getLogger(__name__)
+
 REFRESH_SECONDS = 0.5
+MAX_RENDER_HEIGHT = 4000  # pixels: bounds a page render's memory (2000 x 4000 RGB = 24 MB)
 DB_FILE = "enrich.sqlite"
 
 
 class LruCache:
-    """A small thread-safe LRU map for rendered bytes."""
+    """A thread-safe LRU map of rendered bytes (or ``(bytes, type)``), bounded in bytes."""
 
-    def __init__(self, size: int = 256) -> None:
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.used = max_bytes, 0
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
-        value = make()
+                return self._items[key][0]
+        value = make()  # two threads may both make it; the second one is kept
+        size = len(value[0] if isinstance(value, tuple) else value)
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            if key in self._items:
+                self.used -= self._items.pop(key)[1]
+            self._items[key] = (value, size)
+            self.used += size
+            while self.used > self.max_bytes and len(self._items) > 1:
+                self.used -= self._items.popitem(last=False)[1][1]
         return value
 
 
@@ -63,8 +74,8 @@ class Corpus:
         self._lock = threading.Lock()
         self._index: TantivyIndex | None = None
         self._refreshed = 0.0
-        self.thumbnails = LruCache(512)
-        self.renders = LruCache(64)
+        self.thumbnails = LruCache(32 << 20)
+        self.renders = LruCache(64 << 20)
         self._pdfium = threading.Lock()  # PDFium is not thread-safe
 
     def _per_thread(self, name: str, open_: Callable[[], Any]) -> Any:
@@ -74,8 +85,9 @@ class Corpus:
                 raise _no_index(self.data_dir)
             try:
                 handle = open_()
-            except StoreError as exc:
-                raise ApiError(503, "no_index", str(exc)) from None
+            except (StoreError, GraphError, sqlite3.DatabaseError) as exc:
+                # a first run creating the store, or a store of another version
+                raise ApiError(503, "no_index", f"the store cannot be read yet: {exc}") from None
             setattr(self._local, name, handle)
             with self._lock:
                 self._opened.append(handle)
@@ -93,17 +105,28 @@ class Corpus:
         """The search index, refreshed if it has not been for ``REFRESH_SECONDS``."""
         with self._lock:
             if self._index is None:
-                if not (self.data_dir / "index" / "meta.json").is_file():
-                    raise _no_index(self.data_dir)
+                return self._open_index()
+            if time.monotonic() - self._refreshed > REFRESH_SECONDS:
                 try:
-                    self._index = TantivyIndex(self.data_dir / "index")
-                except IndexLayoutError as exc:
-                    raise ApiError(503, "no_index", str(exc)) from None
-                self._refreshed = time.monotonic()
-            elif time.monotonic() - self._refreshed > REFRESH_SECONDS:
-                self._index.refresh()
+                    self._index.refresh()
+                except (ValueError, OSError) as exc:  # rebuilt or removed meanwhile
+                    log.warning("search index %s reopened: %s", self.data_dir / "index", exc)
+                    self._index.close()
+                    self._index = None
+                    return self._open_index()
                 self._refreshed = time.monotonic()
             return self._index
+
+    def _open_index(self) -> TantivyIndex:
+        """Open the search index (the caller holds ``_lock``)."""
+        if not (self.data_dir / "index" / "meta.json").is_file():
+            raise _no_index(self.data_dir)
+        try:
+            self._index = TantivyIndex(self.data_dir / "index")
+        except (IndexLayoutError, ValueError) as exc:
+            raise ApiError(503, "no_index", f"the search index cannot be read: {exc}") from None
+        self._refreshed = time.monotonic()
+        return self._index
 
     def close(self) -> None:
         with self._lock:
@@ -175,7 +198,12 @@ class Corpus:
                     raise ApiError(410, "file_gone", f"{path.name} has changed since it was "
                                    f"indexed: it has no page {number} now")
                 page = pdf[number - 1]
-                image = page.render(scale=width / page.get_width()).to_pil()
+                # ``width`` wide, but no taller than MAX_RENDER_HEIGHT (a receipt roll)
+                scale = min(width / page.get_width(), MAX_RENDER_HEIGHT / page.get_height())
+                image = page.render(scale=scale).to_pil()
+            except pdfium.PdfiumError as exc:
+                raise ApiError(410, "file_gone", f"page {number} of {path.name} cannot be "
+                               f"rendered now: {exc}") from None
             finally:
                 pdf.close()
         out = io.BytesIO()

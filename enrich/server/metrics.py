@@ -1,7 +1,8 @@
 """Request counts and latencies, in the Prometheus text format (``GET /metrics``).
 
-Counted by route template (``/api/documents/{doc_id}``, not each id), so the number
-of series stays bounded; requests no route matched count under ``unmatched``.
+Counted by route template (``/api/documents/{doc_id}``, not each id) and by method
+(GET, HEAD, POST, OPTIONS or ``other``), so the number of series stays bounded;
+requests no route matched count under ``unmatched``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["Metrics", "MetricsMiddleware"]
 
+METHODS = {"GET", "HEAD", "POST", "OPTIONS"}  # any other method token counts as "other"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -88,4 +90,5 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.metrics.observe(route, scope["method"], status[0], time.perf_counter() - start)
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.metrics.observe(route, method, status[0], time.perf_counter() - start)

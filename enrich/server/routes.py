@@ -187,11 +187,16 @@ def document_file(data: Data, doc_id: DocId,
     media = doc.get("content_type") or mimetypes.guess_type(path.name)[0] \
         or "application/octet-stream"
     inline = media in INLINE and not download
+    headers = {"Cache-Control": "private, no-cache"}
+    if media == "application/pdf":
+        # Browsers refuse to show a PDF in a sandboxed document, and their viewers run
+        # a PDF's scripts apart from this origin: no sandbox, but never framed.
+        headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     if media.startswith("text/"):
         media += "; charset=utf-8"
     return FileResponse(path, media_type=media, filename=path.name,
                         content_disposition_type="inline" if inline else "attachment",
-                        headers={"Cache-Control": "private, no-cache"})
+                        headers=headers)
 
 
 @router.get("/documents/{doc_id}/images/{image_id}", summary="An image of a document",
@@ -274,11 +279,12 @@ def ego(data: Data, entity: Entity,
         scope: Scope = "document", rank: Rank = "npmi",
         limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
         min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
-    if radius * limit > LIMITS["ego_reach"]:
+    if limit ** radius > LIMITS["ego_reach"]:
         raise ApiError(400, "invalid_parameter",
-                       f"radius {radius} with limit {limit} could reach {limit + limit ** radius} "
-                       f"entities; keep radius x limit at most {LIMITS['ego_reach']} (radius 2: "
-                       f"limit up to {LIMITS['ego_reach'] // 2})", parameter="limit",
+                       f"radius {radius} with limit {limit} could reach {limit ** radius} "
+                       f"entities at the last hop; keep limit ** radius at most "
+                       f"{LIMITS['ego_reach']} (radius 2: limit up to "
+                       f"{math.isqrt(LIMITS['ego_reach'])})", parameter="limit",
                        reason="too large for this radius")
     kg = data.graph()
     center = _graph_call(kg.resolve, entity)

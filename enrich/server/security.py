@@ -12,7 +12,11 @@
 * **Headers**: every answer is ``nosniff``, ``no-referrer`` and unframeable; pages get
   a strict Content-Security-Policy (no inline script, nothing from other origins);
   original files are served with ``CSP: sandbox`` so an indexed HTML or SVG file
-  cannot run script in the server's origin.
+  cannot run script in the server's origin (PDFs excepted: browsers will not show a
+  PDF in a sandbox, and their viewers keep its scripts apart). API answers are never
+  cached; images and renders may be, privately, for a minute.
+* **Host names**: on loopback the server answers only to loopback names, so a web
+  page whose domain is rebound to 127.0.0.1 (DNS rebinding) cannot read it.
 * **Body size**: requests with a body larger than ``MAX_BODY`` are refused (413), as
   are bodies without a length (411).
 """
@@ -24,6 +28,7 @@ import hmac
 import ipaddress
 import json
 import logging
+from collections.abc import Collection
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -35,10 +40,12 @@ from .errors import ApiError, error_body
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Auth", "SESSION_COOKIE", "is_loopback", "check_exposure", "SecurityHeaders",
+__all__ = ["Auth", "SESSION_COOKIE", "is_loopback", "check_exposure", "allowed_hosts",
+           "SecurityHeaders",
            "PAGE_CSP", "JsonCORSMiddleware"]
 
 SESSION_COOKIE = "enrich_session"
+MIN_KEY = 16
 MAX_BODY = 16_384
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             "script-src 'self'; connect-src 'self'; object-src 'none'; "
@@ -57,7 +64,10 @@ def is_loopback(host: str) -> bool:
 
 
 def check_exposure(host: str, key: str | None) -> None:
-    """Refuse to listen beyond loopback without an API key."""
+    """Refuse to listen beyond loopback without an API key, and refuse short keys."""
+    if key and len(key) < MIN_KEY:
+        raise ValueError(f"ENRICH_API_KEY has {len(key)} characters; use at least {MIN_KEY} "
+                         "(e.g. `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`)")
     if not key and not is_loopback(host):
         raise ValueError(
             f"--host {host} listens beyond this machine, which needs an API key: set "
@@ -102,10 +112,12 @@ class Auth:
 
 
 class SecurityHeaders:
-    """ASGI middleware: security headers on every answer, and a cap on request bodies."""
+    """ASGI middleware: security headers on every answer, a cap on request bodies, and
+    (with ``allowed_hosts``) a check of the Host header."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: Collection[str] | None = None) -> None:
         self.app = app
+        self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,6 +144,13 @@ class SecurityHeaders:
             await send(message)
 
         headers = dict(scope["headers"])
+        if self.allowed_hosts is not None:
+            host = _host_name(headers.get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed_hosts:
+                await _refuse(send_with_headers, 400, "invalid_host",
+                              f"this server does not answer to the host name {host!r} "
+                              "(allow it with --allowed-host)")
+                return
         length = headers.get(b"content-length")
         if length is None and b"transfer-encoding" in headers:
             await _refuse(send_with_headers, 411, "length_required",
@@ -157,6 +176,24 @@ class SecurityHeaders:
             await _refuse(send_with_headers, 500, "internal_error",
                           f"internal error ({type(exc).__name__}); the server log has the "
                           "details")
+
+
+def _host_name(header: str) -> str:
+    """``example.org:8000`` -> ``example.org``; ``[::1]:8000`` -> ``::1``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def allowed_hosts(host: str, extra: Collection[str] = ()) -> list[str] | None:
+    """The Host names to answer: loopback names when listening on loopback (so a page
+    whose domain is rebound to 127.0.0.1 gets nothing), plus ``extra``; None (any
+    name: the API key guards) beyond loopback unless ``extra`` names some."""
+    extra = [h.strip().lower().strip("[]") for h in extra if h.strip()]
+    if is_loopback(host):
+        return ["127.0.0.1", "localhost", "::1", host.strip("[]").lower(), *extra]
+    return extra or None
 
 
 def _without_body(send: Send) -> Send:

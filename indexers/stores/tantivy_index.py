@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -148,14 +149,18 @@ class TantivyIndex:
         parsed = parse_query(self._index, query)
         matched = self._filtered(parsed, filters or {})
         searcher = self._index.searcher()
-        found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0), count=True,
-                                **order)
+        try:
+            found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0),
+                                    count=True, **order)
+            facet_counts = _facets(searcher, matched, facets, facet_size)
+        except ValueError as error:  # parsed, but tantivy cannot run it (``title:*``)
+            raise _run_error(query, error) from None
         snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._schema, "content")
         snippets.set_max_num_chars(SNIPPET_CHARS)
         hits = [_hit(searcher.doc(address), None if order else score,
                      snippets if highlight else None)
                 for score, address in found.hits[:max(top, 0)]]
-        return SearchResult(found.count, hits, _facets(searcher, matched, facets, facet_size))
+        return SearchResult(found.count, hits, facet_counts)
 
     def _filtered(self, query: tantivy.Query, filters: dict[str, list[str]]) -> tantivy.Query:
         """``query`` AND, for each field, any of its values (filters do not score)."""
@@ -166,6 +171,16 @@ class TantivyIndex:
                 terms = tantivy.Query.term_set_query(self._schema, name, [str(v) for v in values])
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+
+def _run_error(query: str, error: ValueError) -> QueryError:
+    """A query that parsed but cannot run: ``field:*`` on a text field or a non-field."""
+    star = re.search(r"(?<![\w.])([\w.]+):\*", query)
+    hint = (f"{star.group(0)!r} asks for any value of {star.group(1)!r}, which only keyword "
+            f"fields ({', '.join(KEYWORD_FIELDS)}) have; search words instead, or quote the "
+            "colon" if star else "check the fields and values")
+    return QueryError(f"cannot run query {query!r} ({error}): {hint}",
+                      star.start() if star else None)
 
 
 def _sort_order(sort: str | None) -> dict[str, Any]:

@@ -528,7 +528,7 @@ def test_ego_graph(client):
 
 
 def test_ego_graph_radius_two_reaches_neighbours_of_neighbours(client):
-    ego = get(client, "/api/graph/ego", entity="Zorvex", radius=2)
+    ego = get(client, "/api/graph/ego", entity="Zorvex", radius=2, limit=14)
     nodes = edges_are_among_nodes(ego)
     assert nodes == {"PERSON:zorvex", "PERSON:quilmar", "GPE:tesmira", "ORG:brantis",
                      "ORG:olvenko"}
@@ -688,3 +688,34 @@ def test_an_index_run_while_the_server_is_open_becomes_visible(live):
     assert get(client, "/api/graph/entity", name="Quilmar")["documents"] == 1
     assert get(client, "/api/suggest", q="quil")["suggestions"][0]["key"] == "PERSON:quilmar"
     assert len(get(client, "/api/runs")["runs"]) == 2
+
+
+@pytest.mark.parametrize("q", ["title:*", "content:*", "id:*", "IN:*", "lighthouse AND title:*"])
+def test_queries_that_parse_but_cannot_run_are_400_not_500(client, q):
+    for url in ("/api/search", "/api/graph/search"):
+        error = error_of(client.get(url, params={"q": q}))
+        assert (error["status"], error["code"]) == (400, "bad_query"), (url, q)
+        assert q[error["details"]["position"]:].endswith(":*"), (q, error)
+
+
+def test_a_store_being_created_answers_503_on_every_route(tmp_path):
+    (tmp_path / "enrich.sqlite").write_bytes(b"")  # a first run has only just created it
+    with TestClient(create_app(tmp_path)) as fresh:
+        for url in ("/api/search", "/api/suggest?q=a", "/api/graph/entity?name=a",
+                    "/api/graph/ego?entity=a", "/api/status", "/api/health"):
+            error = error_of(fresh.get(url))
+            assert (error["status"], error["code"]) == (503, "no_index"), url
+
+
+def test_a_search_index_rebuilt_under_the_server_is_reopened(indexed, tmp_path, monkeypatch):
+    import shutil
+    from enrich.server import corpus
+    monkeypatch.setattr(corpus, "REFRESH_SECONDS", 0)
+    data = tmp_path / "data"
+    shutil.copytree(indexed.data, data)
+    with TestClient(create_app(data)) as mine:
+        before = mine.get("/api/search").json()["count"]
+        shutil.rmtree(data / "index")  # what open_store does to an index of another layout
+        assert error_of(mine.get("/api/search"))["code"] == "no_index"
+        shutil.copytree(indexed.data / "index", data / "index")
+        assert mine.get("/api/search").json()["count"] == before

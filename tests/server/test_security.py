@@ -14,7 +14,7 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from enrich.server import check_exposure, create_app, is_loopback
+from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 from tests.server.conftest import API_KEY, error_of
 
 BEARER = {"Authorization": f"Bearer {API_KEY}"}
@@ -138,7 +138,7 @@ def test_a_session_cookie_of_another_key_is_refused(indexed, keyed):
     ("::", None, True), ("example.org", None, True),
     ("127.0.0.1", None, False), ("127.0.0.2", None, False), ("localhost", None, False),
     ("::1", None, False), ("[::1]", None, False),
-    ("0.0.0.0", "k", False), ("::", "k", False),
+    ("0.0.0.0", "k" * 16, False), ("::", "k" * 16, False),
 ])
 def test_check_exposure(host, key, refused):
     if refused:
@@ -147,6 +147,26 @@ def test_check_exposure(host, key, refused):
         assert not is_loopback(host)
     else:
         check_exposure(host, key)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_short_key_is_refused(host):
+    with pytest.raises(ValueError, match="15 characters; use at least 16"):
+        check_exposure(host, "k" * 15)
+
+
+def test_on_loopback_only_loopback_host_names_are_answered(indexed):
+    """DNS rebinding: a page at evil.example resolved to 127.0.0.1 is same-origin with
+    the server, so the server must refuse Host names it was not started for."""
+    app = create_app(indexed.data, allowed_hosts=allowed_hosts("127.0.0.1", ["search.lan"]))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+        for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "search.lan"):
+            assert local.get("/api/search", headers={"Host": host}).status_code == 200, host
+        for host in ("evil.example", "evil.example:8000", "127.0.0.1.evil.example", ""):
+            error = error_of(local.get("/api/search", headers={"Host": host}))
+            assert (error["status"], error["code"]) == (400, "invalid_host"), host
+    assert allowed_hosts("0.0.0.0") is None  # beyond loopback the key guards every name
+    assert allowed_hosts("0.0.0.0", ["search.example.org"]) == ["search.example.org"]
 
 
 def test_serve_beyond_loopback_without_a_key_exits_2(indexed, tmp_path):
@@ -235,7 +255,7 @@ def oversized(indexed) -> list[tuple[str, dict | list, str]]:
         ("/api/graph/ego", {"entity": "Zorvex", "radius": 3}, "radius"),
         ("/api/graph/ego", {"entity": "Zorvex", "radius": 0}, "radius"),
         ("/api/graph/ego", {"entity": "Zorvex", "limit": 201}, "limit"),
-        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 101}, "limit"),
+        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 15}, "limit"),
         ("/api/graph/neighbors", {"entity": "Zorvex", "limit": 201}, "limit"),
         ("/api/graph/neighbors", {"entity": "Z" * 301}, "entity"),
         ("/api/graph/evidence", {"a": "Zorvex", "b": "Quilmar", "limit": 201}, "limit"),
@@ -267,7 +287,7 @@ def test_the_limits_themselves_are_allowed(client, indexed):
                                                  "keyphrases", "tags", "labels")]),
         ("/api/search", [("filter", f"people:P{i}") for i in range(20)]),
         ("/api/search", {"filter": "people:" + "x" * 500}),
-        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 100}),
+        ("/api/graph/ego", {"entity": "Zorvex", "radius": 2, "limit": 14}),
         ("/api/graph/ego", {"entity": "Zorvex", "radius": 1, "limit": 200}),
         ("/api/graph/search", {"limit": 200}),
         (f"/api/documents/{doc}/images/p1-i0/thumbnail", {"size": 512}),
@@ -390,7 +410,14 @@ def test_api_answers_are_not_cached(client):
     assert client.get("/api/nowhere").headers["cache-control"] == "no-store"
 
 
-@pytest.mark.parametrize("name", ["harbour.pdf", "notes.md", "memo.docx"])
+def test_pdfs_are_shown_inline_without_a_sandbox_but_never_framed(client, indexed):
+    response = client.get(f"/api/documents/{indexed.ids['harbour.pdf']}/file")
+    assert response.headers["content-disposition"].startswith("inline")
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("name", ["notes.md", "memo.docx"])
 def test_original_files_are_sandboxed(client, indexed, name):
     response = client.get(f"/api/documents/{indexed.ids[name]}/file")
     assert response.status_code == 200
@@ -453,3 +480,20 @@ def test_large_answers_are_gzipped_when_the_client_accepts_it(client):
     assert "content-encoding" not in plain.headers
     assert packed.headers["content-encoding"] == "gzip" and packed.json() == plain.json()
     assert_security_headers(packed, "gzipped search")
+
+
+def test_unknown_methods_do_not_grow_the_metrics(client):
+    for method in ("X0ZZ", "X1ZZ", "BREW"):
+        client.request(method, "/api/search")
+    text = client.get("/metrics").text
+    assert 'method="other"' in text and "X0ZZ" not in text and "BREW" not in text
+
+
+def test_the_api_key_is_never_read_from_a_config_file(tmp_path, monkeypatch):
+    from enrich.config import get_setting
+    from enrich.errors import EnrichError
+    (tmp_path / "enrich.yaml").write_text("api_key: in-a-file-0123456789\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ENRICH_API_KEY", raising=False)
+    with pytest.raises(EnrichError, match="ENRICH_API_KEY"):
+        get_setting("api_key")
