@@ -28,7 +28,7 @@ from enrich.plan import Plan
 from enrich.pool import run_batches
 from enrich.records import check_fields, document_id, to_record
 from enrich.skillset import Skillset
-from enrich.worker import BatchResult
+from enrich.worker import BatchResult, WorkerConfig
 
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
 
@@ -49,6 +49,7 @@ class IndexOptions:
     doc_timeout: float = 300.0
     device: str = "auto"  # for image skills: auto | cpu | cuda
     reindex: bool = False  # enrich every item again, changed or not
+    source_options: dict[str, Any] = field(default_factory=dict)  # open_source(uri, **these)
 
 
 @dataclass
@@ -172,7 +173,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     plan = skillset.build()  # validate before any document runs
     check_fields(plan)
     data_dir = Path(options.data_dir)
-    source = open_source(source_uri, exclude=(str(data_dir),))
+    source = open_source(source_uri, exclude=(str(data_dir),), **options.source_options)
     store, index = open_store(data_dir)
     try:
         summary = _run(source, store, index, skillset, plan, options, progress)
@@ -215,7 +216,8 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
         progress(0, len(todo))
     batches = _batches(todo, max(1, options.batch_size))
     if todo:
-        for batch in run_batches(batches, skillset, source.uri, workers=options.workers,
+        config = WorkerConfig(source_uri=source.uri, source_options=options.source_options)
+        for batch in run_batches(batches, skillset, config, workers=options.workers,
                                  doc_timeout=options.doc_timeout):
             run.commit(batch)
             done += len(batch.items)

@@ -18,31 +18,31 @@ from typing import Iterable, Iterator
 from indexers.sources import SourceItem
 
 from enrich.skillset import Skillset
-from enrich.worker import BatchResult, ItemResult, Worker, init_process, process_in_worker
+from enrich.worker import (BatchResult, ItemResult, Worker, WorkerConfig, init_process,
+                           process_in_worker)
 
 __all__ = ["run_batches"]
 
 Batch = list[tuple[SourceItem, "str | None"]]
 
 
-def run_batches(batches: Iterable[Batch], skillset: Skillset, source_uri: str, *,
+def run_batches(batches: Iterable[Batch], skillset: Skillset, config: WorkerConfig, *,
                 workers: int, doc_timeout: float) -> Iterator[BatchResult]:
     """Yield one result per batch, in order. ``workers=0`` runs inline (no isolation)."""
     if workers <= 0:
-        from indexers.sources import open_source
-        worker = Worker(skillset, open_source(source_uri))
+        worker = Worker(skillset, config)
         for batch in batches:
             yield worker.process(batch)
         return
-    yield from _pooled(batches, skillset, source_uri, workers, doc_timeout)
+    yield from _pooled(batches, skillset, config, workers, doc_timeout)
 
 
-def _pooled(batches: Iterable[Batch], skillset: Skillset, source_uri: str,
+def _pooled(batches: Iterable[Batch], skillset: Skillset, config: WorkerConfig,
             workers: int, doc_timeout: float) -> Iterator[BatchResult]:
     from pebble import ProcessPool
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
     with ProcessPool(max_workers=workers, context=context, initializer=init_process,
-                     initargs=(skillset, source_uri, workers)) as pool:
+                     initargs=(skillset, config, workers)) as pool:
         pending: deque = deque()
         todo = iter(batches)
 

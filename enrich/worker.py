@@ -20,7 +20,8 @@ from enrich.engine import Engine
 from enrich.records import attach_graph
 from enrich.skillset import Skillset
 
-__all__ = ["ItemResult", "BatchResult", "Worker", "init_process", "process_in_worker"]
+__all__ = ["ItemResult", "BatchResult", "Worker", "WorkerConfig", "init_process",
+           "process_in_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,26 @@ class BatchResult:
     skills: dict[str, dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What every worker process needs besides the skillset (picklable)."""
+
+    source_uri: str
+    source_options: dict[str, Any] = field(default_factory=dict)  # open_source(uri, **options)
+    cache_dir: str | None = None  # the enrichment cache (None: no cache)
+    max_bytes: int | None = None  # items larger than this fail as too large
+
+    def open_source(self) -> Source:
+        return open_source(self.source_uri, **self.source_options)
+
+
 class Worker:
     """Holds the engine and source of one process."""
 
-    def __init__(self, skillset: Skillset, source: Source) -> None:
+    def __init__(self, skillset: Skillset, config: WorkerConfig) -> None:
         self.engine = Engine(skillset.build())
-        self.source = source
+        self.config = config
+        self.source = config.open_source()
 
     def process(self, batch: list[tuple[SourceItem, str | None]]) -> BatchResult:
         results = [self._crack(item, old_sha) for item, old_sha in batch]
@@ -82,7 +97,7 @@ class Worker:
 _worker: Worker | None = None
 
 
-def init_process(skillset: Skillset, source_uri: str, processes: int = 1) -> None:
+def init_process(skillset: Skillset, config: WorkerConfig, processes: int = 1) -> None:
     """Pool initializer: build this process's worker (skills warm up on first use).
 
     ``ENRICH_PROCESSES`` tells skills that run their own threads (OCR) how many
@@ -91,7 +106,7 @@ def init_process(skillset: Skillset, source_uri: str, processes: int = 1) -> Non
     global _worker
     os.environ["ENRICH_PROCESSES"] = str(processes)
     logging.basicConfig(level=logging.WARNING)
-    _worker = Worker(skillset, open_source(source_uri))
+    _worker = Worker(skillset, config)
 
 
 def process_in_worker(batch: list[tuple[SourceItem, str | None]]) -> BatchResult:

@@ -1,23 +1,73 @@
-"""Sources: where documents come from, chosen by URI scheme."""
+"""Sources: where documents come from, chosen by URI scheme.
+
+* a local path or ``file://`` (:class:`LocalSource`);
+* ``az://container/prefix`` (Azure Blob Storage), ``s3://bucket/prefix`` (S3 and
+  S3-compatible stores), ``gs://bucket/prefix`` (Google Cloud Storage);
+* a SQLAlchemy URL (``sqlite:///corpus.db``, ``postgresql://...``) with ``table`` or
+  ``query`` and a ``key`` column: each row is an item (:mod:`.sql`).
+
+``parsing_mode="csv" | "jsonl" | "json"`` turns any file source into a record source:
+each row or object of its files is an item of its own, named by its ``key`` column
+(:mod:`.records`). Each source takes only the options that concern it, and says so
+when given another.
+"""
 
 from __future__ import annotations
 
-from indexers.sources.base import Source, SourceError, SourceItem
+from typing import Any
+
+from indexers.sources.base import Source, SourceError, SourceItem, TooLarge, TransientSourceError
 from indexers.sources.local import LocalSource
 
-__all__ = ["Source", "SourceError", "SourceItem", "LocalSource", "open_source", "SCHEMES"]
+__all__ = ["Source", "SourceError", "SourceItem", "TransientSourceError", "TooLarge",
+           "LocalSource", "open_source", "SCHEMES", "SQL_SCHEMES", "PARSING_MODES",
+           "RECORD_OPTIONS"]
 
-SCHEMES = {"": LocalSource, "file": LocalSource}
-_LATER = ("s3", "az", "gs", "gcs", "abfs")
+# scheme -> "module:Class", imported on use (each cloud SDK is optional to load)
+SCHEMES = {"": "indexers.sources.local:LocalSource", "file": "indexers.sources.local:LocalSource",
+           "az": "indexers.sources.azure:AzureBlobSource",
+           "s3": "indexers.sources.s3:S3Source",
+           "gs": "indexers.sources.gcs:GcsSource", "gcs": "indexers.sources.gcs:GcsSource"}
+SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle")
+PARSING_MODES = ("default", "csv", "jsonl", "json")
+# options of record sources (files parsed into records, and SQL tables)
+RECORD_OPTIONS = ("key", "text_columns", "table", "query", "high_water_mark")
 
 
-def open_source(uri: str, **options) -> Source:
-    """The source for ``uri``: a local path, or ``file://``; blob schemes come later."""
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
-    if scheme in SCHEMES:
-        return SCHEMES[scheme](uri, **options)
-    if scheme in _LATER:
-        raise SourceError(f"{scheme}:// sources are not supported yet; index a local folder "
-                          "or file (blob storage sources are planned)")
-    raise SourceError(f"unknown source scheme {scheme!r} in {uri!r}; "
-                      f"supported: a local path or file://")
+def _scheme(uri: str) -> str:
+    return uri.split("://", 1)[0].lower() if "://" in uri else ""
+
+
+def _load(target: str) -> Any:
+    import importlib
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def open_source(uri: str, *, parsing_mode: str | None = None, **options: Any) -> Source:
+    """The source for ``uri`` (see the module docstring); ``options`` go to it.
+
+    ``exclude`` (paths never listed: the data directory) concerns local sources only
+    and is dropped for the others.
+    """
+    scheme = _scheme(uri)
+    mode = parsing_mode or "default"
+    if mode not in PARSING_MODES:
+        raise SourceError(f"unknown parsing mode {mode!r}; choose one of {', '.join(PARSING_MODES)}")
+    if scheme.split("+")[0] in SQL_SCHEMES:
+        options.pop("exclude", None)
+        return _load("indexers.sources.sql:SqlSource")(uri, **options)
+    if scheme not in SCHEMES:
+        raise SourceError(f"unknown source scheme {scheme!r} in {uri!r}; supported: a local "
+                          "path or file://, az://, s3://, gs://, or a SQLAlchemy URL "
+                          f"({', '.join(SQL_SCHEMES)})")
+    record = {name: options.pop(name) for name in RECORD_OPTIONS if name in options}
+    if scheme not in ("", "file"):
+        options.pop("exclude", None)
+    source = _load(SCHEMES[scheme])(uri, **options)
+    if mode == "default":
+        if record:
+            raise SourceError(f"{', '.join(record)} only apply to records: add a parsing mode "
+                              "(csv, jsonl or json) or use a SQL source")
+        return source
+    return _load("indexers.sources.records:RecordSource")(source, mode, **record)

@@ -10,19 +10,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-__all__ = ["SourceItem", "Source", "SourceError"]
+__all__ = ["SourceItem", "Source", "SourceError", "TransientSourceError", "TooLarge"]
 
 
 class SourceError(Exception):
-    """A source cannot be opened, listed or read; the message says why."""
+    """A source cannot be opened, listed or read; the message says why.
+
+    Raised by ``read`` it fails that item for good (until the item changes)."""
+
+
+class TransientSourceError(SourceError):
+    """A read that may work later (network, throttling, a timeout), raised once the
+    SDK's own retries are spent: the item keeps its previous documents and is tried
+    again on the next run."""
+
+
+class TooLarge(SourceError):
+    """An item over the configured size limit (``max_bytes``); the message gives both."""
 
 
 @dataclass(frozen=True)
 class SourceItem:
+    """One item of a source: a file, a blob, a record.
+
+    ``version`` changes whenever the content does (an ETag, a GCS generation, a row's
+    high-water mark or hash); when it is set, change detection compares it alone,
+    else size and modification time. ``content_type`` is what the source says the
+    bytes are (None: sniffed), e.g. ``application/x-enrich-record+json`` for records.
+    """
+
     uri: str
     name: str
     size: int
     mtime: float
+    version: str = ""
+    content_type: str | None = None
 
 
 class Source(Protocol):
@@ -32,4 +54,5 @@ class Source(Protocol):
         """Every item, in a stable (sorted) order."""
 
     def read(self, item: SourceItem) -> bytes:
-        """The item's bytes. Raises SourceError (or OSError) when it cannot be read."""
+        """The item's bytes. Raises SourceError (permanent), TransientSourceError or
+        OSError (tried again next run), TooLarge (over the size limit)."""

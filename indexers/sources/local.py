@@ -9,7 +9,7 @@ from stat import S_ISREG
 from typing import Iterator
 from urllib.parse import unquote, urlparse
 
-from indexers.sources.base import SourceError, SourceItem
+from indexers.sources.base import SourceError, SourceItem, TooLarge
 
 __all__ = ["LocalSource"]
 
@@ -29,12 +29,14 @@ def _path_from_uri(uri: str) -> Path:
 class LocalSource:
     """Every regular file below a folder, hidden files and folders skipped, sorted."""
 
-    def __init__(self, location: str, exclude: tuple[str, ...] = ()) -> None:
+    def __init__(self, location: str, exclude: tuple[str, ...] = (),
+                 max_bytes: int | None = None) -> None:
         self.path = _path_from_uri(location).expanduser().resolve()
         if not self.path.exists():
             raise SourceError(f"source {location!r} does not exist ({self.path})")
         self.uri = self.path.as_uri()
         self.exclude = tuple(Path(p).resolve() for p in exclude)
+        self.max_bytes = max_bytes
         if self.path.is_dir() and any(self.path == e or self.path.is_relative_to(e)
                                       for e in self.exclude):
             raise SourceError(f"source {location!r} is the data directory, or inside it; "
@@ -68,4 +70,8 @@ class LocalSource:
                           mtime=stat.st_mtime)
 
     def read(self, item: SourceItem) -> bytes:
-        return _path_from_uri(item.uri).read_bytes()
+        path = _path_from_uri(item.uri)
+        if self.max_bytes is not None and path.stat().st_size > self.max_bytes:
+            raise TooLarge(f"{path.name} has {path.stat().st_size:,} bytes, over the limit "
+                           f"of {self.max_bytes:,} (--max-bytes)")
+        return path.read_bytes()
