@@ -132,7 +132,8 @@ def write_documents(conn: sqlite3.Connection, incidence: np.ndarray, keys: list[
     by_doc: dict[int, list[int]] = {}
     for doc, entity in incidence.tolist():
         by_doc.setdefault(doc, []).append(entity)
-    conn.executemany("INSERT INTO sources VALUES (?, 1, 0, 'h', 'ok', '', 'now')",
+    conn.executemany("INSERT INTO sources (uri, size, mtime, sha256, status, message, "
+                     "updated_at) VALUES (?, 1, 0, 'h', 'ok', '', 'now')",
                      ((f"file:///c/{d}.txt",) for d in range(docs)))
     conn.executemany(
         "INSERT INTO documents (id, uri, source_uri, status, title, content, indexed_at) "

@@ -12,7 +12,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, DocumentRecord,
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, TRANSIENT_STAGES,
+                   DocumentRecord,
                    IndexLayoutError, QueryError, SearchIndex, SearchResult, SourceState, Store,
                    StoreError)
 from .sqlite import SqliteStore
@@ -21,7 +22,7 @@ from .tantivy_index import TantivyIndex
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SORT_FIELDS", "SqliteStore", "TantivyIndex", "open_store",
+    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store",
 ]
 
 

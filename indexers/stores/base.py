@@ -20,7 +20,7 @@ from skills.base import TermStats
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SORT_FIELDS",
+    "SORT_FIELDS", "TRANSIENT_STAGES",
 ]
 
 # Fields of the search index. Text fields are tokenised for full-text search;
@@ -52,9 +52,15 @@ class QueryError(StoreError):
         self.position = position
 
 
+# Stages whose failures may go away by themselves (I/O, a worker timing out or dying):
+# the item keeps its previous documents and is tried again on the next run. Failures
+# at other stages ("source", "size", "crack") are permanent until the item changes.
+TRANSIENT_STAGES = ("read", "worker")
+
+
 @dataclass
 class SourceState:
-    """What the indexer last saw of one source item (a file, a blob)."""
+    """What the indexer last saw of one source item (a file, a blob, a record)."""
 
     uri: str
     size: int
@@ -62,6 +68,13 @@ class SourceState:
     sha256: str
     status: str  # "ok" | "partial" | "failed"
     message: str = ""
+    version: str = ""  # the source's version of the item (ETag, high-water mark), if any
+    stage: str = ""  # where a failed item failed (see TRANSIENT_STAGES)
+
+    @property
+    def transient(self) -> bool:
+        """A failure that the next run tries again."""
+        return self.status == "failed" and self.stage in TRANSIENT_STAGES
 
 
 @dataclass
@@ -135,8 +148,11 @@ class Store(Protocol):
     def save_state(self, state: SourceState) -> None:
         """Save a source item's state alone, keeping its documents (a transient failure)."""
 
-    def touch_source(self, uri: str, size: int, mtime: float) -> None:
-        """Record a new size and mtime for an item whose bytes did not change."""
+    def touch_source(self, uri: str, size: int, mtime: float, version: str = "") -> None:
+        """Record a new size, mtime and version for an item whose bytes did not change."""
+
+    def failed_sources(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Items that failed, transient first: ``{uri, stage, transient, message, updated_at}``."""
 
     def delete_source(self, uri: str) -> None:
         """Remove a source item that is gone, and everything derived from it."""

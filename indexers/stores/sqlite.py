@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .base import DocumentRecord, SourceState, StoreError
+from .base import TRANSIENT_STAGES, DocumentRecord, SourceState, StoreError
 from .sqlite_terms import SqliteTermStats
 from .sqlite_graph import (EdgeDeltas, add_deltas, aliases_of, apply_alias_changes,
                            flush_edges, rebuild_graph, targets_by_name)
@@ -132,7 +132,8 @@ class SqliteStore:
 
     def states(self) -> dict[str, SourceState]:
         """The last state of every source item, by source URI."""
-        rows = self._rows("SELECT uri, size, mtime, sha256, status, message FROM sources")
+        rows = self._rows("SELECT uri, size, mtime, sha256, version, status, stage, message "
+                          "FROM sources")
         return {row["uri"]: SourceState(**row) for row in rows}
 
     def put_source(self, state: SourceState, documents: Sequence[DocumentRecord]) -> None:
@@ -188,21 +189,31 @@ class SqliteStore:
         with self.transaction():
             self._save_state(state)
 
-    def touch_source(self, uri: str, size: int, mtime: float) -> None:
-        """Record a new size and mtime for an item whose bytes did not change."""
+    def touch_source(self, uri: str, size: int, mtime: float, version: str = "") -> None:
+        """Record a new size, mtime and version for an item whose bytes did not change."""
         with self.transaction():
-            self._conn.execute("UPDATE sources SET size = ?, mtime = ?, updated_at = ? "
-                               "WHERE uri = ?", (size, mtime, utc_now(), uri))
+            self._conn.execute("UPDATE sources SET size = ?, mtime = ?, version = ?, "
+                               "updated_at = ? WHERE uri = ?",
+                               (size, mtime, version, utc_now(), uri))
+
+    def failed_sources(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Items that failed, transient first: ``{uri, stage, transient, message, updated_at}``."""
+        rows = self._rows(
+            "SELECT uri, stage, message, updated_at FROM sources WHERE status = 'failed' "
+            "ORDER BY stage NOT IN ('read', 'worker'), updated_at DESC, uri LIMIT ?", (limit,))
+        for row in rows:
+            row["transient"] = row["stage"] in TRANSIENT_STAGES
+        return rows
 
     def _save_state(self, state: SourceState) -> None:
         self._conn.execute(
-            "INSERT INTO sources (uri, size, mtime, sha256, status, message, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
+            "INSERT INTO sources (uri, size, mtime, sha256, version, status, stage, message, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO UPDATE SET "
             "size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, "
-            "status = excluded.status, message = excluded.message, "
-            "updated_at = excluded.updated_at",
-            (state.uri, state.size, state.mtime, state.sha256, state.status,
-             state.message or "", utc_now()))
+            "version = excluded.version, status = excluded.status, stage = excluded.stage, "
+            "message = excluded.message, updated_at = excluded.updated_at",
+            (state.uri, state.size, state.mtime, state.sha256, state.version, state.status,
+             state.stage, state.message or "", utc_now()))
 
     def _ids_of_source(self, uri: str) -> list[str]:
         rows = self._conn.execute("SELECT id FROM documents WHERE source_uri = ?", (uri,))
@@ -381,6 +392,11 @@ class SqliteStore:
         counts["index_pending"] = counts.pop("index_queue")
         sources = self._rows("SELECT status, count(*) AS n FROM sources GROUP BY status")
         counts["sources"] = {row["status"]: row["n"] for row in sources}
+        failed = self._rows(
+            "SELECT stage IN (%s) AS transient, count(*) AS n FROM sources WHERE status = "
+            "'failed' GROUP BY 1" % ",".join("?" * len(TRANSIENT_STAGES)), TRANSIENT_STAGES)
+        by_kind = {bool(row["transient"]): row["n"] for row in failed}
+        counts["failed"] = {"transient": by_kind.get(True, 0), "permanent": by_kind.get(False, 0)}
         return counts
 
     def top_edges(self, scope: str = "document", limit: int = 10) -> list[dict[str, Any]]:

@@ -18,11 +18,13 @@ aggregate tables (`entities`, `entity_names`, `edges`, `graph_units`, `aliases`,
 
 | column | type | meaning |
 |---|---|---|
-| `uri` | TEXT PK | the source item (file, blob) |
+| `uri` | TEXT PK | the source item (file, blob, record) |
 | `size` | INTEGER | size in bytes |
 | `mtime` | REAL | modification time, seconds since the epoch |
 | `sha256` | TEXT | content hash, used to detect changes |
+| `version` | TEXT | what the source says changes with the content (an ETag, a generation, a row's high-water mark); empty when it says nothing |
 | `status` | TEXT | `ok`, `partial` (some skill failed) or `failed` (not indexed) |
+| `stage` | TEXT | where a failed item failed: `read` or `worker` (transient: tried again next run), `source`, `size` or `crack` (permanent: tried again when it changes, or with `--retry-failed`) |
 | `message` | TEXT | why the item failed or is partial, else empty |
 | `updated_at` | TEXT | when this row was written |
 
@@ -246,7 +248,7 @@ from .base import StoreError
 
 __all__ = ["SCHEMA_VERSION", "DDL", "GONE", "initialise", "check_readable", "to_json"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 DDL = """
 CREATE TABLE sources (
@@ -254,7 +256,9 @@ CREATE TABLE sources (
     size INTEGER NOT NULL,
     mtime REAL NOT NULL,
     sha256 TEXT NOT NULL,
+    version TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+    stage TEXT NOT NULL DEFAULT '',
     message TEXT NOT NULL DEFAULT '',
     updated_at TEXT NOT NULL
 );
@@ -475,13 +479,15 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    if version in (1, 2, 3):
+    if version in (1, 2, 3, 4):
         if version == 1:
             _migrate_1_to_2(conn)
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(mentions)")}
-        if "image_id" not in columns:  # version 3 added it
-            conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
-        _migrate_3_to_4(conn)
+        if version < 4:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(mentions)")}
+            if "image_id" not in columns:  # version 3 added it
+                conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
+            _migrate_3_to_4(conn)
+        _add_columns(conn, ADDED_IN_5)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if version == 0 and not _has_tables(conn):
@@ -517,13 +523,23 @@ ADDED_IN_4 = (("entities", "description TEXT"),
               ("edges", "documents INTEGER NOT NULL DEFAULT 0"))
 
 
+# Version 5 added each source item's version (ETag, row high-water mark) and, for a
+# failed item, the stage it failed at (transient or permanent).
+ADDED_IN_5 = (("sources", "version TEXT NOT NULL DEFAULT ''"),
+              ("sources", "stage TEXT NOT NULL DEFAULT ''"))
+
+
+def _add_columns(conn: sqlite3.Connection, added: tuple[tuple[str, str], ...]) -> None:
+    for table, column in added:
+        if column.split()[0] not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
 def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
     """Add version 4's columns and tables, then compute the new aggregates."""
     from .sqlite_graph import rebuild_graph
 
-    for table, column in ADDED_IN_4:
-        if column.split()[0] not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    _add_columns(conn, ADDED_IN_4)
     conn.execute("UPDATE mentions SET raw_key = entity_key WHERE raw_key = ''")
     conn.execute("UPDATE mentions SET label = (SELECT type FROM entities "
                  "WHERE key = mentions.entity_key) WHERE label IS NULL")

@@ -86,7 +86,8 @@ def _aggregate(docs: list[dict]) -> tuple[dict, dict, Counter]:
 def _write_documents(conn: sqlite3.Connection, docs: list[dict]) -> None:
     for doc in docs:
         uri = f"file:///corpus/{doc['id']}.pdf"
-        conn.execute("INSERT INTO sources VALUES (?, 1, 0, 'h', 'ok', '', 'now')", (uri,))
+        conn.execute("INSERT INTO sources (uri, size, mtime, sha256, status, message, "
+                     "updated_at) VALUES (?, 1, 0, 'h', 'ok', '', 'now')", (uri,))
         conn.execute("INSERT INTO documents (id, uri, source_uri, status, title, content, "
                      "indexed_at) VALUES (?, ?, ?, 'ok', ?, ?, 'now')",
                      (doc["id"], uri, uri, doc.get("title", f"Title {doc['id']}"),

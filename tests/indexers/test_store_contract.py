@@ -227,6 +227,20 @@ class StoreContract:
         assert (runs[1]["errors"], runs[1]["warnings"]) == (1, 1)
         assert len(store.runs(limit=1)) == 1
 
+    def test_versions_and_failure_stages_are_kept(self, store):
+        store.put_source(SourceState("a", 1, 1.0, "h", "ok", version="etag-1"), [doc("d", "a")])
+        store.touch_source("a", 2, 2.0, "etag-2")
+        store.save_state(SourceState("b", 1, 1.0, "", "failed", "timed out", stage="worker"))
+        store.put_source(SourceState("c", 1, 1.0, "h", "failed", "not a PDF", stage="crack"), [])
+        states = store.states()
+        assert (states["a"].version, states["a"].size, states["a"].status) == ("etag-2", 2, "ok")
+        assert states["b"].transient and not states["c"].transient and not states["a"].transient
+        failed = store.failed_sources()
+        assert [(f["uri"], f["stage"], f["transient"]) for f in failed] == [
+            ("b", "worker", True), ("c", "crack", False)]  # transient ones first
+        assert failed[1]["message"] == "not a PDF"
+        assert store.stats()["failed"] == {"transient": 1, "permanent": 1}
+
     def test_stats(self, store):
         image = {"id": "i", "page": 1, "data": b"x", "kind": "file"}
         store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE), images=[image],
@@ -392,6 +406,17 @@ class TestSqliteStore(StoreContract):
                 == expected
             assert again.entity(LEBRON)["pages"] == 1
             self.assert_consistent(again)
+
+    def test_version_4_file_is_migrated(self, store):
+        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,))])
+        store.close()
+        with sqlite3.connect(store.path) as conn:  # take away what version 5 added
+            for table, column in sqlite_schema.ADDED_IN_5:
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}")
+            conn.execute("PRAGMA user_version = 4")
+        with SqliteStore(store.path) as again:
+            assert again.states()["s"].version == "" and again.states()["s"].stage == ""
+            assert again.get_document("d1")["title"] == "Title d1"
 
     def assert_consistent(self, store):
         """Aggregates equal a rebuild from the per-document rows; aliases applied."""
