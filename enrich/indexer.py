@@ -33,9 +33,7 @@ from enrich.worker import BatchResult, WorkerConfig
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
 
 Progress = Callable[[int, int], None]
-# Failures that may go away on their own (I/O errors, a worker timing out or dying):
-# the item keeps its previous documents and is tried again on the next run.
-RETRIED_STAGES = ("read", "worker")
+CACHE_FOLDER = "cache"  # the enrichment cache, in the data directory
 
 
 @dataclass
@@ -50,6 +48,11 @@ class IndexOptions:
     device: str = "auto"  # for image skills: auto | cpu | cuda
     reindex: bool = False  # enrich every item again, changed or not
     source_options: dict[str, Any] = field(default_factory=dict)  # open_source(uri, **these)
+    max_bytes: int | None = None  # items larger than this fail (permanently) as too large
+    retry_failed: bool = False  # process only the items that failed last time
+    cache: bool = True  # keep cracking and skill outputs in <data_dir>/cache and reuse them
+    reset_skills: tuple[str, ...] = ()  # forget these skills' cached outputs (and re-run them)
+    reset: bool = False  # forget the whole enrichment cache (and enrich everything again)
 
 
 @dataclass
@@ -83,18 +86,37 @@ def sync_index(store: Store, index: SearchIndex) -> int:
 
 
 def _under(uri: str, root: str) -> bool:
-    return uri == root or uri.startswith(root.rstrip("/") + "/")
+    """Whether item ``uri`` belongs to source ``root`` (a file below a folder, a blob
+    below a prefix, a record ``#key=...`` of a file or table)."""
+    return uri == root or uri.startswith((root.rstrip("/") + "/", root + "#"))
+
+
+def _unchanged(item: SourceItem, state: SourceState | None) -> bool:
+    """The source's version decides when it gives one; else size and mtime do."""
+    if state is None or state.status == "failed":
+        return state is not None and not state.transient and _same(item, state)
+    return _same(item, state)
+
+
+def _same(item: SourceItem, state: SourceState) -> bool:
+    if item.version and state.version:
+        return item.version == state.version
+    return state.size == item.size and state.mtime == item.mtime
 
 
 def _plan_items(listing: list[SourceItem], states: dict[str, SourceState],
-                summary: RunSummary) -> list[tuple[SourceItem, str | None]]:
+                summary: RunSummary, retry_failed: bool = False
+                ) -> list[tuple[SourceItem, str | None]]:
+    """The items to process, with the content hash they had (to skip same bytes)."""
     todo = []
     for item in listing:
         state = states.get(item.uri)
-        if state and state.size == item.size and state.mtime == item.mtime:
-            summary.documents["unchanged"] += 1
+        wanted = (state is not None and state.status == "failed") if retry_failed \
+            else not _unchanged(item, state)
+        if wanted:
+            todo.append((item, state.sha256 if state and state.status != "failed" else None))
         else:
-            todo.append((item, state.sha256 if state else None))
+            summary.documents["unchanged"] += 1
     return todo
 
 
@@ -125,19 +147,20 @@ class _Run:
     def _commit_item(self, result) -> None:
         item, counts = result.item, self.summary.documents
         state = SourceState(uri=item.uri, size=item.size, mtime=item.mtime,
-                            sha256=result.sha256, status=result.status, message=result.message)
+                            sha256=result.sha256, status=result.status, message=result.message,
+                            version=item.version, stage=result.stage)
         if result.status == "unchanged":
             counts["unchanged"] += 1
-            self.store.touch_source(item.uri, item.size, item.mtime)
+            self.store.touch_source(item.uri, item.size, item.mtime, item.version)
             return
         if result.status == "failed":
             counts["failed"] += 1
             self._error(item.uri, result.stage, result.message, "error")
-            if result.stage in RETRIED_STAGES:
-                # Maybe transient: keep what was indexed before, and retry next run.
-                state.size, state.mtime = -1, -1.0
+            if state.transient:
+                # It may go away: keep what was indexed before, and retry next run.
+                state.size, state.mtime, state.version = -1, -1.0, ""
                 self.store.save_state(state)
-            else:  # the bytes cannot be read as a document: drop the stale version
+            else:  # the item cannot be a document as it is: drop the stale version
                 self.store.put_source(state, [])
             return
         records = [to_record(doc, item.uri, self.plan) for doc in result.documents]
@@ -173,7 +196,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     plan = skillset.build()  # validate before any document runs
     check_fields(plan)
     data_dir = Path(options.data_dir)
-    source = open_source(source_uri, exclude=(str(data_dir),), **options.source_options)
+    source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
     store, index = open_store(data_dir)
     try:
         summary = _run(source, store, index, skillset, plan, options, progress)
@@ -188,7 +211,9 @@ def _run(source, store, index, skillset, plan, options, progress) -> RunSummary:
     index.writer  # one run per data directory: fail now, before writing anything
     sync_index(store, index)  # replay what a killed run left queued
     fingerprint = skillset_fingerprint(plan)
-    reindex = options.reindex or _skillset_changed(store, source.uri, fingerprint)
+    reindex = (options.reindex or options.reset or bool(options.reset_skills)
+               or _skillset_changed(store, source.uri, fingerprint))
+    _reset_cache(options)
     config = {**{k: str(v) for k, v in asdict(options).items()}, "fingerprint": fingerprint}
     summary = RunSummary(run_id=store.start_run(source.uri, config), source=source.uri)
     try:
@@ -209,14 +234,18 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
     listing = list(source.list())
     summary.documents["seen"] = len(listing)
     states = store.states()
-    todo = _plan_items(listing, {} if reindex else states, summary)[: options.limit]
+    todo = _plan_items(listing, states if options.retry_failed or not reindex else {},
+                       summary, options.retry_failed)[: options.limit]
     _delete_missing(run, source.uri, {i.uri for i in listing}, states)
     done = 0
     if progress:
         progress(0, len(todo))
     batches = _batches(todo, max(1, options.batch_size))
     if todo:
-        config = WorkerConfig(source_uri=source.uri, source_options=options.source_options)
+        config = WorkerConfig(
+            source_uri=source.uri, source_options=_reader_options(options),
+            cache_dir=str(Path(options.data_dir) / CACHE_FOLDER) if options.cache else None,
+            max_bytes=options.max_bytes)
         for batch in run_batches(batches, skillset, config, workers=options.workers,
                                  doc_timeout=options.doc_timeout):
             run.commit(batch)
@@ -228,6 +257,26 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
     if _too_many_failures(summary, options):
         summary.status = "failed"
     run._merge_skills({})
+
+
+def _reset_cache(options: IndexOptions) -> None:
+    """``--reset`` forgets the whole enrichment cache, ``--reset-skill`` one skill's part."""
+    if not (options.reset or options.reset_skills):
+        return
+    from enrich.cache import EnrichmentCache
+    with EnrichmentCache.open(Path(options.data_dir) / CACHE_FOLDER) as cache:
+        if options.reset:
+            cache.clear()
+        for name in options.reset_skills:
+            cache.forget_skill(name)
+
+
+def _reader_options(options: IndexOptions) -> dict[str, Any]:
+    """The source options a worker opens its source with (it only reads)."""
+    found = {**options.source_options}
+    if options.max_bytes is not None:
+        found["max_bytes"] = options.max_bytes
+    return found
 
 
 def skillset_fingerprint(plan: Plan) -> str:

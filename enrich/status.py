@@ -10,8 +10,12 @@ from indexers.stores import SqliteStore
 __all__ = ["status"]
 
 
-def status(data_dir: str | Path, runs: int = 5, top: int = 10) -> dict[str, Any]:
-    """Counts, top co-occurrence edges and recent runs of ``data_dir``."""
+def status(data_dir: str | Path, runs: int = 5, top: int = 10,
+           failed: int = 100) -> dict[str, Any]:
+    """Counts, top co-occurrence edges, recent runs and the items that failed (transient
+    failures first: the next run tries them again; permanent ones wait for a change
+    or ``--retry-failed``)."""
     with SqliteStore(Path(data_dir) / "enrich.sqlite") as store:
         return {"data_dir": str(data_dir), "stats": store.stats(),
-                "top_edges": store.top_edges("document", limit=top), "runs": store.runs(runs)}
+                "top_edges": store.top_edges("document", limit=top), "runs": store.runs(runs),
+                "failed": store.failed_sources(limit=failed)}

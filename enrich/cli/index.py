@@ -30,16 +30,40 @@ def index_command(
     doc_timeout: Annotated[float | None, typer.Option(min=1, help=SETTINGS["doc_timeout"].help, show_default=False)] = None,
     reindex: Annotated[bool, typer.Option(help="Enrich every item again, changed or not (after installing a missing model, say). A changed skillset does this by itself.")] = False,
     device: Annotated[str | None, typer.Option(help=SETTINGS["device"].help + " [default: auto]", show_default=False)] = None,
+    retry_failed: Annotated[bool, typer.Option(help="Process only the items that failed last time (transient and permanent failures alike); `enrich status` lists them.")] = False,
+    reset_skill: Annotated[list[str] | None, typer.Option(help="Forget this skill's cached outputs and run it again on every item (repeatable); other skills reuse theirs.")] = None,
+    reset: Annotated[bool, typer.Option(help="Forget the whole enrichment cache (cracking and every skill's outputs) and enrich everything again.")] = False,
+    cache: Annotated[bool, typer.Option(help="Keep cracking and skill outputs in DATA/cache and reuse them when the same bytes come again with the same skill settings.")] = True,
+    max_bytes: Annotated[int | None, typer.Option(min=1, help="Fail items larger than this many bytes (reported per item, not downloaded).")] = None,
+    parsing_mode: Annotated[str | None, typer.Option(help="Read each file's records as documents: csv, jsonl or json (default: one document per file, as cracked).")] = None,
+    key: Annotated[str | None, typer.Option(help="Records: the column that names each record (its document id follows it).")] = None,
+    text_column: Annotated[list[str] | None, typer.Option(help="Records: a column whose text is searched and enriched (repeatable; default: every text column).")] = None,
+    table: Annotated[str | None, typer.Option(help="SQL sources: the table to index.")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL sources: a SELECT whose rows are indexed (instead of --table).")] = None,
+    high_water_mark: Annotated[str | None, typer.Option(help="SQL sources: a column that grows when a row changes (updated_at, a rowversion); only rows whose value changed are read.")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(help="s3:// sources: an S3-compatible endpoint (MinIO, R2...); also $ENRICH_S3_ENDPOINT_URL.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Index SOURCE: unchanged files are skipped, removed files are deleted, and each
-    document ends ok, partial (with warnings) or failed (with its reason)."""
+    """Index SOURCE: unchanged items are skipped, removed ones are deleted, and each
+    document ends ok, partial (with warnings) or failed (with its reason).
+
+    SOURCE is a folder or file (or file://), az://container/prefix, s3://bucket/prefix,
+    gs://bucket/prefix, or a SQLAlchemy URL such as sqlite:///notes.db (with --table or
+    --query and --key). Azure credentials come from $AZURE_STORAGE_CONNECTION_STRING
+    (or $AZURE_STORAGE_ACCOUNT with $AZURE_STORAGE_KEY or $AZURE_STORAGE_SAS_TOKEN); S3
+    and GCS use their SDKs' usual environment and files."""
     try:
         options = IndexOptions(
             data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
             workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
             max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
-            device=_device(get_setting("device", device)), reindex=reindex)
+            device=_device(get_setting("device", device)), reindex=reindex,
+            retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
+            cache=cache, max_bytes=max_bytes,
+            source_options=_source_options(parsing_mode=parsing_mode, key=key,
+                                           text_columns=text_column or None, table=table,
+                                           query=query, high_water_mark=high_water_mark,
+                                           endpoint_url=endpoint_url))
         summary = _run(source, options, show_progress=not json_output)
     except (EnrichError, SourceError, StoreError) as exc:
         fail(str(exc))
@@ -51,6 +75,11 @@ def index_command(
         _print_summary(summary)
     if summary.status != "ok":
         raise typer.Exit(1)
+
+
+def _source_options(**given: object) -> dict[str, object]:
+    """The source options given on the command line (the source says if one does not fit)."""
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _device(value: str) -> str:

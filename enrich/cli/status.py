@@ -24,6 +24,17 @@ def status_command(
         return
     counts = ", ".join(f"{v} {k}" for k, v in info["stats"].items() if not isinstance(v, dict))
     console.print(f"[bold]{info['data_dir']}[/]: {counts}", highlight=False)
+    failed = info["stats"]["failed"]
+    if failed["transient"] or failed["permanent"]:
+        console.print(f"\n[bold]failed items[/]: {failed['transient']} transient (tried again "
+                      f"next run), {failed['permanent']} permanent (tried again when they "
+                      "change, or with `enrich index --retry-failed`)", highlight=False)
+        for item in info["failed"][:10]:
+            kind = "transient" if item["transient"] else "permanent"
+            console.print(f"  {kind} [{item['stage']}] {item['uri']}: {item['message']}",
+                          highlight=False, soft_wrap=True)
+        if len(info["failed"]) > 10:
+            console.print("  ... and more (`enrich status --json`)")
     if info["top_edges"]:
         console.print("\n[bold]top co-occurring entities[/] (documents in common)")
         for edge in info["top_edges"]:
