@@ -25,8 +25,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# Azurite (Microsoft's Azure Storage emulator) for the blob-source tests, from npm.
+# Without npm those tests skip; CI sets ENRICH_REQUIRE_EMULATORS=1 and fails instead.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 install: $(VENV)/.installed
-dev: $(VENV)/.installed-dev
+dev: $(VENV)/.installed-dev $(if $(shell command -v npm),node_modules/.package-lock.json)
 
 demo: install
 	$(BIN)/enrich index samples/corpus --data $(DATA)
@@ -45,4 +51,4 @@ bench: dev
 	$(BIN)/python bench/throughput.py
 
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache node_modules

@@ -199,7 +199,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
     store, index = open_store(data_dir)
     try:
-        summary = _run(source, store, index, skillset, plan, options, progress)
+        summary = _run(source, store, index, skillset, plan, options, progress, source_uri)
     finally:
         index.close()
         store.close()
@@ -207,7 +207,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     return summary
 
 
-def _run(source, store, index, skillset, plan, options, progress) -> RunSummary:
+def _run(source, store, index, skillset, plan, options, progress, given_uri) -> RunSummary:
     index.writer  # one run per data directory: fail now, before writing anything
     sync_index(store, index)  # replay what a killed run left queued
     fingerprint = skillset_fingerprint(plan)
@@ -217,7 +217,8 @@ def _run(source, store, index, skillset, plan, options, progress) -> RunSummary:
     config = {**{k: str(v) for k, v in asdict(options).items()}, "fingerprint": fingerprint}
     summary = RunSummary(run_id=store.start_run(source.uri, config), source=source.uri)
     try:
-        _process(source, store, index, skillset, plan, options, progress, summary, reindex)
+        _process(source, store, index, skillset, plan, options, progress, summary, reindex,
+                 given_uri)
     except BaseException as exc:
         summary.status = "crashed"
         summary.errors.append({"uri": source.uri, "stage": "run", "severity": "error",
@@ -229,7 +230,7 @@ def _run(source, store, index, skillset, plan, options, progress) -> RunSummary:
 
 
 def _process(source, store, index, skillset, plan, options, progress, summary,
-             reindex) -> None:
+             reindex, given_uri) -> None:
     run = _Run(store, index, plan, summary)
     listing = list(source.list())
     summary.documents["seen"] = len(listing)
@@ -242,8 +243,8 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
         progress(0, len(todo))
     batches = _batches(todo, max(1, options.batch_size))
     if todo:
-        config = WorkerConfig(
-            source_uri=source.uri, source_options=_reader_options(options),
+        config = WorkerConfig(  # the URI as given: a stored root drops a database password
+            source_uri=given_uri, source_options=_reader_options(options),
             cache_dir=str(Path(options.data_dir) / CACHE_FOLDER) if options.cache else None,
             max_bytes=options.max_bytes)
         for batch in run_batches(batches, skillset, config, workers=options.workers,

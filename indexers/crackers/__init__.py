@@ -20,6 +20,7 @@ from .base import Blob, Cracker, CrackError, join_pages, new_document
 from .docx import DocxCracker
 from .image import ImageCracker
 from .pdf import PdfCracker
+from .record import RecordCracker
 from .sniff import sniff
 from .tabular import CsvCracker, JsonLinesCracker
 from .text import HtmlCracker, TextCracker
@@ -31,7 +32,7 @@ __all__ = ["Blob", "Cracker", "CrackError", "crack", "sniff", "CRACKERS",
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
     for cls in (PdfCracker, ImageCracker, DocxCracker, HtmlCracker, CsvCracker,
-                JsonLinesCracker, TextCracker)
+                JsonLinesCracker, RecordCracker, TextCracker)
 }
 
 

@@ -28,7 +28,7 @@ from .base import Blob, Cracker, CrackError, new_document
 from .sniff import NDJSON
 from .text import decode_text
 
-__all__ = ["CsvCracker", "JsonLinesCracker"]
+__all__ = ["CsvCracker", "JsonLinesCracker", "csv_dialect"]
 
 SNIFF_SAMPLE = 16 * 1024  # characters given to csv.Sniffer
 MAX_LINE_WARNINGS = 20  # bad JSON lines reported one by one, then counted
@@ -54,7 +54,7 @@ class CsvCracker(Cracker):
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         text, warnings = decode_text(blob.data)
-        reader = csv.reader(_lines(text), dialect=_dialect(text, blob.extension))
+        reader = csv.reader(_lines(text), dialect=csv_dialect(text, blob.extension))
         header = _header(reader)
         docs = []
         try:
@@ -69,14 +69,22 @@ class CsvCracker(Cracker):
         return docs
 
 
-def _dialect(text: str, extension: str) -> type[csv.Dialect] | csv.Dialect:
+def csv_dialect(text: str, extension: str) -> type[csv.Dialect] | csv.Dialect:
+    """The dialect of CSV ``text``: sniffed, else excel (excel-tab for ``.tsv``).
+
+    Quotes inside quoted cells count as doubled unless an escape character was found:
+    csv.Sniffer misses ``""`` when lines end in CRLF, and without either a quote could
+    not be written inside a cell at all."""
     sample = text[:SNIFF_SAMPLE]
     if len(text) > SNIFF_SAMPLE and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         return csv.excel_tab if extension == "tsv" else csv.excel
+    if dialect.doublequote or dialect.escapechar:
+        return dialect
+    return type("Doubled", (dialect,), {"doublequote": True})
 
 
 def _header(reader) -> list[str]:

@@ -55,6 +55,9 @@ def open_source(uri: str, *, parsing_mode: str | None = None, **options: Any) ->
     if mode not in PARSING_MODES:
         raise SourceError(f"unknown parsing mode {mode!r}; choose one of {', '.join(PARSING_MODES)}")
     if scheme.split("+")[0] in SQL_SCHEMES:
+        if mode != "default":
+            raise SourceError(f"--parsing-mode {mode} is for files; a SQL source's rows "
+                              "are records already (give --table or --query and --key)")
         options.pop("exclude", None)
         return _load("indexers.sources.sql:SqlSource")(uri, **options)
     if scheme not in SCHEMES:

@@ -1,0 +1,472 @@
+"""Record sources: every row of a CSV, line of a JSON Lines file or object of a JSON
+array is an item of its own (``--parsing-mode csv | jsonl | json``).
+
+:class:`RecordSource` wraps any file source (a folder, one file, a bucket). Files of
+another type are skipped with a logged note (a folder may hold a README); a source
+that is one file is parsed in the mode given, whatever its extension. A file is read
+once while listing; its records are never collected in a list: CSV rows and JSON
+lines are streamed, and only where each record starts and ends in the text is kept.
+
+Item URIs and change detection
+------------------------------
+``{file_uri}#{key}={value}`` with the ``key`` column's value URL-quoted
+(``notes.csv#id=7``). Without a key column a record is named by its position -
+``#row={n}`` (CSV data rows from 1, blank rows skipped), ``#line={n}`` (JSON Lines,
+physical lines from 1) or ``#item={n}`` (JSON arrays, from 1) - and updates follow
+positions: deleting row 2 changes rows 3, 4, ... and deletes the last one.
+
+``version`` is the SHA-256 of the record JSON that :meth:`RecordSource.read`
+returns, with its keys sorted (:func:`payload_version`; the options are in it): a
+record whose values changed gets a new version, an unchanged one keeps it and is
+not read again, even when another row of the same file changed. ``size`` is the payload's length,
+``mtime`` the file's, ``content_type`` :data:`RECORD_TYPE` (cracked by
+``indexers.crackers.record``).
+
+Problems
+--------
+* No such ``key`` (or text) column: :class:`SourceError` naming the columns there
+  are, raised while listing, so that the run stops before anything is deleted (a
+  mistyped ``--key`` would otherwise take every record indexed so far for deleted).
+* A key value that repeats in a file: the value is listed once and reading it fails
+  (``id=7 repeats: rows 3 and 9; keys must be unique``). Neither row is more right
+  than the other; the failure keeps what was indexed before and shows up in the
+  run's errors until the file is fixed.
+* Records that cannot be parsed (a bad JSON line, an object without the key, a file
+  that is not JSON at all, a CSV error) are left out and reported by one more item,
+  ``{file_uri}#file``, whose read fails with the list of problems.
+* A file that cannot be read while listing: a transient error (``OSError``,
+  :class:`TransientSourceError`) stops the listing - its records would otherwise be
+  deleted; a permanent one (``TooLarge``...) is reported by ``{file_uri}#file``.
+
+Reading works in a fresh process (a worker that never listed): the file is read
+from the inner source again, parsed once, and kept in a small LRU cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator, Sequence
+from urllib.parse import quote, unquote
+
+from indexers.sources.base import Source, SourceError, SourceItem, TransientSourceError
+
+__all__ = ["RecordSource", "RECORD_TYPE", "RECORD_MAGIC", "MODES", "record_payload",
+           "encode_payload", "payload_version", "record_fragment", "text_columns_option"]
+
+log = logging.getLogger(__name__)
+
+RECORD_TYPE = "application/x-enrich-record+json"
+RECORD_MAGIC = b'{"enrich_record":1,'  # how every payload starts (its keys are sorted)
+# mode -> (file extensions, content types) of the files it parses
+MODES = {"csv": (("csv", "tsv"), ("text/csv", "text/tab-separated-values")),
+         "jsonl": (("jsonl", "ndjson"), ("application/x-ndjson", "application/jsonl",
+                                         "application/x-jsonlines")),
+         "json": (("json",), ("application/json",))}
+POSITIONS = {"csv": "row", "jsonl": "line", "json": "item"}  # names without a key column
+FILE_FRAGMENT = "file"  # {file_uri}#file: the item that reports a file's problems
+CACHE_FILES = 8  # parsed files kept for read()
+CACHE_CHARS = 256 * 1024 * 1024  # ... and at most this much text among them
+MAX_PROBLEMS = 20  # problems of a file reported one by one, then counted
+MAX_FIELD = 64 * 1024 * 1024  # longest CSV cell (the csv module's default is 128 KiB)
+
+
+def text_columns_option(value: Sequence[str] | str | None) -> list[str] | None:
+    """``text_columns`` as a list: a string is split at commas; empty means None."""
+    if isinstance(value, str):
+        value = value.split(",")
+    names = [name.strip() for name in value or () if name and name.strip()]
+    return names or None
+
+
+def record_fragment(column: str, value: Any) -> str:
+    """``column=value``, both URL-quoted: no ``#``, ``/`` or ``=`` of their own."""
+    return f"{_quoted(column)}={quote(str(value), safe='')}"
+
+
+@lru_cache(maxsize=64)
+def _quoted(column: str) -> str:
+    return quote(column, safe="")
+
+
+def record_payload(fmt: str, origin: str, key_column: str, key_value: Any,
+                   record: dict[str, Any], text_columns: Sequence[str] | None
+                   ) -> dict[str, Any]:
+    """What a record item holds: the record, where it comes from (``origin``: the file
+    or table) and how to read it. :func:`encode_payload` gives its bytes,
+    :func:`payload_version` its version."""
+    return {"enrich_record": 1, "format": fmt, "origin": origin,
+            "key": {"column": key_column, "value": key_value}, "record": record,
+            "text_columns": list(text_columns) if text_columns else None}
+
+
+_ORDERED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str,
+                           sort_keys=True)
+
+
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    """Compact JSON starting with :data:`RECORD_MAGIC`, the record's columns in the
+    source's order (the cracker writes them in that order)."""
+    return _ORDERED.encode(payload).encode("utf-8")
+
+
+def payload_version(payload: dict[str, Any]) -> tuple[str, int]:
+    """The version and size of a payload: the SHA-256 of its JSON with every key sorted
+    (a record whose values change gets a new version, one whose columns were only
+    reordered keeps it), and the length of its bytes (the same, in any order)."""
+    data = _SORTED.encode(payload).encode("utf-8")
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+@dataclass
+class _Parsed:
+    """One parsed file: where each record is, and what went wrong."""
+
+    mode: str
+    text: str = ""  # csv and jsonl: the decoded file; records are spans of it
+    records: list[Any] | None = None  # json: the parsed array
+    header: list[str] = field(default_factory=list)  # csv
+    dialect: Any = None  # csv
+    index: dict[str, tuple[int, Any]] = field(default_factory=dict)  # fragment -> (n, where)
+    repeats: dict[str, list[int]] = field(default_factory=dict)  # fragment -> positions
+    problems: list[str] = field(default_factory=list)
+    dropped: int = 0  # problems past MAX_PROBLEMS
+    chars: int = 0  # length of the decoded file (what the cache holds, roughly)
+
+    def problem(self, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(message)
+        else:
+            self.dropped += 1
+
+    def report(self) -> str:
+        more = f"; ... and {self.dropped} more" if self.dropped else ""
+        return "; ".join(self.problems) + more
+
+
+class _Lines:
+    """Lines of ``text`` with their endings; ``offset`` is where the next one starts."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset = text, 0
+        self.sep = "\n" if "\n" in text or "\r" not in text else "\r"
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.offset >= len(self.text):
+            raise StopIteration
+        end = self.text.find(self.sep, self.offset)
+        end = len(self.text) if end < 0 else end + 1
+        line, self.offset = self.text[self.offset:end], end
+        return line
+
+
+class RecordSource:
+    """The records of the files of ``source`` (see the module docstring)."""
+
+    def __init__(self, source: Source, mode: str, *, key: str | None = None,
+                 text_columns: Sequence[str] | str | None = None) -> None:
+        if mode not in MODES:
+            raise SourceError(f"unknown record parsing mode {mode!r}; choose one of "
+                              f"{', '.join(MODES)}")
+        self.source, self.mode = source, mode
+        self.key = (key or "").strip() or None
+        self.text_columns = text_columns_option(text_columns)
+        self.uri = source.uri
+        self._files: dict[str, SourceItem] = {}  # file items seen while listing
+        self._cache: OrderedDict[str, _Parsed] = OrderedDict()
+
+    # -- listing ----------------------------------------------------------------------
+
+    def list(self) -> Iterator[SourceItem]:
+        parsed = 0
+        for file in self.source.list():
+            if not self._fits(file):
+                log.info("%s: not a %s file, skipped (parsing mode %s)", file.name,
+                         self.mode, self.mode)
+                continue
+            parsed += 1
+            self._files[file.uri] = file
+            yield from self._list_file(file)
+        if not parsed:
+            log.warning("%s holds no %s file (extensions: %s)", self.uri, self.mode,
+                        ", ".join(MODES[self.mode][0]))
+
+    def _fits(self, file: SourceItem) -> bool:
+        extensions, types = MODES[self.mode]
+        if file.uri == self.uri:  # the source is this one file: parse it as told
+            return True
+        dot = file.name.rfind(".")
+        content_type = (file.content_type or "").split(";")[0].strip().lower()
+        return (dot >= 0 and file.name[dot + 1:].lower() in extensions) or content_type in types
+
+    def _list_file(self, file: SourceItem) -> Iterator[SourceItem]:
+        entry = _Parsed(self.mode)
+        for fragment, n, record in self._records(file, entry):
+            yield self._item(file, fragment, n, record)
+        self._remember(file.uri, entry)
+        if entry.problems:
+            yield SourceItem(uri=f"{file.uri}#{FILE_FRAGMENT}", name=file.name,
+                             size=file.size, mtime=file.mtime)
+
+    def _item(self, file: SourceItem, fragment: str, n: int, record: dict[str, Any]
+              ) -> SourceItem:
+        column, value = self._key_of(n, record)
+        version, size = payload_version(record_payload(self.mode, file.uri, column, value,
+                                                       record, self.text_columns))
+        return SourceItem(uri=f"{file.uri}#{fragment}", name=f"{file.name}#{column}={value}",
+                          size=size, mtime=file.mtime, version=version, content_type=RECORD_TYPE)
+
+    def _key_of(self, n: int, record: dict[str, Any]) -> tuple[str, Any]:
+        if self.key:
+            return self.key, record[self.key]
+        return POSITIONS[self.mode], n
+
+    # -- parsing ----------------------------------------------------------------------
+
+    def _records(self, file: SourceItem, entry: _Parsed
+                 ) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """The file's records (see :meth:`_parse`). A transient read error (``OSError``,
+        :class:`TransientSourceError`) propagates: taken for an empty file, the file's
+        records would be deleted. A permanent one is a problem of the file."""
+        try:
+            data = self.source.read(file)
+        except TransientSourceError:
+            raise
+        except SourceError as exc:
+            entry.problem(str(exc))
+            return
+        yield from self._parse(entry, data, file.name)
+
+    def _parse(self, entry: _Parsed, data: bytes, name: str
+               ) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """(fragment, position, record) of each record with a usable, first-seen key;
+        fills ``entry.index``, ``repeats`` and ``problems`` on the way."""
+        from indexers.crackers.text import decode_text
+        text, warnings = decode_text(data)
+        entry.chars = len(text)
+        for warning in warnings:
+            log.warning("%s: %s", name, warning)
+        records = {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[self.mode]
+        found = keyed = 0
+        fields: set[str] = set()
+        for n, where, record in records(entry, text, name):
+            found += 1
+            if len(fields) < 200:
+                fields.update(record)
+            fragment = self._fragment(entry, n, record)
+            if fragment is None:
+                continue
+            keyed += 1
+            if fragment in entry.index:
+                entry.repeats.setdefault(fragment, [entry.index[fragment][0]]).append(n)
+                continue
+            entry.index[fragment] = (n, where)
+            yield fragment, n, record
+        self._check_columns(name, found, keyed, fields)
+
+    def _fragment(self, entry: _Parsed, n: int, record: dict[str, Any]) -> str | None:
+        if not self.key:
+            return record_fragment(POSITIONS[self.mode], n)
+        value = record.get(self.key)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) \
+                or not str(value).strip():
+            entry.problem(f"{POSITIONS[self.mode]} {n} has no {self.key!r} value")
+            return None
+        return record_fragment(self.key, value)
+
+    def _check_columns(self, name: str, found: int, keyed: int, fields: set[str]) -> None:
+        """JSON has no header: a key or text column that no record has is a mistake."""
+        if self.mode == "csv" or not found:
+            return
+        missing = [c for c in [self.key] * (not keyed) + (self.text_columns or [])
+                   if c and c not in fields]
+        if missing:
+            raise SourceError(_missing(name, missing, sorted(fields)))
+
+    def _csv(self, entry: _Parsed, text: str, name: str
+             ) -> Iterator[tuple[int, Any, dict[str, Any]]]:
+        entry.text, entry.dialect = text, _csv_dialect(text, name)
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))  # long text columns
+        lines = _Lines(text)
+        reader, n = csv.reader(lines, entry.dialect), 0
+        try:
+            for start, row in _rows(reader, lines):
+                if not entry.header:
+                    entry.header = _unique([cell.strip() for cell in row])
+                    self._check_header(name, entry.header)
+                    continue
+                n += 1
+                yield n, (start, lines.offset), _row_record(entry.header, row)
+        except csv.Error as exc:
+            entry.problem(f"unreadable CSV after data row {n}: {exc}")
+
+    def _check_header(self, name: str, header: list[str]) -> None:
+        missing = [c for c in [self.key] + (self.text_columns or []) if c and c not in header]
+        if missing:
+            raise SourceError(_missing(name, missing, header))
+
+    def _jsonl(self, entry: _Parsed, text: str, name: str
+               ) -> Iterator[tuple[int, Any, dict[str, Any]]]:
+        entry.text = text
+        lines = _Lines(text)
+        n = 0
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                record = _object(entry, line, f"line {n}")
+                if record is not None:
+                    yield n, (lines.offset - len(line), lines.offset), record
+
+    def _json(self, entry: _Parsed, text: str, name: str
+              ) -> Iterator[tuple[int, Any, dict[str, Any]]]:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            entry.problem(f"invalid JSON: {exc}")
+            return
+        entry.records = _array(entry, data)
+        for n, record in enumerate(entry.records, 1):
+            if isinstance(record, dict):
+                yield n, n - 1, record
+            else:
+                entry.problem(f"item {n} is not a JSON object ({type(record).__name__})")
+
+    # -- reading ----------------------------------------------------------------------
+
+    def read(self, item: SourceItem) -> bytes:
+        file_uri, _, fragment = item.uri.rpartition("#")
+        if not file_uri or "=" not in fragment and fragment != FILE_FRAGMENT:
+            raise SourceError(f"{item.uri} is not a record URI of {self.uri}")
+        entry = self._entry(file_uri, item)
+        if fragment == FILE_FRAGMENT:
+            if entry.problems:
+                raise SourceError(f"records left out: {entry.report()}")
+            raise TransientSourceError("the file changed since it was listed; listed again "
+                                       "on the next run")
+        if fragment in entry.repeats:
+            column, value = (unquote(part) for part in fragment.split("=", 1))
+            positions = " and ".join(map(str, entry.repeats[fragment]))
+            raise SourceError(f"{column}={value} repeats: {POSITIONS[self.mode]}s "
+                              f"{positions}; keys must be unique")
+        if fragment not in entry.index:
+            raise TransientSourceError(f"{item.name} is no longer in the file: it changed "
+                                       "since it was listed")
+        n, where = entry.index[fragment]
+        record = self._record_at(entry, where)
+        column, value = self._key_of(n, record)
+        return encode_payload(record_payload(self.mode, file_uri, column, value, record,
+                                             self.text_columns))
+
+    def _entry(self, file_uri: str, item: SourceItem) -> _Parsed:
+        """The parsed file, from the cache or read again (a fresh worker process)."""
+        entry = self._cache.get(file_uri)
+        if entry is not None:
+            self._cache.move_to_end(file_uri)
+            return entry
+        file = self._files.get(file_uri) or SourceItem(
+            uri=file_uri, name=unquote(file_uri.rstrip("/").rsplit("/", 1)[-1]),
+            size=0, mtime=item.mtime)
+        entry = _Parsed(self.mode)
+        for _ in self._records(file, entry):
+            pass
+        self._remember(file_uri, entry)
+        return entry
+
+    def _record_at(self, entry: _Parsed, where: Any) -> dict[str, Any]:
+        if entry.mode == "json":
+            return entry.records[where]
+        start, end = where
+        if entry.mode == "jsonl":
+            return json.loads(entry.text[start:end])
+        row = next(csv.reader(_Lines(entry.text[start:end]), entry.dialect))
+        return _row_record(entry.header, row)
+
+    def _remember(self, file_uri: str, entry: _Parsed) -> None:
+        self._cache[file_uri] = entry
+        self._cache.move_to_end(file_uri)
+        while len(self._cache) > 1 and (
+                len(self._cache) > CACHE_FILES
+                or sum(e.chars for e in self._cache.values()) > CACHE_CHARS):
+            self._cache.popitem(last=False)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _missing(name: str, missing: list[str], columns: Sequence[str]) -> str:
+    there = ", ".join(repr(c) for c in columns) or "none"
+    return (f"{name}: no column {' or '.join(repr(c) for c in missing)}; its columns are "
+            f"{there} (check --key and --text-column)")
+
+
+def _csv_dialect(text: str, name: str) -> Any:
+    """The CSV cracker's choice of dialect (so a file reads the same either way)."""
+    from indexers.crackers.tabular import csv_dialect
+    return csv_dialect(text, name.rsplit(".", 1)[-1].lower())
+
+
+def _rows(reader: Any, lines: _Lines) -> Iterator[tuple[int, list[str]]]:
+    """(where the row starts, row) for each non-blank row; the reader pulls exactly
+    the lines of one row at a time, so ``lines.offset`` is then where it ends."""
+    while True:
+        start = lines.offset
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        if any(cell.strip() for cell in row):
+            yield start, row
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names with blank or repeated ones made unique (as the CSV cracker does)."""
+    out: list[str] = []
+    for i, name in enumerate(names, 1):
+        name = name or f"column_{i}"
+        out.append(name if name not in out else f"{name}_{i}")
+    return out
+
+
+def _row_record(header: list[str], row: list[str]) -> dict[str, str]:
+    """A CSV row as a record: every header column (missing cells are ""), and cells
+    past the header as ``column_{n}``."""
+    names = header + [f"column_{i}" for i in range(len(header) + 1, len(row) + 1)]
+    cells = [cell.strip() for cell in row] + [""] * (len(names) - len(row))
+    return dict(zip(names, cells))
+
+
+def _object(entry: _Parsed, line: str, where: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        entry.problem(f"{where}: invalid JSON: {exc}")
+        return None
+    if not isinstance(record, dict):
+        entry.problem(f"{where}: not a JSON object ({type(record).__name__})")
+        return None
+    return record
+
+
+def _array(entry: _Parsed, data: Any) -> list[Any]:
+    """The records of a JSON file: an array, or the one list an object holds."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        lists = {k: v for k, v in data.items() if isinstance(v, list)}
+        objects = [v for v in lists.values() if v and all(isinstance(i, dict) for i in v)]
+        if len(lists) == 1 or len(objects) == 1:  # the one list, or the one of objects
+            return objects[0] if len(objects) == 1 else next(iter(lists.values()))
+        found = f"lists {', '.join(map(repr, lists))}" if lists else "no list"
+    else:
+        found = type(data).__name__
+    entry.problem(f"expected an array of objects, or an object holding one list of "
+                  f"objects; found {found}")
+    return []
