@@ -179,12 +179,20 @@ class _Run:
                                     "severity": severity})
 
     def _merge_skills(self, skills: dict[str, dict[str, Any]]) -> None:
-        """Combine what workers and the main process know: a model seen, a skill disabled."""
-        for status in (skills, self.engine.status()):
+        """Combine what workers and the main process know: a model seen, a skill
+        disabled, and how many records each skill ran or took from the cache."""
+        main = self.engine.status()
+        for name, counts in self.engine.take_counts().items():
+            main[name].update(counts)
+        for status in (skills, main):
             for name, skill in status.items():
-                known = self.summary.skills.setdefault(name, dict(skill))
+                known = self.summary.skills.setdefault(
+                    name, {**skill, "ran": 0, "cached": 0})
                 known["model"] = known.get("model") or skill.get("model")
                 known["disabled"] = known.get("disabled") or skill.get("disabled")
+                if skill is not known:
+                    known["ran"] += skill.get("ran", 0)
+                    known["cached"] += skill.get("cached", 0)
 
 def run_index(source_uri: str, options: IndexOptions | None = None,
               progress: Progress | None = None) -> RunSummary:

@@ -2,7 +2,15 @@
 
 Runs in worker processes (one :class:`Engine` per process, so models load once per
 worker) or inline. Never raises for a bad document: each item comes back with its
-status and reason. Unchanged bytes (same SHA-256 as last time) skip cracking.
+status and reason: a read fails at stage ``read`` (may go away: tried again next
+run), ``source`` (the source says the item is gone or unreadable for good) or
+``size`` (over ``max_bytes``). Unchanged bytes (same SHA-256 as last time) skip
+cracking.
+
+With ``WorkerConfig.cache_dir`` set, the worker opens the enrichment cache
+(``enrich.cache``): bytes cracked before (a moved file, a re-index after a
+skillset change) come from it instead of the cracker, and the engine reuses the
+skill outputs it holds. A cache that cannot be opened is logged and left out.
 """
 
 from __future__ import annotations
@@ -10,12 +18,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from indexers.sources import Source, SourceItem, open_source
+from indexers.sources import (Source, SourceError, SourceItem, TooLarge, TransientSourceError,
+                              open_source)
 
+from enrich.cache import EnrichmentCache, crack_key, cracked_value, rebind
 from enrich.engine import Engine
 from enrich.records import attach_graph
 from enrich.skillset import Skillset
@@ -58,33 +69,37 @@ class WorkerConfig:
 
 
 class Worker:
-    """Holds the engine and source of one process."""
+    """Holds the engine, source and enrichment cache of one process."""
 
     def __init__(self, skillset: Skillset, config: WorkerConfig) -> None:
-        self.engine = Engine(skillset.build())
+        self.cache = _open_cache(config.cache_dir)
+        self.engine = Engine(skillset.build(), cache=self.cache)
         self.config = config
         self.source = config.open_source()
 
     def process(self, batch: list[tuple[SourceItem, str | None]]) -> BatchResult:
         results = [self._crack(item, old_sha) for item, old_sha in batch]
         docs = [doc for result in results for doc in result.documents]
-        self.engine.run_documents(docs)
+        self.engine.run_documents(docs)  # writes the cache, cracked documents included
         attach_graph(docs, self.engine.plan)
-        return BatchResult(items=results, skills=self.engine.status())
+        skills = self.engine.status()
+        for name, counts in self.engine.take_counts().items():
+            skills[name].update(counts)
+        return BatchResult(items=results, skills=skills)
 
     def _crack(self, item: SourceItem, old_sha: str | None) -> ItemResult:
-        from indexers.crackers import Blob, CrackError, crack
-        try:
-            data = self.source.read(item)
-        except Exception as exc:  # noqa: BLE001 - any read error fails this item only
-            return ItemResult(item, "failed", stage="read", message=f"cannot read: {exc}")
+        from indexers.crackers import Blob, CrackError
+        data = self._read(item)
+        if isinstance(data, ItemResult):
+            return data
         sha = hashlib.sha256(data).hexdigest()
         if sha == old_sha:
             return ItemResult(item, "unchanged", sha256=sha)
         modified = datetime.fromtimestamp(item.mtime, timezone.utc).isoformat()
-        blob = Blob(uri=item.uri, name=item.name, data=data, size=item.size, modified=modified)
+        blob = Blob(uri=item.uri, name=item.name, data=data, size=item.size, modified=modified,
+                    mime_type=getattr(item, "content_type", None))
         try:
-            docs = crack(blob)
+            docs = self._cracked(blob, sha)
         except CrackError as exc:
             return ItemResult(item, "failed", sha256=sha, stage="crack", message=str(exc))
         except Exception as exc:  # noqa: BLE001 - a cracker bug fails this item only
@@ -92,6 +107,54 @@ class Worker:
             return ItemResult(item, "failed", sha256=sha, stage="crack",
                               message=f"{type(exc).__name__}: {exc}")
         return ItemResult(item, "ok", sha256=sha, documents=docs)
+
+    def _read(self, item: SourceItem) -> bytes | ItemResult:
+        """The item's bytes, or its failure: ``size`` (over ``max_bytes``) and ``source``
+        (the source says it is gone for good) are permanent, ``read`` is tried again."""
+        limit = self.config.max_bytes
+        if limit is not None and item.size > limit:  # known from the listing: not read
+            return ItemResult(item, "failed", stage="size", message=_too_large(item.size, limit))
+        try:
+            data = self.source.read(item)
+        except TooLarge as exc:
+            return ItemResult(item, "failed", stage="size", message=f"too large: {exc}")
+        except TransientSourceError as exc:
+            return ItemResult(item, "failed", stage="read", message=f"cannot read: {exc}")
+        except SourceError as exc:
+            return ItemResult(item, "failed", stage="source", message=f"cannot read: {exc}")
+        except Exception as exc:  # noqa: BLE001 - I/O errors may go away: tried again
+            return ItemResult(item, "failed", stage="read", message=f"cannot read: {exc}")
+        if limit is not None and len(data) > limit:
+            return ItemResult(item, "failed", stage="size", message=_too_large(len(data), limit))
+        return data
+
+    def _cracked(self, blob: Any, sha: str) -> list[dict[str, Any]]:
+        """The blob's documents: from the cache when these bytes were cracked before."""
+        from indexers.crackers import crack
+        if self.cache is None:
+            return crack(blob)
+        key = crack_key(sha, blob.name, blob.size, blob.mime_type)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return rebind(hit.value(), blob.uri, blob.modified)
+        docs = crack(blob)
+        self.cache.put(key, cracked_value(docs, blob.uri, blob.modified), kind="cracked")
+        return docs
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"too large: {size} bytes, over the limit of {limit} (--max-bytes)"
+
+
+def _open_cache(folder: str | None) -> EnrichmentCache | None:
+    if folder is None:
+        return None
+    try:
+        return EnrichmentCache.open(folder)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("enrichment cache in %s cannot be opened, running without it: %s",
+                    folder, exc)
+        return None
 
 
 _worker: Worker | None = None

@@ -1,0 +1,479 @@
+"""The enrichment cache: cracked documents and skill outputs, reused across runs.
+
+One SQLite file per data directory (``<data>/cache/enrich-cache.sqlite``, WAL, so
+readers never wait) that several worker processes share: each batch reads with a
+few ``SELECT``s and writes in one short transaction. Two kinds of entries:
+
+* **cracked**: the documents an item's bytes crack into, keyed by the bytes'
+  SHA-256, the item's name (the extension can decide the cracker) and size, the
+  content type the source gave, and :func:`cracker_version` (a hash of the crackers'
+  source files and the libraries they use, so any cracker change re-cracks). The
+  item's URI and modification time are not part of the key: a moved or touched
+  file hits, and gets its own URI and time back (:func:`rebind`).
+* **skill outputs**: one skill's result for one record, keyed by
+  :func:`skill_identity` (skill name and type, class ``version``, parameters
+  after the constructor's defaults, model id, and the size and mtime of every
+  file or folder a parameter names) and a hash of the record's *input values*
+  (:func:`record_key`). Hashing the inputs is what makes a change re-run exactly
+  the skill that changed and the skills that read what it wrote: a new entity
+  model misses for ``entities`` and for whatever reads entities, while OCR and
+  captions, whose inputs (the image bytes) did not change, hit. The item's
+  content hash is in the key implicitly, through the inputs; so identical pages
+  or images in different files share one entry.
+
+Left out of the key: the instance's place in the tree (a skill sees only its
+record), and parameters that only say how to run (:data:`EXECUTION_PARAMS`:
+``device``, ``threads``, ``batch_size``, ``timeout``). The model id is the
+skill's ``model`` *before* ``warm_up`` (cheap by contract), so a batch whose
+records all hit loads no model; the model the values came from is stored with
+each entry and goes into the provenance. What the engine does not cache: corpus
+skills (their outputs depend on the corpus so far), skills whose class says
+``cacheable = False``, ``SkillError`` results, and disabled skills.
+
+Values are pickled and zlib-compressed (level 1: a rendered page is 1 ms), so the
+cache file is as trusted as the data directory it lives in. The cache is an
+optimisation: an error reading or writing it is logged and the run
+goes on as if it were empty. :meth:`EnrichmentCache.prune` bounds its size by
+evicting the least recently used entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import sqlite3
+import time
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+__all__ = ["EnrichmentCache", "Entry", "FILE_NAME", "CRACK_VERSION", "EXECUTION_PARAMS",
+           "cracker_version", "crack_key", "cracked_value", "rebind", "skill_identity", "record_keys",
+           "cacheable"]
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "enrich-cache.sqlite"
+SCHEMA_VERSION = 1  # PRAGMA user_version; another value drops and recreates the tables
+CRACK_VERSION = "1"  # bump when cracked documents change in a way the sources do not show
+EXECUTION_PARAMS = frozenset({"device", "threads", "batch_size", "timeout"})
+CRACKER_LIBRARIES = ("pypdfium2", "pdfplumber", "pillow", "python-docx", "charset-normalizer")
+MAX_ENTRY_BYTES = 256 * 2**20  # larger values are not cached (SQLite's limit is 1 GB)
+BUSY_TIMEOUT_S = 60.0
+TOUCH_EVERY_S = 3600.0  # a hit refreshes used_at (for LRU eviction) at most this often
+_CHUNK = 500  # keys per IN (...) query
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('cracked', 'skill')),
+    skill TEXT,                 -- the skill's name in the skillset (kind = 'skill')
+    model TEXT,                 -- the model the value came from (provenance)
+    bytes INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    used_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_skill ON entries(skill);
+CREATE INDEX IF NOT EXISTS entries_used_at ON entries(used_at);
+-- values apart, so that refreshing used_at never rewrites a large value
+CREATE TABLE IF NOT EXISTS payloads (key TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached value, still encoded: every :meth:`value` call is a fresh copy."""
+
+    data: bytes
+    model: str | None = None
+
+    def value(self) -> Any:
+        return _decode(self.data)
+
+
+class EnrichmentCache:
+    """The cache file of one data directory; one instance per process."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = db
+        self._pending: dict[str, tuple[str, str | None, str | None, bytes]] = {}
+        self._hits: set[str] = set()
+
+    @classmethod
+    def open(cls, folder: str | Path) -> EnrichmentCache:
+        """Open (or create) ``folder/enrich-cache.sqlite``; raises ``sqlite3.Error``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / FILE_NAME
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            _ensure_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(path, db)
+
+    def __enter__(self) -> EnrichmentCache:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+    # ------------------------------------------------------------ reading, writing
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Entry]:
+        """The entries of those keys that are cached (an unreadable cache: none)."""
+        wanted = sorted(set(keys))
+        found: dict[str, Entry] = {}
+        try:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                rows = self._db.execute(
+                    "SELECT e.key, e.model, p.data FROM entries e JOIN payloads p "
+                    f"ON p.key = e.key WHERE e.key IN ({','.join('?' * len(chunk))})", chunk)
+                found.update((key, Entry(data, model)) for key, model, data in rows)
+        except sqlite3.Error as exc:
+            log.warning("enrichment cache %s unreadable, running without it: %s", self.path, exc)
+            return {}
+        self._hits.update(found)
+        return found
+
+    def get(self, key: str) -> Entry | None:
+        return self.get_many([key]).get(key)
+
+    def put(self, key: str, value: Any, *, kind: str = "skill", skill: str | None = None,
+            model: str | None = None) -> bool:
+        """Queue ``value`` (encoded now, so later changes to it do not leak in) until
+        :meth:`flush`; False when it cannot be pickled or is too large."""
+        data = _encode(value)
+        if data is None:
+            return False
+        self._pending[key] = (kind, skill, model, data)
+        return True
+
+    def flush(self) -> None:
+        """Write the queued values and refresh the hits' ``used_at``, in one transaction."""
+        pending, hits = self._pending, self._hits
+        self._pending, self._hits = {}, set()
+        if not pending and not hits:
+            return
+        now = time.time()
+        try:
+            with _transaction(self._db):
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(k, kind, skill, model, len(data), now, now)
+                     for k, (kind, skill, model, data) in pending.items()])
+                self._db.executemany("INSERT OR REPLACE INTO payloads VALUES (?, ?)",
+                                     [(k, v[3]) for k, v in pending.items()])
+                self._db.executemany(
+                    "UPDATE entries SET used_at = ? WHERE key = ? AND used_at < ?",
+                    [(now, k, now - TOUCH_EVERY_S) for k in hits - pending.keys()])
+        except sqlite3.Error as exc:
+            log.warning("enrichment cache %s not written (%d values lost): %s",
+                        self.path, len(pending), exc)
+
+    # ------------------------------------------------------------ forgetting
+
+    def forget_skill(self, name: str) -> int:
+        """Forget every cached output of the skill named ``name``; returns how many."""
+        return self._delete("WHERE kind = 'skill' AND skill = ?", (name,))
+
+    def clear(self) -> int:
+        """Forget everything (cracked documents too) and give the space back."""
+        removed = self._delete("", ())
+        try:
+            self._db.execute("VACUUM")
+        except sqlite3.OperationalError as exc:  # another process reading: space kept
+            log.info("enrichment cache %s not vacuumed: %s", self.path, exc)
+        return removed
+
+    def prune(self, max_bytes: int | None = None, older_than: float | None = None) -> int:
+        """Evict entries unused for ``older_than`` seconds, then the least recently
+        used until the values take at most ``max_bytes``; returns how many went."""
+        removed = 0
+        if older_than is not None:
+            removed += self._delete("WHERE used_at < ?", (time.time() - older_than,))
+        if max_bytes is not None:
+            total = self._db.execute("SELECT COALESCE(SUM(bytes), 0) FROM entries").fetchone()[0]
+            doomed = []
+            for key, size in self._db.execute("SELECT key, bytes FROM entries ORDER BY used_at"):
+                if total <= max_bytes:
+                    break
+                doomed.append(key)
+                total -= size
+            for start in range(0, len(doomed), _CHUNK):
+                chunk = doomed[start:start + _CHUNK]
+                removed += self._delete(f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+        return removed
+
+    def _delete(self, where: str, args: Any) -> int:
+        self.flush()
+        with _transaction(self._db):
+            self._db.execute(f"DELETE FROM payloads WHERE key IN (SELECT key FROM entries {where})",
+                             args)
+            return self._db.execute(f"DELETE FROM entries {where}", args).rowcount
+
+    def stats(self) -> dict[str, Any]:
+        """``{"entries", "bytes", "cracked": {...}, "skills": {name: {"entries", "bytes"}}}``."""
+        out: dict[str, Any] = {"entries": 0, "bytes": 0, "cracked": {"entries": 0, "bytes": 0},
+                               "skills": {}}
+        for kind, skill, count, size in self._db.execute(
+                "SELECT kind, skill, COUNT(*), SUM(bytes) FROM entries GROUP BY kind, skill"):
+            part = out["cracked"] if kind == "cracked" else out["skills"].setdefault(skill, {})
+            part.update(entries=count, bytes=size)
+            out["entries"] += count
+            out["bytes"] += size
+        return out
+
+
+class _transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error) on an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        self.db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+def _ensure_schema(db: sqlite3.Connection) -> None:
+    with _transaction(db):
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):  # an older layout: it is only a cache
+            db.execute("DROP TABLE IF EXISTS entries")
+            db.execute("DROP TABLE IF EXISTS payloads")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _encode(value: Any) -> bytes | None:
+    try:
+        raw = pickle.dumps(value, protocol=5)
+    except Exception as exc:  # noqa: BLE001 - an unpicklable result is just not cached
+        log.debug("not cached: %s", exc)
+        return None
+    packed = zlib.compress(raw, 1)
+    data = b"z" + packed if len(packed) < len(raw) else b"p" + raw
+    return data if len(data) <= MAX_ENTRY_BYTES else None
+
+
+def _decode(data: bytes) -> Any:
+    raw = zlib.decompress(data[1:]) if data[:1] == b"z" else data[1:]
+    return pickle.loads(raw)
+
+
+# ------------------------------------------------------------------ cracked documents
+
+
+@lru_cache(maxsize=1)
+def cracker_version() -> str:
+    """A hash of :data:`CRACK_VERSION`, the crackers' source files and their libraries'
+    versions: any change re-cracks (cheap: skill outputs are keyed by their inputs, so
+    documents that crack the same still hit every skill)."""
+    import indexers.crackers
+
+    digest = hashlib.sha256(CRACK_VERSION.encode())
+    for path in sorted(Path(indexers.crackers.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in CRACKER_LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
+    return digest.hexdigest()[:16]
+
+
+def crack_key(sha256: str, name: str, size: int | None = None,
+              content_type: str | None = None) -> str:
+    """The key of an item's cracked documents: what the crackers read besides the URI
+    and the modification time."""
+    described = json.dumps([sha256, name, size, content_type, cracker_version()])
+    return "cracked:" + hashlib.sha256(described.encode()).hexdigest()
+
+
+def cracked_value(documents: list[dict[str, Any]], uri: str, modified: str | None) -> dict:
+    """What is stored for cracked documents: them and the URI and time they carry."""
+    return {"documents": documents, "uri": uri, "modified": modified}
+
+
+def rebind(value: dict[str, Any], uri: str, modified: str | None) -> list[dict[str, Any]]:
+    """The cached documents with the URI and modification time of the item at hand
+    (CSV rows keep their ``#row=N`` suffix)."""
+    old_uri, old_modified = value["uri"], value["modified"]
+    for doc in value["documents"]:
+        if doc.get("uri") == old_uri or str(doc.get("uri", "")).startswith(old_uri + "#"):
+            doc["uri"] = uri + doc["uri"][len(old_uri):]
+        meta = doc.get("metadata")
+        if isinstance(meta, dict) and meta.get("modified") == old_modified:
+            meta["modified"] = modified
+    return value["documents"]
+
+
+# ------------------------------------------------------------------ skill outputs
+
+
+def cacheable(cls: type) -> bool:
+    """Whether the engine may cache this skill class's outputs (not corpus skills;
+    a skill opts out with ``cacheable = False``)."""
+    return bool(getattr(cls, "cacheable", True)) and not getattr(cls, "needs_corpus", False)
+
+
+def skill_identity(bound: Any) -> str:
+    """What decides a bound skill's outputs besides its inputs (see the module docstring).
+
+    Built on a fresh instance (``__init__`` is cheap by contract), so the model id is
+    the same before and after ``warm_up`` in every process."""
+    fresh = bound.cls(**bound.spec.params)
+    params = getattr(fresh, "params", None)
+    params = dict(params if isinstance(params, dict) else bound.spec.params)
+    for name in EXECUTION_PARAMS:
+        params.pop(name, None)
+    try:
+        model = fresh.model
+    except Exception:  # noqa: BLE001 - the run reports a broken skill, not the key
+        model = None
+    described = {"name": bound.name, "skill": bound.spec.skill, "version": bound.cls.version,
+                 "params": params, "model": model,
+                 "files": _files_fingerprint([params, model])}
+    text = json.dumps(described, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _files_fingerprint(values: Any) -> dict[str, Any]:
+    """``{path: size and mtime}`` of every existing file or folder a value names
+    (a dictionary file, a gallery folder, a local model folder)."""
+    found: dict[str, Any] = {}
+    for text in _strings(values):
+        if len(text) > 1024 or "\n" in text or not os.path.exists(text):
+            continue
+        path = Path(text)
+        if path.is_file():
+            stat = path.stat()
+            found[text] = [stat.st_size, stat.st_mtime_ns]
+        elif path.is_dir():
+            found[text] = _folder_fingerprint(path)
+    return found
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _folder_fingerprint(folder: Path, limit: int = 10_000) -> str:
+    digest = hashlib.sha256()
+    for count, (root, dirs, files) in enumerate(os.walk(folder)):
+        dirs.sort()
+        for name in sorted(files):
+            stat = os.stat(os.path.join(root, name))
+            rel = os.path.relpath(os.path.join(root, name), folder)
+            digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        if count >= limit:
+            break
+    return digest.hexdigest()
+
+
+class Uncacheable(Exception):
+    """A record holds a value the cache cannot hash; it runs, uncached."""
+
+
+def record_keys(identity: str, records: list[dict[str, Any]],
+                memo: dict[int, Any]) -> list[str | None]:
+    """The key of each record's output; None where a value cannot be hashed.
+
+    ``memo`` keeps the digests of large byte strings by object id for one batch (the
+    same image bytes reach OCR, captions and ``merge``). Within one call, each dict
+    or list of the tree is hashed once however many records hold it (``merge`` gets
+    every image of the document in every page's record): the tree does not change
+    while the keys of one skill are computed."""
+    nodes: dict[int, Any] = {}
+    return [_record_key(identity, record, memo, nodes) for record in records]
+
+
+def _record_key(identity: str, record: dict[str, Any], memo: dict[int, Any],
+                nodes: dict[int, Any]) -> str | None:
+    digest = hashlib.sha256(identity.encode())
+    try:
+        for name in sorted(record):
+            _feed(digest, name, memo, nodes)
+            _feed(digest, record[name], memo, nodes)
+    except Uncacheable:
+        return None
+    return "skill:" + digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any, memo: dict[int, Any], nodes: dict[int, Any]) -> None:
+    """Type-tagged, length-prefixed, key-sorted: equal values give equal digests."""
+    if value is None or isinstance(value, bool):
+        digest.update(b"N" if value is None else b"T" if value else b"F")
+    elif isinstance(value, int):
+        digest.update(b"i%d;" % value)
+    elif isinstance(value, float):
+        digest.update(b"f" + repr(value).encode() + b";")
+    elif isinstance(value, str):
+        raw = value.encode("utf-8", "surrogatepass")
+        digest.update(b"s%d:" % len(raw) + raw)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        digest.update(b"b" + _bytes_digest(value, memo))
+    elif isinstance(value, (dict, list, tuple)):
+        digest.update(b"c" + _node_digest(value, memo, nodes))
+    elif callable(getattr(value, "tobytes", None)):  # numpy arrays and scalars, PIL images
+        shape = getattr(value, "shape", None) or getattr(value, "size", None)
+        kind = getattr(value, "dtype", None) or getattr(value, "mode", None)
+        digest.update(f"a{type(value).__name__}:{shape}:{kind}:".encode())
+        digest.update(_bytes_digest(value.tobytes(), memo))
+    else:
+        raise Uncacheable(type(value).__name__)
+
+
+def _node_digest(value: Any, memo: dict[int, Any], nodes: dict[int, Any]) -> bytes:
+    known = nodes.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    digest = hashlib.sha256()
+    if isinstance(value, dict):
+        digest.update(b"d%d:" % len(value))
+        for key in sorted(value, key=repr):
+            _feed(digest, key, memo, nodes)
+            _feed(digest, value[key], memo, nodes)
+    else:
+        digest.update(b"l%d:" % len(value))
+        for item in value:
+            _feed(digest, item, memo, nodes)
+    nodes[id(value)] = (value, digest.digest())
+    return nodes[id(value)][1]
+
+
+def _bytes_digest(data: Any, memo: dict[int, Any]) -> bytes:
+    if len(data) < 4096:
+        return hashlib.sha256(data).digest()
+    known = memo.get(id(data))
+    if known is None or known[0] is not data:
+        known = memo[id(data)] = (data, hashlib.sha256(data).digest())
+    return known[1]
