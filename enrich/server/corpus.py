@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote, urlparse
@@ -24,13 +25,25 @@ from indexers.stores import IndexLayoutError, SqliteStore, StoreError, TantivyIn
 
 from .errors import ApiError
 
-__all__ = ["Corpus", "LruCache"]
+__all__ = ["Corpus", "LruCache", "Original"]
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.5
+BLOB_SCHEMES = ("az", "s3", "gs", "gcs")
+MAX_ORIGINAL_BYTES = 256 << 20  # blobs served through the API at most (read into memory)
 MAX_RENDER_HEIGHT = 4000  # pixels: bounds a page render's memory (2000 x 4000 RGB = 24 MB)
 DB_FILE = "enrich.sqlite"
+
+
+@dataclass(frozen=True)
+class Original:
+    """A document's original: a local file (``path``) or a blob's bytes (``data``)."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    key: tuple = ()  # changes when the original does (for caching renders)
 
 
 class LruCache:
@@ -148,17 +161,36 @@ class Corpus:
             raise ApiError(404, "not_found", f"no document {doc_id!r} in the index")
         return doc
 
-    def source_file(self, doc: dict[str, Any]) -> Path:
-        """The original file a document was indexed from (only documents in the index)."""
+    def original(self, doc: dict[str, Any]) -> Original:
+        """The original a document was indexed from: a local file, or a blob's bytes
+        (only documents in the index; the location comes from the store)."""
         uri = doc["source_uri"]
-        if not uri.startswith("file://"):
-            raise ApiError(404, "not_found", f"the original of {doc['id']!r} is at {uri}, "
-                           "which this server does not read; open it there")
-        path = Path(unquote(urlparse(uri).path))
-        if not path.is_file():
-            raise ApiError(410, "file_gone", f"the original of {doc['id']!r} is no longer at "
-                           f"{path} (moved or deleted since it was indexed)")
-        return path
+        if uri.startswith("file://"):
+            path = Path(unquote(urlparse(uri).path))
+            if not path.is_file():
+                raise ApiError(410, "file_gone", f"the original of {doc['id']!r} is no longer "
+                               f"at {path} (moved or deleted since it was indexed)")
+            stat = path.stat()
+            return Original(path.name, path=path, key=(str(path), stat.st_size, stat.st_mtime_ns))
+        if uri.split("://", 1)[0] in BLOB_SCHEMES:
+            return self._blob(uri, doc["id"])
+        raise ApiError(404, "not_found", f"the original of {doc['id']!r} is at {uri}, which "
+                       "this server does not read; open it there")
+
+    def _blob(self, uri: str, doc_id: str) -> Original:
+        from indexers.sources import SourceError, TransientSourceError, open_source
+        try:
+            source = open_source(uri, max_bytes=MAX_ORIGINAL_BYTES)  # lists this blob alone
+            item = next((i for i in source.list() if i.uri == uri), None)
+            if item is None:
+                raise ApiError(410, "file_gone", f"the original of {doc_id!r} is no longer at "
+                               f"{uri} (deleted since it was indexed)")
+            return Original(item.name, data=source.read(item), key=(uri, item.version))
+        except TransientSourceError as exc:
+            raise ApiError(503, "source_unavailable", f"{uri} cannot be read now: {exc}") from None
+        except SourceError as exc:
+            raise ApiError(410, "file_gone", f"the original of {doc_id!r} cannot be read from "
+                           f"{uri}: {exc}") from None
 
     def image(self, doc_id: str, image_id: str) -> tuple[bytes, str]:
         """An image's stored bytes and content type."""
@@ -180,29 +212,29 @@ class Corpus:
                            "are under /images")
         if not any(page["number"] == number for page in doc["pages"]):
             raise ApiError(404, "not_found", f"document {doc_id!r} has no page {number}")
-        path = self.source_file(doc)
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns, number, width)
-        return self.renders.get(key, lambda: self._render(path, number, width))
+        original = self.original(doc)
+        key = (*original.key, number, width)
+        return self.renders.get(key, lambda: self._render(original, number, width))
 
-    def _render(self, path: Path, number: int, width: int) -> bytes:
+    def _render(self, original: Original, number: int, width: int) -> bytes:
         import pypdfium2 as pdfium
+        name = original.name
         with self._pdfium:
             try:
-                pdf = pdfium.PdfDocument(str(path))
+                pdf = pdfium.PdfDocument(str(original.path) if original.path else original.data)
             except pdfium.PdfiumError as exc:
-                raise ApiError(410, "file_gone", f"{path.name} can no longer be read as a "
+                raise ApiError(410, "file_gone", f"{name} can no longer be read as a "
                                f"PDF: {exc}") from None
             try:
                 if number > len(pdf):
-                    raise ApiError(410, "file_gone", f"{path.name} has changed since it was "
+                    raise ApiError(410, "file_gone", f"{name} has changed since it was "
                                    f"indexed: it has no page {number} now")
                 page = pdf[number - 1]
                 # ``width`` wide, but no taller than MAX_RENDER_HEIGHT (a receipt roll)
                 scale = min(width / page.get_width(), MAX_RENDER_HEIGHT / page.get_height())
                 image = page.render(scale=scale).to_pil()
             except pdfium.PdfiumError as exc:
-                raise ApiError(410, "file_gone", f"page {number} of {path.name} cannot be "
+                raise ApiError(410, "file_gone", f"page {number} of {name} cannot be "
                                f"rendered now: {exc}") from None
             finally:
                 pdf.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import mimetypes
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -183,8 +184,8 @@ def document(data: Data, doc_id: DocId,
 def document_file(data: Data, doc_id: DocId,
                   download: Annotated[bool, Query(description="As an attachment.")] = False):
     doc = data.document(doc_id)
-    path = data.source_file(doc)
-    media = doc.get("content_type") or mimetypes.guess_type(path.name)[0] \
+    original = data.original(doc)
+    media = doc.get("content_type") or mimetypes.guess_type(original.name)[0] \
         or "application/octet-stream"
     inline = media in INLINE and not download
     headers = {"Cache-Control": "private, no-cache"}
@@ -194,9 +195,13 @@ def document_file(data: Data, doc_id: DocId,
         headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     if media.startswith("text/"):
         media += "; charset=utf-8"
-    return FileResponse(path, media_type=media, filename=path.name,
-                        content_disposition_type="inline" if inline else "attachment",
-                        headers=headers)
+    disposition = "inline" if inline else "attachment"
+    if original.path is not None:
+        return FileResponse(original.path, media_type=media, filename=original.name,
+                            content_disposition_type=disposition, headers=headers)
+    headers["Content-Disposition"] = (f"{disposition}; filename*=utf-8''"
+                                      f"{quote(original.name, safe='')}")
+    return Response(original.data, media_type=media, headers=headers)
 
 
 @router.get("/documents/{doc_id}/images/{image_id}", summary="An image of a document",

@@ -221,7 +221,7 @@ def test_a_401_says_how_to_send_the_key(apps):
 
 @pytest.mark.parametrize("method, url, broken", [
     ("GET", f"/api/documents/{NOTES}", "document"),
-    ("GET", f"/api/documents/{HARBOUR}/file", "source_file"),
+    ("GET", f"/api/documents/{HARBOUR}/file", "original"),
     ("GET", "/api/search", "index"),
     ("GET", "/api/graph/ego?entity=Zorvex", "graph"),
     ("GET", "/api/status", "store"),
