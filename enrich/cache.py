@@ -33,8 +33,9 @@ skills (their outputs depend on the corpus so far), skills whose class says
 Values are pickled and zlib-compressed (level 1: a rendered page is 1 ms), so the
 cache file is as trusted as the data directory it lives in. The cache is an
 optimisation: an error reading or writing it is logged and the run
-goes on as if it were empty. :meth:`EnrichmentCache.prune` bounds its size by
-evicting the least recently used entries.
+goes on as if it were empty. The cache grows with the corpus (``enrich index`` never
+evicts); :meth:`EnrichmentCache.prune` bounds it by evicting the least recently used
+entries, ``--reset`` empties it, and deleting ``DATA/cache`` is always safe.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ FILE_NAME = "enrich-cache.sqlite"
 SCHEMA_VERSION = 1  # PRAGMA user_version; another value drops and recreates the tables
 CRACK_VERSION = "1"  # bump when cracked documents change in a way the sources do not show
 EXECUTION_PARAMS = frozenset({"device", "threads", "batch_size", "timeout"})
-CRACKER_LIBRARIES = ("pypdfium2", "pdfplumber", "pillow", "python-docx", "charset-normalizer")
+CRACKER_LIBRARIES = ("pypdfium2", "pdfplumber", "pdfminer.six", "pillow", "python-docx", "lxml",
+                     "charset-normalizer")
 MAX_ENTRY_BYTES = 256 * 2**20  # larger values are not cached (SQLite's limit is 1 GB)
 BUSY_TIMEOUT_S = 60.0
 TOUCH_EVERY_S = 3600.0  # a hit refreshes used_at (for LRU eviction) at most this often

@@ -24,6 +24,7 @@ from indexers.sources import SourceItem, open_source
 from indexers.stores import SearchIndex, SourceState, Store, open_store
 
 from enrich.engine import Engine
+from enrich.errors import EnrichError
 from enrich.plan import Plan
 from enrich.pool import run_batches
 from enrich.records import check_fields, document_id, to_record
@@ -203,6 +204,10 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     skillset.defaults = {**skillset.defaults, "device": options.device}
     plan = skillset.build()  # validate before any document runs
     check_fields(plan)
+    unknown = [name for name in options.reset_skills if name not in {b.name for b in plan.skills}]
+    if unknown:
+        raise EnrichError(f"--reset-skill {', '.join(unknown)}: not in the skillset; its skills "
+                          f"are {', '.join(b.name for b in plan.skills)}")
     data_dir = Path(options.data_dir)
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
     store, index = open_store(data_dir)
@@ -222,7 +227,12 @@ def _run(source, store, index, skillset, plan, options, progress, given_uri) -> 
     reindex = (options.reindex or options.reset or bool(options.reset_skills)
                or _skillset_changed(store, source.uri, fingerprint))
     _reset_cache(options)
-    config = {**{k: str(v) for k, v in asdict(options).items()}, "fingerprint": fingerprint}
+    config = {k: str(v) for k, v in asdict(options).items() if k != "source_options"}
+    config["source_options"] = str(_redacted(options.source_options))
+    if not (options.retry_failed or options.limit is not None):
+        # Only a run over every item may record the skillset it enriched with: after a
+        # partial one, the next full run must still see the change and enrich again.
+        config["fingerprint"] = fingerprint
     summary = RunSummary(run_id=store.start_run(source.uri, config), source=source.uri)
     try:
         _process(source, store, index, skillset, plan, options, progress, summary, reindex,
@@ -266,6 +276,16 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
     if _too_many_failures(summary, options):
         summary.status = "failed"
     run._merge_skills({})
+
+
+SECRET_OPTIONS = ("connection_string", "password", "key", "sas_token", "secret", "token")
+
+
+def _redacted(source_options: dict[str, Any]) -> dict[str, Any]:
+    """Source options fit to store in the run record: secrets (a connection string
+    with its AccountKey) are never written."""
+    return {k: "(redacted)" if any(word in k for word in SECRET_OPTIONS) and k != "key"
+            else v for k, v in source_options.items()}
 
 
 def _reset_cache(options: IndexOptions) -> None:

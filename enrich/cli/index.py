@@ -1,4 +1,4 @@
-"""``enrich index SOURCE``: crack, enrich and index a folder."""
+"""``enrich index SOURCE``: crack, enrich and index a folder, a bucket or a table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from enrich.indexer import IndexOptions, RunSummary, run_index
 
 @app.command("index")
 def index_command(
-    source: Annotated[str, typer.Argument(help="Folder, file or file:// URI to index.")],
+    source: Annotated[str, typer.Argument(help="What to index: a folder, a file, file://, az://, s3://, gs:// or a SQLAlchemy URL (see below).")],
     data: DataOption = None,
     skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
     workers: Annotated[int | None, typer.Option(min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,

@@ -59,7 +59,7 @@ def open_source(uri: str, *, parsing_mode: str | None = None, **options: Any) ->
             raise SourceError(f"--parsing-mode {mode} is for files; a SQL source's rows "
                               "are records already (give --table or --query and --key)")
         options.pop("exclude", None)
-        return _load("indexers.sources.sql:SqlSource")(uri, **options)
+        return _make(_load("indexers.sources.sql:SqlSource"), uri, options)
     if scheme not in SCHEMES:
         raise SourceError(f"unknown source scheme {scheme!r} in {uri!r}; supported: a local "
                           "path or file://, az://, s3://, gs://, or a SQLAlchemy URL "
@@ -67,10 +67,22 @@ def open_source(uri: str, *, parsing_mode: str | None = None, **options: Any) ->
     record = {name: options.pop(name) for name in RECORD_OPTIONS if name in options}
     if scheme not in ("", "file"):
         options.pop("exclude", None)
-    source = _load(SCHEMES[scheme])(uri, **options)
+    source = _make(_load(SCHEMES[scheme]), uri, options)
     if mode == "default":
         if record:
             raise SourceError(f"{', '.join(record)} only apply to records: add a parsing mode "
                               "(csv, jsonl or json) or use a SQL source")
         return source
     return _load("indexers.sources.records:RecordSource")(source, mode, **record)
+
+
+def _make(cls: Any, uri: str, options: dict[str, Any]) -> Source:
+    """``cls(uri, **options)``, refusing options it does not take by name."""
+    import inspect
+    accepted = inspect.signature(cls).parameters
+    unknown = [name for name in options if name not in accepted]
+    if unknown:
+        takes = [n for n, p in accepted.items() if p.kind is p.KEYWORD_ONLY or n != "uri"]
+        raise SourceError(f"{uri}: {', '.join(unknown)} do not apply to this source "
+                          f"({cls.__name__} takes {', '.join(takes) or 'no options'})")
+    return cls(uri, **options)

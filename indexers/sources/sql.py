@@ -112,8 +112,9 @@ class SqlSource:
             self._url = url.set(database=str(path))
         self.base = safe_url(url).render_as_string(hide_password=False)
         self.uri = f"{self.base}#{self.label}"
+        # what else decides a row's document: a new query or other text columns re-read
         self._tag = hashlib.sha256(json.dumps(
-            [key, self.text_columns], default=str).encode()).hexdigest()[:8]
+            [key, self.text_columns, table, query], default=str).encode()).hexdigest()[:8]
         self._engine: Any = None
         self._key_type: Callable[[str], Any] | None = None
 

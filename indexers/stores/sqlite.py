@@ -198,9 +198,11 @@ class SqliteStore:
 
     def failed_sources(self, limit: int = 100) -> list[dict[str, Any]]:
         """Items that failed, transient first: ``{uri, stage, transient, message, updated_at}``."""
+        transient = ",".join("?" * len(TRANSIENT_STAGES))
         rows = self._rows(
             "SELECT uri, stage, message, updated_at FROM sources WHERE status = 'failed' "
-            "ORDER BY stage NOT IN ('read', 'worker'), updated_at DESC, uri LIMIT ?", (limit,))
+            f"ORDER BY stage NOT IN ({transient}), updated_at DESC, uri LIMIT ?",
+            (*TRANSIENT_STAGES, limit))
         for row in rows:
             row["transient"] = row["stage"] in TRANSIENT_STAGES
         return rows

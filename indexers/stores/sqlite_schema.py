@@ -488,6 +488,9 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
                 conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
             _migrate_3_to_4(conn)
         _add_columns(conn, ADDED_IN_5)
+        # before version 5 a transient failure was kept with size -1 (retried next run)
+        conn.execute("UPDATE sources SET stage = 'read' WHERE status = 'failed' AND "
+                     "stage = '' AND size = -1")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if version == 0 and not _has_tables(conn):

@@ -121,3 +121,41 @@ def test_the_summary_adds_up_skill_runs_and_cache_hits_over_batches(mem, tmp_pat
     assert (first.skills["language"]["ran"], first.skills["language"]["cached"]) == (5, 0)
     again = run(data, batch_size=2, reindex=True)  # same inputs: all from the cache
     assert (again.skills["language"]["ran"], again.skills["language"]["cached"]) == (0, 5)
+
+
+def test_a_partial_run_does_not_swallow_a_skillset_change(mem, tmp_path):
+    data = tmp_path / "data"
+    mem.BLOBS.update({f"{ROOT}/a.txt": ("v1", b"alpha words"),
+                      f"{ROOT}/b.txt": ("v1", SourceError("not yet"))})
+    run(data)
+    mem.BLOBS[f"{ROOT}/b.txt"] = ("v1", b"bravo words")
+    wider = {"skills": [{"skill": "language"}, {"skill": "ngrams"}]}
+    retried = run_index(ROOT, IndexOptions(data_dir=data, workers=0, skillset=wider,
+                                           retry_failed=True))
+    assert retried.documents["indexed"] == 1  # b only, with the new skillset
+    full = run_index(ROOT, IndexOptions(data_dir=data, workers=0, skillset=wider))
+    assert full.documents["indexed"] == 2  # the change still re-enriches everything
+
+
+def test_secrets_among_the_source_options_are_never_stored(mem, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setattr(MemorySource, "__init__",
+                        lambda self, uri, connection_string=None, max_bytes=None:
+                        setattr(self, "uri", uri) or setattr(self, "max_bytes", None))
+    mem.BLOBS[f"{ROOT}/a.txt"] = ("v1", b"alpha words")
+    secret = "AccountName=x;AccountKey=c2VjcmV0LWtleQ=="
+    run(data, source_options={"connection_string": secret})
+    with SqliteStore(data / "enrich.sqlite") as store:
+        config = store.runs(1)[0]["config"]
+    assert secret not in str(config) and "(redacted)" in config["source_options"]
+
+
+def test_options_a_source_does_not_take_are_refused_by_name(mem, tmp_path):
+    with pytest.raises(SourceError, match="endpoint_url do not apply"):
+        run(tmp_path / "data", source_options={"endpoint_url": "http://x"})
+
+
+def test_an_unknown_skill_to_reset_is_refused(mem, tmp_path):
+    from enrich.errors import EnrichError
+    with pytest.raises(EnrichError, match="--reset-skill entitys: not in the skillset"):
+        run(tmp_path / "data", reset_skills=("entitys",))

@@ -367,6 +367,17 @@ def test_a_sql_query_with_a_key_and_a_mark(tmp_path):
         "note": 10, "body": "Embiid sat out with a sore knee.", "changed": "2024-05-03 10:00:00"}
 
 
+def test_a_new_query_changes_every_version_even_with_a_mark(tmp_path):
+    db = make_db(tmp_path / "db.sqlite", ROWS)
+    narrow = sql(db, table=None, query='SELECT id, "updated at" AS m FROM notes',
+                 high_water_mark="m")
+    wider = sql(db, table=None, query='SELECT id, body, "updated at" AS m FROM notes',
+                high_water_mark="m")
+    before = {i.uri: i.version for i in narrow.list()}
+    after = {i.uri: i.version for i in wider.list()}
+    assert before.keys() == after.keys() and all(before[u] != after[u] for u in before)
+
+
 def test_sql_options_and_columns_are_checked(tmp_path):
     db = make_db(tmp_path / "db.sqlite", ROWS)
     with pytest.raises(SourceError, match="a table or a query"):

@@ -410,12 +410,16 @@ class TestSqliteStore(StoreContract):
     def test_version_4_file_is_migrated(self, store):
         store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,))])
         store.close()
+        store_state = SourceState("t", -1, -1.0, "", "failed", "timed out")  # version 4's
+        with SqliteStore(store.path) as again:                               # transient kind
+            again.save_state(store_state)
         with sqlite3.connect(store.path) as conn:  # take away what version 5 added
             for table, column in sqlite_schema.ADDED_IN_5:
                 conn.execute(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}")
             conn.execute("PRAGMA user_version = 4")
         with SqliteStore(store.path) as again:
             assert again.states()["s"].version == "" and again.states()["s"].stage == ""
+            assert again.states()["t"].transient  # size -1 meant "retry next run"
             assert again.get_document("d1")["title"] == "Title d1"
 
     def assert_consistent(self, store):
