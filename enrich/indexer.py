@@ -255,7 +255,8 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
     states = store.states()
     todo = _plan_items(listing, states if options.retry_failed or not reindex else {},
                        summary, options.retry_failed)[: options.limit]
-    _delete_missing(run, source.uri, {i.uri for i in listing}, states)
+    _delete_missing(run, source.uri, {i.uri for i in listing}, states,
+                    getattr(source, "unreadable", set()))
     done = 0
     if progress:
         progress(0, len(todo))
@@ -324,8 +325,12 @@ def _skillset_changed(store: Store, source_uri: str, fingerprint: str) -> bool:
     return False
 
 
-def _delete_missing(run: _Run, root: str, present: set[str], states: dict) -> None:
-    gone = [uri for uri in states if _under(uri, root) and uri not in present]
+def _delete_missing(run: _Run, root: str, present: set[str], states: dict,
+                    unreadable: set[str] = frozenset()) -> None:
+    """Delete the items under ``root`` the listing no longer has (but not those under
+    a part the source could not read this time)."""
+    gone = [uri for uri in states if _under(uri, root) and uri not in present
+            and not any(_under(uri, part) for part in unreadable)]
     with run.store.transaction():
         for uri in gone:
             run.store.delete_source(uri)

@@ -49,6 +49,9 @@ class SourceItem:
 
 class Source(Protocol):
     uri: str  # the root URI; every item's URI starts with it
+    # Optional: URIs whose items could not be listed this time (a record file that
+    # could not be read); the indexer keeps the items under them instead of deleting.
+    unreadable: set[str]
 
     def list(self) -> Iterator[SourceItem]:
         """Every item, in a stable (sorted) order."""

@@ -18,8 +18,8 @@ positions: deleting row 2 changes rows 3, 4, ... and deletes the last one.
 ``version`` is the SHA-256 of the record JSON that :meth:`RecordSource.read`
 returns, with its keys sorted (:func:`payload_version`; the options are in it): a
 record whose values changed gets a new version, an unchanged one keeps it and is
-not read again, even when another row of the same file changed. ``size`` is the payload's length,
-``mtime`` the file's, ``content_type`` :data:`RECORD_TYPE` (cracked by
+not read again, even when another row of the same file changed. ``size`` is the
+payload's length, ``mtime`` the file's, ``content_type`` :data:`RECORD_TYPE` (cracked by
 ``indexers.crackers.record``).
 
 Problems
@@ -29,14 +29,17 @@ Problems
   mistyped ``--key`` would otherwise take every record indexed so far for deleted).
 * A key value that repeats in a file: the value is listed once and reading it fails
   (``id=7 repeats: rows 3 and 9; keys must be unique``). Neither row is more right
-  than the other; the failure keeps what was indexed before and shows up in the
-  run's errors until the file is fixed.
+  than the other, so the record's document is removed until the file is fixed; the
+  repeat is part of the listed version, so adding or removing a repeat makes the
+  record be read (and reported, or indexed) again.
 * Records that cannot be parsed (a bad JSON line, an object without the key, a file
   that is not JSON at all, a CSV error) are left out and reported by one more item,
   ``{file_uri}#file``, whose read fails with the list of problems.
 * A file that cannot be read while listing: a transient error (``OSError``,
   :class:`TransientSourceError`) stops the listing - its records would otherwise be
-  deleted; a permanent one (``TooLarge``...) is reported by ``{file_uri}#file``.
+  deleted; a permanent one (``TooLarge``...) is reported by ``{file_uri}#file``, and
+  the file's URI goes into ``unreadable``, so the indexer keeps its records as they
+  were instead of taking them for deleted.
 
 Reading works in a fresh process (a worker that never listed): the file is read
 from the inner source again, parsed once, and kept in a small LRU cache.
@@ -49,7 +52,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote, unquote
@@ -182,6 +185,9 @@ class RecordSource:
         self.text_columns = text_columns_option(text_columns)
         self.uri = source.uri
         self._files: dict[str, SourceItem] = {}  # file items seen while listing
+        # Files that could not be read while listing: the indexer keeps their records
+        # rather than taking them for deleted (see ``Source.unreadable``).
+        self.unreadable: set[str] = set()
         self._cache: OrderedDict[str, _Parsed] = OrderedDict()
 
     # -- listing ----------------------------------------------------------------------
@@ -210,8 +216,15 @@ class RecordSource:
 
     def _list_file(self, file: SourceItem) -> Iterator[SourceItem]:
         entry = _Parsed(self.mode)
-        for fragment, n, record in self._records(file, entry):
-            yield self._item(file, fragment, n, record)
+        items = {fragment: self._item(file, fragment, n, record)
+                 for fragment, n, record in self._records(file, entry)}
+        for fragment, positions in entry.repeats.items():
+            # A repeated key fails its record; the repeat is part of the version, so
+            # the record is read (and reported) again when a row is added or fixed.
+            item = items[fragment]
+            items[fragment] = replace(item, version=f"{item.version}|repeats "
+                                                    f"{','.join(map(str, positions))}")
+        yield from items.values()
         self._remember(file.uri, entry)
         if entry.problems:
             yield SourceItem(uri=f"{file.uri}#{FILE_FRAGMENT}", name=file.name,
@@ -241,8 +254,9 @@ class RecordSource:
             data = self.source.read(file)
         except TransientSourceError:
             raise
-        except SourceError as exc:
+        except SourceError as exc:  # too large, gone, refused: its records stay as they are
             entry.problem(str(exc))
+            self.unreadable.add(file.uri)
             return
         yield from self._parse(entry, data, file.name)
 

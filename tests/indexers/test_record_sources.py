@@ -585,3 +585,37 @@ def test_the_readme_record_examples_run(tmp_path, monkeypatch):
             documents = json.loads(result.stdout)["documents"]
             assert (documents["indexed"], documents["seen"]) == (indexed, 3), (command, run)
         assert search(tmp_path / f"data{n}", "Curry").count == 1
+
+
+def test_a_repeated_key_is_reported_until_fixed_and_then_indexed(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_csv(folder / "notes.csv", NOTES)
+    data = tmp_path / "data"
+    assert index(folder, data, parsing_mode="csv", key="id").documents["indexed"] == 3
+    first = index(folder, data, parsing_mode="csv", key="id")
+    assert first.documents["unchanged"] == 3
+    # a row with n2's key appears (n2's own row is unchanged): the repeat is reported
+    write_csv(folder / "notes.csv", NOTES + [("n2", "Again", "A second n2 row.", "Nets")])
+    repeated = index(folder, data, parsing_mode="csv", key="id")
+    assert repeated.documents["failed"] == 1
+    assert any("n2 repeats" in e["message"] for e in repeated.errors)
+    # fixed: the record is read again and indexed
+    write_csv(folder / "notes.csv", NOTES)
+    fixed = index(folder, data, parsing_mode="csv", key="id")
+    assert (fixed.documents["indexed"], fixed.documents["failed"]) == (1, 0)
+    assert search(data, "Curry").count == 1
+
+
+def test_records_of_a_file_that_cannot_be_read_are_kept(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_csv(folder / "notes.csv", NOTES)
+    data = tmp_path / "data"
+    index(folder, data, parsing_mode="csv", key="id")
+    too_small = run_index(str(folder), IndexOptions(
+        data_dir=data, workers=0, skillset=LIGHT, max_bytes=10,
+        source_options={"parsing_mode": "csv", "key": "id"}))
+    assert too_small.documents["deleted"] == 0 and too_small.documents["failed"] == 1
+    assert any("over the limit" in e["message"] for e in too_small.errors)
+    assert search(data, "Curry").count == 1  # still indexed
