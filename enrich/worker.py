@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ __all__ = ["ItemResult", "BatchResult", "Worker", "WorkerConfig", "init_process"
            "process_in_worker"]
 
 log = logging.getLogger(__name__)
+
+# Items larger than this are memory-mapped from a file (when the source can open one)
+# rather than read into memory: the OS pages them in as a cracker needs them.
+MAP_BYTES = 32 << 20
 
 
 @dataclass
@@ -92,21 +97,25 @@ class Worker:
         data = self._read(item)
         if isinstance(data, ItemResult):
             return data
-        sha = hashlib.sha256(data).hexdigest()
-        if sha == old_sha:
-            return ItemResult(item, "unchanged", sha256=sha)
-        modified = datetime.fromtimestamp(item.mtime, timezone.utc).isoformat()
-        blob = Blob(uri=item.uri, name=item.name, data=data, size=item.size, modified=modified,
-                    mime_type=getattr(item, "content_type", None))
         try:
-            docs = self._cracked(blob, sha)
-        except CrackError as exc:
-            return ItemResult(item, "failed", sha256=sha, stage="crack", message=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a cracker bug fails this item only
-            log.exception("cracker crashed on %s", item.uri)
-            return ItemResult(item, "failed", sha256=sha, stage="crack",
-                              message=f"{type(exc).__name__}: {exc}")
-        return ItemResult(item, "ok", sha256=sha, documents=docs)
+            sha = hashlib.sha256(data).hexdigest()
+            if sha == old_sha:
+                return ItemResult(item, "unchanged", sha256=sha)
+            modified = datetime.fromtimestamp(item.mtime, timezone.utc).isoformat()
+            blob = Blob(uri=item.uri, name=item.name, data=data, size=item.size,
+                        modified=modified, mime_type=getattr(item, "content_type", None))
+            try:
+                docs = self._cracked(blob, sha)
+            except CrackError as exc:
+                return ItemResult(item, "failed", sha256=sha, stage="crack", message=str(exc))
+            except Exception as exc:  # noqa: BLE001 - a cracker bug fails this item only
+                log.exception("cracker crashed on %s", item.uri)
+                return ItemResult(item, "failed", sha256=sha, stage="crack",
+                                  message=f"{type(exc).__name__}: {exc}")
+            return ItemResult(item, "ok", sha256=sha, documents=docs)
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
 
     def _read(self, item: SourceItem) -> bytes | ItemResult:
         """The item's bytes, or its failure: ``size`` (over ``max_bytes``) and ``source``
@@ -115,7 +124,7 @@ class Worker:
         if limit is not None and item.size > limit:  # known from the listing: not read
             return ItemResult(item, "failed", stage="size", message=_too_large(item.size, limit))
         try:
-            data = self.source.read(item)
+            data = self._fetch(item)
         except TooLarge as exc:
             return ItemResult(item, "failed", stage="size", message=f"too large: {exc}")
         except TransientSourceError as exc:
@@ -127,6 +136,20 @@ class Worker:
         if limit is not None and len(data) > limit:
             return ItemResult(item, "failed", stage="size", message=_too_large(len(data), limit))
         return data
+
+    def _fetch(self, item: SourceItem) -> bytes | mmap.mmap:
+        """The item's bytes; a large item of a source that can ``open`` it is mapped
+        from its file (a local file, or a download spooled to disk) instead of being
+        read into memory."""
+        opener = getattr(self.source, "open", None)
+        if opener is None or item.size <= MAP_BYTES:
+            return self.source.read(item)
+        with opener(item) as file:
+            if getattr(file, "_rolled", True) is False:  # a spooled file still in memory
+                return file.read()
+            if os.fstat(file.fileno()).st_size == 0:
+                return b""
+            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)  # keeps its own fd
 
     def _cracked(self, blob: Any, sha: str) -> list[dict[str, Any]]:
         """The blob's documents: from the cache when these bytes were cracked before."""

@@ -14,6 +14,7 @@ A blob that cannot be cracked raises :class:`CrackError`: ``"empty file"``,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, join_pages, new_document
@@ -51,15 +52,26 @@ def pick_cracker(blob: Blob) -> Cracker | None:
     return best
 
 
+HEAD_BYTES = 1 << 20  # what sniffing and scoring see of a memory-mapped blob
+
+
 def crack(blob: Blob) -> list[dict[str, Any]]:
-    """Documents from ``blob``; raises :class:`CrackError` when there are none."""
-    if not blob.data:
+    """Documents from ``blob``; raises :class:`CrackError` when there are none.
+
+    ``blob.data`` may be a memory-mapped file (a large item): sniffing and scoring see
+    its first MB, and it is read into memory only for a cracker that does not stream.
+    """
+    if not len(blob.data):
         raise CrackError("empty file")
+    mapped = not isinstance(blob.data, bytes)
+    probe = replace(blob, data=bytes(blob.data[:HEAD_BYTES])) if mapped else blob
     if not blob.mime_type or blob.mime_type in _GENERIC_TYPES:
-        blob.mime_type = sniff(blob.data, blob.name)
-    cracker = pick_cracker(blob)
+        blob.mime_type = probe.mime_type = sniff(probe.data, blob.name)
+    cracker = pick_cracker(probe)
     if cracker is None:
         raise CrackError(f"unsupported content type {blob.mime_type}")
+    if mapped and not cracker.streams:
+        blob = replace(blob, data=bytes(blob.data))
     documents = cracker.crack(blob)
     for document in documents:
         join_pages(document)

@@ -134,6 +134,9 @@ class Cracker:
     """Base class: declare ``name``, ``mime_types``, ``extensions``; implement ``crack``."""
 
     name: ClassVar[str] = ""
+    # Whether ``crack`` takes ``blob.data`` as any buffer (an mmap of a large file)
+    # rather than bytes only; the others get the bytes read into memory.
+    streams: ClassVar[bool] = False
     mime_types: ClassVar[tuple[str, ...]] = ()
     extensions: ClassVar[tuple[str, ...]] = ()
 

@@ -100,10 +100,12 @@ class PdfCracker(Cracker):
     name = "pdf"
     mime_types = ("application/pdf",)
     extensions = ("pdf",)
+    streams = True  # pdfium reads a mapped file through callbacks, page by page
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         try:
-            pdf = pdfium.PdfDocument(blob.data)
+            pdf = pdfium.PdfDocument(blob.data if isinstance(blob.data, bytes)
+                                     else _BufferReader(blob.data), autoclose=False)
         except pdfium.PdfiumError as error:
             return [_fallback(blob, error)]
         try:
@@ -113,6 +115,33 @@ class PdfCracker(Cracker):
         if xref_damaged(blob.data):
             doc["warnings"].insert(0, XREF_WARNING)
         return [doc]
+
+
+class _BufferReader(io.RawIOBase):
+    """A seekable reader over a buffer (an mmap), for pdfium, without copying it."""
+
+    def __init__(self, buffer: Any) -> None:
+        self.buffer, self.position = buffer, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: len(self.buffer)}
+        self.position = base[whence] + offset
+        return self.position
+
+    def readinto(self, target: Any) -> int:
+        n = max(0, min(len(target), len(self.buffer) - self.position))
+        target[:n] = self.buffer[self.position:self.position + n]
+        self.position += n
+        return n
 
 
 def _crack_document(blob: Blob, pdf: pdfium.PdfDocument) -> dict[str, Any]:
@@ -472,7 +501,7 @@ def _fallback(blob: Blob, error: pdfium.PdfiumError) -> dict[str, Any]:
 def _plumber_pages(data: bytes) -> list[dict[str, Any]]:
     import pdfplumber  # slow import, needed only for files pdfium refuses
 
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
+    with pdfplumber.open(io.BytesIO(bytes(data))) as pdf:
         return [{"number": i, "text": page.extract_text() or "", "needs_ocr": False,
                  "width": float(page.width), "height": float(page.height)}
                 for i, page in enumerate(pdf.pages, 1)]

@@ -16,11 +16,11 @@ Requests are retried by the SDK's ``ExponentialRetry`` policy; what still fails 
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 from indexers.sources.base import SourceError, SourceItem, TransientSourceError
 from indexers.sources.blob import (CHUNK_BYTES, RETRIES, blob_name, blob_uri, by_uri,
-                                   check_size, content_type, is_item, read_all, retried,
+                                   check_size, content_type, is_item, retried, spool,
                                    split_uri)
 
 try:
@@ -122,15 +122,19 @@ class AzureBlobSource:
                           content_type=content_type(blob.content_settings.content_type))
 
     def read(self, item: SourceItem) -> bytes:
-        """The blob's bytes, fetched CHUNK_BYTES at a time into a temporary file (the
-        SDK never buffers the whole blob); ``max_bytes`` is checked against the listed
-        size before downloading and against the bytes received while streaming, so it
-        bounds the memory a read takes."""
+        with self.open(item) as file:
+            return file.read()
+
+    def open(self, item: SourceItem) -> IO[bytes]:
+        """The blob, fetched CHUNK_BYTES at a time into a temporary file (the SDK never
+        buffers the whole blob; the file is in memory up to SPOOL_BYTES, on disk beyond);
+        ``max_bytes`` is checked against the listed size before downloading and against
+        the bytes received while streaming."""
         check_size(item.name, item.size, self.max_bytes)
         name = blob_name(item.uri, "az", self.container_name)
         try:
             download = self.container.download_blob(name, max_concurrency=1)
-            return read_all(download.chunks(), item.name, item.size, self.max_bytes)
+            return spool(download.chunks(), item.name, item.size, self.max_bytes)
         except AzureError as exc:
             raise self._error(exc, item.uri) from exc
 

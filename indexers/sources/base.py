@@ -59,3 +59,7 @@ class Source(Protocol):
     def read(self, item: SourceItem) -> bytes:
         """The item's bytes. Raises SourceError (permanent), TransientSourceError or
         OSError (tried again next run), TooLarge (over the size limit)."""
+
+    # Optional: ``open(item) -> IO[bytes]``, the item as a binary file, rewound (the
+    # caller closes it), with ``read``'s errors. Large items are then cracked from
+    # the file (memory-mapped) instead of being read into memory.

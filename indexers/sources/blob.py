@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 from indexers.sources.base import SourceError, SourceItem, TooLarge
 
 __all__ = ["RETRIES", "CHUNK_BYTES", "SPOOL_BYTES", "split_uri", "blob_uri", "blob_name",
-           "is_item", "content_type", "by_uri", "check_size", "spool", "read_all",
+           "is_item", "content_type", "by_uri", "check_size", "spool",
            "retried"]
 
 RETRIES = 4  # retries after the first attempt, with the SDK's exponential backoff
@@ -97,13 +97,6 @@ def spool(chunks: Iterable[bytes], name: str, size: int, max_bytes: int | None) 
         raise
     out.seek(0)
     return out
-
-
-def read_all(chunks: Iterable[bytes], name: str, size: int, max_bytes: int | None) -> bytes:
-    """The bytes of ``chunks`` through :func:`spool`: held in memory once, at the end,
-    and never more than ``max_bytes`` of them."""
-    with spool(chunks, name, size, max_bytes) as file:
-        return file.read()
 
 
 def retried(retries: int) -> str:

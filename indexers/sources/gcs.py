@@ -12,11 +12,11 @@ errors); what still fails is a :class:`TransientSourceError` or a :class:`Source
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 from indexers.sources.base import SourceError, SourceItem, TransientSourceError
 from indexers.sources.blob import (CHUNK_BYTES, blob_name, blob_uri, by_uri, check_size,
-                                   content_type, is_item, read_all, split_uri)
+                                   content_type, is_item, split_uri, spool)
 
 __all__ = ["GcsSource"]
 
@@ -95,15 +95,19 @@ class GcsSource:
                           content_type=content_type(info.get("contentType")))
 
     def read(self, item: SourceItem) -> bytes:
-        """The object's bytes, read CHUNK_BYTES at a time into a temporary file;
-        ``max_bytes`` is checked against the listed size before opening and against
-        the bytes received, so it bounds the memory a read takes."""
+        with self.open(item) as file:
+            return file.read()
+
+    def open(self, item: SourceItem) -> IO[bytes]:
+        """The object, read CHUNK_BYTES at a time into a temporary file (in memory up
+        to SPOOL_BYTES, on disk beyond); ``max_bytes`` is checked against the listed
+        size before opening and against the bytes received."""
         check_size(item.name, item.size, self.max_bytes)
         path = f"{self.bucket}/{blob_name(item.uri, self.scheme, self.bucket)}"
         try:
             with self.fs.open(path, "rb", block_size=CHUNK_BYTES) as file:
                 chunks = iter(lambda: file.read(CHUNK_BYTES), b"")
-                return read_all(chunks, item.name, item.size, self.max_bytes)
+                return spool(chunks, item.name, item.size, self.max_bytes)
         except SourceError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a SourceError

@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 from stat import S_ISREG
-from typing import Iterator
+from typing import IO, Iterator
 from urllib.parse import unquote, urlparse
 
 from indexers.sources.base import SourceError, SourceItem, TooLarge
@@ -70,8 +70,13 @@ class LocalSource:
                           mtime=stat.st_mtime)
 
     def read(self, item: SourceItem) -> bytes:
+        with self.open(item) as file:
+            return file.read()
+
+    def open(self, item: SourceItem) -> IO[bytes]:
+        """The file, open for reading (large files are cracked from disk, not memory)."""
         path = _path_from_uri(item.uri)
         if self.max_bytes is not None and path.stat().st_size > self.max_bytes:
             raise TooLarge(f"{path.name} has {path.stat().st_size:,} bytes, over the limit "
                            f"of {self.max_bytes:,} (--max-bytes)")
-        return path.read_bytes()
+        return path.open("rb")

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 from contextlib import closing
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 from indexers.sources.base import SourceError, SourceItem, TransientSourceError
 from indexers.sources.blob import (CHUNK_BYTES, RETRIES, blob_name, blob_uri, by_uri,
-                                   check_size, is_item, read_all, retried, split_uri)
+                                   check_size, is_item, retried, split_uri, spool)
 
 try:
     import boto3
@@ -80,16 +80,20 @@ class S3Source:
                           mtime=obj["LastModified"].timestamp(), version=obj["ETag"].strip('"'))
 
     def read(self, item: SourceItem) -> bytes:
-        """The object's bytes, streamed CHUNK_BYTES at a time into a temporary file;
-        ``max_bytes`` is checked against the listed size before the request and against
-        the bytes received while streaming, so it bounds the memory a read takes."""
+        with self.open(item) as file:
+            return file.read()
+
+    def open(self, item: SourceItem) -> IO[bytes]:
+        """The object, streamed CHUNK_BYTES at a time into a temporary file (in memory
+        up to SPOOL_BYTES, on disk beyond); ``max_bytes`` is checked against the listed
+        size before the request and against the bytes received while streaming."""
         check_size(item.name, item.size, self.max_bytes)
         key = blob_name(item.uri, "s3", self.bucket)
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
             with closing(response["Body"]) as body:
-                return read_all(body.iter_chunks(CHUNK_BYTES), item.name, item.size,
-                                self.max_bytes)
+                return spool(body.iter_chunks(CHUNK_BYTES), item.name, item.size,
+                             self.max_bytes)
         except (BotoCoreError, ClientError) as exc:
             raise self._error(exc, item.uri) from exc
 

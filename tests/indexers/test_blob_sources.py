@@ -14,7 +14,7 @@ import pytest
 from enrich.indexer import IndexOptions, run_index
 from enrich.search import search
 from indexers.sources import SourceError, TooLarge, TransientSourceError, open_source
-from indexers.sources.blob import blob_name, blob_uri, is_item, read_all, split_uri
+from indexers.sources.blob import blob_name, blob_uri, is_item, split_uri, spool
 from tests.indexers.blob_servers import (AZURITE_ACCOUNT, AZURITE_KEY,  # noqa: F401 - fixtures
                                          account_url, aws_test_environment,
                                          azure_test_environment, azurite, bucket,
@@ -206,9 +206,10 @@ def test_streaming_stops_at_the_first_chunk_over_the_limit():
             yield b"x" * 400
 
     with pytest.raises(TooLarge):
-        read_all(chunks(), "a.bin", 100, 1000)
+        spool(chunks(), "a.bin", 100, 1000)
     assert sent == [0, 1, 2]  # the third chunk crosses 1,000 bytes; nothing more is asked
-    assert read_all(iter([b"ab", b"cd"]), "a.bin", 4, 4) == b"abcd"
+    with spool(iter([b"ab", b"cd"]), "a.bin", 4, 4) as file:
+        assert file.read() == b"abcd"
 
 
 @servers
