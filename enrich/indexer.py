@@ -54,6 +54,7 @@ class IndexOptions:
     cache: bool = True  # keep cracking and skill outputs in <data_dir>/cache and reuse them
     reset_skills: tuple[str, ...] = ()  # forget these skills' cached outputs (and re-run them)
     reset: bool = False  # forget the whole enrichment cache (and enrich everything again)
+    allow_empty: bool = False  # a source that lists nothing deletes everything from it
 
 
 @dataclass
@@ -255,8 +256,14 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
     states = store.states()
     todo = _plan_items(listing, states if options.retry_failed or not reindex else {},
                        summary, options.retry_failed)[: options.limit]
-    _delete_missing(run, source.uri, {i.uri for i in listing}, states,
-                    getattr(source, "unreadable", set()))
+    if listing or options.allow_empty:
+        _delete_missing(run, source.uri, {i.uri for i in listing}, states,
+                        getattr(source, "unreadable", set()))
+    elif any(_under(uri, source.uri) for uri in states):
+        kept = sum(_under(uri, source.uri) for uri in states)
+        run._error(source.uri, "source", f"the source lists nothing: the {kept} items "
+                   "indexed from it are kept (a wrong container, bucket or credentials?); "
+                   "run with --allow-empty to delete them", "warning")
     done = 0
     if progress:
         progress(0, len(todo))

@@ -28,7 +28,7 @@ from .base import Blob, Cracker, CrackError, new_document
 from .sniff import NDJSON
 from .text import decode_text
 
-__all__ = ["CsvCracker", "JsonLinesCracker", "csv_dialect"]
+__all__ = ["CsvCracker", "JsonLinesCracker", "csv_dialect", "unique_names"]
 
 SNIFF_SAMPLE = 16 * 1024  # characters given to csv.Sniffer
 MAX_LINE_WARNINGS = 20  # bad JSON lines reported one by one, then counted
@@ -92,13 +92,14 @@ def _header(reader) -> list[str]:
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                return _unique([cell.strip() for cell in row])
+                return unique_names([cell.strip() for cell in row])
     except csv.Error as error:
         raise CrackError(f"unreadable CSV header: {error}") from error
     raise CrackError("CSV has no header row")
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """Header names with blank or repeated ones made unique (``column_3``, ``id_4``)."""
     out: list[str] = []
     for i, name in enumerate(names, 1):
         name = name or f"column_{i}"

@@ -57,6 +57,7 @@ from functools import lru_cache
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote, unquote
 
+from indexers.crackers.tabular import csv_dialect, unique_names
 from indexers.sources.base import Source, SourceError, SourceItem, TransientSourceError
 
 __all__ = ["RecordSource", "RECORD_TYPE", "RECORD_MAGIC", "MODES", "record_payload",
@@ -315,7 +316,7 @@ class RecordSource:
         try:
             for start, row in _rows(reader, lines):
                 if not entry.header:
-                    entry.header = _unique([cell.strip() for cell in row])
+                    entry.header = unique_names([cell.strip() for cell in row])
                     self._check_header(name, entry.header)
                     continue
                 n += 1
@@ -423,7 +424,6 @@ def _missing(name: str, missing: list[str], columns: Sequence[str]) -> str:
 
 def _csv_dialect(text: str, name: str) -> Any:
     """The CSV cracker's choice of dialect (so a file reads the same either way)."""
-    from indexers.crackers.tabular import csv_dialect
     return csv_dialect(text, name.rsplit(".", 1)[-1].lower())
 
 
@@ -438,15 +438,6 @@ def _rows(reader: Any, lines: _Lines) -> Iterator[tuple[int, list[str]]]:
             return
         if any(cell.strip() for cell in row):
             yield start, row
-
-
-def _unique(names: list[str]) -> list[str]:
-    """Header names with blank or repeated ones made unique (as the CSV cracker does)."""
-    out: list[str] = []
-    for i, name in enumerate(names, 1):
-        name = name or f"column_{i}"
-        out.append(name if name not in out else f"{name}_{i}")
-    return out
 
 
 def _row_record(header: list[str], row: list[str]) -> dict[str, str]:

@@ -159,3 +159,16 @@ def test_an_unknown_skill_to_reset_is_refused(mem, tmp_path):
     from enrich.errors import EnrichError
     with pytest.raises(EnrichError, match="--reset-skill entitys: not in the skillset"):
         run(tmp_path / "data", reset_skills=("entitys",))
+
+
+def test_a_source_that_lists_nothing_deletes_nothing_unless_allowed(mem, tmp_path):
+    data = tmp_path / "data"
+    mem.BLOBS.update({f"{ROOT}/a.txt": ("v1", b"alpha words"),
+                      f"{ROOT}/b.txt": ("v1", b"bravo words")})
+    run(data)
+    mem.BLOBS.clear()  # a wrong container, or credentials that see nothing
+    kept = run(data)
+    assert kept.documents["deleted"] == 0 and search(data, "alpha").count == 1
+    assert any("lists nothing" in e["message"] for e in kept.errors)
+    emptied = run(data, allow_empty=True)
+    assert emptied.documents["deleted"] == 2 and search(data, "alpha").count == 0
