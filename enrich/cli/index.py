@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from indexers.sources import SourceError
@@ -106,10 +107,12 @@ def _print_summary(summary: RunSummary) -> None:
                   highlight=False)
     for name, skill in summary.skills.items():
         if skill.get("disabled"):
-            console.print(f"[yellow]skill {name} disabled:[/] {skill['disabled']}", highlight=False)
+            console.print(f"[yellow]skill {name} disabled:[/] " + escape(skill["disabled"]),
+                          highlight=False)
     for error in summary.errors[:20]:
         colour = "red" if error["severity"] == "error" else "yellow"
-        console.print(f"[{colour}]{error['severity']}[/] {error['uri']} [{error['stage']}]: "
-                      f"{error['message']}", highlight=False, soft_wrap=True)
+        console.print(f"[{colour}]{error['severity']}[/] "
+                      + escape(f"{error['uri']} [{error['stage']}]: {error['message']}"),
+                      highlight=False, soft_wrap=True)
     if len(summary.errors) > 20:
         console.print(f"... and {len(summary.errors) - 20} more (`enrich status --json`)")

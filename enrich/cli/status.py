@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from enrich.cli import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
@@ -31,7 +32,7 @@ def status_command(
                       "change, or with `enrich index --retry-failed`)", highlight=False)
         for item in info["failed"][:10]:
             kind = "transient" if item["transient"] else "permanent"
-            console.print(f"  {kind} [{item['stage']}] {item['uri']}: {item['message']}",
+            console.print(escape(f"  {kind} [{item['stage']}] {item['uri']}: {item['message']}"),
                           highlight=False, soft_wrap=True)
         if len(info["failed"]) > 10:
             console.print("  ... and more (`enrich status --json`)")
@@ -45,4 +46,5 @@ def status_command(
         console.print(f"\nrun {run['id']} {run.get('status')} {run.get('started_at')}: "
                       + ", ".join(f"{v} {k}" for k, v in docs.items()), highlight=False)
         for error in (summary.get("errors") or [])[:5]:
-            console.print(f"  {error['severity']} {error['uri']}: {error['message']}", highlight=False)
+            console.print(escape(f"  {error['severity']} {error['uri']}: {error['message']}"),
+                          highlight=False)

@@ -172,3 +172,27 @@ def test_a_source_that_lists_nothing_deletes_nothing_unless_allowed(mem, tmp_pat
     assert any("lists nothing" in e["message"] for e in kept.errors)
     emptied = run(data, allow_empty=True)
     assert emptied.documents["deleted"] == 2 and search(data, "alpha").count == 0
+
+
+def test_status_shows_failures_of_both_kinds(mem, tmp_path):
+    from typer.testing import CliRunner
+
+    from enrich.cli import app
+    data = tmp_path / "data"
+    mem.BLOBS.update({f"{ROOT}/flaky.txt": ("v1", TransientSourceError("connection reset")),
+                      f"{ROOT}/gone.txt": ("v1", SourceError("deleted since listing"))})
+    run(data)
+    shown = CliRunner().invoke(app, ["status", "--data", str(data)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "1 transient" in shown.output and "1 permanent" in shown.output
+    assert "transient [read] mem://box/flaky.txt: cannot read: connection reset" in shown.output
+
+
+def test_the_run_summary_shows_each_error_with_its_stage(mem, tmp_path):
+    from typer.testing import CliRunner
+
+    from enrich.cli import app
+    mem.BLOBS[f"{ROOT}/[draft].txt"] = ("v1", SourceError("access [denied]"))
+    shown = CliRunner().invoke(app, ["index", ROOT, "--data", str(tmp_path / "d"),
+                                     "--workers", "0"], env={"COLUMNS": "200"})
+    assert "mem://box/[draft].txt [source]: cannot read: access [denied]" in shown.output
