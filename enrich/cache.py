@@ -117,7 +117,10 @@ class EnrichmentCache:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                              check_same_thread=False)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL needs the file to itself and does not wait for it: only
+            # a new file switches (the indexer opens the cache before its workers do).
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             _ensure_schema(db)
         except BaseException:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +34,8 @@ from enrich.skillset import Skillset
 from enrich.worker import BatchResult, WorkerConfig
 
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 CACHE_FOLDER = "cache"  # the enrichment cache, in the data directory
@@ -297,15 +301,21 @@ def _redacted(source_options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reset_cache(options: IndexOptions) -> None:
-    """``--reset`` forgets the whole enrichment cache, ``--reset-skill`` one skill's part."""
-    if not (options.reset or options.reset_skills):
+    """Create the enrichment cache before the workers open it (one process sets it up);
+    ``--reset`` forgets all of it, ``--reset-skill`` one skill's part."""
+    if not (options.cache or options.reset or options.reset_skills):
         return
     from enrich.cache import EnrichmentCache
-    with EnrichmentCache.open(Path(options.data_dir) / CACHE_FOLDER) as cache:
-        if options.reset:
-            cache.clear()
-        for name in options.reset_skills:
-            cache.forget_skill(name)
+    try:
+        with EnrichmentCache.open(Path(options.data_dir) / CACHE_FOLDER) as cache:
+            if options.reset:
+                cache.clear()
+            for name in options.reset_skills:
+                cache.forget_skill(name)
+    except (sqlite3.Error, OSError) as exc:
+        if options.reset or options.reset_skills:
+            raise EnrichError(f"cannot reset the enrichment cache: {exc}") from exc
+        log.warning("enrichment cache unusable, indexing without it: %s", exc)
 
 
 def _reader_options(options: IndexOptions) -> dict[str, Any]:
