@@ -59,6 +59,8 @@ class IndexOptions:
     reset_skills: tuple[str, ...] = ()  # forget these skills' cached outputs (and re-run them)
     reset: bool = False  # forget the whole enrichment cache (and enrich everything again)
     allow_empty: bool = False  # a source that lists nothing deletes everything from it
+    engine: str = "local"  # "local" (a process pool) or "ray" (enrich.ray_engine)
+    ray_address: str | None = None  # a Ray cluster ("auto", "ray://host:10001"); None: local
 
 
 @dataclass
@@ -277,8 +279,8 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
             source_uri=given_uri, source_options=_reader_options(options),
             cache_dir=str(Path(options.data_dir) / CACHE_FOLDER) if options.cache else None,
             max_bytes=options.max_bytes)
-        for batch in run_batches(batches, skillset, config, workers=options.workers,
-                                 doc_timeout=options.doc_timeout):
+        for batch in _runner(options)(batches, skillset, config, workers=options.workers,
+                                      doc_timeout=options.doc_timeout):
             run.commit(batch)
             done += len(batch.items)
             if progress:
@@ -298,6 +300,21 @@ def _redacted(source_options: dict[str, Any]) -> dict[str, Any]:
     with its AccountKey) are never written."""
     return {k: "(redacted)" if any(word in k for word in SECRET_OPTIONS) and k != "key"
             else v for k, v in source_options.items()}
+
+
+ENGINES = ("local", "ray")
+
+
+def _runner(options: IndexOptions) -> Callable[..., Iterator[BatchResult]]:
+    """What runs the batches: the local process pool, or Ray (same results, in order)."""
+    if options.engine == "local":
+        return run_batches
+    if options.engine == "ray":
+        from functools import partial
+
+        from enrich.ray_engine import run_batches_on_ray
+        return partial(run_batches_on_ray, address=options.ray_address)
+    raise EnrichError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
 
 
 def _reset_cache(options: IndexOptions) -> None:
