@@ -44,6 +44,13 @@ SETTINGS = {s.name: s for s in [
     Setting("device", "auto", "Device for the image skills: auto (CUDA when present), cpu "
             "or cuda."),
     Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
+    Setting("index", None, "Search index: none for the embedded one in the data directory, "
+            "or Elasticsearch as es+https://host:9200/name (credentials from "
+            "ENRICH_ES_API_KEY, or ENRICH_ES_USERNAME and ENRICH_ES_PASSWORD)."),
+    Setting("engine", "local", "What enriches the batches: local (worker processes on this "
+            "machine) or ray (a Ray cluster; see --ray-address)."),
+    Setting("ray_address", None, "The Ray cluster for --engine ray (auto, or "
+            "ray://head:10001); none starts Ray on this machine."),
     Setting("host", "127.0.0.1", "Address `enrich serve` listens on; anything beyond "
             "loopback needs an API key."),
     Setting("port", 8000, "Port `enrich serve` listens on.", int),

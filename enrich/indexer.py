@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from indexers.sources import SourceItem, open_source
-from indexers.stores import SearchIndex, SourceState, Store, open_store
+from indexers.stores import SearchIndex, SourceState, Store, TantivyIndex, open_store
 
 from enrich.engine import Engine
 from enrich.errors import EnrichError
@@ -59,6 +59,7 @@ class IndexOptions:
     reset_skills: tuple[str, ...] = ()  # forget these skills' cached outputs (and re-run them)
     reset: bool = False  # forget the whole enrichment cache (and enrich everything again)
     allow_empty: bool = False  # a source that lists nothing deletes everything from it
+    index_url: str | None = None  # Elasticsearch (es+https://host:9200/name); None: embedded
     engine: str = "local"  # "local" (a process pool) or "ray" (enrich.ray_engine)
     ray_address: str | None = None  # a Ray cluster ("auto", "ray://host:10001"); None: local
 
@@ -217,7 +218,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
                           f"are {', '.join(b.name for b in plan.skills)}")
     data_dir = Path(options.data_dir)
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
-    store, index = open_store(data_dir)
+    store, index = open_store(data_dir, options.index_url)
     try:
         summary = _run(source, store, index, skillset, plan, options, progress, source_uri)
     finally:
@@ -228,7 +229,8 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
 
 
 def _run(source, store, index, skillset, plan, options, progress, given_uri) -> RunSummary:
-    index.writer  # one run per data directory: fail now, before writing anything
+    if isinstance(index, TantivyIndex):
+        index.writer  # one run per data directory: fail now, before writing anything
     sync_index(store, index)  # replay what a killed run left queued
     fingerprint = skillset_fingerprint(plan)
     reindex = (options.reindex or options.reset or bool(options.reset_skills)

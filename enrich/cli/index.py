@@ -44,6 +44,9 @@ def index_command(
     query: Annotated[str | None, typer.Option(help="SQL sources: a SELECT whose rows are indexed (instead of --table).")] = None,
     high_water_mark: Annotated[str | None, typer.Option(help="SQL sources: a column that grows when a row changes (updated_at, a rowversion); only rows whose value changed are read.")] = None,
     endpoint_url: Annotated[str | None, typer.Option(help="s3:// sources: an S3-compatible endpoint (MinIO, R2...); also $ENRICH_S3_ENDPOINT_URL.")] = None,
+    index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
+    engine: Annotated[str | None, typer.Option(help=SETTINGS["engine"].help + " [default: local]", show_default=False)] = None,
+    ray_address: Annotated[str | None, typer.Option(help=SETTINGS["ray_address"].help)] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Index SOURCE: unchanged items are skipped, removed ones are deleted, and each
@@ -62,6 +65,8 @@ def index_command(
             device=_device(get_setting("device", device)), reindex=reindex,
             retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
             cache=cache, max_bytes=max_bytes, allow_empty=allow_empty,
+            index_url=get_setting("index", index), engine=get_setting("engine", engine),
+            ray_address=get_setting("ray_address", ray_address),
             source_options=_source_options(parsing_mode=parsing_mode, key=key,
                                            text_columns=text_column or None, table=table,
                                            query=query, high_water_mark=high_water_mark,

@@ -9,6 +9,7 @@ import typer
 
 from enrich.cli import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.config import SETTINGS, get_setting
 from enrich.search import SearchError, search
 
 
@@ -30,12 +31,14 @@ def search_command(
     facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, labels, tags, keyphrases, language, file_type, uri); repeatable.")] = None,
     filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
     facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
+    index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Search the index."""
     try:
         result = search(data_dir(data), query, top=top, facets=facet or [],
-                        filters=_filters(filter or []), facet_size=facet_size)
+                        filters=_filters(filter or []), facet_size=facet_size,
+                        index_url=get_setting("index", index))
     except SearchError as exc:
         fail(str(exc))
     if json_output:

@@ -22,16 +22,31 @@ from .tantivy_index import TantivyIndex
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store",
+    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store", "open_index",
 ]
 
 
-def open_store(data_dir: str | Path) -> tuple[SqliteStore, TantivyIndex]:
-    """The store (``data_dir/enrich.sqlite``) and search index (``data_dir/index``)."""
+def open_index(data_dir: str | Path, index_url: str | None = None) -> SearchIndex:
+    """The search index: ``data_dir/index`` (tantivy), or the Elasticsearch index
+    named by ``index_url`` (``es+https://host:9200/name``)."""
+    if index_url:
+        if not index_url.startswith(("es+http://", "es+https://")):
+            raise StoreError(f"unknown search index {index_url!r}: leave it out for the "
+                             "embedded index, or name an Elasticsearch index as "
+                             "es+https://host:9200/name")
+        from .elastic import ElasticIndex
+        return ElasticIndex.from_url(index_url)
+    return TantivyIndex(Path(data_dir) / "index")
+
+
+def open_store(data_dir: str | Path, index_url: str | None = None
+               ) -> tuple[SqliteStore, SearchIndex]:
+    """The store (``data_dir/enrich.sqlite``) and the search index (``data_dir/index``,
+    or Elasticsearch with ``index_url``)."""
     data_dir = Path(data_dir)
     store = SqliteStore(data_dir / "enrich.sqlite")
     try:
-        return store, TantivyIndex(data_dir / "index")
+        return store, open_index(data_dir, index_url)
     except IndexLayoutError:
         # The index is derived from the store: rebuild it rather than fail.
         shutil.rmtree(data_dir / "index")
