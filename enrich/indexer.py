@@ -212,6 +212,8 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     skillset.defaults = {**skillset.defaults, "device": options.device}
     plan = skillset.build()  # validate before any document runs
     check_fields(plan)
+    if options.engine not in ENGINES:
+        raise EnrichError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
     unknown = [name for name in options.reset_skills if name not in {b.name for b in plan.skills}]
     if unknown:
         raise EnrichError(f"--reset-skill {', '.join(unknown)}: not in the skillset; its skills "

@@ -185,6 +185,9 @@ def _ordered(rows: Iterator[dict], todo: list) -> Iterator[BatchResult]:
     expected = 0
     for row in rows:
         index = int(row["index"])
+        if index < expected:  # preserve_order is set: this would be a Ray bug
+            raise EnrichError(f"Ray returned batch {index} after batch {expected - 1}; "
+                              "results must come in order to be committed in order")
         while expected < index:
             yield _lost(todo[expected])
             expected += 1

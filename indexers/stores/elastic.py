@@ -183,6 +183,10 @@ def client_options(url: str, env: Mapping[str, str] | None = None
     if scheme not in ("http", "https") or not parts.hostname:
         raise StoreError(f"cannot use {url!r} as an Elasticsearch index: write it as "
                          "es+https://host:9200/name (or es+http:// without TLS)")
+    if parts.query or parts.fragment:
+        raise StoreError(f"the index URL {url.split('?')[0].split('#')[0]!r} has a query or "
+                         "fragment, which is not used (and may hold a secret): credentials go "
+                         "in ENRICH_ES_API_KEY, or ENRICH_ES_USERNAME and ENRICH_ES_PASSWORD")
     if parts.username or parts.password:
         raise StoreError("put Elasticsearch credentials in ENRICH_ES_API_KEY or "
                          "ENRICH_ES_USERNAME and ENRICH_ES_PASSWORD, not in the index URL")
@@ -225,6 +229,7 @@ class ElasticIndex:
         self._owns_client = owns_client
         self._actions: list[dict[str, Any]] = []
         self._ready = False
+        self._exists = False  # known to exist (reads check once; writes ensure())
         self._target: str | None = None  # the new index while rebuilding
 
     @classmethod
@@ -283,6 +288,17 @@ class ElasticIndex:
                 self.client.indices.create(index=concrete_name(self.name),
                                            aliases={self.name: {}})
         self._ready = True
+
+    def readable(self) -> None:
+        """Reads need the index to exist (no template or index is created for them, so
+        a read-only key works and a mistyped name is an error, not an empty index)."""
+        if self._ready or self._exists:
+            return
+        with self._errors("find"):
+            self._exists = bool(self.client.indices.exists(index=self.name))
+        if not self._exists:
+            raise StoreError(f"there is no Elasticsearch index {self.name!r}: index into it "
+                             f"first (enrich index SOURCE --index es+...//{self.name})")
 
     def _check_layout(self) -> None:
         found = self.client.indices.get_mapping(index=self.name)
@@ -372,7 +388,7 @@ class ElasticIndex:
     # -- reads ----------------------------------------------------------------------------
 
     def count(self) -> int:
-        self.ensure()
+        self.readable()
         with self._errors("count the documents of"):
             return int(self.client.count(index=self.name)["count"])
 
@@ -389,7 +405,7 @@ class ElasticIndex:
                              f"{', '.join(SORT_FIELDS)} (-FIELD for descending)")
         body = search_body(query, filters=filters, facets=facets, facet_size=facet_size,
                            top=top, offset=offset, sort=sort, highlight=highlight)
-        self.ensure()
+        self.readable()
         return to_result(self._search(query, body), facets, sorted_=bool(body.get("sort")))
 
     def _search(self, query: str, body: dict[str, Any]) -> Mapping[str, Any]:
@@ -412,7 +428,7 @@ class ElasticIndex:
         ``significant``.
         """
         _check_fields("aggregate", [field, *others])
-        self.ensure()
+        self.readable()
         with self._errors("aggregate"):
             found = self.client.search(index=self.name, body=cooccurrence_body(
                 field, value, others, size, significant))
@@ -453,7 +469,7 @@ def to_result(response: Mapping[str, Any], facets: Sequence[str],
     hits = []
     for hit in response["hits"]["hits"]:
         source = hit.get("_source", {})
-        hits.append({"id": source.get("id", hit.get("_id")), "uri": source.get("uri"),
+        hits.append({"id": source.get("id", hit.get("_id")), "uri": _single(source.get("uri")),
                      "title": source.get("title") or "",
                      "score": None if sorted_ else hit.get("_score"),
                      "highlights": list(hit.get("highlight", {}).get("content", []))})
@@ -463,6 +479,11 @@ def to_result(response: Mapping[str, Any], facets: Sequence[str],
                                  key=lambda b: (-b["count"], b["value"]))
                     for name in facets}
     return SearchResult(response["hits"]["total"]["value"], hits, facet_counts)
+
+
+def _single(value: Any) -> Any:
+    """A single-valued keyword field, stored as a one-item list like every keyword."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _bucket(bucket: Mapping[str, Any]) -> dict[str, Any]:

@@ -196,3 +196,10 @@ def test_the_run_summary_shows_each_error_with_its_stage(mem, tmp_path):
     shown = CliRunner().invoke(app, ["index", ROOT, "--data", str(tmp_path / "d"),
                                      "--workers", "0"], env={"COLUMNS": "200"})
     assert "mem://box/[draft].txt [source]: cannot read: access [denied]" in shown.output
+
+
+def test_an_unknown_engine_is_refused_before_anything_runs(mem, tmp_path):
+    from enrich.errors import EnrichError
+    with pytest.raises(EnrichError, match="unknown engine 'spark'"):
+        run(tmp_path / "data", engine="spark")
+    assert not (tmp_path / "data").exists()

@@ -154,3 +154,18 @@ def test_a_batch_that_never_came_back_fails_its_items_at_stage_worker():
     assert [(r.item, r.status, r.stage) for r in results[0].items] == [("a", "failed", "worker")]
     assert results[1].skills == {"x": {}}
     assert [r.item for r in results[2].items] == ["d"] and results[2].items[0].stage == "worker"
+
+
+def test_results_out_of_order_stop_the_run_rather_than_commit_out_of_order():
+    import pickle
+
+    from enrich.errors import EnrichError
+
+    from enrich.worker import BatchResult
+    rows = iter([{"index": 1, "payload": pickle.dumps(BatchResult([], {}))},
+                 {"index": 0, "payload": pickle.dumps(BatchResult([], {}))}])
+    found = _ordered(rows, [[], []])
+    next(found)  # batch 0 missing before 1: reported lost
+    next(found)  # batch 1
+    with pytest.raises(EnrichError, match="returned batch 0 after batch 1"):
+        next(found)

@@ -24,7 +24,8 @@ from indexers.stores import elastic
 from indexers.stores.base import IndexLayoutError
 from indexers.stores.elastic import (ElasticIndex, alias_swap_actions, bulk_actions,
                                      client_options, concrete_name, cooccurrence_body,
-                                     index_template, mappings, search_body, settings)
+                                     index_template, mappings, search_body, settings,
+                                     to_result, to_source)
 
 from .test_search_index_contract import DOCS, SearchIndexContract, ids
 
@@ -235,6 +236,8 @@ class FakeClient:
 def test_ensure_creates_the_template_index_and_alias_once():
     client = FakeClient(indices__exists=False, count={"count": 0})
     index = ElasticIndex(client, "enrich")
+    index.ensure()
+    index.ensure()
     assert index.count() == 0 and index.count() == 0
     assert client.names() == ["indices.put_index_template", "indices.exists",
                               "indices.create", "count", "count"]
@@ -318,7 +321,7 @@ RESPONSE = {
 
 
 def test_a_response_becomes_a_search_result():
-    client = FakeClient(indices__exists=False, search=RESPONSE)
+    client = FakeClient(indices__exists=True, search=RESPONSE)
     result = ElasticIndex(client, "enrich").search("rare", facets=["organizations"], top=2)
     assert result.count == 3
     assert result.results == [
@@ -333,7 +336,7 @@ def test_a_response_becomes_a_search_result():
 
 
 def test_sorted_results_have_no_score():
-    client = FakeClient(indices__exists=False, search=RESPONSE)
+    client = FakeClient(indices__exists=True, search=RESPONSE)
     result = ElasticIndex(client, "enrich").search("*", sort="-uri", facets=["tags"])
     assert all(hit["score"] is None for hit in result.results)
     assert result.facets == {"tags": []}
@@ -369,7 +372,7 @@ def test_unknown_fields_are_refused(kwargs, message):
 def test_a_query_elasticsearch_refuses_is_a_query_error():
     refused = api_error(elasticsearch.BadRequestError, 400, "query_shard_exception",
                         "Failed to parse query [a~~]")
-    client = FakeClient(indices__exists=False, search=refused)
+    client = FakeClient(indices__exists=True, search=refused)
     with pytest.raises(QueryError, match=r"'a~~'.*query_shard_exception: Failed to parse"):
         ElasticIndex(client, "enrich").search("a~~")
 
@@ -409,7 +412,7 @@ def test_cooccurrences():
     answer = {"hits": {"total": {"value": 2}, "hits": []}, "aggregations": {
         "organizations": {"buckets": [{"key": "Nike", "doc_count": 1, "score": 0.7,
                                        "bg_count": 1}]}}}
-    client = FakeClient(indices__exists=False, search=answer)
+    client = FakeClient(indices__exists=True, search=answer)
     found = ElasticIndex(client, "enrich").cooccurrences(
         "people", "LeBron James", ["organizations"])
     assert found == {"count": 2, "fields": {"organizations": [
@@ -529,3 +532,26 @@ def test_open_index_picks_elasticsearch_by_url_without_connecting(tmp_path):
     assert isinstance(open_index(tmp_path), TantivyIndex)
     with pytest.raises(StoreError, match="es\\+https://host:9200/name"):
         open_index(tmp_path, "https://search.example:9200/corpus")
+
+
+def test_reads_create_nothing_and_a_missing_index_is_an_error():
+    missing = FakeClient(indices__exists=False)
+    with pytest.raises(StoreError, match="no Elasticsearch index 'enrich'"):
+        ElasticIndex(missing, "enrich").search("rare")
+    assert missing.names() == ["indices.exists"]  # no template, no index: a read-only key works
+    there = FakeClient(indices__exists=True, count={"count": 4})
+    index = ElasticIndex(there, "enrich")
+    assert index.count() == 4 and index.count() == 4
+    assert there.names() == ["indices.exists", "count", "count"]  # checked once
+
+
+def test_a_stored_uri_comes_back_as_a_string():
+    source = to_source({"id": "d1", "uri": "file:///d1.pdf", "title": "T", "content": "c"})
+    response = {"hits": {"total": {"value": 1},
+                         "hits": [{"_id": "d1", "_score": 1.0, "_source": source}]}}
+    assert to_result(response, []).results[0]["uri"] == "file:///d1.pdf"
+
+
+def test_an_index_url_with_a_query_is_refused():
+    with pytest.raises(StoreError, match="query or fragment"):
+        client_options("es+https://h:9200/enrich?api_key=secret", env={})
