@@ -203,6 +203,7 @@ class _Run:
                     known["ran"] += skill.get("ran", 0)
                     known["cached"] += skill.get("cached", 0)
 
+
 def run_index(source_uri: str, options: IndexOptions | None = None,
               progress: Progress | None = None) -> RunSummary:
     """Index ``source_uri`` into ``options.data_dir``; see the module docstring."""
