@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 SEED = 20240115
 SIZE = (640, 480)
 TINY_BANNER = """
@@ -212,12 +213,8 @@ def machine_info(device: str) -> dict[str, Any]:
     import torch
     import transformers
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from throughput import cpu_name
+    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else None
     return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "gpu": gpu, "torch": torch.__version__,

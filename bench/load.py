@@ -811,12 +811,7 @@ def server_log_report(path: Path) -> dict[str, Any]:
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = prose.cpu_name()
     import httpx
     return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
             "usable_cores": usable_cores(), "python": platform.python_version(), "loadavg": loadavg(),

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from indexers.sources import (Source, SourceError, SourceItem, TooLarge, TransientSourceError,
-                              open_source)
+                              check_size, open_source)
 
 from enrich.cache import EnrichmentCache, crack_key, cracked_value, rebind
 from enrich.engine import Engine
@@ -121,10 +121,10 @@ class Worker:
         """The item's bytes, or its failure: ``size`` (over ``max_bytes``) and ``source``
         (the source says it is gone for good) are permanent, ``read`` is tried again."""
         limit = self.config.max_bytes
-        if limit is not None and item.size > limit:  # known from the listing: not read
-            return ItemResult(item, "failed", stage="size", message=_too_large(item.size, limit))
         try:
+            check_size(item.name, item.size, limit)  # known from the listing: not read
             data = self._fetch(item)
+            check_size(item.name, len(data), limit)
         except TooLarge as exc:
             return ItemResult(item, "failed", stage="size", message=f"too large: {exc}")
         except TransientSourceError as exc:
@@ -133,8 +133,6 @@ class Worker:
             return ItemResult(item, "failed", stage="source", message=f"cannot read: {exc}")
         except Exception as exc:  # noqa: BLE001 - I/O errors may go away: tried again
             return ItemResult(item, "failed", stage="read", message=f"cannot read: {exc}")
-        if limit is not None and len(data) > limit:
-            return ItemResult(item, "failed", stage="size", message=_too_large(len(data), limit))
         return data
 
     def _fetch(self, item: SourceItem) -> bytes | mmap.mmap:
@@ -163,10 +161,6 @@ class Worker:
         docs = crack(blob)
         self.cache.put(key, cracked_value(docs, blob.uri, blob.modified), kind="cracked")
         return docs
-
-
-def _too_large(size: int, limit: int) -> str:
-    return f"too large: {size} bytes, over the limit of {limit} (--max-bytes)"
 
 
 def _open_cache(folder: str | None) -> EnrichmentCache | None:

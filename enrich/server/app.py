@@ -65,10 +65,8 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
 
     @app.get("/api/health", summary="Liveness and what is indexed")
     def health() -> dict[str, Any]:
-        store = corpus.store()
-        with store.snapshot():
-            documents = store.stats()["documents"]
-        return {"status": "ok", "documents": documents, "index_documents": corpus.index().count()}
+        return {"status": "ok", "documents": corpus.store().document_count(),
+                "index_documents": corpus.index().count()}
 
     @app.get("/api/auth", summary="Whether a key is required, and whether this client has it")
     def auth_state(request: Request) -> dict[str, bool]:

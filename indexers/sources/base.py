@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-__all__ = ["SourceItem", "Source", "SourceError", "TransientSourceError", "TooLarge"]
+__all__ = ["SourceItem", "Source", "SourceError", "TransientSourceError", "TooLarge",
+           "check_size"]
 
 
 class SourceError(Exception):
@@ -27,6 +28,13 @@ class TransientSourceError(SourceError):
 
 class TooLarge(SourceError):
     """An item over the configured size limit (``max_bytes``); the message gives both."""
+
+
+def check_size(name: str, size: int, max_bytes: int | None) -> None:
+    """Raise TooLarge when ``size`` is over ``max_bytes`` (None: no limit)."""
+    if max_bytes is not None and size > max_bytes:
+        raise TooLarge(f"{name} has {size:,} bytes, over the limit of {max_bytes:,} "
+                       "(--max-bytes)")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import tempfile
 from typing import IO, Iterable, Iterator
 from urllib.parse import quote, unquote
 
-from indexers.sources.base import SourceError, SourceItem, TooLarge
+from indexers.sources.base import SourceError, SourceItem, TooLarge, check_size
 
 __all__ = ["RETRIES", "CHUNK_BYTES", "SPOOL_BYTES", "split_uri", "blob_uri", "blob_name",
            "is_item", "content_type", "by_uri", "check_size", "spool",
@@ -69,11 +69,6 @@ def content_type(value: str | None) -> str | None:
 def by_uri(items: Iterable[SourceItem]) -> Iterator[SourceItem]:
     """Items sorted by URI (stores list by name; quoting can change the order)."""
     return iter(sorted(items, key=lambda item: item.uri))
-
-
-def check_size(name: str, size: int, max_bytes: int | None) -> None:
-    if max_bytes is not None and size > max_bytes:
-        raise TooLarge(f"{name} has {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)")
 
 
 def spool(chunks: Iterable[bytes], name: str, size: int, max_bytes: int | None) -> IO[bytes]:

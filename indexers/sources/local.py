@@ -9,7 +9,7 @@ from stat import S_ISREG
 from typing import IO, Iterator
 from urllib.parse import unquote, urlparse
 
-from indexers.sources.base import SourceError, SourceItem, TooLarge
+from indexers.sources.base import SourceError, SourceItem, check_size
 
 __all__ = ["LocalSource"]
 
@@ -76,7 +76,5 @@ class LocalSource:
     def open(self, item: SourceItem) -> IO[bytes]:
         """The file, open for reading (large files are cracked from disk, not memory)."""
         path = _path_from_uri(item.uri)
-        if self.max_bytes is not None and path.stat().st_size > self.max_bytes:
-            raise TooLarge(f"{path.name} has {path.stat().st_size:,} bytes, over the limit "
-                           f"of {self.max_bytes:,} (--max-bytes)")
+        check_size(path.name, path.stat().st_size, self.max_bytes)
         return path.open("rb")

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import quote, unquote
 
-from indexers.sources.base import SourceError, SourceItem, TooLarge, TransientSourceError
+from indexers.sources.base import SourceError, SourceItem, TransientSourceError, check_size
 from indexers.sources.records import (RECORD_TYPE, encode_payload, payload_version,
                                       record_fragment, record_payload, text_columns_option)
 
@@ -210,9 +210,7 @@ class SqlSource:
             raise SourceError(f"{self.key}={text} matches several rows of "
                               f"{self.table or 'the query'}; keys must be unique")
         payload = encode_payload(self._payload(rows[0][self.key], rows[0]))
-        if self.max_bytes is not None and len(payload) > self.max_bytes:
-            raise TooLarge(f"{item.name} has {len(payload):,} bytes, over the limit of "
-                           f"{self.max_bytes:,} (--max-bytes)")
+        check_size(item.name, len(payload), self.max_bytes)
         return payload
 
     def _payload(self, value: Any, row: Any) -> dict[str, Any]:

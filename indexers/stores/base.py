@@ -179,6 +179,9 @@ class Store(Protocol):
     def get_document(self, doc_id: str) -> dict[str, Any] | None:
         """A document with its pages, images (no bytes) and entity mentions."""
 
+    def document_count(self) -> int:
+        """How many documents are stored (cheaply: health checks call it)."""
+
     def stats(self) -> dict[str, Any]:
         """Counts: documents, pages, images, entities, mentions, edges, sources by status."""
 

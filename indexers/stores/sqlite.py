@@ -386,6 +386,11 @@ class SqliteStore:
                            "ORDER BY mentions DESC, name", (key,))
         return {**rows[0], "names": {row["name"]: row["mentions"] for row in names}}
 
+    def document_count(self) -> int:
+        """How many documents are stored (cheap, unlike :meth:`stats`, which counts
+        every table)."""
+        return self._rows("SELECT count(*) AS n FROM documents")[0]["n"]
+
     def stats(self) -> dict[str, Any]:
         """Counts: documents, pages, images, entities, mentions, edges, sources by status."""
         counts = {table: self._rows(f"SELECT count(*) AS n FROM {table}")[0]["n"]

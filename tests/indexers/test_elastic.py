@@ -481,20 +481,6 @@ class TestElasticIndex(SearchIndexContract):
     def reopen(self, index):
         return ElasticIndex(index.client, index.name)
 
-    def test_text_is_stemmed_and_folded(self, index):
-        index.upsert([{"id": "a", "title": "Players", "content": "Ramón Muñoz was running."}])
-        index.commit()
-        for query in ("player", "munoz", "Muñoz", "run", '"ramon munoz"'):
-            assert index.search(query).count == 1, query
-        assert "<b>Muñoz</b>" in index.search("munoz").results[0]["highlights"][0]
-
-    def test_two_fragments_for_distant_matches(self, index):
-        filler = " ".join(["filler"] * 200)
-        index.upsert([{"id": "a", "content": f"zebra first. {filler} zebra again."}])
-        index.commit()
-        highlights = index.search("zebra").results[0]["highlights"]
-        assert len(highlights) == 2 and all("<b>zebra</b>" in h for h in highlights)
-
     def test_cooccurrences_of_an_entity(self, index):
         index.upsert(DOCS)
         index.commit()

@@ -190,6 +190,20 @@ class SearchIndexContract:
         again = self.reopen(full)
         assert again.count() == 4 and ids(again.search("aardvark")) == ["d1"]
 
+    def test_text_is_stemmed_and_folded(self, index):
+        index.upsert([{"id": "a", "title": "Players", "content": "Ramón Muñoz was running."}])
+        index.commit()
+        for query in ("player", "munoz", "Muñoz", "run", '"ramon munoz"'):
+            assert index.search(query).count == 1, query
+        assert "<b>Muñoz</b>" in index.search("munoz").results[0]["highlights"][0]
+
+    def test_two_fragments_for_distant_matches(self, index):
+        filler = " ".join(["filler"] * 200)
+        index.upsert([{"id": "a", "content": f"zebra first. {filler} zebra again."}])
+        index.commit()
+        highlights = index.search("zebra").results[0]["highlights"]
+        assert len(highlights) == 2 and all("<b>zebra</b>" in h for h in highlights)
+
     def test_result_shape(self, full):
         result = full.search("aardvark").to_dict()
         assert set(result) == {"count", "results", "facets"}
@@ -216,20 +230,6 @@ class TestTantivyIndex(SearchIndexContract):
             assert ids(reader.search("wombat")) == ["d5"]
         finally:
             reader.close()
-
-    def test_text_is_stemmed_and_folded(self, index):
-        index.upsert([{"id": "a", "title": "Players", "content": "Ramón Muñoz was running."}])
-        index.commit()
-        for query in ("player", "munoz", "Muñoz", "run", '"ramon munoz"'):
-            assert index.search(query).count == 1, query
-        assert "<b>Muñoz</b>" in index.search("munoz").results[0]["highlights"][0]
-
-    def test_two_fragments_for_distant_matches(self, index):
-        filler = " ".join(["filler"] * 200)
-        index.upsert([{"id": "a", "content": f"zebra first. {filler} zebra again."}])
-        index.commit()
-        highlights = index.search("zebra").results[0]["highlights"]
-        assert len(highlights) == 2 and all("<b>zebra</b>" in h for h in highlights)
 
     def test_a_second_writer_is_refused_clearly(self, full):
         full.upsert(DOCS[:1])
