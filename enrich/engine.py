@@ -61,6 +61,13 @@ class Engine:
         counts, self._counts = self._counts, {}
         return {name: {"ran": c["ran"], "cached": c["cached"]} for name, c in counts.items()}
 
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """:meth:`status` with each skill's ``ran``/``cached`` counts since the last call."""
+        out = self.status()
+        for name, counts in self.take_counts().items():
+            out[name].update(counts)
+        return out
+
     def run_documents(self, docs: list[dict[str, Any]]) -> None:
         """Run the per-document stage over a batch, in place."""
         try:

@@ -165,9 +165,7 @@ class _Run:
         if result.status == "failed":
             counts["failed"] += 1
             self._error(item.uri, result.stage, result.message, "error")
-            if state.transient:
-                # It may go away: keep what was indexed before, and retry next run.
-                state.size, state.mtime, state.version = -1, -1.0, ""
+            if state.transient:  # it may go away: keep what was indexed, retry next run
                 self.store.save_state(state)
             else:  # the item cannot be a document as it is: drop the stale version
                 self.store.put_source(state, [])
@@ -190,10 +188,7 @@ class _Run:
     def _merge_skills(self, skills: dict[str, dict[str, Any]]) -> None:
         """Combine what workers and the main process know: a model seen, a skill
         disabled, and how many records each skill ran or took from the cache."""
-        main = self.engine.status()
-        for name, counts in self.engine.take_counts().items():
-            main[name].update(counts)
-        for status in (skills, main):
+        for status in (skills, self.engine.summary()):
             for name, skill in status.items():
                 known = self.summary.skills.setdefault(
                     name, {**skill, "ran": 0, "cached": 0})
@@ -311,15 +306,14 @@ ENGINES = ("local", "ray")
 
 
 def _runner(options: IndexOptions) -> Callable[..., Iterator[BatchResult]]:
-    """What runs the batches: the local process pool, or Ray (same results, in order)."""
+    """What runs the batches (``options.engine``, checked by run_index): the local
+    process pool, or Ray (same results, in order)."""
     if options.engine == "local":
         return run_batches
-    if options.engine == "ray":
-        from functools import partial
+    from functools import partial
 
-        from enrich.ray_engine import run_batches_on_ray
-        return partial(run_batches_on_ray, address=options.ray_address)
-    raise EnrichError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
+    from enrich.ray_engine import run_batches_on_ray
+    return partial(run_batches_on_ray, address=options.ray_address)
 
 
 def _reset_cache(options: IndexOptions) -> None:

@@ -87,10 +87,7 @@ class Worker:
         docs = [doc for result in results for doc in result.documents]
         self.engine.run_documents(docs)  # writes the cache, cracked documents included
         attach_graph(docs, self.engine.plan)
-        skills = self.engine.status()
-        for name, counts in self.engine.take_counts().items():
-            skills[name].update(counts)
-        return BatchResult(items=results, skills=skills)
+        return BatchResult(items=results, skills=self.engine.summary())
 
     def _crack(self, item: SourceItem, old_sha: str | None) -> ItemResult:
         from indexers.crackers import Blob, CrackError

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 from graph import GraphError, KnowledgeGraph
-from indexers.stores import IndexLayoutError, SqliteStore, StoreError, TantivyIndex
+from indexers.stores import STORE_FILE, IndexLayoutError, SqliteStore, StoreError, TantivyIndex
 
 from .errors import ApiError
 
@@ -33,17 +33,20 @@ REFRESH_SECONDS = 0.5
 BLOB_SCHEMES = ("az", "s3", "gs", "gcs")
 MAX_ORIGINAL_BYTES = 256 << 20  # blobs served through the API at most (read into memory)
 MAX_RENDER_HEIGHT = 4000  # pixels: bounds a page render's memory (2000 x 4000 RGB = 24 MB)
-DB_FILE = "enrich.sqlite"
 
 
 @dataclass(frozen=True)
 class Original:
-    """A document's original: a local file (``path``) or a blob's bytes (``data``)."""
+    """A document's original: a local file (``path``), or a blob whose bytes ``read()``
+    fetches (only when needed: a cached page render needs just the ``key``)."""
 
     name: str
     path: Path | None = None
-    data: bytes | None = None
     key: tuple = ()  # changes when the original does (for caching renders)
+    fetch: Callable[[], bytes] | None = None
+
+    def read(self) -> bytes:
+        return self.path.read_bytes() if self.path is not None else self.fetch()
 
 
 class LruCache:
@@ -81,7 +84,7 @@ class Corpus:
 
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
-        self.db = self.data_dir / DB_FILE
+        self.db = self.data_dir / STORE_FILE
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
@@ -185,12 +188,15 @@ class Corpus:
             if item is None:
                 raise ApiError(410, "file_gone", f"the original of {doc_id!r} is no longer at "
                                f"{uri} (deleted since it was indexed)")
-            return Original(item.name, data=source.read(item), key=(uri, item.version))
-        except TransientSourceError as exc:
-            raise ApiError(503, "source_unavailable", f"{uri} cannot be read now: {exc}") from None
-        except SourceError as exc:
-            raise ApiError(410, "file_gone", f"the original of {doc_id!r} cannot be read from "
-                           f"{uri}: {exc}") from None
+        except (SourceError, TransientSourceError) as exc:
+            raise _unreadable(exc, uri, doc_id) from None
+
+        def fetch() -> bytes:
+            try:
+                return source.read(item)
+            except (SourceError, TransientSourceError) as exc:
+                raise _unreadable(exc, uri, doc_id) from None
+        return Original(item.name, key=(uri, item.version), fetch=fetch)
 
     def image(self, doc_id: str, image_id: str) -> tuple[bytes, str]:
         """An image's stored bytes and content type."""
@@ -221,7 +227,7 @@ class Corpus:
         name = original.name
         with self._pdfium:
             try:
-                pdf = pdfium.PdfDocument(str(original.path) if original.path else original.data)
+                pdf = pdfium.PdfDocument(str(original.path) if original.path else original.read())
             except pdfium.PdfiumError as exc:
                 raise ApiError(410, "file_gone", f"{name} can no longer be read as a "
                                f"PDF: {exc}") from None
@@ -241,6 +247,14 @@ class Corpus:
         out = io.BytesIO()
         image.save(out, "PNG", optimize=False)
         return out.getvalue()
+
+
+def _unreadable(exc: Exception, uri: str, doc_id: str) -> ApiError:
+    from indexers.sources import TransientSourceError
+    if isinstance(exc, TransientSourceError):
+        return ApiError(503, "source_unavailable", f"{uri} cannot be read now: {exc}")
+    return ApiError(410, "file_gone", f"the original of {doc_id!r} cannot be read from "
+                    f"{uri}: {exc}")
 
 
 def _image_type(fmt: str | None) -> str:

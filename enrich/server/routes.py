@@ -201,7 +201,7 @@ def document_file(data: Data, doc_id: DocId,
                             content_disposition_type=disposition, headers=headers)
     headers["Content-Disposition"] = (f"{disposition}; filename*=utf-8''"
                                       f"{quote(original.name, safe='')}")
-    return Response(original.data, media_type=media, headers=headers)
+    return Response(original.read(), media_type=media, headers=headers)
 
 
 @router.get("/documents/{doc_id}/images/{image_id}", summary="An image of a document",

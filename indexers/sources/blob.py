@@ -74,10 +74,10 @@ def by_uri(items: Iterable[SourceItem]) -> Iterator[SourceItem]:
 def spool(chunks: Iterable[bytes], name: str, size: int, max_bytes: int | None) -> IO[bytes]:
     """Write ``chunks`` to a temporary file (in memory up to SPOOL_BYTES), rewound.
 
-    Raises TooLarge before reading when the listed ``size`` is over ``max_bytes``, and
-    as soon as the bytes received go over it (a blob that grew since it was listed).
+    Raises TooLarge as soon as the bytes received go over ``max_bytes`` (a blob that
+    grew since it was listed; callers check the listed ``size`` with ``check_size``
+    before they request anything).
     """
-    check_size(name, size, max_bytes)
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     received = 0
     try:

@@ -22,8 +22,11 @@ from .tantivy_index import TantivyIndex
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store", "open_index",
+    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store", "open_index", "STORE_FILE",
 ]
+
+
+STORE_FILE = "enrich.sqlite"  # the store of record, in the data directory
 
 
 def open_index(data_dir: str | Path, index_url: str | None = None) -> SearchIndex:
@@ -44,7 +47,7 @@ def open_store(data_dir: str | Path, index_url: str | None = None
     """The store (``data_dir/enrich.sqlite``) and the search index (``data_dir/index``,
     or Elasticsearch with ``index_url``)."""
     data_dir = Path(data_dir)
-    store = SqliteStore(data_dir / "enrich.sqlite")
+    store = SqliteStore(data_dir / STORE_FILE)
     try:
         return store, open_index(data_dir, index_url)
     except IndexLayoutError:

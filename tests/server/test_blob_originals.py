@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from enrich.indexer import IndexOptions, run_index
 from enrich.records import document_id
 from enrich.server import create_app
+from indexers.sources.s3 import S3Source
 from tests import factories
 from tests.indexers.blob_servers import S3Bucket, aws_test_environment, moto_server  # noqa: F401
 from tests.server.conftest import error_of
@@ -36,8 +37,14 @@ def test_a_blobs_original_and_its_pages_are_served_and_gone_when_deleted(
         assert answer.status_code == 200 and answer.content == original
         assert answer.headers["content-type"] == "application/pdf"
         assert answer.headers["content-disposition"] == "inline; filename*=utf-8''notes.pdf"
-        page = client.get(f"/api/documents/{doc}/pages/2/image", params={"width": 300})
-        assert page.status_code == 200 and page.headers["content-type"] == "image/png"
+        reads = []
+        real = S3Source.read
+        monkeypatch.setattr(S3Source, "read",
+                            lambda self, item: reads.append(item) or real(self, item))
+        for _ in range(2):  # the second render comes from the cache: the blob is not fetched
+            page = client.get(f"/api/documents/{doc}/pages/2/image", params={"width": 300})
+            assert page.status_code == 200 and page.headers["content-type"] == "image/png"
+        assert len(reads) == 1
         bucket.delete("docs/notes.pdf")
         error = error_of(client.get(f"/api/documents/{doc}/file"))
         assert (error["status"], error["code"]) == (410, "file_gone")
