@@ -4,18 +4,35 @@ The pipe: the enrichment tree and its paths (:mod:`enrich.tree`), skillsets and
 their validation (:mod:`enrich.skillset`, :mod:`enrich.plan`), the engine that runs
 skills over batches (:mod:`enrich.engine`), the indexer run loop
 (:mod:`enrich.indexer`), settings and the ``enrich`` CLI.
+
+The public names below are imported on first use, so that ``enrich.errors`` (the
+root of every package's errors) can be imported by ``skills``, ``indexers`` and
+``graph`` without loading the pipe.
 """
 
-from enrich.errors import EnrichError, PathError, SkillsetError, SourceError, UnknownSkillError
-from enrich.engine import Engine
-from enrich.indexer import IndexOptions, RunSummary, run_index
-from enrich.plan import Plan
-from enrich.registry import available_skills, get_skill, register
-from enrich.search import SearchError, search
-from enrich.skillset import Skillset, SkillSpec
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __all__ = [
-    "EnrichError", "PathError", "SkillsetError", "SourceError", "UnknownSkillError",
+    "EnrichError", "PathError", "SkillsetError", "UnknownSkillError",
     "Engine", "IndexOptions", "RunSummary", "run_index", "Plan", "Skillset", "SkillSpec",
     "available_skills", "get_skill", "register", "search", "SearchError",
 ]
+
+_HOME = {
+    "EnrichError": "enrich.errors", "PathError": "enrich.errors",
+    "SkillsetError": "enrich.errors", "UnknownSkillError": "enrich.errors",
+    "Engine": "enrich.engine", "IndexOptions": "enrich.indexer", "RunSummary": "enrich.indexer",
+    "run_index": "enrich.indexer", "Plan": "enrich.plan", "Skillset": "enrich.skillset",
+    "SkillSpec": "enrich.skillset", "available_skills": "enrich.registry",
+    "get_skill": "enrich.registry", "register": "enrich.registry", "search": "enrich.search",
+    "SearchError": "enrich.search",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(_HOME[name]), name)
+    raise AttributeError(f"module 'enrich' has no attribute {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from indexers.stores import STORE_FILE, SqliteStore
+from indexers.stores import DataDir, SqliteStore
 
 __all__ = ["status"]
 
@@ -15,7 +15,7 @@ def status(data_dir: str | Path, runs: int = 5, top: int = 10,
     """Counts, top co-occurrence edges, recent runs and the items that failed (transient
     failures first: the next run tries them again; permanent ones wait for a change
     or ``--retry-failed``)."""
-    with SqliteStore(Path(data_dir) / STORE_FILE) as store:
+    with SqliteStore(DataDir(data_dir).store) as store:
         return {"data_dir": str(data_dir), "stats": store.stats(),
                 "top_edges": store.top_edges("document", limit=top), "runs": store.runs(runs),
                 "failed": store.failed_sources(limit=failed)}

@@ -55,6 +55,8 @@ Errors derive from ``GraphError``; a bad ``scope``, ``rank`` or format is a
 
 from __future__ import annotations
 
+from enrich.errors import EnrichError
+
 import functools
 import json
 import sqlite3
@@ -94,16 +96,22 @@ CARD = ("key", "name", "type", "description", "documents", "mentions", "pages", 
 
 # --- errors ------------------------------------------------------------------------
 
-class GraphError(Exception):
+class GraphError(EnrichError):
     """Base of the knowledge graph's errors."""
+
+    code = "E500"
 
 
 class IndexNotFound(GraphError):
     """No enrich index where one was expected."""
 
+    code = "E501"
+
 
 class NoPath(GraphError):
     """No chain of co-occurrences links the two entities within the bounds."""
+
+    code = "E502"
 
 
 def _describe(cards: Sequence[dict]) -> str:

@@ -29,6 +29,8 @@ the document id under ``"_doc_id"``.
 
 from __future__ import annotations
 
+from enrich.errors import EnrichError
+
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 
@@ -53,8 +55,10 @@ class ModelRef:
     install: str = ""
 
 
-class SkillUnavailable(Exception):
+class SkillUnavailable(EnrichError):
     """Raised by ``warm_up`` when a skill cannot run here; the message says how to fix it."""
+
+    code = "E600"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from indexers.stores import STORE_FILE
+from indexers.stores import DataDir
 
 from enrich.config import SETTINGS, get_setting
 
@@ -26,7 +26,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 def data_dir(flag: Path | None, must_exist: bool = True) -> Path:
     path = Path(get_setting("data", flag))
-    if must_exist and not (path / STORE_FILE).exists():
+    if must_exist and not DataDir(path).exists():
         fail(f"no index in {path}: run `enrich index SOURCE --data {path}` first")
     return path
 

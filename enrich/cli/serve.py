@@ -28,7 +28,7 @@ def serve_command(
     """
     import uvicorn
 
-    from indexers.stores import STORE_FILE
+    from indexers.stores import DataDir
 
     from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 
@@ -42,7 +42,7 @@ def serve_command(
     except ValueError as exc:
         fail(str(exc))
     path = data_dir(data, must_exist=False)
-    if not (path / STORE_FILE).exists():
+    if not DataDir(path).exists():
         console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
                       f"until `enrich index SOURCE --data {path}` has run", highlight=False)
     application = create_app(path, api_key=key, cors_origins=origins,

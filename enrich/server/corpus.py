@@ -21,7 +21,7 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 from graph import GraphError, KnowledgeGraph
-from indexers.stores import STORE_FILE, IndexLayoutError, SqliteStore, StoreError, TantivyIndex
+from indexers.stores import DataDir, IndexLayoutError, SqliteStore, StoreError, TantivyIndex
 
 from .errors import ApiError
 
@@ -84,7 +84,7 @@ class Corpus:
 
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
-        self.db = self.data_dir / STORE_FILE
+        self.db = DataDir(self.data_dir).store
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()

@@ -88,6 +88,8 @@ cannot be read at all raises :class:`CrackError` with a message that says why.
 
 from __future__ import annotations
 
+from enrich.errors import EnrichError
+
 import io
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -108,8 +110,10 @@ FEW_COLOURS = 64  # at most this many distinct colours -> PNG, more -> JPEG
 JPEG_QUALITY = 90
 
 
-class CrackError(Exception):
+class CrackError(EnrichError):
     """A blob could not be turned into a document; the message says why."""
+
+    code = "E300"
 
 
 @dataclass

@@ -7,6 +7,8 @@ blob stores (``s3://``, ``az://``, ``gs://``) plug in behind the same protocol.
 
 from __future__ import annotations
 
+from enrich.errors import EnrichError
+
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
@@ -14,10 +16,12 @@ __all__ = ["SourceItem", "Source", "SourceError", "TransientSourceError", "TooLa
            "check_size"]
 
 
-class SourceError(Exception):
+class SourceError(EnrichError):
     """A source cannot be opened, listed or read; the message says why.
 
     Raised by ``read`` it fails that item for good (until the item changes)."""
+
+    code = "E200"
 
 
 class TransientSourceError(SourceError):
@@ -25,9 +29,13 @@ class TransientSourceError(SourceError):
     SDK's own retries are spent: the item keeps its previous documents and is tried
     again on the next run."""
 
+    code = "E201"
+
 
 class TooLarge(SourceError):
     """An item over the configured size limit (``max_bytes``); the message gives both."""
+
+    code = "E202"
 
 
 def check_size(name: str, size: int, max_bytes: int | None) -> None:

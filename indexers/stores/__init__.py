@@ -16,17 +16,15 @@ from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, TRANS
                    DocumentRecord,
                    IndexLayoutError, QueryError, SearchIndex, SearchResult, SourceState, Store,
                    StoreError)
+from .datadir import DataDir
 from .sqlite import SqliteStore
 from .tantivy_index import TantivyIndex
 
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store", "open_index", "STORE_FILE",
+    "SORT_FIELDS", "TRANSIENT_STAGES", "SqliteStore", "TantivyIndex", "open_store", "open_index", "DataDir",
 ]
-
-
-STORE_FILE = "enrich.sqlite"  # the store of record, in the data directory
 
 
 def open_index(data_dir: str | Path, index_url: str | None = None) -> SearchIndex:
@@ -39,23 +37,23 @@ def open_index(data_dir: str | Path, index_url: str | None = None) -> SearchInde
                              "es+https://host:9200/name")
         from .elastic import ElasticIndex
         return ElasticIndex.from_url(index_url)
-    return TantivyIndex(Path(data_dir) / "index")
+    return TantivyIndex(DataDir(data_dir).index)
 
 
 def open_store(data_dir: str | Path, index_url: str | None = None
                ) -> tuple[SqliteStore, SearchIndex]:
     """The store (``data_dir/enrich.sqlite``) and the search index (``data_dir/index``,
     or Elasticsearch with ``index_url``)."""
-    data_dir = Path(data_dir)
-    store = SqliteStore(data_dir / STORE_FILE)
+    data_dir = DataDir(data_dir)
+    store = SqliteStore(data_dir.store)
     try:
         return store, open_index(data_dir, index_url)
     except IndexLayoutError:
         # The index is derived from the store: rebuild it rather than fail.
-        shutil.rmtree(data_dir / "index")
+        shutil.rmtree(data_dir.index)
         with store.transaction():
             store.reindex_all()
-        return store, TantivyIndex(data_dir / "index")
+        return store, TantivyIndex(data_dir.index)
     except BaseException:
         store.close()
         raise

@@ -11,6 +11,8 @@ the next run replays the queue (``pending_index`` / ``mark_indexed``).
 
 from __future__ import annotations
 
+from enrich.errors import EnrichError
+
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, Sequence
@@ -33,12 +35,16 @@ INDEX_FIELDS = ("id",) + TEXT_FIELDS + KEYWORD_FIELDS
 SORT_FIELDS = ("uri", "file_type")
 
 
-class StoreError(Exception):
+class StoreError(EnrichError):
     """Base class of store and index errors."""
+
+    code = "E400"
 
 
 class IndexLayoutError(StoreError):
     """The search index on disk has another layout (fields, tokenizer); rebuild it."""
+
+    code = "E401"
 
 
 class QueryError(StoreError):
