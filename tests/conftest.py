@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.skills.tiny_models import tiny_blip, tiny_clip
+from enrich.testing.tiny_models import tiny_blip, tiny_clip
 
 
 @pytest.fixture(scope="session")

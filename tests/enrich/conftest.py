@@ -1,7 +1,7 @@
 import pytest
 
 from enrich.registry import register
-from tests import factories
+from enrich.testing import factories
 from tests.enrich.toy_skills import ALL
 
 

@@ -14,7 +14,7 @@ from enrich.skillset import Skillset
 from enrich.worker import Worker, WorkerConfig
 from indexers.sources import open_source
 from skills.base import Skill
-from tests import factories
+from enrich.testing import factories
 from tests.enrich.test_engine import DictTerms, docs
 from tests.enrich.toy_skills import Corpus, Picky
 
@@ -359,7 +359,7 @@ def scans(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scans")
     for n, memo in enumerate(MEMOS):
         factories.scanned_pdf(folder / f"memo{n}.pdf", memo)
-    factories._render_text("SCOREBOARD\nLAKERS 112", size=(700, 300)).save(folder / "board.png")
+    factories.text_image(folder / "board.png", "SCOREBOARD\nLAKERS 112")
     (folder / "notes.txt").write_text("Plain notes about the Boston game with Maria Garcia.")
     return folder
 

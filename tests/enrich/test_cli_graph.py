@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from enrich.cli import app
 from graph import KnowledgeGraph
-from tests.factories import text_pdf
+from enrich.testing.factories import text_pdf
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from tests import factories
+from enrich.testing import factories
 
 pytestmark = pytest.mark.slow
 ENRICH = [sys.executable, "-m", "enrich"]
@@ -39,7 +39,7 @@ def ocr_skillset(path, engine):
 def scans(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scans")
     factories.scanned_pdf(folder / "memo.pdf", MEMO)
-    factories._render_text("SCOREBOARD\nLAKERS 112", size=(700, 300)).save(folder / "board.png")
+    factories.text_image(folder / "board.png", "SCOREBOARD\nLAKERS 112")
     (folder / "notes.txt").write_text("Plain notes about the Boston game.")
     return folder
 

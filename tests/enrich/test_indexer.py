@@ -4,7 +4,7 @@ import sqlite3
 
 from enrich.indexer import IndexOptions, run_index
 from enrich.search import search
-from tests import factories
+from enrich.testing import factories
 
 
 def index(folder, data, **options):

@@ -19,7 +19,7 @@ from indexers.sources.blob import spool
 from enrich import worker as worker_module
 from enrich.skillset import Skillset
 from enrich.worker import Worker, WorkerConfig
-from tests import factories
+from enrich.testing import factories
 
 PADDING = 40 << 20
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from enrich.search import search
-from tests import factories
+from enrich.testing import factories
 
 ENRICH = [sys.executable, "-m", "enrich"]
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ import pytest
 
 from enrich.indexer import IndexOptions, run_index
 from indexers.stores import SqliteStore
-from tests.factories import text_pdf
+from enrich.testing.factories import text_pdf
 
 NAMES = {"Zorvex": "PERSON", "Quilmar": "PERSON", "Brantis": "ORG", "Olvenko": "ORG",
          "Tesmira": "GPE", "Korblat": "PRODUCT", "Ulvane": "PERSON"}

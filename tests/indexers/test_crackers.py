@@ -15,7 +15,7 @@ from indexers.crackers import pdf as pdf_module
 from indexers.crackers import base
 from indexers.crackers.base import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, MIN_IMAGE_THICKNESS
 from indexers.crackers.pdf import ENCRYPTED, RENDER_MAX_PX, XREF_WARNING
-from tests import factories
+from enrich.testing import factories
 
 MM = 72 / 25.4  # points per millimetre
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from indexers.crackers.sniff import DOCX, NDJSON, sniff
-from tests import factories
+from enrich.testing import factories
 
 
 def _zip(names: list[str]) -> bytes:

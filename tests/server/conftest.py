@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 
 from enrich.indexer import IndexOptions, run_index
 from enrich.server import create_app
-from tests import factories
+from enrich.testing import factories
 
 API_KEY = "test-key-0123456789abcdef"
 

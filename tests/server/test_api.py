@@ -15,7 +15,7 @@ from PIL import Image
 
 from enrich.server import create_app
 from indexers.stores import SqliteStore
-from tests import factories
+from enrich.testing import factories
 from tests.server.conftest import (
     CREW,
     HARBOUR_PAGES,

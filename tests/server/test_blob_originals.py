@@ -13,7 +13,7 @@ from enrich.indexer import IndexOptions, run_index
 from enrich.records import document_id
 from enrich.server import create_app
 from indexers.sources.s3 import S3Source
-from tests import factories
+from enrich.testing import factories
 from tests.indexers.blob_servers import S3Bucket, aws_test_environment, moto_server  # noqa: F401
 from tests.server.conftest import error_of
 

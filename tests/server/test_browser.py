@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import factories
+from enrich.testing import factories
 
 pytestmark = pytest.mark.slow
 

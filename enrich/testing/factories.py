@@ -1,10 +1,11 @@
-"""Tiny fixture generators shared by the test suites.
+"""Tiny fixture files for the tests and the benchmarks.
 
 Every function writes one small file at ``path`` and returns ``path`` (as a
 ``Path``). They are deterministic and fast (milliseconds), so tests build their
-fixtures in ``tmp_path`` instead of checking binaries into the repository.
+fixtures in ``tmp_path`` instead of checking binaries into the repository, and
+``bench/`` builds its corpora with the same code.
 
-Good files: :func:`text_pdf`, :func:`scanned_pdf`, :func:`png`,
+Good files: :func:`text_pdf`, :func:`scanned_pdf`, :func:`text_image`, :func:`png`,
 :func:`jpeg_with_exif`, :func:`docx`, :func:`csv_file`.
 Bad files: :func:`zero_byte_pdf`, :func:`header_only_pdf`, :func:`encrypted_pdf`,
 :func:`broken_xref_pdf`, :func:`cyclic_xobject_pdf`, :func:`invalid_utf8_txt`,
@@ -23,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from enrich.errors import MissingPackage
 
 PathLike = str | Path
 
@@ -45,6 +48,15 @@ def _photo(size: tuple[int, int] = (200, 150)) -> Image.Image:
 # --------------------------------------------------------------------- PDFs
 
 
+def _fpdf() -> type:
+    """fpdf2's ``FPDF`` class; it is a ``dev`` extra, not a runtime dependency."""
+    try:
+        from fpdf import FPDF
+    except ImportError as exc:
+        raise MissingPackage("fpdf2", "dev", "Writing PDF fixtures") from exc
+    return FPDF
+
+
 def text_pdf(path: PathLike, pages: Sequence[str], image: bool = False,
              title: str | None = None, author: str | None = None) -> Path:
     """A born-digital PDF (A4) with one text page per item of ``pages``.
@@ -52,8 +64,7 @@ def text_pdf(path: PathLike, pages: Sequence[str], image: bool = False,
     With ``image=True`` a generated 200x150 px photo is drawn on page 1 at
     x=20 mm, y=60 mm (top-left origin), 70 mm wide.
     """
-    from fpdf import FPDF
-
+    FPDF = _fpdf()
     pdf = FPDF()
     pdf.set_creation_date(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
     if title:
@@ -79,17 +90,23 @@ def _render_text(text: str, size: tuple[int, int] = (850, 1100)) -> Image.Image:
     return img
 
 
-def scanned_pdf(path: PathLike, text: str) -> Path:
-    """A one-page PDF whose page is only a JPEG image of ``text``: no text layer."""
-    from fpdf import FPDF
-
-    buf = io.BytesIO()
-    _render_text(text).save(buf, format="JPEG", quality=80)
-    buf.seek(0)
+def scanned_pdf(path: PathLike, text: str, *more_pages: str) -> Path:
+    """A PDF whose pages are only JPEG images of ``text`` (and ``more_pages``): no text layer."""
+    FPDF = _fpdf()
     pdf = FPDF(unit="pt", format="letter")
-    pdf.add_page()
-    pdf.image(buf, x=0, y=0, w=pdf.w, h=pdf.h)
+    for page in (text, *more_pages):
+        buf = io.BytesIO()
+        _render_text(page).save(buf, format="JPEG", quality=80)
+        buf.seek(0)
+        pdf.add_page()
+        pdf.image(buf, x=0, y=0, w=pdf.w, h=pdf.h)
     pdf.output(str(path))
+    return Path(path)
+
+
+def text_image(path: PathLike, text: str, size: tuple[int, int] = (700, 300)) -> Path:
+    """A picture of ``text`` (black on white, saved in the format ``path``'s suffix names)."""
+    _render_text(text, size=size).save(path)
     return Path(path)
 
 
@@ -107,8 +124,7 @@ def header_only_pdf(path: PathLike) -> Path:
 
 def encrypted_pdf(path: PathLike, user_password: str = "secret") -> Path:
     """A text PDF that needs ``user_password`` to open (RC4, fpdf2)."""
-    from fpdf import FPDF
-
+    FPDF = _fpdf()
     pdf = FPDF()
     pdf.set_encryption(owner_password="owner-" + user_password, user_password=user_password)
     pdf.set_font("Helvetica", size=12)
@@ -308,8 +324,7 @@ def flow_pdf(path: PathLike, blocks: Sequence[str | tuple[int, int]], image_widt
     and stored as ``image_format``: ``"JPEG"`` is embedded as is (DCTDecode),
     ``"PNG"`` as Flate-compressed pixels.
     """
-    from fpdf import FPDF
-
+    FPDF = _fpdf()
     pdf = FPDF()
     pdf.set_creation_date(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
     pdf.set_font("Helvetica", size=12)
