@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import yaml
 
-from enrich.errors import EnrichError
+from enrich.errors import ConfigError
 
 __all__ = ["Setting", "SETTINGS", "get_setting", "config_file"]
 
@@ -65,19 +65,23 @@ SETTINGS = {s.name: s for s in [
 
 
 def config_file() -> dict[str, Any]:
-    """The settings in the config file, if there is one."""
+    """The settings in the config file, if there is one (a :class:`ConfigError` when
+    ``ENRICH_CONFIG`` names a missing file, or the file is not a mapping of settings)."""
     path = Path(os.environ.get("ENRICH_CONFIG", "enrich.yaml"))
     if not path.is_file():
         if "ENRICH_CONFIG" in os.environ:
-            raise EnrichError(f"ENRICH_CONFIG names {path}, which does not exist")
+            raise ConfigError(f"ENRICH_CONFIG names {path}, which does not exist")
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
     unknown = set(data) - set(SETTINGS) if isinstance(data, dict) else set()
     if not isinstance(data, dict) or unknown:
-        raise EnrichError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
+        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
     secrets = [SETTINGS[name].env for name in data if SETTINGS[name].secret]
     if secrets:
-        raise EnrichError(f"{path} holds a secret; set it in the environment instead "
+        raise ConfigError(f"{path} holds a secret; set it in the environment instead "
                           f"({', '.join(secrets)}), where files others read cannot leak it")
     return data
 
@@ -91,7 +95,7 @@ def get_setting(name: str, flag: Any = None) -> Any:
         try:
             return setting.parse(os.environ[setting.env])
         except ValueError as exc:
-            raise EnrichError(f"{setting.env}={os.environ[setting.env]!r} is not valid: {exc}")
+            raise ConfigError(f"{setting.env}={os.environ[setting.env]!r} is not valid: {exc}")
     from_file = config_file()
     if name not in from_file:
         return setting.default
@@ -99,4 +103,4 @@ def get_setting(name: str, flag: Any = None) -> Any:
     try:
         return setting.parse(value) if isinstance(value, str) else value
     except ValueError as exc:
-        raise EnrichError(f"config file: {name}={value!r} is not valid: {exc}")
+        raise ConfigError(f"config file: {name}={value!r} is not valid: {exc}")

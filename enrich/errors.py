@@ -27,8 +27,11 @@ imports nothing eagerly, so importing it runs no pipe code.
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 __all__ = ["EnrichError", "ConfigError", "DataDirError", "MissingPackage", "PathError",
-           "SkillsetError", "UnknownSkillError"]
+           "SkillsetError", "UnknownSkillError", "optional_import"]
 
 
 class EnrichError(Exception):
@@ -86,3 +89,14 @@ class UnknownSkillError(SkillsetError):
     """A skillset names a skill that is not registered."""
 
     code = "E103"
+
+
+def optional_import(module: str, extra: str, feature: str) -> Any:
+    """Import an optional package, or raise :class:`MissingPackage` naming the extra
+    that installs it (``optional_import("ray", "ray", "--engine ray")``)."""
+    try:
+        return import_module(module)
+    except ImportError as exc:
+        if exc.name and exc.name.split(".")[0] != module.split(".")[0]:
+            raise  # the package is there but broken: show the real error
+        raise MissingPackage(module.split(".")[0], extra, feature) from None

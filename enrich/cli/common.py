@@ -8,12 +8,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from indexers.stores import DataDir
 
 from enrich.config import SETTINGS, get_setting
+from enrich.errors import EnrichError
 
-__all__ = ["DataOption", "JsonOption", "data_dir", "emit_json", "fail", "console", "err_console"]
+__all__ = ["DataOption", "JsonOption", "data_dir", "emit_json", "fail", "fail_with", "console", "err_console"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,10 +27,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 
 def data_dir(flag: Path | None, must_exist: bool = True) -> Path:
-    path = Path(get_setting("data", flag))
-    if must_exist and not DataDir(path).exists():
-        fail(f"no index in {path}: run `enrich index SOURCE --data {path}` first")
-    return path
+    """The data directory the flag, environment or config file name; with ``must_exist``
+    a :class:`~enrich.errors.DataDirError` when it holds no store."""
+    path = DataDir(get_setting("data", flag))
+    if must_exist:
+        path.require()
+    return path.root
 
 
 def emit_json(data: Any) -> None:
@@ -36,5 +40,21 @@ def emit_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one line, ``error: MESSAGE``, on stderr and exit (2: the input was wrong).
+
+    The message is printed as it is: brackets in it (``pip install 'enrich[ray]'``,
+    ``[stage]``, URIs) are text, never Rich markup."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def fail_with(exc: BaseException) -> NoReturn:
+    """The one line for an expected failure: its code and message (an EnrichError), or
+    the OS's reason (a file that cannot be read or written)."""
+    if isinstance(exc, EnrichError):
+        label, message = f"error {exc.code}:", str(exc)
+    else:
+        label, message = "error:", f"{type(exc).__name__}: {exc}"
+    err_console.print(Text.assemble((label, "bold red"), " ", " ".join(message.split())),
+                      soft_wrap=True)
+    raise typer.Exit(2)

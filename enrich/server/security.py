@@ -36,6 +36,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from enrich.errors import ConfigError
+
 from .errors import ApiError, error_body
 
 log = logging.getLogger(__name__)
@@ -66,10 +68,10 @@ def is_loopback(host: str) -> bool:
 def check_exposure(host: str, key: str | None) -> None:
     """Refuse to listen beyond loopback without an API key, and refuse short keys."""
     if key and len(key) < MIN_KEY:
-        raise ValueError(f"ENRICH_API_KEY has {len(key)} characters; use at least {MIN_KEY} "
+        raise ConfigError(f"ENRICH_API_KEY has {len(key)} characters; use at least {MIN_KEY} "
                          "(e.g. `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`)")
     if not key and not is_loopback(host):
-        raise ValueError(
+        raise ConfigError(
             f"--host {host} listens beyond this machine, which needs an API key: set "
             "ENRICH_API_KEY (a long random string, e.g. `python -c \"import secrets; "
             "print(secrets.token_urlsafe(32))\"`) and send it as 'Authorization: Bearer KEY'")

@@ -14,6 +14,7 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
+from enrich.errors import ConfigError
 from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 from tests.server.conftest import API_KEY, error_of
 
@@ -142,7 +143,7 @@ def test_a_session_cookie_of_another_key_is_refused(indexed, keyed):
 ])
 def test_check_exposure(host, key, refused):
     if refused:
-        with pytest.raises(ValueError, match="ENRICH_API_KEY"):
+        with pytest.raises(ConfigError, match="ENRICH_API_KEY"):
             check_exposure(host, key)
         assert not is_loopback(host)
     else:
@@ -151,7 +152,7 @@ def test_check_exposure(host, key, refused):
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
 def test_a_short_key_is_refused(host):
-    with pytest.raises(ValueError, match="15 characters; use at least 16"):
+    with pytest.raises(ConfigError, match="15 characters; use at least 16"):
         check_exposure(host, "k" * 15)
 
 
