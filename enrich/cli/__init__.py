@@ -1,52 +1,13 @@
-"""The ``enrich`` command line: one Typer app, one module per command.
-
-Every expected failure is an :class:`~enrich.errors.EnrichError` (or an ``OSError``
-from the file system), and it is mapped here, once, for every command: one line on
-stderr (``error E201: ...``) and exit code 2, never a traceback. The config file is
-checked before any command runs, so a broken ``ENRICH_CONFIG`` fails every command
-the same way, whatever flags it was given.
-"""
+"""The ``enrich`` command line: one Typer app (:mod:`enrich.cli.app`), one module per
+command. Importing this package registers every command."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import typer
-from typer.core import TyperGroup
-
-from enrich.errors import EnrichError
+from enrich.cli import (entities, graph, index, models, search, serve,  # noqa: F401
+                        skills, status)  # (register commands)
+from enrich.cli.app import app
 
 __all__ = ["app", "main"]
-
-
-class _Commands(TyperGroup):
-    """The root command group: maps every expected failure of a command to one line."""
-
-    def invoke(self, ctx: Any) -> Any:
-        from enrich.cli.common import fail_with
-        from enrich.config import config_file
-        try:
-            if not {"--help", "-h"} & set(ctx.args):  # (after the command's name)
-                config_file()  # a broken config fails every command alike
-            return super().invoke(ctx)
-        except EnrichError as exc:
-            fail_with(exc)
-        except OSError as exc:
-            fail_with(exc)
-
-
-app = typer.Typer(
-    name="enrich",
-    cls=_Commands,
-    help="Turn a pile of documents into a searchable index and a knowledge graph.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-from enrich.cli import (entities, graph, index, models, search, serve,  # noqa: E402,F401
-                        skills, status)  # (register commands)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, emit_json
 from enrich.cli.graph import KindOption, open_graph
 

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
 from graph.cooccurrence import RANKS, SCOPES
 from graph.export import FORMATS

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from indexers.sources import SourceError
 from indexers.stores import StoreError
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
 from enrich.config import SETTINGS, get_setting
 from enrich.errors import EnrichError

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import JsonOption, console, emit_json, fail
 from enrich.config import SETTINGS, get_setting
 from enrich.errors import EnrichError

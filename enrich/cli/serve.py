@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import DataOption, console, data_dir, fail
 from enrich.config import SETTINGS, get_setting
 

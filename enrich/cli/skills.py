@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import JsonOption, console, emit_json
 from enrich.errors import UnknownSkillError
 from enrich.registry import available_skills, get_skill

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 from enrich.status import status
 
