@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from enrich.cli import app
+from enrich.cli.app import app
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from enrich.cli import app
+from enrich.cli.app import app
 from indexers.stores import DataDir, SqliteStore
 from enrich.errors import EnrichError, MissingPackage
 

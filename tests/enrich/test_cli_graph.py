@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from enrich.cli import app
+from enrich.cli.app import app
 from graph import KnowledgeGraph
 from enrich.testing.factories import text_pdf
 

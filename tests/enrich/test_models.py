@@ -5,7 +5,7 @@ import json
 import huggingface_hub
 from typer.testing import CliRunner
 
-from enrich.cli import app
+from enrich.cli.app import app
 from enrich.engine import Engine
 from enrich.skillset import Skillset
 
