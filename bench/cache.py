@@ -1,6 +1,6 @@
 """What the enrichment cache saves: ``enrich index`` runs after one skill changed.
 
-    .venv/bin/python bench/cache.py [--scans 6] [--pages 2] [--pictures 4] [--workers 2]
+    .venv/bin/python -m bench.cache [--scans 6] [--pages 2] [--pictures 4] [--workers 2]
         [--caption-model NAME|FOLDER] [--ocr-engine rapidocr|tesseract] [--out bench/out]
 
 Builds a corpus of scanned PDFs (``--scans`` x ``--pages`` pages of rendered text, no
@@ -29,13 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench import OUT
+from bench.runs import index_argv, parse_summary, run_logged
+from enrich.testing import factories
+
 PEOPLE = ["John Smith", "Maria Garcia", "Wei Chen", "Aisha Khan", "Peter Novak"]
 PLACES = ["Dallas", "Chicago", "Boston", "Denver", "Seattle"]
 ORGS = ["Acme Corporation", "Globex", "Initech", "Umbrella Group", "Stark Industries"]
@@ -48,24 +48,14 @@ def page_text(n: int) -> str:
 
 
 def build_corpus(folder: Path, scans: int, pages: int, pictures: int) -> None:
-    import io
-
-    from fpdf import FPDF
-
-    from tests.factories import _render_text
-
+    """``scans`` scanned PDFs of ``pages`` memo pages and ``pictures`` notices, from scratch."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for s in range(scans):
-        pdf = FPDF(unit="pt", format="letter")
-        for p in range(pages):
-            buf = io.BytesIO()
-            _render_text(page_text(s * pages + p)).save(buf, format="JPEG", quality=80)
-            pdf.add_page()
-            pdf.image(buf, x=0, y=0, w=pdf.w, h=pdf.h)
-        pdf.output(str(folder / f"scan{s:03d}.pdf"))
+        factories.scanned_pdf(folder / f"scan{s:03d}.pdf",
+                              *(page_text(s * pages + p) for p in range(pages)))
     for i in range(pictures):
-        _render_text(f"NOTICE {i}\n{ORGS[i % 5]}", size=(700, 300)).save(folder / f"pic{i:03d}.png")
+        factories.text_image(folder / f"pic{i:03d}.png", f"NOTICE {i}\n{ORGS[i % 5]}")
 
 
 def skillset(path: Path, caption_model: str, engine: str, labels: list[str] | None) -> Path:
@@ -81,35 +71,33 @@ def skillset(path: Path, caption_model: str, engine: str, labels: list[str] | No
 
 
 def run(corpus: Path, data: Path, workers: int, extra: list[str], log: Path) -> dict:
-    argv = [sys.executable, "-m", "enrich", "index", str(corpus), "--data", str(data),
-            "--workers", str(workers), "--json", *extra]
-    started = time.perf_counter()
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    log.write_text(f"$ {' '.join(argv)}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
-    if proc.returncode != 0:
+    """One ``enrich index`` subprocess: seconds, documents and each skill's ran/cached counts."""
+    argv = index_argv(corpus, data, workers, *extra)
+    proc, seconds = run_logged(argv, log)
+    summary = parse_summary(proc.stdout)
+    if proc.returncode != 0 or summary is None:
         raise SystemExit(f"`{' '.join(argv)}` exited {proc.returncode}; see {log}")
-    summary = json.loads(proc.stdout[proc.stdout.index("{"):])
     return {"seconds": round(seconds, 2), "documents": summary["documents"],
             "skills": {name: {k: s.get(k) for k in ("ran", "cached") if k in s}
                        for name, s in summary["skills"].items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.cache", description=__doc__.split("\n")[0])
     parser.add_argument("--scans", type=int, default=6)
     parser.add_argument("--pages", type=int, default=2)
     parser.add_argument("--pictures", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--caption-model", default=None)
     parser.add_argument("--ocr-engine", default="rapidocr", choices=["rapidocr", "tesseract"])
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     out = args.out / "cache"
     out.mkdir(parents=True, exist_ok=True)
     caption = args.caption_model
     if caption is None:
-        from tests.skills.tiny_models import tiny_blip
+        from enrich.testing.tiny_models import tiny_blip
+
         caption = str(out / "tiny-blip")
         if not Path(caption, "config.json").exists():
             tiny_blip(Path(caption))

@@ -1,6 +1,6 @@
 """Latency of knowledge-graph queries on a large generated store.
 
-    .venv/bin/python bench/graph_queries.py [--edges 1000000] [--entities 200000]
+    .venv/bin/python -m bench.graph_queries [--edges 1000000] [--entities 200000]
         [--queries 500] [--data bench/out/graph] [--extra-ddl "CREATE INDEX ..."]
 
 Steps (printed as they run; nothing is asserted):
@@ -10,7 +10,7 @@ a. **store**: a synthetic corpus is drawn (fixed seed): documents of 2 to 30 ent
    appear in a large share of the documents and have tens of thousands of neighbours.
    Documents are added until the document-scope co-occurrences reach ``--edges``
    distinct pairs. Everything is then written with SQL into a fresh
-   ``SqliteStore`` file ``DATA/enrich.sqlite``: documents (one page each), a mention per
+   ``SqliteStore`` in ``DATA`` (``DataDir(DATA).store``): documents (one page each), a mention per
    document and entity, ``entities``, ``entity_names``, ``edges`` (document scope,
    exact counts) and ``graph_units``. It is reused when ``DATA/params.json`` matches.
    ``--extra-ddl`` statements (e.g. a covering index) run on the file afterwards.
@@ -29,12 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
 import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -43,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench import OUT
+from bench.machine import describe, machine_info
+from indexers.stores import DataDir
 
 TYPES = (("PERSON", 0.4), ("ORG", 0.25), ("GPE", 0.15), ("LOC", 0.05), ("PRODUCT", 0.05),
          ("EVENT", 0.05), ("NORP", 0.05))
@@ -186,7 +184,7 @@ def write_edges(conn: sqlite3.Connection, codes: np.ndarray, keys: list[str], n:
 
 
 def ensure_store(args: argparse.Namespace) -> Path:
-    data, path = Path(args.data), Path(args.data) / "enrich.sqlite"
+    data, path = Path(args.data), DataDir(args.data).store
     params = {"edges": args.edges, "entities": args.entities, "zipf": args.zipf,
               "seed": args.seed, "generator": GENERATOR, "extra_ddl": args.extra_ddl}
     manifest = data / "params.json"
@@ -334,19 +332,19 @@ def no_path_ok(kg: Any, a: str, b: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.graph_queries",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--entities", type=int, default=200_000)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--data", default=str(ROOT / "bench" / "out" / "graph"))
+    parser.add_argument("--data", default=str(OUT / "graph"))
     parser.add_argument("--zipf", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--extra-ddl", action="append", default=[],
                         help="SQL run on the generated file before the queries")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
-    print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
-          f"{os.cpu_count()} CPUs")
+    print(describe({**machine_info(), "sqlite": sqlite3.sqlite_version}))
     path = ensure_store(args)
     rows = run_queries(path, args.queries, args.seed)
     if args.json:

@@ -10,7 +10,7 @@ aliases: the cost of NER is not what is measured here), then times
   (``SqliteStore.rebuild_graph``), what a store without incremental updates
   would do after each run.
 
-Run: ``.venv/bin/python bench/graph_update.py [--documents 5000]``.
+Run: ``.venv/bin/python -m bench.graph_update [--documents 5000]``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from graph import contributions  # noqa: E402
-from indexers.stores import DocumentRecord, SourceState, SqliteStore  # noqa: E402
+from graph import contributions
+from indexers.stores import DocumentRecord, SourceState, SqliteStore
 
 
 def document(rng: random.Random, n: int, entities: int) -> DocumentRecord:
@@ -58,7 +55,8 @@ def timed(action) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.graph_update",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=5000)
     parser.add_argument("--entities", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=20)

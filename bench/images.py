@@ -1,6 +1,6 @@
 """Throughput of the image skills (caption, tags) against simpler ways to run the same models.
 
-    .venv/bin/python bench/images.py [--images 64] [--device auto] [--threads N]
+    .venv/bin/python -m bench.images [--images 64] [--device auto] [--threads N]
         [--caption-model NAME|FOLDER] [--tags-model NAME|FOLDER] [--out bench/out]
 
 On ``--images`` generated drawings (PIL, 640x480, JPEG, fixed seed), in images per
@@ -23,7 +23,7 @@ second (printed, and saved to ``OUT/images.json``; nothing is asserted):
 Model loading is timed apart and not counted. Each measurement runs ``--repeat`` (3)
 times and the best time counts: on a shared machine the others are disturbed by
 other work. Without ``--caption-model`` / ``--tags-model`` the tiny random models of
-``tests/skills/tiny_models.py`` are built into ``OUT/models``: then the numbers
+``enrich.testing.tiny_models`` are built into ``OUT/models``: then the numbers
 measure the skills' overhead (decoding, pre-processing, batching, the generate
 loop), NOT the speed of real models, and the output says so.
 """
@@ -33,22 +33,20 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import platform
 import random
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench import OUT
+from bench.machine import describe, machine_info
+
 SEED = 20240115
 SIZE = (640, 480)
 TINY_BANNER = """
 #########################################################################################
-#  TINY RANDOM MODELS (tests/skills/tiny_models.py: 32-dim layers, 32x32 pixel input).  #
+#  TINY RANDOM MODELS (enrich.testing.tiny_models: 32-dim layers, 32x32 pixel input).  #
 #  These numbers show the pipeline's overhead - decoding, pre-processing, batching,     #
 #  the generate loop - and are NOT representative of real BLIP / CLIP speed.            #
 #  Pass --caption-model / --tags-model (hub names or folders) for real numbers.         #
@@ -82,7 +80,7 @@ def drawings(n: int, seed: int = SEED) -> list[bytes]:
 
 def tiny_models(out: Path) -> tuple[str, str]:
     """Build (once) the tiny BLIP and CLIP of the tests into ``out``."""
-    from tests.skills.tiny_models import tiny_blip, tiny_clip
+    from enrich.testing.tiny_models import tiny_blip, tiny_clip
 
     blip, clip = out / "tiny-blip", out / "tiny-clip"
     if not (blip / "config.json").is_file():
@@ -209,16 +207,13 @@ def measure(name: str, skill: Any, blobs: list[bytes], loop: Callable, forward: 
     return result
 
 
-def machine_info(device: str) -> dict[str, Any]:
+def images_machine(device: str) -> dict[str, Any]:
+    """The machine line's facts plus torch's thread count and the GPU (when one is used)."""
     import torch
-    import transformers
 
-    from throughput import cpu_name
-    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else None
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "gpu": gpu, "torch": torch.__version__,
-            "transformers": transformers.__version__, "python": platform.python_version()}
+    return {**machine_info("torch", "transformers"), "torch_threads": torch.get_num_threads(),
+            "gpu": gpu}
 
 
 def rate(n: int, seconds: float) -> str:
@@ -246,7 +241,8 @@ def print_table(n: int, cap: dict, tag: dict, repeat: int) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Throughput of the caption and tags skills.")
+    p = argparse.ArgumentParser(prog="python -m bench.images",
+                                description="Throughput of the caption and tags skills.")
     p.add_argument("--images", type=int, default=64, help="number of generated images (64)")
     p.add_argument("--caption-model", default=None,
                    help="captioner, hub name or folder (default: tiny random BLIP)")
@@ -260,7 +256,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="torch.set_num_threads (default: torch's, one per core)")
     p.add_argument("--repeat", type=int, default=3,
                    help="time each measurement this often and keep the best (3)")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="work folder")
+    p.add_argument("--out", type=Path, default=OUT, help="work folder (default bench/out)")
     return p.parse_args(argv)
 
 
@@ -280,10 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    machine = machine_info(device)
-    print(f"machine: {machine['platform']}; {machine['cpu']}; {machine['cores']} cores, torch "
-          f"threads {machine['torch_threads']}; GPU {machine['gpu']}; torch {machine['torch']}, "
-          f"transformers {machine['transformers']}")
+    machine = images_machine(device)
+    print(describe(machine))
     print(f"device {device}; caption model {caption_model}; tags model {tags_model}")
     blobs = drawings(args.images)
     print(f"{len(blobs)} JPEG drawings, {sum(map(len, blobs)) / len(blobs) / 1024:.0f} KiB each")

@@ -1,6 +1,6 @@
 """Throughput of ``enrich index`` against bare spaCy on the same pages.
 
-    .venv/bin/python bench/throughput.py [--docs 200] [--pages 4] [--workers 2] [--out bench/out]
+    .venv/bin/python -m bench.throughput [--docs 200] [--pages 4] [--workers 2] [--out bench/out]
 
 Steps (printed as they run, then one table; nothing is asserted):
 
@@ -25,18 +25,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import OUT, prose
+from bench.machine import describe, machine_info
+from bench.runs import index_argv, parse_summary, run_logged
+
 GENERATOR_VERSION = 2
 SEED = 20240115
 CREATED = datetime(2024, 1, 15, tzinfo=timezone.utc)  # fixed, so PDFs are reproducible
@@ -44,85 +44,7 @@ REF_BATCH_SIZE = 64
 RATIO_TARGET = 0.7
 RERUN_TARGET_PCT = 5.0
 
-# ------------------------------------------------------------------ prose generator
-
-FIRST = ["Maria", "James", "Aisha", "Daniel", "Sofia", "Wei", "Olivia", "Mateo", "Hannah", "Kwame",
-         "Elena", "Rahul", "Grace", "Tomasz", "Leila", "Samuel", "Ingrid", "Diego", "Yuki", "Patrick"]
-LAST = ["Okafor", "Lindqvist", "Moreno", "Chen", "Fitzgerald", "Novak", "Haddad", "Brennan", "Ito",
-        "Kowalski", "Delgado", "Abernathy", "Mensah", "Petrov", "Castillo", "Whitaker", "Osei", "Larsen"]
-FAMOUS = ["LeBron James", "Stephen Curry", "Jayson Tatum", "Anthony Davis", "Jaylen Brown",
-          "Draymond Green", "Klay Thompson", "Nikola Jokic", "Giannis Antetokounmpo", "Luka Doncic"]
-ORGS = ["Nike", "Adidas", "Under Armour", "the Los Angeles Lakers", "the Boston Celtics",
-        "the Golden State Warriors", "the Denver Nuggets", "the Milwaukee Bucks", "Microsoft",
-        "the United Nations", "Reuters", "the Red Cross", "Harbor Logistics", "Northwind Traders",
-        "Contoso Pharmaceuticals", "the city council", "Bluefin Capital", "the World Bank"]
-PLACES = ["Los Angeles", "Boston", "San Francisco", "Denver", "Milwaukee", "Chicago", "New York City",
-          "London", "Paris", "Nairobi", "Tokyo", "Mexico City", "Toronto", "Madrid", "Berlin",
-          "Lagos", "Seattle", "Miami", "Dallas", "New Orleans"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-TOPICS = ["the new training centre", "a shoe sponsorship", "the regional budget", "the travel schedule",
-          "a youth basketball programme", "the stadium lease", "a merger proposal", "the annual report",
-          "a community clinic", "the broadcast contract", "the supply agreement", "a charity auction"]
-
-TEMPLATES = [
-    "{person} met {person2} in {place} on {day} to discuss {topic}.",
-    "According to {org}, {person} will travel to {place} in {month} {year}.",
-    "The agreement between {org} and {org2} is worth about ${amount} million.",
-    "{person} told reporters in {place} that {topic} was still under review.",
-    "On {month} {date}, {org} announced {topic} in {place}.",
-    "{famous} scored {num} points as {team} beat {team2} in {place}.",
-    "{famous} wore new shoes from {brand} during the game in {place}.",
-    "Analysts at {org} expect {topic} to cost {place} more than ${amount} million.",
-    "A spokesperson for {org} said {person} had left the company in {year}.",
-    "{person} and {person2} both worked for {org} before moving to {place}.",
-    "The meeting in {place} lasted {num} minutes and ended without a decision on {topic}.",
-    "Fans waited outside the arena in {place} for {famous} on {day} night.",
-    "{brand} opened a store in {place} and invited {famous} to sign shoes.",
-    "In {year}, {org} moved its headquarters from {place} to {place2}.",
-    "{person}, who advises {org}, called {topic} a long-term priority.",
-    "The report from {org} mentions {person} {num} times and {place} twice.",
-    "Tickets for the game between {team} and {team2} sold out within {num} minutes.",
-    "{famous} and {famous2} appeared together at a {brand} event in {place}.",
-    "The flight from {place} to {place2} was delayed by {num} minutes on {day}.",
-    "{person} signed the contract with {org} in {place} on {month} {date}, {year}.",
-    "Officials in {place} said the storm caused about ${amount} million in damage.",
-    "The committee chaired by {person} will publish its findings in {month}.",
-    "{team} hired {person} as an assistant coach after a season in {place}.",
-    "Students from {place} visited {org} and met {person2} during the tour.",
-]
-TEAMS = ["the Los Angeles Lakers", "the Boston Celtics", "the Golden State Warriors", "the Denver Nuggets",
-         "the Milwaukee Bucks", "the Dallas Mavericks", "the Miami Heat", "the New York Knicks"]
-BRANDS = ["Nike", "Adidas", "Under Armour", "Puma", "New Balance"]
-
-
-def person(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-
-
-def sentence(rng: random.Random) -> str:
-    """One sentence: a template filled from the name lists (unused fields are ignored)."""
-    return rng.choice(TEMPLATES).format(
-        person=person(rng), person2=person(rng), famous=rng.choice(FAMOUS), famous2=rng.choice(FAMOUS),
-        org=rng.choice(ORGS), org2=rng.choice(ORGS), place=rng.choice(PLACES), place2=rng.choice(PLACES),
-        team=rng.choice(TEAMS), team2=rng.choice(TEAMS), brand=rng.choice(BRANDS), topic=rng.choice(TOPICS),
-        month=rng.choice(MONTHS), day=rng.choice(DAYS), date=rng.randint(1, 28), year=rng.randint(1990, 2024),
-        num=rng.randint(2, 60), amount=rng.randint(2, 900))
-
-
-def page_paragraphs(rng: random.Random) -> list[str]:
-    """250-400 words of prose as paragraphs of 3-7 sentences."""
-    target, words, sentences = rng.randint(250, 400), 0, []
-    while words < target:
-        sentences.append(sentence(rng))
-        words += len(sentences[-1].split())
-    paragraphs = []
-    while sentences:
-        take = rng.randint(3, 7)
-        paragraphs.append(" ".join(sentences[:take]))
-        sentences = sentences[take:]
-    return paragraphs
+# ------------------------------------------------------------------------- corpus
 
 
 def write_pdf(args: tuple[Path, int, int, int]) -> str:
@@ -140,7 +62,7 @@ def write_pdf(args: tuple[Path, int, int, int]) -> str:
         pdf.set_font("Helvetica", "B", 12)
         pdf.cell(0, 7, f"Report {index:05d}, page {number}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
-        for para in page_paragraphs(rng):
+        for para in prose.page_paragraphs(rng):
             pdf.multi_cell(0, 5, para)
             pdf.ln(2)
     path = folder / f"doc-{index:05d}.pdf"
@@ -182,8 +104,8 @@ def extract_pages(corpus: Path) -> list[str]:
 
 def entity_settings() -> tuple[str, list[str], str]:
     """(model, exclude, where they came from): exactly what the entity skill loads."""
-    sys.path.insert(0, str(ROOT))
     import skills.entities as ent
+
     model = ent.default_model()
     return model, list(ent.ner_exclusions(model)), "skills.entities.ner_exclusions(default_model())"
 
@@ -204,44 +126,14 @@ def run_reference(texts: list[str], model: str, exclude: list[str], processes: i
 # ------------------------------------------------------------------------- enrich
 
 
-def enrich_command() -> list[str] | None:
-    script = Path(sys.executable).parent / "enrich"
-    if script.exists():
-        return [str(script)]
-    if (ROOT / "enrich" / "__main__.py").exists():
-        return [sys.executable, "-m", "enrich"]
-    found = shutil.which("enrich")
-    return [found] if found else None
-
-
-def parse_summary(stdout: str) -> dict | None:
-    """The JSON summary: the whole output, or the last line-started JSON object in it."""
-    try:
-        return json.loads(stdout)
-    except json.JSONDecodeError:
-        pass
-    lines = stdout.splitlines()
-    for i in range(len(lines) - 1, -1, -1):
-        if lines[i].lstrip().startswith("{"):
-            try:
-                return json.loads("\n".join(lines[i:]))
-            except json.JSONDecodeError:
-                continue
-    return None
-
-
 class EnrichFailed(Exception):
-    pass
+    """``enrich index`` exited with an error or printed no JSON summary."""
 
 
-def run_enrich(cmd: list[str], corpus: Path, data: Path, workers: int, log: Path,
-               extra: list[str] = ()) -> dict:
-    argv = [*cmd, "index", str(corpus), "--data", str(data), "--workers", str(workers),
-            *extra, "--json"]
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    log.write_text(f"$ {' '.join(argv)}\n# rc={proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+def run_enrich(corpus: Path, data: Path, workers: int, log: Path, extra: list[str]) -> dict:
+    """One ``enrich index`` subprocess: its wall clock and its JSON summary."""
+    argv = index_argv(corpus, data, workers, *extra)
+    proc, wall = run_logged(argv, log)
     summary = parse_summary(proc.stdout) if proc.returncode == 0 else None
     if summary is None:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
@@ -251,24 +143,6 @@ def run_enrich(cmd: list[str], corpus: Path, data: Path, workers: int, log: Path
 
 
 # -------------------------------------------------------------------------- report
-
-
-def cpu_name() -> str:
-    """The CPU's model name (Linux), else what the platform module says."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
-def machine_info(model_version: str | None = None) -> dict:
-    import spacy
-
-    cpu = cpu_name()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable,
-            "python": platform.python_version(), "spacy": spacy.__version__}
 
 
 def rate(n: float, seconds: float) -> str:
@@ -321,13 +195,14 @@ def describe_summary(label: str, run: dict, docs: int) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Throughput of `enrich index` against bare spaCy.")
+    p = argparse.ArgumentParser(prog="python -m bench.throughput",
+                                description="Throughput of `enrich index` against bare spaCy.")
     p.add_argument("--docs", type=int, default=200, help="number of PDFs (default 200)")
     p.add_argument("--pages", type=int, default=4, help="pages per PDF (default 4)")
     p.add_argument("--workers", type=int, default=2, help="enrich --workers (default 2)")
     p.add_argument("--ref-processes", type=int, default=None,
                    help="spaCy n_process for the reference (default: same as --workers)")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="work folder (default bench/out)")
+    p.add_argument("--out", type=Path, default=OUT, help="work folder (default bench/out)")
     p.add_argument("--batch-size", type=int, default=None, help="enrich --batch-size (default: enrich's)")
     p.add_argument("--skip-enrich", action="store_true", help="measure the reference only")
     return p.parse_args(argv)
@@ -339,10 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     ref_processes = args.ref_processes or args.workers
     res: dict = {"docs": args.docs, "pages_per_doc": args.pages, "workers": args.workers,
-                 "ref_processes": ref_processes, "machine": machine_info()}
+                 "ref_processes": ref_processes, "machine": machine_info("spacy")}
     m = res["machine"]
-    print(f"machine: {m['platform']}; {m['cpu']}; {m['cores']} cores ({m['usable_cores']} usable); "
-          f"Python {m['python']}; spaCy {m['spacy']}")
+    print(describe(m))
 
     t0 = time.perf_counter()
     corpus, reused = ensure_corpus(out, args.docs, args.pages, max(1, min(8, m["usable_cores"] or 1)))
@@ -371,25 +245,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_enrich_steps(args: argparse.Namespace, res: dict, corpus: Path, out: Path) -> int:
-    cmd = enrich_command()
-    if cmd is None:
-        sys.stdout.flush()
-        print("(d) FAILED: no `enrich` command found (no .venv/bin/enrich, no `python -m enrich`); "
-              "install the project with `pip install -e .`", file=sys.stderr)
-        return 2
+    """(d) and (e): two ``enrich index`` runs on a fresh data directory; 2 when one fails."""
     data = out / "data"
     shutil.rmtree(data, ignore_errors=True)
     extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
     try:
-        print(f"(d) enrich index, first run: {' '.join(cmd)} index ... --workers {args.workers}")
-        res["enrich_first"] = run_enrich(cmd, corpus, data, args.workers, out / "enrich-run1.log", extra)
+        print(f"(d) enrich index, first run: python -m enrich index ... --workers {args.workers}")
+        res["enrich_first"] = run_enrich(corpus, data, args.workers, out / "enrich-run1.log", extra)
         describe_summary("first", res["enrich_first"], args.docs)
         print("(e) enrich index, second run (unchanged corpus)")
-        res["enrich_second"] = run_enrich(cmd, corpus, data, args.workers, out / "enrich-run2.log", extra)
+        res["enrich_second"] = run_enrich(corpus, data, args.workers, out / "enrich-run2.log", extra)
         describe_summary("second", res["enrich_second"], args.docs)
     except EnrichFailed as exc:
         sys.stdout.flush()
-        print(f"    FAILED: `enrich index` is not available or failed; the reference numbers below "
+        print(f"    FAILED: `enrich index` failed; the reference numbers below "
               f"still stand.\n    {exc}", file=sys.stderr)
         return 2
     return 0
