@@ -1,0 +1,57 @@
+// The page's state lives in the URL hash (#q=...&filter=...&view=graph&doc=...), so
+// reload, back/forward and shared links all work. `state` is always the current hash,
+// parsed; go() changes it, and the handler given to listen() renders it.
+
+export const VIEWS = ["results", "graph", "status"];
+export const SORTS = ["relevance", "uri", "-uri"];
+
+export let state = readState();
+let handler = () => {};
+
+function readState() {
+  const p = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const skip = Number.parseInt(p.get("skip") || "0", 10);
+  return {
+    q: p.get("q") || "",
+    filters: [...new Set(p.getAll("filter").filter((f) => f.indexOf(":") > 0))],
+    skip: Number.isFinite(skip) ? Math.min(10000, Math.max(0, skip)) : 0,
+    sort: SORTS.includes(p.get("sort")) ? p.get("sort") : "relevance",
+    view: VIEWS.includes(p.get("view")) ? p.get("view") : "results",
+    doc: p.get("doc") || null,
+  };
+}
+
+/** The hash ("#q=...") of a state; defaults are left out. */
+export function hashOf(st) {
+  const p = new URLSearchParams();
+  if (st.q) p.set("q", st.q);
+  for (const f of st.filters) p.append("filter", f);
+  if (st.skip) p.set("skip", String(st.skip));
+  if (st.sort !== "relevance") p.set("sort", st.sort);
+  if (st.view !== "results") p.set("view", st.view);
+  if (st.doc) p.set("doc", st.doc);
+  return "#" + p.toString();
+}
+
+/** Render the state on every change of the hash: handler(state, previous). */
+export function listen(onChange) {
+  handler = onChange;
+  window.addEventListener("hashchange", refresh);
+}
+
+/** Read the hash again and render it, even if it did not change. */
+export function refresh() {
+  const previous = state;
+  state = readState();
+  handler(state, previous);
+}
+
+/** Change the state: a new history entry (back/forward work), then render it. */
+export function go(patch) {
+  const hash = hashOf({ ...state, ...patch });
+  if (hash === "#" + location.hash.replace(/^#/, "")) {
+    refresh();
+  } else {
+    location.hash = hash; // fires hashchange → refresh()
+  }
+}
