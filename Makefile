@@ -1,12 +1,13 @@
 # Quick start: `make demo` indexes samples/ and shows a search and the graph;
-# `make test` runs the whole suite. Both create .venv on first use.
+# `make test` runs the whole suite, `make test-fast` all but the slow tests (the contract
+# and unit tests, under 2 minutes on 2 cores). They create .venv on first use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= enrich-data
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test install dev clean bench
+.PHONY: demo serve test test-fast install dev clean bench
 
 # torch comes first, pinned: `pip install torch==2.13.0` takes the CPU build here;
 # an unpinned torch (asked for by transformers) pulls several GB of CUDA packages.
@@ -47,8 +48,13 @@ serve: install
 test: dev
 	$(BIN)/python -m pytest
 
+# The fast lane: every test not marked slow (no subprocess runs of enrich, browser,
+# blob emulators, Ray or image models).
+test-fast: dev
+	$(BIN)/python -m pytest -m "not slow"
+
 bench: dev
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python -m bench.throughput
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache node_modules

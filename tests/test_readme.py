@@ -59,6 +59,7 @@ def test_skillset_example_is_valid():
     assert entities.spec.params["labels"] == ["PERSON", "ORG", "GPE"]
 
 
+@pytest.mark.slow  # a subprocess per command's --help
 def test_json_examples_parse_and_cli_options_exist():
     summary, result, error = (json.loads(b) for b in blocks("json"))
     assert set(summary["documents"]) == {"seen", "indexed", "unchanged", "partial", "failed", "deleted"}
@@ -75,6 +76,7 @@ def test_json_examples_parse_and_cli_options_exist():
             assert option in help_text, f"{option} missing from `enrich {command} --help`"
 
 
+@pytest.mark.slow  # a subprocess per command's --help
 def test_graph_commands_in_the_usage_block_exist():
     usage = re.search(r"```\nenrich index.*?```", README, flags=re.S).group(0)
     for command in ("entities", "graph neighbors", "graph evidence", "graph path",

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -111,6 +110,29 @@ def _committed(data):
         return 0
 
 
+# `enrich ARGS...` that SIGKILLs its process group (itself and its workers) inside the
+# store write that follows the N-th committed source: mid-flight, with a transaction
+# open, at a point that does not depend on timing.
+KILL_MID_WRITE = """
+import os, signal, sqlite3, sys
+from enrich.cli import main
+from indexers.stores import DataDir, SqliteStore
+
+data, after = DataDir(sys.argv[1]), int(sys.argv[2])
+real_put = SqliteStore.put_source
+
+def put_source(self, state, documents):
+    real_put(self, state, documents)
+    with sqlite3.connect(data.store) as db:  # sees committed sources only
+        if db.execute("SELECT count(*) FROM sources").fetchone()[0] >= after:
+            os.killpg(0, signal.SIGKILL)
+
+SqliteStore.put_source = put_source
+sys.argv = ["enrich", *sys.argv[3:]]
+main()
+"""
+
+
 def test_sigkill_part_way_then_rerun_converges(tmp_path):
     folder = tmp_path / "docs"
     _corpus(folder)
@@ -119,14 +141,10 @@ def test_sigkill_part_way_then_rerun_converges(tmp_path):
     assert enrich("index", folder, "--data", reference, *args).returncode == 0
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(ENRICH + ["index", str(folder), "--data", str(killed), *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while _committed(killed) < 6 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, mid-flight
-    proc.wait()
+    proc = subprocess.run([sys.executable, "-c", KILL_MID_WRITE, str(killed), "6",
+                           "index", str(folder), "--data", str(killed), *args],
+                          capture_output=True, text=True, timeout=240, start_new_session=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
     done = _committed(killed)
     assert 0 < done < 40, f"the kill should land part way ({done} of 40 committed)"
 

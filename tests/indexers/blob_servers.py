@@ -227,7 +227,8 @@ def unavailable() -> Iterator[ThreadingHTTPServer]:
     """A loopback HTTP server that answers 503 to everything; ``.requests`` counts."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
     server.requests = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to notice: poll often, not every 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield server

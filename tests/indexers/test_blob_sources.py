@@ -292,6 +292,10 @@ def test_s3_refused_access_and_missing_credentials_are_permanent(monkeypatch):
 # ---- transient errors: retried by the SDK, then TransientSourceError -----------------
 
 def test_azure_retries_a_503_then_gives_a_transient_error(unavailable, monkeypatch):
+    from azure.storage.blob import ExponentialRetry
+
+    # The retry itself is under test, not its back-off: no 2-3 s wait before it.
+    monkeypatch.setattr(ExponentialRetry, "get_backoff_time", lambda self, settings: 0)
     azure_test_environment(monkeypatch, connection_string(unavailable.server_port))
     source = open_source("az://docs", retries=1)
     with pytest.raises(TransientSourceError, match="after 1 retry"):
