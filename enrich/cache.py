@@ -331,6 +331,8 @@ def rebind(value: dict[str, Any], uri: str, modified: str | None) -> list[dict[s
         meta = doc.get("metadata")
         if isinstance(meta, dict) and meta.get("modified") == old_modified:
             meta["modified"] = modified
+        if isinstance(meta, dict) and meta.get("origin") == old_uri:  # rows name their file
+            meta["origin"] = uri
     return value["documents"]
 
 

@@ -13,7 +13,10 @@ Item URIs and change detection
 (``notes.csv#id=7``). Without a key column a record is named by its position -
 ``#row={n}`` (CSV data rows from 1, blank rows skipped), ``#line={n}`` (JSON Lines,
 physical lines from 1) or ``#item={n}`` (JSON arrays, from 1) - and updates follow
-positions: deleting row 2 changes rows 3, 4, ... and deletes the last one.
+positions: deleting row 2 changes rows 3, 4, ... and deletes the last one. This is the
+id rule of ``indexers.crackers.rows``, which also reads the files and makes the
+documents: a CSV file indexed without a parsing mode gets the same ids and documents
+as with ``--parsing-mode csv`` and no ``--key``.
 
 ``version`` is the SHA-256 of the record JSON that :meth:`RecordSource.read`
 returns, with its keys sorted (:func:`payload_version`; the options are in it): a
@@ -47,37 +50,30 @@ from the inner source again, parsed once, and kept in a small LRU cache.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any, Iterator, Sequence
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
-from indexers.crackers.tabular import csv_dialect, unique_names
+from indexers.crackers.rows import (POSITIONS, RECORD_TYPE, Problems, Rows, encode_payload,
+                                    record_payload, row_fragment, row_name, row_uri)
 from indexers.sources.base import Source, SourceError, SourceItem, TransientSourceError
 
-__all__ = ["RecordSource", "RECORD_TYPE", "RECORD_MAGIC", "MODES", "record_payload",
-           "encode_payload", "payload_version", "record_fragment", "text_columns_option"]
+__all__ = ["RecordSource", "MODES", "payload_version", "text_columns_option"]
 
 log = logging.getLogger(__name__)
 
-RECORD_TYPE = "application/x-enrich-record+json"
-RECORD_MAGIC = b'{"enrich_record":1,'  # how every payload starts (its keys are sorted)
 # mode -> (file extensions, content types) of the files it parses
 MODES = {"csv": (("csv", "tsv"), ("text/csv", "text/tab-separated-values")),
          "jsonl": (("jsonl", "ndjson"), ("application/x-ndjson", "application/jsonl",
                                          "application/x-jsonlines")),
          "json": (("json",), ("application/json",))}
-POSITIONS = {"csv": "row", "jsonl": "line", "json": "item"}  # names without a key column
 FILE_FRAGMENT = "file"  # {file_uri}#file: the item that reports a file's problems
 CACHE_FILES = 8  # parsed files kept for read()
 CACHE_CHARS = 256 * 1024 * 1024  # ... and at most this much text among them
-MAX_PROBLEMS = 20  # problems of a file reported one by one, then counted
-MAX_FIELD = 64 * 1024 * 1024  # longest CSV cell (the csv module's default is 128 KiB)
 
 
 def text_columns_option(value: Sequence[str] | str | None) -> list[str] | None:
@@ -88,36 +84,8 @@ def text_columns_option(value: Sequence[str] | str | None) -> list[str] | None:
     return names or None
 
 
-def record_fragment(column: str, value: Any) -> str:
-    """``column=value``, both URL-quoted: no ``#``, ``/`` or ``=`` of their own."""
-    return f"{_quoted(column)}={quote(str(value), safe='')}"
-
-
-@lru_cache(maxsize=64)
-def _quoted(column: str) -> str:
-    return quote(column, safe="")
-
-
-def record_payload(fmt: str, origin: str, key_column: str, key_value: Any,
-                   record: dict[str, Any], text_columns: Sequence[str] | None
-                   ) -> dict[str, Any]:
-    """What a record item holds: the record, where it comes from (``origin``: the file
-    or table) and how to read it. :func:`encode_payload` gives its bytes,
-    :func:`payload_version` its version."""
-    return {"enrich_record": 1, "format": fmt, "origin": origin,
-            "key": {"column": key_column, "value": key_value}, "record": record,
-            "text_columns": list(text_columns) if text_columns else None}
-
-
-_ORDERED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 _SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str,
                            sort_keys=True)
-
-
-def encode_payload(payload: dict[str, Any]) -> bytes:
-    """Compact JSON starting with :data:`RECORD_MAGIC`, the record's columns in the
-    source's order (the cracker writes them in that order)."""
-    return _ORDERED.encode(payload).encode("utf-8")
 
 
 def payload_version(payload: dict[str, Any]) -> tuple[str, int]:
@@ -130,47 +98,17 @@ def payload_version(payload: dict[str, Any]) -> tuple[str, int]:
 
 @dataclass
 class _Parsed:
-    """One parsed file: where each record is, and what went wrong."""
+    """One parsed file: its rows, where each keyed record is, and what went wrong."""
 
-    mode: str
-    text: str = ""  # csv and jsonl: the decoded file; records are spans of it
-    records: list[Any] | None = None  # json: the parsed array
-    header: list[str] = field(default_factory=list)  # csv
-    dialect: Any = None  # csv
+    rows: Rows | None = None  # None: the file could not be read
     index: dict[str, tuple[int, Any]] = field(default_factory=dict)  # fragment -> (n, where)
     repeats: dict[str, list[int]] = field(default_factory=dict)  # fragment -> positions
-    problems: list[str] = field(default_factory=list)
-    dropped: int = 0  # problems past MAX_PROBLEMS
-    chars: int = 0  # length of the decoded file (what the cache holds, roughly)
+    problems: Problems = field(default_factory=Problems)
 
-    def problem(self, message: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(message)
-        else:
-            self.dropped += 1
-
-    def report(self) -> str:
-        more = f"; ... and {self.dropped} more" if self.dropped else ""
-        return "; ".join(self.problems) + more
-
-
-class _Lines:
-    """Lines of ``text`` with their endings; ``offset`` is where the next one starts."""
-
-    def __init__(self, text: str) -> None:
-        self.text, self.offset = text, 0
-        self.sep = "\n" if "\n" in text or "\r" not in text else "\r"
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        if self.offset >= len(self.text):
-            raise StopIteration
-        end = self.text.find(self.sep, self.offset)
-        end = len(self.text) if end < 0 else end + 1
-        line, self.offset = self.text[self.offset:end], end
-        return line
+    @property
+    def chars(self) -> int:
+        """The length of the decoded file (what the cache holds, roughly)."""
+        return self.rows.chars if self.rows else 0
 
 
 class RecordSource:
@@ -216,8 +154,8 @@ class RecordSource:
         return (dot >= 0 and file.name[dot + 1:].lower() in extensions) or content_type in types
 
     def _list_file(self, file: SourceItem) -> Iterator[SourceItem]:
-        entry = _Parsed(self.mode)
-        items = {fragment: self._item(file, fragment, n, record)
+        entry = _Parsed()
+        items = {fragment: self._item(file, n, record)
                  for fragment, n, record in self._records(file, entry)}
         for fragment, positions in entry.repeats.items():
             # A repeated key fails its record; the repeat is part of the version, so
@@ -231,13 +169,13 @@ class RecordSource:
             yield SourceItem(uri=f"{file.uri}#{FILE_FRAGMENT}", name=file.name,
                              size=file.size, mtime=file.mtime)
 
-    def _item(self, file: SourceItem, fragment: str, n: int, record: dict[str, Any]
-              ) -> SourceItem:
+    def _item(self, file: SourceItem, n: int, record: dict[str, Any]) -> SourceItem:
         column, value = self._key_of(n, record)
         version, size = payload_version(record_payload(self.mode, file.uri, column, value,
                                                        record, self.text_columns))
-        return SourceItem(uri=f"{file.uri}#{fragment}", name=f"{file.name}#{column}={value}",
-                          size=size, mtime=file.mtime, version=version, content_type=RECORD_TYPE)
+        return SourceItem(uri=row_uri(file.uri, column, value),
+                          name=row_name(file.name, column, value), size=size,
+                          mtime=file.mtime, version=version, content_type=RECORD_TYPE)
 
     def _key_of(self, n: int, record: dict[str, Any]) -> tuple[str, Any]:
         if self.key:
@@ -256,7 +194,7 @@ class RecordSource:
         except TransientSourceError:
             raise
         except SourceError as exc:  # too large, gone, refused: its records stay as they are
-            entry.problem(str(exc))
+            entry.problems.add(str(exc))
             self.unreadable.add(file.uri)
             return
         yield from self._parse(entry, data, file.name)
@@ -265,15 +203,12 @@ class RecordSource:
                ) -> Iterator[tuple[str, int, dict[str, Any]]]:
         """(fragment, position, record) of each record with a usable, first-seen key;
         fills ``entry.index``, ``repeats`` and ``problems`` on the way."""
-        from indexers.crackers.text import decode_text
-        text, warnings = decode_text(data)
-        entry.chars = len(text)
-        for warning in warnings:
+        rows = entry.rows = Rows(self.mode, data, _extension(name), entry.problems)
+        for warning in rows.warnings:
             log.warning("%s: %s", name, warning)
-        records = {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[self.mode]
         found = keyed = 0
         fields: set[str] = set()
-        for n, where, record in records(entry, text, name):
+        for n, where, record in rows.records(lambda header: self._check_header(name, header)):
             found += 1
             if len(fields) < 200:
                 fields.update(record)
@@ -290,13 +225,13 @@ class RecordSource:
 
     def _fragment(self, entry: _Parsed, n: int, record: dict[str, Any]) -> str | None:
         if not self.key:
-            return record_fragment(POSITIONS[self.mode], n)
+            return row_fragment(POSITIONS[self.mode], n)
         value = record.get(self.key)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) \
                 or not str(value).strip():
-            entry.problem(f"{POSITIONS[self.mode]} {n} has no {self.key!r} value")
+            entry.problems.add(f"{POSITIONS[self.mode]} {n} has no {self.key!r} value")
             return None
-        return record_fragment(self.key, value)
+        return row_fragment(self.key, value)
 
     def _check_columns(self, name: str, found: int, keyed: int, fields: set[str]) -> None:
         """JSON has no header: a key or text column that no record has is a mistake."""
@@ -307,52 +242,10 @@ class RecordSource:
         if missing:
             raise SourceError(_missing(name, missing, sorted(fields)))
 
-    def _csv(self, entry: _Parsed, text: str, name: str
-             ) -> Iterator[tuple[int, Any, dict[str, Any]]]:
-        entry.text, entry.dialect = text, _csv_dialect(text, name)
-        csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))  # long text columns
-        lines = _Lines(text)
-        reader, n = csv.reader(lines, entry.dialect), 0
-        try:
-            for start, row in _rows(reader, lines):
-                if not entry.header:
-                    entry.header = unique_names([cell.strip() for cell in row])
-                    self._check_header(name, entry.header)
-                    continue
-                n += 1
-                yield n, (start, lines.offset), _row_record(entry.header, row)
-        except csv.Error as exc:
-            entry.problem(f"unreadable CSV after data row {n}: {exc}")
-
     def _check_header(self, name: str, header: list[str]) -> None:
         missing = [c for c in [self.key] + (self.text_columns or []) if c and c not in header]
         if missing:
             raise SourceError(_missing(name, missing, header))
-
-    def _jsonl(self, entry: _Parsed, text: str, name: str
-               ) -> Iterator[tuple[int, Any, dict[str, Any]]]:
-        entry.text = text
-        lines = _Lines(text)
-        n = 0
-        for n, line in enumerate(lines, 1):
-            if line.strip():
-                record = _object(entry, line, f"line {n}")
-                if record is not None:
-                    yield n, (lines.offset - len(line), lines.offset), record
-
-    def _json(self, entry: _Parsed, text: str, name: str
-              ) -> Iterator[tuple[int, Any, dict[str, Any]]]:
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            entry.problem(f"invalid JSON: {exc}")
-            return
-        entry.records = _array(entry, data)
-        for n, record in enumerate(entry.records, 1):
-            if isinstance(record, dict):
-                yield n, n - 1, record
-            else:
-                entry.problem(f"item {n} is not a JSON object ({type(record).__name__})")
 
     # -- reading ----------------------------------------------------------------------
 
@@ -363,7 +256,7 @@ class RecordSource:
         entry = self._entry(file_uri, item)
         if fragment == FILE_FRAGMENT:
             if entry.problems:
-                raise SourceError(f"records left out: {entry.report()}")
+                raise SourceError(f"records left out: {entry.problems.report()}")
             raise TransientSourceError("the file changed since it was listed; listed again "
                                        "on the next run")
         if fragment in entry.repeats:
@@ -375,7 +268,7 @@ class RecordSource:
             raise TransientSourceError(f"{item.name} is no longer in the file: it changed "
                                        "since it was listed")
         n, where = entry.index[fragment]
-        record = self._record_at(entry, where)
+        record = entry.rows.at(where)
         column, value = self._key_of(n, record)
         return encode_payload(record_payload(self.mode, file_uri, column, value, record,
                                              self.text_columns))
@@ -389,20 +282,11 @@ class RecordSource:
         file = self._files.get(file_uri) or SourceItem(
             uri=file_uri, name=unquote(file_uri.rstrip("/").rsplit("/", 1)[-1]),
             size=0, mtime=item.mtime)
-        entry = _Parsed(self.mode)
+        entry = _Parsed()
         for _ in self._records(file, entry):
             pass
         self._remember(file_uri, entry)
         return entry
-
-    def _record_at(self, entry: _Parsed, where: Any) -> dict[str, Any]:
-        if entry.mode == "json":
-            return entry.records[where]
-        start, end = where
-        if entry.mode == "jsonl":
-            return json.loads(entry.text[start:end])
-        row = next(csv.reader(_Lines(entry.text[start:end]), entry.dialect))
-        return _row_record(entry.header, row)
 
     def _remember(self, file_uri: str, entry: _Parsed) -> None:
         self._cache[file_uri] = entry
@@ -416,62 +300,12 @@ class RecordSource:
 # ---------------------------------------------------------------------- helpers
 
 
+def _extension(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot + 1:].lower() if dot >= 0 else ""
+
+
 def _missing(name: str, missing: list[str], columns: Sequence[str]) -> str:
     there = ", ".join(repr(c) for c in columns) or "none"
     return (f"{name}: no column {' or '.join(repr(c) for c in missing)}; its columns are "
             f"{there} (check --key and --text-column)")
-
-
-def _csv_dialect(text: str, name: str) -> Any:
-    """The CSV cracker's choice of dialect (so a file reads the same either way)."""
-    return csv_dialect(text, name.rsplit(".", 1)[-1].lower())
-
-
-def _rows(reader: Any, lines: _Lines) -> Iterator[tuple[int, list[str]]]:
-    """(where the row starts, row) for each non-blank row; the reader pulls exactly
-    the lines of one row at a time, so ``lines.offset`` is then where it ends."""
-    while True:
-        start = lines.offset
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        if any(cell.strip() for cell in row):
-            yield start, row
-
-
-def _row_record(header: list[str], row: list[str]) -> dict[str, str]:
-    """A CSV row as a record: every header column (missing cells are ""), and cells
-    past the header as ``column_{n}``."""
-    names = header + [f"column_{i}" for i in range(len(header) + 1, len(row) + 1)]
-    cells = [cell.strip() for cell in row] + [""] * (len(names) - len(row))
-    return dict(zip(names, cells))
-
-
-def _object(entry: _Parsed, line: str, where: str) -> dict[str, Any] | None:
-    try:
-        record = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        entry.problem(f"{where}: invalid JSON: {exc}")
-        return None
-    if not isinstance(record, dict):
-        entry.problem(f"{where}: not a JSON object ({type(record).__name__})")
-        return None
-    return record
-
-
-def _array(entry: _Parsed, data: Any) -> list[Any]:
-    """The records of a JSON file: an array, or the one list an object holds."""
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        lists = {k: v for k, v in data.items() if isinstance(v, list)}
-        objects = [v for v in lists.values() if v and all(isinstance(i, dict) for i in v)]
-        if len(lists) == 1 or len(objects) == 1:  # the one list, or the one of objects
-            return objects[0] if len(objects) == 1 else next(iter(lists.values()))
-        found = f"lists {', '.join(map(repr, lists))}" if lists else "no list"
-    else:
-        found = type(data).__name__
-    entry.problem(f"expected an array of objects, or an object holding one list of "
-                  f"objects; found {found}")
-    return []

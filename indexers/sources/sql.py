@@ -10,8 +10,9 @@ The source's ``uri`` is the URL without user name, password, driver and query
 string - it is stored and shown, so it never carries a secret - and a SQLite file
 path made absolute, plus ``#{table}`` or ``#query``: ``sqlite:////data/notes.db#notes``.
 A row is ``{uri}/{key}={value}`` with the value URL-quoted
-(``sqlite:////data/notes.db#notes/id=7``). One query per database and data
-directory: another query on the same database replaces the first one's documents.
+(``sqlite:////data/notes.db#notes/id=7``; the id rule of ``indexers.crackers.rows``).
+One query per database and data directory: another query on the same database
+replaces the first one's documents.
 
 Change detection
 ----------------
@@ -25,7 +26,7 @@ the record, as for :class:`~indexers.sources.records.RecordSource`. Rows gone fr
 the listing are deleted by the indexer.
 
 :meth:`SqlSource.read` fetches ``SELECT * ... WHERE key = :value`` and returns the
-same record JSON as a record file (:func:`~indexers.sources.records.encode_payload`);
+same record JSON as a record file (:func:`~indexers.crackers.rows.encode_payload`);
 a key that matches several rows fails that item (keys must be unique).
 
 Errors: a database that cannot be reached, a missing table or column, bad SQL ->
@@ -45,9 +46,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import quote, unquote
 
+from indexers.crackers.rows import (RECORD_TYPE, encode_payload, record_payload, row_name,
+                                    row_uri)
 from indexers.sources.base import SourceError, SourceItem, TransientSourceError, check_size
-from indexers.sources.records import (RECORD_TYPE, encode_payload, payload_version,
-                                      record_fragment, record_payload, text_columns_option)
+from indexers.sources.records import payload_version, text_columns_option
 
 __all__ = ["SqlSource", "safe_url"]
 
@@ -158,8 +160,8 @@ class SqlSource:
 
     def _item(self, value: Any, row: Any) -> SourceItem:
         text = _key_text(value)
-        uri = f"{self.uri}/{record_fragment(self.key, text)}"
-        name = f"{self.table or 'query'}#{self.key}={text}"
+        uri = row_uri(self.uri, self.key, text, sep="/")
+        name = row_name(self.table or "query", self.key, text)
         if self.high_water_mark:
             mark = row[self.high_water_mark]
             return SourceItem(uri=uri, name=name, size=0, mtime=_timestamp(mark),

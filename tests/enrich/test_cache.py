@@ -326,6 +326,7 @@ def test_known_bytes_are_not_cracked_again_and_keep_their_own_uri(tmp_path, crac
     assert skills["cache-affix"] == {**skills["cache-affix"], "ran": 0, "cached": 4}
     rows = warm["rows.csv"].documents
     assert [d["uri"] for d in rows] == [(moved / "rows.csv").as_uri() + f"#row={n}" for n in (1, 2)]
+    assert [d["metadata"]["origin"] for d in rows] == [(moved / "rows.csv").as_uri()] * 2
     pdf = warm["a.pdf"].documents[0]
     assert pdf["uri"] == (moved / "a.pdf").as_uri()
     expected = copy.deepcopy(cold["a.pdf"].documents[0])

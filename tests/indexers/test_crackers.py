@@ -483,9 +483,23 @@ def test_csv_rows_become_documents(tmp_path: Path) -> None:
     assert [d["uri"] for d in docs] == [f"{path.as_uri()}#row={n}" for n in (1, 2, 3)]
     assert docs[0]["content"] == "name: LeBron\nteam: Lakers\npoints: 40"
     assert docs[1]["content"] == "name: Curry\npoints: 31"  # empty values left out
-    assert [d["metadata"]["row"] for d in docs] == [1, 2, 3]
-    assert docs[2]["metadata"]["columns"] == ["name", "team", "points"]
-    assert all(d["metadata"]["content_type"] == "text/csv" for d in docs)
+    meta = [d["metadata"] for d in docs]
+    assert [(m["key_column"], m["key"]) for m in meta] == [("row", 1), ("row", 2), ("row", 3)]
+    assert meta[1]["record"] == {"name": "Curry", "team": "", "points": "31"}  # header order
+    assert [m["title"] for m in meta] == ["LeBron", "Curry", "Jokic"]  # the name column
+    assert all(m["content_type"] == "text/csv" and m["format"] == "csv" for m in meta)
+    assert all(m["origin"] == path.as_uri() and m["file_name"] == "box.csv" for m in meta)
+
+
+def test_csv_rows_without_a_title_column_are_titled_by_their_name(tmp_path: Path) -> None:
+    path = factories.csv_file(tmp_path / "t.csv", [["a", "b"], ["1", "2"], ["", ""], ["3", "4"]])
+    assert [d["metadata"]["title"] for d in crack(blob_of(path))] == ["t.csv#row=1", "t.csv#row=2"]
+
+
+def test_csv_header_names_are_made_unique_and_extra_cells_named(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("id,,id\n1,2,3,4\n")
+    doc, = crack(blob_of(tmp_path / "h.csv"))
+    assert doc["metadata"]["record"] == {"id": "1", "column_2": "2", "id_3": "3", "column_4": "4"}
 
 
 def test_csv_delimiter_is_sniffed(tmp_path: Path) -> None:
@@ -505,8 +519,13 @@ def test_json_lines_with_a_bad_line() -> None:
             b"{oops\n[1, 2]\n")
     docs = crack(Blob(uri="mem://g.jsonl", name="g.jsonl", data=data))
     assert [d["uri"] for d in docs] == ["mem://g.jsonl#line=1", "mem://g.jsonl#line=3"]
-    assert (docs[0]["content"], docs[0]["metadata"]["title"]) == ("Lakers beat Celtics", "Game 1")
-    assert docs[1]["content"] == "player.name: LeBron\nplayer.points: 40"
+    assert (docs[0]["content"], docs[0]["metadata"]["title"]) == (
+        "title: Game 1\ntext: Lakers beat Celtics", "Game 1")
+    assert docs[1]["content"] == "player.name: LeBron\nplayer.points: 40\nactive: true"
+    assert docs[1]["metadata"]["record"] == {"player": {"name": "LeBron", "points": 40},
+                                             "active": True}
+    assert docs[1]["metadata"]["title"] == "g.jsonl#line=3"
+    assert docs[1]["metadata"]["content_type"] == "application/x-ndjson"
     assert docs[0]["warnings"][0].startswith("line 4: invalid JSON: ")
     assert docs[0]["warnings"][1] == "line 5: not a JSON object (list)"
 
