@@ -45,6 +45,7 @@ SETTINGS = {s.name: s for s in [
             "or cuda."),
     Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
     Setting("index", None, "Search index: none for the embedded one in the data directory, "
+            "a folder (a path or file:// URL) for an embedded one elsewhere, "
             "or Elasticsearch as es+https://host:9200/name (credentials from "
             "ENRICH_ES_API_KEY, or ENRICH_ES_USERNAME and ENRICH_ES_PASSWORD)."),
     Setting("engine", "local", "What enriches the batches: local (worker processes on this "

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from indexers.sources import SourceItem, open_source
-from indexers.stores import SearchIndex, SourceState, Store, TantivyIndex, open_store
+from indexers.stores import (SearchIndex, SourceState, Store, open_store, rebuild_index,
+                             sync_index)
 
 from enrich.engine import Engine
 from enrich.errors import EnrichError
@@ -77,21 +78,6 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def sync_index(store: Store, index: SearchIndex) -> int:
-    """Bring the search index up to the store's queue; returns documents applied."""
-    applied = 0
-    while True:
-        upserts, deletes = store.pending_index(limit=500)
-        if not upserts and not deletes:
-            return applied
-        index.delete(deletes)
-        index.upsert(upserts)
-        index.commit()
-        with store.transaction():
-            store.mark_indexed([doc["id"] for doc in upserts], deletes)
-        applied += len(upserts) + len(deletes)
 
 
 def _under(uri: str, root: str) -> bool:
@@ -227,8 +213,9 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
 
 
 def _run(source, store, index, skillset, plan, options, progress, given_uri) -> RunSummary:
-    if isinstance(index, TantivyIndex):
-        index.writer  # one run per data directory: fail now, before writing anything
+    if index.stale:  # built with another layout: rebuild it from the store first
+        log.warning("%s; rebuilding it now", index.stale)
+        rebuild_index(store, index)
     sync_index(store, index)  # replay what a killed run left queued
     fingerprint = skillset_fingerprint(plan)
     reindex = (options.reindex or options.reset or bool(options.reset_skills)

@@ -21,7 +21,7 @@ from enrich.indexer import IndexOptions, RunSummary, run_index
 
 @app.command("index")
 def index_command(
-    source: Annotated[str, typer.Argument(help="What to index: a folder, a file, file://, az://, s3://, gs:// or a SQLAlchemy URL (see below).")],
+    source: Annotated[str | None, typer.Argument(help="What to index: a folder, a file, file://, az://, s3://, gs:// or a SQLAlchemy URL (see below); optional with --rebuild-index.", metavar="SOURCE", show_default=False)] = None,
     data: DataOption = None,
     skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
     workers: Annotated[int | None, typer.Option(min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
@@ -47,6 +47,7 @@ def index_command(
     index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
     engine: Annotated[str | None, typer.Option(help=SETTINGS["engine"].help + " [default: local]", show_default=False)] = None,
     ray_address: Annotated[str | None, typer.Option(help=SETTINGS["ray_address"].help)] = None,
+    rebuild_index: Annotated[bool, typer.Option("--rebuild-index", help="Rebuild the search index (the data directory's, or --index) from the store, and swap it in when complete: after an upgrade changed its layout, or to fill a new index. Searches go on meanwhile. With SOURCE, the run follows.")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Index SOURCE: unchanged items are skipped, removed ones are deleted, and each
@@ -57,7 +58,14 @@ def index_command(
     --query and --key). Azure credentials come from $AZURE_STORAGE_CONNECTION_STRING
     (or $AZURE_STORAGE_ACCOUNT with $AZURE_STORAGE_KEY or $AZURE_STORAGE_SAS_TOKEN); S3
     and GCS use their SDKs' usual environment and files."""
+    if source is None and not rebuild_index:
+        fail("missing SOURCE: what to index (or --rebuild-index alone, to rebuild the "
+             "search index from the store)")
     try:
+        if rebuild_index:
+            _rebuild(data_dir(data), get_setting("index", index), json_output and not source)
+            if source is None:
+                return
         options = IndexOptions(
             data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
             workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
@@ -93,6 +101,18 @@ def _device(value: str) -> str:
     if value not in ("auto", "cpu") and not value.startswith("cuda"):
         fail(f"--device {value!r}: use auto, cpu or cuda (cuda:N for one GPU)")
     return value
+
+
+def _rebuild(path: Path, url: str | None, as_json: bool) -> None:
+    """Rebuild the search index from the store, and say how many documents it holds."""
+    from indexers.stores import rebuild_search_index
+    count = rebuild_search_index(path, url)
+    if as_json:
+        emit_json({"rebuilt": url or str(path), "documents": count})
+    else:
+        console.print(f"rebuilt the search index of {escape(str(path))}"
+                      + (f" ({escape(url)})" if url else "") + f" from the store: {count} "
+                      "documents", highlight=False)
 
 
 def _run(source: str, options: IndexOptions, show_progress: bool) -> RunSummary:

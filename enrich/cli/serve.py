@@ -19,16 +19,18 @@ def serve_command(
     cors_origin: Annotated[list[str] | None, typer.Option(help=SETTINGS["cors_origins"].help + " Repeatable.")] = None,
     allowed_host: Annotated[list[str] | None, typer.Option(help=SETTINGS["allowed_hosts"].help + " Repeatable.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "info",
+    index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
 ) -> None:
     """Serve search, documents and the graph over HTTP, with a web page at /.
 
     The data directory is read, never written, so an `enrich index` run can update it
-    meanwhile. A key ($ENRICH_API_KEY) is required of clients when set, and always
+    meanwhile. --index serves a search index other than the data directory's (the one
+    `enrich index --index` filled); documents and the graph come from the data directory. A key ($ENRICH_API_KEY) is required of clients when set, and always
     when --host is beyond loopback. The API is described at /api/openapi.json.
     """
     import uvicorn
 
-    from indexers.stores import DataDir
+    from indexers.stores import DataDir, StoreError, index_location
 
     from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 
@@ -45,11 +47,17 @@ def serve_command(
     if not DataDir(path).exists():
         console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
                       f"until `enrich index SOURCE --data {path}` has run", highlight=False)
+    try:
+        index_url = get_setting("index", index)
+        index_location(path, index_url)  # a malformed URL fails now, not per request
+    except StoreError as exc:
+        fail(str(exc))
     application = create_app(path, api_key=key, cors_origins=origins,
                              secure_cookie=not is_loopback(host),
-                             allowed_hosts=allowed_hosts(host, hosts))
+                             allowed_hosts=allowed_hosts(host, hosts), index_url=index_url)
     where = f"[{host}]" if ":" in host else host
-    console.print(f"serving [bold]{path}[/] at http://{where}:{port}/ "
+    searching = f" (search index {index_url})" if index_url else ""
+    console.print(f"serving [bold]{path}[/]{searching} at http://{where}:{port}/ "
                   f"({'API key required' if key else 'no API key'}; Ctrl+C stops)",
                   highlight=False)
     uvicorn.run(application, host=host, port=port, log_level=log_level,

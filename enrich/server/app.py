@@ -43,11 +43,14 @@ def _version() -> str:
 
 def create_app(data_dir: str | Path, *, api_key: str | None = None,
                cors_origins: Sequence[str] = (), secure_cookie: bool = False,
-               allowed_hosts: Sequence[str] | None = None) -> FastAPI:
-    """An app serving ``data_dir``; ``api_key`` (if any) is required of every client,
-    and ``allowed_hosts`` (if given) are the only Host names it answers to."""
+               allowed_hosts: Sequence[str] | None = None,
+               index_url: str | None = None) -> FastAPI:
+    """An app serving ``data_dir`` (searching the index ``index_url`` names, if given,
+    instead of the data directory's: see ``indexers.stores.open_index``); ``api_key``
+    (if any) is required of every client, and ``allowed_hosts`` (if given) are the only
+    Host names it answers to."""
     auth = Auth(api_key)
-    corpus = Corpus(data_dir)
+    corpus = Corpus(data_dir, index_url)
     metrics = Metrics()
     app = FastAPI(title="enrich", version=_version(), description=DESCRIPTION,
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)

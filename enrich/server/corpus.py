@@ -21,7 +21,8 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 from graph import GraphError, KnowledgeGraph
-from indexers.stores import DataDir, IndexLayoutError, SqliteStore, StoreError, TantivyIndex
+from indexers.stores import (DataDir, IndexMissingError, SearchIndex, SqliteStore, StoreError,
+                             open_index)
 
 from .errors import ApiError
 
@@ -80,15 +81,20 @@ def _no_index(data_dir: Path, why: str = "") -> ApiError:
 
 
 class Corpus:
-    """The store, graph and search index of one data directory, for reading."""
+    """The store, graph and search index of one data directory, for reading.
 
-    def __init__(self, data_dir: str | Path) -> None:
+    ``index_url`` names a search index other than the data directory's own (see
+    ``indexers.stores.open_index``): an Elasticsearch index, or a folder elsewhere.
+    """
+
+    def __init__(self, data_dir: str | Path, index_url: str | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.index_url = index_url or None
         self.db = DataDir(self.data_dir).store
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
-        self._index: TantivyIndex | None = None
+        self._index: SearchIndex | None = None
         self._refreshed = 0.0
         self.thumbnails = LruCache(32 << 20)
         self.renders = LruCache(64 << 20)
@@ -114,10 +120,10 @@ class Corpus:
         return self._per_thread("store", lambda: SqliteStore(self.db, read_only=True))
 
     def graph(self) -> KnowledgeGraph:
-        """This thread's read-only knowledge graph."""
-        return self._per_thread("graph", lambda: KnowledgeGraph(self.db))
+        """This thread's read-only knowledge graph (on this thread's store connection)."""
+        return self._per_thread("graph", lambda: KnowledgeGraph(self.store().graph))
 
-    def index(self) -> TantivyIndex:
+    def index(self) -> SearchIndex:
         """The search index, refreshed if it has not been for ``REFRESH_SECONDS``."""
         with self._lock:
             if self._index is None:
@@ -125,21 +131,23 @@ class Corpus:
             if time.monotonic() - self._refreshed > REFRESH_SECONDS:
                 try:
                     self._index.refresh()
-                except (ValueError, OSError) as exc:  # rebuilt or removed meanwhile
-                    log.warning("search index %s reopened: %s", self.data_dir / "index", exc)
+                except StoreError as exc:  # removed meanwhile: open it again (or say so)
+                    log.warning("search index of %s reopened: %s", self.data_dir, exc)
                     self._index.close()
                     self._index = None
                     return self._open_index()
                 self._refreshed = time.monotonic()
             return self._index
 
-    def _open_index(self) -> TantivyIndex:
+    def _open_index(self) -> SearchIndex:
         """Open the search index (the caller holds ``_lock``)."""
-        if not (self.data_dir / "index" / "meta.json").is_file():
-            raise _no_index(self.data_dir)
         try:
-            self._index = TantivyIndex(self.data_dir / "index")
-        except (IndexLayoutError, ValueError) as exc:
+            self._index = open_index(self.data_dir, self.index_url)
+        except IndexMissingError as exc:
+            if self.index_url:
+                raise ApiError(503, "no_index", str(exc)) from None
+            raise _no_index(self.data_dir) from None
+        except StoreError as exc:
             raise ApiError(503, "no_index", f"the search index cannot be read: {exc}") from None
         self._refreshed = time.monotonic()
         return self._index

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from graph import AmbiguousEntity, EntityNotFound, GraphError
 from graph.cooccurrence import RANKS, SCOPES
-from indexers.stores import KEYWORD_FIELDS, SORT_FIELDS, QueryError
+from indexers.stores import KEYWORD_FIELDS, SORT_FIELDS, QueryError, check_search
 
 from enrich.records import TYPE_FIELDS
 
@@ -68,11 +68,16 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for value in values:
         name, sep, wanted = value.partition(":")
-        if not sep or name not in KEYWORD_FIELDS or not wanted:
+        if not sep or not wanted:
             raise ApiError(400, "invalid_parameter",
                            f"filter {value[:100]!r}: expected FIELD:VALUE with FIELD one of "
                            f"{', '.join(KEYWORD_FIELDS)}", parameter="filter",
                            reason="expected FIELD:VALUE")
+        try:
+            check_search(filters={name: []})
+        except QueryError as exc:
+            raise ApiError(400, "invalid_parameter", f"filter {value[:100]!r}: {exc}",
+                           parameter="filter", reason="expected FIELD:VALUE") from None
         if len(wanted) > LIMITS["filter_value"]:
             raise ApiError(400, "invalid_parameter", f"filter value longer than "
                            f"{LIMITS['filter_value']} characters", parameter="filter",

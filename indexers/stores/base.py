@@ -3,10 +3,11 @@
 ``Store`` (SQLite by default) holds everything a run produces - documents, pages,
 images, entity mentions, co-occurrence edges, corpus term statistics, indexer state,
 runs and errors - and is the single source of truth. ``SearchIndex`` (tantivy by
-default, Elasticsearch later) is derived from it: every document written to the
+default, or Elasticsearch) is derived from it: every document written to the
 store is queued for the index in the same transaction and leaves the queue only
 once the index has committed it, so a run killed between the two converges when
-the next run replays the queue (``pending_index`` / ``mark_indexed``).
+the next run replays the queue (``pending_index`` / ``mark_indexed``), and any
+index can be rebuilt from the store (``SearchIndex.rebuild``, see ``sync.py``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from enrich.errors import EnrichError
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
+from graph.reader import GraphReader
 from skills.base import TermStats
 
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
-    "StoreError", "QueryError", "IndexLayoutError", "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS",
-    "SORT_FIELDS", "TRANSIENT_STAGES",
+    "StoreError", "QueryError", "IndexLayoutError", "IndexMissingError", "INDEX_FIELDS",
+    "KEYWORD_FIELDS", "TEXT_FIELDS", "SORT_FIELDS", "TRANSIENT_STAGES", "check_search",
 ]
 
 # Fields of the search index. Text fields are tokenised for full-text search;
@@ -42,9 +44,16 @@ class StoreError(EnrichError):
 
 
 class IndexLayoutError(StoreError):
-    """The search index on disk has another layout (fields, tokenizer); rebuild it."""
+    """The search index was built with another layout (fields, analyzer): rebuild it
+    from the store (``enrich index --rebuild-index``)."""
 
     code = "E401"
+
+
+class IndexMissingError(StoreError):
+    """There is no search index where one is to be read (nothing indexed there yet)."""
+
+    code = "E402"
 
 
 class QueryError(StoreError):
@@ -53,9 +62,29 @@ class QueryError(StoreError):
     ``position`` is the character of the query where the problem is, when known.
     """
 
+    code = "E403"
+
     def __init__(self, message: str, position: int | None = None) -> None:
         super().__init__(message)
         self.position = position
+
+
+def check_search(filters: Mapping[str, Any] | None = None, facets: Iterable[str] = (),
+                 sort: str | None = None) -> None:
+    """Raise QueryError for a filter or facet on a field that is not a keyword field,
+    or a sort on a field that is not a ``SORT_FIELDS`` name (``-name`` descending).
+
+    Every backend and every caller (CLI, HTTP API) checks search arguments here, so
+    the same mistake gets the same message whichever index answers.
+    """
+    for what, names in (("filter", list(filters or {})), ("facet", list(facets))):
+        unknown = [name for name in names if name not in KEYWORD_FIELDS]
+        if unknown:
+            raise QueryError(f"cannot {what} on {', '.join(map(repr, unknown))}: the "
+                             f"keyword fields are {', '.join(KEYWORD_FIELDS)}")
+    if sort not in (None, "", "relevance") and sort.lstrip("-") not in SORT_FIELDS:
+        raise QueryError(f"cannot sort on {sort!r}: sort by relevance or by "
+                         f"{', '.join(SORT_FIELDS)} (-FIELD for descending)")
 
 
 # Stages whose failures may go away by themselves (I/O, a worker timing out or dying):
@@ -131,9 +160,13 @@ class SearchResult:
 
 
 class Store(Protocol):
-    """The store of record. Writes happen inside ``transaction()``; one writer."""
+    """The store of record. Writes happen inside ``transaction()``; one writer.
+
+    ``graph`` reads back the knowledge graph it keeps (entities, edges, evidence).
+    """
 
     terms: TermStats
+    graph: GraphReader
 
     def transaction(self) -> AbstractContextManager[None]:
         """Everything written inside commits atomically, or not at all."""
@@ -169,6 +202,9 @@ class Store(Protocol):
     def mark_indexed(self, upserted: Iterable[str], deleted: Iterable[str]) -> None:
         """Take ids off the index queue once the index has committed them."""
 
+    def reindex_all(self) -> int:
+        """Queue every document for the search index (to rebuild it); returns the count."""
+
     def start_run(self, source: str, config: dict[str, Any]) -> str:
         """Record a new run; returns its id."""
 
@@ -191,14 +227,20 @@ class Store(Protocol):
     def stats(self) -> dict[str, Any]:
         """Counts: documents, pages, images, entities, mentions, edges, sources by status."""
 
-    def top_edges(self, scope: str = "document", limit: int = 10) -> list[dict[str, Any]]:
-        """The strongest co-occurrence edges: ``{a, b, a_name, b_name, count}``."""
-
     def close(self) -> None: ...
 
 
 class SearchIndex(Protocol):
-    """A full-text index over the ``INDEX_FIELDS`` of documents."""
+    """A full-text index over the ``INDEX_FIELDS`` of documents.
+
+    Opened by ``indexers.stores.open_index``: for reading (nothing is created; a
+    missing index is an ``IndexMissingError``, another layout an ``IndexLayoutError``)
+    or for writing (created if missing; one writer at a time). ``stale`` is None, or
+    why an index opened for writing must be rebuilt before anything else (it was
+    built with another layout: only ``rebuild()`` and ``close()`` work on it).
+    """
+
+    stale: str | None
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         """Add or replace documents by ``id`` (visible after ``commit``)."""
@@ -221,5 +263,16 @@ class SearchIndex(Protocol):
         """
 
     def count(self) -> int: ...
+
+    def refresh(self) -> None:
+        """See what other processes have committed since this index was opened (a
+        reader kept open, as the server's); IndexMissingError if it is gone."""
+
+    def rebuild(self) -> AbstractContextManager[SearchIndex]:
+        """A fresh, empty index to fill, which replaces this one's contents at once
+        when the ``with`` block ends without an error (searches of this index see the
+        old contents until then); after an error it is discarded and nothing changes.
+        Writes inside go to the index the block is given; it is committed at the end.
+        """
 
     def close(self) -> None: ...

@@ -1,6 +1,6 @@
 """The embedded full-text index: tantivy (BM25, phrases, boolean, fields, facets).
 
-One folder (``<data dir>/index``). Fields (``INDEX_FIELDS``):
+One folder (``DataDir.index`` by default). Fields (``INDEX_FIELDS``):
 
 * ``id``: one exact, stored term; upserts delete by it, so an id is never twice;
 * ``title``, ``content``: text, stored (for snippets), analysed by ``enrich_en_v1``
@@ -11,10 +11,14 @@ One folder (``<data dir>/index``). Fields (``INDEX_FIELDS``):
 * keyword fields: exact values (``raw``), multi-valued, stored and fast, so they
   filter (``people:"LeBron James"``, ``filters=``) and aggregate into facets.
 
-Writes go through one writer, opened on first use and kept (it holds tantivy's
-writer lock, an OS file lock, so a killed process never leaves the index locked);
-``commit()`` makes them visible and reloads the reader. ``close()`` drops
-uncommitted writes.
+Opened for reading, nothing is created: a folder without an index is an
+``IndexMissingError``. Opened for writing (``write=True``), the folder is created if
+missing and the writer taken at once; it holds tantivy's writer lock, an OS file
+lock, so a second writer is refused before it writes anything and a killed process
+never leaves the index locked. ``commit()`` makes writes visible and reloads the
+reader; ``close()`` drops uncommitted writes. ``rebuild()`` fills a sibling folder
+(``<folder>.rebuild``) and swaps it in by renaming: a reader kept open (the server)
+sees the new contents at its next ``refresh()``.
 """
 
 from __future__ import annotations
@@ -22,13 +26,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterator, Sequence
 
 import tantivy
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, IndexLayoutError,
-                   QueryError, SearchResult, StoreError)
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, IndexLayoutError,
+                   IndexMissingError, QueryError, SearchResult, StoreError, check_search)
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
@@ -50,30 +56,55 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` holds a tantivy index."""
+    return path.is_dir() and tantivy.Index.exists(str(path))
+
+
 class TantivyIndex:
     """The ``SearchIndex`` protocol over a tantivy index folder."""
 
-    def __init__(self, path: str | Path, *, heap_size: int = 128_000_000) -> None:
+    def __init__(self, path: str | Path, *, write: bool = False,
+                 heap_size: int = 128_000_000) -> None:
         self.path = Path(path)
         self.heap_size = heap_size
-        self._index = self._open()
-        self._index.register_tokenizer(TEXT_TOKENIZER, text_analyzer())
-        self._schema = self._index.schema
+        self.stale: str | None = None
         self._writer: tantivy.IndexWriter | None = None
+        self._index: tantivy.Index | None = self._open(write)
+        if write and self._index is not None:
+            self.writer  # one writer per folder: refuse a second one now, before any work
 
-    def _open(self) -> tantivy.Index:
+    def _open(self, write: bool) -> tantivy.Index | None:
+        """The tantivy index in ``path`` (created when writing); None when ``stale``."""
+        if not _exists(self.path):
+            if not write:
+                raise IndexMissingError(f"there is no search index in {self.path} yet: "
+                                        "`enrich index SOURCE` creates it")
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / _MARKER).write_text(json.dumps(_LAYOUT))
+            return self._loaded(tantivy.Index(_schema(), path=str(self.path)))
         marker = self.path / _MARKER
-        self.path.mkdir(parents=True, exist_ok=True)
-        if tantivy.Index.exists(str(self.path)):
-            layout = json.loads(marker.read_text()) if marker.exists() else None
-            if layout != _LAYOUT:
-                raise IndexLayoutError(
-                    f"the search index {self.path} was built by another enrich version "
-                    f"({layout}, expected {_LAYOUT}); delete the folder and re-index "
-                    "(the store re-queues every document: SqliteStore.reindex_all())")
-            return tantivy.Index.open(str(self.path))
-        marker.write_text(json.dumps(_LAYOUT))
-        return tantivy.Index(_schema(), path=str(self.path))
+        layout = json.loads(marker.read_text()) if marker.exists() else None
+        if layout != _LAYOUT:
+            self.stale = (f"the search index {self.path} was built by another enrich version "
+                          f"({layout}, expected {_LAYOUT}): rebuild it from the store with "
+                          "`enrich index --rebuild-index`")
+            if not write:
+                raise IndexLayoutError(self.stale)
+            return None
+        return self._loaded(tantivy.Index.open(str(self.path)))
+
+    @staticmethod
+    def _loaded(index: tantivy.Index) -> tantivy.Index:
+        index.register_tokenizer(TEXT_TOKENIZER, text_analyzer())
+        return index
+
+    @property
+    def _live(self) -> tantivy.Index:
+        """The tantivy index, or IndexLayoutError when it must be rebuilt first."""
+        if self._index is None:
+            raise IndexLayoutError(self.stale or f"the search index {self.path} is closed")
+        return self._index
 
     def __enter__(self) -> TantivyIndex:
         return self
@@ -88,7 +119,7 @@ class TantivyIndex:
         """The index writer, opened on first use (one per index folder at a time)."""
         if self._writer is None:
             try:
-                self._writer = self._index.writer(heap_size=self.heap_size)
+                self._writer = self._live.writer(heap_size=self.heap_size)
             except ValueError as error:
                 raise StoreError(
                     f"cannot write to the search index {self.path}: {error}. Another "
@@ -111,7 +142,7 @@ class TantivyIndex:
         """Make the writes so far durable and visible to searches."""
         if self._writer is not None:
             self._writer.commit()
-            self._index.reload()
+            self._live.reload()
 
     def close(self) -> None:
         """Drop uncommitted writes, wait for merges, release the writer lock."""
@@ -120,14 +151,46 @@ class TantivyIndex:
             writer.rollback()
             writer.wait_merging_threads()
 
+    @contextmanager
+    def rebuild(self) -> Iterator[TantivyIndex]:
+        """A fresh index in ``<folder>.rebuild``, renamed into place when the block
+        ends without an error (and deleted after one). This index's writer is held
+        meanwhile, so no indexing run writes to the folder being replaced."""
+        fresh_path = self.path.with_name(self.path.name + ".rebuild")
+        shutil.rmtree(fresh_path, ignore_errors=True)  # left by a killed rebuild
+        if self.stale is None:
+            self.writer
+        fresh = TantivyIndex(fresh_path, write=True, heap_size=self.heap_size)
+        try:
+            yield fresh
+            fresh.commit()
+        except BaseException:
+            fresh.close()
+            shutil.rmtree(fresh_path, ignore_errors=True)
+            raise
+        fresh.close()
+        self.close()  # the writer must go before its folder does
+        old = self.path.with_name(self.path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        self.path.rename(old)
+        fresh_path.rename(self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        self.stale, self._index = None, self._loaded(tantivy.Index.open(str(self.path)))
+
     # -- reads ------------------------------------------------------------------------
 
     def count(self) -> int:
-        return self._index.searcher().num_docs
+        return self._live.searcher().num_docs
 
     def refresh(self) -> None:
-        """See what other processes have committed since (a reader kept open)."""
-        self._index.reload()
+        """See what other processes have committed since (a reader kept open), the
+        contents of a rebuild swapped in included."""
+        try:
+            self._live.reload()
+        except (ValueError, OSError) as error:
+            if not _exists(self.path):
+                raise IndexMissingError(f"the search index {self.path} is gone") from None
+            raise StoreError(f"cannot reload the search index {self.path}: {error}") from None
 
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
@@ -143,19 +206,18 @@ class TantivyIndex:
         ``score`` is then None. ``highlight=False`` skips the fragments (cheaper when
         only the ids of many matches are wanted).
         """
-        _check_fields("filter", filters or {})
-        _check_fields("facet", facets)
+        check_search(filters, facets, sort)
         order = _sort_order(sort)
-        parsed = parse_query(self._index, query)
+        parsed = parse_query(self._live, query)
         matched = self._filtered(parsed, filters or {})
-        searcher = self._index.searcher()
+        searcher = self._live.searcher()
         try:
             found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0),
                                     count=True, **order)
             facet_counts = _facets(searcher, matched, facets, facet_size)
         except ValueError as error:  # parsed, but tantivy cannot run it (``title:*``)
             raise _run_error(query, error) from None
-        snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._schema, "content")
+        snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._live.schema, "content")
         snippets.set_max_num_chars(SNIPPET_CHARS)
         hits = [_hit(searcher.doc(address), None if order else score,
                      snippets if highlight else None)
@@ -168,7 +230,8 @@ class TantivyIndex:
         for name, values in filters.items():
             values = [values] if isinstance(values, str) else list(values)
             if values:
-                terms = tantivy.Query.term_set_query(self._schema, name, [str(v) for v in values])
+                terms = tantivy.Query.term_set_query(self._live.schema, name,
+                                                     [str(v) for v in values])
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
@@ -184,22 +247,11 @@ def _run_error(query: str, error: ValueError) -> QueryError:
 
 
 def _sort_order(sort: str | None) -> dict[str, Any]:
-    """``searcher.search`` arguments for ``sort`` (none for relevance)."""
+    """``searcher.search`` arguments for ``sort`` (none for relevance; checked already)."""
     if sort in (None, "", "relevance"):
         return {}
-    name = sort.lstrip("-")
-    if name not in SORT_FIELDS:
-        raise QueryError(f"cannot sort on {sort!r}: sort by relevance or by "
-                         f"{', '.join(SORT_FIELDS)} (-FIELD for descending)")
-    return {"order_by_field": name,
+    return {"order_by_field": sort.lstrip("-"),
             "order": tantivy.Order.Desc if sort.startswith("-") else tantivy.Order.Asc}
-
-
-def _check_fields(what: str, names: Iterable[str]) -> None:
-    unknown = [name for name in names if name not in KEYWORD_FIELDS]
-    if unknown:
-        raise QueryError(f"cannot {what} on {', '.join(map(repr, unknown))}: the "
-                         f"keyword fields are {', '.join(KEYWORD_FIELDS)}")
 
 
 def _to_document(fields: dict[str, Any]) -> tantivy.Document:

@@ -2,16 +2,15 @@
 
 No Elasticsearch server runs here, so the bodies are checked against the shapes the
 Elasticsearch reference documents (page names in the comments), and ``ElasticIndex``
-against a fake client. The protocol contract suite runs when ``ENRICH_TEST_ES_URL``
-points at a cluster (``https://host:9200``; auth and TLS from ``ENRICH_ES_*``).
+against a recording client (which requests, in which order, and how errors read).
+The protocol contract suite (``test_search_index_contract.py``) runs against the
+fake cluster of ``fake_elasticsearch.py``, and a live one with ``ENRICH_TEST_ES_URL``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-import os
-import uuid
 from typing import Any
 
 import elasticsearch
@@ -19,17 +18,15 @@ import elasticsearch.helpers
 import pytest
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig, TransportApiResponse
 
-from indexers.stores import INDEX_FIELDS, KEYWORD_FIELDS, QueryError, StoreError
-from indexers.stores import elastic
-from indexers.stores.base import IndexLayoutError
-from indexers.stores.elastic import (ElasticIndex, alias_swap_actions, bulk_actions,
-                                     client_options, concrete_name, cooccurrence_body,
-                                     index_template, mappings, search_body, settings,
-                                     to_result, to_source)
+from indexers.stores import (INDEX_FIELDS, KEYWORD_FIELDS, IndexLayoutError, IndexMissingError,
+                             QueryError, StoreError)
+from indexers.stores import elastic_body as elastic
+from indexers.stores.elastic import ElasticIndex
+from indexers.stores.elastic_body import (alias_swap_actions, bulk_actions, client_options,
+                                          concrete_name, index_template, mappings,
+                                          search_body, settings, to_result, to_source)
 
-from .test_search_index_contract import DOCS, SearchIndexContract, ids
-
-NO_CLUSTER = "ENRICH_TEST_ES_URL is not set: no Elasticsearch cluster to run the contract suite against"
+from .test_search_index_contract import DOCS
 
 
 # -- bodies ------------------------------------------------------------------------------
@@ -119,20 +116,6 @@ def test_search_body_sorts():
     assert search_body("*", top=-1, offset=-3)["from"] == 0
 
 
-def test_cooccurrence_body():
-    # "Significant terms aggregation" / "Terms aggregation" under a filtered query;
-    # "exclude" takes exact values.
-    body = cooccurrence_body("people", "LeBron James", ["people", "organizations"], size=3)
-    assert body["size"] == 0
-    assert body["query"] == {"bool": {"filter": [{"term": {"people": "LeBron James"}}]}}
-    assert body["aggs"] == {
-        "people": {"significant_terms": {"field": "people", "size": 3,
-                                         "exclude": ["LeBron James"]}},
-        "organizations": {"significant_terms": {"field": "organizations", "size": 3}}}
-    plain = cooccurrence_body("people", "X", ["organizations"], significant=False)
-    assert plain["aggs"] == {"organizations": {"terms": {"field": "organizations", "size": 10}}}
-
-
 def test_alias_swap_is_one_atomic_request():
     # "Aliases API" (POST _aliases): remove and add actions applied atomically.
     assert alias_swap_actions("enrich", ["enrich.v1", "enrich.v2"], "enrich.v2") == [
@@ -177,7 +160,7 @@ def test_from_url_makes_a_client_without_connecting():
            "ENRICH_ES_REFRESH": "false"}
     index = ElasticIndex.from_url("es+https://localhost:9200/enrich", env)
     assert isinstance(index.client, elasticsearch.Elasticsearch)
-    assert (index.name, index.refresh) == ("enrich", False)
+    assert (index.name, index.refresh_policy) == ("enrich", False)
     assert "hunter2" not in repr(index.client)
     index.close()
     with pytest.raises(StoreError, match="ENRICH_ES_REFRESH"):
@@ -201,7 +184,10 @@ class FakeIndices:
     def __getattr__(self, method: str):
         def call(**kwargs):
             self.client.calls.append((f"indices.{method}", kwargs))
-            return self.client.answers.get(f"indices.{method}", {})
+            answer = self.client.answers.get(f"indices.{method}", {})
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
         return call
 
 
@@ -396,9 +382,10 @@ def test_client_errors_are_store_errors(error, message):
 def test_rebuild_writes_to_a_new_index_then_swaps_the_alias(bulk):
     client = FakeClient(indices__exists=False, indices__get_alias={"enrich.v1": {}})
     index = ElasticIndex(client, "enrich")
-    new = index.start_rebuild()
-    index.upsert(DOCS[:1])
-    index.finish_rebuild()
+    with index.rebuild() as fresh:
+        fresh.upsert(DOCS[:1])
+    (new,) = [kw["index"] for name, kw in client.calls if name == "indices.create"]
+    assert "aliases" not in client.calls[1][1]  # created beside the alias, not behind it
     assert {a["_index"] for a in bulk["actions"]} == {new}
     (swap,) = [kw for name, kw in client.calls if name == "indices.update_aliases"]
     assert swap == {"actions": [{"remove": {"index": "enrich.v1", "alias": "enrich"}},
@@ -406,19 +393,6 @@ def test_rebuild_writes_to_a_new_index_then_swaps_the_alias(bulk):
     assert ("indices.delete", {"index": "enrich.v1"}) in client.calls
     index.upsert(DOCS[:1])
     assert index._actions[-1]["_index"] == "enrich"
-
-
-def test_cooccurrences():
-    answer = {"hits": {"total": {"value": 2}, "hits": []}, "aggregations": {
-        "organizations": {"buckets": [{"key": "Nike", "doc_count": 1, "score": 0.7,
-                                       "bg_count": 1}]}}}
-    client = FakeClient(indices__exists=True, search=answer)
-    found = ElasticIndex(client, "enrich").cooccurrences(
-        "people", "LeBron James", ["organizations"])
-    assert found == {"count": 2, "fields": {"organizations": [
-        {"value": "Nike", "count": 1, "score": 0.7, "background": 1}]}}
-    with pytest.raises(QueryError):
-        ElasticIndex(client, "enrich").cooccurrences("content", "x")
 
 
 # -- the real client over a fake transport: what goes on the wire -------------------------
@@ -454,81 +428,41 @@ def test_the_real_client_sends_ndjson_bulk_and_the_search_body():
     assert body["from"] == 1 and body["size"] == 3 and "query_string" in body["query"]
 
 
-# -- the contract, against a live cluster -----------------------------------------------------
-
-def _cluster_url(name: str) -> str:
-    url = os.environ["ENRICH_TEST_ES_URL"].removeprefix("es+").rstrip("/")
-    scheme, rest = url.split("://", 1)
-    return f"es+{scheme}://{rest.split('/', 1)[0]}/{name}"
-
-
-class TestElasticIndex(SearchIndexContract):
-    """Never run here (no cluster): set ENRICH_TEST_ES_URL=https://host:9200 to run it."""
-
-    @pytest.fixture
-    def index(self):
-        if not os.environ.get("ENRICH_TEST_ES_URL"):
-            pytest.skip(NO_CLUSTER)
-        env = dict(os.environ, ENRICH_ES_REFRESH="wait_for")
-        index = ElasticIndex.from_url(_cluster_url(f"enrich-test-{uuid.uuid4().hex[:10]}"), env)
-        index.ensure()
-        try:
-            yield index
-        finally:
-            index.drop()
-            index.close()
-
-    def reopen(self, index):
-        return ElasticIndex(index.client, index.name)
-
-    def test_cooccurrences_of_an_entity(self, index):
-        index.upsert(DOCS)
-        index.commit()
-        found = index.cooccurrences("people", "LeBron James", ["organizations"],
-                                    significant=False)
-        assert found["count"] == 2
-        assert sorted(b["value"] for b in found["fields"]["organizations"]) == \
-            ["Celtics", "Lakers", "Nike"]
-
-    def test_rebuild_keeps_searching_then_swaps(self, index):
-        index.upsert(DOCS)
-        index.commit()
-        index.start_rebuild()
-        index.upsert(DOCS[:1])
-        index.commit()
-        assert index.count() == 4  # searches still use the old index
-        index.finish_rebuild()
-        assert index.count() == 1 and ids(index.search("aardvark")) == ["d1"]
-
-
-def test_the_contract_is_skipped_without_a_cluster(monkeypatch):
-    monkeypatch.delenv("ENRICH_TEST_ES_URL", raising=False)
-    fixture = TestElasticIndex.index.__wrapped__ if hasattr(TestElasticIndex.index,
-                                                            "__wrapped__") else None
-    if fixture is None:
-        pytest.skip("cannot reach the fixture function in this pytest version")
-    with pytest.raises(pytest.skip.Exception, match="ENRICH_TEST_ES_URL is not set"):
-        next(fixture(TestElasticIndex()))
-
-
 def test_open_index_picks_elasticsearch_by_url_without_connecting(tmp_path):
     from indexers.stores import TantivyIndex, open_index
     found = open_index(tmp_path, "es+https://search.example:9200/corpus")
     assert isinstance(found, ElasticIndex) and found.name == "corpus"
-    assert isinstance(open_index(tmp_path), TantivyIndex)
+    assert isinstance(open_index(tmp_path, write=True), TantivyIndex)
+    (tmp_path / "index").rename(tmp_path / "elsewhere")
+    for url in (str(tmp_path / "elsewhere"), (tmp_path / "elsewhere").as_uri()):
+        assert open_index(tmp_path / "nothing-here", url).path == tmp_path / "elsewhere"
     with pytest.raises(StoreError, match="es\\+https://host:9200/name"):
-        open_index(tmp_path, "https://search.example:9200/corpus")
+        open_index(tmp_path / "x", "https://search.example:9200/corpus")
+    assert not (tmp_path / "x").exists()
 
 
 def test_reads_create_nothing_and_a_missing_index_is_an_error():
-    missing = FakeClient(indices__exists=False)
-    with pytest.raises(StoreError, match="no Elasticsearch index 'enrich'"):
+    missing = FakeClient(indices__get_mapping=api_error(
+        elasticsearch.NotFoundError, 404, "index_not_found_exception", "no such index"))
+    with pytest.raises(IndexMissingError, match="no Elasticsearch index 'enrich'"):
         ElasticIndex(missing, "enrich").search("rare")
-    assert missing.names() == ["indices.exists"]  # no template, no index: a read-only key works
-    there = FakeClient(indices__exists=True, count={"count": 4})
+    assert missing.names() == ["indices.get_mapping"]  # nothing created: a read-only key works
+    there = FakeClient(count={"count": 4})
     index = ElasticIndex(there, "enrich")
     assert index.count() == 4 and index.count() == 4
-    assert there.names() == ["indices.exists", "count", "count"]  # checked once
+    assert there.names() == ["indices.get_mapping", "count", "count"]  # checked once
+
+
+def test_opening_for_writing_prepares_the_index_at_once():
+    client = FakeClient(indices__exists=False)
+    ElasticIndex(client, "enrich", write=True)
+    assert client.names() == ["indices.put_index_template", "indices.exists", "indices.create"]
+    stale = FakeClient(indices__exists=True, indices__get_mapping={
+        "enrich.v1": {"mappings": {"_meta": {"enrich_layout": 0}}}})
+    index = ElasticIndex(stale, "enrich", write=True)
+    assert "enrich.v1" in index.stale and "--rebuild-index" in index.stale
+    with pytest.raises(IndexLayoutError):
+        index.count()
 
 
 def test_a_stored_uri_comes_back_as_a_string():
