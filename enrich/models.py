@@ -17,6 +17,7 @@ from typing import Any
 
 from skills.base import ModelRef
 
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 
 __all__ = ["ModelStatus", "model_status", "pull_models"]
@@ -56,7 +57,7 @@ def _locate(ref: ModelRef) -> str | None:
 def model_status(skillset: Skillset) -> list[ModelStatus]:
     """Every model the skillset's skills need, and whether it is present here."""
     out = []
-    for bound in skillset.build().skills:
+    for bound in build_plan(skillset).skills:
         for ref in bound.skill().models():
             where = _locate(ref)
             out.append(ModelStatus(bound.name, ref.name, ref.source, where is not None,

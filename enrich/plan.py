@@ -1,38 +1,37 @@
 """A validated, ordered skillset: what the engine runs.
 
-:func:`build_plan` resolves every skill by name, fills in the declared defaults,
-checks every path, and orders the skills so each runs after the skills whose
+:func:`build_plan` resolves every skill by name, checks every path (against what
+the crackers declare they write, ``indexers.crackers.CRACKED_PATHS``, and what
+earlier skills write) and a skill's own ``device``, and orders the skills so each runs after the skills whose
 outputs it reads. Corpus skills (``needs_corpus``) form a second stage that runs
 in the indexer's main process; a per-document skill may not read their outputs.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
-from typing import Any
 
-from skills.base import Skill
+from indexers.crackers import CRACKED_PATHS
+from skills.base import Skill, check_device
 
 from enrich import tree
-from enrich.errors import SkillsetError
+from enrich.errors import ConfigError, PathError, SkillsetError
 from enrich.registry import get_skill
-from enrich.skillset import CRACKED_PATHS, Skillset, SkillSpec
+from enrich.skillset import Skillset, SkillSpec
 
 __all__ = ["BoundSkill", "Plan", "build_plan", "needs", "reads_from"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BoundSkill:
-    """One skill of a plan: its spec, class, resolved paths and (lazy) instance."""
+    """One skill of a plan: its spec, class and resolved paths. Frozen: what happens
+    when it runs (its loaded instance, whether it is disabled) is the engine's."""
 
     spec: SkillSpec
     cls: type[Skill]
     context: tree.Pattern
     inputs: dict[str, tree.Pattern]
     outputs: dict[str, str]  # output name -> node name under the context
-    instance: Skill | None = None
-    disabled: str | None = None  # why, when the skill cannot run here
 
     @property
     def name(self) -> str:
@@ -43,36 +42,35 @@ class BoundSkill:
         return [self.context + (target,) for target in self.outputs.values()]
 
     def skill(self) -> Skill:
-        if self.instance is None:
-            self.instance = self.cls(**self.spec.params)
-        return self.instance
+        """A new instance (``__init__`` is cheap by contract; the engine keeps its own)."""
+        return self.cls(**self.spec.params)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """Skills in execution order, split into the per-document and the corpus stage."""
+    """Skills in execution order, split into the per-document and the corpus stage.
+
+    Frozen: a runner that runs part of the per-document stage (a Ray stage) names the
+    skills it runs, it never edits the plan."""
 
     skillset: Skillset
-    document_skills: list[BoundSkill]
-    corpus_skills: list[BoundSkill]
+    document_skills: tuple[BoundSkill, ...]
+    corpus_skills: tuple[BoundSkill, ...]
     fields: dict[str, tree.Pattern] = field(default_factory=dict)
-    entities: list[tree.Pattern] = field(default_factory=list)
+    entities: tuple[tree.Pattern, ...] = ()
 
     @property
-    def skills(self) -> list[BoundSkill]:
+    def skills(self) -> tuple[BoundSkill, ...]:
         return self.document_skills + self.corpus_skills
 
 
-def _accepts(cls: type[Skill], name: str) -> bool:
-    return name in inspect.signature(cls.__init__).parameters
-
-
-def _bind(spec: SkillSpec, defaults: dict[str, Any]) -> BoundSkill:
+def _bind(spec: SkillSpec) -> BoundSkill:
     cls = get_skill(spec.skill)
-    extra = {k: v for k, v in defaults.items() if k not in spec.params and _accepts(cls, k)}
-    if extra:
-        spec = SkillSpec(spec.skill, spec.name, spec.context, spec.inputs, spec.outputs,
-                         {**spec.params, **extra})
+    if cls.uses_device and spec.params.get("device"):
+        try:
+            check_device(spec.params["device"])
+        except ConfigError as exc:
+            raise SkillsetError(f"skill {spec.name!r}: {exc}") from exc
     unknown_in = set(spec.inputs) - set(cls.inputs)
     unknown_out = set(spec.outputs) - set(cls.outputs)
     if unknown_in or unknown_out:
@@ -161,15 +159,23 @@ def _validate(ordered: list[BoundSkill], skillset: Skillset) -> None:
 
 
 def build_plan(skillset: Skillset) -> Plan:
+    """Validate and order ``skillset``; nothing is loaded (see ``warm_up``)."""
+    try:
+        return _build(skillset)
+    except PathError as exc:  # a malformed path in the file
+        raise SkillsetError(str(exc)) from exc
+
+
+def _build(skillset: Skillset) -> Plan:
     names = [s.name for s in skillset.skills]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise SkillsetError(f"skill names must be unique; repeated: {duplicates} "
                             "(give each instance its own 'name')")
-    ordered = _order([_bind(spec, skillset.defaults) for spec in skillset.skills])
+    ordered = _order([_bind(spec) for spec in skillset.skills])
     _validate(ordered, skillset)
-    corpus = [b for b in ordered if b.cls.needs_corpus]
-    document = [b for b in ordered if not b.cls.needs_corpus]
+    corpus = tuple(b for b in ordered if b.cls.needs_corpus)
+    document = tuple(b for b in ordered if not b.cls.needs_corpus)
     for b in document:
         late = [c.name for c in corpus if reads_from(b, c)]
         if late:
@@ -177,4 +183,4 @@ def build_plan(skillset: Skillset) -> Plan:
                                 "which run after every per-document skill")
     return Plan(skillset=skillset, document_skills=document, corpus_skills=corpus,
                 fields={k: tree.parse(v) for k, v in skillset.fields.items()},
-                entities=[tree.parse(p) for p in skillset.entities])
+                entities=tuple(tree.parse(p) for p in skillset.entities))

@@ -11,41 +11,26 @@ A skillset is a YAML file (or the equivalent dict / :class:`Skillset` object)::
     fields: {language: /document/language}
     entities: [/document/pages/*/entities]
 
-:meth:`Skillset.build` validates it before any document runs: every skill exists,
-every input path is produced by the crackers or by another skill (else the error
-lists the paths that do exist), no two skills write the same node, there is no
-cycle. The execution order comes from which paths each skill reads and writes.
+This module only reads and holds it; :func:`enrich.plan.build_plan` validates it
+before any document runs: every skill exists, every input path is produced by the
+crackers or by another skill (else the error lists the paths that do exist), no two
+skills write the same node, there is no cycle. The execution order comes from which
+paths each skill reads and writes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from enrich.errors import PathError, SkillsetError
+from enrich.errors import SkillsetError
 
-if TYPE_CHECKING:
-    from enrich.plan import Plan
-
-__all__ = ["SkillSpec", "Skillset", "CRACKED_PATHS", "DEFAULT_SKILLSET_FILE"]
+__all__ = ["SkillSpec", "Skillset", "DEFAULT_SKILLSET_FILE"]
 
 DEFAULT_SKILLSET_FILE = Path(__file__).with_name("default_skillset.yaml")
-
-# What every cracker writes. Paths ending in "/" are opaque: anything below exists.
-CRACKED_PATHS = (
-    "/document/uri", "/document/content", "/document/metadata/", "/document/warnings",
-    "/document/pages", "/document/pages/*", "/document/pages/*/number",
-    "/document/pages/*/text", "/document/pages/*/offset", "/document/pages/*/needs_ocr",
-    "/document/pages/*/width", "/document/pages/*/height",
-    "/document/images", "/document/images/*", "/document/images/*/id",
-    "/document/images/*/page", "/document/images/*/bbox", "/document/images/*/width",
-    "/document/images/*/height", "/document/images/*/format", "/document/images/*/data",
-    "/document/images/*/kind", "/document/images/*/needs_ocr", "/document/images/*/offset",
-    "/document/images/*/original_width", "/document/images/*/original_height",
-)
 
 
 @dataclass
@@ -83,9 +68,6 @@ class Skillset:
     fields: dict[str, str] = field(default_factory=dict)
     entities: list[str] = field(default_factory=list)
     name: str = "custom"
-    # Run-wide parameters (``device``) given to every skill that takes them, unless
-    # the skill sets its own in the file.
-    defaults: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Skillset":
@@ -124,12 +106,3 @@ class Skillset:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "fields": self.fields, "entities": self.entities,
                 "skills": [vars(s).copy() for s in self.skills]}
-
-    def build(self) -> "Plan":
-        """Validate and order the skillset; nothing is loaded (see ``warm_up``)."""
-        from enrich.plan import build_plan
-        try:
-            return build_plan(self)
-        except PathError as exc:
-            raise SkillsetError(str(exc)) from exc
-

@@ -5,7 +5,7 @@ models, OCR engines) load in each skill's ``warm_up``. Skills are found by name
 through the ``enrich.skills`` entry points.
 """
 
-from skills.base import (ModelRef, Record, Result, Skill, SkillError, SkillUnavailable,
+from skills.base import (ModelRef, Record, Result, RunContext, Skill, SkillError, SkillUnavailable,
                          TermStats)
 from skills.caption import CaptionSkill
 from skills.entities import EntitySkill
@@ -18,6 +18,7 @@ from skills.tags import TagSkill
 
 __all__ = [
     "Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record", "Result",
+    "RunContext",
     "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "OcrSkill",
     "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill",
 ]

@@ -13,12 +13,20 @@ A skill class is small:
 
 * ``__init__(**params)`` is cheap and its parameters are serialisable (they come
   from a skillset YAML file);
-* ``warm_up()`` loads models, is idempotent, and raises :class:`SkillUnavailable`
-  when the skill cannot run here (no model, no GPU); the engine then disables the
-  skill loudly and the run goes on;
+* ``warm_up(context)`` loads models, is idempotent, and raises
+  :class:`SkillUnavailable` when the skill cannot run here (no model, no GPU); the
+  engine then disables the skill loudly and the run goes on. ``context`` is the
+  :class:`RunContext` of the process: the run's device and this process's share of
+  the cores (called without one, as in a notebook: auto device, every core);
 * ``name``, ``version``, ``context``, ``inputs`` (input name -> default source
   path) and ``outputs`` (output names) are declared on the class, so a skillset can
   be validated before any document runs;
+* so is how the skill runs: ``uses_device`` (it runs a model on the run's device,
+  unless its own ``device`` parameter names another), ``cacheable`` (the engine may
+  reuse its outputs for equal inputs; ``False`` for a skill that reads the world,
+  a web API) and ``runtime_params`` (parameters that change how it runs but never
+  what it outputs, ``device``, ``threads``, ``batch_size``: the enrichment cache
+  leaves them out of its key);
 * ``model`` names the model behind the values (for provenance), or is ``None``.
 
 Skills that need statistics of the whole corpus (``needs_corpus = True``) run in the
@@ -29,13 +37,15 @@ the document id under ``"_doc_id"``.
 
 from __future__ import annotations
 
-from enrich.errors import EnrichError
-
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 
+from enrich.errors import ConfigError, EnrichError
+
 __all__ = ["Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record",
-           "Result"]
+           "Result", "RunContext", "check_device", "DEVICES"]
 
 Record = Mapping[str, Any]
 Result = "dict[str, Any] | SkillError"
@@ -53,6 +63,50 @@ class ModelRef:
     name: str
     source: str
     install: str = ""
+
+
+DEVICES = "auto, cpu, cuda or cuda:N (cuda! or cuda:N! to disable GPU skills rather than " \
+          "fall back to the CPU)"
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?!?")
+
+
+def check_device(device: str) -> str:
+    """``device`` when it is one the skills understand (see :data:`DEVICES`), else a
+    ConfigError: the one check of a device, for the ``--device`` flag, the ``device``
+    setting and a skill's own ``device`` parameter alike.
+
+    ``cuda`` on a machine without CUDA runs on the CPU with a warning; ``cuda!``
+    disables the skill instead (``SkillUnavailable``); ``auto`` takes CUDA when it is
+    there, silently."""
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+        raise ConfigError(f"unknown device {device!r}: use {DEVICES}")
+    return device
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """How the skills of one process run: handed to every ``warm_up``.
+
+    ``device``: the run's device (:func:`check_device`); a skill's own ``device``
+    parameter overrides it (:meth:`device_for`). ``threads``: the cores this process
+    may use (the machine's, divided among the worker processes by :meth:`share`).
+    """
+
+    device: str = "auto"
+    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    def __post_init__(self) -> None:
+        check_device(self.device)
+
+    def share(self, processes: int) -> RunContext:
+        """This context for one of ``processes`` processes that share its cores."""
+        return replace(self, threads=max(1, self.threads // max(1, processes)))
+
+    def device_for(self, params: Mapping[str, Any]) -> str:
+        """The device a skill with these parameters asks for: its own ``device``, else
+        the run's."""
+        own = params.get("device")
+        return check_device(own) if own else self.device
 
 
 class SkillUnavailable(EnrichError):
@@ -92,6 +146,9 @@ class Skill:
     outputs: ClassVar[Sequence[str]] = ()
     needs_corpus: ClassVar[bool] = False
     description: ClassVar[str] = ""
+    uses_device: ClassVar[bool] = False  # runs a model on RunContext.device
+    cacheable: ClassVar[bool] = True  # equal inputs give equal outputs (not corpus skills)
+    runtime_params: ClassVar[frozenset[str]] = frozenset()  # never change the outputs
 
     def __init__(self, **params: Any) -> None:
         self.params = params
@@ -105,8 +162,9 @@ class Skill:
         """The models this skill needs, for ``enrich models list|pull``; none by default."""
         return []
 
-    def warm_up(self) -> None:
-        """Load models; idempotent. Raise SkillUnavailable when the skill cannot run."""
+    def warm_up(self, context: RunContext = RunContext()) -> None:
+        """Load models for ``context``; idempotent. Raise SkillUnavailable when the skill
+        cannot run here."""
 
     def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:
         """Return one output dict (or SkillError) per record, in order."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
+from skills.base import RunContext
 from skills.vision import (ImageModelSkill, model_class, load_pretrained, require_torch, resolve_device)
 
 __all__ = ["CaptionSkill", "DEFAULT_MODEL", "captioner_class", "geometric_mean_confidence"]
@@ -71,7 +72,7 @@ class CaptionSkill(ImageModelSkill):
     record alone.
 
     Parameters: ``model`` (a hub name or a local folder; default BLIP base),
-    ``device`` (``auto``, ``cpu`` or ``cuda``; half precision on CUDA), ``batch_size``
+    ``device`` (default: the run's ``--device``; half precision on CUDA), ``batch_size``
     (images per ``generate()`` call, 16), ``max_new_tokens`` (30) and ``min_side``
     (50 px).
     """
@@ -81,12 +82,11 @@ class CaptionSkill(ImageModelSkill):
     outputs: ClassVar[tuple[str, ...]] = ("caption",)
     description: ClassVar[str] = "Image captions (BLIP) with a confidence."
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 16,
+    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None, batch_size: int = 16,
                  max_new_tokens: int = 30, min_side: int = 50, **params: Any) -> None:
         super().__init__(model=model, device=device, batch_size=batch_size,
                          max_new_tokens=max_new_tokens, min_side=min_side, **params)
         self.model_name = str(model)
-        self.device = device
         self.batch_size = max(1, int(batch_size))
         self.max_new_tokens = int(max_new_tokens)
         self.min_side = int(min_side)
@@ -95,11 +95,11 @@ class CaptionSkill(ImageModelSkill):
         self._processor: Any = None
         self._tokenizer: Any = None
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load the processor and the model once; SkillUnavailable when they cannot be."""
         if self._model is not None:
             return
-        device = resolve_device(self.device)
+        device = resolve_device(context.device_for(self.params))
         from transformers import AutoProcessor, AutoTokenizer
 
         processor = load_pretrained(AutoProcessor, self.model_name)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
 from graph.normalize import entity_key
-from skills.base import ModelRef, Record, Skill, SkillError, SkillUnavailable
+from skills.base import ModelRef, Record, RunContext, Skill, SkillError, SkillUnavailable
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -195,6 +195,7 @@ class EntitySkill(Skill):
     inputs: ClassVar[dict[str, str]] = {"text": "/document/pages/*/text"}
     outputs: ClassVar[tuple[str, ...]] = ("entities",)
     description: ClassVar[str] = "Named entities (spaCy) with display names and keys."
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"batch_size"})
 
     def __init__(self, model: str | None = None, labels: Sequence[str] | None = DEFAULT_LABELS,
                  batch_size: int = 64, exclude: Sequence[str] | None = None,
@@ -230,7 +231,7 @@ class EntitySkill(Skill):
         """The pipeline components that run (after ``warm_up``)."""
         return tuple(self._nlp.pipe_names) if self._nlp is not None else None
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load the spaCy pipeline (once per process); idempotent."""
         if self._nlp is None:
             require(self.model_name)

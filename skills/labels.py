@@ -54,7 +54,7 @@ from typing import Any, ClassVar, Sequence
 
 import yaml
 
-from skills.base import Record, Skill, SkillError, SkillUnavailable
+from skills.base import Record, RunContext, Skill, SkillError, SkillUnavailable
 from skills.tags import clip_embed_pixels, clip_pixel_values
 from skills.vision import image_bytes, batched, decode_images, load_pretrained, prefetch, resolve_device
 
@@ -226,7 +226,7 @@ class LabelSkill(Skill):
 
     Parameters: ``gallery`` (the folder, see the module docstring), ``model`` (a CLIP
     model: hub name or folder; default ``openai/clip-vit-base-patch32``), ``device``
-    (auto|cpu|cuda), ``batch_size`` (32), ``threshold`` ("auto" or a cosine
+    (default: the run's ``--device``), ``batch_size`` (32), ``threshold`` ("auto" or a cosine
     similarity), ``margin`` (0.02) and ``top`` (3).
     """
 
@@ -236,9 +236,11 @@ class LabelSkill(Skill):
     inputs: ClassVar[dict[str, str]] = {"image": "/document/images/*/data"}
     outputs: ClassVar[tuple[str, ...]] = ("labels", "recognition")
     description: ClassVar[str] = "People and brands recognised from a reference gallery."
+    uses_device: ClassVar[bool] = True
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"device", "batch_size"})
 
     def __init__(self, gallery: str | None = None, model: str = DEFAULT_MODEL,
-                 device: str = "auto", batch_size: int = 32, threshold: float | str = "auto",
+                 device: str | None = None, batch_size: int = 32, threshold: float | str = "auto",
                  margin: float = 0.02, top: int = 3, **params: Any) -> None:
         if threshold != "auto" and not isinstance(threshold, (int, float)):
             raise ValueError(f"labels: threshold must be 'auto' or a number, got {threshold!r}")
@@ -251,7 +253,7 @@ class LabelSkill(Skill):
     def model(self) -> str | None:
         return self.params["model"]
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         if self._ready:
             return
         if not self.params["gallery"]:
@@ -260,7 +262,7 @@ class LabelSkill(Skill):
         self.gallery = read_gallery(self.params["gallery"])
         from transformers import CLIPModel, CLIPProcessor
 
-        self._device = resolve_device(self.params["device"])
+        self._device = resolve_device(context.device_for(self.params))
         self._model = load_pretrained(CLIPModel, self.model, self._device)
         self._processor = load_pretrained(CLIPProcessor, self.model)
         self._gallery_embeddings = self._embed_gallery()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
-from skills.base import ModelRef, Record, Skill, SkillUnavailable
+from skills.base import ModelRef, Record, RunContext, Skill, SkillUnavailable
 
 __all__ = ["LanguageSkill"]
 
@@ -83,7 +83,7 @@ class LanguageSkill(Skill):
         except metadata.PackageNotFoundError:
             return "py3langid"
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load the py3langid model (once per process); idempotent."""
         if self._identifier is None:
             self._identifier = _load_identifier(self.languages)

@@ -35,8 +35,8 @@ PP-OCRv4 Chinese/English models shipped in the wheel).
   ("Secondline"); Tesseract does not, which is why ``auto`` prefers it.
 
 Parallelism. Every Tesseract call is a subprocess, so a ``ThreadPoolExecutor``
-of ``threads`` (default: the cores divided by the indexer's worker processes, from
-``ENRICH_PROCESSES``) OCRs the images of a batch in parallel
+of ``threads`` (default: this process's share of the cores, ``RunContext.threads``:
+the cores divided by the indexer's worker processes) OCRs the images of a batch in parallel
 for real; ``warm_up`` sets ``OMP_THREAD_LIMIT=1`` (unless already set) so that each
 process stays on one core instead of fighting the others with OpenMP threads.
 RapidOCR runs the images one after the other with ``threads`` ONNX Runtime
@@ -88,7 +88,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
-from skills.base import Record, Skill, SkillError, SkillUnavailable
+from skills.base import Record, RunContext, Skill, SkillError, SkillUnavailable
 from skills.vision import decode_images
 
 __all__ = ["OcrSkill", "tesseract_version"]
@@ -115,12 +115,6 @@ def tesseract_version() -> tuple[str | None, str]:
     except (pytesseract.TesseractNotFoundError, OSError, SystemExit) as exc:
         return None, (f"the tesseract binary was not found or does not work "
                       f"(tesseract_cmd={pytesseract.pytesseract.tesseract_cmd!r}: {exc})")
-
-
-def _fair_share() -> int:
-    """This process's share of the cores: the indexer sets ENRICH_PROCESSES in workers."""
-    processes = max(1, int(os.environ.get("ENRICH_PROCESSES", "1") or 1))
-    return max(1, (os.cpu_count() or 1) // processes)
 
 
 def _load_rapidocr(threads: int) -> Any:
@@ -150,6 +144,7 @@ class OcrSkill(Skill):
                                         "needs_ocr": "/document/images/*/needs_ocr"}
     outputs: ClassVar[tuple[str, ...]] = ("ocr",)
     description: ClassVar[str] = "Text in images (Tesseract or RapidOCR), with boxes."
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"threads", "timeout"})
 
     def __init__(self, engine: str = "auto", languages: str | Sequence[str] = "eng",
                  min_confidence: float = 0.5, threads: int | None = None,
@@ -163,22 +158,24 @@ class OcrSkill(Skill):
         self.engine = engine
         self.languages = languages if isinstance(languages, str) else "+".join(languages)
         self.min_confidence = float(min_confidence)
-        self.threads = max(1, int(threads or _fair_share()))
+        self.threads = max(1, int(threads)) if threads else None  # None: the run's share
         self.only_scans = bool(only_scans)
         self.max_side = int(max_side) if max_side else None
         self.timeout = float(timeout or 0)
         self._engine_name: str | None = None
         self._rapidocr: Any = None
+        self.workers = 1  # threads at once (after warm_up)
 
     @property
     def model(self) -> str | None:
         """The engine and its version, e.g. ``tesseract 5.3.0`` (after ``warm_up``)."""
         return self._engine_name
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         """Pick the engine and load it (once); SkillUnavailable when it is missing."""
         if self._engine_name is not None:
             return
+        self.workers = self.threads or context.threads
         reason = ""
         if self.engine in ("auto", "tesseract"):
             version, reason = tesseract_version()
@@ -191,7 +188,7 @@ class OcrSkill(Skill):
                 raise SkillUnavailable(f"ocr: engine 'tesseract' was asked for but {reason}; "
                                        f"{TESSERACT_HINT}; or use engine: rapidocr")
         try:
-            self._rapidocr = _load_rapidocr(self.threads)
+            self._rapidocr = _load_rapidocr(self.workers)
         except SkillUnavailable as exc:
             if self.engine == "auto":
                 raise SkillUnavailable(f"ocr: no OCR engine here: {reason}, and rapidocr-"
@@ -217,7 +214,7 @@ class OcrSkill(Skill):
         todo = [i for i, r in enumerate(records) if not self.only_scans or r.get("needs_ocr")]
         results: list[Any] = [{"ocr": None} for _ in records]
         blobs = [records[i].get("image") for i in todo]
-        workers = min(self.threads, len(todo)) if self._rapidocr is None else 1
+        workers = min(self.workers, len(todo)) if self._rapidocr is None else 1
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 done = list(pool.map(self._ocr_one, blobs))

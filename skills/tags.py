@@ -29,7 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
-from skills.base import SkillUnavailable
+from skills.base import RunContext, SkillUnavailable
 from skills.vision import (ImageModelSkill, model_class, batched, load_pretrained, require_torch, resolve_device)
 
 __all__ = ["TagSkill", "DEFAULT_MODEL", "DEFAULT_VOCABULARY", "DEFAULT_THRESHOLD",
@@ -149,8 +149,8 @@ class TagSkill(ImageModelSkill):
 
     Parameters: ``model`` (hub name or folder, default CLIP ViT-B/32), ``vocabulary``
     (a file path or a list of tags; default the shipped English list), ``template``
-    (``"a photo of {}"``), ``threshold`` (0.05), ``top`` (10), ``device`` (``auto``,
-    ``cpu``, ``cuda``; half precision on CUDA), ``batch_size`` (32 images per forward
+    (``"a photo of {}"``), ``threshold`` (0.05), ``top`` (10), ``device`` (default: the
+    run's ``--device``; half precision on CUDA), ``batch_size`` (32 images per forward
     pass) and ``min_side`` (50 px).
     """
 
@@ -161,7 +161,7 @@ class TagSkill(ImageModelSkill):
 
     def __init__(self, model: str = DEFAULT_MODEL, vocabulary: str | Sequence[str] | None = None,
                  template: str = DEFAULT_TEMPLATE, threshold: float = DEFAULT_THRESHOLD,
-                 top: int = 10, device: str = "auto", batch_size: int = 32, min_side: int = 50,
+                 top: int = 10, device: str | None = None, batch_size: int = 32, min_side: int = 50,
                  **params: Any) -> None:
         vocab_param = vocabulary if vocabulary is None or isinstance(vocabulary, str) \
             else [str(v) for v in vocabulary]
@@ -173,7 +173,6 @@ class TagSkill(ImageModelSkill):
         self.template = template if "{}" in template else template + " {}"
         self.threshold = float(threshold)
         self.top = max(0, int(top))
-        self.device = device
         self.batch_size = max(1, int(batch_size))
         self.min_side = int(min_side)
         self.vocabulary: list[str] | None = None
@@ -183,12 +182,12 @@ class TagSkill(ImageModelSkill):
         self._text: Any = None
         self._scale = MAX_LOGIT_SCALE
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load CLIP and embed the vocabulary once; SkillUnavailable when it cannot run."""
         if self._model is not None:
             return
         vocabulary = load_vocabulary(self.vocabulary_source)
-        device = resolve_device(self.device)
+        device = resolve_device(context.device_for(self.params))
         from transformers import AutoProcessor
 
         processor = load_pretrained(AutoProcessor, self.model_name)

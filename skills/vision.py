@@ -1,6 +1,7 @@
 """What the image skills share: device choice, offline-aware model loading, decoding.
 
-* :func:`resolve_device` turns ``auto|cpu|cuda`` into a torch device string.
+* :func:`resolve_device` turns a device (``auto``, ``cpu``, ``cuda[:N]``, strict
+  ``cuda[:N]!``) into a torch device string, falling back to the CPU with a warning.
 * :func:`load_pretrained` loads a transformers class from a local path or the
   Hugging Face cache first, and from the hub only when the environment allows it;
   a model that is neither local nor reachable raises ``SkillUnavailable`` naming the
@@ -18,6 +19,7 @@ Nothing here imports torch or transformers at import time.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +33,7 @@ __all__ = ["ImageModelSkill", "image_bytes", "model_class", "resolve_device", "l
            "require_torch", "hub_reachable", "PULL_HINT"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 PULL_HINT = ("download it on a machine with internet access with `enrich models pull` "
              "(it fills the Hugging Face cache, HF_HOME), or set the skill's `model` "
              "parameter to a local folder")
@@ -49,16 +52,38 @@ def require_torch() -> Any:
 
 
 def resolve_device(device: str = "auto") -> str:
-    """``auto`` picks CUDA when it is there; asking for CUDA without one is an error."""
+    """The torch device for a checked device (:func:`skills.base.check_device`): ``auto``
+    takes CUDA when it is there; ``cuda`` (or ``cuda:N``) without it runs on the CPU
+    with a warning; ``cuda!`` without it disables the skill (SkillUnavailable)."""
     torch = require_torch()
-    if device in ("auto", "", None):
+    if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SkillUnavailable(f"device {device!r} was asked for but CUDA is not available "
-                               "here; use --device auto or cpu")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise SkillUnavailable(f"unknown device {device!r}; use auto, cpu or cuda")
-    return device
+    wanted = device.rstrip("!")
+    if wanted == "cpu" or _cuda_present(torch, wanted):
+        return wanted
+    if device.endswith("!"):
+        raise SkillUnavailable(f"device {device!r} was asked for but {_no_cuda(torch, wanted)}; "
+                               f"use --device {wanted} to fall back to the CPU")
+    _warn_fallback(device, _no_cuda(torch, wanted))
+    return "cpu"
+
+
+def _cuda_present(torch: Any, device: str) -> bool:
+    index = device.partition(":")[2]
+    return torch.cuda.is_available() and (not index or int(index) < torch.cuda.device_count())
+
+
+def _no_cuda(torch: Any, device: str) -> str:
+    if not torch.cuda.is_available():
+        return "CUDA is not available here"
+    return f"this machine has {torch.cuda.device_count()} CUDA device(s)"
+
+
+@lru_cache(maxsize=None)
+def _warn_fallback(device: str, reason: str) -> None:
+    """Once per process and device: the skills run, on the CPU."""
+    log.warning("device %r was asked for but %s: the image skills run on the CPU "
+                "(--device %s! disables them instead)", device, reason, device.rstrip("!"))
 
 
 def _offline() -> bool:
@@ -192,6 +217,7 @@ class ImageModelSkill(Skill):
     batched ``run`` that decodes and pre-processes the next chunk in a thread while
     the model runs on this one.
 
+    They run on the run's device unless their ``device`` parameter names one.
     Subclasses set ``model_name``, ``batch_size`` and ``min_side`` in ``__init__`` and
     implement ``preprocess(images) -> model input`` and ``infer(model input) -> one
     value per image``; the value becomes the skill's first output. An image that
@@ -201,6 +227,8 @@ class ImageModelSkill(Skill):
 
     context = "/document/images/*"
     inputs = {"image": "/document/images/*/data"}
+    uses_device = True
+    runtime_params = frozenset({"device", "batch_size"})
     max_side = 1024  # larger images are shrunk to this on decoding
     model_name: str = ""
     batch_size: int = 16

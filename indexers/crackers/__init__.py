@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .base import Blob, Cracker, CrackError, join_pages, new_document
+from .base import CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, new_document
 from .docx import DocxCracker
 from .image import ImageCracker
 from .pdf import PdfCracker
@@ -26,7 +26,7 @@ from .sniff import sniff
 from .tabular import CsvCracker, JsonLinesCracker
 from .text import HtmlCracker, TextCracker
 
-__all__ = ["Blob", "Cracker", "CrackError", "crack", "sniff", "CRACKERS",
+__all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "CRACKERS",
            "new_document", "join_pages", "pick_cracker"]
 
 # Registry by name; order breaks score ties (specific formats before plain text).

@@ -25,6 +25,12 @@ skills address as ``/document/...``::
       "warnings": ["text recovered from a damaged cross-reference table", ...],
     }
 
+That shape is the **document contract**: :data:`CRACKED_PATHS` lists every path a
+cracker may write, and the skillset validation (``enrich.plan``) checks a skill's
+inputs against it before any document runs; a test cracks a small real file of every
+registered cracker and checks that the paths it writes and the declared ones agree.
+A cracker that writes a new node declares it here.
+
 ``offset`` of a page is where the page's text starts in ``content``. Page numbers
 start at 1. Bounding boxes are in PDF points, origin top-left. A page without a
 text layer is rendered into ``images`` with ``kind="page_render"`` and
@@ -96,12 +102,26 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageChops, ImageOps
 
-__all__ = ["Blob", "Cracker", "CrackError", "new_document", "join_pages",
+__all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "new_document", "join_pages",
            "MAX_IMAGE_SIDE", "MIN_IMAGE_SIDE", "MIN_IMAGE_THICKNESS", "FEW_COLOURS",
            "JPEG_QUALITY", "NormalisedImage", "normalise_image", "is_tiny", "too_large",
            "image_entry"]
 
 PAGE_SEPARATOR = "\n\n"
+
+# The document contract: every path a cracker writes (lists fan out as "*"). A path
+# ending in "/" is opaque: anything below it may exist (metadata varies by format).
+CRACKED_PATHS = (
+    "/document/uri", "/document/content", "/document/metadata/", "/document/warnings",
+    "/document/pages", "/document/pages/*", "/document/pages/*/number",
+    "/document/pages/*/text", "/document/pages/*/offset", "/document/pages/*/needs_ocr",
+    "/document/pages/*/width", "/document/pages/*/height",
+    "/document/images", "/document/images/*", "/document/images/*/id",
+    "/document/images/*/page", "/document/images/*/bbox", "/document/images/*/width",
+    "/document/images/*/height", "/document/images/*/format", "/document/images/*/data",
+    "/document/images/*/kind", "/document/images/*/needs_ocr", "/document/images/*/offset",
+    "/document/images/*/original_width", "/document/images/*/original_height",
+)
 
 MAX_IMAGE_SIDE = 2000  # longest side of a normalised image (and of a page render), px
 MIN_IMAGE_SIDE = 50  # images whose longest side is shorter are skipped (icons, logos)

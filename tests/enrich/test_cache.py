@@ -7,13 +7,15 @@ import time
 
 import pytest
 
-from enrich.cache import FILE_NAME, EnrichmentCache, crack_key, record_keys
+from enrich.cache import FILE_NAME, EnrichmentCache
+from enrich.cache_keys import crack_key, record_keys
 from enrich.engine import Engine
 from enrich.registry import register
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 from enrich.worker import Worker, WorkerConfig
 from indexers.sources import open_source
-from skills.base import Skill
+from skills.base import RunContext, Skill
 from enrich.testing import factories
 from tests.enrich.test_engine import DictTerms, docs
 from tests.enrich.toy_skills import Corpus, Picky
@@ -22,18 +24,21 @@ from tests.enrich.toy_skills import Corpus, Picky
 
 
 class Affix(Skill):
-    """Appends ``suffix`` to each page's text; counts warm-ups."""
+    """Appends ``suffix`` to each page's text; counts warm-ups. Runs on a device, which
+    (a declared runtime parameter) does not change what it outputs."""
 
     name = "cache-affix"
     context = "/document/pages/*"
     inputs = {"text": "/document/pages/*/text"}
     outputs = ("affixed",)
+    uses_device = True
+    runtime_params = frozenset({"device"})
     warm_ups = 0
 
-    def __init__(self, suffix: str = "!", device: str = "auto", **params):
-        super().__init__(suffix=suffix, device=device, **params)
+    def __init__(self, suffix: str = "!", **params):
+        super().__init__(suffix=suffix, **params)
 
-    def warm_up(self):
+    def warm_up(self, context=RunContext()):
         Affix.warm_ups += 1
 
     @property
@@ -117,7 +122,7 @@ SKILLS = ["cache-affix", "cache-length", "cache-words"]
 
 def engine(cache, *skills, params=None):
     specs = [{"skill": s, "params": (params or {}).get(s, {})} for s in skills or SKILLS]
-    return Engine(Skillset.from_dict({"skills": specs}).build(), cache=cache)
+    return Engine(build_plan(Skillset.from_dict({"skills": specs})), cache=cache)
 
 
 @pytest.fixture
@@ -180,11 +185,13 @@ def test_a_new_parameter_reruns_that_skill_and_the_skills_that_read_it(cache, ru
     assert again[0]["pages"][0]["affixed"] == "one?"
 
 
-def test_the_device_is_not_part_of_the_key(cache, runs):
+def test_runtime_params_are_not_part_of_the_key_other_params_are(cache, runs):
     engine(cache).run_documents(batch())
     runs.clear()
     engine(cache, params={"cache-affix": {"device": "cuda"}}).run_documents(batch())
-    assert counts(runs) == {}
+    assert counts(runs) == {}  # cache-affix declares device a runtime parameter
+    engine(cache, params={"cache-words": {"device": "cuda"}}).run_documents(batch())
+    assert counts(runs) == {"cache-words": 2}  # cache-words does not
 
 
 def test_a_new_model_reruns_that_skill(cache, runs, monkeypatch):
@@ -385,9 +392,9 @@ def image_runs(runs, monkeypatch):
     runs.warm_ups = []
     original = CaptionSkill.warm_up
 
-    def warm_up(self):
+    def warm_up(self, context=RunContext()):
         runs.warm_ups.append("caption")
-        return original(self)
+        return original(self, context)
     monkeypatch.setattr(CaptionSkill, "warm_up", warm_up)
     return runs
 

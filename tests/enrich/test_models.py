@@ -3,10 +3,15 @@
 import json
 
 import huggingface_hub
+import pytest
 from typer.testing import CliRunner
+
+from skills.base import RunContext
 
 from enrich.cli.app import app
 from enrich.engine import Engine
+from enrich.errors import SkillsetError
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 
 runner = CliRunner()
@@ -58,13 +63,18 @@ def test_pull_failure_exits_1(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "failed: OSError: no route to the hub" in result.stdout
 
 
-def test_device_default_reaches_skills_that_take_it_unless_they_set_their_own():
+def test_the_run_device_reaches_device_skills_unless_they_set_their_own():
     skillset = Skillset.from_dict({"skills": ["toy-hub", {"skill": "toy-hub", "name": "own",
                                                           "outputs": {"hub": "own"},
-                                                          "params": {"device": "cuda"}},
+                                                          "params": {"device": "cuda:1!"}},
                                               "toy-upper"]})
-    skillset.defaults = {"device": "cpu"}
     doc = {"uri": "u", "content": "x", "pages": [{"number": 1, "text": "x"}]}
-    Engine(skillset.build()).run_documents([doc])
-    assert doc["hub"] == "cpu" and doc["own"] == "cuda"
-    assert doc["pages"][0]["upper"] == "X"  # a skill without a device parameter is untouched
+    Engine(build_plan(skillset), context=RunContext(device="cpu")).run_documents([doc])
+    assert doc["hub"] == "cpu" and doc["own"] == "cuda:1!"
+    assert doc["pages"][0]["upper"] == "X"  # a skill without a device runs as ever
+
+
+def test_a_bad_device_of_a_skill_is_a_skillset_error():
+    skillset = Skillset.from_dict({"skills": [{"skill": "toy-hub", "params": {"device": "tpu"}}]})
+    with pytest.raises(SkillsetError, match=r"skill 'toy-hub': unknown device 'tpu': use auto"):
+        build_plan(skillset)

@@ -1,11 +1,12 @@
 import pytest
 
 from enrich.errors import SkillsetError, UnknownSkillError
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 
 
 def build(skills, **extra):
-    return Skillset.from_dict({"skills": skills, **extra}).build()
+    return build_plan(Skillset.from_dict({"skills": skills, **extra}))
 
 
 def test_order_follows_paths_not_declaration():
@@ -70,7 +71,7 @@ def test_corpus_skills_form_the_second_stage():
 def test_yaml_file_and_default_skillset(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("skills:\n  - skill: toy-upper\n  - toy-count\n")
-    assert [b.name for b in Skillset.from_yaml(path).build().skills] == ["toy-upper", "toy-count"]
+    assert [b.name for b in build_plan(Skillset.from_yaml(path)).skills] == ["toy-upper", "toy-count"]
     default = Skillset.default()
     assert {s.skill for s in default.skills} >= {"language", "ngrams", "keyphrases", "entities"}
     (tmp_path / "bad.yaml").write_text("skills: [\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skills.base import ModelRef, Skill, SkillError, SkillUnavailable
+from skills.base import ModelRef, RunContext, Skill, SkillError, SkillUnavailable
 
 
 class Upper(Skill):
@@ -50,7 +50,7 @@ class Missing(Skill):
     inputs = {"text": "/document/content"}
     outputs = ("thing",)
 
-    def warm_up(self):
+    def warm_up(self, context=RunContext()):
         raise SkillUnavailable("model toy-model is not installed; run `enrich models pull`")
 
     def run(self, records, **kwargs):  # pragma: no cover - never called
@@ -81,20 +81,27 @@ class Corpus(Skill):
 
 
 class Hub(Skill):
-    """Needs a Hugging Face model (a hub name or a folder) and takes a device."""
+    """Needs a Hugging Face model (a hub name or a folder); runs on a device, and says
+    which one it was given."""
 
     name = "toy-hub"
     inputs = {"text": "/document/content"}
     outputs = ("hub",)
+    uses_device = True
+    runtime_params = frozenset({"device"})
 
-    def __init__(self, model: str = "toy-org/toy-model", device: str = "auto", **params):
-        super().__init__(model=model, device=device, **params)
+    def __init__(self, model: str = "toy-org/toy-model", **params):
+        super().__init__(model=model, **params)
+        self.device = None
 
     def models(self):
         return [ModelRef(self.params["model"], "huggingface")]
 
+    def warm_up(self, context=RunContext()):
+        self.device = context.device_for(self.params)
+
     def run(self, records, **kwargs):
-        return [{"hub": self.params["device"]} for _ in records]
+        return [{"hub": self.device} for _ in records]
 
 
 ALL = [Upper, Count, Picky, Missing, AfterMissing, Corpus, Hub]

@@ -129,24 +129,19 @@ def test_confidence_is_the_geometric_mean_of_the_chosen_tokens(skill, monkeypatc
     assert result["caption"]["confidence"] == pytest.approx(expected, rel=1e-4)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
-def test_cuda_without_cuda_disables_the_skill(blip_dir):
-    with pytest.raises(SkillUnavailable, match="CUDA is not available"):
-        CaptionSkill(model=str(blip_dir), device="cuda").warm_up()
-
-
 def test_declaration_and_provenance(blip_dir):
     skill = CaptionSkill(model=str(blip_dir))
     assert (skill.name, skill.context, dict(skill.inputs), tuple(skill.outputs)) == (
         "caption", "/document/images/*", {"image": "/document/images/*/data"}, ("caption",))
     assert skill.model == str(blip_dir)
     assert [(m.name, m.source) for m in skill.models()] == [(str(blip_dir), "huggingface")]
-    assert skill.params == {"model": str(blip_dir), "device": "auto", "batch_size": 16,
-                            "max_new_tokens": 30, "min_side": 50}
+    assert skill.params == {"model": str(blip_dir), "device": None, "batch_size": 16,
+                            "max_new_tokens": 30, "min_side": 50}  # device None: the run's
 
 
 def test_the_engine_runs_caption_and_tags_by_name(blip_dir, clip_dir):
     from enrich.engine import Engine
+    from enrich.plan import build_plan
     from enrich.skillset import Skillset
 
     skillset = Skillset.from_dict({"skills": [
@@ -155,7 +150,7 @@ def test_the_engine_runs_caption_and_tags_by_name(blip_dir, clip_dir):
     docs = [{"uri": "a", "images": [{"id": "i0", "data": image_bytes()},
                                     {"id": "i1", "data": image_bytes((20, 20))}]},
             {"uri": "b", "images": [{"id": "i0", "data": b"garbage"}]}]
-    Engine(skillset.build()).run_documents(docs)
+    Engine(build_plan(skillset)).run_documents(docs)
     first, tiny = docs[0]["images"]
     assert isinstance(first["caption"]["text"], str) and len(first["tags"]) == 10
     assert tiny["caption"] is None and tiny["tags"] is None

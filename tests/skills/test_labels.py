@@ -346,6 +346,7 @@ def test_through_the_engine_with_the_readme_skillset(clip_dir, gallery):
     import yaml
 
     from enrich.engine import Engine
+    from enrich.plan import build_plan
     from enrich.skillset import Skillset
 
     root = Path(__file__).resolve().parents[2]
@@ -354,11 +355,11 @@ def test_through_the_engine_with_the_readme_skillset(clip_dir, gallery):
     text = heading + readme.split(heading, 1)[1]
     example = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", text, flags=re.S)[0])
     assert "/document/images/*/labels" in example["entities"]
-    Skillset.from_dict(example).build()  # valid as written (nothing is loaded)
+    build_plan(Skillset.from_dict(example))  # valid as written (nothing is loaded)
     [spec] = [s for s in example["skills"] if s["skill"] == "labels"]
     spec["params"].update(gallery=str(gallery), model=str(clip_dir), device="cpu")
     only_labels = {"skills": [spec], "entities": ["/document/images/*/labels"]}
-    engine = Engine(Skillset.from_dict(only_labels).build())
+    engine = Engine(build_plan(Skillset.from_dict(only_labels)))
     doc = {"uri": "u", "images": [{"id": "i1", "data": encode(picture(*LEBRON, seed=7))},
                                   {"id": "i2", "data": encode(green_gradient())}]}
     engine.run_documents([doc])

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from skills import ocr
-from skills.base import SkillError, SkillUnavailable
+from skills.base import RunContext, SkillError, SkillUnavailable
 from skills.ocr import OcrSkill, tesseract_version
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -133,6 +133,16 @@ def test_auto_prefers_tesseract_and_limits_openmp(monkeypatch):
     assert os.environ["OMP_THREAD_LIMIT"] == "3"  # a user's setting is kept
 
 
+@pytest.mark.skipif(not HAS_TESSERACT, reason="the tesseract binary is not installed")
+def test_threads_come_from_the_run_context_unless_given():
+    shared = OcrSkill(engine="tesseract")
+    shared.warm_up(RunContext(threads=8).share(4))
+    assert shared.workers == 2  # 8 cores shared by 4 worker processes
+    own = OcrSkill(engine="tesseract", threads=3)
+    own.warm_up(RunContext(threads=8).share(4))
+    assert own.workers == 3
+
+
 def test_missing_tesseract_forced_is_unavailable_and_auto_falls_back(monkeypatch):
     import pytesseract
 
@@ -181,6 +191,7 @@ def test_declaration_and_parameters():
     assert skill.inputs == {"image": "/document/images/*/data",
                             "needs_ocr": "/document/images/*/needs_ocr"}
     assert skill.params["min_confidence"] == 0.5 and skill.params["max_side"] == 2000
-    assert skill.threads == (os.cpu_count() or 1)
+    assert skill.threads is None  # the run context's share of the cores, at warm_up
+    assert OcrSkill.runtime_params == {"threads", "timeout"} and not OcrSkill.uses_device
     with pytest.raises(ValueError, match="unknown engine"):
         OcrSkill(engine="abbyy")

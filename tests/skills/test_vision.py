@@ -1,10 +1,16 @@
 """What the model-backed image skills share (skills/vision.py), tested once per skill."""
 
-import pytest
+import logging
 
-from skills.base import SkillUnavailable
+import pytest
+import torch
+
+from skills import vision
+from skills.base import RunContext, SkillUnavailable
 from skills.caption import CaptionSkill
 from skills.tags import TagSkill
+
+NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 
 
 @pytest.mark.parametrize("cls", [CaptionSkill, TagSkill])
@@ -30,3 +36,40 @@ def test_a_model_of_another_family_is_refused(cls, other, message, request):
 def test_declared_models_are_the_configured_ones(cls, tmp_path):
     ref, = cls(model=str(tmp_path)).models()
     assert (ref.name, ref.source) == (str(tmp_path), "huggingface")
+
+
+@NO_CUDA
+@pytest.mark.parametrize("cls, folder", [(CaptionSkill, "blip_dir"), (TagSkill, "clip_dir")])
+def test_cuda_without_cuda_runs_on_the_cpu_with_a_warning(cls, folder, request, caplog):
+    vision._warn_fallback.cache_clear()  # (said once per process)
+    skill = cls(model=str(request.getfixturevalue(folder)))
+    with caplog.at_level(logging.WARNING, logger="skills.vision"):
+        skill.warm_up(RunContext(device="cuda"))
+    assert skill._device == "cpu" and skill._model.device.type == "cpu"
+    assert "device 'cuda' was asked for but CUDA is not available here: the image skills " \
+           "run on the CPU (--device cuda! disables them instead)" in caplog.text
+
+
+@NO_CUDA
+@pytest.mark.parametrize("cls, folder", [(CaptionSkill, "blip_dir"), (TagSkill, "clip_dir")])
+def test_strict_cuda_without_cuda_disables_the_skill(cls, folder, request):
+    skill = cls(model=str(request.getfixturevalue(folder)))
+    with pytest.raises(SkillUnavailable, match=r"device 'cuda!' was asked for but CUDA is not "
+                       r"available here; use --device cuda to fall back to the CPU"):
+        skill.warm_up(RunContext(device="cuda!"))
+
+
+def test_a_skills_own_device_beats_the_runs(clip_dir):
+    skill = TagSkill(model=str(clip_dir), device="cpu")
+    skill.warm_up(RunContext(device="cuda:3!"))
+    assert skill._device == "cpu"
+
+
+def test_a_missing_cuda_device_number_is_no_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert vision.resolve_device("auto") == "cuda"
+    assert vision.resolve_device("cuda:1!") == "cuda:1"
+    assert vision.resolve_device("cuda:2") == "cpu"
+    with pytest.raises(SkillUnavailable, match="this machine has 2 CUDA device"):
+        vision.resolve_device("cuda:2!")
