@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, Sequence
@@ -113,5 +114,8 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
+    # The page is ES modules, which browsers refuse under any other MIME type, and
+    # some systems (Windows' registry, an old /etc/mime.types) map .js to text/plain.
+    mimetypes.add_type("text/javascript", ".js")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,8 +1,8 @@
 """The web page of `enrich serve`, driven in headless Chromium against a real server.
 
 A small corpus is indexed once, the server is started once (with an API key, so the
-sign-in form is exercised too), and each test opens a fresh page: search with
-highlights, autocomplete, facets, paging state in the URL, the document view, the
+sign-in form is exercised too), and each test opens a fresh page: every module and
+style sheet loading with its type, search with highlights, autocomplete, facets, paging state in the URL, the document view, the
 graph view, the status view, the error bar, and escaping of hostile text. Every test
 fails on a JavaScript error, an unexpected console error or an `alert` dialog.
 
@@ -22,11 +22,13 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from enrich.server.app import STATIC
 from enrich.testing import factories
 
 pytestmark = pytest.mark.slow
@@ -212,6 +214,28 @@ def search(page, text: str):
 
 
 # ------------------------------------------------------------------ tests
+
+
+def test_the_page_loads_every_module_and_sheet_with_the_right_type(page):
+    """Every JavaScript module and style sheet of the page arrives (as JavaScript, as
+    CSS) and the entry module runs to its end; a module that fails to load or link is a
+    console error, which fails the test (the `page` fixture)."""
+    loaded: dict[str, tuple[int, str]] = {}
+
+    def seen(response):
+        path = urllib.parse.urlsplit(response.url).path
+        if path.startswith("/static/"):
+            loaded[path.removeprefix("/static/")] = (response.status, response.headers.get("content-type", ""))
+
+    page.on("response", seen)
+    page.goto("/")
+    page.locator("body[data-ready=true]").wait_for(state="attached")
+    page.locator("#results .result").first.wait_for()
+    expected = {p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
+    assert expected and set(loaded) == expected, sorted(set(loaded) ^ expected)
+    for name, (status, kind) in loaded.items():
+        assert status in (200, 304), (name, status)
+        assert kind.startswith("text/javascript" if name.endswith(".js") else "text/css"), (name, kind)
 
 
 def test_sign_in_asks_for_the_key_and_rejects_a_wrong_one(context, server, shots):
