@@ -6,7 +6,8 @@ the whole list, and writes each result under its node. A record that fails
 (``SkillError``, or an exception isolated by re-running records one by one) adds
 a warning to its document, which then ends ``partial``; the rest goes on. A skill
 whose ``warm_up`` raises ``SkillUnavailable`` is disabled - with every skill that
-reads its outputs - and the run summary says so.
+reads its outputs - and the run summary says so. The plan is frozen: the skill
+instances and which skills are disabled are the engine's (one per process).
 
 With an :class:`~enrich.cache.EnrichmentCache`, each record's output is looked up
 first (by the skill's identity and the record's input values, see
@@ -21,12 +22,13 @@ from __future__ import annotations
 import copy
 import logging
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
-from skills.base import SkillError, SkillUnavailable
+from skills.base import RunContext, Skill, SkillError, SkillUnavailable
 
 from enrich import tree
-from enrich.cache import EnrichmentCache, Entry, cacheable, record_keys, skill_identity
+from enrich.cache import EnrichmentCache, Entry
+from enrich.cache_keys import cacheable, record_keys, skill_identity
 from enrich.plan import BoundSkill, Plan, needs
 
 __all__ = ["Engine"]
@@ -37,9 +39,13 @@ log = logging.getLogger(__name__)
 class Engine:
     """Runs the skills of a plan; one per process, skills warmed up on first use."""
 
-    def __init__(self, plan: Plan, cache: EnrichmentCache | None = None) -> None:
+    def __init__(self, plan: Plan, cache: EnrichmentCache | None = None,
+                 context: RunContext = RunContext()) -> None:
         self.plan = plan
         self.cache = cache
+        self.context = context  # handed to every warm_up: the device, this process's cores
+        self.disabled: dict[str, str] = {}  # skill name -> why it cannot run here
+        self._skills: dict[str, Skill] = {}  # instances, made on first use
         self._identities: dict[str, str | None] = {}
         self._warm: set[str] = set()
         self._models: dict[str, str | None] = {}  # the model in the provenance, by skill
@@ -50,9 +56,10 @@ class Engine:
         """``{name: {skill, version, model, disabled}}`` for the run summary."""
         out = {}
         for b in self.plan.skills:
-            model = None if b.disabled else self._models.get(b.name) or _model(b)
+            disabled = self.disabled.get(b.name)
+            model = None if disabled else self._models.get(b.name) or _model(b)
             out[b.name] = {"skill": b.spec.skill, "version": b.cls.version,
-                           "model": model, "disabled": b.disabled}
+                           "model": model, "disabled": disabled}
         return out
 
     def take_counts(self) -> dict[str, dict[str, int]]:
@@ -68,11 +75,17 @@ class Engine:
             out[name].update(counts)
         return out
 
-    def run_documents(self, docs: list[dict[str, Any]]) -> None:
-        """Run the per-document stage over a batch, in place."""
+    def run_documents(self, docs: list[dict[str, Any]], skills: Collection[str] | None = None,
+                      disabled: Mapping[str, str] | None = None) -> None:
+        """Run the per-document stage over a batch, in place: every skill, or only those
+        named in ``skills`` (one stage of a pipeline split across processes), knowing the
+        skills ``disabled`` elsewhere (an earlier stage), whose readers then skip."""
+        for name, reason in (disabled or {}).items():
+            self.disabled.setdefault(name, reason)
         try:
             for bound in self.plan.document_skills:
-                self._run_skill(bound, docs, {})
+                if skills is None or bound.name in skills:
+                    self._run_skill(bound, docs, {})
         finally:
             self._digests.clear()
             if self.cache is not None:
@@ -84,16 +97,21 @@ class Engine:
             self._run_skill(bound, docs, {"corpus": corpus}, doc_ids)
 
     def _blocked(self, bound: BoundSkill) -> bool:
-        blocked = [b.name for b in self.plan.skills if b.disabled and needs(bound, b)]
+        blocked = [b.name for b in self.plan.skills if b.name in self.disabled and needs(bound, b)]
         if blocked:
-            bound.disabled = f"needs the output of disabled skill(s) {blocked}"
+            self.disabled[bound.name] = f"needs the output of disabled skill(s) {blocked}"
         return bool(blocked)
+
+    def _skill(self, bound: BoundSkill) -> Skill:
+        if bound.name not in self._skills:
+            self._skills[bound.name] = bound.skill()
+        return self._skills[bound.name]
 
     def _ready(self, bound: BoundSkill) -> bool:
         try:
-            bound.skill().warm_up()
+            self._skill(bound).warm_up(self.context)
         except SkillUnavailable as exc:
-            bound.disabled = str(exc)
+            self.disabled[bound.name] = str(exc)
             log.info("skill %s disabled: %s", bound.name, exc)  # the run summary says it loudly
             return False
         self._warm.add(bound.name)
@@ -101,7 +119,7 @@ class Engine:
 
     def _run_skill(self, bound: BoundSkill, docs: list[dict[str, Any]],
                    kwargs: dict[str, Any], doc_ids: Sequence[str] = ()) -> None:
-        if bound.disabled:
+        if bound.name in self.disabled:
             return
         items, records = _records(bound, docs, doc_ids)
         # Warm up only when there is work: a batch without images loads no image model,
@@ -137,7 +155,7 @@ class Engine:
     def _model_for(self, bound: BoundSkill, hits: dict[str, Entry]) -> str | None:
         """The loaded model when the skill is warm, else the one its cached values name."""
         if bound.name in self._warm or not hits:
-            return bound.skill().model
+            return self._skill(bound).model
         return next(iter(hits.values())).model
 
     def _results(self, bound: BoundSkill, records: list[dict], keys: list[str | None],
@@ -160,7 +178,7 @@ class Engine:
         return results
 
     def _call(self, bound: BoundSkill, records: list[dict], kwargs: dict) -> list[Any]:
-        skill = bound.skill()
+        skill = self._skill(bound)
         try:
             results = skill.run(records, **kwargs)
             if len(results) != len(records):

@@ -1,7 +1,8 @@
 """The indexer run loop.
 
 ``source.list()`` -> change detection against the stored state -> batches cracked
-and enriched in worker processes -> in the main process, per batch and in one
+and enriched by a runner (``enrich.runners``: worker processes, or Ray) -> in the
+main process, per batch and in one
 store transaction: corpus skills, document records, state, errors -> the search
 index catches up from the store's queue -> a run record with counts and timings.
 
@@ -23,23 +24,23 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from indexers.sources import SourceItem, open_source
-from indexers.stores import (SearchIndex, SourceState, Store, open_store, rebuild_index,
-                             sync_index)
+from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_store,
+                             rebuild_index, sync_index)
+from skills.base import RunContext
 
 from enrich.engine import Engine
 from enrich.errors import EnrichError
-from enrich.plan import Plan
-from enrich.pool import run_batches
+from enrich.plan import Plan, build_plan
 from enrich.records import check_fields, document_id, to_record
+from enrich.runners import check_runner, open_runner
 from enrich.skillset import Skillset
-from enrich.worker import BatchResult, WorkerConfig
+from enrich.worker import BatchResult, WorkerConfig, merge_skills
 
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-CACHE_FOLDER = "cache"  # the enrichment cache, in the data directory
 
 
 @dataclass
@@ -51,7 +52,7 @@ class IndexOptions:
     max_failed: int | None = None
     limit: int | None = None
     doc_timeout: float = 300.0
-    device: str = "auto"  # for image skills: auto | cpu | cuda
+    device: str = "auto"  # for image skills: auto | cpu | cuda[:N] | cuda[:N]! (skills.base)
     reindex: bool = False  # enrich every item again, changed or not
     source_options: dict[str, Any] = field(default_factory=dict)  # open_source(uri, **these)
     max_bytes: int | None = None  # items larger than this fail (permanently) as too large
@@ -61,7 +62,7 @@ class IndexOptions:
     reset: bool = False  # forget the whole enrichment cache (and enrich everything again)
     allow_empty: bool = False  # a source that lists nothing deletes everything from it
     index_url: str | None = None  # Elasticsearch (es+https://host:9200/name); None: embedded
-    engine: str = "local"  # "local" (a process pool) or "ray" (enrich.ray_engine)
+    engine: str = "local"  # the runner: "local" (a process pool) or "ray" (enrich.runners)
     ray_address: str | None = None  # a Ray cluster ("auto", "ray://host:10001"); None: local
 
 
@@ -137,7 +138,7 @@ class _Run:
             for result in batch.items:
                 self._commit_item(result)
         sync_index(self.store, self.index)
-        self._merge_skills(batch.skills)
+        self.merge_skills(batch.skills)
 
     def _commit_item(self, result) -> None:
         item, counts = result.item, self.summary.documents
@@ -171,18 +172,23 @@ class _Run:
         self.summary.errors.append({"uri": uri, "stage": stage, "message": message,
                                     "severity": severity})
 
-    def _merge_skills(self, skills: dict[str, dict[str, Any]]) -> None:
-        """Combine what workers and the main process know: a model seen, a skill
-        disabled, and how many records each skill ran or took from the cache."""
-        for status in (skills, self.engine.summary()):
-            for name, skill in status.items():
-                known = self.summary.skills.setdefault(
-                    name, {**skill, "ran": 0, "cached": 0})
-                known["model"] = known.get("model") or skill.get("model")
-                known["disabled"] = known.get("disabled") or skill.get("disabled")
-                if skill is not known:
-                    known["ran"] += skill.get("ran", 0)
-                    known["cached"] += skill.get("cached", 0)
+    def merge_skills(self, skills: dict[str, dict[str, Any]]) -> None:
+        """Fold what the workers report for a batch, and what the corpus stage did
+        here, into the run summary."""
+        self.summary.skills = merge_skills(merge_skills(self.summary.skills, skills),
+                                           self.engine.summary())
+
+    def within_limit(self, batch: BatchResult, max_failed: int | None) -> BatchResult:
+        """The batch up to the failure that takes the run past ``max_failed``: the
+        items after it are not committed (the next run processes them)."""
+        if max_failed is None:
+            return batch
+        left = max_failed - self.summary.documents["failed"]
+        for n, result in enumerate(batch.items):
+            left -= result.status == "failed"
+            if left < 0:
+                return BatchResult(batch.items[:n + 1], batch.skills)
+        return batch
 
 
 def run_index(source_uri: str, options: IndexOptions | None = None,
@@ -191,28 +197,36 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     options = options or IndexOptions()
     started = time.monotonic()
     skillset = Skillset.load(options.skillset)
-    skillset.defaults = {**skillset.defaults, "device": options.device}
-    plan = skillset.build()  # validate before any document runs
+    plan = build_plan(skillset)  # validate before any document runs
     check_fields(plan)
-    if options.engine not in ENGINES:
-        raise EnrichError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
+    check_runner(options.engine)
     unknown = [name for name in options.reset_skills if name not in {b.name for b in plan.skills}]
     if unknown:
         raise EnrichError(f"--reset-skill {', '.join(unknown)}: not in the skillset; its skills "
                           f"are {', '.join(b.name for b in plan.skills)}")
     data_dir = Path(options.data_dir)
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
+    runner = open_runner(options.engine, skillset, _worker_config(source_uri, options),
+                         workers=options.workers, doc_timeout=options.doc_timeout,
+                         address=options.ray_address)
     store, index = open_store(data_dir, options.index_url)
     try:
-        summary = _run(source, store, index, skillset, plan, options, progress, source_uri)
+        with runner:
+            return _run(source, store, index, runner, plan, options, progress, started)
     finally:
         index.close()
         store.close()
-    summary.seconds = round(time.monotonic() - started, 3)
-    return summary
 
 
-def _run(source, store, index, skillset, plan, options, progress, given_uri) -> RunSummary:
+def _worker_config(source_uri: str, options: IndexOptions) -> WorkerConfig:
+    """What the runner's processes need (the URI as given: a stored root drops a
+    database password)."""
+    return WorkerConfig(source_uri=source_uri, source_options=_reader_options(options),
+                        cache_dir=str(DataDir(options.data_dir).cache) if options.cache else None,
+                        max_bytes=options.max_bytes, context=RunContext(device=options.device))
+
+
+def _run(source, store, index, runner, plan, options, progress, started) -> RunSummary:
     if index.stale:  # built with another layout: rebuild it from the store first
         log.warning("%s; rebuilding it now", index.stale)
         rebuild_index(store, index)
@@ -229,20 +243,20 @@ def _run(source, store, index, skillset, plan, options, progress, given_uri) -> 
         config["fingerprint"] = fingerprint
     summary = RunSummary(run_id=store.start_run(source.uri, config), source=source.uri)
     try:
-        _process(source, store, index, skillset, plan, options, progress, summary, reindex,
-                 given_uri)
+        _process(source, store, index, runner, plan, options, progress, summary, reindex)
     except BaseException as exc:
         summary.status = "crashed"
         summary.errors.append({"uri": source.uri, "stage": "run", "severity": "error",
                                "message": f"{type(exc).__name__}: {exc}"})
         raise
     finally:
+        summary.seconds = round(time.monotonic() - started, 3)
         store.finish_run(summary.run_id, summary.to_dict())
     return summary
 
 
-def _process(source, store, index, skillset, plan, options, progress, summary,
-             reindex, given_uri) -> None:
+def _process(source, store, index, runner, plan, options, progress, summary,
+             reindex) -> None:
     run = _Run(store, index, plan, summary)
     listing = list(source.list())
     summary.documents["seen"] = len(listing)
@@ -260,23 +274,17 @@ def _process(source, store, index, skillset, plan, options, progress, summary,
     done = 0
     if progress:
         progress(0, len(todo))
-    batches = _batches(todo, max(1, options.batch_size))
-    if todo:
-        config = WorkerConfig(  # the URI as given: a stored root drops a database password
-            source_uri=given_uri, source_options=_reader_options(options),
-            cache_dir=str(Path(options.data_dir) / CACHE_FOLDER) if options.cache else None,
-            max_bytes=options.max_bytes)
-        for batch in _runner(options)(batches, skillset, config, workers=options.workers,
-                                      doc_timeout=options.doc_timeout):
-            run.commit(batch)
-            done += len(batch.items)
-            if progress:
-                progress(done, len(todo))
-            if _too_many_failures(summary, options):
-                break
+    for batch in runner.run(_batches(todo, max(1, options.batch_size))):
+        batch = run.within_limit(batch, options.max_failed)
+        run.commit(batch)
+        done += len(batch.items)
+        if progress:
+            progress(done, len(todo))
+        if _too_many_failures(summary, options):
+            break  # closing the runner abandons the batches in flight
     if _too_many_failures(summary, options):
         summary.status = "failed"
-    run._merge_skills({})
+    run.merge_skills({})
 
 
 SECRET_OPTIONS = ("connection_string", "password", "key", "sas_token", "secret", "token")
@@ -289,20 +297,6 @@ def _redacted(source_options: dict[str, Any]) -> dict[str, Any]:
             else v for k, v in source_options.items()}
 
 
-ENGINES = ("local", "ray")
-
-
-def _runner(options: IndexOptions) -> Callable[..., Iterator[BatchResult]]:
-    """What runs the batches (``options.engine``, checked by run_index): the local
-    process pool, or Ray (same results, in order)."""
-    if options.engine == "local":
-        return run_batches
-    from functools import partial
-
-    from enrich.ray_engine import run_batches_on_ray
-    return partial(run_batches_on_ray, address=options.ray_address)
-
-
 def _reset_cache(options: IndexOptions) -> None:
     """Create the enrichment cache before the workers open it (one process sets it up);
     ``--reset`` forgets all of it, ``--reset-skill`` one skill's part."""
@@ -310,7 +304,7 @@ def _reset_cache(options: IndexOptions) -> None:
         return
     from enrich.cache import EnrichmentCache
     try:
-        with EnrichmentCache.open(Path(options.data_dir) / CACHE_FOLDER) as cache:
+        with EnrichmentCache.open(DataDir(options.data_dir).cache) as cache:
             if options.reset:
                 cache.clear()
             for name in options.reset_skills:

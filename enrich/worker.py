@@ -1,7 +1,14 @@
 """The work one process does on one batch: read, crack, run the per-document skills.
 
-Runs in worker processes (one :class:`Engine` per process, so models load once per
-worker) or inline. Never raises for a bad document: each item comes back with its
+Three public steps, which every batch runner (``enrich.runners``) calls: :meth:`Worker.crack`
+(read and crack the items), :meth:`Worker.enrich` (the per-document skills, all or one
+stage's) and :meth:`Worker.finish` (the graph part, and the :class:`BatchResult`);
+:meth:`Worker.process` is the three in a row. A runner process builds its worker with
+:func:`start_worker` (models load once per process). Skill status (a model seen, a skill
+disabled, records run or taken from the cache) is folded in one place,
+:func:`merge_skills`, wherever it meets: a retried batch, Ray stages, the run summary.
+
+Never raises for a bad document: each item comes back with its
 status and reason: a read fails at stage ``read`` (may go away: tried again next
 run), ``source`` (the source says the item is gone or unreadable for good) or
 ``size`` (over ``max_bytes``). Unchanged bytes (same SHA-256 as last time) skip
@@ -20,20 +27,23 @@ import logging
 import mmap
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Collection, Mapping
 
 from indexers.sources import (Source, SourceError, SourceItem, TooLarge, TransientSourceError,
                               check_size, open_source)
+from skills.base import RunContext
 
-from enrich.cache import EnrichmentCache, crack_key, cracked_value, rebind
+from enrich.cache import EnrichmentCache, cracked_value, rebind
+from enrich.cache_keys import crack_key
 from enrich.engine import Engine
+from enrich.plan import build_plan
 from enrich.records import attach_graph
 from enrich.skillset import Skillset
 
-__all__ = ["ItemResult", "BatchResult", "Worker", "WorkerConfig", "init_process",
-           "process_in_worker"]
+__all__ = ["Batch", "ItemResult", "BatchResult", "Worker", "WorkerConfig", "merge_skills",
+           "start_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +64,34 @@ class ItemResult:
     documents: list[dict[str, Any]] = field(default_factory=list)
 
 
+Batch = list[tuple[SourceItem, "str | None"]]  # items with the content hash they had
+SkillStatus = dict[str, dict[str, Any]]  # {name: {skill, version, model, disabled, ran, cached}}
+
+
 @dataclass
 class BatchResult:
+    """A batch's items, in order, and the skill status of the work done on them."""
+
     items: list[ItemResult]
-    skills: dict[str, dict[str, Any]]
+    skills: SkillStatus
+
+
+def merge_skills(known: SkillStatus, more: SkillStatus) -> SkillStatus:
+    """``known`` and ``more`` folded into a new status: a model either saw, a skill
+    either disabled (the first reason), and the ``ran``/``cached`` counts added up."""
+    out = {name: dict(skill) for name, skill in known.items()}
+    for name, skill in more.items():
+        into = out.setdefault(name, {**skill, "ran": 0, "cached": 0})
+        into["model"] = into.get("model") or skill.get("model")
+        into["disabled"] = into.get("disabled") or skill.get("disabled")
+        into["ran"] = into.get("ran", 0) + skill.get("ran", 0)
+        into["cached"] = into.get("cached", 0) + skill.get("cached", 0)
+    return out
+
+
+def disabled_in(status: SkillStatus) -> dict[str, str]:
+    """``{name: reason}`` of the skills ``status`` says are disabled."""
+    return {name: skill["disabled"] for name, skill in status.items() if skill.get("disabled")}
 
 
 @dataclass(frozen=True)
@@ -68,6 +102,7 @@ class WorkerConfig:
     source_options: dict[str, Any] = field(default_factory=dict)  # open_source(uri, **options)
     cache_dir: str | None = None  # the enrichment cache (None: no cache)
     max_bytes: int | None = None  # items larger than this fail as too large
+    context: RunContext = RunContext()  # the run's device; start_worker shares the cores
 
     def open_source(self) -> Source:
         return open_source(self.source_uri, **self.source_options)
@@ -78,18 +113,36 @@ class Worker:
 
     def __init__(self, skillset: Skillset, config: WorkerConfig) -> None:
         self.cache = _open_cache(config.cache_dir)
-        self.engine = Engine(skillset.build(), cache=self.cache)
+        self.engine = Engine(build_plan(skillset), cache=self.cache, context=config.context)
         self.config = config
         self.source = config.open_source()
 
-    def process(self, batch: list[tuple[SourceItem, str | None]]) -> BatchResult:
-        results = [self._crack(item, old_sha) for item, old_sha in batch]
-        docs = [doc for result in results for doc in result.documents]
-        self.engine.run_documents(docs)  # writes the cache, cracked documents included
-        attach_graph(docs, self.engine.plan)
-        return BatchResult(items=results, skills=self.engine.summary())
+    def process(self, batch: Batch) -> BatchResult:
+        """The whole batch in this process: crack, enrich, finish."""
+        items = self.crack(batch)
+        return self.finish(items, self.enrich(items))
 
-    def _crack(self, item: SourceItem, old_sha: str | None) -> ItemResult:
+    def crack(self, batch: Batch) -> list[ItemResult]:
+        """Read and crack each item (never raises: a bad item comes back failed)."""
+        return [self._crack_one(item, old_sha) for item, old_sha in batch]
+
+    def enrich(self, items: list[ItemResult], skills: Collection[str] | None = None,
+               known: SkillStatus | None = None) -> SkillStatus:
+        """Run the per-document skills (all, or those named in ``skills``) over the
+        documents of ``items``, in place; ``known`` is the status an earlier stage
+        reported (a skill it disabled stays disabled here). Returns this call's status
+        with its ``ran``/``cached`` counts. Writes the cache, cracked documents included."""
+        docs = [doc for result in items for doc in result.documents]
+        self.engine.run_documents(docs, skills, disabled_in(known or {}))
+        return self.engine.summary()
+
+    def finish(self, items: list[ItemResult], skills: SkillStatus) -> BatchResult:
+        """Work out the graph part of every enriched document (here, not in the driver)
+        and wrap up the batch."""
+        attach_graph([doc for result in items for doc in result.documents], self.engine.plan)
+        return BatchResult(items=items, skills=skills)
+
+    def _crack_one(self, item: SourceItem, old_sha: str | None) -> ItemResult:
         from indexers.crackers import Blob, CrackError
         data = self._read(item)
         if isinstance(data, ItemResult):
@@ -171,21 +224,9 @@ def _open_cache(folder: str | None) -> EnrichmentCache | None:
         return None
 
 
-_worker: Worker | None = None
-
-
-def init_process(skillset: Skillset, config: WorkerConfig, processes: int = 1) -> None:
-    """Pool initializer: build this process's worker (skills warm up on first use).
-
-    ``ENRICH_PROCESSES`` tells skills that run their own threads (OCR) how many
-    worker processes share the cores.
-    """
-    global _worker
-    os.environ["ENRICH_PROCESSES"] = str(processes)
+def start_worker(skillset: Skillset, config: WorkerConfig, processes: int = 1) -> Worker:
+    """Set up a runner's process (a pool process, a Ray actor) and build its worker;
+    skills warm up on first use, with this process's share of the cores (``threads``
+    of the run context: OCR runs that many images at once)."""
     logging.basicConfig(level=logging.WARNING)
-    _worker = Worker(skillset, config)
-
-
-def process_in_worker(batch: list[tuple[SourceItem, str | None]]) -> BatchResult:
-    assert _worker is not None, "init_process was not called in this process"
-    return _worker.process(batch)
+    return Worker(skillset, replace(config, context=config.context.share(processes)))

@@ -1,46 +1,49 @@
-"""Running batches on Ray (``enrich index --engine ray [--ray-address ADDR]``).
+"""The Ray runner (``enrich index --engine ray [--ray-address ADDR]``).
 
-The same contract as :func:`enrich.pool.run_batches`: one :class:`BatchResult` per
-batch, in submission order, so the indexer commits (store and search index) batch by
-batch in the driver. The work runs as a Ray Data pipeline over one row per batch:
+The runner protocol of :mod:`enrich.runners`: one :class:`BatchResult` per batch, in
+submission order, so the indexer commits (store and search index) batch by batch in
+the driver. The work runs as a Ray Data pipeline over one row per batch, each actor
+holding one :class:`~enrich.worker.Worker` (models load once per actor) and calling
+its public steps, as a local worker process does:
 
-* without GPUs in the cluster: one stage, an actor pool of CPU actors, each holding a
-  :class:`~enrich.worker.Worker` (models load once per actor) that reads, cracks and
-  runs every per-document skill - exactly what a local worker process does;
+* without GPUs in the cluster: one stage, an actor pool of CPU actors that crack,
+  enrich and finish each batch (:meth:`Worker.process`);
 * with GPUs (``ray.cluster_resources()["GPU"] > 0``) and skills that would run on one
   (those taking a ``device`` that is not ``cpu``: caption, tags, labels): up to three
-  stages - CPU actors read, crack and run the skills before the first GPU skill, an
-  actor pool with one GPU per actor runs the GPU skills over several batches at once
-  (larger model batches), and CPU actors run the rest (merge, join, text skills).
+  stages - CPU actors crack and run the skills before the first GPU skill, an actor
+  pool with one GPU per actor runs the GPU skills over several batches at once (larger
+  model batches), and CPU actors run the rest (merge, join, text skills) and finish.
+  Each stage names the skills it runs (the plan is never edited); the skill status
+  travels with the batch, so a skill an earlier stage disabled stays disabled.
 
 Pools are sized from what Ray reports (``ray.available_resources()``), one CPU per
 actor and one CPU left for the driver and Ray Data's own tasks: an actor pool that
 asks for every CPU of a small machine deadlocks. A batch whose actor dies (a crash in
 native code) is not lost: its items come back failed at stage ``worker``. The
-per-document timeout of the local engine is not enforced on Ray.
+per-document timeout of the local runner is not enforced on Ray.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import os
 import pickle
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import reduce
 from typing import Any
 
-from enrich.errors import EnrichError
-from enrich.plan import BoundSkill, Plan
-from enrich.records import attach_graph
+from enrich.errors import optional_import
+from enrich.plan import BoundSkill, Plan, build_plan
+from enrich.runners import RunnerError
 from enrich.skillset import Skillset
-from enrich.worker import BatchResult, ItemResult, Worker, WorkerConfig
+from enrich.worker import (Batch, BatchResult, ItemResult, SkillStatus, WorkerConfig,
+                           merge_skills, start_worker)
 
-__all__ = ["actor_cpus", "gpu_skill", "pool_size", "run_batches_on_ray", "split_stages"]
+__all__ = ["RayRunner", "Stage", "actor_cpus", "gpu_skill", "pool_size", "split_stages"]
 
 log = logging.getLogger(__name__)
 
-RAY_HINT = "install it with `pip install 'enrich[ray]'` (or `pip install 'ray[data]'`)"
 GPU_BATCHES = 4  # batches a GPU actor runs together: larger model batches
 
 
@@ -54,32 +57,43 @@ class Stage:
     last: bool = False  # attaches the graph part and returns the BatchResult
 
 
-def run_batches_on_ray(batches: Iterable[list], skillset: Skillset, config: WorkerConfig, *,
-                       workers: int, doc_timeout: float, address: str | None = None,
-                       split: list[Stage] | None = None) -> Iterator[BatchResult]:
-    """Yield one result per batch, in order, the work running on Ray.
+class RayRunner:
+    """Ray Data actor pools behind the runner protocol of :mod:`enrich.runners`.
 
-    ``address``: a Ray cluster (``auto``, ``ray://host:10001``); None starts a local
-    Ray unless one is already initialised. ``split`` overrides the stages (tests).
+    ``address``: a Ray cluster (``auto``, ``ray://host:10001``); None starts a local Ray
+    unless one is already initialised (a Ray this runner started, it shuts down).
     """
-    ray = _import_ray()
-    started = _connect(ray, address)
-    try:
+
+    def __init__(self, skillset: Skillset, config: WorkerConfig, *, workers: int,
+                 address: str | None = None) -> None:
+        self.ray = _import_ray()  # a missing package is refused before the run starts
+        self.skillset, self.config = skillset, config
+        self.workers, self.address = workers, address
+        self._started = False
+
+    def __enter__(self) -> "RayRunner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, batches: Iterable[Batch]) -> Iterator[BatchResult]:
         todo = list(batches)  # item listings only: the bytes are read in the actors
-        if todo:
-            stages = split or split_stages(skillset.build(), _gpus(ray))
-            yield from _run(ray, todo, skillset, config, stages, workers)
-    finally:
-        if started:
-            ray.shutdown()
+        if not todo:
+            return
+        self._started = _connect(self.ray, self.address) or self._started
+        stages = split_stages(build_plan(self.skillset), _gpus(self.ray))
+        yield from _run(self.ray, todo, self.skillset, self.config, stages, self.workers)
+
+    def close(self) -> None:
+        if self._started:
+            self.ray.shutdown()
+            self._started = False
 
 
 def _import_ray() -> Any:
-    try:
-        import ray
-        import ray.data
-    except ImportError as exc:
-        raise EnrichError(f"--engine ray needs Ray Data: {exc}; {RAY_HINT}") from exc
+    ray = optional_import("ray", "ray", "--engine ray")
+    optional_import("ray.data", "ray", "--engine ray")
     return ray
 
 
@@ -145,7 +159,7 @@ def _gpu_pool_size() -> int:
     return max(1, int(ray.available_resources().get("GPU", 1)))
 
 
-def _run(ray: Any, todo: list, skillset: Skillset, config: WorkerConfig,
+def _run(ray: Any, todo: list[Batch], skillset: Skillset, config: WorkerConfig,
          stages: list[Stage], workers: int) -> Iterator[BatchResult]:
     context = ray.data.DataContext.get_current()
     saved = (context.execution_options.preserve_order, context.max_errored_blocks)
@@ -160,7 +174,7 @@ def _run(ray: Any, todo: list, skillset: Skillset, config: WorkerConfig,
 
 def _pipeline(ray: Any, todo: list, skillset: Skillset, config: WorkerConfig,
               stages: list[Stage], workers: int) -> Any:
-    rows = [{"index": i, "payload": pickle.dumps({"batch": b})} for i, b in enumerate(todo)]
+    rows = [{"index": i, "payload": pickle.dumps(_State(b))} for i, b in enumerate(todo)]
     dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
     cpu_stages = sum(not s.gpu for s in stages)
     size = pool_size(workers, cpu_stages)
@@ -179,14 +193,14 @@ def _pipeline(ray: Any, todo: list, skillset: Skillset, config: WorkerConfig,
     return dataset
 
 
-def _ordered(rows: Iterator[dict], todo: list) -> Iterator[BatchResult]:
+def _ordered(rows: Iterator[dict], todo: list[Batch]) -> Iterator[BatchResult]:
     """The results in batch order; a batch that never came back (its actor died)
     comes back with its items failed at stage ``worker``."""
     expected = 0
     for row in rows:
         index = int(row["index"])
         if index < expected:  # preserve_order is set: this would be a Ray bug
-            raise EnrichError(f"Ray returned batch {index} after batch {expected - 1}; "
+            raise RunnerError(f"Ray returned batch {index} after batch {expected - 1}; "
                               "results must come in order to be committed in order")
         while expected < index:
             yield _lost(todo[expected])
@@ -197,82 +211,72 @@ def _ordered(rows: Iterator[dict], todo: list) -> Iterator[BatchResult]:
         yield _lost(batch)
 
 
-def _lost(batch: list) -> BatchResult:
+def _lost(batch: Batch) -> BatchResult:
     message = "the Ray actor processing it died or its task failed (see the Ray logs)"
     log.warning("a batch of %d item(s) was lost on Ray: %s", len(batch), message)
-    return BatchResult([ItemResult(item, "failed", stage="worker", message=message)
-                        for item, _ in batch], {})
+    return _failed(batch, message)
+
+
+@dataclass
+class _State:
+    """A batch on its way through the stages (pickled between actors)."""
+
+    batch: Batch
+    items: list[ItemResult] = field(default_factory=list)
+    skills: SkillStatus = field(default_factory=dict)
+    error: str | None = None  # why a stage failed it: the last stage fails its items
 
 
 class StageActor:
-    """A Ray Data actor: one :class:`Worker` (its models load once) running one stage."""
+    """A Ray Data actor: one :class:`~enrich.worker.Worker` (its models load once)
+    running one stage's steps."""
 
     def __init__(self, skillset: Skillset, config: WorkerConfig, stage: Stage,
                  processes: int = 1) -> None:
-        os.environ["ENRICH_PROCESSES"] = str(processes)
-        logging.basicConfig(level=logging.WARNING)
-        self.worker = Worker(skillset, config)
+        self.worker = start_worker(skillset, config, processes)
         self.stage = stage
 
     def __call__(self, rows: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
         states = [pickle.loads(p) for p in rows["payload"]]
         try:
-            self._process(states)
-            payloads = [pickle.dumps(self._output(s)) for s in states]
+            done = self._process(states)
         except Exception as exc:
             log.exception("stage %s failed", self.stage.skills)
-            payloads = [pickle.dumps(_failed(s, exc) if self.stage.last else {**s, "error": exc})
-                        for s in states]
+            message = f"{type(exc).__name__}: {exc}"
+            done = [replace(s, error=s.error or message) for s in states]
+        if self.stage.last:
+            done = [self._finish(s) for s in done]
+        payloads = [pickle.dumps(out) for out in done]
         return {"index": np.asarray(rows["index"]),
                 "payload": np.array(payloads + [None], dtype=object)[:-1]}
 
-    def _process(self, states: list[dict]) -> None:
-        live = [s for s in states if "error" not in s]
+    def _process(self, states: list[_State]) -> list[_State]:
+        """Crack (first stage), then this stage's skills over every live batch at once;
+        the skills' counts go to the first batch only (the driver adds them up)."""
         if self.stage.first:
-            for state in live:
-                state["items"] = [self.worker._crack(item, sha) for item, sha in state["batch"]]
-        docs = [d for s in live for r in s["items"] for d in r.documents]
-        self._disable_upstream(live)
-        engine, plan = self.worker.engine, self.worker.engine.plan
-        every = plan.document_skills
-        plan.document_skills = [b for b in every if b.name in self.stage.skills or b.disabled]
-        try:
-            engine.run_documents(docs)
-        finally:
-            plan.document_skills = every
-        if self.stage.last:
-            attach_graph(docs, plan)
-        self._merge_status(live)
+            states = [replace(s, items=self.worker.crack(s.batch)) if s.error is None else s
+                      for s in states]
+        live = [s for s in states if s.error is None]
+        if not live:
+            return states
+        known = reduce(merge_skills, (s.skills for s in live), {})
+        status = self.worker.enrich([r for s in live for r in s.items], self.stage.skills, known)
+        return [s if s.error is not None else
+                replace(s, skills=merge_skills(s.skills, status if s is live[0] else
+                                               _uncounted(status)))
+                for s in states]
 
-    def _disable_upstream(self, states: list[dict]) -> None:
-        """A skill an earlier stage disabled is disabled here too (its readers skip)."""
-        for state in states:
-            for bound in self.worker.engine.plan.document_skills:
-                reason = state.get("skills", {}).get(bound.name, {}).get("disabled")
-                if reason and not bound.disabled:
-                    bound.disabled = reason
-
-    def _merge_status(self, states: list[dict]) -> None:
-        """This stage's skill status and counts; the counts go to the first batch only
-        (the driver adds them up)."""
-        status = self.worker.engine.status()
-        counts = self.worker.engine.take_counts()
-        for n, state in enumerate(states):
-            skills = dict(state.get("skills") or status)
-            for name in self.stage.skills:
-                skills[name] = {**status[name], **(counts.get(name, {}) if n == 0 else {})}
-            state["skills"] = skills
-
-    def _output(self, state: dict) -> Any:
-        if "error" in state:
-            return _failed(state, state["error"]) if self.stage.last else state
-        if self.stage.last:
-            return BatchResult(items=state["items"], skills=state["skills"])
-        return state
+    def _finish(self, state: _State) -> BatchResult:
+        if state.error is not None:
+            return _failed(state.batch, state.error)
+        return self.worker.finish(state.items, state.skills)
 
 
-def _failed(state: dict, exc: BaseException) -> BatchResult:
-    message = f"{type(exc).__name__}: {exc}"
+def _uncounted(status: SkillStatus) -> SkillStatus:
+    return {name: {**skill, "ran": 0, "cached": 0} for name, skill in status.items()}
+
+
+def _failed(batch: Batch, message: str) -> BatchResult:
     return BatchResult([ItemResult(item, "failed", stage="worker", message=message)
-                        for item, _ in state["batch"]], {})
+                        for item, _ in batch], {})

@@ -1,4 +1,5 @@
 from enrich.engine import Engine
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 from tests.enrich.toy_skills import Upper
 
@@ -24,7 +25,7 @@ def docs(*texts):
 
 
 def engine(*skills):
-    return Engine(Skillset.from_dict({"skills": list(skills)}).build())
+    return Engine(build_plan(Skillset.from_dict({"skills": list(skills)})))
 
 
 def test_a_skill_sees_the_context_items_of_the_whole_batch_at_once():

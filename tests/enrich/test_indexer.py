@@ -156,17 +156,49 @@ def test_a_file_vanishing_while_listing_is_skipped(corpus, monkeypatch):
 
 def test_a_crashing_run_is_recorded_as_crashed(corpus, tmp_path, monkeypatch):
     import pytest
-    from enrich import indexer
+    from enrich.worker import Worker
     data = tmp_path / "data"
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(indexer, "run_batches", boom)
+    monkeypatch.setattr(Worker, "crack", boom)  # workers=0: the runner runs it inline
     with pytest.raises(RuntimeError):
         index(corpus, data)
-    status, = rows(data, "SELECT status FROM runs")
-    assert status == ("crashed",)
+    status, summary = rows(data, "SELECT status, summary FROM runs")[0]
+    assert status == "crashed"
+    assert "disk on fire" in summary
+
+
+def test_the_stored_run_summary_has_the_run_time(corpus, tmp_path):
+    import json
+    data = tmp_path / "data"
+    summary = index(corpus, data)
+    stored, = rows(data, "SELECT summary FROM runs")
+    seconds = json.loads(stored[0])["seconds"]
+    assert seconds > 0 and seconds <= summary.seconds
+
+
+def test_max_failed_stops_the_run_at_the_limit(tmp_path, monkeypatch):
+    """With 30 items that all fail, in batches of 16, ``max_failed=2`` commits the
+    three failures that cross the limit and no more, and processes one batch."""
+    from enrich.worker import Worker
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for n in range(30):
+        factories.zero_byte_pdf(folder / f"z{n:02}.pdf")
+    cracked = []
+    real_crack = Worker.crack
+    monkeypatch.setattr(Worker, "crack", lambda self, batch: cracked.extend(batch)
+                        or real_crack(self, batch))
+    data = tmp_path / "data"
+    summary = index(folder, data, batch_size=16, max_failed=2, skillset={"skills": ["language"]})
+    assert summary.status == "failed"
+    assert summary.documents["failed"] == 3
+    assert rows(data, "SELECT count(*) FROM sources") == [(3,)]
+    assert len(cracked) == 16  # the first batch; the second is never started
+    again = index(folder, data, batch_size=16, skillset={"skills": ["language"]})
+    assert again.documents["failed"] == 27  # the rest were left for the next run
 
 
 def test_one_run_per_data_directory(corpus, tmp_path):

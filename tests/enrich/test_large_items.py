@@ -37,7 +37,7 @@ def crack_one(source, item: SourceItem):
     config = WorkerConfig(source_uri=source.uri)
     work = Worker(Skillset.from_dict({"skills": [{"skill": "language"}]}), config)
     work.source = source
-    return work._crack(item, None)
+    return work.crack([(item, None)])[0]
 
 
 def item_of(source) -> SourceItem:

@@ -1,4 +1,4 @@
-"""The Ray engine gives the same store and index as the local engine (on the samples)."""
+"""The Ray runner gives the same store and index as the local one (on the samples)."""
 
 import shutil
 import sqlite3
@@ -9,7 +9,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from enrich.indexer import IndexOptions, run_index
-from enrich.ray_engine import Stage, _ordered, actor_cpus, pool_size, split_stages
+from enrich.plan import build_plan
+from enrich.runners.ray import Stage, _ordered, actor_cpus, pool_size, split_stages
 from enrich.search import search
 from enrich.skillset import Skillset
 
@@ -79,32 +80,27 @@ def test_ray_gives_the_same_store_and_index_as_local(local_ray, tmp_path):
 
 
 @pytest.mark.slow
-def test_split_stages_run_on_cpu_give_the_same_results(local_ray, tmp_path):
+def test_split_stages_run_on_cpu_give_the_same_results(local_ray, tmp_path, monkeypatch):
     """The CPU / GPU / CPU pipeline, its middle stage on CPU here (no GPU in CI)."""
-    from enrich import indexer, ray_engine
+    from enrich.runners import ray as ray_runner
     folder = tmp_path / "corpus"
     shutil.copytree(SAMPLES, folder)
     stages = [Stage(("ocr",), first=True), Stage(("merge", "join"), gpu=False),
               Stage(("language", "entities"), last=True)]
     local, on_ray = tmp_path / "local", tmp_path / "ray"
-    run_index(str(folder), IndexOptions(data_dir=str(local), workers=0, skillset=SKILLSET))
-    original = indexer._runner
-
-    def runner(options):
-        if options.engine == "ray":
-            return lambda *a, **k: ray_engine.run_batches_on_ray(*a, **k, split=stages)
-        return original(options)
-    indexer._runner = runner
-    try:
-        run_index(str(folder), IndexOptions(data_dir=str(on_ray), workers=1, engine="ray",
+    a = run_index(str(folder), IndexOptions(data_dir=str(local), workers=0, skillset=SKILLSET,
+                                            batch_size=3))
+    monkeypatch.setattr(ray_runner, "split_stages", lambda plan, gpus: stages)
+    b = run_index(str(folder), IndexOptions(data_dir=str(on_ray), workers=1, engine="ray",
                                             skillset=SKILLSET, batch_size=3))
-    finally:
-        indexer._runner = original
     assert _tables(local) == _tables(on_ray)
+    # every stage's counts reach the summary once, as in one process
+    assert {n: s["ran"] + s["cached"] for n, s in a.skills.items()} == \
+        {n: s["ran"] + s["cached"] for n, s in b.skills.items()}
 
 
 def _plan(skills):
-    return Skillset.load({"skills": skills}).build()
+    return build_plan(Skillset.load({"skills": skills}))
 
 
 def test_split_stages_put_device_skills_in_the_gpu_stage():
@@ -159,13 +155,12 @@ def test_a_batch_that_never_came_back_fails_its_items_at_stage_worker():
 def test_results_out_of_order_stop_the_run_rather_than_commit_out_of_order():
     import pickle
 
-    from enrich.errors import EnrichError
-
+    from enrich.runners import RunnerError
     from enrich.worker import BatchResult
     rows = iter([{"index": 1, "payload": pickle.dumps(BatchResult([], {}))},
                  {"index": 0, "payload": pickle.dumps(BatchResult([], {}))}])
     found = _ordered(rows, [[], []])
     next(found)  # batch 0 missing before 1: reported lost
     next(found)  # batch 1
-    with pytest.raises(EnrichError, match="returned batch 0 after batch 1"):
+    with pytest.raises(RunnerError, match="returned batch 0 after batch 1"):
         next(found)
