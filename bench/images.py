@@ -46,7 +46,7 @@ SEED = 20240115
 SIZE = (640, 480)
 TINY_BANNER = """
 #########################################################################################
-#  TINY RANDOM MODELS (enrich.testing.tiny_models: 32-dim layers, 32x32 pixel input).  #
+#  TINY RANDOM MODELS (enrich.testing.tiny_models: 32-dim layers, 32x32 pixel input).   #
 #  These numbers show the pipeline's overhead - decoding, pre-processing, batching,     #
 #  the generate loop - and are NOT representative of real BLIP / CLIP speed.            #
 #  Pass --caption-model / --tags-model (hub names or folders) for real numbers.         #
