@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import skills.entity_lookup as lookup
+import skills.lookup_dictionary as dictionary
 from enrich.engine import Engine
 from enrich.registry import get_skill
 from enrich.skillset import Skillset
@@ -295,8 +296,8 @@ def test_importing_the_skill_loads_no_numeric_library():
 
 def test_the_documented_examples_work(tmp_path):
     yaml_text, json_text, csv_text, bare_csv = [
-        textwrap.dedent(block) for block in re.findall(r"::\n\n((?:    .*\n|\n)+)",
-                                                       lookup.__doc__)]
+        textwrap.dedent(block) for doc in (lookup.__doc__, dictionary.__doc__)
+        for block in re.findall(r"::\n\n((?:    .*\n|\n)+)", doc)]
     example = yaml.safe_load(yaml_text)
     Skillset.from_dict(example).build()  # valid as written (nothing is loaded)
     text = "AMTRUNK (AM/TRUNK) told Lee Harvey\nOswald about AMTRUNC."
