@@ -3,7 +3,7 @@
 The page is plain ES modules loaded by the browser itself (no build step), so nothing
 else checks, before a browser runs, that each module is small, that every import names
 a file that exists and a name that file exports, that the modules form no circle, that
-every module is used, that the server sends them as JavaScript (a module script with
+every module and every export is used, that the server sends them as JavaScript (a module script with
 another MIME type is refused), and that the wheel ships them.
 """
 
@@ -104,6 +104,16 @@ def test_every_imported_name_is_exported(module):
             continue  # test_every_import_is_a_relative_js_file_that_exists says so
         missing = imported_names(clause, module) - exports(path)
         assert not missing, f"{module.name} imports {sorted(missing)} from {spec}, which does not export them"
+
+
+def test_every_export_is_imported_somewhere():
+    used: dict[str, set[str]] = {}
+    for module in MODULES:
+        for spec, clause in imports(module):
+            used.setdefault(target(module, spec).name, set()).update(imported_names(clause, module))
+    for module in MODULES:
+        unused = exports(module) - used.get(module.name, set())
+        assert not unused, f"{module.name} exports {sorted(unused)}, which no module imports"
 
 
 def test_the_modules_import_no_circle():

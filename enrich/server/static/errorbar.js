@@ -11,7 +11,7 @@ export function report(exc) {
   if (!(exc instanceof ApiError)) console.warn(exc); // a bug of this page: keep the trace
 }
 
-export function showError(message) {
+function showError(message) {
   const bar = $("#error");
   $(".msg", bar).textContent = message;
   bar.hidden = false;

@@ -20,7 +20,7 @@ export function addFilter(field, value, extra = {}) {
   go({ filters, skip: 0, ...extra });
 }
 
-export function removeFilter(filter) {
+function removeFilter(filter) {
   go({ filters: state.filters.filter((f) => f !== filter), skip: 0 });
 }
 

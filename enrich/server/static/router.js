@@ -2,8 +2,8 @@
 // reload, back/forward and shared links all work. `state` is always the current hash,
 // parsed; go() changes it, and the handler given to listen() renders it.
 
-export const VIEWS = ["results", "graph", "status"];
-export const SORTS = ["relevance", "uri", "-uri"];
+const VIEWS = ["results", "graph", "status"];
+const SORTS = ["relevance", "uri", "-uri"];
 
 export let state = readState();
 let handler = () => {};
