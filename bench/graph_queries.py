@@ -258,7 +258,7 @@ def degree(conn: sqlite3.Connection, key: str) -> int:
 
 
 def run_queries(path: Path, n: int, seed: int) -> list[dict]:
-    from graph import knowledge
+    from graph import KnowledgeGraph
     conn = sqlite3.connect(path)
     rng = random.Random(seed)
     picked = samples(conn, n, rng)
@@ -266,7 +266,7 @@ def run_queries(path: Path, n: int, seed: int) -> list[dict]:
                                            [k for e in picked["edges"] for k in e])}
     show_degrees(deg, picked)
     rows = []
-    with knowledge.KnowledgeGraph(path) as kg:
+    with KnowledgeGraph.open(path.parent) as kg:
         for rank in ("count", "npmi", "llr"):
             for how in ("uniform", "by_degree"):
                 rows.append(timed(f"neighbors rank={rank} ({how})", [

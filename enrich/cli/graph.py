@@ -46,15 +46,17 @@ MinCountOption = Annotated[int, typer.Option(
 
 @contextmanager
 def open_graph(data) -> Iterator["KnowledgeGraph"]:
-    """The graph of ``--data``; a GraphError, bad value or unwritable file ends it cleanly.
+    """The graph of ``--data``; a bad value or unwritable file ends it cleanly (an
+    EnrichError, such as ``GraphError`` or a store the store refuses, reaches the
+    root command's mapping with its code).
 
     The query API (numpy, pandas) is imported here, not when the CLI starts.
     """
-    from graph import GraphError, KnowledgeGraph
+    from graph import KnowledgeGraph
     try:
         with KnowledgeGraph.open(data_dir(data)) as kg:
             yield kg
-    except (GraphError, ValueError) as exc:
+    except ValueError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write {exc.filename or 'the file'}: {exc.strerror or exc}")

@@ -8,9 +8,11 @@ documents in one, so a run killed mid-batch leaves the previous batch's state.
 Inside it, ``put_source`` is a savepoint: a source whose documents cannot be
 written raises ``StoreError`` and leaves the rest of the batch intact.
 Changes to ``edges`` are summed in memory and applied once, just before the
-outermost ``COMMIT``: ``top_edges`` and ``stats`` show them after it, not before.
-The table layout lives in :mod:`indexers.stores.sqlite_schema`, the document
-writes in :mod:`indexers.stores.sqlite_write`.
+outermost ``COMMIT``: ``graph`` reads and ``stats`` show them after it, not before.
+The table layout lives in :mod:`indexers.stores.sqlite_schema` (opening and
+migrating a file in :mod:`indexers.stores.sqlite_migrate`), the document writes in
+:mod:`indexers.stores.sqlite_write`, the graph reads (``store.graph``, a
+``graph.GraphReader``) in :mod:`indexers.stores.sqlite_graph_read`.
 """
 
 from __future__ import annotations
@@ -23,14 +25,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from graph.errors import IndexNotFound
+
 from .base import TRANSIENT_STAGES, DocumentRecord, SourceState, StoreError
+from .datadir import DataDir
 from .sqlite_terms import SqliteTermStats
 from .sqlite_graph import (EdgeDeltas, add_deltas, aliases_of, apply_alias_changes,
-                           flush_edges, rebuild_graph, targets_by_name)
-from .sqlite_schema import check_readable, initialise, to_json
+                           flush_edges, targets_by_name)
+from .sqlite_graph_read import SqliteGraphReader
+from .sqlite_migrate import check_readable, initialise
+from .sqlite_schema import to_json
 from .sqlite_write import enqueue, expand_fields, insert_documents, remove_documents, utc_now
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "open_graph_reader"]
 
 
 class SqliteStore:
@@ -59,6 +66,7 @@ class SqliteStore:
             self._conn.close()
             raise
         self.terms = SqliteTermStats(self._conn, self.transaction, self._lock)
+        self.graph = SqliteGraphReader(self._conn, self._lock, self.snapshot, self.close)
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -174,15 +182,6 @@ class SqliteStore:
         yield self._edge_deltas[-1]
         if affected:
             apply_alias_changes(self._conn, before, affected, self._edge_deltas[-1])
-
-    def rebuild_graph(self) -> None:
-        """Recompute the graph's aggregate tables from the per-document rows.
-
-        Indexing never needs it (documents add and subtract their own share); it
-        is the reference the incremental updates are tested and timed against.
-        """
-        with self.transaction():
-            rebuild_graph(self._conn)
 
     def save_state(self, state: SourceState) -> None:
         """Save a source item's state alone, keeping its documents (a transient failure)."""
@@ -366,25 +365,11 @@ class SqliteStore:
                             "fields": json.loads(row["fields"]), "image": first.get(row["id"])}
                 for row in docs}
 
-    def image_data(self, doc_id: str, image_id: str) -> bytes | None:
-        """The encoded bytes of one image, or None (unknown image, or no bytes kept)."""
-        found = self.image_file(doc_id, image_id)
-        return found[0] if found else None
-
     def image_file(self, doc_id: str, image_id: str) -> tuple[bytes, str | None] | None:
         """``(bytes, format)`` of one image, or None (unknown image, or no bytes kept)."""
         rows = self._rows("SELECT data, format FROM images WHERE doc_id = ? AND image_id = ?",
                           (doc_id, image_id))
         return (rows[0]["data"], rows[0]["format"]) if rows and rows[0]["data"] else None
-
-    def entity(self, key: str) -> dict[str, Any] | None:
-        """One entity: ``{key, type, name, documents, mentions, names: {name: mentions}}``."""
-        rows = self._rows("SELECT * FROM entities WHERE key = ?", (key,))
-        if not rows:
-            return None
-        names = self._rows("SELECT name, mentions FROM entity_names WHERE entity_key = ? "
-                           "ORDER BY mentions DESC, name", (key,))
-        return {**rows[0], "names": {row["name"]: row["mentions"] for row in names}}
 
     def document_count(self) -> int:
         """How many documents are stored (cheap, unlike :meth:`stats`, which counts
@@ -406,10 +391,12 @@ class SqliteStore:
         counts["failed"] = {"transient": by_kind.get(True, 0), "permanent": by_kind.get(False, 0)}
         return counts
 
-    def top_edges(self, scope: str = "document", limit: int = 10) -> list[dict[str, Any]]:
-        """The strongest co-occurrence edges: ``{a, b, a_name, b_name, count}``."""
-        return self._rows(
-            "SELECT e.a, e.b, coalesce(ea.name, e.a) AS a_name, coalesce(eb.name, e.b) "
-            "AS b_name, e.count FROM edges AS e LEFT JOIN entities AS ea ON ea.key = e.a "
-            "LEFT JOIN entities AS eb ON eb.key = e.b WHERE e.scope = ? "
-            "ORDER BY e.count DESC, e.a, e.b LIMIT ?", (scope, limit))
+
+def open_graph_reader(data_dir: str | Path) -> SqliteGraphReader:
+    """The graph reader of ``data_dir``'s store, opened read-only (the ``sqlite`` entry
+    of the ``enrich.graph_readers`` group; closing the reader closes the store)."""
+    data = DataDir(data_dir)
+    if not data.exists():
+        raise IndexNotFound(f"no enrich index in {data}; run `enrich index SOURCE --data "
+                            f"{data}` first")
+    return SqliteStore(data.store, read_only=True).graph

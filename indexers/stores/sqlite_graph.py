@@ -36,8 +36,8 @@ from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 
 __all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "add_deltas",
-           "alias_targets", "targets_by_name", "aliases_of", "apply_alias_changes", "rebuild_graph",
-           "doc_edge_counts", "nest_edges", "refresh_names"]
+           "alias_targets", "targets_by_name", "aliases_of", "apply_alias_changes",
+           "doc_edge_counts", "nest_edges", "refresh_names", "unit_counts", "scope_units"]
 
 EdgeDeltas = Counter  # (scope, a, b) -> packed change of (count, documents)
 PACK = 1 << 32
@@ -227,7 +227,7 @@ def remove_graph(conn: sqlite3.Connection, deltas: EdgeDeltas, *, aliases: bool 
     refresh_names(conn, [key for (key,) in remaining])
 
 
-def _unit_counts(where: str) -> str:
+def unit_counts(where: str) -> str:
     """SELECT documents, mentions and units of each scope of the mentions ``where``."""
     return (
         "count(DISTINCT doc_id) AS documents, count(*) AS mentions, "
@@ -237,9 +237,9 @@ def _unit_counts(where: str) -> str:
         f"coalesce(page, '') || '/' || sentence END) AS sentences FROM mentions WHERE {where}")
 
 
-def _scope_units(conn: sqlite3.Connection, where: str) -> dict[str, int]:
+def scope_units(conn: sqlite3.Connection, where: str) -> dict[str, int]:
     """Units of each scope (``SCOPES``) that the mentions ``where`` fall in."""
-    documents, _, *others = conn.execute(f"SELECT {_unit_counts(where)}").fetchone()
+    documents, _, *others = conn.execute(f"SELECT {unit_counts(where)}").fetchone()
     return dict(zip(SCOPES, (documents, *others)))
 
 
@@ -251,7 +251,7 @@ def _subtract_entities(conn: sqlite3.Connection) -> None:
         "UPDATE entities SET documents = entities.documents - d.documents, "
         "mentions = entities.mentions - d.mentions, pages = entities.pages - d.pages, "
         "images = entities.images - d.images, sentences = entities.sentences - d.sentences "
-        f"FROM (SELECT entity_key, {_unit_counts(f'doc_id IN {_GONE}')} GROUP BY entity_key) "
+        f"FROM (SELECT entity_key, {unit_counts(f'doc_id IN {_GONE}')} GROUP BY entity_key) "
         "AS d WHERE entities.key = d.entity_key")
     conn.execute(
         "UPDATE entity_names SET mentions = entity_names.mentions - d.mentions FROM "
@@ -262,7 +262,7 @@ def _subtract_entities(conn: sqlite3.Connection) -> None:
 
 def _subtract_units(conn: sqlite3.Connection) -> None:
     """Take the gone documents' units off ``graph_units`` (each scope's count of units)."""
-    gone = _scope_units(conn, f"doc_id IN {_GONE}")
+    gone = scope_units(conn, f"doc_id IN {_GONE}")
     conn.executemany("UPDATE graph_units SET units = units - ? WHERE scope = ?",
                      [(n, scope) for scope, n in gone.items() if n])
     conn.execute("DELETE FROM graph_units WHERE units <= 0")
@@ -385,28 +385,3 @@ def _stored_parts(conn: sqlite3.Connection) -> list[GraphPart]:
         mention = dict(zip(columns, row))
         by_doc[mention.pop("doc_id")].append(mention)
     return [(doc_id, mentions, contributions(mentions)) for doc_id, mentions in by_doc.items()]
-
-
-# -- rebuild --------------------------------------------------------------------------
-
-def rebuild_graph(conn: sqlite3.Connection) -> None:
-    """Recompute every aggregate graph table from the per-document rows.
-
-    Not used by indexing (which adds and subtracts per document); it migrates old
-    files, and it is what the incremental updates are checked and timed against.
-    """
-    conn.execute("DELETE FROM edges")
-    conn.execute(
-        "INSERT INTO edges (scope, a, b, count, documents) SELECT s.key, a.key, b.key, "
-        "sum(b.value), count(*) FROM doc_edges AS d, json_each(d.edges) AS s, "
-        "json_each(s.value) AS a, json_each(a.value) AS b GROUP BY 1, 2, 3")
-    conn.execute(
-        "UPDATE entities SET documents = d.documents, mentions = d.mentions, pages = d.pages, "
-        f"images = d.images, sentences = d.sentences FROM (SELECT entity_key, "
-        f"{_unit_counts('true')} GROUP BY entity_key) AS d WHERE entities.key = d.entity_key")
-    conn.execute("DELETE FROM graph_units")
-    conn.executemany("INSERT INTO graph_units (scope, units) VALUES (?, ?)",
-                     [(scope, n) for scope, n in _scope_units(conn, "true").items() if n])
-    conn.execute("DELETE FROM aliases")
-    conn.execute("INSERT INTO aliases (alias, entity_key, documents) SELECT alias, "
-                 "entity_key, count(*) FROM doc_aliases GROUP BY alias, entity_key")

@@ -241,12 +241,9 @@ INTERSECT SELECT doc_id FROM mentions WHERE entity_key = 'PERSON:lebron james'
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
-from .base import StoreError
-
-__all__ = ["SCHEMA_VERSION", "DDL", "GONE", "initialise", "check_readable", "to_json"]
+__all__ = ["SCHEMA_VERSION", "DDL", "GONE", "TEMP_DDL", "to_json"]
 
 SCHEMA_VERSION = 5
 
@@ -412,21 +409,6 @@ CREATE TABLE errors (
 CREATE INDEX errors_run_id ON errors(run_id);
 """
 
-# Version 1 kept one doc_edges row per (document, scope, a, b); version 2 keeps
-# one row per document, the pairs nested as {scope: {a: {b: count}}}.
-MIGRATE_1_TO_2 = """
-ALTER TABLE doc_edges RENAME TO doc_edges_v1;
-{doc_edges};
-INSERT INTO doc_edges (doc_id, edges)
-    SELECT doc_id, json_group_object(scope, json(pairs)) FROM (
-        SELECT doc_id, scope, json_group_object(a, json(bs)) AS pairs FROM (
-            SELECT doc_id, scope, a, json_group_object(b, count) AS bs
-            FROM doc_edges_v1 GROUP BY doc_id, scope, a)
-        GROUP BY doc_id, scope)
-    GROUP BY doc_id;
-DROP TABLE doc_edges_v1
-"""
-
 # Scratch tables of one connection, used for set-based updates and deletes.
 GONE = "(SELECT id FROM temp.gone_docs)"  # the documents being removed, as a subquery
 TEMP_DDL = """
@@ -436,126 +418,7 @@ CREATE TEMP TABLE IF NOT EXISTS edge_deltas (scope TEXT, a TEXT, b TEXT, count I
                                               documents INTEGER);
 """
 
-PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-           "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000",
-           "PRAGMA cache_size = -32000", "PRAGMA temp_store = MEMORY")
-
 
 def to_json(value: Any) -> str:
     """JSON text for a column; values JSON does not know become strings."""
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def initialise(conn: sqlite3.Connection, path: str) -> None:
-    """Set the pragmas, create the schema of a new file, check the version of an old one."""
-    for pragma in PRAGMAS:
-        conn.execute(pragma)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        _create_or_check(conn, path)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    conn.executescript(TEMP_DDL)
-
-
-def check_readable(conn: sqlite3.Connection, path: str) -> None:
-    """Set the reading pragmas of a read-only connection and check the schema version."""
-    conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("PRAGMA cache_size = -32000")
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not an enrich store: {exc}") from None
-    if version != SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has store schema version {version}, this enrich reads {SCHEMA_VERSION}; "
-            "run `enrich index` on it once (it migrates the store), or use the enrich "
-            "version that wrote it")
-
-
-def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
-        return
-    if version in (1, 2, 3, 4):
-        if version == 1:
-            _migrate_1_to_2(conn)
-        if version < 4:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(mentions)")}
-            if "image_id" not in columns:  # version 3 added it
-                conn.execute("ALTER TABLE mentions ADD COLUMN image_id TEXT")
-            _migrate_3_to_4(conn)
-        _add_columns(conn, ADDED_IN_5)
-        # before version 5 a transient failure was kept with size -1 (retried next run)
-        conn.execute("UPDATE sources SET stage = 'read' WHERE status = 'failed' AND "
-                     "stage = '' AND size = -1")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        return
-    if version == 0 and not _has_tables(conn):
-        for statement in DDL.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        return
-    raise StoreError(
-        f"{path} has store schema version {version}, this enrich expects "
-        f"{SCHEMA_VERSION}; use the enrich version that wrote it, or index into a "
-        "new data directory.")
-
-
-def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
-    """Fold version 1's per-pair ``doc_edges`` rows into one JSON row per document."""
-    doc_edges = DDL[DDL.index("CREATE TABLE doc_edges"):]
-    statements = MIGRATE_1_TO_2.format(doc_edges=doc_edges[:doc_edges.index(";")])
-    for statement in statements.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 2")
-
-
-# Version 4 added entity unit counts and descriptions, each mention's raw key,
-# label and sentence, edges' document frequency, graph_units and the aliases.
-ADDED_IN_4 = (("entities", "description TEXT"),
-              ("entities", "pages INTEGER NOT NULL DEFAULT 0"),
-              ("entities", "images INTEGER NOT NULL DEFAULT 0"),
-              ("entities", "sentences INTEGER NOT NULL DEFAULT 0"),
-              ("mentions", "raw_key TEXT NOT NULL DEFAULT ''"),
-              ("mentions", "label TEXT"), ("mentions", "sentence INTEGER"),
-              ("edges", "documents INTEGER NOT NULL DEFAULT 0"))
-
-
-# Version 5 added each source item's version (ETag, row high-water mark) and, for a
-# failed item, the stage it failed at (transient or permanent).
-ADDED_IN_5 = (("sources", "version TEXT NOT NULL DEFAULT ''"),
-              ("sources", "stage TEXT NOT NULL DEFAULT ''"))
-
-
-def _add_columns(conn: sqlite3.Connection, added: tuple[tuple[str, str], ...]) -> None:
-    for table, column in added:
-        if column.split()[0] not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
-
-
-def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
-    """Add version 4's columns and tables, then compute the new aggregates."""
-    from .sqlite_graph import rebuild_graph
-
-    _add_columns(conn, ADDED_IN_4)
-    conn.execute("UPDATE mentions SET raw_key = entity_key WHERE raw_key = ''")
-    conn.execute("UPDATE mentions SET label = (SELECT type FROM entities "
-                 "WHERE key = mentions.entity_key) WHERE label IS NULL")
-    conn.execute("DROP INDEX IF EXISTS edges_b")  # version 4's covers count, documents
-    for name in ("graph_units", "aliases", "doc_aliases", "entity_names_name", "edges_b",
-                 "entities_units"):
-        kind = "TABLE" if name in ("graph_units", "aliases", "doc_aliases") else "INDEX"
-        start = DDL.index(f"CREATE {kind} {name} ")
-        statement = DDL[start:DDL.index(";", start)]
-        conn.execute(statement.replace(f"{kind} ", f"{kind} IF NOT EXISTS ", 1))
-    rebuild_graph(conn)
-
-
-def _has_tables(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
-    return row[0] > 0

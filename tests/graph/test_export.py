@@ -6,19 +6,11 @@ import pytest
 
 import graph.export
 from graph.export import read, write
-from graph.knowledge import KnowledgeGraph
-from tests.graph.test_knowledge import BULLS, FBI, LEBRON, NIKE, basketball, build_store
+from tests.graph.corpus import BULLS, FBI, LEBRON, NIKE
 
 
 def test_doctests():
     assert doctest.testmod(graph.export).failed == 0
-
-
-@pytest.fixture
-def kg(tmp_path):
-    build_store(tmp_path / "enrich.sqlite", basketball(), aliases=[("fbi", FBI, 2)])
-    with KnowledgeGraph.open(tmp_path) as graph:
-        yield graph
 
 
 def same_graph(G: nx.Graph, H: nx.Graph) -> None:

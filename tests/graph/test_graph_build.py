@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from enrich.indexer import IndexOptions, run_index
-from indexers.stores import SqliteStore
+from indexers.stores import DataDir, SqliteStore
+from indexers.stores.sqlite_migrate import rebuild_graph
+from tests.indexers.test_store_contract import entity
 from enrich.testing.factories import text_pdf
 
 NAMES = {"Zorvex": "PERSON", "Quilmar": "PERSON", "Brantis": "ORG", "Olvenko": "ORG",
@@ -89,7 +91,7 @@ def index(folder: Path, data: Path, dictionary: Path) -> None:
 
 
 def stored(data: Path) -> tuple[dict, dict]:
-    db = sqlite3.connect(data / "enrich.sqlite")
+    db = sqlite3.connect(DataDir(data).store)
     edges = {(s, a, b): (c, d) for s, a, b, c, d in db.execute("SELECT * FROM edges")}
     return edges, dict(db.execute("SELECT scope, units FROM graph_units"))
 
@@ -116,8 +118,10 @@ def test_counts_and_document_frequencies_are_exact_at_every_scope(tmp_path, dict
     edges, units = stored(data)
     assert edges == expected_edges(corpus)
     assert units == expected_units(corpus)
-    with SqliteStore(data / "enrich.sqlite") as store:
-        store.rebuild_graph()
+    db = sqlite3.connect(DataDir(data).store)
+    with db:
+        rebuild_graph(db)  # the reference: every aggregate summed from scratch
+    db.close()
     assert stored(data) == (edges, units)
 
 
@@ -134,14 +138,14 @@ def test_aliases_short_forms_and_acronyms_merge_across_documents(tmp_path):
     skillset = {"name": "ner", "skills": [{"skill": "entities"}],
                 "entities": ["/document/pages/*/entities"]}
     run_index(str(folder), IndexOptions(data_dir=data, skillset=skillset, workers=1))
-    with SqliteStore(data / "enrich.sqlite") as store:
-        fbi = store.entity("ORG:federal bureau of investigation")
+    with SqliteStore(DataDir(data).store, read_only=True) as store:
+        fbi = entity(store, "ORG:federal bureau of investigation")
         assert (fbi["documents"], fbi["name"]) == (3, "Federal Bureau of Investigation")
         assert fbi["names"] == {"Federal Bureau of Investigation": 1, "FBI": 1, "F.B.I.": 1}
-        assert store.entity("ORG:fbi") is None
-        lebron = store.entity("PERSON:lebron james")
+        assert entity(store, "ORG:fbi") is None
+        lebron = entity(store, "PERSON:lebron james")
         assert (lebron["documents"], lebron["mentions"]) == (2, 3)  # "James" joined it
-        assert store.entity("PERSON:james") is None
+        assert entity(store, "PERSON:james") is None
         db = sqlite3.connect(store.path)
         assert sorted(db.execute("SELECT DISTINCT text FROM mentions WHERE entity_key = "
                                  "'ORG:federal bureau of investigation'")) == [
@@ -151,7 +155,7 @@ def test_aliases_short_forms_and_acronyms_merge_across_documents(tmp_path):
                           ).fetchall() == [(1,)]
         (folder / "a.pdf").unlink()  # the definition goes: FBI stands for itself again
     run_index(str(folder), IndexOptions(data_dir=data, skillset=skillset, workers=1))
-    with SqliteStore(data / "enrich.sqlite") as store:
-        assert store.entity("ORG:federal bureau of investigation") is None
+    with SqliteStore(DataDir(data).store, read_only=True) as store:
+        assert entity(store, "ORG:federal bureau of investigation") is None
         # spaCy called "F.B.I." a place in c.pdf: without the alias, that stays apart
-        assert store.entity("ORG:fbi")["documents"] == store.entity("GPE:fbi")["documents"] == 1
+        assert entity(store, "ORG:fbi")["documents"] == entity(store, "GPE:fbi")["documents"] == 1

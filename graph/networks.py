@@ -1,0 +1,177 @@
+"""networkx graphs, exports, statistics and paths of ``KnowledgeGraph``.
+
+``ego_graph``, ``documents_graph`` and ``to_networkx`` give ``networkx.Graph``
+objects whose node ids are entity keys, with node attributes ``name, type,
+documents, mentions, description`` and edge attributes ``weight`` (= ``count``),
+``count, documents, npmi, llr, scope`` (plain scalars, so GEXF and GraphML can hold
+them); ``to_networkx`` keeps only entities with at least one kept edge, and is
+(with ``export``) the one query that reads a whole scope. ``path`` finds a shortest
+chain of co-occurrences (bidirectional breadth-first search, expanding the smaller
+frontier; among shortest chains the one whose weakest link is strongest) and raises
+``NoPath`` when there is none within ``max_hops`` or when the search expanded more
+than ``MAX_VISITED`` entities.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graph.cooccurrence import RANKS, SCOPES
+from graph.errors import NoPath, choice, kinds_of
+from graph.neighbours import pair_scores
+from graph.reader import UNITS, GraphReader, in_snapshot
+from graph.scores import llr, npmi
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["Networks", "MAX_VISITED"]
+
+MAX_VISITED = 100_000  # entities a path search may expand before giving up
+CARD_BATCH = 20_000    # keys per cards() call when building a whole scope
+
+
+class Networks:
+    """Graph-building queries of ``KnowledgeGraph`` (a mixin over ``reader``, using
+    ``Lookup.resolve`` and ``Neighbours._strongest``)."""
+
+    reader: GraphReader
+
+    @in_snapshot
+    def ego_graph(self, entity: str, radius: int = 1, scope: str = "document",
+                  min_count: int = 1, rank: str = "count", limit: int = 25) -> nx.Graph:
+        """``entity``, its ``limit`` strongest neighbours (theirs too, up to ``radius``)."""
+        choice(scope, SCOPES, "scope")
+        choice(rank, RANKS, "rank")
+        center = self.resolve(entity)
+        nodes, frontier, edges = {center}, [center], {}
+        for _ in range(radius):
+            following = []
+            for key in frontier:
+                cols = self._strongest(key, scope, rank, limit, min_count)
+                for other, count, docs in zip(cols["key"], cols["count"], cols["documents"]):
+                    edges[tuple(sorted((key, other)))] = (int(count), int(docs))
+                    if other not in nodes:
+                        nodes.add(other)
+                        following.append(other)
+            frontier = following
+        edges.update(self.reader.edges_among(nodes, scope, min_count))
+        return self._build(nodes, edges, scope)
+
+    def _build(self, nodes: Iterable[str], edges: dict, scope: str,
+               cards: dict[str, dict] | None = None) -> nx.Graph:
+        """A ``networkx.Graph`` of the nodes (cards) and ``{(a, b): (count, documents)}``."""
+        import networkx as nx
+        cards = cards if cards is not None else self.reader.cards(nodes)
+        graph = nx.Graph(scope=scope)
+        for key, card in cards.items():
+            graph.add_node(key, **{f: card[f] for f in ("name", "type", "documents",
+                                                        "mentions", "description")})
+        pairs = [p for p in edges if p[0] in cards and p[1] in cards]
+        count = np.array([edges[p][0] for p in pairs], dtype=float)
+        n_a = np.array([cards[a][UNITS[scope]] for a, _ in pairs], dtype=float)
+        n_b = np.array([cards[b][UNITS[scope]] for _, b in pairs], dtype=float)
+        n = self.reader.units().get(scope, 0)
+        scores = zip(np.atleast_1d(npmi(count, n_a, n_b, n)).tolist(),
+                     np.atleast_1d(llr(count, n_a, n_b, n)).tolist())
+        for (a, b), (p, g) in zip(pairs, scores):
+            c, d = edges[(a, b)]
+            graph.add_edge(a, b, weight=int(c), count=int(c), documents=int(d), npmi=p,
+                           llr=g, scope=scope)
+        return graph
+
+    @in_snapshot
+    def documents_graph(self, doc_ids: Sequence[str], limit: int = 25, scope: str = "document",
+                        kind: Any = None) -> nx.Graph:
+        """The ``limit`` entities in most of ``doc_ids`` (a search's matches), and
+        the edges among them.
+
+        Nodes get ``hits`` (documents of ``doc_ids`` mentioning them), edges ``hits``
+        (documents of ``doc_ids`` mentioning both); an edge is there when ``hits > 0``.
+        ``count``, ``documents``, ``npmi`` and ``llr`` are corpus-wide, at ``scope``
+        (0 and None where the pair never shares a unit of that scope).
+        """
+        choice(scope, SCOPES, "scope")
+        ids = list(dict.fromkeys(doc_ids))
+        hits = dict(self.reader.document_entities(ids, kinds_of(kind), limit))
+        by_doc: dict[str, set[str]] = {}
+        for doc, key in self.reader.mentioned_in(ids, list(hits)):
+            by_doc.setdefault(doc, set()).add(key)
+        shared: Counter = Counter()
+        for keys in by_doc.values():
+            ordered = sorted(keys)
+            shared.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+        known = self.reader.edges_among(hits, scope, 1)
+        graph = self._build(hits, {pair: known.get(pair, (0, 0)) for pair in shared}, scope)
+        for key, n in hits.items():
+            graph.nodes[key]["hits"] = n
+        for (a, b), n in shared.items():
+            graph.edges[a, b]["hits"] = n
+            if (a, b) not in known:
+                graph.edges[a, b].update(npmi=None, llr=None)
+        return graph
+
+    @in_snapshot
+    def to_networkx(self, scope: str = "document", min_count: int = 1,
+                    kind: Any = None) -> nx.Graph:
+        """The whole graph of ``scope`` (edges with ``count >= min_count``, ``kind`` only)."""
+        choice(scope, SCOPES, "scope")
+        edges = {(a, b): (c, d) for a, b, c, d in
+                 self.reader.edges(scope, min_count, kinds_of(kind))}
+        keys = sorted({k for pair in edges for k in pair})
+        cards: dict[str, dict] = {}
+        for i in range(0, len(keys), CARD_BATCH):
+            cards.update(self.reader.cards(keys[i:i + CARD_BATCH]))
+        return self._build(keys, edges, scope, cards)
+
+    def export(self, path: str | Path, format: str | None = None, scope: str = "document",
+               min_count: int = 1, kind: Any = None) -> Path:
+        """Write ``to_networkx(scope, min_count, kind)`` as GEXF, GraphML or d3 JSON."""
+        from graph.export import check_format, write
+        fmt = check_format(path, format)  # fail before building the graph
+        return write(self.to_networkx(scope, min_count, kind), path, fmt)
+
+    @in_snapshot
+    def stats(self) -> dict:
+        """``{"entities": n, "scopes": {scope: {"nodes", "edges", "units"}}}``."""
+        counts, units = self.reader.counts(), self.reader.units()
+        return {"entities": counts["entities"],
+                "scopes": {s: {"nodes": counts["nodes"].get(s, 0),
+                               "edges": counts["edges"].get(s, 0),
+                               "units": units.get(s, 0)} for s in SCOPES}}
+
+    @in_snapshot
+    def path(self, a: str, b: str, scope: str = "document", min_count: int = 1,
+             max_hops: int = 4) -> list[dict]:
+        """A shortest chain of co-occurrences from ``a`` to ``b``, one dict per hop."""
+        choice(scope, SCOPES, "scope")
+        ka, kb = self.resolve(a), self.resolve(b)
+        if ka == kb:
+            return []
+        from graph.algorithms import shortest_chain
+        chain = shortest_chain(lambda k: self.reader.adjacent(k, scope, min_count),
+                               ka, kb, max_hops, MAX_VISITED)
+        if chain is None:
+            raise NoPath(f"no path between {ka} and {kb} within {max_hops} hops at {scope} "
+                         f"scope (min_count={min_count}, searching at most {MAX_VISITED:,} "
+                         "entities); raise max_hops or lower min_count")
+        return self._hops(chain, scope)
+
+    def _hops(self, chain: list[str], scope: str) -> list[dict]:
+        cards, units = self.reader.cards(chain), self.reader.units()
+        hops = []
+        for x, y in pairwise(chain):
+            count, docs = self.reader.edges_among({x, y}, scope, 1)[tuple(sorted((x, y)))]
+            found = self.reader.documents(self.reader.shared_documents(x, y, 3))
+            evidence = [{"doc_id": i, "title": found[i]["title"]} for i in sorted(found)]
+            hops.append({"a": x, "b": y, "a_name": cards[x]["name"],
+                         "b_name": cards[y]["name"], "count": count, "documents": docs,
+                         **pair_scores(count, cards[x], cards[y], scope, units),
+                         "evidence": evidence})
+        return hops
