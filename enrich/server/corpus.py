@@ -21,8 +21,8 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 from graph import GraphError, KnowledgeGraph
-from indexers.stores import (DataDir, IndexMissingError, SearchIndex, SqliteStore, StoreError,
-                             open_index)
+from indexers.stores import (DataDir, IndexMissingError, QueryError, SearchIndex, SearchResult,
+                             SqliteStore, StoreError, open_index)
 
 from .errors import ApiError
 
@@ -151,6 +151,31 @@ class Corpus:
             raise ApiError(503, "no_index", f"the search index cannot be read: {exc}") from None
         self._refreshed = time.monotonic()
         return self._index
+
+    def search(self, query: str, **options: Any) -> SearchResult:
+        """Search the index (QueryError for a query it refuses; ApiError 503 when the
+        index is missing or cannot answer, as an Elasticsearch index may at any time)."""
+        return self._ask(lambda index: index.search(query, **options))
+
+    def index_count(self) -> int:
+        """How many documents the search index holds."""
+        return self._ask(lambda index: index.count())
+
+    def _ask(self, question: Callable[[SearchIndex], Any]) -> Any:
+        index = self.index()
+        try:
+            return question(index)
+        except QueryError:
+            raise
+        except IndexMissingError as exc:  # deleted meanwhile: open it again next time
+            with self._lock:
+                if self._index is index:
+                    self._index = None
+                    index.close()
+            raise ApiError(503, "no_index", str(exc)) from None
+        except StoreError as exc:
+            raise ApiError(503, "index_unavailable",
+                           f"the search index cannot answer now: {exc}") from None
 
     def close(self) -> None:
         with self._lock:

@@ -88,7 +88,7 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
 
 def _search(data: Corpus, q: str, filters: list[str], **options: Any):
     try:
-        return data.index().search(q, filters=_filters(filters), **options)
+        return data.search(q, filters=_filters(filters), **options)
     except QueryError as exc:
         raise ApiError(400, "bad_query", str(exc), parameter="q",
                        position=exc.position) from None

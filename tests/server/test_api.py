@@ -715,7 +715,7 @@ def test_a_search_index_rebuilt_under_the_server_is_reopened(indexed, tmp_path, 
     shutil.copytree(indexed.data, data)
     with TestClient(create_app(data)) as mine:
         before = mine.get("/api/search").json()["count"]
-        shutil.rmtree(data / "index")  # what open_store does to an index of another layout
+        shutil.rmtree(data / "index")  # removed under the server (a rebuild by hand, say)
         assert error_of(mine.get("/api/search"))["code"] == "no_index"
         shutil.copytree(indexed.data / "index", data / "index")
         assert mine.get("/api/search").json()["count"] == before
