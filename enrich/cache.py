@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["EnrichmentCache", "Entry", "FILE_NAME", "cracked_value", "rebind"]
+__all__ = ["EnrichmentCache", "Entry", "FILE_NAME", "cracked_value", "rebind", "prune_cache"]
 
 log = logging.getLogger(__name__)
 
@@ -173,15 +173,22 @@ class EnrichmentCache:
     def clear(self) -> int:
         """Forget everything (cracked documents too) and give the space back."""
         removed = self._delete("", ())
+        self._vacuum()
+        return removed
+
+    def _vacuum(self) -> None:
+        """Give the space of deleted entries back to the file system (the rewritten
+        file goes through the write-ahead log, which is emptied right away)."""
         try:
             self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError as exc:  # another process reading: space kept
             log.info("enrichment cache %s not vacuumed: %s", self.path, exc)
-        return removed
 
     def prune(self, max_bytes: int | None = None, older_than: float | None = None) -> int:
         """Evict entries unused for ``older_than`` seconds, then the least recently
-        used until the values take at most ``max_bytes``; returns how many went."""
+        used until the values take at most ``max_bytes``; returns how many went (and
+        gives their space back)."""
         removed = 0
         if older_than is not None:
             removed += self._delete("WHERE used_at < ?", (time.time() - older_than,))
@@ -196,6 +203,8 @@ class EnrichmentCache:
             for start in range(0, len(doomed), _CHUNK):
                 chunk = doomed[start:start + _CHUNK]
                 removed += self._delete(f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+        if removed:
+            self._vacuum()
         return removed
 
     def _delete(self, where: str, args: Any) -> int:
@@ -216,6 +225,26 @@ class EnrichmentCache:
             out["entries"] += count
             out["bytes"] += size
         return out
+
+
+def prune_cache(folder: str | Path, max_bytes: int | None = None,
+                older_than: float | None = None) -> dict[str, Any]:
+    """:meth:`EnrichmentCache.prune` on the cache in ``folder`` (``enrich cache prune``):
+    ``{"path", "removed": {"entries", "bytes"}, "left": {"entries", "bytes"}}``, bytes
+    being those of the stored values. A folder without a cache is left without one."""
+    path = Path(folder) / FILE_NAME
+    before = after = {"entries": 0, "bytes": 0}
+    if path.is_file():
+        with EnrichmentCache.open(folder) as cache:
+            before = _totals(cache.stats())
+            cache.prune(max_bytes=max_bytes, older_than=older_than)
+            after = _totals(cache.stats())
+    return {"path": str(path), "left": after,
+            "removed": {k: before[k] - after[k] for k in ("entries", "bytes")}}
+
+
+def _totals(stats: dict[str, Any]) -> dict[str, int]:
+    return {"entries": stats["entries"], "bytes": stats["bytes"]}
 
 
 class _transaction:

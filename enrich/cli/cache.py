@@ -1,0 +1,73 @@
+"""``enrich cache prune``: keep the enrichment cache (``DATA/cache``) within bounds."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+
+from indexers.stores import DataDir
+
+from enrich.cache import prune_cache
+from enrich.cli.app import app
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+
+__all__ = ["cache_app", "parse_size"]
+
+cache_app = typer.Typer(
+    help="The enrichment cache in DATA/cache: the cracked documents and skill outputs "
+         "`enrich index` reuses when the same bytes come again. It grows with the corpus; "
+         "prune it here (deleting DATA/cache is always safe too).",
+    no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+UNITS = "KMGT"
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``2GB``, ``500 MB``, ``64k`` or ``1000`` (units are powers of 1024)."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise ValueError(f"--max-size {text!r}: use a number of bytes, or one with a unit "
+                         "(500MB, 2GB)")
+    unit = match.group(2).upper()
+    return int(float(match.group(1)) * 1024 ** (UNITS.index(unit) + 1 if unit else 0))
+
+
+def _human(size: int) -> str:
+    for unit in ("B", *(f"{u}B" for u in UNITS)):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError  # unreachable
+
+
+@cache_app.command("prune")
+def prune_command(
+    data: DataOption = None,
+    max_size: Annotated[str | None, typer.Option(help="Evict the least recently used entries until the cached values take at most this much: bytes, or with a unit (500MB, 2GB).", show_default=False)] = None,
+    older_than: Annotated[float | None, typer.Option(min=0, help="Evict the entries no run has used for this many days (before --max-size applies).", show_default=False)] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Evict entries from the enrichment cache and give their space back.
+
+    What goes is computed again when a run needs it. Say what to keep with --max-size,
+    --older-than or both."""
+    folder = DataDir(data_dir(data)).cache
+    if max_size is None and older_than is None:
+        fail("say what to keep: --max-size SIZE, --older-than DAYS, or both")
+    try:
+        max_bytes = None if max_size is None else parse_size(max_size)
+    except ValueError as exc:
+        fail(str(exc))
+    result = prune_cache(folder, max_bytes=max_bytes,
+                         older_than=None if older_than is None else older_than * 86400)
+    if json_output:
+        emit_json(result)
+        return
+    removed, left = result["removed"], result["left"]
+    console.print(f"removed {removed['entries']} entries ({_human(removed['bytes'])}) from "
+                  f"{result['path']}; {left['entries']} left ({_human(left['bytes'])})",
+                  highlight=False, soft_wrap=True)
