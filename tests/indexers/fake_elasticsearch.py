@@ -230,7 +230,8 @@ def route(cluster: Cluster, method: str, path: str, params: dict[str, str],
         if method == "PUT":
             cluster.templates[parts[1]] = body
         elif cluster.templates.pop(parts[1], None) is None:
-            raise EsError(404, "resource_not_found_exception", f"index template [{parts[1]}] missing")
+            raise EsError(404, "resource_not_found_exception",
+                          f"index template [{parts[1]}] missing")
         return {"acknowledged": True}
     if parts == ["_bulk"]:
         return cluster.bulk(body)
