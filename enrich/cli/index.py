@@ -9,13 +9,11 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from indexers.sources import SourceError
-from indexers.stores import StoreError
+from skills.base import check_device
 
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
 from enrich.config import SETTINGS, get_setting
-from enrich.errors import EnrichError
 from enrich.indexer import IndexOptions, RunSummary, run_index
 
 
@@ -70,7 +68,7 @@ def index_command(
             data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
             workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
             max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
-            device=_device(get_setting("device", device)), reindex=reindex,
+            device=check_device(get_setting("device", device)), reindex=reindex,
             retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
             cache=cache, max_bytes=max_bytes, allow_empty=allow_empty,
             index_url=get_setting("index", index), engine=get_setting("engine", engine),
@@ -80,9 +78,7 @@ def index_command(
                                            query=query, high_water_mark=high_water_mark,
                                            endpoint_url=endpoint_url))
         summary = _run(source, options, show_progress=not json_output)
-    except (EnrichError, SourceError, StoreError) as exc:
-        fail(str(exc))
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:  # EnrichError and OSError: one line from the root command
         fail(f"{type(exc).__name__}: {exc}")
     if json_output:
         emit_json(summary.to_dict())
@@ -95,12 +91,6 @@ def index_command(
 def _source_options(**given: object) -> dict[str, object]:
     """The source options given on the command line (the source says if one does not fit)."""
     return {name: value for name, value in given.items() if value is not None}
-
-
-def _device(value: str) -> str:
-    if value not in ("auto", "cpu") and not value.startswith("cuda"):
-        fail(f"--device {value!r}: use auto, cpu or cuda (cuda:N for one GPU)")
-    return value
 
 
 def _rebuild(path: Path, url: str | None, as_json: bool) -> None:
