@@ -18,38 +18,13 @@ test suite runs against both.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
-
-from enrich.errors import EnrichError
+from enrich.runners.base import Runner, RunnerError
 from enrich.skillset import Skillset
-from enrich.worker import Batch, BatchResult, WorkerConfig
+from enrich.worker import WorkerConfig
 
 __all__ = ["RUNNERS", "Runner", "RunnerError", "check_runner", "open_runner"]
 
 RUNNERS = ("local", "ray")
-
-
-class RunnerError(EnrichError):
-    """A runner cannot be used as asked (unknown name), or broke its contract."""
-
-    code = "E110"
-
-
-class Runner(Protocol):
-    """Runs batches and yields their results in order; a context manager."""
-
-    def run(self, batches: Iterable[Batch]) -> Iterator[BatchResult]:
-        """Submit ``batches`` (taken as there is room) and yield one result per batch,
-        in submission order."""
-        ...
-
-    def close(self) -> None:
-        """Stop: batches still in flight are abandoned, processes are released."""
-        ...
-
-    def __enter__(self) -> "Runner": ...
-
-    def __exit__(self, *exc: object) -> None: ...
 
 
 def check_runner(name: str) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 from enrich.errors import optional_import
 from enrich.plan import BoundSkill, Plan, build_plan
-from enrich.runners import RunnerError
+from enrich.runners.base import RunnerError
 from enrich.skillset import Skillset
 from enrich.worker import (Batch, BatchResult, ItemResult, SkillStatus, WorkerConfig,
                            merge_skills, start_worker)
