@@ -70,7 +70,11 @@ def test_max_failed_zero_fails_the_run(bad_folder, tmp_path):
     run = enrich("index", bad_folder, "--data", tmp_path / "data", "--workers", 1,
                  "--max-failed", 0, "--json")
     assert run.returncode == 1
-    assert json.loads(run.stdout)["status"] == "failed"
+    summary = json.loads(run.stdout)
+    assert summary["status"] == "failed"
+    # the ten items are one batch: the run commits up to the first failure and stops
+    assert summary["documents"]["failed"] == 1
+    assert summary["seconds"] > 0
 
 
 def _corpus(folder, n=40):
