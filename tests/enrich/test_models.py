@@ -78,3 +78,14 @@ def test_a_bad_device_of_a_skill_is_a_skillset_error():
     skillset = Skillset.from_dict({"skills": [{"skill": "toy-hub", "params": {"device": "tpu"}}]})
     with pytest.raises(SkillsetError, match=r"skill 'toy-hub': unknown device 'tpu': use auto"):
         build_plan(skillset)
+
+
+def test_a_worker_process_gets_the_run_device_and_its_share_of_the_cores(tmp_path):
+    from enrich.worker import WorkerConfig, start_worker
+
+    config = WorkerConfig(source_uri=str(tmp_path), context=RunContext(device="cpu", threads=8))
+    worker = start_worker(Skillset.from_dict({"skills": ["toy-hub"]}), config, processes=4)
+    assert worker.engine.context == RunContext(device="cpu", threads=2)
+    doc = {"uri": "u", "content": "x"}
+    worker.engine.run_documents([doc])
+    assert doc["hub"] == "cpu"

@@ -9,6 +9,7 @@ from skills import vision
 from skills.base import RunContext, SkillUnavailable
 from skills.caption import CaptionSkill
 from skills.tags import TagSkill
+from tests.skills.test_caption import image_bytes
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 
@@ -73,3 +74,21 @@ def test_a_missing_cuda_device_number_is_no_cuda(monkeypatch):
     assert vision.resolve_device("cuda:2") == "cpu"
     with pytest.raises(SkillUnavailable, match="this machine has 2 CUDA device"):
         vision.resolve_device("cuda:2!")
+
+
+@NO_CUDA
+def test_the_engine_hands_the_run_device_to_the_skills(clip_dir):
+    from enrich.engine import Engine
+    from enrich.plan import build_plan
+    from enrich.skillset import Skillset
+
+    plan = build_plan(Skillset.from_dict({"skills": [
+        {"skill": "tags", "params": {"model": str(clip_dir), "threshold": 0, "top": 2}}]}))
+    strict, lenient = Engine(plan, context=RunContext(device="cuda!")), \
+        Engine(plan, context=RunContext(device="cuda"))
+    docs = [{"uri": "a", "images": [{"id": "i0", "data": image_bytes()}]}]
+    strict.run_documents(docs)
+    assert "tags" not in docs[0]["images"][0]
+    assert "CUDA is not available here" in strict.status()["tags"]["disabled"]
+    lenient.run_documents(docs)
+    assert len(docs[0]["images"][0]["tags"]) == 2 and lenient.status()["tags"]["disabled"] is None
