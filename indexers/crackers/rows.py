@@ -290,7 +290,8 @@ def unique_names(names: list[str]) -> list[str]:
 
 def row_fragment(column: str, value: Any) -> str:
     """``column=value``, both URL-quoted: no ``#``, ``/`` or ``=`` of their own."""
-    return f"{_quoted(column)}={quote(str(value), safe='')}"
+    text = str(value) if isinstance(value, int) else quote(str(value), safe="")  # n: digits
+    return f"{_quoted(column)}={text}"
 
 
 @lru_cache(maxsize=64)
@@ -324,7 +325,8 @@ def row_document(blob: Blob, record: dict[str, Any], *, fmt: str, origin: str,
                        content_type=FORMAT_TYPES.get(fmt, RECORD_TYPE),
                        title=_title(record) or row_name(name, column, value),
                        key=value, key_column=column, origin=origin, format=fmt,
-                       record={k: v for k, v in record.items() if k not in used})
+                       record={k: v for k, v in record.items() if k not in used}
+                       if used else record)
     doc["pages"] = [{"number": 1, "text": text, "needs_ocr": False}]
     return doc
 
@@ -334,7 +336,14 @@ def _content(record: dict[str, Any], chosen: Sequence[str] | None) -> tuple[str,
     if chosen:
         values = [_text(record.get(name)) for name in chosen]
         return "\n\n".join(v for v in values if v), set(chosen)
-    return "\n".join(f"{name}: {value}" for name, value in _scalars(record)), set()
+    lines = []
+    for name, value in record.items():
+        if isinstance(value, str):  # the common case (every CSV cell), without recursion
+            if value.strip():
+                lines.append(f"{name}: {value.strip()}")
+        else:
+            lines.extend(f"{key}: {text}" for key, text in _scalars(value, str(name), 1))
+    return "\n".join(lines), set()
 
 
 def _text(value: Any) -> str:
@@ -358,12 +367,14 @@ def _scalars(value: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str
 
 
 def _title(record: dict[str, Any]) -> str | None:
-    by_name = {str(name).lower(): value for name, value in reversed(record.items())}
-    for name in _TITLE_COLUMNS:
-        value = by_name.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
+    """The first ``title`` column with text, else the first ``name`` one (any case)."""
+    found: dict[str, str] = {}
+    for name, value in record.items():
+        low = str(name).lower()
+        if low in _TITLE_COLUMNS and low not in found and isinstance(value, str) \
+                and value.strip():
+            found[low] = value.strip()
+    return found.get("title") or found.get("name")
 
 
 # ------------------------------------------------------------------ record payloads

@@ -7,9 +7,10 @@
   ``query`` and a ``key`` column: each row is an item (:mod:`.sql`).
 
 ``parsing_mode="csv" | "jsonl" | "json"`` turns any file source into a record source:
-each row or object of its files is an item of its own, named by its ``key`` column
-(:mod:`.records`). Each source takes only the options that concern it, and says so
-when given another.
+each row or object of its files is an item of its own, named by its ``key`` column or,
+without one, its position (:mod:`.records`; the id rule and the documents are those of
+``indexers.crackers.rows``, so a CSV gets the same ids as when cracked into rows). Each
+source takes only the options that concern it, and says so when given another.
 """
 
 from __future__ import annotations
