@@ -3,7 +3,8 @@
 The pipe: the enrichment tree and its paths (:mod:`enrich.tree`), skillsets and
 their validation (:mod:`enrich.skillset`, :mod:`enrich.plan`), the engine that runs
 skills over batches (:mod:`enrich.engine`), the indexer run loop
-(:mod:`enrich.indexer`), settings and the ``enrich`` CLI.
+(:mod:`enrich.indexer`), searching (:mod:`enrich.searching`), settings and the
+``enrich`` CLI.
 
 The public names below are imported on first use, so that ``enrich.errors`` (the
 root of every package's errors) can be imported by ``skills``, ``indexers`` and
@@ -18,7 +19,7 @@ from typing import Any
 __all__ = [
     "EnrichError", "PathError", "SkillsetError", "UnknownSkillError",
     "Engine", "IndexOptions", "RunSummary", "run_index", "Plan", "Skillset", "SkillSpec",
-    "available_skills", "get_skill", "register", "search", "SearchError",
+    "available_skills", "get_skill", "register", "search",
 ]
 
 _HOME = {
@@ -27,8 +28,7 @@ _HOME = {
     "Engine": "enrich.engine", "IndexOptions": "enrich.indexer", "RunSummary": "enrich.indexer",
     "run_index": "enrich.indexer", "Plan": "enrich.plan", "Skillset": "enrich.skillset",
     "SkillSpec": "enrich.skillset", "available_skills": "enrich.registry",
-    "get_skill": "enrich.registry", "register": "enrich.registry", "search": "enrich.search",
-    "SearchError": "enrich.search",
+    "get_skill": "enrich.registry", "register": "enrich.registry", "search": "enrich.searching",
 }
 
 

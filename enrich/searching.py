@@ -1,35 +1,28 @@
-"""Searching an index from Python: ``search(data_dir, query, ...)``."""
+"""Searching an index from Python: ``search(data_dir, query, ...)`` (``from enrich import search``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
-from indexers.stores import SearchResult, StoreError, check_search, open_index
+from indexers.stores import SearchResult, check_search, open_index
 
-from enrich.errors import EnrichError
-
-__all__ = ["search", "SearchError"]
-
-
-class SearchError(EnrichError):
-    """A search could not run: bad query, unknown field, no index."""
+__all__ = ["search"]
 
 
 def search(data_dir: str | Path, query: str, *, top: int = 10, offset: int = 0,
            facets: Sequence[str] = (), filters: dict[str, list[str]] | None = None,
            facet_size: int = 10, index_url: str | None = None) -> SearchResult:
     """Run ``query`` against the index of ``data_dir``, or the one ``index_url`` names
-    (see ``indexers.stores.open_index``); nothing is created."""
-    try:
-        check_search(filters, facets)  # before opening: the same answer with no index
-        index = open_index(data_dir, index_url)
-    except StoreError as exc:
-        raise SearchError(str(exc)) from exc
+    (see ``indexers.stores.open_index``); nothing is created.
+
+    Raises the store's errors as they are (each with its code): ``QueryError`` for a
+    query that cannot be parsed, ``IndexMissingError`` when nothing is indexed there,
+    ``StoreError`` for an unknown field or an index that cannot be read."""
+    check_search(filters, facets)  # before opening: the same answer with no index
+    index = open_index(data_dir, index_url)
     try:
         return index.search(query, top=top, offset=offset, facets=facets, filters=filters,
                             facet_size=facet_size)
-    except StoreError as exc:
-        raise SearchError(str(exc)) from exc
     finally:
         index.close()

@@ -10,7 +10,7 @@ import typer
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
 from enrich.config import SETTINGS, get_setting
-from enrich.search import SearchError, search
+from enrich.searching import search
 
 
 def _filters(values: list[str]) -> dict[str, list[str]]:
@@ -35,12 +35,9 @@ def search_command(
     json_output: JsonOption = False,
 ) -> None:
     """Search the index."""
-    try:
-        result = search(data_dir(data), query, top=top, facets=facet or [],
-                        filters=_filters(filter or []), facet_size=facet_size,
-                        index_url=get_setting("index", index))
-    except SearchError as exc:
-        fail(str(exc))
+    result = search(data_dir(data), query, top=top, facets=facet or [],
+                    filters=_filters(filter or []), facet_size=facet_size,
+                    index_url=get_setting("index", index))
     if json_output:
         emit_json(result.to_dict())
         return

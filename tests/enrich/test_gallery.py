@@ -10,7 +10,7 @@ from fpdf import FPDF
 
 from enrich.indexer import IndexOptions, run_index
 from enrich.records import document_id
-from enrich.search import search
+from enrich.searching import search
 from indexers.stores import SqliteStore
 from tests.skills.test_labels import NIKE, green_gradient, make_gallery, picture
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from enrich.indexer import IndexOptions, run_index
-from enrich.search import search
+from enrich.searching import search
 from indexers.sources import SourceError, TooLarge, TransientSourceError, open_source
 from indexers.sources.blob import blob_name, blob_uri, is_item, split_uri, spool
 from tests.indexers.blob_servers import (AZURITE_ACCOUNT, AZURITE_KEY,  # noqa: F401 - fixtures
