@@ -9,7 +9,8 @@ its public steps, as a local worker process does:
 * without GPUs in the cluster: one stage, an actor pool of CPU actors that crack,
   enrich and finish each batch (:meth:`Worker.process`);
 * with GPUs (``ray.cluster_resources()["GPU"] > 0``) and skills that would run on one
-  (those taking a ``device`` that is not ``cpu``: caption, tags, labels): up to three
+  (those declaring ``uses_device`` whose device is not ``cpu``: caption, tags, labels,
+  unless ``--device cpu`` or their own ``device`` parameter says so): up to three
   stages - CPU actors crack and run the skills before the first GPU skill, an actor
   pool with one GPU per actor runs the GPU skills over several batches at once (larger
   model batches), and CPU actors run the rest (merge, join, text skills) and finish.
@@ -25,13 +26,14 @@ per-document timeout of the local runner is not enforced on Ray.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import Any
+
+from skills.base import RunContext
 
 from enrich.errors import optional_import
 from enrich.plan import BoundSkill, Plan, build_plan
@@ -82,7 +84,7 @@ class RayRunner:
         if not todo:
             return
         self._started = _connect(self.ray, self.address) or self._started
-        stages = split_stages(build_plan(self.skillset), _gpus(self.ray))
+        stages = split_stages(build_plan(self.skillset), _gpus(self.ray), self.config.context)
         yield from _run(self.ray, todo, self.skillset, self.config, stages, self.workers)
 
     def close(self) -> None:
@@ -110,21 +112,20 @@ def _gpus(ray: Any) -> int:
     return int(ray.cluster_resources().get("GPU", 0))
 
 
-def gpu_skill(bound: BoundSkill) -> bool:
-    """Whether the skill would run on a GPU where there is one: it takes a ``device``
-    and is not pinned to the CPU (``auto`` picks CUDA when it is there)."""
-    if "device" not in inspect.signature(bound.cls.__init__).parameters:
-        return False
-    return str(bound.spec.params.get("device", "auto") or "auto") != "cpu"
+def gpu_skill(bound: BoundSkill, context: RunContext = RunContext()) -> bool:
+    """Whether the skill would run on a GPU where there is one: it declares
+    ``uses_device`` and its device (its own ``device``, else the run's) is not the CPU
+    (``auto`` picks CUDA when it is there)."""
+    return bound.cls.uses_device and context.device_for(bound.spec.params) != "cpu"
 
 
-def split_stages(plan: Plan, gpus: int) -> list[Stage]:
+def split_stages(plan: Plan, gpus: int, context: RunContext = RunContext()) -> list[Stage]:
     """The stages for ``plan``: one CPU stage, or CPU / GPU / CPU around the GPU skills
     when the cluster has GPUs. Skills keep the plan's order; a GPU stage runs from the
     first to the last GPU skill (a CPU skill between them runs there too); the first
     stage, which reads and cracks, is always on CPU."""
     names = [b.name for b in plan.document_skills]
-    marks = [i for i, b in enumerate(plan.document_skills) if gpu_skill(b)]
+    marks = [i for i, b in enumerate(plan.document_skills) if gpu_skill(b, context)]
     if gpus <= 0 or not marks:
         return [Stage(tuple(names), first=True, last=True)]
     start, end = marks[0], marks[-1] + 1

@@ -11,8 +11,9 @@ ray = pytest.importorskip("ray")
 from enrich.indexer import IndexOptions, run_index
 from enrich.plan import build_plan
 from enrich.runners.ray import Stage, _ordered, actor_cpus, pool_size, split_stages
-from enrich.search import search
+from enrich.searching import search
 from enrich.skillset import Skillset
+from skills.base import RunContext
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
 
@@ -90,7 +91,7 @@ def test_split_stages_run_on_cpu_give_the_same_results(local_ray, tmp_path, monk
     local, on_ray = tmp_path / "local", tmp_path / "ray"
     a = run_index(str(folder), IndexOptions(data_dir=str(local), workers=0, skillset=SKILLSET,
                                             batch_size=3))
-    monkeypatch.setattr(ray_runner, "split_stages", lambda plan, gpus: stages)
+    monkeypatch.setattr(ray_runner, "split_stages", lambda plan, gpus, context: stages)
     b = run_index(str(folder), IndexOptions(data_dir=str(on_ray), workers=1, engine="ray",
                                             skillset=SKILLSET, batch_size=3))
     assert _tables(local) == _tables(on_ray)
@@ -121,6 +122,8 @@ def test_split_stages_keep_cpu_pinned_and_deviceless_skills_on_cpu():
     plan = _plan(["ocr", "caption"])
     assert split_stages(plan, gpus=1) == [
         Stage(("ocr",), first=True), Stage(("caption",), gpu=True, last=True)]
+    assert split_stages(plan, 1, RunContext(device="cpu")) == [  # enrich index --device cpu
+        Stage(("ocr", "caption"), first=True, last=True)]
 
 
 @pytest.mark.parametrize("cpus, workers, stages, size", [
