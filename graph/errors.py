@@ -1,7 +1,7 @@
 """The knowledge graph's errors (codes E5xx), and the argument checks they share.
 
 Every graph error derives from :class:`GraphError`; a bad ``scope``, ``rank`` or
-format is a ``ValueError`` that lists the choices. A store that cannot be read at
+format is a :class:`GraphArgumentError` (also a ``ValueError``) that lists the choices. A store that cannot be read at
 all (not a store, another schema version) is refused by the store itself, with the
 store's error (``indexers.stores.StoreError``), before any graph code runs.
 """
@@ -13,7 +13,8 @@ from typing import Any
 
 from enrich.errors import EnrichError
 
-__all__ = ["GraphError", "IndexNotFound", "NoPath", "EntityNotFound", "AmbiguousEntity",
+__all__ = ["GraphError", "GraphArgumentError", "ExportError", "IndexNotFound", "NoPath", "EntityNotFound",
+           "AmbiguousEntity",
            "choice", "kinds_of"]
 
 
@@ -33,6 +34,19 @@ class NoPath(GraphError):
     """No chain of co-occurrences links the two entities within the bounds."""
 
     code = "E502"
+
+
+class GraphArgumentError(GraphError, ValueError):
+    """An argument that is not one of its choices (a scope, rank, format), or two names
+    of one entity where two entities are needed; also a ``ValueError``."""
+
+    code = "E505"
+
+
+class ExportError(GraphError):
+    """A graph file that cannot be written; the message names it and the reason."""
+
+    code = "E506"
 
 
 def _describe(cards: Sequence[dict]) -> str:
@@ -70,9 +84,9 @@ class AmbiguousEntity(GraphError):
 
 
 def choice(value: str, choices: Sequence[str], what: str) -> str:
-    """``value`` if it is one of ``choices``, else a ValueError listing them."""
+    """``value`` if it is one of ``choices``, else a GraphArgumentError listing them."""
     if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+        raise GraphArgumentError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
     return value
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graph.cooccurrence import SCOPES
+from graph.errors import GraphArgumentError
 from graph.neighbours import pair_scores
 from graph.reader import GraphReader, in_snapshot
 
@@ -32,7 +33,7 @@ class Evidence:
         """Counts and scores per scope, and the documents where ``a`` and ``b`` meet."""
         ka, kb = self.resolve(a), self.resolve(b)
         if ka == kb:
-            raise ValueError(f"{a!r} and {b!r} are the same entity ({ka})")
+            raise GraphArgumentError(f"{a!r} and {b!r} are the same entity ({ka})")
         cards, units = self.reader.cards([ka, kb]), self.reader.units()
         scopes = {}
         for scope, count, documents in sorted(self.reader.pair(ka, kb),

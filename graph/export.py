@@ -10,7 +10,7 @@
   (``networkx.node_link_data(G, edges="links")``), UTF-8.
 
 The format comes from ``format`` or else from the file suffix (``FORMATS``); an
-unknown one is a ``ValueError`` that lists the choices. Attribute values must be
+unknown one is a ``GraphArgumentError`` (a ``ValueError``) that lists the choices. Attribute values must be
 plain scalars (str, int, float, bool): ``None`` becomes ``""``, and a list, tuple or
 dict becomes its JSON text, so every format can hold them. ``read(path, format=None)``
 loads any of the three back into a ``networkx.Graph`` with string node ids.
@@ -31,6 +31,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph.errors import ExportError, GraphArgumentError
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -49,12 +51,12 @@ def check_format(path: str | Path, format: str | None = None) -> str:
     if format is None:
         suffix = Path(path).suffix.lower()
         if suffix not in FORMATS:
-            raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix; "
+            raise GraphArgumentError(f"cannot tell the format of {str(path)!r} from its suffix; "
                              f"use .gexf, .graphml or .json, or pass format= "
                              f"(one of {', '.join(choices)})")
         return FORMATS[suffix]
     if format.lower() not in choices:
-        raise ValueError(f"unknown graph format {format!r}; choose one of {', '.join(choices)}")
+        raise GraphArgumentError(f"unknown graph format {format!r}; choose one of {', '.join(choices)}")
     return format.lower()
 
 
@@ -79,11 +81,20 @@ def safe(G: nx.Graph) -> nx.Graph:
 
 
 def write(G: nx.Graph, path: str | Path, format: str | None = None) -> Path:
-    """Write ``G`` to ``path`` as GEXF, GraphML or node-link JSON; returns ``path``."""
-    import networkx as nx
+    """Write ``G`` to ``path`` as GEXF, GraphML or node-link JSON; returns ``path``.
+
+    A file that cannot be written is an :class:`ExportError` naming it and the reason."""
     path, fmt = Path(path), check_format(path, format)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    H = safe(G)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(safe(G), path, fmt)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def _write(H: nx.Graph, path: Path, fmt: str) -> None:
+    import networkx as nx
     if fmt == "gexf":
         for _, data in H.nodes(data=True):
             data.setdefault("label", str(data.get("name", "")))
@@ -93,7 +104,6 @@ def write(G: nx.Graph, path: str | Path, format: str | None = None) -> Path:
     else:
         data = nx.node_link_data(H, edges="links")
         path.write_text(json.dumps(data, ensure_ascii=False, allow_nan=False), "utf-8")
-    return path
 
 
 def read(path: str | Path, format: str | None = None) -> nx.Graph:

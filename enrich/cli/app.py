@@ -2,7 +2,7 @@
 ``__init__``, which registers the commands, so no command module imports its importer).
 
 Every expected failure is an :class:`~enrich.errors.EnrichError` (or an ``OSError``
-from the file system), and it is mapped here, once, for every command: one line on
+from the file system, or SQLite's error for a damaged store file), and it is mapped here, once, for every command: one line on
 stderr (``error E201: ...``) and exit code 2, never a traceback. The config file is
 checked before any command runs, so a broken ``ENRICH_CONFIG`` fails every command
 the same way, whatever flags it was given.
@@ -10,6 +10,7 @@ the same way, whatever flags it was given.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import typer
@@ -32,7 +33,7 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except EnrichError as exc:
             fail_with(exc)
-        except OSError as exc:
+        except (OSError, sqlite3.DatabaseError) as exc:  # a file or a store that cannot be used
             fail_with(exc)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 from graph.cooccurrence import RANKS, SCOPES
 from graph.export import FORMATS
 
@@ -46,22 +45,14 @@ MinCountOption = Annotated[int, typer.Option(
 
 @contextmanager
 def open_graph(data) -> Iterator["KnowledgeGraph"]:
-    """The graph of ``--data``; a bad value or unwritable file ends it cleanly (an
-    EnrichError, such as ``GraphError`` or a store the store refuses, reaches the
-    root command's mapping with its code).
+    """The graph of ``--data``. Its errors (``GraphError``, a store the store refuses,
+    a file that cannot be written) reach the root command, which prints one line.
 
     The query API (numpy, pandas) is imported here, not when the CLI starts.
     """
     from graph import KnowledgeGraph
-    try:
-        with KnowledgeGraph.open(data_dir(data)) as kg:
-            yield kg
-    except ValueError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot write {exc.filename or 'the file'}: {exc.strerror or exc}")
-    except sqlite3.DatabaseError as exc:
-        fail(f"cannot read the index in {data_dir(data)}: {exc}")
+    with KnowledgeGraph.open(data_dir(data)) as kg:
+        yield kg
 
 
 def _number(value: float) -> str:

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from enrich.cli.app import app
-from enrich.cli.common import JsonOption, console, emit_json, fail
+from enrich.cli.common import JsonOption, console, emit_json
 from enrich.config import SETTINGS, get_setting
-from enrich.errors import EnrichError
 from enrich.models import model_status, pull_models
 from enrich.skillset import Skillset
 
@@ -22,10 +21,7 @@ SkillsetOption = Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].h
 
 
 def _skillset(path: Path | None) -> Skillset:
-    try:
-        return Skillset.load(get_setting("skillset", path))
-    except EnrichError as exc:
-        fail(str(exc))
+    return Skillset.load(get_setting("skillset", path))
 
 
 @models_app.command("list")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, console, data_dir, fail
+from enrich.cli.common import DataOption, console, data_dir
 from enrich.config import SETTINGS, get_setting
 
 
@@ -30,7 +30,7 @@ def serve_command(
     """
     import uvicorn
 
-    from indexers.stores import DataDir, StoreError, index_location
+    from indexers.stores import DataDir, index_location
 
     from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 
@@ -39,19 +39,13 @@ def serve_command(
     key = get_setting("api_key") or None
     origins = cors_origin or _split(get_setting("cors_origins"))
     hosts = allowed_host or _split(get_setting("allowed_hosts"))
-    try:
-        check_exposure(host, key)
-    except ValueError as exc:
-        fail(str(exc))
+    check_exposure(host, key)
     path = data_dir(data, must_exist=False)
     if not DataDir(path).exists():
         console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
                       f"until `enrich index SOURCE --data {path}` has run", highlight=False)
-    try:
-        index_url = get_setting("index", index)
-        index_location(path, index_url)  # a malformed URL fails now, not per request
-    except StoreError as exc:
-        fail(str(exc))
+    index_url = get_setting("index", index)
+    index_location(path, index_url)  # a malformed URL fails now, not per request
     application = create_app(path, api_key=key, cors_origins=origins,
                              secure_cookie=not is_loopback(host),
                              allowed_hosts=allowed_hosts(host, hosts), index_url=index_url)
