@@ -68,4 +68,5 @@ class JsonLinesCracker(_RowsCracker):
     extensions = ("jsonl", "ndjson")
 
     def nothing(self, rows: Rows) -> str:
-        return f"no valid JSON lines: {rows.problems.listed[0] if rows.problems else 'file is blank'}"
+        first = rows.problems.listed[0] if rows.problems else "file is blank"
+        return f"no valid JSON lines: {first}"

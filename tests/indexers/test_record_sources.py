@@ -1,75 +1,29 @@
-"""Record sources (CSV, JSON Lines, JSON arrays, SQL tables and queries), their
-cracker, and indexing them end to end with change and deletion detection."""
+"""Record sources (CSV, JSON Lines, JSON arrays as records), the record cracker, and
+indexing them end to end with change and deletion detection."""
 
-import csv
-import hashlib
 import json
-import os
-import sqlite3
 
 import pytest
 
 from enrich.indexer import IndexOptions, run_index
-from enrich.records import document_id
-from enrich.search import search
+from enrich.searching import search
 from indexers.crackers import Blob, crack
-from indexers.sources import SourceError, TransientSourceError, open_source
 from indexers.crackers.rows import RECORD_TYPE
+from indexers.sources import SourceError, TransientSourceError
 from indexers.sources.records import RecordSource
-from indexers.sources.sql import SqlSource
-from indexers.stores import SqliteStore
-
-NOTES = [("id", "title", "body", "team"),
-         ("n1", "Opening night", "Tatum scored forty against the Knicks.", "Celtics"),
-         ("n2", "Road trip", "Curry hit nine threes in Denver.", "Warriors"),
-         ("n3", "Injury report", "Embiid sat out with a sore knee.", "76ers")]
-LIGHT = {"skills": ["language"], "fields": {"language": "/document/language"}}
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(rows)
-    return path
-
-
-def write_jsonl(path, records):
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def sha256_sorted(data):
-    canonical = json.dumps(json.loads(data), ensure_ascii=False, separators=(",", ":"),
-                           sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def bump(path):
-    """A new modification time, as an editor saving the file a second later gives."""
-    stat = path.stat()
-    os.utime(path, (stat.st_atime, stat.st_mtime + 2))
+from tests.indexers.record_helpers import (LIGHT, NOTES, ROWS, bump, counting_reads, cracked,
+                                           hits, index, listed, make_db, notes_folder, records,
+                                           sha256_sorted, stored, write_csv, write_jsonl)
 
 
 @pytest.fixture
 def notes(tmp_path):
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    write_csv(folder / "notes.csv", NOTES)
-    return folder
+    return notes_folder(tmp_path)
 
 
-def records(folder, **options):
-    return open_source(str(folder), **options)
-
-
-def listed(source):
-    return {item.uri.rsplit("#", 1)[1]: item for item in source.list()}
-
-
-def cracked(source, item):
-    data = source.read(item)
-    doc, = crack(Blob(uri=item.uri, name=item.name, data=data, size=item.size,
-                      mime_type=item.content_type))
-    return doc
+@pytest.fixture
+def count_reads(monkeypatch):
+    return counting_reads(monkeypatch, RecordSource)
 
 
 # ------------------------------------------------------------------ CSV
@@ -292,226 +246,7 @@ def test_the_record_cracker_is_chosen_by_content_type_or_by_the_bytes(notes):
     assert sniffed["uri"] == item.uri
 
 
-def test_crackers_never_import_sources():
-    """Sources read rows with the crackers' rows module; a cracker that imported a source
-    (even inside a function) would bring back the crackers <-> sources import circle."""
-    import ast
-    from pathlib import Path
-
-    import indexers.crackers
-    folder = Path(indexers.crackers.__file__).parent
-    found = []
-    for path in sorted(folder.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = ".".join(["indexers", "crackers"][:3 - node.level] if node.level else [])
-                module = ".".join(p for p in (base, node.module or "") if p)
-                names = [module] + [f"{module}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            found += [f"{path.name}: {n}" for n in names if n.startswith("indexers.sources")]
-    assert len(list(folder.glob("*.py"))) >= 9 and not found
-
-
-# ------------------------------------------------------------------ one id rule, one shape
-
-
-def _without_size(doc):
-    """A row's document less ``size``: the bytes it was cracked from (a file or a record)."""
-    return {**doc, "metadata": {k: v for k, v in doc["metadata"].items() if k != "size"}}
-
-
-@pytest.mark.parametrize("mode", ["csv", "jsonl"])
-def test_a_file_cracked_into_rows_and_its_records_make_the_same_documents(tmp_path, mode):
-    if mode == "csv":
-        path = write_csv(tmp_path / "notes.csv", NOTES[:2] + [("", "", "", "")] + NOTES[2:])
-    else:
-        path = tmp_path / "notes.jsonl"
-        path.write_text('{"id": 1, "title": "Opening night", "stats": {"points": 40}}\n\n'
-                        '{"id": 2, "body": "Curry hit nine threes.", "ok": true}\n')
-    whole = crack(Blob(uri=path.as_uri(), name=path.name, data=path.read_bytes()))
-    source = records(path, parsing_mode=mode)
-    items = list(source.list())
-    assert [i.uri for i in items] == [d["uri"] for d in whole]
-    assert [d["uri"].rsplit("#", 1)[1] for d in whole] == (
-        ["row=1", "row=2", "row=3"] if mode == "csv" else ["line=1", "line=3"])
-    assert [_without_size(cracked(source, i)) for i in items] == [_without_size(d) for d in whole]
-
-
-def test_a_csv_indexed_as_a_file_or_as_records_gets_the_same_ids(notes, tmp_path):
-    as_file, as_records = tmp_path / "file", tmp_path / "records"
-    assert index(notes, as_file).documents["indexed"] == 3
-    assert index(notes, as_records, parsing_mode="csv").documents["indexed"] == 3
-    uris = hits(as_file, "*")
-    assert uris == hits(as_records, "*") == [
-        (notes / "notes.csv").as_uri() + f"#row={n}" for n in (1, 2, 3)]
-    for uri in uris:
-        one, other = stored(as_file, uri), stored(as_records, uri)
-        assert one["id"] == other["id"] == document_id(uri)
-        assert (one["title"], one["content"]) == (other["title"], other["content"])
-        assert _without_size(one)["metadata"] == _without_size(other)["metadata"]
-    assert stored(as_file, uris[1])["title"] == "Road trip"
-
-
-# ------------------------------------------------------------------ SQL
-
-
-def make_db(path, rows, table="notes", hwm='"updated at"'):
-    with sqlite3.connect(path) as db:
-        db.execute(f'CREATE TABLE IF NOT EXISTS "{table}" '
-                   f'(id INTEGER PRIMARY KEY, title TEXT, body TEXT, {hwm} TEXT, data BLOB)')
-        db.execute(f'DELETE FROM "{table}"')
-        db.executemany(f'INSERT INTO "{table}" VALUES (?, ?, ?, ?, ?)', rows)
-    return path
-
-
-ROWS = [(1, "Opening night", "Tatum scored forty against the Knicks.", "2024-05-01 10:00:00", b"\x00\xff"),
-        (2, "Road trip", "Curry hit nine threes in Denver.", "2024-05-02 10:00:00", None),
-        (10, "Injury report", "Embiid sat out with a sore knee.", "2024-05-03 10:00:00", b"text")]
-
-
-def sql(path, **options):
-    options = {"table": "notes", "key": "id", **options}
-    return open_source(f"sqlite:///{path}", **options)
-
-
-def test_a_sqlite_table_with_a_high_water_mark(tmp_path):
-    db = make_db(tmp_path / "db.sqlite", ROWS, table="order")  # a reserved word, quoted
-    source = sql(db, table="order", high_water_mark="updated at", text_columns=["body"])
-    assert isinstance(source, SqlSource) and source.uri == f"sqlite:///{db}#order"
-    items = list(source.list())
-    assert [i.uri for i in items] == [f"{source.uri}/id={n}" for n in (1, 2, 10)]  # numeric order
-    assert items[0].name == "order#id=1" and items[0].content_type == RECORD_TYPE
-    assert items[0].version.startswith("2024-05-01 10:00:00|")
-    assert items[0].mtime == 1714557600.0  # the mark, read as UTC
-    fresh = open_source(source.uri, table="order", key="id", high_water_mark="updated at",
-                        text_columns=["body"])
-    payload = json.loads(fresh.read(items[0]))  # a worker opens the source by its uri
-    assert payload["record"] == {"id": 1, "title": "Opening night",  # no "data": binary
-                                 "updated at": "2024-05-01 10:00:00",
-                                 "body": "Tatum scored forty against the Knicks."}
-    assert json.loads(fresh.read(items[2]))["record"]["data"] == "text"
-    doc = cracked(fresh, items[1])
-    assert doc["content"] == "Curry hit nine threes in Denver."
-    assert doc["metadata"]["title"] == "Road trip" and doc["metadata"]["content_type"] == "application/sql"
-
-
-def test_only_rows_whose_mark_moved_get_a_new_version(tmp_path):
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    before = {i.uri: i.version for i in sql(db, high_water_mark="updated at").list()}
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE notes SET body = 'x', \"updated at\" = '2024-06-01 00:00:00' "
-                     "WHERE id = 2")
-    after = {i.uri: i.version for i in sql(db, high_water_mark="updated at").list()}
-    assert [uri for uri in after if after[uri] != before[uri]] == [f"sqlite:///{db}#notes/id=2"]
-    other_text = {i.uri: i.version for i in sql(db, high_water_mark="updated at",
-                                                 text_columns=["title"]).list()}
-    assert all(other_text[uri] != after[uri] for uri in after)  # other options: read again
-
-
-def test_without_a_mark_the_version_is_the_hash_of_the_row(tmp_path):
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    source = sql(db)
-    item = next(iter(source.list()))
-    data = source.read(item)
-    assert sha256_sorted(data) == item.version and item.size == len(data)
-
-
-def test_a_sql_query_with_a_key_and_a_mark(tmp_path):
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    source = sql(db, table=None, query='SELECT id AS note, body, "updated at" AS changed '
-                                       "FROM notes WHERE id > 1;",
-                 key="note", high_water_mark="changed")
-    assert source.uri == f"sqlite:///{db}#query"
-    items = list(source.list())
-    assert [i.uri for i in items] == [f"{source.uri}/note=2", f"{source.uri}/note=10"]
-    assert json.loads(source.read(items[1]))["record"] == {
-        "note": 10, "body": "Embiid sat out with a sore knee.", "changed": "2024-05-03 10:00:00"}
-
-
-def test_a_new_query_changes_every_version_even_with_a_mark(tmp_path):
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    narrow = sql(db, table=None, query='SELECT id, "updated at" AS m FROM notes',
-                 high_water_mark="m")
-    wider = sql(db, table=None, query='SELECT id, body, "updated at" AS m FROM notes',
-                high_water_mark="m")
-    before = {i.uri: i.version for i in narrow.list()}
-    after = {i.uri: i.version for i in wider.list()}
-    assert before.keys() == after.keys() and all(before[u] != after[u] for u in before)
-
-
-def test_sql_options_and_columns_are_checked(tmp_path):
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    with pytest.raises(SourceError, match="a table or a query"):
-        sql(db, query="SELECT 1")
-    with pytest.raises(SourceError, match="needs a key column"):
-        sql(db, key=None)
-    with pytest.raises(SourceError, match="does not exist"):
-        sql(tmp_path / "nope.sqlite")
-    with pytest.raises(SourceError, match=r"no column 'updated'; its columns are 'id', 'title', "
-                                          r"'body', 'updated at', 'data'"):
-        list(sql(db, high_water_mark="updated").list())
-    with pytest.raises(SourceError, match="no such table: nope"):
-        list(sql(db, table="nope").list())
-
-
-def test_the_stored_uri_has_no_credentials():
-    source = open_source("postgresql+psycopg://ann:s3cret@db.example:5433/news?sslmode=require",
-                         table="public.articles", key="id")
-    assert source.uri == "postgresql://db.example:5433/news#public.articles"
-
-
-def test_a_locked_database_is_a_transient_read_error(tmp_path):
-    from sqlalchemy import create_engine
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    source = sql(db)
-    item = next(iter(source.list()))
-    source._engine = create_engine(f"sqlite:///{db}", connect_args={"timeout": 0.05})
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        with pytest.raises(TransientSourceError, match="database is locked"):
-            source.read(item)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM notes WHERE id = 1")
-    with pytest.raises(TransientSourceError, match="no longer there"):
-        source.read(item)
-
-
 # ------------------------------------------------------------------ end to end
-
-
-def index(source, data, **options):
-    return run_index(str(source), IndexOptions(data_dir=data, workers=0, skillset=LIGHT,
-                                               source_options=options))
-
-
-@pytest.fixture
-def count_reads(monkeypatch):
-    """The URIs each class's ``read`` was called with (workers open their own source)."""
-    reads = []
-
-    def counting(cls):
-        real = cls.read
-        monkeypatch.setattr(cls, "read", lambda self, item: reads.append(item.uri) or real(self, item))
-
-    for cls in (RecordSource, SqlSource):
-        counting(cls)
-    return reads
-
-
-def stored(data, uri):
-    with SqliteStore(data / "enrich.sqlite") as store:
-        return store.get_document(document_id(uri))
-
-
-def hits(data, query):
-    return sorted(hit["uri"] for hit in search(data, query).results)
 
 
 def test_csv_records_index_and_follow_changes(notes, tmp_path, count_reads):
@@ -575,33 +310,6 @@ def test_json_lines_file_follows_changes(tmp_path, count_reads):
     assert hits(data, "Utah") == [f"{file}#id=2"] and hits(data, "Embiid") == []
     assert hits(data, "Milwaukee") == [f"{file}#id=4"]
     assert sorted(count_reads) == [f"{file}#id=2", f"{file}#id=4"]
-
-
-def test_sqlite_table_follows_its_high_water_mark(tmp_path, count_reads):
-    db = make_db(tmp_path / "db.sqlite", ROWS)
-    data = tmp_path / "data"
-    options = {"table": "notes", "key": "id", "high_water_mark": "updated at",
-               "text_columns": ["body"]}
-    first = index(f"sqlite:///{db}", data, **options)
-    root = f"sqlite:///{db}#notes"
-    assert first.status == "ok", first.errors
-    assert first.documents["indexed"] == 3 and hits(data, "Denver") == [f"{root}/id=2"]
-    assert stored(data, f"{root}/id=10")["title"] == "Injury report"
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE notes SET body = 'Curry hit ten threes in Utah.', "
-                     "\"updated at\" = '2024-06-01 09:00:00' WHERE id = 2")
-        conn.execute("UPDATE notes SET body = 'A silent edit.' WHERE id = 1")  # mark kept
-        conn.execute("DELETE FROM notes WHERE id = 10")
-        conn.execute("INSERT INTO notes VALUES (11, 'Trade', 'Lillard may move to Milwaukee.', "
-                     "'2024-06-02 09:00:00', NULL)")
-    count_reads.clear()
-    second = index(f"sqlite:///{db}", data, **options)
-    assert (second.documents["indexed"], second.documents["deleted"],
-            second.documents["unchanged"]) == (2, 1, 1)
-    assert sorted(count_reads) == [f"{root}/id=11", f"{root}/id=2"]
-    assert hits(data, "Utah") == [f"{root}/id=2"] and hits(data, "Embiid") == []
-    assert hits(data, "Milwaukee") == [f"{root}/id=11"]
-    assert hits(data, "silent") == []  # the mark did not move: the row is not read
 
 
 # ------------------------------------------------------------------ README
