@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # one (answering 503), and the model and skill commands read no data directory.
 CREATE_OR_WAIT = {"index", "serve"}
 # Every module that defines errors (their classes register as subclasses on import).
-ERROR_MODULES = ["enrich.searching", "enrich.skillset", "indexers.sources", "indexers.crackers",
+ERROR_MODULES = ["enrich.searching", "enrich.runners", "enrich.skillset", "indexers.sources", "indexers.crackers",
                  "indexers.stores", "graph.knowledge", "skills.entity_lookup"]
 
 

@@ -14,7 +14,7 @@ from indexers.sources import SourceError, SourceItem, TooLarge, TransientSourceE
 from indexers.stores import SqliteStore
 
 from enrich.indexer import IndexOptions, run_index
-from enrich.search import search
+from enrich.searching import search
 
 ROOT = "mem://box"
 SKILLSET = {"skills": [{"skill": "language"}]}

@@ -3,7 +3,7 @@
 import sqlite3
 
 from enrich.indexer import IndexOptions, run_index
-from enrich.search import search
+from enrich.searching import search
 from enrich.testing import factories
 
 

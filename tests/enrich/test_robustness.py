@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from enrich.search import search
+from enrich.searching import search
 from enrich.testing import factories
 
 ENRICH = [sys.executable, "-m", "enrich"]
