@@ -41,8 +41,9 @@ SETTINGS = {s.name: s for s in [
             "for a new worker to load its models); a batch that runs over is retried one "
             "document at a time, and a document that runs over alone is abandoned and "
             "recorded as failed. Not enforced with --workers 0.", float),
-    Setting("device", "auto", "Device for the image skills: auto (CUDA when present), cpu "
-            "or cuda."),
+    Setting("device", "auto", "Device for the image skills: auto (CUDA when present), cpu, "
+            "cuda or cuda:N (without CUDA: the CPU, with a warning), or cuda! / cuda:N! "
+            "(without CUDA: the image skills are disabled)."),
     Setting("skillset", None, "Skillset YAML file (default: the built-in skillset)."),
     Setting("index", None, "Search index: none for the embedded one in the data directory, "
             "a folder (a path or file:// URL) for an embedded one elsewhere, "

@@ -69,7 +69,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
-from skills.base import Record, Skill, SkillUnavailable
+from skills.base import Record, RunContext, Skill, SkillUnavailable
 from skills.lookup_dictionary import (MAX_FUZZY, TOKEN, Defaults, DictionaryError, Entry,
                                       Matching, Term, read_dictionary)
 
@@ -327,7 +327,7 @@ class EntityLookupSkill(Skill):
             raise SkillUnavailable(f"entity_lookup: parameter {exc}") from exc
         return Defaults(kind.strip(), matching)
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: RunContext = RunContext()) -> None:
         """Read and compile the dictionary (cached per process and file version)."""
         if self._matcher is not None:
             return

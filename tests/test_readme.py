@@ -14,6 +14,7 @@ from indexers.stores.tantivy_query import locate
 
 from enrich.engine import Engine
 from enrich.registry import register
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,12 +48,12 @@ def test_skill_example_runs_through_the_engine():
     exec(blocks("python")[1], namespace)
     register(namespace["Shout"])
     doc = {"uri": "u", "pages": [{"number": 1, "text": "hi"}]}
-    Engine(Skillset.from_dict({"skills": ["shout"]}).build()).run_documents([doc])
+    Engine(build_plan(Skillset.from_dict({"skills": ["shout"]}))).run_documents([doc])
     assert doc["pages"][0]["shouted"] == "HI"
 
 
 def test_skillset_example_is_valid():
-    plan = Skillset.from_dict(yaml.safe_load(blocks("yaml")[0])).build()
+    plan = build_plan(Skillset.from_dict(yaml.safe_load(blocks("yaml")[0])))
     assert [b.name for b in plan.document_skills] == ["language", "ngrams", "entities"]
     assert [b.name for b in plan.corpus_skills] == ["keyphrases"]
     entities, = [b for b in plan.skills if b.name == "entities"]
@@ -94,9 +95,9 @@ def test_dictionary_example_builds_a_skillset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "codenames.csv").write_text(blocks("csv")[0])
     snippet = yaml.safe_load(blocks("yaml")[-1])
-    plan = Skillset.from_dict({"skills": [{"skill": "merge"}, *snippet["skills"],
-                                          {"skill": "entities"}],
-                               "entities": snippet["entities"]}).build()
+    plan = build_plan(Skillset.from_dict({"skills": [{"skill": "merge"}, *snippet["skills"],
+                                                     {"skill": "entities"}],
+                                          "entities": snippet["entities"]}))
     lookup, = [b for b in plan.skills if b.name == "entity_lookup"]
     found = lookup.skill().run([{"text": "Oswald and AM/TRUNK; later AMTRUNC."}])
     assert [(e["name"], e["type"], e["text"]) for e in found[0]["lookup_entities"]] == [

@@ -14,6 +14,7 @@ import skills.entity_lookup as lookup
 import skills.lookup_dictionary as dictionary
 from enrich.engine import Engine
 from enrich.registry import get_skill
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 from skills.base import SkillUnavailable
 from skills.entity_lookup import DictionaryError, EntityLookupSkill, read_dictionary
@@ -260,10 +261,10 @@ def test_declaration_and_registry():
 
 def test_runs_in_a_skillset(tmp_path):
     path = write(tmp_path, "codes.json", [AMTRUNK, OSWALD])
-    plan = Skillset.from_dict({"skills": [{"skill": "entity_lookup",
-                                           "outputs": {"lookup_entities": "codes"},
-                                           "params": {"dictionary": path}}],
-                               "entities": ["/document/pages/*/codes"]}).build()
+    plan = build_plan(Skillset.from_dict({"skills": [{"skill": "entity_lookup",
+                                                      "outputs": {"lookup_entities": "codes"},
+                                                      "params": {"dictionary": path}}],
+                                          "entities": ["/document/pages/*/codes"]}))
     engine = Engine(plan)
     docs = [{"uri": "u1", "pages": [{"number": 1, "text": "Oswald and AMTRUNK"},
                                     {"number": 2, "text": "nothing here"}]},
@@ -278,8 +279,8 @@ def test_runs_in_a_skillset(tmp_path):
 
 def test_a_bad_dictionary_disables_the_skill_in_a_run(tmp_path):
     path = write(tmp_path, "codes.json", [{"name": "AMTRUNK", "fuzzyEditDistance": 9}])
-    engine = Engine(Skillset.from_dict({"skills": [{"skill": "entity_lookup",
-                                                    "params": {"dictionary": path}}]}).build())
+    engine = Engine(build_plan(Skillset.from_dict({"skills": [{"skill": "entity_lookup",
+                                                               "params": {"dictionary": path}}]})))
     docs = [{"uri": "u", "pages": [{"number": 1, "text": "AMTRUNK"}]}]
     engine.run_documents(docs)
     assert "lookup_entities" not in docs[0]["pages"][0]
@@ -299,7 +300,7 @@ def test_the_documented_examples_work(tmp_path):
         textwrap.dedent(block) for doc in (lookup.__doc__, dictionary.__doc__)
         for block in re.findall(r"::\n\n((?:    .*\n|\n)+)", doc)]
     example = yaml.safe_load(yaml_text)
-    Skillset.from_dict(example).build()  # valid as written (nothing is loaded)
+    build_plan(Skillset.from_dict(example))  # valid as written (nothing is loaded)
     text = "AMTRUNK (AM/TRUNK) told Lee Harvey\nOswald about AMTRUNC."
     for name, content in [("d.json", json_text), ("d.csv", csv_text), ("b.csv", bare_csv)]:
         s = skill(tmp_path, content, name=name)
