@@ -1,0 +1,42 @@
+"""The benchmarks stay runnable: each is a module of the ``bench`` package that imports
+from the repository root with no ``sys.path`` patch and answers ``--help``; the graph
+update benchmark runs for real on a tiny store (it uses the store API directly)."""
+
+import importlib
+import sys
+
+import pytest
+
+SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": "bench.cache",
+           "graph_queries": "bench.graph_queries", "graph_update": "bench.graph_update",
+           "load": "bench.load.__main__"}
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_each_benchmark_answers_help(name, monkeypatch, capsys):
+    module = importlib.import_module(SCRIPTS[name])
+    monkeypatch.setattr(sys, "argv", [f"python -m bench.{name}", "--help"])
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m bench.{name} ")
+
+
+def test_machine_line_names_the_cores_python_and_packages():
+    from bench.machine import describe, machine_info
+
+    info = machine_info("pytest", "no-such-package")
+    assert info["cores"] >= info["usable_cores"] >= 1
+    assert info["pytest"] == pytest.__version__ and info["no-such-package"] is None
+    line = describe(info)
+    assert f"({info['usable_cores']} usable)" in line and f"; pytest {pytest.__version__}" in line
+
+
+def test_graph_update_runs_on_a_tiny_store(monkeypatch, capsys):
+    from bench import graph_update
+
+    monkeypatch.setattr(sys, "argv", ["graph_update", "--documents", "40", "--entities", "30",
+                                      "--repeat", "1"])
+    graph_update.main()
+    out = capsys.readouterr().out
+    assert "store: 40 documents" in out and "an update costs" in out
