@@ -96,6 +96,8 @@ _CSV_COLUMNS = {"name", "type", "description", "aliases", "id", *_SETTINGS}
 class DictionaryError(SkillUnavailable):
     """A dictionary that cannot be used; the message names the file, the entry and the fix."""
 
+    code = "E601"
+
 
 @dataclass(frozen=True)
 class Matching:
