@@ -50,9 +50,9 @@ pdfium cannot open is retried with pdfplumber (document + warning) before
 ``CrackError("not a readable PDF: ...")``; a ``startxref`` that does not point
 at a cross-reference table adds :data:`XREF_WARNING` (pdfium rebuilds the table
 by scanning the objects, so the text is usually all there). A page whose form
-XObjects would make pdfium expand more than :data:`FORM_BUDGET` drawings (a
+XObjects would make pdfium expand more than ``pdf_checks.FORM_BUDGET`` drawings (a
 cycle drawn twice per level is 2^40) is skipped with a warning before pdfium
-loads it (:func:`explosive_pages`); a cycle drawn once per level is harmless.
+loads it (``pdf_checks.explosive_pages``); a cycle drawn once per level is harmless.
 
 pdfium is not thread safe: crack one PDF at a time per process (the indexer
 uses worker processes). Every pdfium object is closed in ``finally`` blocks.
@@ -73,6 +73,7 @@ from PIL import Image
 
 from .base import (MAX_IMAGE_SIDE, Blob, Cracker, CrackError, NormalisedImage, image_entry,
                    is_tiny, new_document, normalise_image, too_large)
+from .pdf_checks import EXPLOSIVE_FORMS, explosive_pages, xref_damaged
 
 __all__ = ["PdfCracker", "ENCRYPTED", "XREF_WARNING", "explosive_pages", "xref_damaged"]
 
@@ -82,11 +83,7 @@ RENDER_MAX_SCALE = 300 / 72  # ... but never above 300 dpi
 SCAN_MIN_CHARS = 10  # fewer characters than this may be a scan's stray text layer
 SCAN_COVERAGE = 0.5  # fraction of the page images must cover to call it a scan
 
-FORM_BUDGET = 100_000  # form XObject expansions one page may cost pdfium
-PDFIUM_FORM_LEVELS = 40  # pdfium stops descending into forms after this many levels
-
 ENCRYPTED = "encrypted PDF: a password is required to open it"
-EXPLOSIVE_FORMS = f"nested or cyclic form XObjects expand to more than {FORM_BUDGET} drawings"
 XREF_WARNING = "damaged cross-reference table; text recovered by reconstruction"
 
 # What decoding one embedded image may raise; each fails that image only.
@@ -395,89 +392,6 @@ def _pdf_timezone(z: str | None, sign: str | None, hours: str | None, minutes: s
         return None
     delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
     return timezone(delta if sign == "+" else -delta)
-
-
-_STARTXREF = re.compile(rb"startxref\s+(\d+)")
-_XREF_AT = re.compile(rb"\s*(xref|\d+\s+\d+\s+obj)")
-
-
-def xref_damaged(data: bytes) -> bool:
-    """True when the last ``startxref`` is missing or points at no xref table/stream.
-
-    Offsets are tried from the file start and from the ``%PDF`` header (readers
-    accept junk before the header).
-    """
-    at = data.rfind(b"startxref")
-    m = _STARTXREF.match(data, at) if at >= 0 else None
-    if not m:
-        return True
-    offset, base = int(m.group(1)), max(data.find(b"%PDF"), 0)
-    return not any(_XREF_AT.match(data, start) for start in {offset, base + offset} if start < len(data))
-
-
-_DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do\b")
-
-
-def explosive_pages(data: bytes) -> set[int]:
-    """0-based indexes of pages whose form XObjects would make pdfium expand too much.
-
-    pdfium follows form XObjects up to ~40 levels without cycle detection, so a
-    form that draws a cycle twice (Fm1 -> 2x Fm2 -> 2x Fm1 ...) costs 2^40 and
-    hangs page loading in C, where no timeout reaches. A form drawing it once
-    is harmless (40 levels), so only the expansion count matters. The object
-    graph is read with pdfminer (already installed for pdfplumber), only for
-    files that contain form XObjects (about 0.1 s for 200 pages that each draw
-    a form); if pdfminer cannot read the file, no page is flagged.
-    """
-    if b"/Form" not in data:
-        return set()
-    try:
-        return _explosive_pages(data)
-    except Exception:  # pdfminer fails in many ways on files pdfium accepts
-        return set()
-
-
-def _explosive_pages(data: bytes) -> set[int]:
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfpage import PDFPage
-    from pdfminer.pdfparser import PDFParser
-
-    document, flagged, memo = PDFDocument(PDFParser(io.BytesIO(data))), set(), {}
-    for index, page in enumerate(PDFPage.create_pages(document)):
-        content = b"".join(stream.get_data() for stream in page.contents)
-        xobjects = _xobjects(page.resources, {})
-        if _form_cost(content, xobjects, 0, memo) > FORM_BUDGET:
-            flagged.add(index)
-    return flagged
-
-
-def _xobjects(resources: Any, inherited: dict) -> dict:
-    from pdfminer.pdftypes import resolve1
-
-    found = resolve1((resolve1(resources) or {}).get("XObject"))
-    return found if isinstance(found, dict) else inherited
-
-
-def _form_cost(content: bytes, xobjects: dict, level: int, memo: dict) -> int:
-    """How many form XObjects drawing ``content`` makes pdfium parse (capped)."""
-    from pdfminer.pdftypes import PDFStream, resolve1
-
-    total = 0
-    for name in _DO.findall(content):
-        ref = xobjects.get(name.decode("latin-1"))
-        form = resolve1(ref)
-        if not isinstance(form, PDFStream) or getattr(form.get("Subtype"), "name", None) != "Form":
-            continue
-        key = (getattr(ref, "objid", id(form)), level)
-        if key not in memo:
-            memo[key] = 1  # provisional, for safety against re-entry
-            if level + 1 < PDFIUM_FORM_LEVELS:
-                inner = _xobjects(form.get("Resources"), xobjects)
-                memo[key] += _form_cost(form.get_data(), inner, level + 1, memo)
-        total += memo[key]
-        if total > FORM_BUDGET:
-            break
-    return total
 
 
 def _fallback(blob: Blob, error: pdfium.PdfiumError) -> dict[str, Any]:
