@@ -15,9 +15,11 @@ ORG: up to two trailing corporate suffixes go (``inc``, ``corp``, ``co``, ``comp
 ``Ford Motor Co.`` and ``Ford Motor Company`` meet). A name never empties: if the rules
 strip everything, the casefolded collapsed original is kept.
 
-**Resolution.** ``resolve(mentions, texts)`` canonicalises one document's mentions and
-returns new dicts (inputs untouched, order kept) plus the aliases the document defines.
-Steps, in order:
+**Resolution.** ``resolve(mentions, texts, rules)`` canonicalises one document's
+mentions and returns new dicts (inputs untouched, order kept) plus the aliases the
+document defines. ``rules`` are the skillset's resolution switches
+(:data:`graph.resolution.RULES`; missing ones are on): ``acronyms`` and
+``short_forms`` switch steps 2 and 3 off. Steps, in order:
 
 1. *Majority type*: mentions whose type-independent form ``normalize_name(name, "")``
    is equal take the type most of them were given; ties go to PERSON, ORG, GPE, LOC,
@@ -31,14 +33,15 @@ Steps, in order:
    type-independent form equals the acronym's then takes the long form's type and
    name, and ``(TYPE:acr, TYPE:long form)`` is returned as an alias. The first
    definition of an acronym in the document wins.
-3. *Short forms* (PERSON only: ORG prefixes such as ``Apple`` / ``Apple Music`` name
-   different entities): a PERSON mention whose words are the leading or trailing words
-   of exactly one longer PERSON name in the document joins it; ambiguous ones, a lone
-   honorific and one-character names stay as they are.
+3. *Short forms*: a mention, of any type, that abbreviates exactly one longer PERSON
+   or ORG name of the document (:func:`graph.resolution_forms.abbreviates`: leading
+   or trailing words of a PERSON, trailing words of an ORG) takes its type and name;
+   ambiguous ones, a lone honorific and one-character names stay as they are.
 4. ``name`` is the long form's display name for merged mentions, else the mention's
    own; ``key`` is ``entity_key(type, name)``; ``text`` is untouched; ``sentence`` is
    the index of the sentence holding ``start`` in ``texts[page]`` (``texts[None]``
-   when the page has no text of its own), None without offsets (image labels).
+   when the page has no text of its own), None without offsets (image labels), and
+   ``initial`` whether the mention starts that sentence (with offsets only).
 
 **Sentences.** ``sentence_spans(text)`` splits after ``.!?`` (and closing quotes or
 brackets) before whitespace and a capital, digit or opening quote, and at blank lines;
@@ -68,6 +71,9 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
+
+from graph.resolution_forms import abbreviates
+from graph.resolution_text import starts_sentence
 
 __all__ = ["TYPE_PREFERENCE", "entity_key", "normalize_name", "resolve", "sentence_of",
            "sentence_spans"]
@@ -322,25 +328,27 @@ def _link_acronyms(out: list[dict], texts: Mapping[Any, str]) -> list[tuple[str,
     return [(acr, i) for acr, i in defined.items()]
 
 
-def _long_form(words: tuple[str, ...], names: dict[tuple[str, ...], str]) -> str | None:
-    """The one longer name starting or ending with ``words``, or None."""
-    if len(words) == 1 and (len(words[0]) < 2 or words[0] in _HONORIFICS):
-        return None
-    n = len(words)
-    hits = [name for w, name in names.items()
-            if len(w) > n and (w[:n] == words or w[-n:] == words)]
-    return hits[0] if len(hits) == 1 else None
-
-
 def _join_short_forms(out: list[dict]) -> None:
-    """Merge PERSON first or last names into the one full name they shorten."""
-    people = [m for m in out if m["type"] == "PERSON"]
-    names: dict[tuple[str, ...], str] = {}
-    for m in people:
-        names.setdefault(tuple(normalize_name(m["name"], "PERSON").split()), m["name"])
-    for m in people:
-        long = _long_form(tuple(normalize_name(m["name"], "PERSON").split()), names)
-        m["name"] = long or m["name"]
+    """Merge short forms into the one longer PERSON or ORG name of the document they
+    abbreviate (:func:`graph.resolution_forms.abbreviates`), whatever their type."""
+    longs: dict[str, dict] = {}
+    by_word: dict[str, set[str]] = {}
+    for m in out:
+        if m["type"] in ("PERSON", "ORG"):
+            name = normalize_name(m["name"], m["type"])
+            if name not in longs and " " in name:
+                longs[name] = m
+                for word in (name.split()[0], name.split()[-1]):
+                    by_word.setdefault(word, set()).add(name)
+    if not longs:
+        return
+    for m in out:
+        short = normalize_name(m["name"], m["type"])
+        words = short.split()
+        near = by_word.get(words[0], set()) | by_word.get(words[-1], set()) if words else ()
+        hits = [n for n in near if abbreviates(short, m["type"], n, longs[n]["type"])]
+        if len(hits) == 1:
+            m["type"], m["name"] = longs[hits[0]]["type"], longs[hits[0]]["name"]
 
 
 def _start(m: Mapping[str, Any]) -> dict:
@@ -358,6 +366,7 @@ def _finish(m: dict, texts: Mapping[Any, str], spans: dict) -> dict:
     if text is None:
         m["sentence"] = None
         return m
+    m["initial"] = starts_sentence(text, m["start"])
     page = m.get("page") if m.get("page") in texts else None
     if page not in spans:
         spans[page] = sentence_spans(text)
@@ -366,6 +375,7 @@ def _finish(m: dict, texts: Mapping[Any, str], spans: dict) -> dict:
 
 
 def resolve(mentions: list[Mapping[str, Any]], texts: Mapping[Any, str],
+            rules: Mapping[str, bool] | None = None,
             ) -> tuple[list[dict], list[tuple[str, str]]]:
     """Canonical mentions of one document and the aliases it defines (see module doc).
 
@@ -378,10 +388,12 @@ def resolve(mentions: list[Mapping[str, Any]], texts: Mapping[Any, str],
     [('PERSON', 'PERSON:lebron james', 0), ('ORG', 'PERSON:lebron james', 1),
      ('PERSON', 'PERSON:lebron james', 2)]
     """
+    rules = rules or {}
     out = [_start(m) for m in mentions]
     _majority_types(out)
-    defined = _link_acronyms(out, texts)
-    _join_short_forms(out)
+    defined = _link_acronyms(out, texts) if rules.get("acronyms", True) else []
+    if rules.get("short_forms", True):
+        _join_short_forms(out)
     spans: dict = {}
     out = [_finish(m, texts, spans) for m in out]
     aliases = [(f"{out[i]['type']}:{normalize_name(acr, out[i]['type'])}", out[i]["key"])

@@ -1,0 +1,56 @@
+"""Short forms: when a name abbreviates a longer one (the ``short_forms`` rule).
+
+Pure functions, shared by the per-document resolution (:mod:`graph.normalize`) and
+the corpus-level one (:mod:`graph.resolution`). Names are normalised names (words
+separated by one space).
+
+A short name *abbreviates* a longer name of type PERSON when its words are the
+leading or trailing words of it (a first name, a surname); of type ORG when they are
+the trailing words (not right after a function word: "boston" does not abbreviate
+"bank of boston") or two or more leading words and the short name is itself an ORG.
+A short name typed as a place (GPE, LOC, FAC) abbreviates only a PERSON. A lone
+honorific, generational suffix, function word or one-letter word abbreviates nothing.
+
+>>> abbreviates("tatum", "GPE", "kim tatum", "PERSON")
+True
+>>> abbreviates("celtics", "NORP", "boston celtics", "ORG")
+True
+>>> abbreviates("boston", "GPE", "bank of boston", "ORG")
+False
+"""
+
+from __future__ import annotations
+
+from graph.resolution_text import FUNCTION_WORDS
+
+__all__ = ["abbreviates", "affixes", "PLACE_TYPES"]
+
+PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
+_NOT_SHORT = frozenset("jr sr ii iii iv mr mrs ms dr st".split()) | FUNCTION_WORDS
+
+
+def abbreviates(short: str, short_type: str | None, long: str, long_type: str | None) -> bool:
+    """Whether ``short`` may stand for ``long`` (see the module doc)."""
+    words, long_words = short.split(), long.split()
+    n = len(words)
+    if not n or n >= len(long_words) or (n == 1 and (len(short) < 2 or short in _NOT_SHORT)):
+        return False
+    first, last = long_words[:n] == words, long_words[-n:] == words
+    if long_type == "PERSON":
+        return first or last
+    if long_type != "ORG" or short_type in PLACE_TYPES:
+        return False
+    after_function_word = long_words[-n - 1] in FUNCTION_WORDS
+    return (last and not after_function_word) or (first and n >= 2 and short_type == "ORG")
+
+
+def affixes(name: str) -> list[tuple[str, str]]:
+    """``(part, "first" | "last")`` for each proper run of leading and trailing words.
+
+    >>> affixes("kim lee park")
+    [('kim', 'first'), ('kim lee', 'first'), ('park', 'last'), ('lee park', 'last')]
+    """
+    words = name.split()
+    first = [(" ".join(words[:n]), "first") for n in range(1, len(words))]
+    last = [(" ".join(words[-n:]), "last") for n in range(1, len(words))]
+    return first + last
