@@ -3,8 +3,8 @@ command. Importing this package registers every command."""
 
 from __future__ import annotations
 
-from enrich.cli import (cache, entities, graph, index, models, search,  # noqa: F401
-                        serve, skills, status)  # (register commands)
+from enrich.cli import (cache, entities, eval, graph, index, models,  # noqa: F401
+                        search, serve, skills, status)  # (register commands)
 from enrich.cli.app import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,22 @@
+"""``enrich eval``: measure entities and the graph against gold files.
+
+Gold readers (:mod:`~enrich.eval.readers`: CoNLL, DocRED, spaCy JSONL), the label
+map from the pipeline's types to the gold's (:mod:`~enrich.eval.labels`), the
+metrics (:mod:`~enrich.eval.metrics`), and the runner that drives the real pipeline
+over the gold texts (:mod:`~enrich.eval.runner`); :mod:`~enrich.eval.evaluate` puts
+them together for the CLI (:mod:`enrich.cli.eval`).
+"""
+
+from __future__ import annotations
+
+from enrich.eval.errors import EvalError, EvalRunError, GoldFormatError, LabelMapError
+from enrich.eval.evaluate import RULES, EvalOptions, evaluate_entities, evaluate_graph
+from enrich.eval.gold import GoldDoc, GoldMention
+from enrich.eval.labels import build_label_map, default_label_map, parse_labels
+from enrich.eval.metrics import Found, calibration, graph_scores, score_entities
+from enrich.eval.readers import FORMATS, guess_format, read_gold
+
+__all__ = ["EvalError", "EvalRunError", "GoldFormatError", "LabelMapError", "RULES",
+           "EvalOptions", "evaluate_entities", "evaluate_graph", "GoldDoc", "GoldMention",
+           "build_label_map", "default_label_map", "parse_labels", "Found", "calibration",
+           "graph_scores", "score_entities", "FORMATS", "guess_format", "read_gold"]
