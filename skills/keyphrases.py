@@ -1,12 +1,14 @@
-"""Candidate n-grams and corpus-aware key phrases.
+"""Candidate n-grams and key phrases.
 
-Two skills that work as a pair:
+Two skills (the default skillset pairs ``keyphrases`` with the noun phrases of
+``skills.phrases`` instead of ``ngrams``):
 
 * ``NgramSkill`` (``ngrams``) finds candidate phrases of one to three words in a
   document with a regular-expression tokenizer (no spaCy, so it costs a small
   fraction of the entity skill) and scores them locally;
 * ``KeyPhraseSkill`` (``keyphrases``) runs in the indexer's main process with the
-  corpus statistics, and re-ranks each document's candidates by local score times
+  corpus statistics: it registers each document's candidates there and keeps the
+  best of them; optionally (``use_corpus``) it re-ranks them by local score times
   inverse document frequency, dropping phrases that occur almost everywhere.
 """
 
@@ -158,64 +160,74 @@ class NgramSkill(Skill):
 
 
 class KeyPhraseSkill(Skill):
-    """Key phrases of a document, ranked against the whole corpus.
+    """Key phrases of a document: the best of its candidates, registered corpus-wide.
 
-    Input: the document's ``ngrams`` candidates. First every record's candidate
-    keys are registered in the corpus statistics (``corpus.add(doc_id,
-    namespace, keys)``), then each candidate is scored ``local score * idf`` with
-    ``idf = log((N + 1) / (df + 0.5))``, where ``N`` is the number of documents in
-    the namespace and ``df`` the number containing the phrase. The statistics are
-    those of the corpus seen so far, *including this batch*: early documents of a
-    first run are ranked against a small corpus, and re-indexing refines them.
+    Input ``candidates``: the document's scored candidates, ``/document/ngrams`` by
+    default (as before); the default skillset reads the noun phrases of the
+    ``phrases`` skill instead (``inputs: {candidates: /document/phrases}``). Every record's candidate keys are registered in the corpus
+    statistics (``corpus.add(doc_id, namespace, keys)``), which keeps document
+    frequencies of phrases for the whole corpus.
 
-    A phrase in every document (``df == N``, when ``N >= 2``) is not a key phrase
-    and is dropped; so is one in more than ``max_df_ratio`` (default 0.9) of the
-    documents once ``N >= 5``. With ``dedupe`` (default on), a phrase that
-    contains, or is contained in, a better-ranked key phrase of the same document
-    is skipped ("lebron james" keeps out "lebron" and "james").
+    By default (``use_corpus: false``) a document's key phrases are its candidates
+    in their own order: they depend on the document alone, never on the batch, the
+    worker or the order of indexing. With ``use_corpus: true`` each candidate is
+    scored ``local score * idf``, ``idf = log((N + 1) / (df + 0.5))`` over the
+    corpus indexed so far *including this batch*, and a phrase in every document
+    (``df == N``, ``N >= 2``), or in more than ``max_df_ratio`` (0.9) of them once
+    ``N >= 5``, is dropped: better on a corpus indexed in one go, but then the
+    phrases of a document depend on what was indexed before it (and so on
+    ``--batch-size``). With ``dedupe`` (default on), a phrase that contains, or is
+    contained in, a better-ranked key phrase of the same document is skipped
+    ("lebron james" keeps out "lebron" and "james").
 
     Output: the top ``top`` (default 10) ``{"text", "key", "score"}``, scores
     rounded to 4 decimals, sorted by score descending then key.
     """
 
     name: ClassVar[str] = "keyphrases"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     context: ClassVar[str] = "/document"
-    inputs: ClassVar[dict[str, str]] = {"ngrams": "/document/ngrams"}
+    inputs: ClassVar[dict[str, str]] = {"candidates": "/document/ngrams"}
     outputs: ClassVar[tuple[str, ...]] = ("keyphrases",)
     needs_corpus: ClassVar[bool] = True
-    description: ClassVar[str] = "Key phrases ranked by local score times corpus idf."
+    description: ClassVar[str] = "Key phrases: the best candidates, optionally times corpus idf."
 
     RATIO_MIN_DOCS: ClassVar[int] = 5
 
     def __init__(self, top: int = 10, max_df_ratio: float = 0.9, dedupe: bool = True,
-                 namespace: str = "keyphrases", **params: Any) -> None:
+                 namespace: str = "keyphrases", use_corpus: bool = False, **params: Any) -> None:
         super().__init__(top=top, max_df_ratio=max_df_ratio, dedupe=dedupe,
-                         namespace=namespace, **params)
+                         namespace=namespace, use_corpus=use_corpus, **params)
         self.top = int(top)
         self.max_df_ratio = float(max_df_ratio)
         self.dedupe = bool(dedupe)
         self.namespace = namespace
+        self.use_corpus = bool(use_corpus)
 
     def run(self, records: Sequence[Record], corpus: TermStats | None = None,
             **kwargs: Any) -> list[Any]:
-        """Register the batch's candidates, then rank each record's against the corpus."""
+        """Register the batch's candidates, then rank each record's."""
         if corpus is None:
             raise TypeError("keyphrases needs the corpus statistics: run(records, corpus=...)")
         for record in records:
             if record.get("_doc_id") is not None:
-                corpus.add(record["_doc_id"], self.namespace, _keys(record.get("ngrams")))
+                corpus.add(record["_doc_id"], self.namespace, _keys(_candidates(record)))
+        if not self.use_corpus:
+            return [self._rank(r, None, 0) for r in records]
         n_docs = corpus.documents(self.namespace)
-        every = {k for r in records for k in _keys(r.get("ngrams"))}
+        every = {k for r in records for k in _keys(_candidates(r))}
         df = corpus.df(self.namespace, sorted(every)) if every else {}
         return [self._rank(r, df, n_docs) for r in records]
 
-    def _rank(self, record: Record, df: dict[str, int], n_docs: int) -> Any:
+    def _rank(self, record: Record, df: dict[str, int] | None, n_docs: int) -> Any:
         """The key phrases of one record (or a SkillError when it has no id)."""
         if record.get("_doc_id") is None:
             return SkillError("keyphrases: record has no '_doc_id'")
         scored = []
-        for cand in record.get("ngrams") or ():
+        for cand in _candidates(record):
+            if df is None:
+                scored.append((round(cand["score"], 4), cand["key"], cand["text"]))
+                continue
             freq = df.get(cand["key"], 0)
             if not self._too_common(freq, n_docs):
                 idf = math.log((n_docs + 1) / (freq + 0.5))
@@ -239,6 +251,14 @@ class KeyPhraseSkill(Skill):
             if not (self.dedupe and any(_overlaps(item[1], c[1]) for c in chosen)):
                 chosen.append(item)
         return chosen
+
+
+def _candidates(record: Record) -> list[dict[str, Any]]:
+    """The record's candidates (``candidates``, or ``ngrams`` as older skillsets named it)."""
+    found = record.get("candidates")
+    if found is None:
+        found = record.get("ngrams")
+    return list(found or ())
 
 
 def _keys(ngrams: Iterable[dict[str, Any]] | None) -> list[str]:

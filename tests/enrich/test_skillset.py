@@ -73,7 +73,7 @@ def test_yaml_file_and_default_skillset(tmp_path):
     path.write_text("skills:\n  - skill: toy-upper\n  - toy-count\n")
     assert [b.name for b in build_plan(Skillset.from_yaml(path)).skills] == ["toy-upper", "toy-count"]
     default = Skillset.default()
-    assert {s.skill for s in default.skills} >= {"language", "ngrams", "keyphrases", "entities"}
+    assert {s.skill for s in default.skills} >= {"language", "phrases", "keyphrases", "entities"}
     (tmp_path / "bad.yaml").write_text("skills: [\n")
     with pytest.raises(SkillsetError, match="not valid YAML"):
         Skillset.from_yaml(tmp_path / "bad.yaml")

@@ -1,4 +1,5 @@
-"""NgramSkill and KeyPhraseSkill on small texts, with an in-memory corpus."""
+"""NgramSkill and KeyPhraseSkill on small texts, with an in-memory corpus (the noun
+phrases of the default skillset are tested in test_phrases.py)."""
 
 from collections import defaultdict
 
@@ -92,7 +93,7 @@ DOCS = [
 
 
 def test_phrase_in_every_document_is_excluded_and_distinctive_ranks_first():
-    results, corpus = keyphrase_batch(DOCS)
+    results, corpus = keyphrase_batch(DOCS, use_corpus=True)
     assert corpus.documents("keyphrases") == 3
     first = [k["key"] for k in results[0]["keyphrases"]]
     assert "game notes" not in first
@@ -101,7 +102,7 @@ def test_phrase_in_every_document_is_excluded_and_distinctive_ranks_first():
 
 
 def test_keyphrases_are_sorted_rounded_and_deduped():
-    results, _ = keyphrase_batch(DOCS)
+    results, _ = keyphrase_batch(DOCS, use_corpus=True)
     phrases = results[0]["keyphrases"]
     scores = [p["score"] for p in phrases]
     assert scores == sorted(scores, reverse=True)
@@ -119,16 +120,25 @@ def test_keyphrases_are_deterministic_and_top_limits():
 
 
 def test_single_document_keeps_its_phrases():
-    results, _ = keyphrase_batch([DOCS[0]])
+    results, _ = keyphrase_batch([DOCS[0]], use_corpus=True)
     assert "game notes" in [k["key"] for k in results[0]["keyphrases"]]
+
+
+def test_without_corpus_weighting_a_document_ranks_alone_but_is_registered():
+    together, corpus = keyphrase_batch(DOCS)
+    alone, _ = keyphrase_batch([DOCS[0]])
+    assert together[0] == alone[0]  # the other documents change nothing
+    assert "game notes" in [k["key"] for k in together[1]["keyphrases"]]
+    assert corpus.documents("keyphrases") == 3
+    assert corpus.df("keyphrases", ["game notes"]) == {"game notes": 3}
 
 
 def test_max_df_ratio_applies_from_five_documents():
     texts = [f"Shared topic here. Unique{i} alpha{i} beta{i}." for i in range(9)]
     texts.append("Something else entirely. Different words.")
-    results, _ = keyphrase_batch(texts, max_df_ratio=0.8)
+    results, _ = keyphrase_batch(texts, max_df_ratio=0.8, use_corpus=True)
     assert "shared topic" not in [k["key"] for k in results[0]["keyphrases"]]
-    kept, _ = keyphrase_batch(texts, max_df_ratio=0.95)
+    kept, _ = keyphrase_batch(texts, max_df_ratio=0.95, use_corpus=True)
     assert "shared topic" in [k["key"] for k in kept[0]["keyphrases"]]
 
 
@@ -143,5 +153,5 @@ def test_record_without_doc_id_is_an_error_and_corpus_is_required():
 
 def test_declarations():
     assert KeyPhraseSkill.needs_corpus and not NgramSkill.needs_corpus
-    assert KeyPhraseSkill.inputs == {"ngrams": "/document/ngrams"}
+    assert KeyPhraseSkill.inputs == {"candidates": "/document/ngrams"}
     assert NgramSkill.outputs == ("ngrams",) and KeyPhraseSkill.outputs == ("keyphrases",)
