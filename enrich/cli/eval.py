@@ -43,17 +43,23 @@ WorkOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 WorkersOption = Annotated[int | None, typer.Option(
     min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)]
+TypesOption = Annotated[str | None, typer.Option(
+    "--types", help="Evaluate only these gold types, comma-separated (PER,ORG,LOC,MISC): "
+                    "e.g. the types the skillset is set to find [default: all]",
+    show_default=False)]
 GroupOption = Annotated[int | None, typer.Option(
     "--group", min=1, help="CoNLL: N consecutive sentences per document [default: the "
                            "-DOCSTART- documents, else one sentence per document]",
     show_default=False)]
 
 
-def _options(fmt, skillset, labels, limit, work, workers, group, **more: Any) -> EvalOptions:
+def _options(fmt, skillset, labels, limit, work, workers, group, types,
+             **more: Any) -> EvalOptions:
     return EvalOptions(fmt=fmt.value if fmt else None, skillset=get_setting("skillset", skillset),
                        labels=labels, limit=limit, work=work,
                        workers=get_setting("workers", workers),
                        batch_size=get_setting("batch_size", None), sentences_per_doc=group,
+                       types=tuple(t.strip() for t in (types or "").split(",") if t.strip()),
                        **more)
 
 
@@ -61,7 +67,7 @@ def _options(fmt, skillset, labels, limit, work, workers, group, **more: Any) ->
 def entities_command(
     gold: GoldArgument, fmt: FormatOption = None, skillset: SkillsetOption = None,
     labels: LabelsOption = None, limit: LimitOption = None, work: WorkOption = None,
-    workers: WorkersOption = None, group: GroupOption = None,
+    workers: WorkersOption = None, group: GroupOption = None, types: TypesOption = None,
     bare_spacy: Annotated[bool, typer.Option(
         "--bare-spacy", help="Also score a spaCy model's own doc.ents on the same texts "
                              "(no skill, no resolution).")] = False,
@@ -75,7 +81,7 @@ def entities_command(
     """Exact-span precision, recall and F1 per type, micro and macro, before and after
     corpus-level resolution, and precision per confidence bucket."""
     report = evaluate_entities(gold, _options(fmt, skillset, labels, limit, work, workers,
-                                              group, bare_spacy=bare_spacy,
+                                              group, types, bare_spacy=bare_spacy,
                                               spacy_model=spacy_model, ablate=ablate))
     if json_output:
         emit_json(report)
@@ -91,13 +97,15 @@ def entities_command(
 def graph_command(
     gold: GoldArgument, fmt: FormatOption = None, skillset: SkillsetOption = None,
     labels: LabelsOption = None, limit: LimitOption = None, work: WorkOption = None,
-    workers: WorkersOption = None, json_output: JsonOption = False,
+    workers: WorkersOption = None, types: TypesOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """DocRED gold, per document: (a) recall of gold entity pairs whose both ends were
     found (a found mention on a gold mention's span and type) and linked (different
     entity keys, both present); (b) gold clusters with >= 2 found mentions whose found
     mentions all land on one entity key."""
-    report = evaluate_graph(gold, _options(fmt, skillset, labels, limit, work, workers, None))
+    report = evaluate_graph(gold, _options(fmt, skillset, labels, limit, work, workers, None,
+                                          types))
     if json_output:
         emit_json(report)
         return

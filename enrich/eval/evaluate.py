@@ -16,7 +16,7 @@ import yaml
 
 from indexers.stores import DataDir
 
-from enrich.eval.errors import EvalError
+from enrich.eval.errors import EvalError, LabelMapError
 from enrich.eval.gold import GoldDoc
 from enrich.eval.labels import LabelMap, build_label_map, parse_labels
 from enrich.eval.metrics import calibration, graph_scores, score_entities
@@ -45,6 +45,7 @@ class EvalOptions:
     bare_spacy: bool = False
     spacy_model: str | None = None
     ablate: bool = False
+    types: tuple[str, ...] = ()  # evaluate only these gold types (default: all)
 
 
 def load_gold(path: Path, options: EvalOptions) -> tuple[str, list[GoldDoc], LabelMap]:
@@ -53,7 +54,24 @@ def load_gold(path: Path, options: EvalOptions) -> tuple[str, list[GoldDoc], Lab
     docs = docs[:options.limit] if options.limit else docs
     types = {m.type for doc in docs for m in doc.mentions}
     overrides = parse_labels(options.labels) if options.labels else None
-    return fmt, docs, build_label_map(types, overrides)
+    label_map = build_label_map(types, overrides)
+    if options.types:
+        keep = _known_types(options.types, types)
+        docs = [GoldDoc(d.name, d.text, d.tokens, [m for m in d.mentions if m.type in keep],
+                        d.relations) for d in docs]
+        label_map = {k: kept for k, v in label_map.items()
+                     if (kept := tuple(t for t in v if t in keep))}
+    return fmt, docs, label_map
+
+
+def _known_types(wanted: tuple[str, ...], types: set[str]) -> set[str]:
+    """``--types``: gold types, as the gold spells them."""
+    by_fold = {t.casefold(): t for t in types}
+    unknown = [t for t in wanted if t.casefold() not in by_fold]
+    if unknown:
+        raise LabelMapError(f"--types {', '.join(unknown)}: not a type of this gold; it has "
+                            f"{', '.join(sorted(types))}")
+    return {by_fold[t.casefold()] for t in wanted}
 
 
 def _gold_summary(path: Path, fmt: str, docs: list[GoldDoc]) -> dict[str, Any]:
