@@ -20,7 +20,7 @@ from skills.base import ModelRef
 from enrich.plan import build_plan
 from enrich.skillset import Skillset
 
-__all__ = ["ModelStatus", "model_status", "pull_models"]
+__all__ = ["ModelStatus", "model_status", "pull_models", "ignore_patterns"]
 
 # Weights for other frameworks are not needed by transformers with torch.
 IGNORE_PATTERNS = ["*.h5", "*.msgpack", "*.ot", "*.onnx", "*tflite*", "flax_model*", "tf_model*"]
@@ -65,6 +65,24 @@ def model_status(skillset: Skillset) -> list[ModelStatus]:
     return out
 
 
+def ignore_patterns(name: str) -> list[str]:
+    """What not to download of hub model ``name``: other frameworks' weights, and the
+    PyTorch pickles when the repository also has safetensors (transformers loads those;
+    the pickles would double the download). Without a listing, only the former."""
+    from huggingface_hub import list_repo_files
+    from skills.vision import hub_reachable
+
+    if not hub_reachable():  # a listing would retry for ~20 s; the download will say
+        return IGNORE_PATTERNS
+    try:
+        files = list_repo_files(name)
+    except Exception:  # noqa: BLE001 - network, auth: snapshot_download will say
+        return IGNORE_PATTERNS
+    if any(f.endswith(".safetensors") for f in files):
+        return IGNORE_PATTERNS + ["pytorch_model*.bin"]
+    return IGNORE_PATTERNS
+
+
 def pull_models(skillset: Skillset) -> list[dict[str, Any]]:
     """Download the missing Hugging Face models; report what else needs installing."""
     from huggingface_hub import snapshot_download
@@ -78,7 +96,8 @@ def pull_models(skillset: Skillset) -> list[dict[str, Any]]:
             entry["action"] = f"install it: {status.install}"
         else:
             try:
-                entry["where"] = snapshot_download(status.name, ignore_patterns=IGNORE_PATTERNS)
+                entry["where"] = snapshot_download(status.name,
+                                                   ignore_patterns=ignore_patterns(status.name))
                 entry["action"], entry["present"] = "downloaded", True
             except Exception as exc:  # noqa: BLE001 - network, auth, no such repo
                 entry["action"] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
