@@ -29,11 +29,14 @@ from typing import Any, Protocol, runtime_checkable
 
 from graph.errors import GraphError
 
-__all__ = ["GraphReader", "open_reader", "in_snapshot", "ENTRY_POINT_GROUP", "CARD", "UNITS"]
+__all__ = ["GraphReader", "open_reader", "in_snapshot", "ENTRY_POINT_GROUP", "CARD", "UNITS",
+           "MENTION"]
 
 ENTRY_POINT_GROUP = "enrich.graph_readers"
 CARD = ("key", "name", "type", "description", "documents", "mentions", "pages", "images",
         "sentences")
+MENTION = ("doc_id", "page", "start", "end", "text", "label", "type", "entity_key", "raw_key",
+           "confidence", "skill")
 UNITS = {"document": "documents", "page": "pages", "image": "images",
          "sentence": "sentences"}
 
@@ -130,6 +133,12 @@ class GraphReader(Protocol):
     def mentions(self, keys: Sequence[str], doc_ids: Sequence[str]) -> list[tuple]:
         """``(doc_id, key, page, sentence, start, end, image)`` of the mentions of
         ``keys`` in ``doc_ids``, in the order they were written."""
+
+    def mentions_of(self, doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The resolved mentions of ``doc_ids`` (those resolution rejects left out), as
+        dicts of :data:`MENTION`: ``start``/``end``/``text`` the cleaned span, ``label``
+        the skill's type, ``type`` the resolved one (``entity_key``'s prefix),
+        ``raw_key`` the document's own key; by document, in the order written."""
 
     def text(self, doc_id: str, page: int | None, start: int,
              length: int) -> tuple[str, int] | None:

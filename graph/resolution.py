@@ -28,9 +28,10 @@ whether the name is *rejected*; ``Decision.key(raw_key)`` is the mention's entit
   it is in at least :data:`DOMINANCE` times as many as the next (so one stray
   namesake does not stop the join, while two comparable ones do). Any model type
   may join (a surname typed GPE joins the PERSON).
-- ``type_vote``: the type is the vote of the name's mentions, each weighing its
-  confidence (:data:`NO_CONFIDENCE` when it has none); a type given by the user's
-  dictionary or gallery (:data:`AUTHORITY_SKILLS`) wins over the model's. The key is
+- ``type_vote``: the type is the vote of the name's mentions across the corpus, each
+  for its per-document type, weighing its confidence (:data:`NO_CONFIDENCE` when it
+  has none); a type given by the user's dictionary or gallery (mentions marked
+  ``authority``, from :data:`AUTHORITY_SKILLS`) wins over the model's. The key is
   ``TYPE:target``, so every raw key of a name lands on one entity. Off, a mention
   keeps its per-document type, and a joined one takes the long form's commonest.
 - ``boundaries``: spans are cleaned before any of this (``graph.resolution_text``).
@@ -130,8 +131,10 @@ class Facts:
 def name_contributions(mentions: Iterable[Mapping[str, Any]]
                        ) -> tuple[dict[str, list[int]], dict[tuple[str, str], list[float]]]:
     """One document's share of the evidence: ``{name: [1, mentions, initial, capitals]}``
-    and ``{(name, type): [weight, authority, raw mentions]}`` (label types weigh their
-    confidence, raw types count mentions)."""
+    and ``{(name, type): [weight, authority, raw mentions]}``. A mention votes for its
+    per-document type (the raw key's: the document's majority, or the long form's for
+    a short form), weighing its confidence; one from the user's dictionary or gallery
+    votes with authority for the type it gave (``label``)."""
     stats: dict[str, list[int]] = {}
     votes: dict[tuple[str, str], list[float]] = {}
     for m in mentions:
@@ -142,11 +145,12 @@ def name_contributions(mentions: Iterable[Mapping[str, Any]]
         row[1] += 1
         row[2] += bool(m.get("initial"))
         row[3] += sum(c.isalpha() for c in text) > 1 and text.upper() == text
-        label = m.get("label") or m.get("type") or raw_type
+        authority = bool(m.get("authority"))
+        voted = (m.get("label") or raw_type) if authority else raw_type
         confidence = m.get("confidence")
-        vote = votes.setdefault((name, label), [0.0, 0.0, 0])
+        vote = votes.setdefault((name, voted), [0.0, 0.0, 0])
         vote[0] += NO_CONFIDENCE if confidence is None else float(confidence)
-        vote[1] += bool(m.get("authority"))
+        vote[1] += authority
         votes.setdefault((name, raw_type), [0.0, 0.0, 0])[2] += 1
     return stats, votes
 

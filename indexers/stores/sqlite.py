@@ -30,9 +30,10 @@ from graph.errors import IndexNotFound
 from .base import TRANSIENT_STAGES, DocumentRecord, SourceState, StoreError
 from .datadir import DataDir
 from .sqlite_terms import SqliteTermStats
-from .sqlite_graph import (EdgeDeltas, add_deltas, aliases_of, apply_alias_changes,
-                           flush_edges, targets_by_name)
-from .sqlite_graph_read import SqliteGraphReader
+from .sqlite_graph import EdgeDeltas, add_deltas, flush_edges
+from .sqlite_graph_names import load_rules, save_rules
+from .sqlite_graph_read import ENTITY_FIELDS, SqliteGraphReader, entity_fields
+from .sqlite_graph_resolve import rebuild_resolution, settle
 from .sqlite_migrate import check_readable, initialise
 from .sqlite_schema import to_json
 from .sqlite_write import enqueue, expand_fields, insert_documents, remove_documents, utc_now
@@ -65,6 +66,7 @@ class SqliteStore:
         except BaseException:
             self._conn.close()
             raise
+        self._rules = load_rules(self._conn)
         self.terms = SqliteTermStats(self._conn, self.transaction, self._lock)
         self.graph = SqliteGraphReader(self._conn, self._lock, self.snapshot, self.close)
 
@@ -101,6 +103,7 @@ class SqliteStore:
             try:
                 yield
                 if not depth:
+                    settle(self._conn, deltas, self._rules)
                     flush_edges(self._conn, deltas)
                 self._execute(end)
             except BaseException:
@@ -155,11 +158,10 @@ class SqliteStore:
                 self._save_state(state)
                 kept = set(ids)
                 gone = [i for i in self._ids_of_source(state.uri) if i not in kept]
-                affected = aliases_of(self._conn, gone + ids, documents)
-                with self._aliases_followed(affected) as deltas:
-                    remove_documents(self._conn, gone, deltas, keep_terms=False)
-                    remove_documents(self._conn, ids, deltas, keep_terms=True)
-                    insert_documents(self._conn, documents, deltas)
+                deltas, rules = self._edge_deltas[-1], self._rules
+                remove_documents(self._conn, gone, deltas, keep_terms=False, rules=rules)
+                remove_documents(self._conn, ids, deltas, keep_terms=True, rules=rules)
+                insert_documents(self._conn, documents, deltas, rules)
                 enqueue(self._conn, gone, "delete")
                 enqueue(self._conn, ids, "upsert")
         except (sqlite3.Error, KeyError) as error:
@@ -170,18 +172,32 @@ class SqliteStore:
         """Remove a source item that is gone, and everything derived from it."""
         with self.transaction():
             gone = self._ids_of_source(uri)
-            with self._aliases_followed(aliases_of(self._conn, gone)) as deltas:
-                remove_documents(self._conn, gone, deltas, keep_terms=False)
+            remove_documents(self._conn, gone, self._edge_deltas[-1], keep_terms=False,
+                             rules=self._rules)
             enqueue(self._conn, gone, "delete")
             self._conn.execute("DELETE FROM sources WHERE uri = ?", (uri,))
 
-    @contextmanager
-    def _aliases_followed(self, affected: set[str]) -> Iterator[EdgeDeltas]:
-        """Yield the edge deltas; then re-key documents whose aliases changed target."""
-        before = targets_by_name(self._conn, affected) if affected else {}
-        yield self._edge_deltas[-1]
-        if affected:
-            apply_alias_changes(self._conn, before, affected, self._edge_deltas[-1])
+    @property
+    def resolution(self) -> dict[str, bool]:
+        """The entity resolution rules this store applies (``graph.resolution.RULES``)."""
+        return dict(self._rules)
+
+    def set_resolution(self, rules: dict[str, bool]) -> bool:
+        """Apply other resolution rules (a skillset's ``resolution:``): every name is
+        decided again and the documents whose keys change are re-keyed. Returns
+        whether anything was to change."""
+        if dict(rules) == self._rules:
+            return False
+        before = self._rules
+        try:
+            with self.transaction():
+                save_rules(self._conn, dict(rules))
+                self._rules = dict(rules)
+                rebuild_resolution(self._conn, self._edge_deltas[-1], self._rules)
+        except BaseException:
+            self._rules = before
+            raise
+        return True
 
     def save_state(self, state: SourceState) -> None:
         """Save a source item's state alone, keeping its documents (a transient failure)."""
@@ -235,7 +251,18 @@ class SqliteStore:
                 upserts.append({**fields, "id": row["doc_id"]})
             else:
                 deletes.append(row["doc_id"])
+        self._resolved_fields(upserts)
         return upserts, deletes
+
+    def _resolved_fields(self, docs: list[dict[str, Any]]) -> None:
+        """Entity facets (people, organizations, locations, labels, entities) from the
+        resolved mentions: the entities' names, rejected mentions left out."""
+        with self._lock:
+            found = entity_fields(self._conn, [doc["id"] for doc in docs])
+        for doc in docs:
+            for name in ENTITY_FIELDS:
+                doc.pop(name, None)
+            doc.update(found.get(doc["id"], {}))
 
     def mark_indexed(self, upserted: Iterable[str], deleted: Iterable[str]) -> None:
         """Take ids off the index queue once the index has committed them.
@@ -317,7 +344,9 @@ class SqliteStore:
         doc = rows[0]
         for name in ("metadata", "tree", "warnings"):
             doc[name] = json.loads(doc[name])
-        doc["fields"] = expand_fields(doc["fields"], doc["title"], doc["content"])
+        fields = {**expand_fields(doc["fields"], doc["title"], doc["content"]), "id": doc_id}
+        self._resolved_fields([fields])
+        doc["fields"] = {k: v for k, v in fields.items() if k != "id"}
         doc["pages"] = self._pages(doc_id)
         doc["images"] = self._images(doc_id)
         doc["entities"] = self._mentions(doc_id)

@@ -11,15 +11,13 @@ Edge changes are summed in an :data:`EdgeDeltas` counter and applied once per
 transaction by :func:`flush_edges`. A delta packs an edge's two sums in one
 integer, ``count + documents * PACK``, so one counter addition carries both.
 
-Aliases: a document defining "Federal Bureau of Investigation (FBI)" adds the row
-``fbi -> ORG:federal bureau of investigation``; while the alias is defined by
-some document (the target most documents name wins, ties by key), every mention
-named ``fbi``, of any type (a recogniser may call it a place), in any document,
-counts as the long form. When a
-batch changes an alias's target (the first definition, the last one deleted),
-the documents holding its mentions are re-keyed: their graph rows are
-subtracted and added again under the new key (:func:`apply_alias_changes`).
-Aliases do not chain.
+Keys: a mention's ``raw_key`` is its document's own key; its ``entity_key`` is what
+corpus-level resolution decided for the raw key's name (``name_keys``, through
+:func:`indexers.stores.sqlite_graph_names.keys_for`), or NULL when resolution rejects
+it: a rejected mention stays in ``mentions`` and counts nowhere else. When the
+decisions change, :func:`rekey_documents` subtracts the graph rows of the documents
+holding the names and adds them again under the new keys (the evidence of
+resolution does not change: the mentions are the same).
 """
 
 from __future__ import annotations
@@ -32,12 +30,14 @@ from typing import Any, Iterable, Sequence
 from graph.cooccurrence import SCOPES, contributions, unit_of, units
 
 from .base import DocumentRecord
+from .sqlite_graph_names import (add_evidence, insert_aliases, keys_for, subtract_aliases,
+                                 subtract_evidence)
 from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 
 __all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "add_deltas",
-           "alias_targets", "targets_by_name", "aliases_of", "apply_alias_changes",
-           "doc_edge_counts", "nest_edges", "refresh_names", "unit_counts", "scope_units"]
+           "rekey_documents", "doc_edge_counts", "nest_edges", "refresh_names",
+           "unit_counts", "scope_units"]
 
 EdgeDeltas = Counter  # (scope, a, b) -> packed change of (count, documents)
 PACK = 1 << 32
@@ -51,20 +51,21 @@ GraphPart = tuple[str, list[dict[str, Any]], list[tuple[str, str, str, int]]]
 # -- add ------------------------------------------------------------------------------
 
 def add_graph(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
-              deltas: EdgeDeltas) -> None:
-    """Add new documents' aliases, mentions, entity counts and edges."""
-    _insert_aliases(conn, docs)
+              deltas: EdgeDeltas, rules: dict[str, bool]) -> None:
+    """Add new documents' aliases, resolution evidence, mentions, entity counts, edges."""
+    insert_aliases(conn, docs)
+    add_evidence(conn, docs, rules)
     _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas)
 
 
 def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart],
                deltas: EdgeDeltas) -> None:
-    targets = alias_targets(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
+    keys = keys_for(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
     keyed = []
     for doc_id, mentions, edges in parts:
-        rows = [(targets.get(m["key"], m["key"]), m) for m in mentions]
-        if any(key != m["key"] for key, m in rows):  # an alias applies: edges change too
-            edges = contributions({**m, "key": key} for key, m in rows)
+        rows = [(keys[m["key"]], m) for m in mentions]
+        if any(key != m["key"] for key, m in rows):  # resolution applies: edges change too
+            edges = contributions({**m, "key": key} for key, m in rows if key is not None)
         keyed.append((doc_id, rows, edges))
     _add_entities(conn, keyed)
     _add_units(conn, keyed)
@@ -79,7 +80,8 @@ def _mention_row(doc_id: str, key: str, m: dict[str, Any]) -> tuple:
     return (doc_id, key, m["key"], m.get("label") or m.get("type"), _name(m),
             m.get("text") or _name(m), m.get("page"), m.get("sentence"), m.get("start"),
             m.get("end"), m.get("image"), m.get("confidence"), m.get("skill"),
-            m.get("version"), m.get("model"))
+            m.get("version"), m.get("model"), int(bool(m.get("initial"))),
+            int(bool(m.get("authority"))))
 
 
 def _add_entities(conn: sqlite3.Connection, keyed: list) -> None:
@@ -88,6 +90,8 @@ def _add_entities(conn: sqlite3.Connection, keyed: list) -> None:
     names: Counter[tuple[str, str]] = Counter()
     for doc_id, rows, _ in keyed:
         for key, m in rows:
+            if key is None:
+                continue
             entry = counts.setdefault(key, [set(), 0, {s: set() for s in SCOPES[1:]}, None])
             entry[0].add(doc_id)
             entry[1] += 1
@@ -112,8 +116,8 @@ def _add_entities(conn: sqlite3.Connection, keyed: list) -> None:
         [(key, name, n) for (key, name), n in names.items()])
     conn.executemany(
         "INSERT INTO mentions (doc_id, entity_key, raw_key, label, name, text, page, "
-        "sentence, start, end, image_id, confidence, skill, skill_version, model) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "sentence, start, end, image_id, confidence, skill, skill_version, model, initial, "
+        "authority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_mention_row(doc_id, key, m) for doc_id, rows, _ in keyed for key, m in rows])
     refresh_names(conn, counts)
 
@@ -121,7 +125,7 @@ def _add_entities(conn: sqlite3.Connection, keyed: list) -> None:
 def _add_units(conn: sqlite3.Connection, keyed: list) -> None:
     total: Counter[str] = Counter()
     for _, rows, _ in keyed:
-        total.update(units(m for _, m in rows))
+        total.update(units(m for key, m in rows if key is not None))
     conn.executemany(
         "INSERT INTO graph_units (scope, units) VALUES (?, ?) "
         "ON CONFLICT (scope) DO UPDATE SET units = units + excluded.units",
@@ -207,17 +211,19 @@ def flush_edges(conn: sqlite3.Connection, deltas: EdgeDeltas) -> None:
 
 # -- remove ---------------------------------------------------------------------------
 
-def remove_graph(conn: sqlite3.Connection, deltas: EdgeDeltas, *, aliases: bool = True) -> None:
+def remove_graph(conn: sqlite3.Connection, deltas: EdgeDeltas, rules: dict[str, bool],
+                 *, rekey: bool = False) -> None:
     """Subtract the graph rows of the documents in ``temp.gone_docs``.
 
-    Their mentions and ``doc_edges`` rows are deleted; their ``doc_aliases`` rows
-    too unless ``aliases`` is false (a re-keyed document keeps its definitions).
+    Their mentions and ``doc_edges`` rows are deleted; their ``doc_aliases`` rows and
+    resolution evidence too unless they are being re-keyed (``rekey``).
     """
+    if not rekey:
+        subtract_evidence(conn, rules)
+        subtract_aliases(conn)
     _subtract_entities(conn)
     _subtract_units(conn)
     _subtract_edges(conn, deltas)
-    if aliases:
-        _subtract_aliases(conn)
     conn.execute(f"DELETE FROM mentions WHERE doc_id IN {_GONE}")
     conn.execute(f"DELETE FROM doc_edges WHERE doc_id IN {_GONE}")
     keys = "(SELECT key FROM temp.gone_keys)"
@@ -246,7 +252,7 @@ def scope_units(conn: sqlite3.Connection, where: str) -> dict[str, int]:
 def _subtract_entities(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM temp.gone_keys")
     conn.execute("INSERT INTO temp.gone_keys (key) SELECT DISTINCT entity_key "
-                 f"FROM mentions WHERE doc_id IN {_GONE}")
+                 f"FROM mentions WHERE doc_id IN {_GONE} AND entity_key IS NOT NULL")
     conn.execute(
         "UPDATE entities SET documents = entities.documents - d.documents, "
         "mentions = entities.mentions - d.mentions, pages = entities.pages - d.pages, "
@@ -262,7 +268,7 @@ def _subtract_entities(conn: sqlite3.Connection) -> None:
 
 def _subtract_units(conn: sqlite3.Connection) -> None:
     """Take the gone documents' units off ``graph_units`` (each scope's count of units)."""
-    gone = scope_units(conn, f"doc_id IN {_GONE}")
+    gone = scope_units(conn, f"doc_id IN {_GONE} AND entity_key IS NOT NULL")
     conn.executemany("UPDATE graph_units SET units = units - ? WHERE scope = ?",
                      [(n, scope) for scope, n in gone.items() if n])
     conn.execute("DELETE FROM graph_units WHERE units <= 0")
@@ -277,98 +283,14 @@ def _subtract_edges(conn: sqlite3.Connection, deltas: EdgeDeltas) -> None:
                     deltas[scope, a, b] -= n + PACK
 
 
-def _subtract_aliases(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        "UPDATE aliases SET documents = aliases.documents - d.n FROM (SELECT alias, "
-        f"entity_key, count(*) AS n FROM doc_aliases WHERE doc_id IN {_GONE} "
-        "GROUP BY alias, entity_key) AS d "
-        "WHERE aliases.alias = d.alias AND aliases.entity_key = d.entity_key")
-    conn.execute("DELETE FROM aliases WHERE documents <= 0")
-    conn.execute(f"DELETE FROM doc_aliases WHERE doc_id IN {_GONE}")
+# -- re-keying -----------------------------------------------------------------------
 
-
-# -- aliases --------------------------------------------------------------------------
-
-def _alias_name(key: str) -> str:
-    """The name part of a key: aliases apply to mentions of any type with that name."""
-    return key.split(":", 1)[-1]
-
-
-def _insert_aliases(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
-    rows = sorted({(doc.id, _alias_name(alias), key) for doc in docs
-                   for alias, key in doc.aliases if alias != key})
-    conn.executemany("INSERT INTO doc_aliases (doc_id, alias, entity_key) VALUES (?, ?, ?)",
-                     rows)
-    conn.executemany(
-        "INSERT INTO aliases (alias, entity_key, documents) VALUES (?, ?, 1) "
-        "ON CONFLICT (alias, entity_key) DO UPDATE SET documents = documents + 1",
-        [(alias, key) for _, alias, key in rows])
-
-
-def targets_by_name(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, str]:
-    """The entity each alias name stands for (most documents win, ties by key)."""
-    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM aliases)").fetchone()[0]:
-        return {}
-    names, found = sorted(set(names)), {}
-    for start in range(0, len(names), _CHUNK):
-        chunk = names[start:start + _CHUNK]
-        rows = conn.execute(
-            f"SELECT alias, entity_key FROM aliases WHERE alias IN ({','.join('?' * len(chunk))}) "
-            "ORDER BY alias, documents DESC, entity_key", chunk)
-        for alias, key in rows:
-            found.setdefault(alias, key)
-    return found
-
-
-def alias_targets(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
-    """The entity each of ``keys`` stands for, for those whose name is an alias."""
-    names = {key: _alias_name(key) for key in keys}
-    by_name = targets_by_name(conn, names.values())
-    return {key: by_name[name] for key, name in names.items()
-            if by_name.get(name, key) != key}
-
-
-def aliases_of(conn: sqlite3.Connection, doc_ids: Iterable[str],
-               new: Sequence[DocumentRecord] = ()) -> set[str]:
-    """The alias names the stored documents ``doc_ids`` and the ``new`` ones define."""
-    ids = list(doc_ids)
-    found = {_alias_name(alias) for doc in new for alias, _ in doc.aliases}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        found.update(alias for (alias,) in conn.execute(
-            f"SELECT DISTINCT alias FROM doc_aliases WHERE doc_id IN "
-            f"({','.join('?' * len(chunk))})", chunk))
-    return found
-
-
-def apply_alias_changes(conn: sqlite3.Connection, before: dict[str, str],
-                        affected: Iterable[str], deltas: EdgeDeltas) -> None:
-    """Re-key stored mentions of the ``affected`` alias names whose target changed.
-
-    ``before`` is :func:`targets_by_name` of ``affected`` taken before the change.
-    """
-    affected = set(affected)
-    after = targets_by_name(conn, affected)
-    types = [t for (t,) in conn.execute("SELECT DISTINCT type FROM entities")]
-    stale: set[str] = set()
-    for name in affected:
-        if after.get(name) == before.get(name):
-            continue
-        # Where the name's mentions sit now: under the old target, or their own key.
-        for key in [before[name]] if name in before else [f"{t}:{name}" for t in types]:
-            stale.update(doc_id for (doc_id,) in conn.execute(
-                "SELECT DISTINCT doc_id FROM mentions WHERE entity_key = ? AND "
-                "substr(raw_key, instr(raw_key, ':') + 1) = ?", (key, name)))
-    if stale:
-        _rekey(conn, sorted(stale), deltas)
-
-
-def _rekey(conn: sqlite3.Connection, doc_ids: list[str], deltas: EdgeDeltas) -> None:
-    """Subtract and add again the graph rows of stored documents, under today's aliases."""
+def rekey_documents(conn: sqlite3.Connection, doc_ids: list[str], deltas: EdgeDeltas) -> None:
+    """Subtract and add again the graph rows of stored documents, under today's keys."""
     conn.execute("DELETE FROM temp.gone_docs")
     conn.executemany("INSERT INTO temp.gone_docs (id) VALUES (?)", [(i,) for i in doc_ids])
     parts = _stored_parts(conn)
-    remove_graph(conn, deltas, aliases=False)
+    remove_graph(conn, deltas, {}, rekey=True)
     _add_parts(conn, parts, deltas)
 
 
@@ -377,7 +299,8 @@ def _stored_parts(conn: sqlite3.Connection) -> list[GraphPart]:
     cursor = conn.execute(  # descriptions live on entities: carry them over
         "SELECT m.doc_id, m.raw_key AS key, m.label, m.name, m.text, m.page, m.sentence, "
         "m.start, m.end, m.image_id AS image, m.confidence, m.skill, m.skill_version AS "
-        "version, m.model, e.description FROM mentions AS m JOIN entities AS e ON "
+        "version, m.model, m.initial, m.authority, e.description FROM mentions AS m "
+        "LEFT JOIN entities AS e ON "
         f"e.key = m.entity_key WHERE m.doc_id IN {_GONE} ORDER BY m.doc_id, m.id")
     columns = [c[0] for c in cursor.description]
     by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)

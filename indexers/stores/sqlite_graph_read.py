@@ -20,11 +20,31 @@ from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from graph.cooccurrence import SCOPES
-from graph.reader import CARD, UNITS
+from graph.reader import CARD, MENTION, UNITS
+from graph.resolution import FACET_FIELDS
 
-from .sqlite_graph import targets_by_name
+from .sqlite_graph_names import targets_by_name
 
-__all__ = ["SqliteGraphReader"]
+__all__ = ["SqliteGraphReader", "entity_fields", "ENTITY_FIELDS"]
+
+ENTITY_FIELDS = ("people", "organizations", "locations", "labels", "entities")
+
+
+def entity_fields(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, dict]:
+    """Each document's entity facets from its resolved mentions: the entities' names in
+    ``entities``, ``labels`` (found in an image) and the typed fields (``people``...)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for doc_id, type, name, image in conn.execute(
+            "SELECT m.doc_id, e.type, e.name, m.image_id FROM json_each(?) AS d CROSS JOIN "
+            "mentions AS m ON m.doc_id = d.value CROSS JOIN entities AS e ON "
+            "e.key = m.entity_key ORDER BY m.id", (json.dumps(list(doc_ids)),)):
+        fields = found.setdefault(doc_id, {})
+        typed = FACET_FIELDS.get(type)
+        for field in ([typed] if typed else []) + (["labels"] if image else []) + ["entities"]:
+            bucket = fields.setdefault(field, [])
+            if name not in bucket:
+                bucket.append(name)
+    return found
 
 ENTITY_COLUMNS = ("key, name, type, coalesce(description, ''), documents, mentions, "
                   "pages, images, sentences")
@@ -218,6 +238,15 @@ class SqliteGraphReader:
                           "FROM mentions WHERE entity_key IN (SELECT value FROM json_each(?)) "
                           "AND doc_id IN (SELECT value FROM json_each(?)) ORDER BY id",
                           (json.dumps(list(keys)), json.dumps(list(doc_ids))))
+
+    def mentions_of(self, doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT m.doc_id, m.page, m.start, m.\"end\", m.text, m.label, "
+            "substr(m.entity_key, 1, instr(m.entity_key, ':') - 1), m.entity_key, m.raw_key, "
+            "m.confidence, m.skill FROM json_each(?) AS d CROSS JOIN mentions AS m ON "
+            "m.doc_id = d.value WHERE m.entity_key IS NOT NULL ORDER BY m.doc_id, m.id",
+            (json.dumps(list(doc_ids)),))
+        return [dict(zip(MENTION, row)) for row in rows]
 
     def text(self, doc_id: str, page: int | None, start: int,
              length: int) -> tuple[str, int] | None:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import sqlite3
 
+from graph.resolution import DEFAULT_RULES
+
 from .base import StoreError
-from .sqlite_graph import scope_units, unit_counts
+from .sqlite_graph import EdgeDeltas, flush_edges, scope_units, unit_counts
+from .sqlite_graph_resolve import rebuild_resolution
 from .sqlite_schema import DDL, SCHEMA_VERSION, TEMP_DDL
 
 __all__ = ["initialise", "check_readable", "rebuild_graph", "ADDED_IN_4", "ADDED_IN_5"]
@@ -44,6 +47,7 @@ def initialise(conn: sqlite3.Connection, path: str) -> None:
     """Set the pragmas, create the schema of a new file, check the version of an old one."""
     for pragma in PRAGMAS:
         conn.execute(pragma)
+    conn.executescript(TEMP_DDL)
     conn.execute("BEGIN IMMEDIATE")
     try:
         _create_or_check(conn, path)
@@ -51,7 +55,6 @@ def initialise(conn: sqlite3.Connection, path: str) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    conn.executescript(TEMP_DDL)
 
 
 def check_readable(conn: sqlite3.Connection, path: str) -> None:
@@ -73,7 +76,7 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    if version in (1, 2, 3, 4):
+    if version in (1, 2, 3, 4, 5):
         if version == 1:
             _migrate_1_to_2(conn)
         if version < 4:
@@ -85,6 +88,7 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
         # before version 5 a transient failure was kept with size -1 (retried next run)
         conn.execute("UPDATE sources SET stage = 'read' WHERE status = 'failed' AND "
                      "stage = '' AND size = -1")
+        _migrate_5_to_6(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if version == 0 and not _has_tables(conn):
@@ -148,6 +152,38 @@ def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
     rebuild_graph(conn)
 
 
+def _statement(kind: str, name: str) -> str:
+    """The ``CREATE kind name`` statement of ``DDL``, as ``CREATE kind IF NOT EXISTS``."""
+    start = DDL.index(f"CREATE {kind} {name} ")
+    return DDL[start:DDL.index(";", start)].replace(f"{kind} ", f"{kind} IF NOT EXISTS ", 1)
+
+
+# Version 6 added corpus-level entity resolution: a mention's entity key may be NULL
+# (rejected), each mention says whether it starts a sentence and whether the user's
+# dictionary or gallery gave it; the evidence and decision tables; the settings.
+_MENTION_COLUMNS = ("id, doc_id, entity_key, raw_key, label, name, text, page, sentence, "
+                    "start, end, image_id, confidence, skill, skill_version, model")
+
+
+def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
+    """Rebuild ``mentions`` (a nullable key, two columns), add the resolution tables,
+    then resolve the stored mentions under the default rules."""
+    conn.execute(_statement("TABLE", "mentions").replace(" mentions ", " mentions_v6 ", 1))
+    conn.execute(f"INSERT INTO mentions_v6 ({_MENTION_COLUMNS}, initial, authority) SELECT "
+                 f"{_MENTION_COLUMNS}, 0, skill IN ('entity_lookup', 'labels') FROM mentions")
+    conn.execute("DROP TABLE mentions")
+    conn.execute("ALTER TABLE mentions_v6 RENAME TO mentions")
+    for index in ("mentions_doc_id", "mentions_entity_key", "mentions_raw_key"):
+        conn.execute(_statement("INDEX", index))
+    for table in ("name_stats", "name_votes", "name_words", "word_cases", "name_keys",
+                  "settings"):
+        conn.execute(_statement("TABLE", table))
+    conn.execute(_statement("INDEX", "name_keys_target"))
+    deltas = EdgeDeltas()
+    rebuild_resolution(conn, deltas, dict(DEFAULT_RULES))
+    flush_edges(conn, deltas)
+
+
 def _has_tables(conn: sqlite3.Connection) -> bool:
     row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
     return row[0] > 0
@@ -167,10 +203,12 @@ def rebuild_graph(conn: sqlite3.Connection) -> None:
     conn.execute(
         "UPDATE entities SET documents = d.documents, mentions = d.mentions, pages = d.pages, "
         f"images = d.images, sentences = d.sentences FROM (SELECT entity_key, "
-        f"{unit_counts('true')} GROUP BY entity_key) AS d WHERE entities.key = d.entity_key")
+        f"{unit_counts('entity_key IS NOT NULL')} GROUP BY entity_key) AS d "
+        "WHERE entities.key = d.entity_key")
     conn.execute("DELETE FROM graph_units")
     conn.executemany("INSERT INTO graph_units (scope, units) VALUES (?, ?)",
-                     [(scope, n) for scope, n in scope_units(conn, "true").items() if n])
+                     [(scope, n) for scope, n in
+                      scope_units(conn, "entity_key IS NOT NULL").items() if n])
     conn.execute("DELETE FROM aliases")
     conn.execute("INSERT INTO aliases (alias, entity_key, documents) SELECT alias, "
                  "entity_key, count(*) FROM doc_aliases GROUP BY alias, entity_key")

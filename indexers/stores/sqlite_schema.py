@@ -100,9 +100,9 @@ aggregate tables (`entities`, `entity_names`, `edges`, `graph_units`, `aliases`,
 |---|---|---|
 | `id` | INTEGER PK | row id |
 | `doc_id` | TEXT | `documents.id` |
-| `entity_key` | TEXT | `entities.key` |
-| `raw_key` | TEXT | the key before corpus-wide aliases (an acronym defined in another document) applied |
-| `label` | TEXT | the type the skill gave this mention (`entities.type` is the majority) |
+| `entity_key` | TEXT | `entities.key` after corpus-level resolution; NULL when resolution rejects the mention (a common word): it stays stored, out of the graph and facets, until evidence restores it |
+| `raw_key` | TEXT | the document's own key, before corpus-level resolution (its name part is the mention's *name* in `name_keys`) |
+| `label` | TEXT | the type the skill gave this mention (`entities.type` is the voted type) |
 | `name` | TEXT | display name (a short form or acronym gets its long form's name) |
 | `text` | TEXT | surface form in the text (an alias when it differs from the name) |
 | `page` | INTEGER | page number, or NULL when the offsets are in `documents.content` |
@@ -111,6 +111,8 @@ aggregate tables (`entities`, `entity_names`, `edges`, `graph_units`, `aliases`,
 | `end` | INTEGER | end offset (exclusive) |
 | `image_id` | TEXT | the image (`images.image_id`) an entity was recognised in, or NULL |
 | `confidence` | REAL | the model's confidence, or NULL |
+| `initial` | INTEGER | 1 when the mention starts a sentence |
+| `authority` | INTEGER | 1 when the user's dictionary or gallery gave it (its type wins the vote) |
 | `skill` | TEXT | skill that found it |
 | `skill_version` | TEXT | its version |
 | `model` | TEXT | model id, or NULL |
@@ -154,6 +156,61 @@ disagree, the entity most of them name wins.
 | `doc_id` | TEXT | `documents.id` |
 | `alias` | TEXT | the alias name |
 | `entity_key` | TEXT | entity key |
+
+## name_stats - the corpus evidence of each name (entity resolution)
+
+A *name* is the name part of a mention's `raw_key`. This table, `name_votes`,
+`name_words` and `word_cases` equal sums over `mentions` and `pages`;
+`name_keys` holds what resolution decided from them (README "Entity resolution").
+
+| column | type | meaning |
+|---|---|---|
+| `name` | TEXT PK | a name |
+| `documents` | INTEGER | documents with a mention of it |
+| `mentions` | INTEGER | its mentions |
+| `initial` | INTEGER | its mentions that start a sentence |
+| `capitals` | INTEGER | its mentions written in capitals |
+
+## name_votes - the types a name was given
+
+| column | type | meaning |
+|---|---|---|
+| `name` | TEXT | a name |
+| `type` | TEXT | a type |
+| `weight` | REAL | sum of the confidences of its mentions the skills gave that type (0.5 without) |
+| `authority` | INTEGER | its mentions given that type by the user's dictionary or gallery |
+| `mentions` | INTEGER | its mentions whose `raw_key` has that type |
+
+## name_words - the words of each name
+
+| column | type | meaning |
+|---|---|---|
+| `word` | TEXT | a word |
+| `name` | TEXT | a name holding it |
+
+## word_cases - how each word of the page texts is written
+
+| column | type | meaning |
+|---|---|---|
+| `word` | TEXT PK | a casefolded word |
+| `lower` | INTEGER | its lower-case occurrences |
+| `capital` | INTEGER | its capitalised occurrences that do not start a sentence |
+
+## name_keys - what resolution decided for each name
+
+| column | type | meaning |
+|---|---|---|
+| `name` | TEXT PK | a name |
+| `target` | TEXT | the name it resolves to: its own, an acronym's long form, the full name it abbreviates |
+| `type` | TEXT | the voted type, or NULL (each mention keeps its own) |
+| `rejected` | INTEGER | 1: a common word, kept out of the graph |
+
+## settings - the store's settings
+
+| column | type | meaning |
+|---|---|---|
+| `key` | TEXT PK | `resolution`: the rule switches the store applies |
+| `value` | TEXT | JSON |
 
 ## doc_edges - each document's contribution to `edges` (the evidence)
 
@@ -245,7 +302,7 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "DDL", "GONE", "TEMP_DDL", "to_json"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 DDL = """
 CREATE TABLE sources (
@@ -319,7 +376,7 @@ CREATE INDEX entities_units ON entities(key, type, documents, pages, images, sen
 CREATE TABLE mentions (
     id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    entity_key TEXT NOT NULL REFERENCES entities(key),
+    entity_key TEXT REFERENCES entities(key),
     raw_key TEXT NOT NULL,
     label TEXT,
     name TEXT NOT NULL,
@@ -332,10 +389,27 @@ CREATE TABLE mentions (
     confidence REAL,
     skill TEXT,
     skill_version TEXT,
-    model TEXT
+    model TEXT,
+    initial INTEGER NOT NULL DEFAULT 0,
+    authority INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX mentions_doc_id ON mentions(doc_id);
 CREATE INDEX mentions_entity_key ON mentions(entity_key, doc_id);
+CREATE INDEX mentions_raw_key ON mentions(raw_key, doc_id);
+CREATE TABLE name_stats (name TEXT PRIMARY KEY, documents INTEGER NOT NULL,
+    mentions INTEGER NOT NULL, initial INTEGER NOT NULL, capitals INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE name_votes (name TEXT NOT NULL, type TEXT NOT NULL, weight REAL NOT NULL,
+    authority INTEGER NOT NULL, mentions INTEGER NOT NULL, PRIMARY KEY (name, type)
+) WITHOUT ROWID;
+CREATE TABLE name_words (word TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (word, name)
+) WITHOUT ROWID;
+CREATE TABLE word_cases (word TEXT PRIMARY KEY, lower INTEGER NOT NULL,
+    capital INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE name_keys (name TEXT PRIMARY KEY, target TEXT NOT NULL, type TEXT,
+    rejected INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE INDEX name_keys_target ON name_keys(target);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE edges (
     scope TEXT NOT NULL,
     a TEXT NOT NULL,
@@ -414,6 +488,9 @@ GONE = "(SELECT id FROM temp.gone_docs)"  # the documents being removed, as a su
 TEMP_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS gone_docs (id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS gone_keys (key TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS touched_names (name TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS case_deltas (word TEXT PRIMARY KEY, lower INTEGER,
+                                             capital INTEGER);
 CREATE TEMP TABLE IF NOT EXISTS edge_deltas (scope TEXT, a TEXT, b TEXT, count INTEGER,
                                               documents INTEGER);
 """

@@ -46,10 +46,11 @@ def enqueue(conn: sqlite3.Connection, ids: Iterable[str], op: str) -> None:
 # -- insert ---------------------------------------------------------------------------
 
 def insert_documents(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
-                     deltas: EdgeDeltas) -> None:
+                     deltas: EdgeDeltas, rules: dict[str, bool]) -> None:
     """Write new documents and everything derived from them (ids must be free).
 
-    Their edge contributions are added to ``deltas``, for ``flush_edges``.
+    Their edge contributions are added to ``deltas``, for ``flush_edges``; ``rules``
+    are the resolution switches the store applies.
     """
     now = utc_now()
     conn.executemany(
@@ -65,7 +66,7 @@ def insert_documents(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
         "INSERT INTO images (doc_id, image_id, page, bbox, width, height, format, "
         "kind, needs_ocr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_image_row(doc.id, image) for doc in docs for image in doc.images])
-    add_graph(conn, docs, deltas)
+    add_graph(conn, docs, deltas, rules)
 
 
 def _document_row(doc: DocumentRecord, now: str) -> tuple:
@@ -109,7 +110,7 @@ def _image_row(doc_id: str, image: dict[str, Any]) -> tuple:
 # -- remove ---------------------------------------------------------------------------
 
 def remove_documents(conn: sqlite3.Connection, ids: Iterable[str],
-                     deltas: EdgeDeltas, *, keep_terms: bool) -> None:
+                     deltas: EdgeDeltas, *, keep_terms: bool, rules: dict[str, bool]) -> None:
     """Delete documents and their rows, subtracting their share of every aggregate.
 
     Their edge contributions are subtracted from ``deltas``, for ``flush_edges``.
@@ -119,7 +120,7 @@ def remove_documents(conn: sqlite3.Connection, ids: Iterable[str],
     conn.execute("DELETE FROM temp.gone_docs")
     conn.executemany("INSERT OR IGNORE INTO temp.gone_docs (id) VALUES (?)",
                      [(doc_id,) for doc_id in ids])
-    remove_graph(conn, deltas)
+    remove_graph(conn, deltas, rules)
     if not keep_terms:
         subtract_terms(conn)
     conn.execute(f"DELETE FROM documents WHERE id IN {_GONE}")

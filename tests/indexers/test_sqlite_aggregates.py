@@ -155,6 +155,7 @@ class TestSqliteAggregates(SqliteStoreFixture):
         store.close()
         with sqlite3.connect(store.path) as conn:  # take away what version 4 added
             conn.executescript("DROP INDEX entities_units; DROP INDEX edges_b; "
+                               "DROP INDEX mentions_raw_key; "
                                "CREATE INDEX edges_b ON edges(scope, b);")
             for table, column in sqlite_migrate.ADDED_IN_4:
                 conn.execute(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}")

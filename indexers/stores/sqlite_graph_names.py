@@ -1,0 +1,209 @@
+"""The evidence of corpus-level entity resolution in the SQLite store, and its keys.
+
+A document adds to ``name_stats``, ``name_votes``, ``name_words`` (its mentions,
+through :func:`graph.resolution.name_contributions`), ``word_cases`` (its page
+texts, while the ``common_words`` rule is on) and the acronym ``aliases`` it
+defines; a removed document subtracts exactly that, recomputed from its stored
+mentions and pages. Every name whose evidence changed goes into
+``temp.touched_names`` and word case changes into ``temp.case_deltas`` (both undone
+with the transaction or savepoint), for :func:`indexers.stores.sqlite_graph_resolve.settle`
+to decide again at the end of the transaction. :func:`keys_for` gives a mention's
+entity key under the decisions ``name_keys`` holds: a name without a row keeps its
+raw key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from typing import Any, Iterable, Sequence
+
+from graph.resolution import DEFAULT_RULES, Decision, check_rules, name_contributions, name_of
+from graph.resolution_text import word_cases
+
+from .base import DocumentRecord
+from .sqlite_schema import GONE as _GONE
+
+__all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence", "keys_for",
+           "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
+           "add_cases", "add_mentions", "stored_texts", "json_list"]
+
+_CHUNK = 500  # keys per IN (...) list
+
+
+def json_list(values: Iterable[str]) -> str:
+    return json.dumps(sorted(set(values)))
+
+
+# -- settings ---------------------------------------------------------------------------
+
+def load_rules(conn: sqlite3.Connection) -> dict[str, bool]:
+    """The rule switches the store applies (all on when none were saved)."""
+    row = conn.execute("SELECT value FROM settings WHERE key = 'resolution'").fetchone()
+    return check_rules(json.loads(row[0])) if row else dict(DEFAULT_RULES)
+
+
+def save_rules(conn: sqlite3.Connection, rules: dict[str, bool]) -> None:
+    conn.execute("INSERT INTO settings (key, value) VALUES ('resolution', ?) ON CONFLICT "
+                 "(key) DO UPDATE SET value = excluded.value",
+                 (json.dumps(rules, sort_keys=True),))
+
+
+def touch(conn: sqlite3.Connection, names: Iterable[str]) -> None:
+    """Mark names to decide again when the transaction ends."""
+    conn.executemany("INSERT OR IGNORE INTO temp.touched_names (name) VALUES (?)",
+                     [(name,) for name in set(names)])
+
+
+# -- evidence ---------------------------------------------------------------------------
+
+def _texts(doc: DocumentRecord) -> list[str]:
+    texts = [page.get("text") or "" for page in doc.pages]
+    return texts if any(texts) else [doc.content or ""]
+
+
+def add_evidence(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
+                 rules: dict[str, bool]) -> None:
+    """Add new documents' names, votes and (``common_words``) word cases."""
+    add_mentions(conn, [doc.entities for doc in docs], +1)
+    if rules.get("common_words", True):
+        add_cases(conn, (text for doc in docs for text in _texts(doc)), +1)
+
+
+def subtract_evidence(conn: sqlite3.Connection, rules: dict[str, bool]) -> None:
+    """Subtract the evidence of the documents in ``temp.gone_docs``."""
+    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    cursor = conn.execute("SELECT doc_id, raw_key, label, confidence, authority, text, "
+                          f"initial FROM mentions WHERE doc_id IN {_GONE}")
+    for doc_id, key, label, confidence, authority, text, initial in cursor:
+        by_doc[doc_id].append({"key": key, "label": label, "confidence": confidence,
+                               "authority": authority, "text": text, "initial": initial})
+    add_mentions(conn, list(by_doc.values()), -1)
+    if rules.get("common_words", True):
+        add_cases(conn, stored_texts(conn, _GONE), -1)
+
+
+def stored_texts(conn: sqlite3.Connection, doc_ids_sql: str) -> Iterable[str]:
+    """The page texts of stored documents (the content of those without pages)."""
+    for (text,) in conn.execute(
+            f"SELECT p.text FROM pages AS p WHERE p.doc_id IN {doc_ids_sql} UNION ALL "
+            f"SELECT d.content FROM documents AS d WHERE d.id IN {doc_ids_sql} AND NOT "
+            "EXISTS (SELECT 1 FROM pages WHERE doc_id = d.id AND text != '')"):
+        yield text or ""
+
+
+def add_mentions(conn: sqlite3.Connection, documents: list[list[dict[str, Any]]],
+                 sign: int) -> None:
+    """Add (``sign`` +1) or subtract (-1) the evidence of each document's mentions."""
+    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    votes: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0, 0])
+    for mentions in documents:
+        doc_stats, doc_votes = name_contributions(mentions)
+        for name, row in doc_stats.items():
+            stats[name] = [a + sign * b for a, b in zip(stats[name], row)]
+        for key, row in doc_votes.items():
+            votes[key] = [a + sign * b for a, b in zip(votes[key], row)]
+    if not stats:
+        return
+    conn.executemany(
+        "INSERT INTO name_stats (name, documents, mentions, initial, capitals) VALUES "
+        "(?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET documents = documents + "
+        "excluded.documents, mentions = mentions + excluded.mentions, initial = initial + "
+        "excluded.initial, capitals = capitals + excluded.capitals",
+        [(name, *row) for name, row in stats.items()])
+    conn.executemany(
+        "INSERT INTO name_votes (name, type, weight, authority, mentions) VALUES "
+        "(?, ?, ?, ?, ?) ON CONFLICT (name, type) DO UPDATE SET weight = weight + "
+        "excluded.weight, authority = authority + excluded.authority, "
+        "mentions = mentions + excluded.mentions",
+        [(name, type, *row) for (name, type), row in votes.items()])
+    names = json_list(stats)
+    if sign > 0:
+        conn.executemany("INSERT OR IGNORE INTO name_words (word, name) VALUES (?, ?)",
+                         [(word, name) for name in stats for word in set(name.split())])
+    else:
+        conn.execute("DELETE FROM name_votes WHERE name IN (SELECT value FROM json_each(?)) "
+                     "AND mentions <= 0 AND authority <= 0 AND weight < 1e-9", (names,))
+        gone = [name for (name,) in conn.execute(
+            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT name FROM name_stats "
+            "WHERE mentions > 0)", (names,))]
+        conn.executemany("DELETE FROM name_words WHERE word = ? AND name = ?",
+                         [(word, name) for name in gone for word in set(name.split())])
+        conn.execute("DELETE FROM name_stats WHERE name IN (SELECT value FROM json_each(?)) "
+                     "AND mentions <= 0", (names,))
+        conn.execute("DELETE FROM name_votes WHERE name IN (SELECT value FROM json_each(?))",
+                     (json_list(gone),))
+    touch(conn, stats)
+
+
+def add_cases(conn: sqlite3.Connection, texts: Iterable[str], sign: int) -> None:
+    """Add (or subtract) the word cases of ``texts`` to ``temp.case_deltas``."""
+    total: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for text in texts:
+        for word, (low, cap) in word_cases(text).items():
+            row = total[word]
+            row[0] += sign * low
+            row[1] += sign * cap
+    conn.executemany(
+        "INSERT INTO temp.case_deltas (word, lower, capital) VALUES (?, ?, ?) ON CONFLICT "
+        "(word) DO UPDATE SET lower = lower + excluded.lower, capital = capital + "
+        "excluded.capital", [(word, low, cap) for word, (low, cap) in total.items()])
+
+
+# -- decisions --------------------------------------------------------------------------
+
+def decisions(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, Decision]:
+    """The stored decisions of ``names`` (those without one are left out)."""
+    return {name: Decision(target, type, bool(rejected)) for name, target, type, rejected
+            in conn.execute("SELECT name, target, type, rejected FROM name_keys WHERE name "
+                            "IN (SELECT value FROM json_each(?))", (json_list(names),))}
+
+
+def keys_for(conn: sqlite3.Connection, raw_keys: Iterable[str]) -> dict[str, str | None]:
+    """The entity key of each raw key under the stored decisions (None: rejected)."""
+    raw_keys = set(raw_keys)
+    found = decisions(conn, {name_of(k) for k in raw_keys})
+    return {k: found[name_of(k)].key(k) if name_of(k) in found else k for k in raw_keys}
+
+
+# -- aliases --------------------------------------------------------------------------
+
+def insert_aliases(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
+    rows = sorted({(doc.id, name_of(alias), key) for doc in docs
+                   for alias, key in doc.aliases if alias != key})
+    conn.executemany("INSERT INTO doc_aliases (doc_id, alias, entity_key) VALUES (?, ?, ?)",
+                     rows)
+    conn.executemany(
+        "INSERT INTO aliases (alias, entity_key, documents) VALUES (?, ?, 1) "
+        "ON CONFLICT (alias, entity_key) DO UPDATE SET documents = documents + 1",
+        [(alias, key) for _, alias, key in rows])
+    touch(conn, [alias for _, alias, _ in rows])
+
+
+def subtract_aliases(conn: sqlite3.Connection) -> None:
+    """Take the aliases of the documents in ``temp.gone_docs`` off ``aliases``."""
+    touch(conn, [alias for (alias,) in conn.execute(
+        f"SELECT DISTINCT alias FROM doc_aliases WHERE doc_id IN {_GONE}")])
+    conn.execute(
+        "UPDATE aliases SET documents = aliases.documents - d.n FROM (SELECT alias, "
+        f"entity_key, count(*) AS n FROM doc_aliases WHERE doc_id IN {_GONE} "
+        "GROUP BY alias, entity_key) AS d "
+        "WHERE aliases.alias = d.alias AND aliases.entity_key = d.entity_key")
+    conn.execute("DELETE FROM aliases WHERE documents <= 0")
+    conn.execute(f"DELETE FROM doc_aliases WHERE doc_id IN {_GONE}")
+
+
+def targets_by_name(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, str]:
+    """The entity each alias name stands for (most documents win, ties by key)."""
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM aliases)").fetchone()[0]:
+        return {}
+    names, found = sorted(set(names)), {}
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start:start + _CHUNK]
+        rows = conn.execute(
+            f"SELECT alias, entity_key FROM aliases WHERE alias IN ({','.join('?' * len(chunk))}) "
+            "ORDER BY alias, documents DESC, entity_key", chunk)
+        for alias, key in rows:
+            found.setdefault(alias, key)
+    return found
