@@ -10,13 +10,15 @@ them together for the CLI (:mod:`enrich.cli.eval`).
 from __future__ import annotations
 
 from enrich.eval.errors import EvalError, EvalRunError, GoldFormatError, LabelMapError
-from enrich.eval.evaluate import RULES, EvalOptions, evaluate_entities, evaluate_graph
+from enrich.eval.evaluate import (EvalOptions, ablation_skillsets, evaluate_entities,
+                                  evaluate_graph)
 from enrich.eval.gold import GoldDoc, GoldMention
 from enrich.eval.labels import build_label_map, default_label_map, parse_labels
 from enrich.eval.metrics import Found, calibration, graph_scores, score_entities
 from enrich.eval.readers import FORMATS, guess_format, read_gold
 
-__all__ = ["EvalError", "EvalRunError", "GoldFormatError", "LabelMapError", "RULES",
-           "EvalOptions", "evaluate_entities", "evaluate_graph", "GoldDoc", "GoldMention",
-           "build_label_map", "default_label_map", "parse_labels", "Found", "calibration",
-           "graph_scores", "score_entities", "FORMATS", "guess_format", "read_gold"]
+__all__ = ["EvalError", "EvalRunError", "GoldFormatError", "LabelMapError", "EvalOptions",
+           "ablation_skillsets", "evaluate_entities", "evaluate_graph", "GoldDoc",
+           "GoldMention", "build_label_map", "default_label_map", "parse_labels", "Found",
+           "calibration", "graph_scores", "score_entities", "FORMATS", "guess_format",
+           "read_gold"]

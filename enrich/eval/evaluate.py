@@ -24,10 +24,8 @@ from enrich.eval.readers import read_gold
 from enrich.eval.runner import bare_spacy, run_pipeline
 from enrich.skillset import DEFAULT_SKILLSET_FILE, Skillset
 
-__all__ = ["EvalOptions", "RULES", "evaluate_entities", "evaluate_graph", "load_gold"]
-
-# The corpus-level resolution rules a skillset's ``resolution:`` mapping switches.
-RULES = ("acronyms", "short_forms", "type_vote", "boundaries", "common_words")
+__all__ = ["EvalOptions", "evaluate_entities", "evaluate_graph", "load_gold",
+           "ablation_skillsets"]
 
 
 @dataclass
@@ -139,10 +137,9 @@ def _skillset_data(skillset: Path | None) -> dict[str, Any]:
 
 def ablation_skillsets(skillset: Path | None) -> list[tuple[str, dict[str, Any]]]:
     """``(name, skillset dict)``: each resolution rule switched off in turn, then all."""
+    from graph.resolution import RULES  # (here: the rest of eval runs on older trees too)
+
     data = _skillset_data(skillset)
-    if not hasattr(Skillset.from_dict(data), "resolution"):
-        raise EvalError("--ablate: this version's skillsets have no `resolution:` rules to "
-                        "switch off")
     given = dict(data.get("resolution") or {})
     out = [(f"no {rule}", {**data, "resolution": {**given, rule: False}}) for rule in RULES]
     out.append(("no rules", {**data, "resolution": dict.fromkeys(RULES, False)}))

@@ -117,3 +117,18 @@ def test_label_overrides_and_their_errors(tmp_path):
     path.write_text("- a list\n")
     with pytest.raises(LabelMapError, match="must be a mapping"):
         parse_labels(str(path))
+
+
+def test_ablation_switches_each_rule_off_in_turn_then_all(tmp_path):
+    from graph.resolution import RULES
+
+    from enrich.eval import ablation_skillsets
+
+    path = tmp_path / "s.yaml"
+    path.write_text("skills: [{skill: entities}]\nentities: [/document/pages/*/entities]\n"
+                    "resolution: {boundaries: false}\n")
+    variants = dict(ablation_skillsets(path))
+    assert list(variants) == [f"no {rule}" for rule in RULES] + ["no rules"]
+    assert variants["no acronyms"]["resolution"] == {"boundaries": False, "acronyms": False}
+    assert variants["no rules"]["resolution"] == dict.fromkeys(RULES, False)
+    assert variants["no type_vote"]["skills"] == [{"skill": "entities"}]
