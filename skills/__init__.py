@@ -13,12 +13,13 @@ from skills.keyphrases import KeyPhraseSkill, NgramSkill
 from skills.labels import LabelSkill
 from skills.language import LanguageSkill
 from skills.merge import JoinSkill, MergeSkill
+from skills.ner import NerSkill
 from skills.ocr import OcrSkill
 from skills.tags import TagSkill
 
 __all__ = [
     "Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record", "Result",
     "RunContext",
-    "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "OcrSkill",
+    "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "NerSkill", "OcrSkill",
     "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill",
 ]

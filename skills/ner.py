@@ -111,6 +111,9 @@ class NerSkill(Skill):
             raise SkillUnavailable(f"ner: model {self.model_name!r} has no fast tokenizer "
                                    "(tokenizer.json), which the character offsets need")
         model = load_pretrained(cls, self.model_name, device)
+        # Pages are tokenized whole and cut into windows here: not a too-long sequence.
+        getattr(tokenizer, "deprecation_warnings", {})[
+            "sequence-length-is-longer-than-the-specified-maximum"] = True
         self._tags = self._read_tags(model.config)
         self._types = type_map(sorted({kind for _, kind in self._tags if kind}), self.label_map)
         self._frame = _special_frame(tokenizer)
