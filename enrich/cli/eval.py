@@ -134,6 +134,11 @@ def _print_header(report: dict[str, Any]) -> None:
                   f"documents, {gold['mentions']} mentions; pipeline "
                   f"{escape(run['skillset'])}: {docs.get('indexed', 0)} indexed, "
                   f"{docs.get('failed', 0)} failed in {run['seconds']:.1f} s", highlight=False)
+    cut = run.get("misaligned_spans") or {}
+    if any(cut.values()):
+        console.print(f"found spans cut inside a gold token (scored as the tokens they "
+                      f"overlap): {cut.get('before', 0)} before, {cut.get('after', 0)} after "
+                      "resolution", highlight=False)
 
 
 def _print_scores(report: dict[str, Any]) -> None:

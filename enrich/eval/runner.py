@@ -44,7 +44,8 @@ class PipelineRun:
     seconds: float = 0.0
     documents: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
-    misaligned: int = 0  # found spans that start or end inside a gold token
+    misaligned: dict[str, int] = field(default_factory=lambda: {"before": 0, "after": 0})
+    # found spans that start or end inside a gold token (counted as the tokens they overlap)
 
 
 def write_texts(docs: Sequence[GoldDoc], folder: Path) -> list[Path]:
@@ -81,13 +82,15 @@ def run_pipeline(docs: Sequence[GoldDoc], label_map: LabelMap, work: Path, *,
         stored = [_stored(store, doc_id, doc) for doc_id, doc in zip(ids, docs)]
         for i, (doc, row) in enumerate(zip(docs, stored)):
             if row is not None:
-                run.before += _convert(i, doc, _tree_entities(row, patterns), label_map, run)
+                run.before += _convert(i, doc, _tree_entities(row, patterns), label_map,
+                                       run.misaligned, "before")
         by_id = {doc_id: i for i, doc_id in enumerate(ids)}
         for mention in resolved_mentions(store, ids):
             i = by_id[mention["doc_id"]]
             if stored[i] is not None:
                 offset = _page_offsets(stored[i]).get(mention.get("page"), 0)
-                run.after += _convert(i, docs[i], [(offset, mention)], label_map, None)
+                run.after += _convert(i, docs[i], [(offset, mention)], label_map,
+                                      run.misaligned, "after")
     return run
 
 
@@ -135,7 +138,8 @@ def _tree_entities(row: dict[str, Any], patterns: Sequence[tree.Pattern]
 
 
 def _convert(i: int, doc: GoldDoc, items: Iterable[tuple[int, dict[str, Any]]],
-             label_map: LabelMap, run: PipelineRun | None) -> list[Found]:
+             label_map: LabelMap, misaligned: dict[str, int] | None = None,
+             stage: str = "") -> list[Found]:
     """Entities or mentions -> :class:`Found` in the gold's units and types."""
     out = []
     for offset, item in items:
@@ -146,8 +150,8 @@ def _convert(i: int, doc: GoldDoc, items: Iterable[tuple[int, dict[str, Any]]],
         span = doc.units(offset + start, offset + end)
         if span is None:
             continue
-        if run is not None and not doc.aligned(offset + start, offset + end):
-            run.misaligned += 1
+        if misaligned is not None and not doc.aligned(offset + start, offset + end):
+            misaligned[stage] += 1
         out.append(Found(i, span[0], span[1], types, item.get("confidence"),
                          item.get("entity_key") or item.get("key")))
     return out
@@ -170,6 +174,6 @@ def bare_spacy(docs: Sequence[GoldDoc], label_map: LabelMap,
     for i, (doc, parsed) in enumerate(zip(docs, nlp.pipe((d.text for d in docs), batch_size=64))):
         found += _convert(i, doc, ((0, {"type": e.label_, "start": e.start_char,
                                         "end": e.end_char}) for e in parsed.ents),
-                          label_map, None)
+                          label_map)
     meta = nlp.meta
     return found, round(time.monotonic() - started, 2), f"{meta['lang']}_{meta['name']}-{meta['version']}"
