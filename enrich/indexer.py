@@ -231,6 +231,8 @@ def _run(source, store, index, runner, plan, options, progress, started) -> RunS
         log.warning("%s; rebuilding it now", index.stale)
         rebuild_index(store, index)
     sync_index(store, index)  # replay what a killed run left queued
+    if store.set_resolution(plan.skillset.resolution):  # other rules: the store re-keys
+        sync_index(store, index)
     fingerprint = skillset_fingerprint(plan)
     reindex = (options.reindex or options.reset or bool(options.reset_skills)
                or _skillset_changed(store, source.uri, fingerprint))

@@ -5,9 +5,13 @@ lists (the skillset's ``entities`` paths) become mentions - with the page and
 sentence they sit in and the provenance of the skill that found them - typed
 facets and the document's co-occurrence contributions.
 
-The mentions are normalised per document (:func:`graph.normalize.resolve`: one
-canonical key per entity, short forms and defined acronyms joined to their long
-form, the majority type) before the edges are counted. That is the costly part
+The mentions' spans are cleaned (rule ``boundaries``,
+:func:`graph.resolution_text.clean_span`) and the mentions normalised per document
+(:func:`graph.normalize.resolve`: one canonical key per entity, short forms and
+defined acronyms joined to their long form, the majority type) under the skillset's
+``resolution`` rules before the edges are counted; the store resolves them across
+the corpus (``graph.resolution``). A mention from the user's dictionary or gallery
+(``graph.resolution.AUTHORITY_SKILLS``) is marked ``authority``: its type wins. That is the costly part
 of a record (a dense document has thousands of pairs), so worker processes do it
 (:func:`attach_graph`) and the main process only reuses it, unless a corpus-stage
 skill writes entities.
@@ -20,6 +24,8 @@ from typing import Any, Iterator
 
 from graph import contributions
 from graph.normalize import resolve
+from graph.resolution import AUTHORITY_SKILLS, FACET_FIELDS
+from graph.resolution_text import clean_span
 from indexers.crackers.base import PAGE_SEPARATOR
 from indexers.stores.base import INDEX_FIELDS, DocumentRecord
 
@@ -30,8 +36,7 @@ from enrich.plan import Plan
 __all__ = ["document_id", "to_record", "check_fields", "attach_graph", "TYPE_FIELDS",
            "file_type"]
 
-TYPE_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
-               "LOC": "locations", "FAC": "locations"}
+TYPE_FIELDS = FACET_FIELDS
 RESERVED_FIELDS = {"id", "uri", "title", "content", "file_type", "people",
                    "organizations", "locations", "entities", "labels"}
 _FILE_TYPES = {"application/pdf": "pdf", "text/plain": "text", "text/markdown": "markdown",
@@ -86,8 +91,10 @@ def _place(doc: dict[str, Any], where: tuple) -> tuple[Any, Any]:
 
 def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
     provenance = doc.get("provenance", {})
+    authorities = {b.name for b in plan.skills if b.spec.skill in AUTHORITY_SKILLS}
     for pattern in plan.entities:
         origin = provenance.get(tree.format_path(pattern), {})
+        authority = origin.get("skill") in authorities
         for where, values in tree.expand(doc, pattern):
             page, image = _place(doc, where)
             for entity in values or []:
@@ -97,7 +104,7 @@ def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
                        "start": entity.get("start"), "end": entity.get("end"),
                        "confidence": entity.get("confidence"), "skill": origin.get("skill"),
                        "version": origin.get("version"), "model": origin.get("model"),
-                       "description": entity.get("description")}
+                       "description": entity.get("description"), "authority": authority}
 
 
 def _fields(doc: dict[str, Any], plan: Plan, mentions: list[dict], title: str) -> dict:
@@ -151,14 +158,28 @@ def _graph(doc: dict[str, Any], pages: list[dict[str, Any]], content: str,
     """The document's normalised mentions, co-occurrence edges and the aliases it defines."""
     texts: dict[Any, str] = {page.get("number"): page.get("text") or "" for page in pages}
     texts[None] = content
+    rules = plan.skillset.resolution
     mentions = list(_mentions(doc, plan))
     try:
-        mentions, aliases = resolve(mentions, texts)
+        if rules.get("boundaries", True):
+            mentions = _cleaned(mentions, texts)
+        mentions, aliases = resolve(mentions, texts, rules)
     except Exception as exc:  # noqa: BLE001 - a normaliser bug must not lose the document
         doc.setdefault("warnings", []).append(
             f"entity normalisation failed, keys kept as the skills gave them: {exc!r}")
         aliases = []
     return mentions, contributions(mentions), aliases
+
+
+def _cleaned(mentions: list[dict], texts: dict[Any, str]) -> list[dict]:
+    """The mentions with their spans cleaned; those left empty dropped."""
+    out = []
+    for m in mentions:
+        text = texts.get(m["page"]) if m.get("page") in texts else texts.get(None)
+        cleaned = clean_span(m, text)
+        if cleaned is not None:
+            out.append(cleaned)
+    return out
 
 
 def _entities_after_corpus(plan: Plan) -> bool:

@@ -10,6 +10,12 @@ A skillset is a YAML file (or the equivalent dict / :class:`Skillset` object)::
         params: {model: en_core_web_sm}
     fields: {language: /document/language}
     entities: [/document/pages/*/entities]
+    resolution: {short_forms: false}     # optional: entity resolution rules, all on by default
+
+``resolution`` switches the rules of corpus-level entity resolution
+(:data:`graph.resolution.RULES`: ``acronyms``, ``short_forms``, ``type_vote``,
+``boundaries``, ``common_words``); it is part of the skillset, so changing it
+changes the skillset's fingerprint, and the store applies the rules it says.
 
 This module only reads and holds it; :func:`enrich.plan.build_plan` validates it
 before any document runs: every skill exists, every input path is produced by the
@@ -25,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from graph.resolution import check_rules
 
 from enrich.errors import SkillsetError
 
@@ -62,21 +70,27 @@ class SkillSpec:
 
 @dataclass
 class Skillset:
-    """The skills of a run, the index field mappings and the entity paths."""
+    """The skills of a run, the index field mappings, the entity paths and the
+    entity resolution rules."""
 
     skills: list[SkillSpec]
     fields: dict[str, str] = field(default_factory=dict)
     entities: list[str] = field(default_factory=list)
     name: str = "custom"
+    resolution: dict[str, bool] = field(default_factory=lambda: check_rules(None))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Skillset":
         if not isinstance(data, dict) or not isinstance(data.get("skills", []), list):
             raise SkillsetError("a skillset is a mapping with a 'skills' list")
+        try:
+            resolution = check_rules(data.get("resolution"))
+        except ValueError as exc:
+            raise SkillsetError(f"skillset: {exc}") from None
         return cls(skills=[SkillSpec.from_dict(s) for s in data.get("skills", [])],
                    fields=dict(data.get("fields") or {}),
                    entities=list(data.get("entities") or []),
-                   name=str(data.get("name", "custom")))
+                   name=str(data.get("name", "custom")), resolution=resolution)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Skillset":
@@ -105,4 +119,5 @@ class Skillset:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "fields": self.fields, "entities": self.entities,
-                "skills": [vars(s).copy() for s in self.skills]}
+                "skills": [vars(s).copy() for s in self.skills],
+                "resolution": dict(self.resolution)}

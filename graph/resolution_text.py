@@ -125,6 +125,8 @@ def _trim_words(text: str, start: int, end: int) -> tuple[int, int]:
         words.pop(0)
     while len(words) > 1 and _droppable(text[words[-1][0]:words[-1][1]], leading=False):
         words.pop()
+    if len(words) == 1 and _droppable(text[words[0][0]:words[0][1]], leading=True):
+        words.pop()  # nothing but a function word
     return (words[0][0], words[-1][1]) if words else (start, start)
 
 

@@ -396,16 +396,13 @@ CREATE TABLE mentions (
 CREATE INDEX mentions_doc_id ON mentions(doc_id);
 CREATE INDEX mentions_entity_key ON mentions(entity_key, doc_id);
 CREATE INDEX mentions_raw_key ON mentions(raw_key, doc_id);
-CREATE TABLE name_stats (name TEXT PRIMARY KEY, documents INTEGER NOT NULL,
-    mentions INTEGER NOT NULL, initial INTEGER NOT NULL, capitals INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE name_votes (name TEXT NOT NULL, type TEXT NOT NULL, weight REAL NOT NULL,
-    authority INTEGER NOT NULL, mentions INTEGER NOT NULL, PRIMARY KEY (name, type)
-) WITHOUT ROWID;
-CREATE TABLE name_words (word TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (word, name)
-) WITHOUT ROWID;
-CREATE TABLE word_cases (word TEXT PRIMARY KEY, lower INTEGER NOT NULL,
-    capital INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE name_stats (name TEXT PRIMARY KEY, documents INTEGER NOT NULL, mentions INTEGER
+    NOT NULL, initial INTEGER NOT NULL, capitals INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE name_votes (name TEXT NOT NULL, type TEXT NOT NULL, weight REAL NOT NULL, authority
+    INTEGER NOT NULL, mentions INTEGER NOT NULL, PRIMARY KEY (name, type)) WITHOUT ROWID;
+CREATE TABLE name_words (word TEXT, name TEXT, PRIMARY KEY (word, name)) WITHOUT ROWID;
+CREATE TABLE word_cases (word TEXT PRIMARY KEY, lower INTEGER NOT NULL, capital INTEGER NOT NULL
+    ) WITHOUT ROWID;
 CREATE TABLE name_keys (name TEXT PRIMARY KEY, target TEXT NOT NULL, type TEXT,
     rejected INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE INDEX name_keys_target ON name_keys(target);
