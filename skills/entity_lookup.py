@@ -40,7 +40,7 @@ Matching
   character) of it, after the same folding; punctuation before the first and after
   the last word of the name is left out of the comparison. Names shorter than 4
   characters never match fuzzily (too many false hits). ``confidence`` is
-  ``1 - d / len(name)``, 1.0 for exact matches.
+  ``1 - d / len(name)`` (at least 0), 1.0 for exact matches.
 * Overlaps: the longest match wins (in characters of text), then the more
   confident (exact before fuzzy), then the earliest, then the entry earlier in the
   dictionary; the results never overlap. Two entries with the same alias: the
@@ -209,7 +209,7 @@ class Matcher:
                hits: list[list[Hit]]) -> None:
         windows = _windows(docs, mode, n, *group.bounds())
         for window, term, distance, size in _close(group, windows):
-            confidence = round(1 - distance / size, 3)
+            confidence = max(0.0, round(1 - distance / size, 3))  # d may exceed a short name
             for k, start, end in windows[window]:
                 hits[k].append(Hit(start, end, term, confidence, False))
 

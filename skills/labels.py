@@ -219,8 +219,8 @@ class LabelSkill(Skill):
     """Labels (people, brands, ...) from a reference gallery, with an "unknown" answer.
 
     Output per image: ``labels``, a list of entities ``{"text", "name", "type", "key",
-    "start": None, "end": None, "confidence"}`` (confidence: the cosine similarity, not
-    a probability), and ``recognition``: ``{"label": the top label or "unknown",
+    "start": None, "end": None, "confidence"}`` (confidence: the cosine similarity,
+    clipped to [0, 1], not a probability), and ``recognition``: ``{"label": the top label or "unknown",
     "type", "similarity": best label similarity, "threshold", "nearest": the most
     similar label, "reason": why unknown (None when recognised)}``.
 
@@ -400,7 +400,7 @@ class LabelSkill(Skill):
         kind = self.gallery.types[label]
         return {"text": label, "name": label, "type": kind,
                 "key": f"{kind}:{' '.join(label.lower().split())}", "start": None, "end": None,
-                "confidence": round(score, 4)}
+                "confidence": round(min(1.0, max(0.0, score)), 4)}
 
 
 def _load_cache(path: Path) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def test_person_org_and_place_with_offsets(skill):
                                ("GPE", "Los Angeles", 32, 43)]
     for e in result["entities"]:
         assert SENTENCE[e["start"]:e["end"]] == e["text"]
-        assert e["confidence"] is None
+        assert isinstance(e["confidence"], float) and 0.9 <= e["confidence"] <= 1.0
     assert result["entities"][0]["key"] == "PERSON:lebron james"
 
 
@@ -119,6 +119,8 @@ def test_declaration():
     assert EntitySkill.context == "/document/pages/*"
     assert EntitySkill.inputs == {"text": "/document/pages/*/text"}
     assert EntitySkill().params["batch_size"] == 64
+    assert EntitySkill().params["confidence"] == "marginal"
+    assert EntitySkill().params["min_confidence"] == 0.0
 
 
 def test_importing_skills_loads_no_model_library():
