@@ -48,7 +48,6 @@ _HYPHENS = frozenset({"-", "‐", "‑"})
 _LABEL = re.compile(r"^[ \t]*([^\W\d_][^:\n]{0,39}?)[ \t]*:(?=[ \t]|$)", re.MULTILINE)
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
-PAGE_SEP = "\n\n"  # how the join skill joins page texts into merged_content
 
 
 def _line_key(line: str) -> str:
@@ -110,7 +109,7 @@ class NounPhraseSkill(Skill):
     runtime_params: ClassVar[frozenset[str]] = frozenset({"batch_size"})
 
     def __init__(self, model: str | None = None, max_candidates: int = 30, max_words: int = 6,
-                 window: int = 10, max_chars: int = 200_000, batch_size: int = 32,
+                 window: int = 10, max_chars: int = 200_000, batch_size: int = 64,
                  extra_stopwords: Sequence[str] = (), **params: Any) -> None:
         super().__init__(model=model, max_candidates=max_candidates, max_words=max_words,
                          window=window, max_chars=max_chars, batch_size=batch_size,
@@ -132,22 +131,35 @@ class NounPhraseSkill(Skill):
                                                 "parser", "senter"))
 
     def run(self, records: Sequence[Record], **kwargs: Any) -> list[dict[str, Any]]:
-        """Return ``{"phrases": [...]}`` per record, in order."""
+        """Return ``{"phrases": [...]}`` per record, in order. Pages are tagged one by
+        one (cheaper than whole documents), all pages of the batch in one ``pipe``."""
         self.warm_up()
-        texts, masks, ents = [], [], []
+        texts: list[str] = []
+        plans: list[list[tuple[list[tuple[int, int]], list[tuple[int, int, str]]]]] = []
         for record in records:
             pages = [p if isinstance(p, str) else "" for p in record.get("pages") or []]
-            text, mask, found = _document(pages, record.get("entities"))
-            texts.append(text[: self.max_chars])
-            masks.append(mask)
-            ents.append(found)
-        docs = self._nlp.pipe(texts, batch_size=self.batch_size)
-        return [{"phrases": self.candidates(doc, masks[i], ents[i])} for i, doc in enumerate(docs)]
+            per_page = record.get("entities") if isinstance(record.get("entities"), list) else []
+            masks, plan, left = boilerplate_spans(pages), [], self.max_chars
+            for i, page in enumerate(pages):
+                if left <= 0:
+                    break
+                texts.append(page[:left])
+                left -= len(page)
+                ents = per_page[i] if i < len(per_page) else None
+                plan.append((masks[i], _page_entities(page, ents)))
+            plans.append(plan)
+        docs = iter(self._nlp.pipe(texts, batch_size=self.batch_size))
+        out = []
+        for plan in plans:
+            units: list[_Unit | None] = []
+            for mask, ents in plan:
+                units.extend(self._units(next(docs), mask, ents))
+                units.append(None)  # no phrase across pages
+            out.append({"phrases": self.candidates(units)})
+        return out
 
-    def candidates(self, doc: Any, mask: list[tuple[int, int]],
-                   entities: list[tuple[int, int, str]]) -> list[dict[str, Any]]:
-        """The ranked candidates of one tagged document."""
-        units = self._units(doc, mask, entities)
+    def candidates(self, units: list[_Unit | None]) -> list[dict[str, Any]]:
+        """The ranked candidates of one document's units."""
         phrases = self._phrases(units)
         if not phrases:
             return []
@@ -211,11 +223,15 @@ class NounPhraseSkill(Skill):
         (two names side by side are two phrases)."""
         found: list[list[_Unit]] = []
         run: list[_Unit] = []
+        names = 0
         for unit in [*units, None]:
             if unit is not None and unit.kind in "nae":
                 run.append(unit)
+                names += unit.kind == "e"
                 continue
-            if sum(u.kind == "e" for u in run) > 1:
+            if not run:
+                continue
+            if names > 1:
                 piece: list[_Unit] = []
                 for u in run:
                     if u.kind == "e":
@@ -226,7 +242,7 @@ class NounPhraseSkill(Skill):
                 found.extend(self._trim(piece))
             else:
                 found.extend(self._trim(run))
-            run = []
+            run, names = [], 0
         found.extend([u] for u in units if u is not None and u.kind == "e")
         return found
 
@@ -320,25 +336,16 @@ def _entity_index(entities: list[tuple[int, int, str]]):
     return at
 
 
-def _document(pages: list[str], entities: Any) -> tuple[str, list[tuple[int, int]],
-                                                      list[tuple[int, int, str]]]:
-    """The document text (pages joined as the join skill does), its masked spans and
-    its entity spans, in document offsets."""
-    masks = boilerplate_spans(pages)
-    per_page = entities if isinstance(entities, list) else []
-    text_parts, mask, found, offset = [], [], [], 0
-    for i, page in enumerate(pages):
-        text_parts.append(page)
-        mask.extend((offset + s, offset + e) for s, e in masks[i])
-        ents = per_page[i] if i < len(per_page) and isinstance(per_page[i], list) else []
-        for ent in ents:
-            if not isinstance(ent, dict):
-                continue
-            start, end = ent.get("start"), ent.get("end")
-            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(page):
-                found.append((offset + start, offset + end, str(ent.get("type") or "")))
-        offset += len(page) + len(PAGE_SEP)
-    return PAGE_SEP.join(text_parts), mask, _disjoint(found)
+def _page_entities(page: str, entities: Any) -> list[tuple[int, int, str]]:
+    """A page's entity spans ``(start, end, type)``, overlaps resolved longest first."""
+    found = []
+    for ent in entities if isinstance(entities, list) else ():
+        if not isinstance(ent, dict):
+            continue
+        start, end = ent.get("start"), ent.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(page):
+            found.append((start, end, str(ent.get("type") or "")))
+    return _disjoint(found)
 
 
 def _disjoint(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
