@@ -11,7 +11,7 @@ from indexers.stores import DataDir
 
 from enrich.cache import prune_cache
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 
 __all__ = ["cache_app", "parse_size"]
 
@@ -30,7 +30,7 @@ def parse_size(text: str) -> int:
     """Bytes from ``2GB``, ``500 MB``, ``64k`` or ``1000`` (units are powers of 1024)."""
     match = _SIZE.fullmatch(text)
     if not match:
-        raise ValueError(f"--max-size {text!r}: use a number of bytes, or one with a unit "
+        raise ValueError(f"{text!r}: use a number of bytes, or one with a unit "
                          "(500MB, 2GB)")
     unit = match.group(2).upper()
     return int(float(match.group(1)) * 1024 ** (UNITS.index(unit) + 1 if unit else 0))
@@ -57,11 +57,12 @@ def prune_command(
     --older-than or both."""
     folder = DataDir(data_dir(data)).cache
     if max_size is None and older_than is None:
-        fail("say what to keep: --max-size SIZE, --older-than DAYS, or both")
+        raise typer.BadParameter("say what to keep: --max-size SIZE, --older-than DAYS, "
+                                 "or both", param_hint="--max-size/--older-than")
     try:
         max_bytes = None if max_size is None else parse_size(max_size)
     except ValueError as exc:
-        fail(str(exc))
+        raise typer.BadParameter(str(exc), param_hint="--max-size") from None
     result = prune_cache(folder, max_bytes=max_bytes,
                          older_than=None if older_than is None else older_than * 86400)
     if json_output:

@@ -31,11 +31,11 @@ def entities_command(
         emit_json(rows)
         return
     if not rows:
-        console.print(f"no entity matches {query!r}" if query else "no entities yet",
+        console.print(escape(f"no entity matches {query!r}") if query else "no entities yet",
                       highlight=False)
         return
     columns = list(frame.columns)
-    table = Table(title=f"entities matching {query!r}" if query else "top entities")
+    table = Table(title=escape(f"entities matching {query!r}") if query else "top entities")
     for column in columns:
         table.add_column(column, justify="right" if column in ("documents", "mentions")
                          else "left")

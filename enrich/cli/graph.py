@@ -82,15 +82,15 @@ def neighbors_command(
         emit_json({"entity": card, "scope": scope.value, "rank": rank.value,
                    "neighbors": frame.to_dict(orient="records")})
         return
-    table = Table(title=f"{card['name']} ({card['type']}, {card['documents']} documents): "
-                        f"neighbours at {scope.value} scope, by {rank.value}")
+    table = Table(title=escape(f"{card['name']} ({card['type']}, {card['documents']} documents): "
+                               f"neighbours at {scope.value} scope, by {rank.value}"))
     for column in ("name", "type", "count", "documents", "npmi", "llr", "key"):
         table.add_column(column, justify="right" if column in ("count", "documents", "npmi",
                                                                "llr") else "left")
     for row in frame.to_dict(orient="records"):
         table.add_row(*(escape(_number(row[c])) for c in ("name", "type", "count", "documents",
                                                           "npmi", "llr", "key")))
-    console.print(table if len(frame) else f"{card['name']} co-occurs with nothing here.")
+    console.print(table if len(frame) else escape(f"{card['name']} co-occurs with nothing here."))
 
 
 @graph_app.command("evidence")
@@ -111,7 +111,7 @@ def evidence_command(
     if not found["scopes"]:
         console.print(f"{escape(names)} never co-occur.")
         return
-    table = Table(title=f"{names}: co-occurrence")
+    table = Table(title=escape(f"{names}: co-occurrence"))
     for column in ("scope", "count", "documents", "npmi", "llr"):
         table.add_column(column, justify="left" if column == "scope" else "right")
     for scope, row in found["scopes"].items():

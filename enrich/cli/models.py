@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from enrich.cli.app import app
 from enrich.cli.common import JsonOption, console, emit_json
@@ -33,8 +34,9 @@ def list_command(skillset: SkillsetOption = None, json_output: JsonOption = Fals
         return
     for row in rows:
         mark = "[green]present[/]" if row["present"] else "[red]missing[/]"
-        console.print(f"{row['skill']:<12} {row['name']:<45} {row['source']:<12} {mark}  "
-                      f"{row['where'] or row['install']}", highlight=False, soft_wrap=True)
+        console.print(escape(f"{row['skill']:<12} {row['name']:<45} {row['source']:<12} ") + mark
+                      + "  " + escape(str(row["where"] or row["install"])), highlight=False,
+                      soft_wrap=True)
 
 
 @models_app.command("pull")
@@ -47,7 +49,7 @@ def pull_command(skillset: SkillsetOption = None, json_output: JsonOption = Fals
         emit_json(results)
     else:
         for row in results:
-            console.print(f"{row['skill']:<12} {row['name']:<45} {row['action']}",
+            console.print(escape(f"{row['skill']:<12} {row['name']:<45} {row['action']}"),
                           highlight=False, soft_wrap=True)
     if any(r["action"].startswith("failed") for r in results):
         raise typer.Exit(1)

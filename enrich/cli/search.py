@@ -6,9 +6,10 @@ import re
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 from enrich.config import SETTINGS, get_setting
 from enrich.searching import search
 
@@ -18,7 +19,8 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
     for value in values:
         name, sep, wanted = value.partition("=")
         if not sep or not name or not wanted:
-            fail(f"--filter {value!r}: expected FIELD=VALUE, e.g. --filter people='LeBron James'")
+            raise typer.BadParameter(f"{value!r}: expected FIELD=VALUE, e.g. "
+                                     "--filter people='Ada Lovelace'", param_hint="--filter")
         out.setdefault(name.strip(), []).append(wanted.strip())
     return out
 
@@ -41,21 +43,21 @@ def search_command(
     if json_output:
         emit_json(result.to_dict())
         return
-    console.print(f"[bold]{result.count}[/] documents match {query!r}", highlight=False)
+    console.print(f"[bold]{result.count}[/] documents match {escape(repr(query))}", highlight=False)
     for hit in result.results:
-        console.print(f"\n[bold cyan]{hit['title']}[/]  score {hit['score']:.2f}\n  {hit['uri']}",
+        console.print(f"\n[bold cyan]{escape(str(hit['title']))}[/]  score {hit['score']:.2f}\n  "
+                      f"{escape(str(hit['uri']))}",
                       highlight=False)
         for line in hit["highlights"][:2]:
             console.print("  " + _terminal(line), highlight=False)
     for field, buckets in result.facets.items():
         values = ", ".join(f"{b['value']} ({b['count']})" for b in buckets)
-        console.print(f"\n[bold]{field}[/]: {values or '-'}", highlight=False)
+        console.print(f"\n[bold]{field}[/]: {escape(values or '-')}", highlight=False)
 
 
 def _terminal(html: str) -> str:
     """Highlight HTML (<b>...</b>, escaped text) as rich markup for a terminal."""
     import html as html_module
-    from rich.markup import escape
     parts = re.split(r"(</?b>)", html)
     out, bold = [], False
     for part in parts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from enrich.cli.app import app
 from enrich.cli.common import JsonOption, console, emit_json
 from enrich.errors import UnknownSkillError
@@ -28,10 +30,12 @@ def skills_command(json_output: JsonOption = False) -> None:
         return
     for row in rows:
         if row.get("error"):
-            console.print(f"[bold red]{row['name']}[/] broken: {row['error']}", highlight=False)
+            console.print(f"[bold red]{escape(row['name'])}[/] broken: {escape(row['error'])}",
+                          highlight=False)
             continue
-        console.print(f"[bold]{row['name']}[/] v{row['version']}  {row['description']}", highlight=False)
+        console.print(f"[bold]{escape(row['name'])}[/] v{escape(str(row['version']))}  "
+                      f"{escape(row['description'])}", highlight=False)
         inputs = ", ".join(f"{k}={v}" for k, v in row["inputs"].items())
-        console.print(f"  context {row['context']}; inputs {inputs}; outputs "
-                      f"{', '.join(row['outputs'])}" + ("; corpus-aware" if row["corpus"] else ""),
-                      highlight=False)
+        console.print(escape(f"  context {row['context']}; inputs {inputs}; outputs "
+                             f"{', '.join(row['outputs'])}"
+                             + ("; corpus-aware" if row["corpus"] else "")), highlight=False)

@@ -24,7 +24,7 @@ def status_command(
         emit_json(info)
         return
     counts = ", ".join(f"{v} {k}" for k, v in info["stats"].items() if not isinstance(v, dict))
-    console.print(f"[bold]{info['data_dir']}[/]: {counts}", highlight=False)
+    console.print(f"[bold]{escape(str(info['data_dir']))}[/]: {counts}", highlight=False)
     failed = info["stats"]["failed"]
     if failed["transient"] or failed["permanent"]:
         console.print(f"\n[bold]failed items[/]: {failed['transient']} transient (tried again "
@@ -39,7 +39,8 @@ def status_command(
     if info["top_edges"]:
         console.print("\n[bold]top co-occurring entities[/] (documents in common)")
         for edge in info["top_edges"]:
-            console.print(f"  {edge['a_name']} — {edge['b_name']}: {edge['count']}", highlight=False)
+            console.print(escape(f"  {edge['a_name']} — {edge['b_name']}: {edge['count']}"),
+                          highlight=False)
     for run in info["runs"]:
         summary = run.get("summary") or {}
         docs = summary.get("documents", {})

@@ -127,3 +127,20 @@ def test_settings_come_from_the_config_file(corpus, tmp_path, monkeypatch):
     config.write_text("workers: many\n")
     result = invoke("index", corpus)
     assert result.exit_code == 2 and "workers='many' is not valid" in result.output
+
+
+def test_text_that_looks_like_markup_is_printed_as_it_is(tmp_path):
+    """Titles, paths and queries are text: Rich markup in them is neither run nor lost."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text("# Budget [/x] and [draft] plans\n\nQuorvane counted the "
+                                   "harbour ledgers twice.\n")
+    data = tmp_path / "d[/x]"
+    assert invoke("index", docs, "--data", data, "--workers", 0, "--json").exit_code == 0
+    found = invoke("search", "Quorvane", "--data", data)
+    assert found.exit_code == 0, found.output
+    assert "Budget [/x] and [draft] plans" in found.output
+    status = invoke("status", "--data", data)
+    assert status.exit_code == 0 and "d[/x]" in status.output, status.output
+    nothing = invoke("entities", "[/x]", "--data", data)
+    assert nothing.exit_code == 0 and "no entity matches '[/x]'" in nothing.output
