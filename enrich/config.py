@@ -78,8 +78,11 @@ def config_file() -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc}") from None
-    unknown = set(data) - set(SETTINGS) if isinstance(data, dict) else set()
-    if not isinstance(data, dict) or unknown:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping of settings (name: value), not a "
+                          f"{type(data).__name__}; known settings: {sorted(SETTINGS)}")
+    unknown = set(data) - set(SETTINGS)
+    if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
     secrets = [SETTINGS[name].env for name in data if SETTINGS[name].secret]
     if secrets:
@@ -103,6 +106,10 @@ def get_setting(name: str, flag: Any = None) -> Any:
         return setting.default
     value = from_file[name]
     try:
-        return setting.parse(value) if isinstance(value, str) else value
-    except ValueError as exc:
-        raise ConfigError(f"config file: {name}={value!r} is not valid: {exc}")
+        return setting.parse(str(value)) if isinstance(value, (str, int, float)) else _refuse(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"config file: {name}={value!r} is not valid: {exc}") from None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"expected a single value, not a {type(value).__name__}")

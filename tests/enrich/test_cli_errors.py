@@ -100,11 +100,21 @@ def test_a_data_directory_without_a_store_fails_in_one_line(path, command, tmp_p
     assert list(empty.iterdir()) == []  # nothing was created on the way
 
 
-def test_a_malformed_config_file_is_one_line(tmp_path):
+@pytest.mark.parametrize(("text", "says"), [
+    ("data: [unclosed\n", "cannot be read"),
+    ("- data\n", "must be a mapping of settings"),
+    ("colour: blue\n", "unknown settings ['colour']"),
+    ("workers: [1, 2]\n", "workers=[1, 2] is not valid"),
+    ("workers: many\n", "workers='many' is not valid"),
+])
+def test_a_malformed_config_file_is_one_line(tmp_path, text, says):
     bad = tmp_path / "enrich.yaml"
-    bad.write_text("data: [unclosed\n")
-    result = CliRunner().invoke(app, ["skills"], env={"ENRICH_CONFIG": str(bad)})
-    assert _one_line(result).startswith("error E001:")
+    bad.write_text(text)
+    result = CliRunner().invoke(app, ["index", str(tmp_path), "--data", str(tmp_path / "d")],
+                                env={"ENRICH_CONFIG": str(bad)})
+    line = _one_line(result)
+    assert line.startswith("error E001:") and says in line, line
+    assert not (tmp_path / "d").exists()
 
 
 @pytest.mark.parametrize(("module", "argv", "extra"), [
