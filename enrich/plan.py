@@ -79,11 +79,22 @@ def _bind(spec: SkillSpec) -> BoundSkill:
             + ", ".join(f"{kind} {sorted(names)}" for kind, names in
                         (("inputs", unknown_in), ("outputs", unknown_out)) if names)
             + f"; it declares inputs {sorted(cls.inputs)} and outputs {list(cls.outputs)}")
+    _check_params(spec, cls)
     sources = {**cls.inputs, **spec.inputs}
     return BoundSkill(spec=spec, cls=cls,
                       context=tree.parse(spec.context or cls.context),
                       inputs={name: tree.parse(path) for name, path in sources.items()},
                       outputs={out: spec.outputs.get(out, out) for out in cls.outputs})
+
+
+def _check_params(spec: SkillSpec, cls: type[Skill]) -> None:
+    """Build the skill once (``__init__`` is cheap by contract), so that a parameter it
+    refuses fails the skillset before any document runs, not every document in a worker."""
+    try:
+        cls(**spec.params)
+    except (TypeError, ValueError) as exc:
+        raise SkillsetError(f"skill {spec.name!r} ({spec.skill}): bad parameters "
+                            f"{dict(spec.params)}: {exc}") from exc
 
 
 def _order(bound: list[BoundSkill]) -> list[BoundSkill]:

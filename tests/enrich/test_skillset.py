@@ -77,3 +77,12 @@ def test_yaml_file_and_default_skillset(tmp_path):
     (tmp_path / "bad.yaml").write_text("skills: [\n")
     with pytest.raises(SkillsetError, match="not valid YAML"):
         Skillset.from_yaml(tmp_path / "bad.yaml")
+
+
+@pytest.mark.parametrize(("skill", "params", "says"), [
+    ("ocr", {"engine": "bogus"}, "unknown engine 'bogus'"),
+    ("labels", {"gallery": "g", "threshold": "high"}, "threshold must be 'auto' or a number"),
+])
+def test_parameters_a_skill_refuses_fail_the_skillset_before_any_document(skill, params, says):
+    with pytest.raises(SkillsetError, match=says):
+        build_plan(Skillset.from_dict({"skills": [{"skill": skill, "params": params}]}))
