@@ -29,10 +29,10 @@ import os
 import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Collection, Mapping
+from typing import Any, Collection
 
 from indexers.sources import (Source, SourceError, SourceItem, TooLarge, TransientSourceError,
-                              check_size, open_source)
+                              check_size, close_source, open_source)
 from skills.base import RunContext
 
 from enrich.cache import EnrichmentCache, cracked_value, rebind
@@ -116,6 +116,12 @@ class Worker:
         self.engine = Engine(build_plan(skillset), cache=self.cache, context=config.context)
         self.config = config
         self.source = config.open_source()
+
+    def close(self) -> None:
+        """Release the enrichment cache and the source's connections."""
+        if self.cache is not None:
+            self.cache.close()
+        close_source(self.source)
 
     def process(self, batch: Batch) -> BatchResult:
         """The whole batch in this process: crack, enrich, finish."""

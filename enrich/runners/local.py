@@ -47,8 +47,11 @@ class LocalRunner:
     def run(self, batches: Iterable[Batch]) -> Iterator[BatchResult]:
         if self.workers <= 0:
             worker = Worker(self.skillset, self.config)
-            for batch in batches:
-                yield worker.process(batch)
+            try:
+                for batch in batches:
+                    yield worker.process(batch)
+            finally:
+                worker.close()
             return
         todo = iter(batches)
         self._submit(todo)

@@ -18,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from indexers.sources.base import (Source, SourceError, SourceItem, TooLarge, TransientSourceError,
-                                   check_size)
+                                   check_size, close_source)
 from indexers.sources.local import LocalSource
 
 __all__ = ["Source", "SourceError", "SourceItem", "TransientSourceError", "TooLarge", "check_size",
+           "close_source",
            "LocalSource", "open_source", "SCHEMES", "SQL_SCHEMES", "PARSING_MODES",
            "RECORD_OPTIONS"]
 

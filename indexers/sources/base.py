@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 __all__ = ["SourceItem", "Source", "SourceError", "TransientSourceError", "TooLarge",
-           "check_size"]
+           "check_size", "close_source"]
 
 
 class SourceError(EnrichError):
@@ -36,6 +36,14 @@ class TooLarge(SourceError):
     """An item over the configured size limit (``max_bytes``); the message gives both."""
 
     code = "E202"
+
+
+def close_source(source: object) -> None:
+    """Release what a source holds (a SQL source's connection pool); most hold nothing
+    and have no ``close``."""
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
 
 
 def check_size(name: str, size: int, max_bytes: int | None) -> None:

@@ -145,3 +145,17 @@ def test_a_retried_batch_counts_like_a_normal_one(folder, batches, tmp_path):
     counts = {n: (s["ran"], s["cached"]) for n, s in normal.skills.items()}
     assert counts == {"language": (3, 1), "ngrams": (3, 1)}
     assert {n: (s["ran"], s["cached"]) for n, s in retried.skills.items()} == counts
+
+
+def test_the_inline_runner_closes_its_worker_when_the_run_ends(folder, batches, tmp_path,
+                                                               monkeypatch):
+    """Workers=0 runs in this process: its cache and source are released with the run,
+    not left to the garbage collector."""
+    closed = []
+    original = Worker.close
+    monkeypatch.setattr(Worker, "close", lambda self: closed.append(original(self)))
+    config = WorkerConfig(source_uri=str(folder), cache_dir=str(tmp_path / "cache"))
+    with open_runner("local", Skillset.load(SKILLSET), config, workers=0,
+                     doc_timeout=60) as runner:
+        assert len(list(runner.run(batches))) == len(batches)
+    assert len(closed) == 1
