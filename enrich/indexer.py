@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from indexers.sources import SourceItem, open_source
+from indexers.sources import SourceItem, close_source, open_source
 from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_store,
                              rebuild_index, sync_index)
 from skills.base import RunContext
@@ -216,6 +216,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     finally:
         index.close()
         store.close()
+        close_source(source)
 
 
 def _worker_config(source_uri: str, options: IndexOptions) -> WorkerConfig:
