@@ -15,7 +15,8 @@ scores), :mod:`graph.evidence` (``cooccurrence``: counts, documents, snippets) a
 ``export``, ``stats``, ``path``). Their module docs say what each answers.
 
 Errors derive from ``GraphError`` (:mod:`graph.errors`); a bad ``scope``, ``rank``
-or format is a ``ValueError`` that lists the choices; a store the store itself
+or format is a ``GraphArgumentError`` (E505, also a ``ValueError``) that lists the
+choices; a store the store itself
 refuses (not a store, another schema version) raises the store's error.
 """
 
