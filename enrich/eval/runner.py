@@ -59,8 +59,10 @@ def write_texts(docs: Sequence[GoldDoc], folder: Path) -> list[Path]:
         if not path.is_file() or path.read_bytes() != data:
             path.write_bytes(data)
         paths.append(path.resolve())
-    for stale in set(folder.glob("d*.txt")) - {p for p in paths} - {folder / p.name for p in paths}:
-        stale.unlink()
+    names = {path.name for path in paths}
+    for stale in folder.glob("d*.txt"):
+        if stale.name not in names:  # from a longer gold file: the indexer deletes it too
+            stale.unlink()
     return paths
 
 

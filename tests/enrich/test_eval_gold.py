@@ -179,3 +179,15 @@ def test_tokens_and_texts_keep_their_length():
     text, offsets = from_tokens("", [["a\u00a0b", "c\r"], ["\ufeffd"]])
     assert text == "a b c \n d" and offsets == [(0, 3), (4, 6), (7, 9)]
     assert clean_text("x\r\ny\x00z\u200b") == "x \ny z "
+
+
+def test_texts_are_rewritten_only_when_changed_and_stale_ones_go(tmp_path):
+    from enrich.eval.runner import write_texts
+
+    docs = [GoldDoc("a", "Ada ran", None), GoldDoc("b", "Bo sat", None)]
+    first = write_texts(docs, tmp_path)
+    assert [p.read_text() for p in first] == ["Ada ran", "Bo sat"]
+    stamp = first[0].stat().st_mtime_ns
+    again = write_texts(docs[:1], tmp_path)
+    assert again == first[:1] and again[0].stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d000001.txt"]
