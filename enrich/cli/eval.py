@@ -132,7 +132,9 @@ def _print_header(report: dict[str, Any]) -> None:
     docs = run["documents"]
     console.print(f"gold {escape(gold['path'])} ({gold['format']}): {gold['documents']} "
                   f"documents, {gold['mentions']} mentions; pipeline "
-                  f"{escape(run['skillset'])}: {docs.get('indexed', 0)} indexed, "
+                  f"{escape(run['skillset'])}: {docs.get('indexed', 0)} indexed"
+                  + (f" ({docs['unchanged']} unchanged, kept)" if docs.get("unchanged") else "")
+                  + ", "
                   f"{docs.get('failed', 0)} failed in {run['seconds']:.1f} s", highlight=False)
     cut = run.get("misaligned_spans") or {}
     if any(cut.values()):
