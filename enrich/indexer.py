@@ -209,13 +209,16 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     runner = open_runner(options.engine, skillset, _worker_config(source_uri, options),
                          workers=options.workers, doc_timeout=options.doc_timeout,
                          address=options.ray_address)
-    store, index = open_store(data_dir, options.index_url)
     try:
-        with runner:
-            return _run(source, store, index, runner, plan, options, progress, started)
+        with DataDir(data_dir).locked():  # one writer per data directory, whatever the index
+            store, index = open_store(data_dir, options.index_url)
+            try:
+                with runner:
+                    return _run(source, store, index, runner, plan, options, progress, started)
+            finally:
+                index.close()
+                store.close()
     finally:
-        index.close()
-        store.close()
         close_source(source)
 
 

@@ -59,29 +59,32 @@ def index_command(
     if source is None and not rebuild_index:
         fail("missing SOURCE: what to index (or --rebuild-index alone, to rebuild the "
              "search index from the store)")
-    try:
-        if rebuild_index:
-            _rebuild(data_dir(data), get_setting("index", index), json_output and not source)
-            if source is None:
-                return
-        options = IndexOptions(
-            data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
-            workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
-            max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
-            device=check_device(get_setting("device", device)), reindex=reindex,
-            retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
-            cache=cache, max_bytes=max_bytes, allow_empty=allow_empty,
-            index_url=get_setting("index", index), engine=get_setting("engine", engine),
-            ray_address=get_setting("ray_address", ray_address),
-            source_options=_source_options(parsing_mode=parsing_mode, key=key,
-                                           text_columns=text_column or None, table=table,
-                                           query=query, high_water_mark=high_water_mark,
-                                           endpoint_url=endpoint_url))
-        summary = _run(source, options, show_progress=not json_output)
-    except ValueError as exc:  # EnrichError and OSError: one line from the root command
-        fail(f"{type(exc).__name__}: {exc}")
+    rebuilt = None
+    if rebuild_index:
+        rebuilt = _rebuild(data_dir(data), get_setting("index", index),
+                           show=not json_output)
+        if source is None:
+            if json_output:
+                emit_json(rebuilt)
+            return
+    options = IndexOptions(
+        data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
+        workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
+        max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
+        device=check_device(get_setting("device", device)), reindex=reindex,
+        retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
+        cache=cache, max_bytes=max_bytes, allow_empty=allow_empty,
+        index_url=get_setting("index", index), engine=get_setting("engine", engine),
+        ray_address=get_setting("ray_address", ray_address),
+        source_options=_source_options(parsing_mode=parsing_mode, key=key,
+                                       text_columns=text_column or None, table=table,
+                                       query=query, high_water_mark=high_water_mark,
+                                       endpoint_url=endpoint_url))
+    summary = _run(source, options, show_progress=not json_output)
     if json_output:
-        emit_json(summary.to_dict())
+        rebuild = {"rebuild": {"index": rebuilt["rebuilt"], "documents": rebuilt["documents"]}
+                   } if rebuilt else {}
+        emit_json({**summary.to_dict(), **rebuild})
     else:
         _print_summary(summary)
     if summary.status != "ok":
@@ -93,16 +96,16 @@ def _source_options(**given: object) -> dict[str, object]:
     return {name: value for name, value in given.items() if value is not None}
 
 
-def _rebuild(path: Path, url: str | None, as_json: bool) -> None:
-    """Rebuild the search index from the store, and say how many documents it holds."""
+def _rebuild(path: Path, url: str | None, show: bool) -> dict[str, object]:
+    """Rebuild the search index from the store; says (``show``) and returns how many
+    documents it holds (``{"rebuilt": index, "documents": n}``, for --json)."""
     from indexers.stores import rebuild_search_index
     count = rebuild_search_index(path, url)
-    if as_json:
-        emit_json({"rebuilt": url or str(path), "documents": count})
-    else:
+    if show:
         console.print(f"rebuilt the search index of {escape(str(path))}"
                       + (f" ({escape(url)})" if url else "") + f" from the store: {count} "
                       "documents", highlight=False)
+    return {"rebuilt": url or str(path), "documents": count}
 
 
 def _run(source: str, options: IndexOptions, show_progress: bool) -> RunSummary:

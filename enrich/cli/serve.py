@@ -25,12 +25,14 @@ def serve_command(
 
     The data directory is read, never written, so an `enrich index` run can update it
     meanwhile. --index serves a search index other than the data directory's (the one
-    `enrich index --index` filled); documents and the graph come from the data directory. A key ($ENRICH_API_KEY) is required of clients when set, and always
-    when --host is beyond loopback. The API is described at /api/openapi.json.
+    `enrich index --index` filled); documents and the graph come from the data directory.
+    A malformed --index, one overlapping the data directory, or a backend whose package
+    is not installed fails before serving. A key ($ENRICH_API_KEY) is required of
+    clients when set, and always when --host is beyond loopback. The API is described at /api/openapi.json.
     """
     import uvicorn
 
-    from indexers.stores import DataDir, index_location
+    from indexers.stores import DataDir, check_index
 
     from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
 
@@ -41,11 +43,11 @@ def serve_command(
     hosts = allowed_host or _split(get_setting("allowed_hosts"))
     check_exposure(host, key)
     path = data_dir(data, must_exist=False)
+    index_url = get_setting("index", index)
+    check_index(path, index_url)  # a bad URL or a missing package: now, not per request
     if not DataDir(path).exists():
         console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
                       f"until `enrich index SOURCE --data {path}` has run", highlight=False)
-    index_url = get_setting("index", index)
-    index_location(path, index_url)  # a malformed URL fails now, not per request
     application = create_app(path, api_key=key, cors_origins=origins,
                              secure_cookie=not is_loopback(host),
                              allowed_hosts=allowed_hosts(host, hosts), index_url=index_url)

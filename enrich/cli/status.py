@@ -23,7 +23,8 @@ def status_command(
     if json_output:
         emit_json(info)
         return
-    counts = ", ".join(f"{v} {k}" for k, v in info["stats"].items() if not isinstance(v, dict))
+    counts = ", ".join(f"{v} {k}" for k, v in info["stats"].items()
+                       if not isinstance(v, dict) and v is not None)
     console.print(f"[bold]{escape(str(info['data_dir']))}[/]: {counts}", highlight=False)
     failed = info["stats"]["failed"]
     if failed["transient"] or failed["permanent"]:

@@ -23,7 +23,8 @@ from skills.base import TermStats
 
 __all__ = [
     "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
-    "StoreError", "QueryError", "IndexLayoutError", "IndexMissingError", "INDEX_FIELDS",
+    "StoreError", "QueryError", "IndexLayoutError", "IndexMissingError", "ForeignIndexError",
+    "INDEX_FIELDS",
     "KEYWORD_FIELDS", "TEXT_FIELDS", "SORT_FIELDS", "TRANSIENT_STAGES", "check_search",
 ]
 
@@ -54,6 +55,15 @@ class IndexMissingError(StoreError):
     """There is no search index where one is to be read (nothing indexed there yet)."""
 
     code = "E402"
+
+
+class ForeignIndexError(StoreError):
+    """A place named as a search index that is not one enrich made (a folder without
+    enrich's marker that is not empty, an Elasticsearch index or alias without enrich's
+    ``_meta``), or one that overlaps the data directory: enrich neither writes into it
+    nor deletes it."""
+
+    code = "E404"
 
 
 class QueryError(StoreError):
@@ -205,6 +215,15 @@ class Store(Protocol):
     def reindex_all(self) -> int:
         """Queue every document for the search index (to rebuild it); returns the count."""
 
+    def track_index(self, index_id: str) -> int:
+        """Make the index queue feed the search index ``index_id`` (``SearchIndex.index_id``).
+
+        When the queue last fed another index (or none: a new, recreated or rebuilt
+        index, or another ``--index``), that index lacks documents the queue no longer
+        holds, so every document is queued again in the same transaction. Returns the
+        documents queued (0 when ``index_id`` is the one already fed).
+        """
+
     def start_run(self, source: str, config: dict[str, Any]) -> str:
         """Record a new run; returns its id."""
 
@@ -238,9 +257,18 @@ class SearchIndex(Protocol):
     or for writing (created if missing; one writer at a time). ``stale`` is None, or
     why an index opened for writing must be rebuilt before anything else (it was
     built with another layout: only ``rebuild()`` and ``close()`` work on it).
+
+    ``index_id`` names this index's contents: a new id whenever the index is created
+    or rebuilt (None while ``stale``, or when read from an index that has none). The
+    store records which id its queue fed (``Store.track_index``), so an index that is
+    new, recreated or another one is filled with every document, never left short.
+
+    An index is enrich's only when it carries enrich's marker; a place without it is a
+    ``ForeignIndexError``, and nothing there is written or deleted.
     """
 
     stale: str | None
+    index_id: str | None
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         """Add or replace documents by ``id`` (visible after ``commit``)."""

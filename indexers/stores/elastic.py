@@ -9,7 +9,12 @@ built in ``elastic_body``.
 Layout: an index template (``<name>-template``) gives every concrete index
 ``<name>.v<timestamp>`` the settings and explicit mappings. The alias ``<name>``
 points at the concrete index searches use; ``rebuild()`` fills a new one and swaps
-the alias atomically (zero downtime), then deletes the old one.
+the alias atomically (zero downtime), then deletes the old one. The concrete index
+names behind the alias are the index's ``index_id`` (a new one on every create and
+rebuild). An alias whose indices lack enrich's ``_meta.enrich_layout``, a concrete
+index named like the alias, or a template of that name enrich did not write, is a
+``ForeignIndexError``: enrich writes nothing there and deletes nothing. An older
+layout makes a writer ``stale`` (rebuilt by the indexer); a newer one is refused.
 
 Opened for reading, nothing is created (a read-only key works, and a mistyped name
 is an ``IndexMissingError``, not an empty index). Opened for writing, the template,
@@ -37,14 +42,14 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from enrich.errors import optional_import
 
-from .base import IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError, \
-    check_search
+from .base import (ForeignIndexError, IndexLayoutError, IndexMissingError, QueryError,
+                   SearchResult, StoreError, check_search)
 from .elastic_body import (LAYOUT, alias_swap_actions, bulk_actions, check_query,
                            client_options, concrete_name, failures, index_template,
                            missing_delete, reason, search_body, to_result)
 from .tantivy_query import locate
 
-__all__ = ["ElasticIndex"]
+__all__ = ["ElasticIndex", "client_module"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,7 @@ REFRESH_CHOICES = {"false": False, "true": True, "wait_for": "wait_for"}
 FEATURE = "an Elasticsearch search index (--index es+https://...)"
 
 
-def _client_module() -> Any:
+def client_module() -> Any:
     """The ``elasticsearch`` package, or MissingPackage naming the ``es`` extra."""
     return optional_import("elasticsearch", "es", FEATURE)
 
@@ -75,6 +80,7 @@ class ElasticIndex:
             raise StoreError(f"refresh must be true, false or wait_for, not {refresh!r}")
         self.client, self.name, self.refresh_policy = client, name, refresh
         self.stale: str | None = None
+        self.index_id: str | None = target
         self._owns_client = owns_client
         self._actions: list[dict[str, Any]] = []
         self._ready = target is not None
@@ -83,8 +89,9 @@ class ElasticIndex:
         if write:
             try:
                 self.ensure()
-            except IndexLayoutError as error:
-                self.stale = str(error)
+            except IndexLayoutError:
+                if self.stale is None:  # a newer layout: not to rebuild
+                    raise
 
     @classmethod
     def from_url(cls, url: str, env: Mapping[str, str] | None = None, *,
@@ -95,7 +102,7 @@ class ElasticIndex:
         refresh = env.get("ENRICH_ES_REFRESH", "wait_for").strip().lower()
         if refresh not in REFRESH_CHOICES:
             raise StoreError(f"ENRICH_ES_REFRESH={refresh!r}: use false, true or wait_for")
-        client = _client_module().Elasticsearch(**options)
+        client = client_module().Elasticsearch(**options)
         try:
             return cls(client, name, refresh=REFRESH_CHOICES[refresh], owns_client=True,
                        write=write)
@@ -117,7 +124,7 @@ class ElasticIndex:
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
         """Client errors as StoreError saying what failed and what to check."""
-        es = _client_module()
+        es = client_module()
         try:
             yield
         except es.TransportError as error:  # connection refused, TLS, timeout
@@ -139,19 +146,23 @@ class ElasticIndex:
 
     def ensure(self) -> None:
         """Create the template, and a concrete index with the alias, if missing;
-        IndexLayoutError when the alias's index was built with another layout."""
+        IndexLayoutError (``stale`` set) when the alias's index was built with an older
+        layout, ForeignIndexError when it is not enrich's."""
         if self._ready:
             return
         if self.stale:
             raise IndexLayoutError(self.stale)
         with self._errors("prepare the index"):
-            self.client.indices.put_index_template(name=f"{self.name}-template",
-                                                   **index_template(self.name))
-            if self.client.indices.exists(index=self.name):
-                self._check_layout()
-            else:
-                self.client.indices.create(index=concrete_name(self.name),
-                                           aliases={self.name: {}})
+            exists = self.client.indices.exists(index=self.name)
+            if exists:
+                self.stale = self._layout_problem()
+                if self.stale:
+                    raise IndexLayoutError(self.stale)
+            self._put_template()
+            if not exists:
+                new = concrete_name(self.name)
+                self.client.indices.create(index=new, aliases={self.name: {}})
+                self.index_id = new
         self._ready = True
 
     def readable(self) -> None:
@@ -163,57 +174,107 @@ class ElasticIndex:
             return
         with self._errors("find"):
             try:
-                self._check_layout()
-            except _client_module().NotFoundError:
+                problem = self._layout_problem()
+            except client_module().NotFoundError:
                 raise IndexMissingError(
                     f"there is no Elasticsearch index {self.name!r}: index into it first "
                     f"(enrich index SOURCE --index es+...//{self.name})") from None
+        if problem:
+            raise IndexLayoutError(problem)
         self._exists = True
 
-    def _check_layout(self) -> None:
-        found = self.client.indices.get_mapping(index=self.name)
-        for index, mapping in dict(found).items():
+    def _layout_problem(self) -> str | None:
+        """None when the indices behind the alias are enrich's of this layout (their
+        names become ``index_id``); why to rebuild when an older enrich made them.
+        ForeignIndexError when one is not enrich's, or ``name`` is an index rather
+        than an alias; IndexLayoutError when a newer enrich made one."""
+        found = dict(self.client.indices.get_mapping(index=self.name))
+        problem = None
+        for index, mapping in found.items():
             layout = mapping.get("mappings", {}).get("_meta", {}).get("enrich_layout")
-            if layout != LAYOUT:
+            if index == self.name or not isinstance(layout, int):
+                raise ForeignIndexError(
+                    f"the Elasticsearch {'index' if index == self.name else 'alias'} "
+                    f"{self.name!r} is not one enrich made (" + (
+                        "an index, where enrich makes an alias" if index == self.name
+                        else f"{index!r} has no _meta.enrich_layout") + "): enrich neither "
+                    "writes to it nor deletes it; name another index")
+            if layout > LAYOUT:
                 raise IndexLayoutError(
-                    f"the Elasticsearch index {index!r} behind {self.name!r} has layout "
-                    f"{layout} (expected {LAYOUT}): rebuild it from the store with "
-                    "`enrich index --rebuild-index`")
+                    f"the Elasticsearch index {index!r} behind {self.name!r} was built by a "
+                    f"newer enrich (layout {layout}, this one knows {LAYOUT}): upgrade "
+                    "enrich, or name another index")
+            if layout != LAYOUT:
+                problem = (f"the Elasticsearch index {index!r} behind {self.name!r} has layout "
+                           f"{layout} (expected {LAYOUT}): rebuild it from the store with "
+                           "`enrich index --rebuild-index`")
+        self.index_id = ",".join(sorted(found)) if found and not problem else None
+        return problem
+
+    def _put_template(self) -> None:
+        """Write the index template, unless one of that name is not enrich's."""
+        template = f"{self.name}-template"
+        try:
+            found = self.client.indices.get_index_template(name=template)
+        except client_module().NotFoundError:
+            found = {}
+        for item in dict(found).get("index_templates", []):
+            if "enrich_layout" not in (item.get("index_template", {}).get("_meta") or {}):
+                raise ForeignIndexError(f"the Elasticsearch index template {template!r} is "
+                                        "not one enrich made: enrich will not replace it; "
+                                        "name another index")
+        self.client.indices.put_index_template(name=template, **index_template(self.name))
 
     @contextmanager
     def rebuild(self) -> Iterator[ElasticIndex]:
         """A new concrete index to fill; the alias moves to it in one atomic request
         when the block ends without an error, and the old indices are deleted. After
-        an error the new index is deleted and the alias never moved."""
+        an error (the alias swap's included) the new index is deleted and the alias
+        never moved. Only an alias enrich made is rebuilt (ForeignIndexError)."""
         new = concrete_name(self.name)
         with self._errors("create a new index for"):
-            self.client.indices.put_index_template(name=f"{self.name}-template",
-                                                   **index_template(self.name))
+            if not (self._ready or self.stale) and self.client.indices.exists(index=self.name):
+                self._layout_problem()  # raises for an index or alias that is not enrich's
+            self._put_template()
             self.client.indices.create(index=new)
         fresh = ElasticIndex(self.client, self.name, refresh=self.refresh_policy, target=new)
         try:
             yield fresh
             fresh.commit()
+            old = self._point_alias(new)
         except BaseException:
             with self._errors("delete the unfinished rebuild of"):
-                self.client.indices.delete(index=new, ignore_unavailable=True)
+                if new not in self._behind_alias():
+                    self.client.indices.delete(index=new, ignore_unavailable=True)
             raise
-        self._swap(new)
+        self.stale, self._ready, self.index_id = None, True, new
+        self._drop(old)
 
-    def _swap(self, new: str) -> None:
-        """Point the alias at ``new`` atomically and delete the indices it leaves."""
-        es = _client_module()
+    def _behind_alias(self) -> list[str]:
+        """The concrete indices the alias points at (none before the first build)."""
+        try:
+            return list(dict(self.client.indices.get_alias(name=self.name)))
+        except client_module().NotFoundError:
+            return []
+
+    def _point_alias(self, new: str) -> list[str]:
+        """Point the alias at ``new`` atomically; returns the indices it left."""
         with self._errors("swap the alias of"):
-            try:
-                old = list(dict(self.client.indices.get_alias(name=self.name)))
-            except es.NotFoundError:  # the first build: nothing to swap out
-                old = []
+            old = self._behind_alias()
             self.client.indices.update_aliases(
                 actions=alias_swap_actions(self.name, old, new))
-            for index in old:
-                if index != new:
+        return [index for index in old if index != new]
+
+    def _drop(self, old: list[str]) -> None:
+        """Delete the indices a rebuild replaced (a failure leaves them, with a warning:
+        the rebuild itself succeeded)."""
+        for index in old:
+            try:
+                with self._errors("delete the replaced index of"):
                     self.client.indices.delete(index=index)
-        self.stale, self._ready = None, True
+            except StoreError as error:
+                log.warning("the rebuilt index %r is in place, but %s: delete %r by hand",
+                            self.name, error, index)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -279,7 +340,7 @@ class ElasticIndex:
         with self._errors("search"):
             try:
                 return self.client.search(index=self._using, body=body)
-            except _client_module().BadRequestError as error:  # parsed here, refused there
+            except client_module().BadRequestError as error:  # parsed here, refused there
                 position, _ = locate(query)
                 raise QueryError(f"cannot run query {query!r}: {reason(error)}",
                                  position) from None

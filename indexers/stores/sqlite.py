@@ -281,6 +281,18 @@ class SqliteStore:
             enqueue(self._conn, ids, "upsert")
         return len(ids)
 
+    def track_index(self, index_id: str) -> int:
+        """Make the queue feed the index ``index_id``; another one before: queue all."""
+        with self.transaction():
+            row = self._conn.execute("SELECT value FROM settings WHERE key = 'index_id'"
+                                     ).fetchone()
+            if row and row[0] == index_id:
+                return 0
+            self._conn.execute("INSERT INTO settings (key, value) VALUES ('index_id', ?) ON "
+                               "CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               (index_id,))
+            return self.reindex_all()
+
     # -- runs -------------------------------------------------------------------------
 
     def start_run(self, source: str, config: dict[str, Any]) -> str:

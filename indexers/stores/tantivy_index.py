@@ -11,6 +11,12 @@ One folder (``DataDir.index`` by default). Fields (``INDEX_FIELDS``):
 * keyword fields: exact values (``raw``), multi-valued, stored and fast, so they
   filter (``people:"LeBron James"``, ``filters=``) and aggregate into facets.
 
+A folder is enrich's index only when it holds enrich's marker, ``enrich-index.json``
+(written first when the index is created: the layout version and the ``index_id``).
+A folder without it that is not empty is a ``ForeignIndexError``, read or write, and
+only marked folders are ever deleted. A marker of an older layout makes a writer
+``stale`` (the indexer rebuilds it); one of a newer layout is refused.
+
 Opened for reading, nothing is created: a folder without an index is an
 ``IndexMissingError``. Opened for writing (``write=True``), the folder is created if
 missing and the writer taken at once; it holds tantivy's writer lock, an OS file
@@ -25,24 +31,28 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import tantivy
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, IndexLayoutError,
-                   IndexMissingError, QueryError, SearchResult, StoreError, check_search)
+from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
+                   IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError,
+                   check_search)
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
 
 log = logging.getLogger(__name__)
 
-_MARKER = "enrich-index.json"  # what built this folder: {"schema": N, "tokenizer": name}
-_LAYOUT = {"schema": 1, "tokenizer": TEXT_TOKENIZER, "fields": list(INDEX_FIELDS)}
+MARKER = "enrich-index.json"  # written by enrich first: {**_LAYOUT, "id": index id}
+SCHEMA = 1  # raise it when the index layout changes: older folders are rebuilt
+_LAYOUT = {"schema": SCHEMA, "tokenizer": TEXT_TOKENIZER, "fields": list(INDEX_FIELDS)}
 SNIPPET_CHARS = 200
 
 
@@ -61,14 +71,78 @@ def _exists(path: Path) -> bool:
     return path.is_dir() and tantivy.Index.exists(str(path))
 
 
+def read_marker(path: Path) -> dict[str, Any] | None:
+    """What enrich's marker in ``path`` says (None: no marker); a marker that is not
+    enrich's (not a JSON object) is a ForeignIndexError."""
+    marker = path / MARKER
+    if not marker.is_file():
+        return None
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        found = None
+    if not isinstance(found, dict) or "schema" not in found:
+        raise ForeignIndexError(f"{marker} is not a marker enrich wrote: {path} is not a "
+                                "search index enrich made, so enrich neither writes into it "
+                                "nor deletes it")
+    return found
+
+
+def check_folder(path: Path) -> dict[str, Any] | None:
+    """``read_marker``, and a ForeignIndexError for a folder (or file) that has no
+    marker and is not empty: enrich neither writes into it nor deletes it."""
+    layout = read_marker(path)
+    if layout is None and path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ForeignIndexError(
+            f"{path} is not a search index enrich made (no {MARKER} in it) and is not "
+            "empty: enrich neither writes into it nor deletes it. Give a new or empty "
+            "folder (or leave --index out for the data directory's own)")
+    return layout
+
+
+def _write_marker(path: Path) -> str:
+    """Mark ``path`` as enrich's index with a new id (atomically); returns the id."""
+    index_id = uuid.uuid4().hex
+    temporary = path / (MARKER + ".tmp")
+    temporary.write_text(json.dumps({**_LAYOUT, "id": index_id}), encoding="utf-8")
+    os.replace(temporary, path / MARKER)
+    return index_id
+
+
+def _folder(path: str | Path) -> Path:
+    """``path`` resolved (``.`` has a name then); a root cannot hold an index."""
+    folder = Path(path).expanduser().resolve()
+    if not folder.name:
+        raise ForeignIndexError(f"{folder} cannot be a search index folder: give a folder "
+                                "of its own (its rebuild is made beside it)")
+    return folder
+
+
+def remove_index_folder(path: Path) -> None:
+    """Delete ``path`` if it is an index folder enrich marked, or an empty folder;
+    nothing there is fine, anything else a ForeignIndexError (it is never deleted)."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_dir() and not path.is_symlink():
+        if read_marker(path) is not None:
+            shutil.rmtree(path)
+            return
+        if not any(path.iterdir()):
+            path.rmdir()
+            return
+    raise ForeignIndexError(f"{path} is in the way of the search index rebuild and is not "
+                            f"a folder enrich made (no {MARKER} in it): move it away")
+
+
 class TantivyIndex:
     """The ``SearchIndex`` protocol over a tantivy index folder."""
 
     def __init__(self, path: str | Path, *, write: bool = False,
                  heap_size: int = 128_000_000) -> None:
-        self.path = Path(path)
+        self.path = _folder(path)
         self.heap_size = heap_size
         self.stale: str | None = None
+        self.index_id: str | None = None
         self._writer: tantivy.IndexWriter | None = None
         self._index: tantivy.Index | None = self._open(write)
         if write and self._index is not None:
@@ -76,23 +150,38 @@ class TantivyIndex:
 
     def _open(self, write: bool) -> tantivy.Index | None:
         """The tantivy index in ``path`` (created when writing); None when ``stale``."""
-        if not _exists(self.path):
-            if not write:
-                raise IndexMissingError(f"there is no search index in {self.path} yet: "
-                                        "`enrich index SOURCE` creates it")
-            self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / _MARKER).write_text(json.dumps(_LAYOUT))
-            return self._loaded(tantivy.Index(_schema(), path=str(self.path)))
-        marker = self.path / _MARKER
-        layout = json.loads(marker.read_text()) if marker.exists() else None
-        if layout != _LAYOUT:
-            self.stale = (f"the search index {self.path} was built by another enrich version "
-                          f"({layout}, expected {_LAYOUT}): rebuild it from the store with "
-                          "`enrich index --rebuild-index`")
-            if not write:
-                raise IndexLayoutError(self.stale)
-            return None
+        layout = check_folder(self.path)
+        if layout is None:
+            return self._create(write)
+        if {key: layout.get(key) for key in _LAYOUT} != _LAYOUT:
+            return self._older(layout, write)
+        if not _exists(self.path):  # marked, then killed before tantivy made its files
+            return self._create(write)
+        self.index_id = layout.get("id") or (_write_marker(self.path) if write else None)
         return self._loaded(tantivy.Index.open(str(self.path)))
+
+    def _create(self, write: bool) -> tantivy.Index:
+        """A new, empty index in ``path``: the marker first, so the folder is enrich's."""
+        if not write:
+            raise IndexMissingError(f"there is no search index in {self.path} yet: "
+                                    "`enrich index SOURCE` creates it")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.index_id = _write_marker(self.path)
+        return self._loaded(tantivy.Index(_schema(), path=str(self.path)))
+
+    def _older(self, layout: dict[str, Any], write: bool) -> None:
+        """An index of another layout: stale (to rebuild) if an older enrich made it."""
+        schema = layout.get("schema")
+        if not isinstance(schema, int) or schema > SCHEMA:
+            raise IndexLayoutError(f"the search index {self.path} was built by a newer enrich "
+                                   f"(layout {schema}, this one knows {SCHEMA}): upgrade "
+                                   "enrich, or give another --index")
+        self.stale = (f"the search index {self.path} was built by another enrich version "
+                      f"({layout}, expected {_LAYOUT}): rebuild it from the store with "
+                      "`enrich index --rebuild-index`")
+        if not write:
+            raise IndexLayoutError(self.stale)
+        return None
 
     @staticmethod
     def _loaded(index: tantivy.Index) -> tantivy.Index:
@@ -153,29 +242,32 @@ class TantivyIndex:
 
     @contextmanager
     def rebuild(self) -> Iterator[TantivyIndex]:
-        """A fresh index in ``<folder>.rebuild``, renamed into place when the block
-        ends without an error (and deleted after one). This index's writer is held
-        meanwhile, so no indexing run writes to the folder being replaced."""
+        """A fresh index (a new ``index_id``) in ``<folder>.rebuild``, renamed into
+        place when the block ends without an error (and deleted after one). This
+        index's writer is held meanwhile, so no indexing run writes to the folder being
+        replaced. Only folders carrying enrich's marker are ever deleted: a foreign
+        ``<folder>.rebuild`` or ``<folder>.old`` in the way is a ForeignIndexError."""
         fresh_path = self.path.with_name(self.path.name + ".rebuild")
-        shutil.rmtree(fresh_path, ignore_errors=True)  # left by a killed rebuild
+        old = self.path.with_name(self.path.name + ".old")
         if self.stale is None:
             self.writer
+        remove_index_folder(fresh_path)  # left by a killed rebuild (or refused: not ours)
+        remove_index_folder(old)
         fresh = TantivyIndex(fresh_path, write=True, heap_size=self.heap_size)
         try:
             yield fresh
             fresh.commit()
         except BaseException:
             fresh.close()
-            shutil.rmtree(fresh_path, ignore_errors=True)
+            remove_index_folder(fresh_path)
             raise
         fresh.close()
         self.close()  # the writer must go before its folder does
-        old = self.path.with_name(self.path.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
         self.path.rename(old)
         fresh_path.rename(self.path)
-        shutil.rmtree(old, ignore_errors=True)
-        self.stale, self._index = None, self._loaded(tantivy.Index.open(str(self.path)))
+        remove_index_folder(old)
+        self.stale, self.index_id = None, fresh.index_id
+        self._index = self._loaded(tantivy.Index.open(str(self.path)))
 
     # -- reads ------------------------------------------------------------------------
 

@@ -120,8 +120,11 @@ def test_a_malformed_config_file_is_one_line(tmp_path, text, says):
 @pytest.mark.parametrize(("module", "argv", "extra"), [
     ("elasticsearch", ["search", "x", "--index", "es+http://127.0.0.1:9/docs"], "es"),
     ("ray", ["index", "{source}", "--engine", "ray", "--workers", "0"], "ray"),
-], ids=["elasticsearch", "ray"])
+    ("elasticsearch", ["serve", "--index", "es+http://127.0.0.1:9/docs"], "es"),
+], ids=["elasticsearch", "ray", "serve-elasticsearch"])
 def test_a_missing_optional_package_names_its_extra(module, argv, extra, tmp_path, monkeypatch):
+    import uvicorn
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served anyway"))
     source = tmp_path / "docs"
     source.mkdir()
     (source / "a.txt").write_text("Ada Lovelace wrote notes.")

@@ -5,7 +5,7 @@ check, NDJSON bulk bodies) and anything that takes an index URL - ``open_index``
 ``enrich serve --index es+http://127.0.0.1:PORT/name`` - points at it as at a cluster.
 Each endpoint answers as the Elasticsearch reference documents it:
 
-* index templates (``PUT/DELETE _index_template/NAME``): a new index takes the
+* index templates (``GET/PUT/DELETE _index_template/NAME``): a new index takes the
   mappings of the matching template of highest priority;
 * indices and aliases: ``HEAD/PUT/DELETE /INDEX``, ``GET /NAME/_mapping``,
   ``GET /_alias/NAME``, ``POST /_aliases`` (all actions at once); deleting through an
@@ -227,6 +227,12 @@ def route(cluster: Cluster, method: str, path: str, params: dict[str, str],
     """The answer to one request (a JSON-able value, or True/False for HEAD)."""
     parts = [unquote(p) for p in path.strip("/").split("/") if p]
     if parts[:1] == ["_index_template"]:
+        if method == "GET":
+            if parts[1] not in cluster.templates:
+                raise EsError(404, "resource_not_found_exception",
+                              f"index template matching [{parts[1]}] not found")
+            return {"index_templates": [{"name": parts[1],
+                                         "index_template": cluster.templates[parts[1]]}]}
         if method == "PUT":
             cluster.templates[parts[1]] = body
         elif cluster.templates.pop(parts[1], None) is None:

@@ -225,13 +225,14 @@ def test_ensure_creates_the_template_index_and_alias_once():
     index.ensure()
     index.ensure()
     assert index.count() == 0 and index.count() == 0
-    assert client.names() == ["indices.put_index_template", "indices.exists",
-                              "indices.create", "count", "count"]
-    template = client.calls[0][1]
+    assert client.names() == ["indices.exists", "indices.get_index_template",
+                              "indices.put_index_template", "indices.create", "count", "count"]
+    template = client.calls[2][1]
     assert template["name"] == "enrich-template"
     assert template["index_patterns"] == ["enrich.v*"]
-    create = client.calls[2][1]
+    create = client.calls[3][1]
     assert create["aliases"] == {"enrich": {}} and create["index"].startswith("enrich.v")
+    assert index.index_id == create["index"]
 
 
 def test_an_existing_index_of_another_layout_is_refused():
@@ -384,8 +385,9 @@ def test_rebuild_writes_to_a_new_index_then_swaps_the_alias(bulk):
     index = ElasticIndex(client, "enrich")
     with index.rebuild() as fresh:
         fresh.upsert(DOCS[:1])
-    (new,) = [kw["index"] for name, kw in client.calls if name == "indices.create"]
-    assert "aliases" not in client.calls[1][1]  # created beside the alias, not behind it
+    ((new, create),) = [(kw["index"], kw) for name, kw in client.calls
+                        if name == "indices.create"]
+    assert "aliases" not in create  # created beside the alias, not behind it
     assert {a["_index"] for a in bulk["actions"]} == {new}
     (swap,) = [kw for name, kw in client.calls if name == "indices.update_aliases"]
     assert swap == {"actions": [{"remove": {"index": "enrich.v1", "alias": "enrich"}},
@@ -456,7 +458,8 @@ def test_reads_create_nothing_and_a_missing_index_is_an_error():
 def test_opening_for_writing_prepares_the_index_at_once():
     client = FakeClient(indices__exists=False)
     ElasticIndex(client, "enrich", write=True)
-    assert client.names() == ["indices.put_index_template", "indices.exists", "indices.create"]
+    assert client.names() == ["indices.exists", "indices.get_index_template",
+                              "indices.put_index_template", "indices.create"]
     stale = FakeClient(indices__exists=True, indices__get_mapping={
         "enrich.v1": {"mappings": {"_meta": {"enrich_layout": 0}}}})
     index = ElasticIndex(stale, "enrich", write=True)

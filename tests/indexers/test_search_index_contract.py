@@ -21,8 +21,8 @@ from typing import Callable
 
 import pytest
 
-from indexers.stores import (IndexLayoutError, IndexMissingError, QueryError, StoreError,
-                             TantivyIndex, open_index)
+from indexers.stores import (ForeignIndexError, IndexLayoutError, IndexMissingError,
+                             QueryError, StoreError, TantivyIndex, open_index)
 
 from .fake_elasticsearch import fake_es  # noqa: F401 - a fixture
 
@@ -386,11 +386,22 @@ class TestTantivyIndex:
     def test_a_killed_rebuild_leaves_a_folder_the_next_one_replaces(self, full):
         leftover = full.path.with_name(full.path.name + ".rebuild")
         leftover.mkdir()
+        (leftover / "enrich-index.json").write_text('{"schema": 1}')  # marked, then killed
         (leftover / "junk").write_text("x")
         with full.rebuild() as fresh:
             fresh.upsert(DOCS[:2])
         assert full.count() == 2 and not leftover.exists()
         assert sorted(p.name for p in full.path.parent.iterdir()) == ["index"]
+
+    @pytest.mark.parametrize("suffix", [".rebuild", ".old"])
+    def test_a_foreign_folder_beside_the_index_is_never_deleted(self, full, suffix):
+        beside = full.path.with_name(full.path.name + suffix)
+        beside.mkdir()
+        (beside / "notes.txt").write_text("mine")
+        with pytest.raises(ForeignIndexError, match="move it away"):
+            with full.rebuild() as fresh:
+                fresh.upsert(DOCS[:1])
+        assert (beside / "notes.txt").read_text() == "mine" and full.count() == 4
 
     def test_an_index_of_another_layout_is_refused(self, tmp_path):
         TantivyIndex(tmp_path / "ix", write=True).close()

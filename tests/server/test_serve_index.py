@@ -104,6 +104,17 @@ def test_a_bad_index_url_fails_before_serving(data, monkeypatch):
     assert result.exit_code == 2 and "es+https://host:9200/name" in result.output
 
 
+def test_an_index_that_is_not_enrichs_fails_before_serving(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served"))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "photo.jpg").write_bytes(b"\xff\xd8")
+    for index in (data, data / "cache", mine):
+        result = invoke("serve", "--data", data, "--index", index)
+        assert result.exit_code == 2 and "error E404" in result.output, result.output
+    assert [p.name for p in mine.iterdir()] == ["photo.jpg"]
+
+
 def test_rebuild_index_rebuilds_from_the_store(data, expected, monkeypatch):
     with open_index(data, write=True) as index:  # the index loses documents the store has
         index.delete([hit["id"] for hit in index.search("lighthouse").results])
