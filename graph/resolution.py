@@ -23,11 +23,14 @@ whether the name is *rejected*; ``Decision.key(raw_key)`` is the mention's entit
 - ``short_forms``: a name joins the one longer name it abbreviates: the leading or
   trailing words of a PERSON name (a first name, a surname), the trailing words of
   an ORG name (not after a function word: "Boston" is not "Bank of Boston"), or two or
-  more leading words of one when the name is itself voted ORG. A place-typed name
-  joins only a PERSON. With several candidates, the one in the most documents wins if
-  it is in at least :data:`DOMINANCE` times as many as the next (so one stray
-  namesake does not stop the join, while two comparable ones do). Any model type
-  may join (a surname typed GPE joins the PERSON).
+  more leading words of one when the name is itself voted ORG
+  (:func:`graph.resolution_forms.abbreviates`). A long form in fewer than one
+  :data:`SUPPORT`-th of the short name's documents is not one (a recogniser's
+  run-on span, "Kim Lee hired Ann Bo", must not swallow a name used everywhere).
+  With several candidates, the one in the most documents wins if it is in at least
+  :data:`DOMINANCE` times as many as the next (so one stray namesake does not stop
+  the join, while two comparable ones do). Any model type may join (a surname typed
+  GPE joins the PERSON).
 - ``type_vote``: the type is the vote of the name's mentions across the corpus, each
   for its per-document type, weighing its confidence (:data:`NO_CONFIDENCE` when it
   has none); a type given by the user's dictionary or gallery (mentions marked
@@ -55,7 +58,7 @@ from graph.normalize import TYPE_PREFERENCE
 from graph.resolution_forms import abbreviates, affixes
 
 __all__ = ["RULES", "DEFAULT_RULES", "check_rules", "AUTHORITY_SKILLS", "FACET_FIELDS",
-           "NO_CONFIDENCE", "DOMINANCE", "Decision", "Facts", "decide", "name_of",
+           "NO_CONFIDENCE", "DOMINANCE", "SUPPORT", "Decision", "Facts", "decide", "name_of",
            "type_of", "name_contributions", "voted_type", "is_common", "words_of",
            "affixes"]
 
@@ -66,6 +69,7 @@ FACET_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
                 "LOC": "locations", "FAC": "locations"}
 NO_CONFIDENCE = 0.5
 DOMINANCE = 3
+SUPPORT = 10
 
 Stats = tuple[int, int, int, int]  # documents, mentions, sentence-initial, in capitals
 Votes = dict[str, tuple[float, float, int]]  # type -> (weight, authority, raw mentions)
@@ -192,11 +196,13 @@ def is_common(name: str, facts: Facts) -> bool:
 def _long_form(name: str, own_type: str | None, facts: Facts, weighted: bool) -> str | None:
     """The one longer name ``name`` abbreviates, or None."""
     found = []
+    floor = facts.stats.get(name, (0,))[0] / SUPPORT
     for long in facts.containing.get(name, ()):
         long_type = voted_type(facts.votes.get(long), weighted)
-        if long != name and abbreviates(name, own_type, long, long_type) and \
-                not is_common(long, facts):
-            found.append((facts.stats.get(long, (0,))[0], long))
+        documents = facts.stats.get(long, (0,))[0]
+        if long != name and documents >= floor and not is_common(long, facts) and \
+                abbreviates(name, own_type, long, long_type):
+            found.append((documents, long))
     found.sort(key=lambda hit: (-hit[0], hit[1]))
     if len(found) == 1 or (len(found) > 1 and found[0][0] >= DOMINANCE * found[1][0]):
         return found[0][1]

@@ -8,8 +8,10 @@ A short name *abbreviates* a longer name of type PERSON when its words are the
 leading or trailing words of it (a first name, a surname); of type ORG when they are
 the trailing words (not right after a function word: "boston" does not abbreviate
 "bank of boston") or two or more leading words and the short name is itself an ORG.
-A short name typed as a place (GPE, LOC, FAC) abbreviates only a PERSON. A lone
-honorific, generational suffix, function word or one-letter word abbreviates nothing.
+A short name typed as a place (GPE, LOC, FAC), or a PERSON name of two or more words,
+abbreviates only a PERSON. A lone honorific, generational suffix, function word or
+one-letter word abbreviates nothing, and a name with a digit is no long form (it is a
+recogniser's run-on span: "kim lee 37").
 
 >>> abbreviates("tatum", "GPE", "kim tatum", "PERSON")
 True
@@ -35,10 +37,12 @@ def abbreviates(short: str, short_type: str | None, long: str, long_type: str | 
     n = len(words)
     if not n or n >= len(long_words) or (n == 1 and (len(short) < 2 or short in _NOT_SHORT)):
         return False
+    if any(c.isdigit() for c in long):
+        return False
     first, last = long_words[:n] == words, long_words[-n:] == words
     if long_type == "PERSON":
         return first or last
-    if long_type != "ORG" or short_type in PLACE_TYPES:
+    if long_type != "ORG" or short_type in PLACE_TYPES or (short_type == "PERSON" and n > 1):
         return False
     after_function_word = long_words[-n - 1] in FUNCTION_WORDS
     return (last and not after_function_word) or (first and n >= 2 and short_type == "ORG")

@@ -30,8 +30,8 @@ from typing import Any, Iterable, Sequence
 from graph.cooccurrence import SCOPES, contributions, unit_of, units
 
 from .base import DocumentRecord
-from .sqlite_graph_names import (add_evidence, insert_aliases, keys_for, subtract_aliases,
-                                 subtract_evidence)
+from .sqlite_graph_names import (add_evidence, fresh_keys, insert_aliases, keys_for,
+                                 subtract_aliases, subtract_evidence)
 from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 
@@ -44,8 +44,9 @@ PACK = 1 << 32
 _HALF = 1 << 31
 _CHUNK = 500  # keys per IN (...) list
 
-# One document's graph input: its id, mentions (``key`` = raw key) and edges.
-GraphPart = tuple[str, list[dict[str, Any]], list[tuple[str, str, str, int]]]
+# One document's graph input: its id, mentions (``key`` = raw key) and edges under the
+# raw keys (None: count them from the mentions).
+GraphPart = tuple[str, list[dict[str, Any]], list[tuple[str, str, str, int]] | None]
 
 
 # -- add ------------------------------------------------------------------------------
@@ -55,21 +56,39 @@ def add_graph(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
     """Add new documents' aliases, resolution evidence, mentions, entity counts, edges."""
     insert_aliases(conn, docs)
     add_evidence(conn, docs, rules)
-    _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas)
+    keys = fresh_keys(conn, {m["key"] for doc in docs for m in doc.entities}, rules)
+    _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas, keys)
 
 
-def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart],
-               deltas: EdgeDeltas) -> None:
-    keys = keys_for(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
+def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart], deltas: EdgeDeltas,
+               keys: dict[str, str | None] | None = None) -> None:
+    if keys is None:
+        keys = keys_for(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
     keyed = []
     for doc_id, mentions, edges in parts:
         rows = [(keys[m["key"]], m) for m in mentions]
-        if any(key != m["key"] for key, m in rows):  # resolution applies: edges change too
-            edges = contributions({**m, "key": key} for key, m in rows if key is not None)
-        keyed.append((doc_id, rows, edges))
+        keyed.append((doc_id, rows, _keyed_edges(rows, edges)))
     _add_entities(conn, keyed)
     _add_units(conn, keyed)
     _add_edges(conn, keyed, deltas)
+
+
+def _keyed_edges(rows: list[tuple[str | None, dict[str, Any]]],
+                 edges: list[tuple[str, str, str, int]] | None) -> list[tuple[str, str, str, int]]:
+    """A document's edges under its resolved keys: its raw edges renamed when no two
+    of its raw keys became one (a rejected key's edges dropped), else counted again."""
+    renamed = {m["key"]: key for key, m in rows}
+    if edges is not None and all(raw == key for raw, key in renamed.items()):
+        return edges
+    kept = {raw: key for raw, key in renamed.items() if key is not None}
+    if edges is None or len(set(kept.values())) < len(kept):
+        return contributions({**m, "key": key} for key, m in rows if key is not None)
+    out = []
+    for scope, a, b, n in edges:
+        if a in kept and b in kept:
+            a, b = kept[a], kept[b]
+            out.append((scope, a, b, n) if a < b else (scope, b, a, n))
+    return out
 
 
 def _name(mention: dict[str, Any]) -> str:
@@ -307,4 +326,4 @@ def _stored_parts(conn: sqlite3.Connection) -> list[GraphPart]:
     for row in cursor:
         mention = dict(zip(columns, row))
         by_doc[mention.pop("doc_id")].append(mention)
-    return [(doc_id, mentions, contributions(mentions)) for doc_id, mentions in by_doc.items()]
+    return [(doc_id, mentions, None) for doc_id, mentions in by_doc.items()]

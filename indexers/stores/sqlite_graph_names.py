@@ -19,7 +19,8 @@ import sqlite3
 from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
-from graph.resolution import DEFAULT_RULES, Decision, check_rules, name_contributions, name_of
+from graph.resolution import (DEFAULT_RULES, Decision, Facts, check_rules, decide,
+                              name_contributions, name_of)
 from graph.resolution_text import word_cases
 
 from .base import DocumentRecord
@@ -27,7 +28,7 @@ from .sqlite_schema import GONE as _GONE
 
 __all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence", "keys_for",
            "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
-           "add_cases", "add_mentions", "stored_texts", "json_list"]
+           "add_cases", "add_mentions", "stored_texts", "json_list", "fresh_keys", "load_facts"]
 
 _CHUNK = 500  # keys per IN (...) list
 
@@ -165,6 +166,58 @@ def keys_for(conn: sqlite3.Connection, raw_keys: Iterable[str]) -> dict[str, str
     raw_keys = set(raw_keys)
     found = decisions(conn, {name_of(k) for k in raw_keys})
     return {k: found[name_of(k)].key(k) if name_of(k) in found else k for k in raw_keys}
+
+
+def fresh_keys(conn: sqlite3.Connection, raw_keys: Iterable[str],
+               rules: dict[str, bool]) -> dict[str, str | None]:
+    """The entity key of each raw key under decisions taken now, from the evidence as
+    it stands (new documents get the keys the end of the transaction will confirm,
+    unless a later document of it changes them)."""
+    raw_keys = set(raw_keys)
+    names = {name_of(k) for k in raw_keys}
+    facts = load_facts(conn, names)
+    found = {name: decide(name, facts, rules) for name in names}
+    return {k: found[name_of(k)].key(k) for k in raw_keys}
+
+
+def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:
+    """The evidence :func:`graph.resolution.decide` needs for ``names``."""
+    names = set(names)
+    facts = Facts(aliases=targets_by_name(conn, names))
+    ends = {w for name in names if name.split() for w in (name.split()[0], name.split()[-1])}
+    starting: dict[str, list[str]] = defaultdict(list)
+    ending: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        if name.split():
+            starting[name.split()[0]].append(name)
+            ending[name.split()[-1]].append(name)
+    containing: dict[str, set[str]] = defaultdict(set)
+    for (long,) in conn.execute("SELECT DISTINCT name FROM name_words WHERE word IN "
+                                "(SELECT value FROM json_each(?))", (json_list(ends),)):
+        words = long.split()
+        for name in starting.get(words[0], ()):
+            if long.startswith(name + " "):
+                containing[name].add(long)
+        for name in ending.get(words[-1], ()):
+            if long.endswith(" " + name):
+                containing[name].add(long)
+    facts.containing = {name: sorted(longs) for name, longs in containing.items()}
+    wanted = names | {n for longs in containing.values() for n in longs} | \
+        {name_of(key) for key in facts.aliases.values()}
+    wanted_json = json_list(wanted)
+    facts.stats = {row[0]: tuple(row[1:]) for row in conn.execute(
+        "SELECT name, documents, mentions, initial, capitals FROM name_stats WHERE name IN "
+        "(SELECT value FROM json_each(?)) AND mentions > 0", (wanted_json,))}
+    for name, type, weight, authority, mentions in conn.execute(
+            "SELECT name, type, weight, authority, mentions FROM name_votes WHERE name IN "
+            "(SELECT value FROM json_each(?))", (wanted_json,)):
+        facts.votes.setdefault(name, {})[type] = (weight, authority, mentions)
+    words = {w for name in wanted for w in name.split()}
+    facts.cases = {word: (low, cap) for word, low, cap in conn.execute(
+        "SELECT word, lower, capital FROM word_cases WHERE word IN "
+        "(SELECT value FROM json_each(?))", (json_list(words),))}
+    return facts
+
 
 
 # -- aliases --------------------------------------------------------------------------

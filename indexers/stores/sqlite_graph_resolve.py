@@ -8,8 +8,9 @@ whose decision depends on them: those that resolve to one of them (``name_keys``
 by ``target``) and their leading and trailing words (the short forms they may
 absorb). It reads those names' evidence, asks :func:`graph.resolution.decide`, saves
 what changed in ``name_keys`` and re-keys the stored documents holding a mention
-whose entity key is not the new one, queueing them for the search index (their
-facets follow). The cost follows the names a batch touches, not the corpus; a
+whose entity key is not the new one (by renaming where that is all it takes,
+:mod:`indexers.stores.sqlite_graph_rename`), queueing them for the search index
+(their facets follow). The cost follows the names a batch touches, not the corpus; a
 decision depends only on the evidence, so the same documents give the same
 entities whatever the batches and their order.
 
@@ -25,15 +26,16 @@ import sqlite3
 from collections import defaultdict
 from typing import Iterable
 
-from graph.resolution import Decision, Facts, decide, is_common, name_of
+from graph.resolution import Decision, Facts, decide, is_common
 from graph.resolution_forms import affixes
 
 from .sqlite_graph import EdgeDeltas, rekey_documents
-from .sqlite_graph_names import (add_cases, add_mentions, decisions, json_list, stored_texts,
-                                 targets_by_name, touch)
+from .sqlite_graph_rename import rename_documents
+from .sqlite_graph_names import (add_cases, add_mentions, decisions, json_list, load_facts,
+                                 stored_texts, touch)
 from .sqlite_write import enqueue
 
-__all__ = ["settle", "rebuild_resolution", "load_facts"]
+__all__ = ["settle", "rebuild_resolution"]
 
 
 def settle(conn: sqlite3.Connection, deltas: EdgeDeltas, rules: dict[str, bool]) -> None:
@@ -59,7 +61,9 @@ def settle(conn: sqlite3.Connection, deltas: EdgeDeltas, rules: dict[str, bool])
          if d != Decision(n)])
     stale = _stale_documents(conn, changed)
     if stale:
-        rekey_documents(conn, stale, deltas)
+        rest = rename_documents(conn, stale, deltas)
+        if rest:
+            rekey_documents(conn, rest, deltas)
         enqueue(conn, stale, "upsert")
 
 
@@ -103,35 +107,6 @@ def _dependants(conn: sqlite3.Connection, touched: list[str]) -> set[str]:
         "SELECT name FROM name_stats WHERE name IN (SELECT value FROM json_each(?))",
         (json_list(parts),)))
     return names
-
-
-def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:
-    """The evidence :func:`graph.resolution.decide` needs for ``names``."""
-    names = set(names)
-    facts = Facts(aliases=targets_by_name(conn, names))
-    ends = {w for name in names if name.split() for w in (name.split()[0], name.split()[-1])}
-    containing: dict[str, set[str]] = defaultdict(set)
-    for _, long in conn.execute("SELECT word, name FROM name_words WHERE word IN "
-                                "(SELECT value FROM json_each(?))", (json_list(ends),)):
-        for part, _ in affixes(long):
-            if part in names:
-                containing[part].add(long)
-    facts.containing = {name: sorted(longs) for name, longs in containing.items()}
-    wanted = names | {n for longs in containing.values() for n in longs} | \
-        {name_of(key) for key in facts.aliases.values()}
-    wanted_json = json_list(wanted)
-    facts.stats = {row[0]: tuple(row[1:]) for row in conn.execute(
-        "SELECT name, documents, mentions, initial, capitals FROM name_stats WHERE name IN "
-        "(SELECT value FROM json_each(?)) AND mentions > 0", (wanted_json,))}
-    for name, type, weight, authority, mentions in conn.execute(
-            "SELECT name, type, weight, authority, mentions FROM name_votes WHERE name IN "
-            "(SELECT value FROM json_each(?))", (wanted_json,)):
-        facts.votes.setdefault(name, {})[type] = (weight, authority, mentions)
-    words = {w for name in wanted for w in name.split()}
-    facts.cases = {word: (low, cap) for word, low, cap in conn.execute(
-        "SELECT word, lower, capital FROM word_cases WHERE word IN "
-        "(SELECT value FROM json_each(?))", (json_list(words),))}
-    return facts
 
 
 def _stale_documents(conn: sqlite3.Connection, changed: dict[str, Decision]) -> list[str]:

@@ -1,0 +1,132 @@
+"""Re-keying a stored document by renaming: the cheap path when resolution changes keys.
+
+When a decision changes (a name's voted type flips, a short form finds or loses its
+long form), most documents holding the name change by a *renaming*: every mention
+of one entity key moves to another key the document does not have yet, and no
+mention is rejected or restored. Then the document's units, names and edges are the
+same under new names, so :func:`rename_documents` moves its counts from the old
+entity to the new one, renames the keys in its ``doc_edges`` row and moves the edge
+deltas, touching only the pairs of the renamed keys, instead of subtracting and
+counting the whole document again. Documents that are not a renaming (two keys
+become one, a mention is rejected or restored) are returned for
+:func:`indexers.stores.sqlite_graph.rekey_documents`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+
+from .sqlite_graph import PACK, EdgeDeltas, nest_edges, refresh_names, unit_counts
+from .sqlite_graph_names import keys_for
+from .sqlite_schema import to_json
+
+__all__ = ["rename_documents"]
+
+_UNITS = ("documents", "mentions", "pages", "images", "sentences")
+
+
+def rename_documents(conn: sqlite3.Connection, doc_ids: list[str],
+                     deltas: EdgeDeltas) -> list[str]:
+    """Re-key the documents whose change is a renaming; return the others."""
+    ids = json.dumps(doc_ids)
+    rows = conn.execute("SELECT doc_id, raw_key, entity_key FROM mentions WHERE doc_id IN "
+                        "(SELECT value FROM json_each(?))", (ids,)).fetchall()
+    new = keys_for(conn, {raw for _, raw, _ in rows})
+    mappings: dict[str, dict] = defaultdict(dict)
+    others: set[str] = set()
+    for doc_id, raw, old in rows:
+        key = new[raw]
+        if key is None or old is None or mappings[doc_id].setdefault(old, key) != key:
+            others.add(doc_id)
+    renames = {}
+    for doc_id, mapping in mappings.items():
+        if doc_id in others or len(set(mapping.values())) < len(mapping):
+            others.add(doc_id)
+        elif any(old != key for old, key in mapping.items()):
+            renames[doc_id] = {old: key for old, key in mapping.items() if old != key}
+    if renames:
+        _move_counts(conn, renames)
+        conn.executemany("UPDATE mentions SET entity_key = ? WHERE doc_id = ? AND raw_key = ?",
+                         [(new[raw], doc_id, raw) for doc_id, raw, old in rows
+                          if doc_id in renames and new[raw] != old])
+        _drop_empty(conn, renames)
+        _rename_edges(conn, renames, deltas)
+    return sorted(others)
+
+
+def _move_counts(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -> None:
+    """Move each renamed key's share of its documents (units, display names) to the
+    new key; the emptied rows go in :func:`_drop_empty`, once the mentions moved."""
+    ids = json.dumps(sorted(renames))
+    moved: dict[str, list[int]] = defaultdict(lambda: [0] * len(_UNITS))
+    names: dict[tuple[str, str], int] = defaultdict(int)
+    for doc_id, key, *counts in conn.execute(
+            f"SELECT doc_id, entity_key, {unit_counts('doc_id IN (SELECT value FROM json_each(?))')}"
+            " GROUP BY doc_id, entity_key", (ids,)):
+        target = renames[doc_id].get(key)
+        if target is not None:
+            for sign, k in ((1, target), (-1, key)):
+                moved[k] = [a + sign * b for a, b in zip(moved[k], counts)]
+    for doc_id, key, name, n in conn.execute(
+            "SELECT doc_id, entity_key, name, count(*) FROM mentions WHERE doc_id IN "
+            "(SELECT value FROM json_each(?)) GROUP BY 1, 2, 3", (ids,)):
+        target = renames[doc_id].get(key)
+        if target is not None:
+            names[target, name] += n
+            names[key, name] -= n
+    description = {old: new for mapping in renames.values() for old, new in mapping.items()}
+    conn.executemany(
+        "INSERT INTO entities (key, type, name, description, documents, mentions, pages, "
+        "images, sentences) VALUES (?, ?, '', (SELECT description FROM entities WHERE key = ?),"
+        " ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET documents = documents + "
+        "excluded.documents, mentions = mentions + excluded.mentions, pages = pages + "
+        "excluded.pages, images = images + excluded.images, sentences = sentences + "
+        "excluded.sentences, description = coalesce(description, excluded.description)",
+        [(key, key.split(":", 1)[0], _source(description, key), *counts)
+         for key, counts in moved.items()])
+    conn.executemany(
+        "INSERT INTO entity_names (entity_key, name, mentions) VALUES (?, ?, ?) "
+        "ON CONFLICT (entity_key, name) DO UPDATE SET mentions = mentions + excluded.mentions",
+        [(key, name, n) for (key, name), n in names.items() if n > 0])
+    conn.executemany("UPDATE entity_names SET mentions = mentions + ? WHERE entity_key = ? "
+                     "AND name = ?", [(n, key, name) for (key, name), n in names.items() if n < 0])
+
+
+def _source(description: dict[str, str], key: str) -> str:
+    """An old key renamed to ``key`` (whose description a new entity takes)."""
+    return next((old for old, new in description.items() if new == key), key)
+
+
+def _drop_empty(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -> None:
+    keys = json.dumps(sorted({k for m in renames.values() for pair in m.items() for k in pair}))
+    conn.execute("DELETE FROM entity_names WHERE mentions <= 0 AND entity_key IN "
+                 "(SELECT value FROM json_each(?))", (keys,))
+    conn.execute("DELETE FROM entities WHERE documents <= 0 AND key IN "
+                 "(SELECT value FROM json_each(?))", (keys,))
+    refresh_names(conn, [k for (k,) in conn.execute(
+        "SELECT key FROM entities WHERE key IN (SELECT value FROM json_each(?))", (keys,))])
+
+
+def _rename_edges(conn: sqlite3.Connection, renames: dict[str, dict[str, str]],
+                  deltas: EdgeDeltas) -> None:
+    """Rename the keys in the documents' ``doc_edges`` rows; move their edge deltas."""
+    rows = []
+    for doc_id, text in conn.execute("SELECT doc_id, edges FROM doc_edges WHERE doc_id IN "
+                                     "(SELECT value FROM json_each(?))",
+                                     (json.dumps(sorted(renames)),)).fetchall():
+        mapping = renames[doc_id]
+        counts: dict[tuple[str, str, str], int] = {}
+        for scope, by_a in json.loads(text).items():
+            for a, row in by_a.items():
+                new_a = mapping.get(a, a)
+                for b, n in row.items():
+                    new_b = mapping.get(b, b)
+                    pair = (scope, new_a, new_b) if new_a < new_b else (scope, new_b, new_a)
+                    counts[pair] = n
+                    if new_a != a or new_b != b:
+                        deltas[scope, a, b] -= n + PACK
+                        deltas[pair] += n + PACK
+        rows.append((to_json(nest_edges(dict(sorted(counts.items())))), doc_id))
+    conn.executemany("UPDATE doc_edges SET edges = ? WHERE doc_id = ?", rows)
