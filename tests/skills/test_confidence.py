@@ -201,3 +201,11 @@ def test_dictionary_matches_carry_a_confidence_in_0_1(tmp_path):
     assert found["Marlow Vance"] == 1.0 and found["Quon"] == 1.0
     assert found["docks"] == 0.0  # 5 edits from a 4-letter name
     assert all(0.0 <= c <= 1.0 for c in found.values())
+
+
+def test_the_confidence_benchmark_runs(capsys):
+    from bench.entity_confidence import main
+
+    assert main(["--pages", "2", "--reps", "1", "--beam-widths", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "marginal" in out and "beam 2" in out and "2/2 pages" in out
