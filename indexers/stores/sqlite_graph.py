@@ -56,7 +56,7 @@ def add_graph(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
     """Add new documents' aliases, resolution evidence, mentions, entity counts, edges."""
     insert_aliases(conn, docs)
     add_evidence(conn, docs, rules)
-    keys = fresh_keys(conn, {m["key"] for doc in docs for m in doc.entities}, rules)
+    keys = keys_for(conn, {m["key"] for doc in docs for m in doc.entities})
     _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas, keys)
 
 

@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from .sqlite_graph import PACK, EdgeDeltas, nest_edges, refresh_names, unit_counts
+from .sqlite_graph import PACK, EdgeDeltas, refresh_names, unit_counts
 from .sqlite_graph_names import keys_for
 from .sqlite_schema import to_json
 
@@ -111,22 +111,33 @@ def _drop_empty(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) ->
 
 def _rename_edges(conn: sqlite3.Connection, renames: dict[str, dict[str, str]],
                   deltas: EdgeDeltas) -> None:
-    """Rename the keys in the documents' ``doc_edges`` rows; move their edge deltas."""
+    """Rename the keys in the documents' ``doc_edges`` rows; move their edge deltas.
+
+    Only the pairs of renamed keys are visited: the rows of a renamed first key, and
+    the renamed second keys of the other rows."""
     rows = []
     for doc_id, text in conn.execute("SELECT doc_id, edges FROM doc_edges WHERE doc_id IN "
                                      "(SELECT value FROM json_each(?))",
                                      (json.dumps(sorted(renames)),)).fetchall():
         mapping = renames[doc_id]
-        counts: dict[tuple[str, str, str], int] = {}
-        for scope, by_a in json.loads(text).items():
+        nested = json.loads(text)
+        for scope, by_a in nested.items():
+            moved = []  # (old a, old b, n) of the pairs with a renamed key
+            for old in mapping:
+                for b, n in (by_a.pop(old, None) or {}).items():
+                    moved.append((old, b, n))
             for a, row in by_a.items():
-                new_a = mapping.get(a, a)
-                for b, n in row.items():
-                    new_b = mapping.get(b, b)
-                    pair = (scope, new_a, new_b) if new_a < new_b else (scope, new_b, new_a)
-                    counts[pair] = n
-                    if new_a != a or new_b != b:
-                        deltas[scope, a, b] -= n + PACK
-                        deltas[pair] += n + PACK
-        rows.append((to_json(nest_edges(dict(sorted(counts.items())))), doc_id))
+                for old in mapping:
+                    if old in row:
+                        moved.append((a, old, row.pop(old)))
+            for a, b, n in moved:
+                new_a, new_b = mapping.get(a, a), mapping.get(b, b)
+                if new_a > new_b:
+                    new_a, new_b = new_b, new_a
+                by_a.setdefault(new_a, {})[new_b] = n
+                deltas[scope, a, b] -= n + PACK
+                deltas[scope, new_a, new_b] += n + PACK
+            for a in [a for a, row in by_a.items() if not row]:
+                del by_a[a]
+        rows.append((to_json(nested), doc_id))
     conn.executemany("UPDATE doc_edges SET edges = ? WHERE doc_id = ?", rows)
