@@ -52,6 +52,7 @@ METHODS = ("marginal", "beam", "none")
 # the scored recogniser set.
 CONFIDENCE_KEY = "enrich.entity_confidence"
 _MAX_ENTITY_TOKENS = 64
+_ROWS_AT_ONCE = 16384  # states scored per matrix product (about 5 MB of scores)
 
 
 def find_recogniser(nlp: "Language") -> Any | None:
@@ -242,9 +243,12 @@ class _Lattice:
                 for j in range(1, self.n_features):
                     tok = start + j - 1
                     ids[:, j] = numpy.where(tok < pos, tok, -1)
-        hidden = self.step.state2vec.predict(ids)
         upper = self.step.vec2scores
-        out = _to_numpy(upper.predict(hidden) if upper is not None else hidden)
+        parts = []
+        for at in range(0, len(ids), _ROWS_AT_ONCE):  # bounded memory on long pages
+            hidden = self.step.state2vec.predict(ids[at:at + _ROWS_AT_ONCE])
+            parts.append(_to_numpy(upper.predict(hidden) if upper is not None else hidden))
+        out = numpy.concatenate(parts) if parts else numpy.zeros((0, self.step.nO), "f")
         unseen = self.step._class_mask == 0
         if unseen.any():
             out[:, unseen] = numpy.nanmin(out)

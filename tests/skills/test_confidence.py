@@ -120,6 +120,20 @@ def test_marginal_is_the_probability_of_all_parses_containing_the_span(nlp, text
         assert confidence == pytest.approx(exact[(start, end, label)], abs=1e-3)
 
 
+def test_scores_computed_in_blocks_are_the_same(nlp, monkeypatch):
+    import skills.ner_confidence as confidence
+
+    def scores():
+        docs = scored_pipe(nlp, CLEAR + DOUBTFUL, 64, EntityScorer(find_recogniser(nlp)))
+        return [doc.user_data[CONFIDENCE_KEY] for doc in docs]
+
+    whole = scores()
+    monkeypatch.setattr(confidence, "_ROWS_AT_ONCE", 7)
+    for mine, theirs in zip(scores(), whole):
+        assert mine.keys() == theirs.keys()
+        assert all(mine[k] == pytest.approx(theirs[k], abs=1e-5) for k in mine)
+
+
 def test_beam_of_one_parse_holds_all_the_mass(nlp):
     [doc] = scored_pipe(nlp, [DOUBTFUL[1]], 8, EntityScorer(find_recogniser(nlp), "beam", 1))
     assert doc.ents and set(doc.user_data[CONFIDENCE_KEY].values()) == {1.0}
