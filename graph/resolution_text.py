@@ -75,6 +75,14 @@ def word_cases(text: str) -> dict[str, tuple[int, int]]:
     return {w: (lower[w], upper[w]) for w in lower.keys() | upper.keys()}
 
 
+def _clean(span: str) -> bool:
+    """Whether a span needs no cleaning (the common case, checked quickly)."""
+    if not (span[:1].isalnum() and span[-1:].isalnum()) or span[-2:-1] in ("'", "\u2019"):
+        return False
+    words = span.split()
+    return not (_droppable(words[0], leading=True) or _droppable(words[-1], leading=False))
+
+
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
     """Edge punctuation, unbalanced brackets and a trailing possessive off ``[start, end)``."""
     while start < end:
@@ -136,11 +144,15 @@ def clean_span(mention: dict[str, Any], text: str | None) -> dict[str, Any] | No
     start, end = mention.get("start"), mention.get("end")
     if text is None or start is None or end is None or text[start:end] != mention.get("text"):
         return dict(mention)
+    if _clean(text[start:end]):
+        return dict(mention)
     new_start, new_end = start, end
-    for _ in range(3):  # punctuation uncovers words and words uncover punctuation
+    while True:  # punctuation uncovers words and words uncover punctuation
+        was = new_start, new_end
         new_start, new_end = _strip_edges(text, new_start, new_end)
         new_start, new_end = _trim_words(text, new_start, new_end)
-    new_start, new_end = _strip_edges(text, new_start, new_end)
+        if (new_start, new_end) == was:
+            break
     if new_end <= new_start or not any(c.isalnum() for c in text[new_start:new_end]):
         return None
     out = dict(mention)

@@ -30,8 +30,8 @@ from typing import Any, Iterable, Sequence
 from graph.cooccurrence import SCOPES, contributions, unit_of, units
 
 from .base import DocumentRecord
-from .sqlite_graph_names import (add_evidence, fresh_keys, insert_aliases, keys_for,
-                                 subtract_aliases, subtract_evidence)
+from .sqlite_graph_names import (add_evidence, insert_aliases, keys_for, subtract_aliases,
+                                 subtract_evidence)
 from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 

@@ -19,7 +19,7 @@ import sqlite3
 from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
-from graph.resolution import (DEFAULT_RULES, Decision, Facts, check_rules, decide,
+from graph.resolution import (DEFAULT_RULES, Decision, Facts, check_rules,
                               name_contributions, name_of)
 from graph.resolution_text import word_cases
 
@@ -28,7 +28,7 @@ from .sqlite_schema import GONE as _GONE
 
 __all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence", "keys_for",
            "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
-           "add_cases", "add_mentions", "stored_texts", "json_list", "fresh_keys", "load_facts"]
+           "add_cases", "add_mentions", "stored_texts", "json_list", "load_facts"]
 
 _CHUNK = 500  # keys per IN (...) list
 
@@ -166,18 +166,6 @@ def keys_for(conn: sqlite3.Connection, raw_keys: Iterable[str]) -> dict[str, str
     raw_keys = set(raw_keys)
     found = decisions(conn, {name_of(k) for k in raw_keys})
     return {k: found[name_of(k)].key(k) if name_of(k) in found else k for k in raw_keys}
-
-
-def fresh_keys(conn: sqlite3.Connection, raw_keys: Iterable[str],
-               rules: dict[str, bool]) -> dict[str, str | None]:
-    """The entity key of each raw key under decisions taken now, from the evidence as
-    it stands (new documents get the keys the end of the transaction will confirm,
-    unless a later document of it changes them)."""
-    raw_keys = set(raw_keys)
-    names = {name_of(k) for k in raw_keys}
-    facts = load_facts(conn, names)
-    found = {name: decide(name, facts, rules) for name in names}
-    return {k: found[name_of(k)].key(k) for k in raw_keys}
 
 
 def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from typing import Iterable
 
 from graph.resolution import Decision, Facts, decide, is_common
 from graph.resolution_forms import affixes
