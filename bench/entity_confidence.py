@@ -7,9 +7,9 @@ Speed (always): the entity skill's spaCy pipeline on ``--pages`` pages of the ge
 prose of ``bench.throughput`` (``bench.prose``), one process, the methods interleaved
 ``--reps`` times: ``nlp.pipe`` as the skill ran before confidences (no score),
 the scorer's greedy decoder without the scores (spaCy's ``BeamBatch`` of width 1 on
-the shared step model), ``marginal`` (the default) and ``beam`` of ``--beam-widths``. Printed: the best wall
-and CPU seconds, pages/s, the cost per page against ``nlp.pipe`` and whether the
-entities are the same as ``nlp.pipe``'s.
+the shared step model), ``marginal`` (the default) and ``beam`` of ``--beam-widths``.
+Printed: the best wall and CPU seconds, pages/s, the CPU cost per page against
+``nlp.pipe`` and whether the entities are the same as ``nlp.pipe``'s.
 
 Quality (``--gold FILE``, any format ``enrich eval`` reads): the skill's own output,
 before corpus-level resolution (``enrich eval entities`` shows it after), mapped with
@@ -72,14 +72,15 @@ def speed(args: argparse.Namespace) -> None:
     ents: dict[str, list] = {}
     for _ in range(args.reps):
         for name, fn in runs.items():
-            wall, cpu, docs = timed(lambda: fn(texts))
+            wall, cpu, docs = timed(lambda fn=fn: fn(texts))
             old = best.get(name, (float("inf"), float("inf")))
             best[name] = (min(old[0], wall), min(old[1], cpu))
             ents[name] = [[(e.start, e.end, e.label_) for e in d.ents] for d in docs]
-    base_wall, base_cpu = best["nlp.pipe (no score)"]
+    base_cpu = best["nlp.pipe (no score)"][1]
     n = len(texts)
     print(f"\n{n} pages, {sum(len(e) for e in ents['marginal']):,} entities, best of {args.reps}")
-    print(f"{'method':22s}{'wall s':>9s}{'CPU s':>9s}{'pages/s':>9s}{'CPU ms/page vs pipe':>21s}  same entities")
+    print(f"{'method':22s}{'wall s':>9s}{'CPU s':>9s}{'pages/s':>9s}"
+          f"{'CPU ms/page vs pipe':>21s}  same entities")
     for name, (wall, cpu) in best.items():
         same = sum(a == b for a, b in zip(ents[name], ents["nlp.pipe (no score)"]))
         print(f"{name:22s}{wall:9.2f}{cpu:9.2f}{n / wall:9.1f}{1000 * (cpu - base_cpu) / n:+21.2f}"
@@ -128,7 +129,8 @@ def quality(args: argparse.Namespace) -> None:
               f"{_auroc(conf, right):.3f}, Brier {((conf - right) ** 2).mean():.3f}, "
               f"precision rises with the bucket: {cal['rising']}")
         for row in cal["buckets"]:
-            print(f"      {row['bucket']:14s} {row['mentions']:6d} mentions  precision {row['precision']}")
+            print(f"      {row['bucket']:14s} {row['mentions']:6d} mentions  "
+                  f"precision {row['precision']}")
 
 
 def _spacy_recipe(skill: Any, texts: list[str], results: list[dict]) -> None:

@@ -224,7 +224,8 @@ class EntitySkill(Skill):
             raise ValueError(f"entities: unknown confidence {confidence!r}; use one of "
                              f"{list(CONFIDENCE_METHODS)}")
         if not 0.0 <= float(min_confidence) <= 1.0:
-            raise ValueError(f"entities: min_confidence must be from 0 to 1, got {min_confidence!r}")
+            raise ValueError(f"entities: min_confidence must be from 0 to 1, "
+                             f"got {min_confidence!r}")
         if confidence == "none" and float(min_confidence) > 0:
             raise ValueError("entities: min_confidence needs a confidence (marginal or beam), "
                              "not confidence: none")
