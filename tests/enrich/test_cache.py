@@ -431,7 +431,8 @@ def test_a_new_entities_version_reuses_ocr_and_captions(scans, tmp_path, blip_di
     mentions, trees = stored(data, MENTIONS), stored(data, TREES)
     assert (data / "cache" / FILE_NAME).exists()
 
-    monkeypatch.setattr(EntitySkill, "version", "2")  # a new fingerprint: every item again
+    original = EntitySkill.version
+    monkeypatch.setattr(EntitySkill, "version", original + "-new")  # every item again
     warm_s, warm = index()
     assert warm.get("ocr", 0) == 0 and warm.get("caption", 0) == 0
     assert runs.warm_ups == []  # no caption model was even loaded
@@ -443,7 +444,7 @@ def test_a_new_entities_version_reuses_ocr_and_captions(scans, tmp_path, blip_di
     print(f"\ncache: cold run {cold_s:.2f} s {cold}; entities v2 run {warm_s:.2f} s {warm}; "
           f"ratio {warm_s / cold_s:.2f}")
 
-    monkeypatch.setattr(EntitySkill, "version", "1")
+    monkeypatch.setattr(EntitySkill, "version", original)
     again_s, again = index(reindex=True)  # everything from the cache: the same records
     assert again == {}
     assert stored(data, TREES) == trees and stored(data, MENTIONS) == mentions
