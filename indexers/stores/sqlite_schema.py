@@ -209,8 +209,8 @@ A *name* is the name part of a mention's `raw_key`. This table, `name_votes`,
 
 | column | type | meaning |
 |---|---|---|
-| `key` | TEXT PK | `resolution`: the rule switches the store applies |
-| `value` | TEXT | JSON |
+| `key` | TEXT PK | `resolution`: the entity resolution rules it applies (JSON); `index_id`: the search index its queue feeds |
+| `value` | TEXT | the value |
 
 ## doc_edges - each document's contribution to `edges` (the evidence)
 

@@ -387,3 +387,26 @@ class TestSqliteStore(SqliteStoreFixture, StoreContract):
             assert set(again.states()) == {"s"} and again.get_document("d0") is not None
             assert again.stats()["entities"] == 1
             assert Counter(u["id"] for u in again.pending_index()[0]) == {"d0": 1}
+
+
+class TestResolvedMentions(SqliteStoreFixture):
+    """Resolution as the store applies it: ``graph.mentions_of`` and the facets."""
+
+    def test_mentions_of_gives_resolved_mentions_without_rejected_ones(self, store):
+        store.put_source(state("a"), [doc("d1", "a", keys=("ORG:vantor", LEBRON))])
+        store.put_source(state("b"), [doc("d2", "b", keys=("GPE:vantor", "ORG:harvest"),
+                                          text="the harvest came; a harvest fair, harvest")])
+        got = store.graph.mentions_of(["d2", "d1"])
+        assert [(m["doc_id"], m["text"], m["label"], m["type"], m["entity_key"],
+                 m["raw_key"]) for m in got] == [
+            ("d1", "Vantor", "ORG", "ORG", "ORG:vantor", "ORG:vantor"),
+            ("d1", "Lebron James", "PERSON", "PERSON", LEBRON, LEBRON),
+            ("d2", "Vantor", "GPE", "ORG", "ORG:vantor", "GPE:vantor")]  # the type vote
+        assert set(got[0]) == {"doc_id", "page", "start", "end", "text", "label", "type",
+                               "entity_key", "raw_key", "confidence", "skill"}
+        assert (got[0]["confidence"], got[0]["skill"], got[0]["page"]) == (0.9, "entities", 1)
+        assert store.graph.cards(["ORG:harvest"]) == {}  # a common word here
+        fields = {d["id"]: d for d in store.pending_index()[0]}
+        assert fields["d2"]["organizations"] == ["Vantor"] and "locations" not in fields["d2"]
+        assert fields["d2"]["entities"] == ["Vantor"]
+        assert store.resolution == {rule: True for rule in store.resolution}
