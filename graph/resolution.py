@@ -16,17 +16,19 @@ whether the name is *rejected*; ``Decision.key(raw_key)`` is the mention's entit
 - ``acronyms``: a name defined as an acronym somewhere ("Federal Bureau of
   Investigation (FBI)") stands for its long form (the target most documents define).
 - ``common_words``: a capitalised name is rejected when every word of it is mostly
-  written in lower case elsewhere in the corpus: more than twice as many lower-case
-  occurrences as capitalised ones that do not start a sentence, and at least two;
-  a name found only at sentence starts needs just more lower-case occurrences than
-  capitalised ones. A name mostly written in capitals (an acronym) is never rejected.
+  written in lower case elsewhere in the corpus: more lower-case occurrences than
+  capitalised ones that do not start a sentence, and at least two; for a name found
+  only at sentence starts (or line and field starts), one lower-case occurrence and
+  no fewer than capitalised ones suffice. A name mostly written in capitals (an
+  acronym) is never rejected.
 - ``short_forms``: a name joins the one longer name it abbreviates: the leading or
   trailing words of a PERSON name (a first name, a surname), the trailing words of
   an ORG name (not after a function word: "Boston" is not "Bank of Boston"), or two or
   more leading words of one when the name is itself voted ORG
   (:func:`graph.resolution_forms.abbreviates`). A long form in fewer than one
-  :data:`SUPPORT`-th of the short name's documents is not one (a recogniser's
-  run-on span, "Kim Lee hired Ann Bo", must not swallow a name used everywhere).
+  :data:`SUPPORT`-th of the documents where the short name stands alone is not one
+  (a recogniser's run-on span, "Kim Lee hired Ann Bo", must not swallow a name used
+  everywhere; a surname far more common alone than its full name is left alone).
   With several candidates, the one in the most documents wins if it is in at least
   :data:`DOMINANCE` times as many as the next (so one stray namesake does not stop
   the join, while two comparable ones do). Any model type may join (a surname typed
@@ -69,7 +71,7 @@ FACET_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
                 "LOC": "locations", "FAC": "locations"}
 NO_CONFIDENCE = 0.5
 DOMINANCE = 3
-SUPPORT = 10
+SUPPORT = 3
 
 Stats = tuple[int, int, int, int]  # documents, mentions, sentence-initial, in capitals
 Votes = dict[str, tuple[float, float, int]]  # type -> (weight, authority, raw mentions)
@@ -188,7 +190,7 @@ def is_common(name: str, facts: Facts) -> bool:
     only_initial = initial >= mentions
     for word in words:
         low, cap = facts.cases.get(word, (0, 0))
-        if not (low > cap if only_initial else (low >= 2 and low > 2 * cap)):
+        if not ((low >= 1 and low >= cap) if only_initial else (low >= 2 and low > cap)):
             return False
     return True
 

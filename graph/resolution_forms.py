@@ -10,8 +10,9 @@ the trailing words (not right after a function word: "boston" does not abbreviat
 "bank of boston") or two or more leading words and the short name is itself an ORG.
 A short name typed as a place (GPE, LOC, FAC), or a PERSON name of two or more words,
 abbreviates only a PERSON. A lone honorific, generational suffix, function word or
-one-letter word abbreviates nothing, and a name with a digit is no long form (it is a
-recogniser's run-on span: "kim lee 37").
+one-letter word abbreviates nothing, and a name with a digit or a word without a
+letter (other than ``&``) is no long form (it is a recogniser's run-on span: "kim lee
+37", "kim lee + acme").
 
 >>> abbreviates("tatum", "GPE", "kim tatum", "PERSON")
 True
@@ -37,7 +38,8 @@ def abbreviates(short: str, short_type: str | None, long: str, long_type: str | 
     n = len(words)
     if not n or n >= len(long_words) or (n == 1 and (len(short) < 2 or short in _NOT_SHORT)):
         return False
-    if any(c.isdigit() for c in long):
+    if any(c.isdigit() for c in long) or \
+            any(w != "&" and not any(c.isalpha() for c in w) for w in long_words):
         return False
     first, last = long_words[:n] == words, long_words[-n:] == words
     if long_type == "PERSON":

@@ -5,7 +5,9 @@ Pure functions: no I/O, no models. This docstring is the contract.
 **Boundaries** (rule ``boundaries``). ``clean_span(mention, text)`` trims a
 recogniser's span: edge punctuation (an unbalanced bracket, quotes, commas, dashes; a
 final dot only after a short or dotted word such as ``Jr.`` or ``U.S.``), a trailing
-possessive (``'s``, ``s'``), leading and trailing function words written in lower case
+possessive (``'s``, ``s'``), everything from a standalone list separator on (``+``,
+``|``, ``/``, ``•``: "Kim Lee + Acme" keeps "Kim Lee"), leading and trailing function
+words written in lower case
 (conjunctions, prepositions, determiners: ``and``, ``of``, ``the``...), "versus" tokens
 (``vs``, ``v.``, ``versus``) in any case, and trailing generic words that follow a name
 (``hours``, ``tickets``, ``schedule``, ``today``... a closed list of general nouns and
@@ -14,8 +16,8 @@ span, and ``name`` too when it was the surface text; None when nothing is left.
 
 **Word case** (rule ``common_words``). ``word_cases(text)`` counts, per casefolded
 word, its lower-case occurrences and its capitalised occurrences that do not start a
-sentence (a word after ``.!?``, a line break or the start of the text, past quotes and
-brackets, starts one). ``starts_sentence(text, start)`` says whether a span starts one.
+sentence (a word after ``.!?``, a line break, a field's ``:`` or the start of the text,
+past quotes, brackets and heading or list marks ``#*>-``, starts one). ``starts_sentence(text, start)`` says whether a span starts one.
 
 >>> m = {"text": "and the Boston Celtics vs", "name": "and the Boston Celtics vs",
 ...      "start": 4, "end": 29}
@@ -49,8 +51,9 @@ GENERIC_WORDS = frozenset(
     "page pages section sections summary".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 _OPENERS, _CLOSERS = "([{", ")]}"
-_EDGE_PUNCT = "\"'\u2018\u2019\u201c\u201d,;:!?-\u2013\u2014*|/\\"
-_START_CONTEXT = re.compile(r"(?:^|[.!?\n])[\s\"'\u201c\u2018(\[]*$")
+_EDGE_PUNCT = "\"'\u2018\u2019\u201c\u201d,;:!?-\u2013\u2014*|/\\+\u2022\u00b7"
+_SEPARATOR = re.compile(r"\s[+|/\u2022\u00b7]+\s")
+_START_CONTEXT = re.compile(r"(?:^|[.!?:\n])[\s\"'\u201c\u2018(\[#*>\u2022-]*$")
 
 
 def starts_sentence(text: str, start: int) -> bool:
@@ -77,7 +80,8 @@ def word_cases(text: str) -> dict[str, tuple[int, int]]:
 
 def _clean(span: str) -> bool:
     """Whether a span needs no cleaning (the common case, checked quickly)."""
-    if not (span[:1].isalnum() and span[-1:].isalnum()) or span[-2:-1] in ("'", "\u2019"):
+    if not (span[:1].isalnum() and span[-1:].isalnum()) or span[-2:-1] in ("'", "\u2019") \
+            or _SEPARATOR.search(span):
         return False
     words = span.split()
     return not (_droppable(words[0], leading=True) or _droppable(words[-1], leading=False))
@@ -147,6 +151,9 @@ def clean_span(mention: dict[str, Any], text: str | None) -> dict[str, Any] | No
     if _clean(text[start:end]):
         return dict(mention)
     new_start, new_end = start, end
+    cut = _SEPARATOR.search(text, start, end)
+    if cut:
+        new_end = cut.start()
     while True:  # punctuation uncovers words and words uncover punctuation
         was = new_start, new_end
         new_start, new_end = _strip_edges(text, new_start, new_end)

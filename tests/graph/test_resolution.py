@@ -56,6 +56,11 @@ def test_a_span_of_function_words_only_is_dropped_and_names_kept():
     assert clean_span(given, text)["name"] == "Keld Ironworks"
 
 
+def test_word_cases_skip_sentence_line_field_and_heading_starts():
+    assert word_cases("# Harvest notes\n- Harvest: Harvest day") == {
+        "notes": (1, 0), "day": (1, 0)}
+
+
 def test_word_cases_skip_sentence_starts():
     assert word_cases("Harvest came. The harvest, a Harvest fair.\nHarvest ends") == {
         "harvest": (1, 1), "came": (1, 0), "a": (1, 0), "fair": (1, 0), "ends": (1, 0)}
@@ -127,7 +132,7 @@ def test_common_words_need_lower_case_evidence():
     assert decide("harvest", f, DEFAULT_RULES) == Decision("harvest", None, True)
     assert Decision("harvest", None, True).key("PERSON:harvest") is None
     assert not decide("harvest", f, off("common_words")).rejected
-    f.cases["harvest"] = (5, 3)  # capitalised mid-sentence often enough: a name
+    f.cases["harvest"] = (5, 5)  # capitalised mid-sentence as often: a name
     assert not decide("harvest", f, DEFAULT_RULES).rejected
     f.cases["harvest"] = (1, 0)
     assert not decide("harvest", f, DEFAULT_RULES).rejected  # one sighting is not "mostly"
