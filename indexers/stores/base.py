@@ -215,6 +215,15 @@ class Store(Protocol):
     def reindex_all(self) -> int:
         """Queue every document for the search index (to rebuild it); returns the count."""
 
+    @property
+    def resolution(self) -> dict[str, bool]:
+        """The entity resolution rules the store applies (``graph.resolution.RULES``)."""
+
+    def set_resolution(self, rules: dict[str, bool]) -> bool:
+        """Apply other resolution rules (a skillset's ``resolution:``): every name is
+        decided again and the documents whose keys change are re-keyed; returns whether
+        anything was to change."""
+
     def track_index(self, index_id: str) -> int:
         """Make the index queue feed the search index ``index_id`` (``SearchIndex.index_id``).
 
