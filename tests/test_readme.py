@@ -81,7 +81,7 @@ def test_json_examples_parse_and_cli_options_exist():
 def test_graph_commands_in_the_usage_block_exist():
     usage = re.search(r"```\nenrich index.*?```", README, flags=re.S).group(0)
     for command in ("entities", "graph neighbors", "graph evidence", "graph path",
-                    "graph export"):
+                    "graph export", "cache prune", "eval entities", "eval graph"):
         help_text = subprocess.run([sys.executable, "-m", "enrich", *command.split(), "--help"],
                                    capture_output=True, text=True,
                                    env={"COLUMNS": "200", "PATH": ""}).stdout
@@ -94,7 +94,7 @@ def test_graph_commands_in_the_usage_block_exist():
 def test_dictionary_example_builds_a_skillset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "codenames.csv").write_text(blocks("csv")[0])
-    snippet = yaml.safe_load(blocks("yaml")[-1])
+    snippet, = [yaml.safe_load(b) for b in blocks("yaml") if "skill: entity_lookup" in b]
     plan = build_plan(Skillset.from_dict({"skills": [{"skill": "merge"}, *snippet["skills"],
                                                      {"skill": "entities"}],
                                           "entities": snippet["entities"]}))
