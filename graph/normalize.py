@@ -216,7 +216,7 @@ def sentence_of(spans: list[tuple[int, int]], offset: int) -> int:
 
 # --- acronyms ------------------------------------------------------------------------
 
-_FUNCTION_WORDS = frozenset("of the and for in on at to de du des la le &".split())
+_FUNCTION_WORDS = frozenset("of the and for in on at to de du des la le & s".split())
 _ACRONYM = r"[A-Za-z][A-Za-z.&]{1,9}"
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*(" + _ACRONYM + r")\s*\)")
 _ACRONYM_BEFORE = re.compile(r"(?<![\w.&])(" + _ACRONYM + r")\s*\(\s*$")
@@ -321,11 +321,32 @@ def _link_acronyms(out: list[dict], texts: Mapping[Any, str]) -> list[tuple[str,
             text and _acronym_at(text, m["start"], m["end"], m["name"]))
         if acronym and normalize_name(acronym, "") not in defined:
             defined[normalize_name(acronym, "")] = i
+    _infer_acronyms(out, defined)
     for m in out:
         long = defined.get(normalize_name(m["name"], ""))
         if long is not None:
             m["type"], m["name"] = out[long]["type"], out[long]["name"]
     return [(acr, i) for acr, i in defined.items()]
+
+
+def _infer_acronyms(out: list[dict], defined: dict[str, int]) -> None:
+    """Acronyms the text uses without defining them ("EU" beside "European Union"): a
+    mention written as an acronym whose letters are the initials of exactly one
+    multi-word name of the document stands for it (added to ``defined``)."""
+    acronyms = {normalize_name(m["name"], ""): m["name"] for m in out
+                if _is_acronym(m["name"]) and " " not in m["name"].strip()
+                and 2 <= len(m["name"].strip()) <= 12}
+    acronyms = {a: text for a, text in acronyms.items() if a not in defined}
+    if not acronyms:
+        return
+    longs: dict[str, int] = {}
+    for i, m in enumerate(out):
+        longs.setdefault(normalize_name(m["name"], m["type"]), i)
+    for acronym, text in sorted(acronyms.items()):
+        hits = {name: i for name, i in longs.items()
+                if name[:1] == acronym[:1] and " " in name and _defines(out[i]["name"], text)}
+        if len(hits) == 1:
+            defined[acronym] = next(iter(hits.values()))
 
 
 def _join_short_forms(out: list[dict]) -> None:
@@ -342,13 +363,32 @@ def _join_short_forms(out: list[dict]) -> None:
                     by_word.setdefault(word, set()).add(name)
     if not longs:
         return
+    targets = {name: _target(name, m["type"], longs, by_word) for name, m in longs.items()}
     for m in out:
-        short = normalize_name(m["name"], m["type"])
-        words = short.split()
-        near = by_word.get(words[0], set()) | by_word.get(words[-1], set()) if words else ()
-        hits = [n for n in near if abbreviates(short, m["type"], n, longs[n]["type"])]
-        if len(hits) == 1:
-            m["type"], m["name"] = longs[hits[0]]["type"], longs[hits[0]]["name"]
+        hit = _target(normalize_name(m["name"], m["type"]), m["type"], longs, by_word)
+        hit = targets.get(hit) or hit
+        if hit is not None:
+            m["type"], m["name"] = longs[hit]["type"], longs[hit]["name"]
+
+
+def _target(short: str, type: str, longs: dict[str, dict],
+            by_word: dict[str, set[str]]) -> str | None:
+    """The one longer name of the document ``short`` abbreviates, or None. Several
+    that are themselves short forms of one name count as that name; among several,
+    the only one of the short name's own type wins, and among several PERSON names,
+    the one the document names first when they all end with it (namesakes: the
+    surname is the first's)."""
+    words = short.split()
+    near = by_word.get(words[0], set()) | by_word.get(words[-1], set()) if words else ()
+    hits = sorted(n for n in near if abbreviates(short, type, n, longs[n]["type"]))
+    if len(hits) > 1:
+        hits = sorted({_target(n, longs[n]["type"], longs, by_word) or n for n in hits})
+    if len(hits) > 1:
+        hits = [n for n in hits if longs[n]["type"] == type]
+    if len(hits) > 1 and type == "PERSON" and all(n.endswith(" " + short) for n in hits):
+        order = list(longs)  # namesakes ("Kim Lee ... his son Ann Lee ... Lee"): Kim Lee
+        hits = [min(hits, key=order.index)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _start(m: Mapping[str, Any]) -> dict:

@@ -36,8 +36,10 @@ whether the name is *rejected*; ``Decision.key(raw_key)`` is the mention's entit
 - ``type_vote``: the type is the vote of the name's mentions across the corpus, each
   for its per-document type, weighing its confidence (:data:`NO_CONFIDENCE` when it
   has none); a type given by the user's dictionary or gallery (mentions marked
-  ``authority``, from :data:`AUTHORITY_SKILLS`) wins over the model's. The key is
-  ``TYPE:target``, so every raw key of a name lands on one entity. Off, a mention
+  ``authority``, from :data:`AUTHORITY_SKILLS`) wins over the model's. A split vote
+  (:func:`clear_type`: the runner-up given in several mentions, the winner short of
+  two thirds of the weight) decides nothing: each mention keeps its own type. The key
+  is ``TYPE:target``, so every raw key of a name lands on one entity. Off, a mention
   keeps its per-document type, and a joined one takes the long form's commonest.
 - ``boundaries``: spans are cleaned before any of this (``graph.resolution_text``).
 
@@ -60,7 +62,8 @@ from graph.normalize import TYPE_PREFERENCE
 from graph.resolution_forms import abbreviates, affixes
 
 __all__ = ["RULES", "DEFAULT_RULES", "check_rules", "AUTHORITY_SKILLS", "FACET_FIELDS",
-           "NO_CONFIDENCE", "DOMINANCE", "SUPPORT", "Decision", "Facts", "decide", "name_of",
+           "NO_CONFIDENCE", "DOMINANCE", "SUPPORT", "CLEAR_SHARE", "SPLIT_MENTIONS",
+           "clear_type", "Decision", "Facts", "decide", "name_of",
            "type_of", "name_contributions", "voted_type", "is_common", "words_of",
            "affixes"]
 
@@ -72,6 +75,8 @@ FACET_FIELDS = {"PERSON": "people", "ORG": "organizations", "GPE": "locations",
 NO_CONFIDENCE = 0.5
 DOMINANCE = 3
 SUPPORT = 3
+CLEAR_SHARE = 2 / 3
+SPLIT_MENTIONS = 3
 
 Stats = tuple[int, int, int, int]  # documents, mentions, sentence-initial, in capitals
 Votes = dict[str, tuple[float, float, int]]  # type -> (weight, authority, raw mentions)
@@ -181,6 +186,21 @@ def voted_type(votes: Votes | None, weighted: bool = True) -> str | None:
     return min(ballots, key=lambda t: (-ballots[t], _rank(t)))
 
 
+def clear_type(votes: Votes | None) -> str | None:
+    """The voted type, or None (each mention keeps its own) when the vote is split: the
+    runner-up was given in at least :data:`SPLIT_MENTIONS` mentions and the winner holds
+    less than :data:`CLEAR_SHARE` of the weight (a model that types a name one way
+    here and another way there, many times each, is not overruled by a narrow
+    majority; a few odd ones are). An authority vote is never split."""
+    winner = voted_type(votes)
+    if winner is None or not votes or votes[winner][1] > 0:
+        return winner
+    total = sum(w for w, _, _ in votes.values() if w > 0)
+    split = any(t != winner and n >= SPLIT_MENTIONS and w > 0
+                for t, (w, _, n) in votes.items())
+    return None if split and votes[winner][0] < CLEAR_SHARE * total else winner
+
+
 def is_common(name: str, facts: Facts) -> bool:
     """Whether the name is a capitalised common word (rule ``common_words``)."""
     documents, mentions, initial, capitals = facts.stats.get(name, (0, 0, 0, 0))
@@ -226,4 +246,4 @@ def decide(name: str, facts: Facts, rules: Mapping[str, bool]) -> Decision:
         else None
     if long is not None:
         return Decision(long, voted_type(facts.votes.get(long), weighted))
-    return Decision(name, own_type if weighted else None)
+    return Decision(name, clear_type(facts.votes.get(name)) if weighted else None)

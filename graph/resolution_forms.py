@@ -7,7 +7,9 @@ separated by one space).
 A short name *abbreviates* a longer name of type PERSON when its words are the
 leading or trailing words of it (a first name, a surname); of type ORG when they are
 the trailing words (not right after a function word: "boston" does not abbreviate
-"bank of boston") or two or more leading words and the short name is itself an ORG.
+"bank of boston") or two or more leading words and the short name is itself an ORG. A
+PERSON name of two or more words also abbreviates a longer PERSON name with the same
+first and last words (middle names left out: "kim park" of "kim lee park").
 A short name typed as a place (GPE, LOC, FAC), or a PERSON name of two or more words,
 abbreviates only a PERSON. A lone honorific, generational suffix, function word or
 one-letter word abbreviates nothing, and a name with a digit or a word without a
@@ -43,11 +45,21 @@ def abbreviates(short: str, short_type: str | None, long: str, long_type: str | 
         return False
     first, last = long_words[:n] == words, long_words[-n:] == words
     if long_type == "PERSON":
-        return first or last
+        return first or last or (n > 1 and short_type == "PERSON" and
+                                 _without_middle(words, long_words))
     if long_type != "ORG" or short_type in PLACE_TYPES or (short_type == "PERSON" and n > 1):
         return False
     after_function_word = long_words[-n - 1] in FUNCTION_WORDS
     return (last and not after_function_word) or (first and n >= 2 and short_type == "ORG")
+
+
+def _without_middle(words: list[str], long_words: list[str]) -> bool:
+    """Whether ``words`` are ``long_words`` without some middle words ("kim park" of
+    "kim lee park"): same first and last word, the rest in order."""
+    if words[0] != long_words[0] or words[-1] != long_words[-1]:
+        return False
+    rest = iter(long_words[1:-1])
+    return all(word in rest for word in words[1:-1])
 
 
 def affixes(name: str) -> list[tuple[str, str]]:

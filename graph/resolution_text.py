@@ -9,15 +9,19 @@ possessive (``'s``, ``s'``), everything from a standalone list separator on (``+
 ``|``, ``/``, ``•``: "Kim Lee + Acme" keeps "Kim Lee"), leading and trailing function
 words written in lower case
 (conjunctions, prepositions, determiners: ``and``, ``of``, ``the``...), "versus" tokens
-(``vs``, ``v.``, ``versus``) in any case, and trailing generic words that follow a name
-(``hours``, ``tickets``, ``schedule``, ``today``... a closed list of general nouns and
-time words, never names). The mention's ``start``/``end``/``text`` become the cleaned
+(``vs``, ``v.``, ``versus``) in any case, trailing generic words written in lower case
+that follow a name (``hours``, ``tickets``, ``schedule``, ``today``... a closed list of
+general nouns and time words; capitalised, they may be the name's own: "... News"),
+and social-text marks: web addresses at either end, a leading retweet mark (``RT``
+before an @handle), the ``@`` and ``#`` of handles and hashtags and symbols such as
+emoji at the edges. The mention's ``start``/``end``/``text`` become the cleaned
 span, and ``name`` too when it was the surface text; None when nothing is left.
 
 **Word case** (rule ``common_words``). ``word_cases(text)`` counts, per casefolded
 word, its lower-case occurrences and its capitalised occurrences that do not start a
 sentence (a word after ``.!?``, a line break, a field's ``:`` or the start of the text,
-past quotes, brackets and heading or list marks ``#*>-``, starts one). ``starts_sentence(text, start)`` says whether a span starts one.
+past quotes, brackets and heading or list marks ``#*>-``, starts one). Words of web
+and e-mail addresses, @handles and #hashtags are not counted. ``starts_sentence(text, start)`` says whether a span starts one.
 
 >>> m = {"text": "and the Boston Celtics vs", "name": "and the Boston Celtics vs",
 ...      "start": 4, "end": 29}
@@ -31,6 +35,7 @@ past quotes, brackets and heading or list marks ``#*>-``, starts one). ``starts_
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from typing import Any
 
@@ -49,10 +54,14 @@ GENERIC_WORDS = frozenset(
     "highlights stats statistics roster rosters today tonight yesterday tomorrow "
     "morning afternoon evening weekend update updates news info information details "
     "page pages section sections summary".split())
+_WEB = re.compile(r"(?i)(?:https?://|www\.)")  # a web address
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 _OPENERS, _CLOSERS = "([{", ")]}"
-_EDGE_PUNCT = "\"'\u2018\u2019\u201c\u201d,;:!?-\u2013\u2014*|/\\+\u2022\u00b7"
+_EDGE_PUNCT = "\"'\u2018\u2019\u201c\u201d,;:!?-\u2013\u2014*|/\\+\u2022\u00b7@#\u2026"
 _SEPARATOR = re.compile(r"\s[+|/\u2022\u00b7]+\s")
+# Not prose: web addresses, e-mail addresses, @handles and #hashtags (their words say
+# nothing about how a word is written in running text).
+_NOT_PROSE = re.compile(r"(?:https?://|www\.)\S*|\S+@\S+\.\S+|(?<![\w@#])(?:@ ?|#)\w+")
 _START_CONTEXT = re.compile(r"(?:^|[.!?:\n])[\s\"'\u201c\u2018(\[#*>\u2022-]*$")
 
 
@@ -69,6 +78,8 @@ def word_cases(text: str) -> dict[str, tuple[int, int]]:
     """``{word: (lower-case occurrences, capitalised ones not starting a sentence)}``."""
     lower: Counter[str] = Counter()
     upper: Counter[str] = Counter()
+    if "@" in text or "#" in text or "/" in text or "www." in text:
+        text = _NOT_PROSE.sub(lambda m: " " * len(m.group()), text)
     for match in _WORD.finditer(text):
         word = match.group()
         if word[0].islower():
@@ -84,7 +95,13 @@ def _clean(span: str) -> bool:
             or _SEPARATOR.search(span):
         return False
     words = span.split()
-    return not (_droppable(words[0], leading=True) or _droppable(words[-1], leading=False))
+    return not (_droppable(words[0], leading=True, after=words[1] if len(words) > 1 else "")
+                or _droppable(words[-1], leading=False))
+
+
+def _symbol(char: str) -> bool:
+    """A symbol (emoji, arrows, currency and math signs): never a name's edge."""
+    return unicodedata.category(char)[0] == "S" or char in _EDGE_PUNCT
 
 
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
@@ -93,10 +110,10 @@ def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
         span = text[start:end]
         if span[0] in _OPENERS and span[-1] == _CLOSERS[_OPENERS.index(span[0])]:
             start, end = start + 1, end - 1
-        elif span[-1] in _EDGE_PUNCT or (span[-1] in _CLOSERS and
+        elif _symbol(span[-1]) or (span[-1] in _CLOSERS and
                                        _OPENERS[_CLOSERS.index(span[-1])] not in span):
             end -= 1
-        elif span[0] in _EDGE_PUNCT or span[0] == "." or (
+        elif _symbol(span[0]) or span[0] == "." or (
                 span[0] in _OPENERS and _CLOSERS[_OPENERS.index(span[0])] not in span):
             start += 1
         elif span[-1] == "." and not _keeps_dot(span):
@@ -121,19 +138,23 @@ def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
 
 
-def _droppable(word: str, *, leading: bool) -> bool:
+def _droppable(word: str, *, leading: bool, after: str = "") -> bool:
+    """Whether an edge word goes (``after``: the word after a leading one)."""
     bare = word.rstrip(".").casefold()
-    if bare in VERSUS:
+    if bare in VERSUS or _WEB.match(word):
         return True
     if bare in FUNCTION_WORDS and word[:1].islower():
         return True
-    return not leading and bare in GENERIC_WORDS
+    if leading:  # a retweet mark: "RT @kim"
+        return bare == "rt" and after[:1] == "@"
+    return bare in GENERIC_WORDS and word[:1].islower()
 
 
 def _trim_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Function words at both ends, versus tokens and trailing generic words."""
     words = _words(text, start, end)
-    while len(words) > 1 and _droppable(text[words[0][0]:words[0][1]], leading=True):
+    while len(words) > 1 and _droppable(text[words[0][0]:words[0][1]], leading=True,
+                                        after=text[words[1][0]:words[1][1]]):
         words.pop(0)
     while len(words) > 1 and _droppable(text[words[-1][0]:words[-1][1]], leading=False):
         words.pop()

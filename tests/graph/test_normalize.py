@@ -114,6 +114,24 @@ def test_ambiguous_short_form_is_left_alone():
     assert out[2]["name"] == "James"
 
 
+def test_a_shared_surname_joins_the_first_namesake_named():
+    text = "Kim Orvel founded it. His son Ann Orvel sold it. Orvel died."
+    ms = [mention(text, "Kim Orvel", "PERSON"), mention(text, "Ann Orvel", "PERSON"),
+          mention(text, "Orvel", "PERSON", nth=2)]
+    out, _ = resolve(ms, {None: text})
+    assert [m["key"] for m in out] == ["PERSON:kim orvel", "PERSON:ann orvel",
+                                       "PERSON:kim orvel"]
+
+
+def test_among_several_long_forms_the_short_forms_own_type_wins():
+    text = "Tam Vesk Brill joined Corwen Brill. Brill spoke. Tam Brill left."
+    ms = [mention(text, "Tam Vesk Brill", "PERSON"), mention(text, "Corwen Brill", "ORG"),
+          mention(text, "Brill", "PERSON", nth=2), mention(text, "Tam Brill", "PERSON")]
+    out, _ = resolve(ms, {None: text})
+    assert [m["key"] for m in out] == ["PERSON:tam vesk brill", "ORG:corwen brill",
+                                       "PERSON:tam vesk brill", "PERSON:tam vesk brill"]
+
+
 def test_honorific_alone_and_other_types_do_not_join():
     text = "Joe Biden spoke. The President left. Boston Celtics won in Boston."
     ms = [mention(text, "Joe Biden", "PERSON"), mention(text, "President", "PERSON"),
@@ -174,6 +192,19 @@ def test_acronym_whose_initials_do_not_match_is_not_linked():
     out, aliases = resolve(ms, {None: text})
     assert [m["key"] for m in out] == ["ORG:national football league", "ORG:nba"]
     assert aliases == []
+
+
+def test_an_acronym_used_without_definition_joins_the_one_name_it_spells():
+    text = "The Ostrel Trade Union met. Later the OTU and the People's Union of Keld (PUK) met."
+    ms = [mention(text, "Ostrel Trade Union", "ORG"), mention(text, "OTU", "ORG"),
+          mention(text, "People's Union of Keld", "ORG")]
+    out, aliases = resolve(ms, {None: text})
+    assert [m["key"] for m in out][:2] == ["ORG:ostrel trade union"] * 2
+    assert ("ORG:otu", "ORG:ostrel trade union") in aliases
+    text = "The Ostrel Trade Union and the Orvel Tin Union. The OTU left."
+    ms = [mention(text, "Ostrel Trade Union", "ORG"), mention(text, "Orvel Tin Union", "ORG"),
+          mention(text, "OTU", "ORG")]
+    assert resolve(ms, {None: text})[0][2]["key"] == "ORG:otu"  # two names spell it
 
 
 def test_lowercase_parenthesis_is_not_an_acronym():

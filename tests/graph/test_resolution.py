@@ -43,6 +43,12 @@ def span(text, surface, **extra):
     ("Brant Foundry Inc. grew", "Brant Foundry Inc.", "Brant Foundry Inc."),
     ("v. Ostrel Quay", "v. Ostrel Quay", "Ostrel Quay"),
     ("The Of Maids", "The Of Maids", "The Of Maids"),  # capitalised: part of a title
+    ("RT @Tevna: hi", "RT @Tevna", "Tevna"),  # social text: retweet mark, handle
+    ("via https://x.example/a Brant Foundry", "https://x.example/a Brant Foundry",
+     "Brant Foundry"),
+    ("Wenna Tull \u2764 won", "Wenna Tull \u2764", "Wenna Tull"),
+    ("on #Keldmoor today", "#Keldmoor", "Keldmoor"),
+    ("Orvelle News said", "Orvelle News", "Orvelle News"),  # capitalised: the name's own
 ])
 def test_boundaries_are_cleaned(text, surface, cleaned):
     out = clean_span(span(text, surface), text)
@@ -59,6 +65,16 @@ def test_a_span_of_function_words_only_is_dropped_and_names_kept():
 def test_word_cases_skip_sentence_line_field_and_heading_starts():
     assert word_cases("# Harvest notes\n- Harvest: Harvest day") == {
         "notes": (1, 0), "day": (1, 0)}
+
+
+def test_a_web_address_alone_is_dropped():
+    text = "see https://x.example/r/keld now"
+    assert clean_span(span(text, "https://x.example/r/keld"), text) is None
+
+
+def test_word_cases_skip_web_addresses_handles_and_hashtags():
+    assert word_cases("see https://x.example/r/keld and @keld #keld or mail a@keld.example") \
+        == {"see": (1, 0), "and": (1, 0), "or": (1, 0), "mail": (1, 0)}
 
 
 def test_word_cases_skip_sentence_starts():
@@ -113,6 +129,15 @@ def test_type_vote_weighs_confidence_and_the_dictionary_wins():
     assert decide("ostrel", f, DEFAULT_RULES) == Decision("ostrel", "ORG")
     assert decide("ostrel", f, off("type_vote")) == Decision("ostrel", None)
     assert Decision("ostrel", None).key("GPE:ostrel") == "GPE:ostrel"
+
+
+def test_a_split_type_vote_leaves_each_mention_its_own_type():
+    f = facts(ostrel=(20, {"ORG": 9.8, "PERSON": 5.2}))  # two to one is not clear
+    assert decide("ostrel", f, DEFAULT_RULES) == Decision("ostrel", None)
+    f.votes["ostrel"]["PERSON"] = (5.2, 0, 2)  # two odd ones are outvoted
+    assert decide("ostrel", f, DEFAULT_RULES) == Decision("ostrel", "ORG")
+    f = facts(ostrel=(4, {"PERSON": 3.0, "ORG": 0.9}))  # a clear majority
+    assert decide("ostrel", f, DEFAULT_RULES) == Decision("ostrel", "PERSON")
 
 
 def test_missing_confidence_counts_half():
