@@ -5,6 +5,7 @@ import sqlite3
 from enrich.indexer import IndexOptions, run_index
 from enrich.searching import search
 from enrich.testing import factories
+from skills.entities import EntitySkill
 
 
 def index(folder, data, **options):
@@ -47,7 +48,7 @@ def test_mentions_pages_edges_and_provenance_are_stored(corpus, tmp_path):
                               "WHERE d.uri LIKE '%notes1.pdf' AND m.text = 'LeBron James' ORDER BY 1")
     assert lebron_pages == [(1,), (2,)]
     skill, = rows(data, "SELECT DISTINCT skill || ' ' || skill_version || ' ' || model FROM mentions")
-    assert skill[0].startswith("entities 1 en_core_web_sm")
+    assert skill[0].startswith(f"entities {EntitySkill.version} en_core_web_sm")
     edges = dict(((a, b), n) for a, b, n in rows(
         data, "SELECT a, b, count FROM edges WHERE scope = 'document'"))
     assert edges[("ORG:nike", "PERSON:lebron james")] == 2
