@@ -32,11 +32,16 @@ document defines. ``rules`` are the skillset's resolution switches
    words may give one initial per part. Every mention, of any type, whose
    type-independent form equals the acronym's then takes the long form's type and
    name, and ``(TYPE:acr, TYPE:long form)`` is returned as an alias. The first
-   definition of an acronym in the document wins.
-3. *Short forms*: a mention, of any type, that abbreviates exactly one longer PERSON
-   or ORG name of the document (:func:`graph.resolution_forms.abbreviates`: leading
-   or trailing words of a PERSON, trailing words of an ORG) takes its type and name;
-   ambiguous ones, a lone honorific and one-character names stay as they are.
+   definition of an acronym in the document wins. A mention written as an acronym
+   that the text does not define stands for the one multi-word name of the document
+   whose initials it spells, if there is exactly one (an alias too).
+3. *Short forms*: a mention, of any type, that abbreviates one longer PERSON, ORG or
+   place name of the document (:func:`graph.resolution_forms.abbreviates` with
+   ``document``: leading or trailing words of a PERSON, trailing words of an ORG...)
+   takes its type and name. Of several such names, those that are themselves short
+   forms of one name count as it; then the only one of the mention's own type wins,
+   and of several PERSON names the one named first; other ambiguous ones, a lone
+   honorific and one-character names stay as they are.
 4. ``name`` is the long form's display name for merged mentions, else the mention's
    own; ``key`` is ``entity_key(type, name)``; ``text`` is untouched; ``sentence`` is
    the index of the sentence holding ``start`` in ``texts[page]`` (``texts[None]``
@@ -72,7 +77,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from graph.resolution_forms import abbreviates
+from graph.resolution_forms import PLACE_TYPES, abbreviates
 from graph.resolution_text import starts_sentence
 
 __all__ = ["TYPE_PREFERENCE", "entity_key", "normalize_name", "resolve", "sentence_of",
@@ -344,7 +349,7 @@ def _infer_acronyms(out: list[dict], defined: dict[str, int]) -> None:
         longs.setdefault(normalize_name(m["name"], m["type"]), i)
     for acronym, text in sorted(acronyms.items()):
         hits = {name: i for name, i in longs.items()
-                if name[:1] == acronym[:1] and " " in name and _defines(out[i]["name"], text)}
+                if name[:1] == acronym[:1] and " " in name and _defines(name, text)}
         if len(hits) == 1:
             defined[acronym] = next(iter(hits.values()))
 
@@ -355,11 +360,11 @@ def _join_short_forms(out: list[dict]) -> None:
     longs: dict[str, dict] = {}
     by_word: dict[str, set[str]] = {}
     for m in out:
-        if m["type"] in ("PERSON", "ORG"):
+        if m["type"] in ("PERSON", "ORG") or m["type"] in PLACE_TYPES:
             name = normalize_name(m["name"], m["type"])
             if name not in longs and " " in name:
                 longs[name] = m
-                for word in (name.split()[0], name.split()[-1]):
+                for word in name.split():
                     by_word.setdefault(word, set()).add(name)
     if not longs:
         return
@@ -376,16 +381,15 @@ def _target(short: str, type: str, longs: dict[str, dict],
     """The one longer name of the document ``short`` abbreviates, or None. Several
     that are themselves short forms of one name count as that name; among several,
     the only one of the short name's own type wins, and among several PERSON names,
-    the one the document names first when they all end with it (namesakes: the
-    surname is the first's)."""
+    the one the document names first (namesakes: the surname is the first's)."""
     words = short.split()
     near = by_word.get(words[0], set()) | by_word.get(words[-1], set()) if words else ()
-    hits = sorted(n for n in near if abbreviates(short, type, n, longs[n]["type"]))
+    hits = sorted(n for n in near if abbreviates(short, type, n, longs[n]["type"], True))
     if len(hits) > 1:
         hits = sorted({_target(n, longs[n]["type"], longs, by_word) or n for n in hits})
     if len(hits) > 1:
         hits = [n for n in hits if longs[n]["type"] == type]
-    if len(hits) > 1 and type == "PERSON" and all(n.endswith(" " + short) for n in hits):
+    if len(hits) > 1 and type == "PERSON":
         order = list(longs)  # namesakes ("Kim Lee ... his son Ann Lee ... Lee"): Kim Lee
         hits = [min(hits, key=order.index)]
     return hits[0] if len(hits) == 1 else None

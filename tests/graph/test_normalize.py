@@ -105,13 +105,13 @@ def test_first_name_joins_too():
 
 
 def test_ambiguous_short_form_is_left_alone():
-    text = "LeBron James and James Harden met. James scored."
-    ms = [mention(text, "LeBron James", "PERSON"), mention(text, "James Harden", "PERSON"),
-          mention(text, "James", "PERSON", nth=2)]
+    text = "Vell Harriers and Dunmore Harriers met. Harriers won."
+    ms = [mention(text, "Vell Harriers", "ORG"), mention(text, "Dunmore Harriers", "ORG"),
+          mention(text, "Harriers", "ORG", nth=2)]
     out, _ = resolve(ms, {None: text})
     assert [m["key"] for m in out] == [
-        "PERSON:lebron james", "PERSON:james harden", "PERSON:james"]
-    assert out[2]["name"] == "James"
+        "ORG:vell harriers", "ORG:dunmore harriers", "ORG:harriers"]
+    assert out[2]["name"] == "Harriers"
 
 
 def test_a_shared_surname_joins_the_first_namesake_named():
@@ -121,6 +121,23 @@ def test_a_shared_surname_joins_the_first_namesake_named():
     out, _ = resolve(ms, {None: text})
     assert [m["key"] for m in out] == ["PERSON:kim orvel", "PERSON:ann orvel",
                                        "PERSON:kim orvel"]
+
+
+def test_person_variants_join_the_full_name():
+    text = ("Tam Vesk Brill Jr. wrote. T. V. Brill and Tam V. Brill agreed. Brill left. "
+            "Korvel Province grew; Korvel is far. The Republic of Ostra and Ostra met. "
+            "Yarrow College hired Tam. Yarrow paid. Vesk smiled.")
+    ms = [mention(text, s, t) for s, t in [
+        ("Tam Vesk Brill Jr.", "PERSON"), ("T. V. Brill", "PERSON"), ("Tam V. Brill", "PERSON"),
+        ("Korvel Province", "GPE"), ("Republic of Ostra", "GPE"), ("Yarrow College", "ORG")]]
+    ms += [mention(text, "Brill", "PERSON", nth=2), mention(text, "Korvel", "GPE", nth=1),
+           mention(text, "Ostra", "GPE", nth=1), mention(text, "Yarrow", "ORG", nth=1),
+           mention(text, "Vesk", "PERSON", nth=1)]
+    out, _ = resolve(ms, {None: text})
+    assert [m["key"] for m in out] == ["PERSON:tam vesk brill jr"] * 3 + [
+        "GPE:korvel province", "GPE:republic of ostra", "ORG:yarrow college",
+        "PERSON:tam vesk brill jr", "GPE:korvel province", "GPE:republic of ostra",
+        "ORG:yarrow college", "PERSON:tam vesk brill jr"]
 
 
 def test_among_several_long_forms_the_short_forms_own_type_wins():
