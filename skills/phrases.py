@@ -146,10 +146,11 @@ class NounPhraseSkill(Skill):
             for i, page in enumerate(pages):
                 if left <= 0:
                     break
-                texts.append(page[:left])
+                ents = _page_entities(page, per_page[i] if i < len(per_page) else None)
+                cut = _cut(page, left, ents)
+                texts.append(page[:cut])
                 left -= len(page)
-                ents = per_page[i] if i < len(per_page) else None
-                plan.append((masks[i], _page_entities(page, ents)))
+                plan.append((masks[i], [e for e in ents if e[1] <= cut]))
             plans.append(plan)
         docs = iter(self._nlp.pipe(texts, batch_size=self.batch_size))
         out = []
@@ -337,6 +338,25 @@ def _entity_index(entities: list[tuple[int, int, str]]):
                 return cand
         return None
     return at
+
+
+def _cut(page: str, limit: int, entities: list[tuple[int, int, str]]) -> int:
+    """Where to stop tagging ``page`` to stay within ``limit`` characters: at a space,
+    and before an entity the limit would cut, so that no word or name is cut.
+
+    >>> _cut("Ada Lovelace wrote notes", 9, [(0, 12, "PERSON")])
+    0
+    >>> _cut("Ada Lovelace wrote notes", 16, [(0, 12, "PERSON")])
+    12
+    """
+    if len(page) <= limit:
+        return len(page)
+    cut = max(page.rfind(space, 0, limit + 1) for space in " \n\t")
+    cut = cut if cut > 0 else limit
+    for start, end, _ in entities:
+        if start < cut < end:
+            cut = start
+    return cut
 
 
 def _page_entities(page: str, entities: Any) -> list[tuple[int, int, str]]:

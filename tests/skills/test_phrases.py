@@ -98,6 +98,18 @@ def test_a_phrase_never_cuts_an_entity():
     assert not any("hundred" in k for k in keys)
 
 
+
+@pytest.mark.parametrize("inside", [3, 10])  # the limit falls in the first or second word
+def test_the_tagging_limit_never_cuts_a_word_or_a_name(inside):
+    lead = "The cooperative staff pressed cider in the valley. " * 3
+    page = lead + "Brennholt Machines delivered a new hydraulic press to the orchard."
+    ents = [[entity(page, "Brennholt Machines", "ORG")]]
+    limit = len(lead) + inside
+    keys = [c["key"] for c in phrases([page], ents, max_candidates=500, max_chars=limit)]
+    assert "brennholt machines" not in keys  # past the limit: not tagged
+    assert not any(part in key.split() for key in keys
+                   for part in ("brennholt", "machines", "bre", "brennholt machines"))
+
 def test_two_names_side_by_side_are_two_phrases():
     page = "Marta Oyelaran Brennholt Machines visited the orchard."
     ents = [[entity(page, "Marta Oyelaran", "PERSON"), entity(page, "Brennholt Machines", "ORG")]]
