@@ -23,7 +23,7 @@ whether the name is *rejected*; ``Decision.key(raw_key)`` is the mention's entit
   acronym) is never rejected.
 - ``short_forms``: a name joins the one longer name it abbreviates: the leading or
   trailing words of a PERSON name (a first name, a surname), the trailing words of
-  an ORG name (not after a function word: "Boston" is not "Bank of Boston"), or two or
+  an ORG name (not after a function word: "Hartwell" is not "Bank of Hartwell"), or two or
   more leading words of one when the name is itself voted ORG
   (:func:`graph.resolution_forms.abbreviates`). A long form in fewer than one
   :data:`SUPPORT`-th of the documents where the short name stands alone is not one

@@ -6,8 +6,8 @@ separated by one space).
 
 A short name *abbreviates* a longer name of type PERSON when its words are the
 leading or trailing words of it (a first name, a surname); of type ORG when they are
-the trailing words (not right after a function word: "boston" does not abbreviate
-"bank of boston") or two or more leading words and the short name is itself an ORG. A
+the trailing words (not right after a function word: "hartwell" does not abbreviate
+"bank of hartwell") or two or more leading words and the short name is itself an ORG. A
 PERSON's surname may come before a generational suffix ("park" of "kim park jr"), and
 a PERSON name of two or more words also abbreviates a longer PERSON name with the same
 last word and the other words in order, each the same or its initial (middle names
@@ -24,11 +24,11 @@ one-letter word abbreviates nothing, and a name with a digit or a word without a
 letter (other than ``&`` and ``-``) is no long form (it is a recogniser's run-on span: "kim lee
 37", "kim lee + acme").
 
->>> abbreviates("tatum", "GPE", "kim tatum", "PERSON")
+>>> abbreviates("varga", "GPE", "kell varga", "PERSON")
 True
->>> abbreviates("celtics", "NORP", "boston celtics", "ORG")
+>>> abbreviates("rovers", "NORP", "hartwell rovers", "ORG")
 True
->>> abbreviates("boston", "GPE", "bank of boston", "ORG")
+>>> abbreviates("hartwell", "GPE", "bank of hartwell", "ORG")
 False
 """
 

@@ -23,11 +23,11 @@ sentence (a word after ``.!?``, a line break, a field's ``:`` or the start of th
 past quotes, brackets and heading or list marks ``#*>-``, starts one). Words of web
 and e-mail addresses, @handles and #hashtags are not counted. ``starts_sentence(text, start)`` says whether a span starts one.
 
->>> m = {"text": "and the Boston Celtics vs", "name": "and the Boston Celtics vs",
-...      "start": 4, "end": 29}
->>> out = clean_span(m, "Kim and the Boston Celtics vs Lakers")
+>>> m = {"text": "and the Hartwell Rovers vs", "name": "and the Hartwell Rovers vs",
+...      "start": 4, "end": 30}
+>>> out = clean_span(m, "Kim and the Hartwell Rovers vs Dunmore")
 >>> out["text"], out["start"], out["end"]
-('Boston Celtics', 12, 26)
+('Hartwell Rovers', 12, 27)
 >>> sorted(word_cases("Next game. The next one, next week, Next Inc.").items())
 [('game', (1, 0)), ('inc', (0, 1)), ('next', (2, 1)), ('one', (1, 0)), ('week', (1, 0))]
 """

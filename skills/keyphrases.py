@@ -178,7 +178,7 @@ class KeyPhraseSkill(Skill):
     phrases of a document depend on what was indexed before it (and so on
     ``--batch-size``). With ``dedupe`` (default on), a phrase that contains, or is
     contained in, a better-ranked key phrase of the same document is skipped
-    ("lebron james" keeps out "lebron" and "james").
+    ("kell varga" keeps out "kell" and "varga").
 
     Output: the top ``top`` (default 10) ``{"text", "key", "score"}``, scores
     rounded to 4 decimals, sorted by score descending then key.

@@ -203,7 +203,7 @@ class NounPhraseSkill(Skill):
                     kind = "x" if label in NUMERIC_TYPES else "e"
                     first = i
                     while first < j - 1 and tokens[first].lower_ in self.stopwords:
-                        first += 1  # "The Boston Celtics" -> "Boston Celtics"
+                        first += 1  # "The Hartwell Rovers" -> "Hartwell Rovers"
                     text = doc.text[tokens[first].idx: last.idx + len(last.text)]
                     units.append(_Unit(_SPACE.sub(" ", text), kind, start, end,
                                        bool(last.whitespace_)))

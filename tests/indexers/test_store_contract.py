@@ -42,7 +42,7 @@ def doc(doc_id: str, source: str, *, keys: tuple[str, ...] = (),
         tree={"content": text}, warnings=[])
 
 
-LEBRON, NIKE, LAKERS = "PERSON:lebron james", "ORG:nike", "ORG:lakers"
+VARGA, ORVANE, DUNMORE = "PERSON:kell varga", "ORG:orvane", "ORG:dunmore"
 
 
 # The per-document evidence as rows (the query SCHEMA.md documents).
@@ -72,8 +72,8 @@ class StoreContract:
         image = {"id": "p1-i0", "page": 1, "bbox": [1.0, 2.0, 30.0, 40.0], "width": 64,
                  "height": 48, "format": "png", "data": b"\x89PNG...", "kind": "embedded",
                  "needs_ocr": False}
-        record = doc("d1", "file:///a.pdf", keys=(LEBRON, NIKE), images=[image],
-                     edges=(("document", NIKE, LEBRON, 1),))
+        record = doc("d1", "file:///a.pdf", keys=(VARGA, ORVANE), images=[image],
+                     edges=(("document", ORVANE, VARGA, 1),))
         with store.transaction():
             store.put_source(state("file:///a.pdf"), [record])
         got = store.get_document("d1")
@@ -85,7 +85,7 @@ class StoreContract:
         assert got["images"][0]["id"] == "p1-i0" and got["images"][0]["bbox"] == [1, 2, 30, 40]
         assert "data" not in got["images"][0]
         assert [(m["key"], m["name"], m["start"]) for m in got["entities"]] == [
-            (LEBRON, "Lebron James", 0), (NIKE, "Nike", 1)]
+            (VARGA, "Kell Varga", 0), (ORVANE, "Orvane", 1)]
         assert got["entities"][0]["skill"] == "entities"
         assert store.get_document("nope") is None
 
@@ -107,36 +107,36 @@ class StoreContract:
     def test_replacing_a_source_removes_stale_documents_and_edges(self, store):
         a, b = "file:///a.csv", "file:///b.pdf"
         store.put_source(state(a), [
-            doc("a1", a, keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 2),)),
-            doc("a2", a, keys=(LEBRON, LAKERS), edges=(("document", LAKERS, LEBRON, 1),))])
+            doc("a1", a, keys=(VARGA, ORVANE), edges=(("document", ORVANE, VARGA, 2),)),
+            doc("a2", a, keys=(VARGA, DUNMORE), edges=(("document", DUNMORE, VARGA, 1),))])
         store.put_source(state(b), [
-            doc("b1", b, keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 1),))])
-        assert edge_counts(store) == {(NIKE, LEBRON): 3, (LAKERS, LEBRON): 1}
+            doc("b1", b, keys=(VARGA, ORVANE), edges=(("document", ORVANE, VARGA, 1),))])
+        assert edge_counts(store) == {(ORVANE, VARGA): 3, (DUNMORE, VARGA): 1}
         store.put_source(state(a, sha="h2"), [
-            doc("a1", a, keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 1),))])
+            doc("a1", a, keys=(VARGA, ORVANE), edges=(("document", ORVANE, VARGA, 1),))])
         assert store.get_document("a2") is None
-        assert edge_counts(store) == {(NIKE, LEBRON): 2}
+        assert edge_counts(store) == {(ORVANE, VARGA): 2}
         assert store.states()[a].sha256 == "h2"
         assert store.stats()["documents"] == 2 and store.stats()["entities"] == 2
 
     def test_top_edges_carry_entity_names(self, store):
-        store.put_source(state("s"), [doc("d", "s", keys=(LEBRON, NIKE),
-                                          edges=(("document", NIKE, LEBRON, 1),))])
+        store.put_source(state("s"), [doc("d", "s", keys=(VARGA, ORVANE),
+                                          edges=(("document", ORVANE, VARGA, 1),))])
         assert store.graph.top_edges("document", 10) == [
-            {"a": NIKE, "b": LEBRON, "a_name": "Nike", "b_name": "Lebron James", "count": 1}]
+            {"a": ORVANE, "b": VARGA, "a_name": "Orvane", "b_name": "Kell Varga", "count": 1}]
         assert store.graph.top_edges("page", 10) == []
 
     def test_failed_source_removes_old_documents(self, store):
-        store.put_source(state("s"), [doc("d", "s", keys=(NIKE,))])
+        store.put_source(state("s"), [doc("d", "s", keys=(ORVANE,))])
         store.put_source(state("s", "failed"), [])
         assert store.get_document("d") is None
         assert store.stats()["entities"] == 0
         assert store.states()["s"].status == "failed"
 
     def test_delete_source(self, store):
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE),
-                                          edges=(("document", NIKE, LEBRON, 1),))])
-        store.put_source(state("t"), [doc("d2", "t", keys=(NIKE,))])
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA, ORVANE),
+                                          edges=(("document", ORVANE, VARGA, 1),))])
+        store.put_source(state("t"), [doc("d2", "t", keys=(ORVANE,))])
         store.mark_indexed(["d1", "d2"], [])
         store.delete_source("s")
         assert "s" not in store.states() and store.get_document("d1") is None
@@ -160,10 +160,10 @@ class StoreContract:
         assert store.pending_index() == ([], [])
 
     def test_transaction_rollback_leaves_nothing(self, store):
-        store.put_source(state("s"), [doc("d0", "s", keys=(NIKE,))])
+        store.put_source(state("s"), [doc("d0", "s", keys=(ORVANE,))])
         with pytest.raises(RuntimeError):
             with store.transaction():
-                store.put_source(state("t"), [doc("d1", "t", keys=(LEBRON, NIKE))])
+                store.put_source(state("t"), [doc("d1", "t", keys=(VARGA, ORVANE))])
                 store.delete_source("s")
                 store.terms.add("d1", "ngrams", ["a", "b"])
                 run = store.start_run("t", {})
@@ -185,7 +185,7 @@ class StoreContract:
         with pytest.raises(RuntimeError):
             with store.transaction():
                 with store.transaction():
-                    store.put_source(state("s"), [doc("d1", "s", keys=(NIKE, LEBRON))])
+                    store.put_source(state("s"), [doc("d1", "s", keys=(ORVANE, VARGA))])
                 raise RuntimeError("the batch failed after the inner write")
         assert store.get_document("d1") is None
         assert store.states() == {} and store.stats()["edges"] == 0
@@ -247,9 +247,9 @@ class StoreContract:
 
     def test_stats(self, store):
         image = {"id": "i", "page": 1, "data": b"x", "kind": "file"}
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE), images=[image],
-                                          edges=(("document", NIKE, LEBRON, 1),)),
-                                      doc("d2", "s", keys=(NIKE,))])
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA, ORVANE), images=[image],
+                                          edges=(("document", ORVANE, VARGA, 1),)),
+                                      doc("d2", "s", keys=(ORVANE,))])
         store.put_source(state("f", "failed"), [])
         stats = store.stats()
         assert {k: stats[k] for k in ("documents", "pages", "images", "entities",
@@ -288,7 +288,7 @@ class TestSqliteStore(SqliteStoreFixture, StoreContract):
     def test_image_file_and_result_summaries(self, store):
         images = [{"id": "r", "page": 1, "data": b"png", "format": "png", "kind": "page_render"},
                   {"id": "e", "page": 1, "data": b"jpg", "format": "jpeg", "kind": "embedded"}]
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,), images=images),
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA,), images=images),
                                       doc("d2", "s")])
         assert store.image_file("d1", "e") == (b"jpg", "jpeg")
         assert store.image_file("d1", "nope") is None
@@ -297,7 +297,7 @@ class TestSqliteStore(SqliteStoreFixture, StoreContract):
         assert found["d1"]["image"] == "e"  # an embedded picture before a page render
         assert found["d2"]["image"] is None
         assert found["d1"]["content_type"] is None or isinstance(found["d1"]["content_type"], str)
-        assert found["d1"]["fields"]["people"] == [LEBRON]
+        assert found["d1"]["fields"]["people"] == [VARGA]
         assert store.summaries([]) == {}
 
     def test_one_run_by_id(self, store):
@@ -306,7 +306,7 @@ class TestSqliteStore(SqliteStoreFixture, StoreContract):
         assert store.run(run)["errors"] == 1 and store.run("unknown") is None
 
     def test_a_read_only_store_reads_while_another_writes(self, store):
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,))])
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA,))])
         with SqliteStore(store.path, read_only=True) as reader:
             assert reader.get_document("d1")["title"] == "Title d1"
             with reader.snapshot():
@@ -366,19 +366,19 @@ class TestSqliteStore(SqliteStoreFixture, StoreContract):
                 assert f"| `{column[1]}` |" in sections[table], (table, column[1])
 
     def test_a_killed_writer_leaves_the_last_commit(self, store):
-        store.put_source(state("s"), [doc("d0", "s", keys=(NIKE,))])
+        store.put_source(state("s"), [doc("d0", "s", keys=(ORVANE,))])
         store.close()
         script = textwrap.dedent(f"""
             import os, signal, sys
             sys.path[:0] = {sys.path!r}
-            from tests.indexers.test_store_contract import doc, state, NIKE, LEBRON
+            from tests.indexers.test_store_contract import doc, state, ORVANE, VARGA
             from indexers.stores import SqliteStore
             store = SqliteStore({str(store.path)!r})
             with store.transaction():
                 store.delete_source("s")
                 for i in range(50):
                     store.put_source(state(f"t{{i}}"), [doc(f"t{{i}}", f"t{{i}}",
-                                     keys=(NIKE, LEBRON))])
+                                     keys=(ORVANE, VARGA))])
                 os.kill(os.getpid(), signal.SIGKILL)
             """)
         result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2])
@@ -393,14 +393,14 @@ class TestResolvedMentions(SqliteStoreFixture):
     """Resolution as the store applies it: ``graph.mentions_of`` and the facets."""
 
     def test_mentions_of_gives_resolved_mentions_without_rejected_ones(self, store):
-        store.put_source(state("a"), [doc("d1", "a", keys=("ORG:vantor", LEBRON))])
+        store.put_source(state("a"), [doc("d1", "a", keys=("ORG:vantor", VARGA))])
         store.put_source(state("b"), [doc("d2", "b", keys=("GPE:vantor", "ORG:harvest"),
                                           text="the harvest came; a harvest fair, harvest")])
         got = store.graph.mentions_of(["d2", "d1"])
         assert [(m["doc_id"], m["text"], m["label"], m["type"], m["entity_key"],
                  m["raw_key"]) for m in got] == [
             ("d1", "Vantor", "ORG", "ORG", "ORG:vantor", "ORG:vantor"),
-            ("d1", "Lebron James", "PERSON", "PERSON", LEBRON, LEBRON),
+            ("d1", "Kell Varga", "PERSON", "PERSON", VARGA, VARGA),
             ("d2", "Vantor", "GPE", "ORG", "ORG:vantor", "GPE:vantor")]  # the type vote
         assert set(got[0]) == {"doc_id", "page", "start", "end", "text", "label", "type",
                                "entity_key", "raw_key", "confidence", "skill"}
