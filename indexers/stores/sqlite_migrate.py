@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 
 from graph.resolution import DEFAULT_RULES
+from graph.resolution_text import starts_sentence
 
 from .base import StoreError
 from .sqlite_graph import EdgeDeltas, flush_edges, scope_units, unit_counts
@@ -169,10 +170,14 @@ def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
     """Rebuild ``mentions`` (a nullable key, two columns), add the resolution tables,
     then resolve the stored mentions under the default rules."""
     conn.execute(_statement("TABLE", "mentions").replace(" mentions ", " mentions_v6 ", 1))
+    # ``skill`` holds the skillset's block name, which is the skill's own unless the
+    # skillset renamed it; a renamed dictionary or gallery block loses its authority
+    # until its documents are indexed again.
     conn.execute(f"INSERT INTO mentions_v6 ({_MENTION_COLUMNS}, initial, authority) SELECT "
                  f"{_MENTION_COLUMNS}, 0, skill IN ('entity_lookup', 'labels') FROM mentions")
     conn.execute("DROP TABLE mentions")
     conn.execute("ALTER TABLE mentions_v6 RENAME TO mentions")
+    _mark_initial(conn)
     for index in ("mentions_doc_id", "mentions_entity_key", "mentions_raw_key"):
         conn.execute(_statement("INDEX", index))
     for table in ("name_stats", "name_votes", "name_words", "word_cases", "name_keys",
@@ -182,6 +187,18 @@ def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
     deltas = EdgeDeltas()
     rebuild_resolution(conn, deltas, dict(DEFAULT_RULES))
     flush_edges(conn, deltas)
+
+
+def _mark_initial(conn: sqlite3.Connection) -> None:
+    """Set ``initial`` (the mention starts a sentence) from the stored texts, as a new
+    index would, so that the common-word rule decides a migrated store the same way."""
+    rows = conn.execute(
+        "SELECT m.id, m.start, coalesce(p.text, d.content) FROM mentions m "
+        "JOIN documents d ON d.id = m.doc_id LEFT JOIN pages p ON p.doc_id = m.doc_id "
+        "AND p.number = m.page WHERE m.start IS NOT NULL")
+    conn.executemany("UPDATE mentions SET initial = 1 WHERE id = ?",
+                     [(mention_id,) for mention_id, start, text in rows
+                      if text is not None and starts_sentence(text, start)])
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:

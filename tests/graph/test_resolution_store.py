@@ -210,12 +210,18 @@ def test_mentions_of_returns_resolved_mentions(store):
     assert store.graph.mentions_of(["nope"]) == []
 
 
+def _initial(store):
+    return sorted(store.graph._rows("SELECT doc_id, start FROM mentions WHERE initial = 1"))
+
+
 def test_a_version_5_store_is_migrated_and_resolved(tmp_path):
     path = tmp_path / "old.sqlite"
     with SqliteStore(path) as store:
         store.set_resolution({rule: False for rule in DEFAULT_RULES})
         put(store, *CORPUS)
         assert "GPE:quillfeather" in {key for key, *_ in entities(store)}
+        initial = _initial(store)
+        assert initial  # the corpus has names at sentence starts
     with sqlite3.connect(path) as conn:  # take away what version 6 added
         conn.executescript(
             "DROP TABLE name_stats; DROP TABLE name_votes; DROP TABLE name_words; "
@@ -225,6 +231,7 @@ def test_a_version_5_store_is_migrated_and_resolved(tmp_path):
     with SqliteStore(path) as store:
         assert store.graph._rows("PRAGMA user_version") == [(6,)]
         assert store.resolution == DEFAULT_RULES
+        assert _initial(store) == initial  # sentence starts found again from the texts
         found = {key for key, *_ in entities(store)}
         assert "GPE:quillfeather" not in found and "PERSON:lio brandt" in found
         assert_consistent(store)
