@@ -54,7 +54,7 @@ def test_skill_example_runs_through_the_engine():
 
 def test_skillset_example_is_valid():
     plan = build_plan(Skillset.from_dict(yaml.safe_load(blocks("yaml")[0])))
-    assert [b.name for b in plan.document_skills] == ["language", "ngrams", "entities"]
+    assert [b.name for b in plan.document_skills] == ["language", "entities", "phrases"]
     assert [b.name for b in plan.corpus_skills] == ["keyphrases"]
     entities, = [b for b in plan.skills if b.name == "entities"]
     assert entities.spec.params["labels"] == ["PERSON", "ORG", "GPE"]
