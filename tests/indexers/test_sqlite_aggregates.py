@@ -18,7 +18,7 @@ from graph import contributions
 from indexers.stores import DocumentRecord, SourceState, SqliteStore, StoreError
 from indexers.stores import sqlite_migrate, sqlite_schema
 from indexers.stores.sqlite_migrate import rebuild_graph
-from tests.indexers.test_store_contract import (EVIDENCE, LAKERS, LEBRON, NIKE,
+from tests.indexers.test_store_contract import (EVIDENCE, DUNMORE, VARGA, ORVANE,
                                                 SqliteStoreFixture, doc, edge_counts, entity,
                                                 state)
 
@@ -72,52 +72,52 @@ class TestSqliteAggregates(SqliteStoreFixture):
         assert self.sql(store, "SELECT count(*) FROM edges")[0][0] > 0
 
     def test_edges_of_a_rolled_back_transaction_are_dropped(self, store):
-        first = doc("d0", "s", keys=(LEBRON, NIKE), edges=(("document", NIKE, LEBRON, 1),))
+        first = doc("d0", "s", keys=(VARGA, ORVANE), edges=(("document", ORVANE, VARGA, 1),))
         store.put_source(state("s"), [first])
         with pytest.raises(RuntimeError), store.transaction():
-            store.put_source(state("t"), [doc("d1", "t", keys=(LEBRON, NIKE, LAKERS), edges=(
-                ("document", NIKE, LEBRON, 1), ("page", LAKERS, LEBRON, 1)))])
+            store.put_source(state("t"), [doc("d1", "t", keys=(VARGA, ORVANE, DUNMORE), edges=(
+                ("document", ORVANE, VARGA, 1), ("page", DUNMORE, VARGA, 1)))])
             store.delete_source("s")
             raise RuntimeError("boom")
-        store.put_source(state("u"), [doc("d2", "u", keys=(LAKERS, NIKE),
-                                          edges=(("document", LAKERS, NIKE, 1),))])
-        assert edge_counts(store) == {(NIKE, LEBRON): 1, (LAKERS, NIKE): 1}
+        store.put_source(state("u"), [doc("d2", "u", keys=(DUNMORE, ORVANE),
+                                          edges=(("document", DUNMORE, ORVANE, 1),))])
+        assert edge_counts(store) == {(ORVANE, VARGA): 1, (DUNMORE, ORVANE): 1}
         assert store.graph.top_edges("page", 10) == []
         self.assert_consistent(store)
 
     def test_evidence_is_one_json_row_per_document(self, store):
         store.put_source(state("s"), [
-            doc("d1", "s", keys=(LEBRON, NIKE, LAKERS), edges=(
-                ("document", NIKE, LEBRON, 1), ("document", LAKERS, LEBRON, 1),
-                ("page", LEBRON, NIKE, 2))),
-            doc("d2", "s", keys=(NIKE,))])
+            doc("d1", "s", keys=(VARGA, ORVANE, DUNMORE), edges=(
+                ("document", ORVANE, VARGA, 1), ("document", DUNMORE, VARGA, 1),
+                ("page", VARGA, ORVANE, 2))),
+            doc("d2", "s", keys=(ORVANE,))])
         assert self.sql(store, "SELECT doc_id, json(edges) FROM doc_edges") == [(
-            "d1", '{"document":{"ORG:nike":{"PERSON:lebron james":1},'
-                  '"ORG:lakers":{"PERSON:lebron james":1}},'
-                  '"page":{"ORG:nike":{"PERSON:lebron james":2}}}')]
+            "d1", '{"document":{"ORG:orvane":{"PERSON:kell varga":1},'
+                  '"ORG:dunmore":{"PERSON:kell varga":1}},'
+                  '"page":{"ORG:orvane":{"PERSON:kell varga":2}}}')]
         assert sorted(self.sql(store, EVIDENCE)) == [
-            ("d1", "document", LAKERS, LEBRON, 1), ("d1", "document", NIKE, LEBRON, 1),
-            ("d1", "page", NIKE, LEBRON, 2)]
-        store.put_source(state("s", sha="h2"), [doc("d2", "s", keys=(NIKE,))])
+            ("d1", "document", DUNMORE, VARGA, 1), ("d1", "document", ORVANE, VARGA, 1),
+            ("d1", "page", ORVANE, VARGA, 2)]
+        store.put_source(state("s", sha="h2"), [doc("d2", "s", keys=(ORVANE,))])
         assert self.sql(store, "SELECT count(*) FROM doc_edges") == [(0,)]
         assert edge_counts(store) == {}
 
     def test_rewriting_the_same_edges_leaves_them(self, store):
-        edges = (("document", NIKE, LEBRON, 2),)
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE), edges=edges)])
-        store.put_source(state("t"), [doc("d2", "t", keys=(LEBRON, NIKE), edges=edges)])
+        edges = (("document", ORVANE, VARGA, 2),)
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA, ORVANE), edges=edges)])
+        store.put_source(state("t"), [doc("d2", "t", keys=(VARGA, ORVANE), edges=edges)])
         with store.transaction():
-            store.put_source(state("s", sha="h2"), [doc("d1", "s", keys=(LEBRON, NIKE),
+            store.put_source(state("s", sha="h2"), [doc("d1", "s", keys=(VARGA, ORVANE),
                                                         edges=edges)])
             store.delete_source("t")
-            store.put_source(state("t"), [doc("d2", "t", keys=(LEBRON, NIKE), edges=edges)])
-        assert edge_counts(store) == {(NIKE, LEBRON): 4}
+            store.put_source(state("t"), [doc("d2", "t", keys=(VARGA, ORVANE), edges=edges)])
+        assert edge_counts(store) == {(ORVANE, VARGA): 4}
         self.assert_consistent(store)
 
     def test_version_1_file_is_migrated(self, store):
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON, NIKE, LAKERS), edges=(
-            ("document", NIKE, LEBRON, 1), ("document", LAKERS, LEBRON, 1),
-            ("page", LEBRON, NIKE, 2)))])
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA, ORVANE, DUNMORE), edges=(
+            ("document", ORVANE, VARGA, 1), ("document", DUNMORE, VARGA, 1),
+            ("page", VARGA, ORVANE, 2)))])
         store.close()
         with sqlite3.connect(store.path) as conn:  # rewrite doc_edges as version 1 had it
             conn.executescript(f"""
@@ -135,8 +135,8 @@ class TestSqliteAggregates(SqliteStoreFixture):
         with SqliteStore(store.path) as again:
             assert self.sql(again, "PRAGMA user_version") == [(sqlite_schema.SCHEMA_VERSION,)]
             assert sorted(self.sql(again, EVIDENCE)) == [
-                ("d1", "document", LAKERS, LEBRON, 1), ("d1", "document", NIKE, LEBRON, 1),
-                ("d1", "page", NIKE, LEBRON, 2)]
+                ("d1", "document", DUNMORE, VARGA, 1), ("d1", "document", ORVANE, VARGA, 1),
+                ("d1", "page", ORVANE, VARGA, 2)]
             self.assert_consistent(again)
             again.delete_source("s")
             assert self.sql(again, "SELECT count(*) FROM edges") == [(0,)]
@@ -146,7 +146,7 @@ class TestSqliteAggregates(SqliteStoreFixture):
     GRAPH_TABLES = ("edges", "entities", "entity_names", "graph_units", "aliases")
 
     def test_version_3_file_is_migrated(self, store):
-        record = doc("d1", "s", keys=(LEBRON, NIKE, LAKERS))
+        record = doc("d1", "s", keys=(VARGA, ORVANE, DUNMORE))
         record.entities[0].update(page=2, sentence=1)
         record.edges = contributions(record.entities)
         store.put_source(state("s"), [record])
@@ -166,11 +166,11 @@ class TestSqliteAggregates(SqliteStoreFixture):
             expected["graph_units"].remove(("sentence", 1))  # version 3 had no sentences
             assert {t: sorted(self.sql(again, f"SELECT * FROM {t}")) for t in expected} \
                 == expected
-            assert entity(again, LEBRON)["pages"] == 1
+            assert entity(again, VARGA)["pages"] == 1
             self.assert_consistent(again)
 
     def test_version_4_file_is_migrated(self, store):
-        store.put_source(state("s"), [doc("d1", "s", keys=(LEBRON,))])
+        store.put_source(state("s"), [doc("d1", "s", keys=(VARGA,))])
         store.close()
         store_state = SourceState("t", -1, -1.0, "", "failed", "timed out")  # version 4's
         with SqliteStore(store.path) as again:                               # transient kind
@@ -208,50 +208,50 @@ class TestSqliteAggregates(SqliteStoreFixture):
             assert key == targets.get(raw.split(":", 1)[1], raw), (raw, key)
 
     def test_a_source_that_cannot_be_written_leaves_the_batch_intact(self, store):
-        edge = (("document", NIKE, LEBRON, 1),)
-        store.put_source(state("b"), [doc("b0", "b", keys=(NIKE, LEBRON), edges=edge)])
-        bad = doc("bad", "b", keys=(NIKE, LAKERS), edges=(("document", LAKERS, NIKE, 1),))
+        edge = (("document", ORVANE, VARGA, 1),)
+        store.put_source(state("b"), [doc("b0", "b", keys=(ORVANE, VARGA), edges=edge)])
+        bad = doc("bad", "b", keys=(ORVANE, DUNMORE), edges=(("document", DUNMORE, ORVANE, 1),))
         bad.pages.append(dict(bad.pages[0]))  # page 1 twice
         with store.transaction():
-            store.put_source(state("a"), [doc("a1", "a", keys=(NIKE,))])
+            store.put_source(state("a"), [doc("a1", "a", keys=(ORVANE,))])
             with pytest.raises(StoreError, match="cannot write the documents of b"):
                 store.put_source(state("b", sha="h2"), [bad])
-            store.put_source(state("c"), [doc("c1", "c", keys=(NIKE, LEBRON), edges=edge)])
+            store.put_source(state("c"), [doc("c1", "c", keys=(ORVANE, VARGA), edges=edge)])
         assert set(store.states()) == {"a", "b", "c"} and store.get_document("bad") is None
         assert store.get_document("b0") is not None and store.states()["b"].sha256 == "h1"
         assert store.stats()["mentions"] == 5
-        assert edge_counts(store) == {(NIKE, LEBRON): 2}
+        assert edge_counts(store) == {(ORVANE, VARGA): 2}
         self.assert_consistent(store)
 
     def test_entity_counts_and_most_common_name(self, store):
-        d1 = doc("d1", "s", keys=(LEBRON, LEBRON, NIKE))
+        d1 = doc("d1", "s", keys=(VARGA, VARGA, ORVANE))
         d1.entities[1]["name"] = "LeBron James"
-        d2 = doc("d2", "t", keys=(LEBRON,))
+        d2 = doc("d2", "t", keys=(VARGA,))
         d2.entities[0]["name"] = "LeBron James"
         store.put_source(state("s"), [d1])
         store.put_source(state("t"), [d2])
-        lebron = entity(store, LEBRON)
+        lebron = entity(store, VARGA)
         assert (lebron["documents"], lebron["mentions"], lebron["name"]) == (2, 3, "LeBron James")
-        assert lebron["names"] == {"LeBron James": 2, "Lebron James": 1}
+        assert lebron["names"] == {"LeBron James": 2, "Kell Varga": 1}
         store.delete_source("t")
-        lebron = entity(store, LEBRON)
+        lebron = entity(store, VARGA)
         assert (lebron["documents"], lebron["mentions"]) == (1, 2)
         assert lebron["name"] == "LeBron James"  # tie: the first by text
         store.delete_source("s")
-        assert entity(store, LEBRON) is None and entity(store, NIKE) is None
+        assert entity(store, VARGA) is None and entity(store, ORVANE) is None
         self.assert_consistent(store)
 
     def test_an_alias_defined_later_rekeys_earlier_documents_and_reverts(self, store):
         fbi, long = "ORG:fbi", "ORG:federal bureau of investigation"
-        store.put_source(state("s"), [doc("d1", "s", keys=(fbi, LEBRON), edges=(
-            ("document", fbi, LEBRON, 1),))])
-        definer = doc("d2", "t", keys=(long, NIKE), edges=(("document", long, NIKE, 1),))
+        store.put_source(state("s"), [doc("d1", "s", keys=(fbi, VARGA), edges=(
+            ("document", fbi, VARGA, 1),))])
+        definer = doc("d2", "t", keys=(long, ORVANE), edges=(("document", long, ORVANE, 1),))
         definer.aliases = [(fbi, long)]
         store.put_source(state("t"), [definer])
         assert entity(store, fbi) is None
         assert (entity(store, long)["documents"], entity(store, long)["names"]) == (
             2, {"Fbi": 1, "Federal Bureau Of Investigation": 1})
-        assert edge_counts(store) == {(long, LEBRON): 1, (long, NIKE): 1}
+        assert edge_counts(store) == {(long, VARGA): 1, (long, ORVANE): 1}
         assert self.sql(store, "SELECT raw_key, entity_key FROM mentions WHERE doc_id = 'd1' "
                                "AND raw_key = 'ORG:fbi'") == [(fbi, long)]
         store.put_source(state("u"), [doc("d3", "u", keys=(fbi,))])  # resolved on arrival
@@ -259,7 +259,7 @@ class TestSqliteAggregates(SqliteStoreFixture):
         self.assert_consistent(store)
         store.delete_source("t")  # the only definition goes: FBI is itself again
         assert entity(store, long) is None and entity(store, fbi)["documents"] == 2
-        assert edge_counts(store) == {(fbi, LEBRON): 1}
+        assert edge_counts(store) == {(fbi, VARGA): 1}
         self.assert_consistent(store)
 
     def test_rekeying_keeps_descriptions(self, store):
@@ -287,17 +287,17 @@ class TestSqliteAggregates(SqliteStoreFixture):
         self.assert_consistent(store)
 
     def test_units_of_each_scope_and_document_frequency(self, store):
-        record = doc("d1", "s", keys=(LEBRON, NIKE, LEBRON, NIKE))
+        record = doc("d1", "s", keys=(VARGA, ORVANE, VARGA, ORVANE))
         places = [(1, 0, None), (1, 0, "p1-i0"), (2, 3, None), (2, 4, None)]
         for m, (page, sentence, image) in zip(record.entities, places):
             m.update(page=page, sentence=sentence, image=image)
         record.edges = contributions(record.entities)
         store.put_source(state("s"), [record])
-        store.put_source(state("t"), [doc("d2", "t", keys=(LEBRON, NIKE), edges=(
-            ("document", LEBRON, NIKE, 1),))])
-        lebron = entity(store, LEBRON)
+        store.put_source(state("t"), [doc("d2", "t", keys=(VARGA, ORVANE), edges=(
+            ("document", VARGA, ORVANE, 1),))])
+        lebron = entity(store, VARGA)
         assert [lebron[k] for k in ("documents", "pages", "images", "sentences")] == [2, 3, 0, 2]
-        assert entity(store, NIKE)["images"] == 1
+        assert entity(store, ORVANE)["images"] == 1
         assert dict(self.sql(store, "SELECT scope, units FROM graph_units")) == {
             "document": 2, "page": 3, "image": 1, "sentence": 3}
         assert sorted(self.sql(store, "SELECT scope, count, documents FROM edges")) == [
@@ -307,16 +307,16 @@ class TestSqliteAggregates(SqliteStoreFixture):
         self.assert_consistent(store)
 
     def test_description_and_label_are_kept(self, store):
-        record = doc("d1", "s", keys=("CRYPTONYM:amtrunk", LEBRON))
+        record = doc("d1", "s", keys=("CRYPTONYM:amtrunk", VARGA))
         record.entities[0].update(description="a CIA operation", label="CRYPTONYM")
         record.entities[1]["label"] = "ORG"  # the skill said ORG, the majority PERSON
         store.put_source(state("s"), [record])
         assert entity(store, "CRYPTONYM:amtrunk")["description"] == "a CIA operation"
         assert self.sql(store, "SELECT entity_key, label FROM mentions ORDER BY id") == [
-            ("CRYPTONYM:amtrunk", "CRYPTONYM"), (LEBRON, "ORG")]
+            ("CRYPTONYM:amtrunk", "CRYPTONYM"), (VARGA, "ORG")]
 
     def test_edges_are_normalised_and_summed(self, store):
-        store.put_source(state("s"), [doc("d", "s", keys=(LEBRON, NIKE), edges=(
-            ("document", LEBRON, NIKE, 1), ("document", NIKE, LEBRON, 2),
-            ("document", NIKE, NIKE, 5)))])
-        assert edge_counts(store) == {(NIKE, LEBRON): 3}
+        store.put_source(state("s"), [doc("d", "s", keys=(VARGA, ORVANE), edges=(
+            ("document", VARGA, ORVANE, 1), ("document", ORVANE, VARGA, 2),
+            ("document", ORVANE, ORVANE, 5)))])
+        assert edge_counts(store) == {(ORVANE, VARGA): 3}
