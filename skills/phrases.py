@@ -29,6 +29,7 @@ skill is cacheable and its results do not change with ``--batch-size``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from typing import Any, ClassVar, Iterable, Sequence
@@ -36,6 +37,7 @@ from typing import Any, ClassVar, Iterable, Sequence
 import numpy as np
 
 from skills.base import Record, RunContext, Skill
+from skills.entities import default_model, load_model
 from skills.keyphrases import load_stopwords
 
 __all__ = ["NounPhraseSkill", "boilerplate_spans", "NUMERIC_TYPES"]
@@ -125,11 +127,10 @@ class NounPhraseSkill(Skill):
 
     @property
     def model(self) -> str | None:
-        return self.model_name or _default_model()
+        return self.model_name or default_model()
 
     def warm_up(self, context: RunContext = RunContext()) -> None:
         if self._nlp is None:
-            from skills.entities import load_model
             self._nlp = load_model(self.model, ("attribute_ruler", "lemmatizer", "ner",
                                                 "parser", "senter"))
 
@@ -331,7 +332,6 @@ def _entity_index(entities: list[tuple[int, int, str]]):
     starts = [s for s, _, _ in spans]
 
     def at(start: int, end: int) -> tuple[int, int, str] | None:
-        import bisect
         k = bisect.bisect_right(starts, start) - 1
         for cand in spans[max(k, 0): k + 2]:
             if cand[0] < end and start < cand[1]:
@@ -378,8 +378,3 @@ def _disjoint(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         if not any(s < span[1] and span[0] < e for s, e, _ in kept):
             kept.append(span)
     return sorted(kept)
-
-
-def _default_model() -> str:
-    from skills.entities import default_model
-    return default_model()
