@@ -42,7 +42,6 @@ __all__ = ["EdgeDeltas", "PACK", "add_graph", "remove_graph", "flush_edges", "ad
 EdgeDeltas = Counter  # (scope, a, b) -> packed change of (count, documents)
 PACK = 1 << 32
 _HALF = 1 << 31
-_CHUNK = 500  # keys per IN (...) list
 
 # One document's graph input: its id, mentions (``key`` = raw key) and edges under the
 # raw keys (None: count them from the mentions).

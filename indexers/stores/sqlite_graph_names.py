@@ -28,10 +28,8 @@ from .sqlite_schema import GONE as _GONE
 
 __all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence", "keys_for",
            "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
-           "add_cases", "add_mentions", "stored_texts", "json_list", "load_facts"]
-
-_CHUNK = 500  # keys per IN (...) list
-
+           "add_cases", "add_mentions", "stored_mentions", "stored_texts", "json_list",
+           "load_facts"]
 
 def json_list(values: Iterable[str]) -> str:
     return json.dumps(sorted(set(values)))
@@ -74,15 +72,21 @@ def add_evidence(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
 
 def subtract_evidence(conn: sqlite3.Connection, rules: dict[str, bool]) -> None:
     """Subtract the evidence of the documents in ``temp.gone_docs``."""
-    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    cursor = conn.execute("SELECT doc_id, raw_key, label, confidence, authority, text, "
-                          f"initial FROM mentions WHERE doc_id IN {_GONE}")
-    for doc_id, key, label, confidence, authority, text, initial in cursor:
-        by_doc[doc_id].append({"key": key, "label": label, "confidence": confidence,
-                               "authority": authority, "text": text, "initial": initial})
-    add_mentions(conn, list(by_doc.values()), -1)
+    add_mentions(conn, stored_mentions(conn, f"WHERE doc_id IN {_GONE}"), -1)
     if rules.get("common_words", True):
         add_cases(conn, stored_texts(conn, _GONE), -1)
+
+
+def stored_mentions(conn: sqlite3.Connection, tail: str) -> list[list[dict[str, Any]]]:
+    """The stored mentions ``FROM mentions {tail}``, grouped by document, with the
+    fields :func:`graph.resolution.name_contributions` reads (``key`` the raw key)."""
+    by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc_id, key, label, confidence, authority, text, initial in conn.execute(
+            f"SELECT doc_id, raw_key, label, confidence, authority, text, initial "
+            f"FROM mentions {tail}"):
+        by_doc[doc_id].append({"key": key, "label": label, "confidence": confidence,
+                               "authority": authority, "text": text, "initial": initial})
+    return list(by_doc.values())
 
 
 def stored_texts(conn: sqlite3.Connection, doc_ids_sql: str) -> Iterable[str]:
@@ -207,7 +211,6 @@ def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:
     return facts
 
 
-
 # -- aliases --------------------------------------------------------------------------
 
 def insert_aliases(conn: sqlite3.Connection, docs: Sequence[DocumentRecord]) -> None:
@@ -239,12 +242,9 @@ def targets_by_name(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str,
     """The entity each alias name stands for (most documents win, ties by key)."""
     if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM aliases)").fetchone()[0]:
         return {}
-    names, found = sorted(set(names)), {}
-    for start in range(0, len(names), _CHUNK):
-        chunk = names[start:start + _CHUNK]
-        rows = conn.execute(
-            f"SELECT alias, entity_key FROM aliases WHERE alias IN ({','.join('?' * len(chunk))}) "
-            "ORDER BY alias, documents DESC, entity_key", chunk)
-        for alias, key in rows:
-            found.setdefault(alias, key)
+    found: dict[str, str] = {}
+    for alias, key in conn.execute(
+            "SELECT alias, entity_key FROM aliases WHERE alias IN (SELECT value FROM "
+            "json_each(?)) ORDER BY alias, documents DESC, entity_key", (json_list(names),)):
+        found.setdefault(alias, key)
     return found

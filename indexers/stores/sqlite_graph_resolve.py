@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import defaultdict
 
 from graph.resolution import Decision, Facts, decide, is_common
 from graph.resolution_forms import affixes
@@ -31,7 +30,7 @@ from graph.resolution_forms import affixes
 from .sqlite_graph import EdgeDeltas, rekey_documents
 from .sqlite_graph_rename import rename_documents
 from .sqlite_graph_names import (add_cases, add_mentions, decisions, json_list, load_facts,
-                                 stored_texts, touch)
+                                 stored_mentions, stored_texts, touch)
 from .sqlite_write import enqueue
 
 __all__ = ["settle", "rebuild_resolution"]
@@ -128,13 +127,7 @@ def rebuild_resolution(conn: sqlite3.Connection, deltas: EdgeDeltas,
     """Recompute every name's evidence from the stored rows and decide each again."""
     for table in ("name_stats", "name_votes", "name_words", "word_cases", "temp.case_deltas"):
         conn.execute(f"DELETE FROM {table}")
-    by_doc: dict[str, list[dict]] = defaultdict(list)
-    for doc_id, key, label, confidence, authority, text, initial in conn.execute(
-            "SELECT doc_id, raw_key, label, confidence, authority, text, initial "
-            "FROM mentions ORDER BY doc_id"):
-        by_doc[doc_id].append({"key": key, "label": label, "confidence": confidence,
-                               "authority": authority, "text": text, "initial": initial})
-    add_mentions(conn, list(by_doc.values()), +1)
+    add_mentions(conn, stored_mentions(conn, "ORDER BY doc_id"), +1)
     if rules.get("common_words", True):
         add_cases(conn, stored_texts(conn, "(SELECT id FROM documents)"), +1)
     touch(conn, [name for (name,) in conn.execute("SELECT name FROM name_keys")])
