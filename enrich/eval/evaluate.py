@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from graph.resolution import RULES
 from indexers.stores import DataDir
 
 from enrich.eval.errors import EvalError, LabelMapError
@@ -21,7 +22,7 @@ from enrich.eval.gold import GoldDoc
 from enrich.eval.labels import LabelMap, build_label_map, parse_labels
 from enrich.eval.metrics import calibration, graph_scores, score_entities
 from enrich.eval.readers import read_gold
-from enrich.eval.runner import bare_spacy, run_pipeline
+from enrich.eval.runner import PipelineRun, bare_spacy, run_pipeline
 from enrich.skillset import DEFAULT_SKILLSET_FILE, Skillset
 
 __all__ = ["EvalOptions", "evaluate_entities", "evaluate_graph", "load_gold",
@@ -78,6 +79,24 @@ def _gold_summary(path: Path, fmt: str, docs: list[GoldDoc]) -> dict[str, Any]:
             "types": dict(sorted(Counter(m.type for d in docs for m in d.mentions).items()))}
 
 
+def _label_summary(label_map: LabelMap) -> dict[str, str]:
+    return {k: "|".join(v) for k, v in label_map.items()}
+
+
+def _run(docs: list[GoldDoc], label_map: LabelMap, work: Path, options: EvalOptions,
+         **more: Any) -> PipelineRun:
+    """:func:`run_pipeline` with the options' skillset (unless ``more`` names one),
+    workers and batch size."""
+    return run_pipeline(docs, label_map, work, **{
+        "skillset": options.skillset, "workers": options.workers,
+        "batch_size": options.batch_size, **more})
+
+
+def _run_summary(run: PipelineRun, options: EvalOptions) -> dict[str, Any]:
+    return {"skillset": str(options.skillset or "default"), "seconds": run.seconds,
+            "documents": run.documents, "errors": run.errors[:20]}
+
+
 @contextmanager
 def _work_folder(work: Path | None) -> Iterator[Path]:
     if work is not None:
@@ -92,13 +111,10 @@ def evaluate_entities(gold: Path, options: EvalOptions) -> dict[str, Any]:
     """Exact-span P/R/F1 per type, micro and macro, before and after resolution."""
     fmt, docs, label_map = load_gold(gold, options)
     report: dict[str, Any] = {"gold": _gold_summary(gold, fmt, docs),
-                              "label_map": {k: "|".join(v) for k, v in label_map.items()}}
+                              "label_map": _label_summary(label_map)}
     with _work_folder(options.work) as work:
-        run = run_pipeline(docs, label_map, work, skillset=options.skillset,
-                           workers=options.workers, batch_size=options.batch_size)
-        report["pipeline"] = {"skillset": str(options.skillset or "default"),
-                              "seconds": run.seconds, "documents": run.documents,
-                              "errors": run.errors[:20], "misaligned_spans": run.misaligned}
+        run = _run(docs, label_map, work, options)
+        report["pipeline"] = {**_run_summary(run, options), "misaligned_spans": run.misaligned}
         report["before"] = score_entities(docs, run.before)
         report["after"] = score_entities(docs, run.after)
         report["calibration"] = calibration(docs, run.after)
@@ -118,14 +134,12 @@ def evaluate_graph(gold: Path, options: EvalOptions) -> dict[str, Any]:
         raise EvalError(f"{gold} has no coreference clusters ({fmt}); `enrich eval graph` "
                         "needs DocRED gold (--format docred)")
     with _work_folder(options.work) as work:
-        run = run_pipeline(docs, label_map, work, skillset=options.skillset,
-                           workers=options.workers, batch_size=options.batch_size)
+        run = _run(docs, label_map, work, options)
     return {"gold": {**_gold_summary(gold, fmt, docs),
                      "entities": sum(len({m.cluster for m in d.mentions}) for d in docs),
                      "related_pairs": sum(len(d.relations) for d in docs)},
-            "label_map": {k: "|".join(v) for k, v in label_map.items()},
-            "pipeline": {"skillset": str(options.skillset or "default"), "seconds": run.seconds,
-                         "documents": run.documents, "errors": run.errors[:20]},
+            "label_map": _label_summary(label_map),
+            "pipeline": _run_summary(run, options),
             **graph_scores(docs, run.after)}
 
 
@@ -137,8 +151,6 @@ def _skillset_data(skillset: Path | None) -> dict[str, Any]:
 
 def ablation_skillsets(skillset: Path | None) -> list[tuple[str, dict[str, Any]]]:
     """``(name, skillset dict)``: each resolution rule switched off in turn, then all."""
-    from graph.resolution import RULES  # (here: the rest of eval runs on older trees too)
-
     data = _skillset_data(skillset)
     given = dict(data.get("resolution") or {})
     out = [(f"no {rule}", {**data, "resolution": {**given, rule: False}}) for rule in RULES]
@@ -154,8 +166,7 @@ def _ablation(docs: list[GoldDoc], label_map: LabelMap, work: Path, options: Eva
     for name, data in ablation_skillsets(options.skillset):
         folder = "ablate-" + name.replace(" ", "-")
         _share_cache(work / "index", work / folder)
-        run = run_pipeline(docs, label_map, work, skillset=data, name=folder,
-                           workers=options.workers, batch_size=options.batch_size)
+        run = _run(docs, label_map, work, options, skillset=data, name=folder)
         micro = score_entities(docs, run.after)["micro"]
         rows.append({"variant": name, **micro,
                      "delta_f1": round(micro["f1"] - full["micro"]["f1"], 4)})

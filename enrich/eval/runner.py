@@ -87,7 +87,7 @@ def run_pipeline(docs: Sequence[GoldDoc], label_map: LabelMap, work: Path, *,
                 run.before += _convert(i, doc, _tree_entities(row, patterns), label_map,
                                        run.misaligned, "before")
         by_id = {doc_id: i for i, doc_id in enumerate(ids)}
-        for mention in resolved_mentions(store, ids):
+        for mention in store.graph.mentions_of(ids):
             i = by_id[mention["doc_id"]]
             if stored[i] is not None:
                 offset = _page_offsets(stored[i]).get(mention.get("page"), 0)
@@ -104,19 +104,6 @@ def _stored(store: SqliteStore, doc_id: str, doc: GoldDoc) -> dict[str, Any] | N
                            "was written (a cracker or skill changed it), so its offsets "
                            "cannot be compared with the gold")
     return row
-
-
-def resolved_mentions(store: SqliteStore, doc_ids: Sequence[str]) -> Iterable[dict[str, Any]]:
-    """The resolved mentions of ``doc_ids`` (dicts with doc_id, page, start, end, type,
-    entity_key, confidence, ...), through the graph reader's ``mentions_of``."""
-    reader = store.graph
-    if hasattr(reader, "mentions_of"):
-        return reader.mentions_of(list(doc_ids))
-    # TEMPORARY (issue 14): stores from before ``GraphReader.mentions_of`` (the
-    # baseline) - the same columns from the stored documents' mentions, the type being
-    # the key's prefix. Remove once every store measured has mentions_of.
-    return [{**m, "doc_id": doc_id, "entity_key": m["key"], "type": m["key"].split(":", 1)[0]}
-            for doc_id in doc_ids for m in (store.get_document(doc_id) or {}).get("entities", [])]
 
 
 def _page_offsets(row: dict[str, Any]) -> dict[Any, int]:

@@ -82,6 +82,24 @@ def test_label_map_and_types_change_what_counts(gold):
     assert (report["after"]["micro"]["tp"], report["after"]["micro"]["fn"]) == (3, 1)
 
 
+def test_ablate_indexes_once_per_rule_from_the_shared_cache(gold, tmp_path):
+    from graph.resolution import RULES
+
+    work = tmp_path / "work"
+    result = _eval("entities", gold, "--workers", "0", "--json", "--ablate", "--data", work)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    rows = {row["variant"]: row for row in report["ablation"]}
+    assert list(rows) == ["all rules", *(f"no {rule}" for rule in RULES), "no rules"]
+    assert rows["all rules"]["f1"] == report["after"]["micro"]["f1"]
+    for row in rows.values():
+        assert row["delta_f1"] == round(row["f1"] - rows["all rules"]["f1"], 4)
+    for name in list(rows)[1:]:  # each variant indexed into its own folder, one cache
+        folder = work / ("ablate-" + name.replace(" ", "-"))
+        assert folder.is_dir()
+    assert any(p.is_symlink() for p in (work / "ablate-no-rules").rglob("*"))
+
+
 def test_text_output_shows_scores_and_calibration(gold):
     result = _eval("entities", gold, "--workers", "0")
     assert result.exit_code == 0, result.output
