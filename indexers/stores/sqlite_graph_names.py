@@ -176,16 +176,17 @@ def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:
     """The evidence :func:`graph.resolution.decide` needs for ``names``."""
     names = set(names)
     facts = Facts(aliases=targets_by_name(conn, names))
-    ends = {w for name in names if name.split() for w in (name.split()[0], name.split()[-1])}
     starting: dict[str, list[str]] = defaultdict(list)
     ending: dict[str, list[str]] = defaultdict(list)
     for name in names:
-        if name.split():
-            starting[name.split()[0]].append(name)
-            ending[name.split()[-1]].append(name)
+        words = name.split()
+        if words:
+            starting[words[0]].append(name)
+            ending[words[-1]].append(name)
     containing: dict[str, set[str]] = defaultdict(set)
     for (long,) in conn.execute("SELECT DISTINCT name FROM name_words WHERE word IN "
-                                "(SELECT value FROM json_each(?))", (json_list(ends),)):
+                                "(SELECT value FROM json_each(?))",
+                                (json_list(starting.keys() | ending.keys()),)):
         words = long.split()
         for name in starting.get(words[0], ()):
             if long.startswith(name + " "):
