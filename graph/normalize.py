@@ -81,7 +81,7 @@ from graph.resolution_forms import PLACE_TYPES, abbreviates
 from graph.resolution_text import starts_sentence
 
 __all__ = ["TYPE_PREFERENCE", "entity_key", "normalize_name", "resolve", "sentence_of",
-           "sentence_spans"]
+           "sentence_spans", "type_rank"]
 
 TYPE_PREFERENCE = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT",
                    "WORK_OF_ART", "LAW")
@@ -275,7 +275,7 @@ def _acronym_at(text: str, start: int, end: int, name: str) -> str | None:
 
 # --- resolution ----------------------------------------------------------------------
 
-def _rank(type: str) -> tuple[int, str]:
+def type_rank(type: str) -> tuple[int, str]:
     """Sort key: preferred types first, then alphabetical."""
     order = TYPE_PREFERENCE.index(type) if type in TYPE_PREFERENCE else len(TYPE_PREFERENCE)
     return order, type
@@ -288,7 +288,7 @@ def _majority_types(out: list[dict]) -> None:
         votes.setdefault(normalize_name(m["name"], ""), Counter())[m["type"]] += 1
     for m in out:
         counts = votes[normalize_name(m["name"], "")]
-        m["type"] = min(counts, key=lambda t: (-counts[t], _rank(t)))
+        m["type"] = min(counts, key=lambda t: (-counts[t], type_rank(t)))
 
 
 def _text_for(m: dict, texts: Mapping[Any, str]) -> str | None:

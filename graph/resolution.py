@@ -58,7 +58,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.normalize import TYPE_PREFERENCE
+from graph.normalize import type_rank
 from graph.resolution_forms import abbreviates, affixes
 
 __all__ = ["RULES", "DEFAULT_RULES", "check_rules", "AUTHORITY_SKILLS", "FACET_FIELDS",
@@ -179,11 +179,6 @@ def vote_weight(confidence: float | None) -> int:
     return round(1000 * (NO_CONFIDENCE if confidence is None else float(confidence)))
 
 
-def _rank(type: str) -> tuple[int, str]:
-    order = TYPE_PREFERENCE.index(type) if type in TYPE_PREFERENCE else len(TYPE_PREFERENCE)
-    return order, type
-
-
 def voted_type(votes: Votes | None, weighted: bool = True) -> str | None:
     """The winning type: authority votes first, else confidence weights (``weighted``),
     or the commonest raw type; ties by ``TYPE_PREFERENCE``."""
@@ -196,7 +191,7 @@ def voted_type(votes: Votes | None, weighted: bool = True) -> str | None:
         ballots = {t: n for t, (_, _, n) in votes.items() if n > 0}
     if not ballots:
         return None
-    return min(ballots, key=lambda t: (-ballots[t], _rank(t)))
+    return min(ballots, key=lambda t: (-ballots[t], type_rank(t)))
 
 
 def clear_type(votes: Votes | None) -> str | None:
