@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from graph.errors import IndexNotFound
+from graph.knowledge import KnowledgeGraph
 
 from .base import TRANSIENT_STAGES, DocumentRecord, SourceState, StoreError
 from .datadir import DataDir
 from .sqlite_terms import SqliteTermStats
+from .sqlite_corrections import correct_many, list_corrections, undo
 from .sqlite_graph import EdgeDeltas, add_deltas, flush_edges
 from .sqlite_graph_names import load_rules, save_rules
 from .sqlite_graph_read import ENTITY_FIELDS, SqliteGraphReader, entity_fields
@@ -198,6 +200,29 @@ class SqliteStore:
             self._rules = before
             raise
         return True
+
+    # -- corrections (``graph.corrections``; :mod:`indexers.stores.sqlite_corrections`) --
+
+    def correct(self, item: dict[str, Any], who: str) -> dict[str, Any]:
+        """Check, save and apply one correction (the JSONL shapes: ``{"op": "merge",
+        "entity": E, "into": E2}``...); the saved row. A bad one changes nothing."""
+        return self.correct_many([item], who)[0]
+
+    def correct_many(self, items: Sequence[Any], who: str) -> list[dict[str, Any]]:
+        """Corrections in one transaction: all of them, or (on any error) none."""
+        lookup = KnowledgeGraph(self.graph)
+        with self.transaction():
+            return correct_many(self._conn, items, who, self._edge_deltas[-1], lookup.resolve)
+
+    def undo_correction(self, ids: Iterable[int], who: str) -> list[dict[str, Any]]:
+        """Undo active corrections; the keys become what the others give."""
+        with self.transaction():
+            return undo(self._conn, ids, who, self._edge_deltas[-1])
+
+    def corrections(self, active: bool | None = None) -> list[dict[str, Any]]:
+        """Every correction, oldest first (``active``: only those that apply, or not)."""
+        with self._lock:
+            return list_corrections(self._conn, active)
 
     def save_state(self, state: SourceState) -> None:
         """Save a source item's state alone, keeping its documents (a transient failure)."""

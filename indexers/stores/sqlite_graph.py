@@ -13,7 +13,8 @@ integer, ``count + documents * PACK``, so one counter addition carries both.
 
 Keys: a mention's ``raw_key`` is its document's own key; its ``entity_key`` is what
 corpus-level resolution decided for the raw key's name (``name_keys``, through
-:func:`indexers.stores.sqlite_graph_names.keys_for`), or NULL when resolution rejects
+:func:`indexers.stores.sqlite_graph_names.machine_keys`) as people's corrections
+change it (``graph.corrections``), or NULL when resolution or a correction rejects
 it: a rejected mention stays in ``mentions`` and counts nowhere else. When the
 decisions change, :func:`rekey_documents` subtracts the graph rows of the documents
 holding the names and adds them again under the new keys (the evidence of
@@ -30,8 +31,8 @@ from typing import Any, Iterable, Sequence
 from graph.cooccurrence import SCOPES, contributions, unit_of, units
 
 from .base import DocumentRecord
-from .sqlite_graph_names import (add_evidence, insert_aliases, keys_for, subtract_aliases,
-                                 subtract_evidence)
+from .sqlite_graph_names import (add_evidence, insert_aliases, load_corrections, machine_keys,
+                                 subtract_aliases, subtract_evidence)
 from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 
@@ -55,17 +56,16 @@ def add_graph(conn: sqlite3.Connection, docs: Sequence[DocumentRecord],
     """Add new documents' aliases, resolution evidence, mentions, entity counts, edges."""
     insert_aliases(conn, docs)
     add_evidence(conn, docs, rules)
-    keys = keys_for(conn, {m["key"] for doc in docs for m in doc.entities})
-    _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas, keys)
+    _add_parts(conn, [(doc.id, doc.entities, doc.edges) for doc in docs], deltas)
 
 
-def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart], deltas: EdgeDeltas,
-               keys: dict[str, str | None] | None = None) -> None:
-    if keys is None:
-        keys = keys_for(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
+def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart], deltas: EdgeDeltas) -> None:
+    machine = machine_keys(conn, {m["key"] for _, mentions, _ in parts for m in mentions})
+    key = load_corrections(conn).key  # people's corrections, over the machine's keys
     keyed = []
     for doc_id, mentions, edges in parts:
-        rows = [(keys[m["key"]], m) for m in mentions]
+        rows = [(key(m["key"], machine[m["key"]], doc_id, m.get("page"), m.get("start")), m)
+                for m in mentions]
         keyed.append((doc_id, rows, _keyed_edges(rows, edges)))
     _add_entities(conn, keyed)
     _add_units(conn, keyed)
@@ -151,11 +151,14 @@ def _add_units(conn: sqlite3.Connection, keyed: list) -> None:
 
 
 def refresh_names(conn: sqlite3.Connection, keys: Iterable[str]) -> None:
-    """Set each entity's name to its most used display name (ties: the longest, the first)."""
+    """Set each entity's name to the one its latest active rename gives, else to its most
+    used display name (ties: the longest, the first)."""
     conn.executemany(
-        "UPDATE entities SET name = (SELECT name FROM entity_names WHERE entity_key = ? "
-        "ORDER BY mentions DESC, length(name) DESC, name LIMIT 1) WHERE key = ?",
-        [(key, key) for key in keys])
+        "UPDATE entities SET name = coalesce((SELECT value FROM corrections WHERE target = ? "
+        "AND op = 'rename' AND undone_at IS NULL ORDER BY id DESC LIMIT 1), (SELECT name "
+        "FROM entity_names WHERE entity_key = ? ORDER BY mentions DESC, length(name) DESC, "
+        "name LIMIT 1)) WHERE key = ?",
+        [(key, key, key) for key in keys])
 
 
 def _add_edges(conn: sqlite3.Connection, keyed: list, deltas: EdgeDeltas) -> None:

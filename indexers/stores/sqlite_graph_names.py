@@ -7,9 +7,9 @@ defines; a removed document subtracts exactly that, recomputed from its stored
 mentions and pages. Every name whose evidence changed goes into
 ``temp.touched_names`` and word case changes into ``temp.case_deltas`` (both undone
 with the transaction or savepoint), for :func:`indexers.stores.sqlite_graph_resolve.settle`
-to decide again at the end of the transaction. :func:`keys_for` gives a mention's
-entity key under the decisions ``name_keys`` holds: a name without a row keeps its
-raw key.
+to decide again at the end of the transaction. :func:`machine_keys` gives a mention's
+entity key under the decisions ``name_keys`` holds (a name without a row keeps its
+raw key); :func:`load_corrections` gives people's corrections to apply over it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlite3
 from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
+from graph.corrections import Correction, Corrections
 from graph.resolution import (DEFAULT_RULES, Decision, Facts, check_rules,
                               name_contributions, name_of)
 from graph.resolution_text import word_cases
@@ -26,8 +27,8 @@ from graph.resolution_text import word_cases
 from .base import DocumentRecord
 from .sqlite_schema import GONE as _GONE
 
-__all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence", "keys_for",
-           "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
+__all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence",
+           "machine_keys", "load_corrections", "stored_corrections", "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
            "add_cases", "add_mentions", "stored_mentions", "stored_texts", "json_list",
            "load_facts"]
 
@@ -165,11 +166,25 @@ def decisions(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, Decis
                             "IN (SELECT value FROM json_each(?))", (json_list(names),))}
 
 
-def keys_for(conn: sqlite3.Connection, raw_keys: Iterable[str]) -> dict[str, str | None]:
+def machine_keys(conn: sqlite3.Connection, raw_keys: Iterable[str]) -> dict[str, str | None]:
     """The entity key of each raw key under the stored decisions (None: rejected)."""
     raw_keys = set(raw_keys)
     found = decisions(conn, {name_of(k) for k in raw_keys})
     return {k: found[name_of(k)].key(k) if name_of(k) in found else k for k in raw_keys}
+
+
+def stored_corrections(conn: sqlite3.Connection, where: str = "",
+                       params: Sequence[Any] = ()) -> list[Correction]:
+    """The active corrections (and ``where``), in order."""
+    return [Correction(op, entity, value, doc, page, start, id, who, at, reason)
+            for id, op, entity, value, doc, page, start, who, at, reason in conn.execute(
+                "SELECT id, op, entity, value, doc_id, page, start, who, at, reason FROM "
+                f"corrections WHERE undone_at IS NULL {where} ORDER BY id", params)]
+
+
+def load_corrections(conn: sqlite3.Connection) -> Corrections:
+    """The active corrections, indexed to re-key mentions."""
+    return Corrections(stored_corrections(conn))
 
 
 def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:

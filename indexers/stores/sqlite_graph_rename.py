@@ -19,7 +19,7 @@ import sqlite3
 from collections import defaultdict
 
 from .sqlite_graph import PACK, EdgeDeltas, refresh_names, unit_counts
-from .sqlite_graph_names import keys_for
+from .sqlite_graph_names import load_corrections, machine_keys
 from .sqlite_schema import to_json
 
 __all__ = ["rename_documents"]
@@ -31,13 +31,15 @@ def rename_documents(conn: sqlite3.Connection, doc_ids: list[str],
                      deltas: EdgeDeltas) -> list[str]:
     """Re-key the documents whose change is a renaming; return the others."""
     ids = json.dumps(doc_ids)
-    rows = conn.execute("SELECT doc_id, raw_key, entity_key FROM mentions WHERE doc_id IN "
-                        "(SELECT value FROM json_each(?))", (ids,)).fetchall()
-    new = keys_for(conn, {raw for _, raw, _ in rows})
+    found = conn.execute("SELECT doc_id, raw_key, entity_key, page, start, id FROM mentions "
+                         "WHERE doc_id IN (SELECT value FROM json_each(?))", (ids,)).fetchall()
+    machine = machine_keys(conn, {raw for _, raw, *_ in found})
+    corrected = load_corrections(conn).key
+    rows = [(doc_id, raw, old, corrected(raw, machine[raw], doc_id, page, start), id)
+            for doc_id, raw, old, page, start, id in found]
     mappings: dict[str, dict] = defaultdict(dict)
     others: set[str] = set()
-    for doc_id, raw, old in rows:
-        key = new[raw]
+    for doc_id, raw, old, key, _ in rows:
         if key is None or old is None or mappings[doc_id].setdefault(old, key) != key:
             others.add(doc_id)
     renames = {}
@@ -48,9 +50,9 @@ def rename_documents(conn: sqlite3.Connection, doc_ids: list[str],
             renames[doc_id] = {old: key for old, key in mapping.items() if old != key}
     if renames:
         _move_counts(conn, renames)
-        conn.executemany("UPDATE mentions SET entity_key = ? WHERE doc_id = ? AND raw_key = ?",
-                         [(new[raw], doc_id, raw) for doc_id, raw, old in rows
-                          if doc_id in renames and new[raw] != old])
+        conn.executemany("UPDATE mentions SET entity_key = ? WHERE id = ?",
+                         [(key, id) for doc_id, _, old, key, id in rows
+                          if doc_id in renames and key != old])
         _drop_empty(conn, renames)
         _rename_edges(conn, renames, deltas)
     return sorted(others)

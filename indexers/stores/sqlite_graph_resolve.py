@@ -29,7 +29,8 @@ from graph.resolution_forms import affixes
 
 from .sqlite_graph import EdgeDeltas, rekey_documents
 from .sqlite_graph_rename import rename_documents
-from .sqlite_graph_names import (add_cases, add_mentions, decisions, json_list, load_facts,
+from .sqlite_graph_names import (add_cases, add_mentions, decisions, json_list, load_corrections,
+                                 load_facts,
                                  stored_mentions, stored_texts, touch)
 from .sqlite_write import enqueue
 
@@ -109,7 +110,9 @@ def _dependants(conn: sqlite3.Connection, touched: list[str]) -> set[str]:
 
 def _stale_documents(conn: sqlite3.Connection, changed: dict[str, Decision]) -> list[str]:
     """Stored documents with a mention of ``changed`` names whose key is not the new one."""
-    pairs = [[f"{type}:{name}", changed[name].key(f"{type}:{name}")]
+    corrected = load_corrections(conn).key  # those naming no document; the others are
+    # applied per mention when the documents are re-keyed
+    pairs = [[f"{type}:{name}", corrected(f"{type}:{name}", changed[name].key(f"{type}:{name}"))]
              for name, type in conn.execute(
                  "SELECT name, type FROM name_votes WHERE mentions > 0 AND name IN "
                  "(SELECT value FROM json_each(?))", (json_list(changed),))]

@@ -77,7 +77,13 @@ def _create_or_check(conn: sqlite3.Connection, path: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    if version in (1, 2, 3, 4, 5):
+    if version in (1, 2, 3, 4, 5, 6):
+        # version 7 added people's corrections (first: re-keying reads them)
+        conn.execute(_statement("TABLE", "corrections"))
+        conn.execute(_statement("INDEX", "corrections_target"))
+        if version == 6:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            return
         if version == 1:
             _migrate_1_to_2(conn)
         if version < 4:

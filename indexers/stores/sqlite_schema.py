@@ -1,308 +1,17 @@
-"""# The enrich SQLite store
-
-One file, `enrich.sqlite`, in the data directory (default `./enrich-data`). It is
-the store of record: everything a run produces is here, and the search index is
-rebuilt from it. Open it with `sqlite3`, pandas (`pd.read_sql("select * from
-entities", sqlite3.connect("enrich-data/enrich.sqlite"))`) or Datasette; the
-foreign keys below are declared, so Datasette links rows across tables.
-
-Conventions: ids and keys are text; times are ISO 8601 UTC text
-(`2024-05-01T12:00:00Z`), except `sources.mtime` (seconds since the epoch);
-columns marked JSON hold JSON text (query them with `json_extract(metadata,
-'$.author')`); flags are 0/1 integers. The schema version is `PRAGMA user_version`.
-Tables are written only by enrich, one transaction per batch of documents;
-aggregate tables (`entities`, `entity_names`, `edges`, `graph_units`, `aliases`,
-`term_df`, `term_docs`) always equal the sums over the per-document tables.
-
-## sources - what the indexer last saw of each source item
-
-| column | type | meaning |
-|---|---|---|
-| `uri` | TEXT PK | the source item (file, blob, record) |
-| `size` | INTEGER | size in bytes |
-| `mtime` | REAL | modification time, seconds since the epoch |
-| `sha256` | TEXT | content hash, used to detect changes |
-| `version` | TEXT | what the source says changes with the content (an ETag, a generation, a row's high-water mark); empty when it says nothing |
-| `status` | TEXT | `ok`, `partial` (some skill failed) or `failed` (not indexed) |
-| `stage` | TEXT | where a failed item failed: `read` or `worker` (transient: tried again next run), `source`, `size` or `crack` (permanent: tried again when it changes, or with `--retry-failed`) |
-| `message` | TEXT | why the item failed or is partial, else empty |
-| `updated_at` | TEXT | when this row was written |
-
-## documents - one row per indexed document (a source item gives one or more)
-
-| column | type | meaning |
-|---|---|---|
-| `id` | TEXT PK | stable id derived from the document URI |
-| `uri` | TEXT | the document (`file:///a.csv#row=3` for a CSV row) |
-| `source_uri` | TEXT | the source item it came from (`sources.uri`) |
-| `status` | TEXT | `ok` or `partial` |
-| `title` | TEXT | title |
-| `content` | TEXT | full text, pages joined by a blank line |
-| `content_type` | TEXT | MIME type of the source item |
-| `metadata` | JSON | file name, size, dates, author, page count... |
-| `tree` | JSON | the whole enrichment tree (image bytes removed) |
-| `warnings` | JSON | list of warning messages |
-| `fields` | JSON | the search-index fields; `true` for `title`/`content` means "same as the column" |
-| `indexed_at` | TEXT | when the document was written |
-
-## pages - page texts (offsets are character positions in `documents.content`)
-
-| column | type | meaning |
-|---|---|---|
-| `doc_id` | TEXT | `documents.id` |
-| `number` | INTEGER | page number, from 1 |
-| `text` | TEXT | page text (with OCR text when the page was scanned) |
-| `offset` | INTEGER | where the page text starts in `documents.content` |
-| `needs_ocr` | INTEGER | 1 when the page had no text layer |
-| `width` | REAL | page width in points |
-| `height` | REAL | page height in points |
-
-## images - embedded images, page renders of scans, image files
-
-| column | type | meaning |
-|---|---|---|
-| `doc_id` | TEXT | `documents.id` |
-| `image_id` | TEXT | id within the document (`p1-i0`) |
-| `page` | INTEGER | page number, or NULL |
-| `bbox` | JSON | `[x0, y0, x1, y1]` in points, origin top-left, or NULL |
-| `width` | INTEGER | pixels |
-| `height` | INTEGER | pixels |
-| `format` | TEXT | `png`, `jpeg`... |
-| `kind` | TEXT | `embedded`, `page_render` or `file` |
-| `needs_ocr` | INTEGER | 1 for a page render of a scanned page |
-| `data` | BLOB | the encoded image bytes, or NULL |
-
-## entities - one row per entity (a canonical key), counts kept current
-
-| column | type | meaning |
-|---|---|---|
-| `key` | TEXT PK | `TYPE:normalised name`, e.g. `PERSON:lebron james` |
-| `type` | TEXT | `PERSON`, `ORG`, `GPE`, `LOC`, ... (the majority type; `mentions.label` keeps each skill's) |
-| `name` | TEXT | the most common display name (ties: the longest, then the first by text) |
-| `description` | TEXT | from a dictionary (`entity_lookup`), or NULL |
-| `documents` | INTEGER | number of documents that mention it |
-| `mentions` | INTEGER | number of mentions |
-| `pages` | INTEGER | number of pages that mention it |
-| `images` | INTEGER | number of images it was recognised in |
-| `sentences` | INTEGER | number of sentences that mention it |
-
-## entity_names - display names of each entity and how often each is used
-
-| column | type | meaning |
-|---|---|---|
-| `entity_key` | TEXT | `entities.key` |
-| `name` | TEXT | a display name |
-| `mentions` | INTEGER | mentions with that name |
-
-## mentions - every entity mention, with its provenance
-
-| column | type | meaning |
-|---|---|---|
-| `id` | INTEGER PK | row id |
-| `doc_id` | TEXT | `documents.id` |
-| `entity_key` | TEXT | `entities.key` after corpus-level resolution; NULL when resolution rejects the mention (a common word): it stays stored, out of the graph and facets, until evidence restores it |
-| `raw_key` | TEXT | the document's own key, before corpus-level resolution (its name part is the mention's *name* in `name_keys`) |
-| `label` | TEXT | the type the skill gave this mention (`entities.type` is the voted type) |
-| `name` | TEXT | display name (a short form or acronym gets its long form's name) |
-| `text` | TEXT | surface form in the text (an alias when it differs from the name) |
-| `page` | INTEGER | page number, or NULL when the offsets are in `documents.content` |
-| `sentence` | INTEGER | sentence number within the page text (from 0), or NULL |
-| `start` | INTEGER | start offset (characters) in the page text or content; NULL for an image's labels |
-| `end` | INTEGER | end offset (exclusive) |
-| `image_id` | TEXT | the image (`images.image_id`) an entity was recognised in, or NULL |
-| `confidence` | REAL | the model's confidence, or NULL |
-| `initial` | INTEGER | 1 when the mention starts a sentence |
-| `authority` | INTEGER | 1 when the user's dictionary or gallery gave it (its type wins the vote) |
-| `skill` | TEXT | skill that found it |
-| `skill_version` | TEXT | its version |
-| `model` | TEXT | model id, or NULL |
-
-## edges - co-occurrence of two entities, summed over documents
-
-Significance is computed when queried, from `count`, the two entities' unit counts
-(`entities.documents`, `pages`, `images`, `sentences`) and `graph_units`.
-
-| column | type | meaning |
-|---|---|---|
-| `scope` | TEXT | `document`, `page`, `image` or `sentence` |
-| `a` | TEXT | entity key (`a < b`) |
-| `b` | TEXT | entity key |
-| `count` | INTEGER | number of co-occurrences (units of the scope containing both) |
-| `documents` | INTEGER | number of documents in which they co-occur at this scope |
-
-## graph_units - how many units of each scope hold an entity (the N of NPMI and LLR)
-
-| column | type | meaning |
-|---|---|---|
-| `scope` | TEXT PK | `document`, `page`, `image` or `sentence` |
-| `units` | INTEGER | documents, pages, images or sentences with at least one entity mention |
-
-## aliases - acronyms defined in the text, e.g. "Federal Bureau of Investigation (FBI)"
-
-A mention with an alias's name (`FBI`, `F.B.I.`: `fbi`), whatever type the recogniser
-gave it, counts as the entity the alias stands for, in every document; when documents
-disagree, the entity most of them name wins.
-
-| column | type | meaning |
-|---|---|---|
-| `alias` | TEXT | the alias, a normalised name, e.g. `fbi` |
-| `entity_key` | TEXT | the entity it stands for, e.g. `ORG:federal bureau of investigation` |
-| `documents` | INTEGER | number of documents defining it so |
-
-## doc_aliases - the aliases each document defines
-
-| column | type | meaning |
-|---|---|---|
-| `doc_id` | TEXT | `documents.id` |
-| `alias` | TEXT | the alias name |
-| `entity_key` | TEXT | entity key |
-
-## name_stats - the corpus evidence of each name (entity resolution)
-
-A *name* is the name part of a mention's `raw_key`. This table, `name_votes`,
-`name_words` and `word_cases` equal sums over `mentions` and `pages`;
-`name_keys` holds what resolution decided from them (README "Entity resolution").
-
-| column | type | meaning |
-|---|---|---|
-| `name` | TEXT PK | a name |
-| `documents` | INTEGER | documents with a mention of it |
-| `mentions` | INTEGER | its mentions |
-| `initial` | INTEGER | its mentions that start a sentence |
-| `capitals` | INTEGER | its mentions written in capitals |
-
-## name_votes - the types a name was given
-
-| column | type | meaning |
-|---|---|---|
-| `name` | TEXT | a name |
-| `type` | TEXT | a type |
-| `weight` | REAL | sum of the confidences of its mentions the skills gave that type (0.5 without) |
-| `authority` | INTEGER | its mentions given that type by the user's dictionary or gallery |
-| `mentions` | INTEGER | its mentions whose `raw_key` has that type |
-
-## name_words - the words of each name
-
-| column | type | meaning |
-|---|---|---|
-| `word` | TEXT | a word |
-| `name` | TEXT | a name holding it |
-
-## word_cases - how each word of the page texts is written
-
-| column | type | meaning |
-|---|---|---|
-| `word` | TEXT PK | a casefolded word |
-| `lower` | INTEGER | its lower-case occurrences |
-| `capital` | INTEGER | its capitalised occurrences that do not start a sentence |
-
-## name_keys - what resolution decided for each name
-
-| column | type | meaning |
-|---|---|---|
-| `name` | TEXT PK | a name |
-| `target` | TEXT | the name it resolves to: its own, an acronym's long form, the full name it abbreviates |
-| `type` | TEXT | the voted type, or NULL (each mention keeps its own) |
-| `rejected` | INTEGER | 1: a common word, kept out of the graph |
-
-## settings - the store's settings
-
-| column | type | meaning |
-|---|---|---|
-| `key` | TEXT PK | `resolution`: the entity resolution rules it applies (JSON); `index_id`: the search index its queue feeds |
-| `value` | TEXT | the value |
-
-## doc_edges - each document's contribution to `edges` (the evidence)
-
-One row per document that has co-occurrence edges. `edges` nests the document's
-pairs (`a < b`) by scope, then by first key:
-`{"document": {"ORG:nike": {"PERSON:lebron james": 1}}, "page": {...}}`; a count
-is the number of the scope's units (the document, its pages) holding both. As rows:
-
-```sql
-SELECT d.doc_id, s.key AS scope, a.key AS a, b.key AS b, b.value AS count
-FROM doc_edges AS d, json_each(d.edges) AS s, json_each(s.value) AS a,
-     json_each(a.value) AS b
-WHERE d.doc_id = ?
-```
-
-Which documents mention both of two entities is quicker asked of `mentions`,
-through its index on `(entity_key, doc_id)`:
-
-```sql
-SELECT doc_id FROM mentions WHERE entity_key = 'ORG:nike'
-INTERSECT SELECT doc_id FROM mentions WHERE entity_key = 'PERSON:lebron james'
-```
-
-| column | type | meaning |
-|---|---|---|
-| `doc_id` | TEXT PK | `documents.id` |
-| `edges` | JSON | `{scope: {a: {b: count}}}`, the co-occurrences in this document |
-
-## doc_terms - terms each document contributes to corpus statistics
-
-| column | type | meaning |
-|---|---|---|
-| `doc_id` | TEXT | document id |
-| `namespace` | TEXT | statistics family, e.g. `keyphrases` |
-| `term` | TEXT | the term |
-
-## term_df - document frequency of each term
-
-| column | type | meaning |
-|---|---|---|
-| `namespace` | TEXT | as in `doc_terms` |
-| `term` | TEXT | the term |
-| `df` | INTEGER | number of documents containing it |
-
-## term_docs - documents that contributed terms, per namespace
-
-| column | type | meaning |
-|---|---|---|
-| `namespace` | TEXT | as in `doc_terms` |
-| `documents` | INTEGER | number of documents |
-
-## index_queue - documents waiting for the search index (an outbox)
-
-| column | type | meaning |
-|---|---|---|
-| `doc_id` | TEXT PK | document id |
-| `op` | TEXT | `upsert` or `delete` |
-| `seq` | INTEGER | queue order |
-
-## runs - one row per indexer run
-
-| column | type | meaning |
-|---|---|---|
-| `id` | TEXT PK | run id (sorts by start time) |
-| `source` | TEXT | the data source URI |
-| `started_at` | TEXT | start time |
-| `finished_at` | TEXT | end time, NULL while running (or if killed) |
-| `status` | TEXT | `running`, then the summary's status (`ok`, `failed`...) |
-| `config` | JSON | the run's configuration |
-| `summary` | JSON | counts, timings, model versions |
-
-## errors - per-document errors and warnings of a run
-
-| column | type | meaning |
-|---|---|---|
-| `id` | INTEGER PK | row id |
-| `run_id` | TEXT | `runs.id` |
-| `uri` | TEXT | the source item or document |
-| `stage` | TEXT | `read`, `crack`, `enrich` (a skill failed on it) or `worker` (timeout, crash) |
-| `message` | TEXT | what happened |
-| `severity` | TEXT | `error` or `warning` |
-| `at` | TEXT | when |
-"""
+"""The store's tables (replaced below by SCHEMA.md, which documents them)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+# The tables are documented once, in SCHEMA.md (the README carries it, ## -> ###).
+__doc__ = (Path(__file__).parent / "SCHEMA.md").read_text(encoding="utf-8")
 
 __all__ = ["SCHEMA_VERSION", "DDL", "GONE", "TEMP_DDL", "to_json"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 DDL = """
 CREATE TABLE sources (
@@ -478,6 +187,24 @@ CREATE TABLE errors (
     at TEXT NOT NULL
 );
 CREATE INDEX errors_run_id ON errors(run_id);
+CREATE TABLE corrections (
+    id INTEGER PRIMARY KEY,
+    op TEXT NOT NULL CHECK (op IN ('reject', 'retype', 'rename', 'merge', 'split', 'alias',
+                                   'accept')),
+    entity TEXT NOT NULL,
+    value TEXT,
+    target TEXT,
+    doc_id TEXT,
+    page INTEGER,
+    start INTEGER,
+    who TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT,
+    before TEXT NOT NULL DEFAULT '{}',
+    undone_at TEXT,
+    undone_by TEXT
+);
+CREATE INDEX corrections_target ON corrections(target, op);
 """
 
 # Scratch tables of one connection, used for set-based updates and deletes.

@@ -47,7 +47,8 @@ IDS = [" ".join(path) for path, _ in COMMANDS]
 
 def _argv(path: tuple[str, ...], command, tmp_path: Path) -> list[str]:
     """The command with a placeholder for each required argument."""
-    args = [str(tmp_path / "placeholder") if p.name in ("source", "file") else "x"
+    args = [str(tmp_path / "placeholder") if p.name in ("source", "file")
+            else "1" if p.name == "ids" else "x"
             for p in command.params if p.param_type_name == "argument" and p.required
             for _ in range(max(p.nargs, 1))]
     return [*path, *args]

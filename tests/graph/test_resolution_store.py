@@ -222,14 +222,14 @@ def test_a_version_5_store_is_migrated_and_resolved(tmp_path):
         assert "GPE:quillfeather" in {key for key, *_ in entities(store)}
         initial = _initial(store)
         assert initial  # the corpus has names at sentence starts
-    with sqlite3.connect(path) as conn:  # take away what version 6 added
+    with sqlite3.connect(path) as conn:  # take away what versions 6 and 7 added
         conn.executescript(
-            "DROP TABLE name_stats; DROP TABLE name_votes; DROP TABLE name_words; "
+            "DROP TABLE corrections; DROP TABLE name_stats; DROP TABLE name_votes; DROP TABLE name_words; "
             "DROP TABLE word_cases; DROP TABLE name_keys; DROP TABLE settings; "
             "DROP INDEX mentions_raw_key; ALTER TABLE mentions DROP COLUMN initial; "
             "ALTER TABLE mentions DROP COLUMN authority; PRAGMA user_version = 5;")
     with SqliteStore(path) as store:
-        assert store.graph._rows("PRAGMA user_version") == [(6,)]
+        assert store.graph._rows("PRAGMA user_version") == [(7,)]
         assert store.resolution == DEFAULT_RULES
         assert _initial(store) == initial  # sentence starts found again from the texts
         found = {key for key, *_ in entities(store)}
@@ -237,3 +237,15 @@ def test_a_version_5_store_is_migrated_and_resolved(tmp_path):
         assert_consistent(store)
         store.delete_source("mem://d1")
         assert_consistent(store)
+
+
+def test_a_version_6_store_gains_the_corrections_table(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with SqliteStore(path) as store:
+        put(store, *CORPUS)
+        before = entities(store)
+    with sqlite3.connect(path) as conn:
+        conn.executescript("DROP TABLE corrections; PRAGMA user_version = 6;")
+    with SqliteStore(path) as store:
+        assert store.graph._rows("PRAGMA user_version") == [(7,)]
+        assert store.corrections() == [] and entities(store) == before
