@@ -62,13 +62,16 @@ Reading them
 
     import pandas as pd
 
-    entities = pd.read_parquet("out/entities.parquet")      # or read_json(..., lines=True)
+    entities = pd.read_parquet("out/entities.parquet")  # or pd.read_json("out/entities.jsonl", lines=True)
     mentions = pd.read_parquet("out/mentions.parquet")
-    kept = mentions[mentions.entity_key.notna()]              # the graph's mentions
-    top = (kept.merge(entities[["key", "name", "type"]], left_on="entity_key", right_on="key")
-               .groupby(["name", "type"]).doc_id.nunique().nlargest(10))
     docs = pd.read_parquet("out/documents.parquet")
-    docs["author"] = docs.metadata.map(lambda m: m and m.get("author"))
+    docs["author"] = docs.metadata.map(lambda m: m.get("author"))  # a dict per row
+
+    top = entities.sort_values(["documents", "mentions"], ascending=False).head(10)
+    kept = mentions[mentions.entity_key.notna()]  # the graph's mentions: not the rejected
+    where = (kept[kept.entity_key == top.key.iloc[0]]
+             .merge(docs[["id", "title", "author"]], left_on="doc_id", right_on="id")
+             [["title", "author", "page", "text", "confidence"]])
 """
 
 from __future__ import annotations
