@@ -123,6 +123,24 @@ def test_mentions_carry_the_final_key_and_rejected_ones_have_none(data, tmp_path
         "skill": "entities", "initial": False}
 
 
+def test_corrections_made_through_the_store_show_in_mentions_and_entities(data, tmp_path):
+    with SqliteStore(DataDir(data).store) as store:
+        store.correct({"op": "reject", "entity": "GPE:brackford"}, "ana")
+        store.correct({"op": "retype", "entity": "ORG:quillon trust", "type": "PERSON"}, "ana")
+    summary = export_store(data, tmp_path, tables="entities,mentions,corrections")
+    assert [t["rows"] for t in summary["tables"]] == [3, 8, 2]
+    mentions = [json.loads(line) for line in (tmp_path / "mentions.jsonl").read_text().splitlines()]
+    by_raw = {}
+    for row in mentions:
+        by_raw.setdefault(row["raw_key"], set()).add((row["entity_key"], row["entity_type"]))
+    assert by_raw["GPE:brackford"] == {(None, None)}
+    assert by_raw["ORG:quillon trust"] == {("PERSON:quillon trust", "PERSON")}
+    keys = [json.loads(line)["key"] for line in (tmp_path / "entities.jsonl").read_text().splitlines()]
+    assert "GPE:brackford" not in keys and "PERSON:quillon trust" in keys
+    ops = [json.loads(line)["op"] for line in (tmp_path / "corrections.jsonl").read_text().splitlines()]
+    assert ops == ["reject", "retype"]
+
+
 def _add_correction(data) -> None:
     raw(data, "INSERT INTO corrections (id, op, entity, value, target, who, at, reason, before) "
               "VALUES (1, 'retype', 'GPE:brackford', 'ORG', 'ORG:brackford', 'ana', "
