@@ -259,9 +259,11 @@ class Corrections:
             page: int | None = None, start: int | None = None) -> str | None:
         """The final key of a mention whose machine key is ``key``; a correction that
         names a document (a split, a reject there) applies only when ``doc`` is given."""
-        if not self.items:
-            return key
-        after, raw_name = 0, name_of(raw_key)
+        raw_name = name_of(raw_key)
+        if key not in self.by_key and raw_name not in self.by_name and \
+                (key is None or name_of(key) not in self.by_name):
+            return key  # most mentions: no correction concerns them
+        after = 0
         while True:
             names = [raw_name] if key is None else list(dict.fromkeys((raw_name, name_of(key))))
             found = [c for c in (self._next(self.by_key.get(key, ()), after, raw_key, key, doc,

@@ -2,14 +2,15 @@
 
 When a decision changes (a name's voted type flips, a short form finds or loses its
 long form), most documents holding the name change by a *renaming*: every mention
-of one entity key moves to another key the document does not have yet, and no
-mention is rejected or restored. Then the document's units, names and edges are the
-same under new names, so :func:`rename_documents` moves its counts from the old
-entity to the new one, renames the keys in its ``doc_edges`` row and moves the edge
-deltas, touching only the pairs of the renamed keys, instead of subtracting and
-counting the whole document again. Documents that are not a renaming (two keys
-become one, a mention is rejected or restored) are returned for
-:func:`indexers.stores.sqlite_graph.rekey_documents`.
+of one entity key moves to another key the document does not have yet, or (a
+*drop*: a rejection) out of the graph, and no mention is restored. Then the
+document's units, names and edges are the same under new names, less the dropped
+keys' (their pairs go; a unit holding nothing else stops counting), so
+:func:`rename_documents` moves its counts from the old entity to the new one,
+renames the keys in its ``doc_edges`` row and moves the edge deltas, touching only
+the pairs of the renamed keys, instead of subtracting and counting the whole
+document again. Documents that are not a renaming (two keys become one, a mention
+is restored) are returned for :func:`indexers.stores.sqlite_graph.rekey_documents`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import json
 import sqlite3
 from collections import defaultdict
 
-from .sqlite_graph import PACK, EdgeDeltas, refresh_names, unit_counts
+from .sqlite_graph import PACK, EdgeDeltas, refresh_names, scope_units, unit_counts
 from .sqlite_graph_names import load_corrections, machine_keys
+from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 
 __all__ = ["rename_documents"]
@@ -40,22 +42,46 @@ def rename_documents(conn: sqlite3.Connection, doc_ids: list[str],
     mappings: dict[str, dict] = defaultdict(dict)
     others: set[str] = set()
     for doc_id, raw, old, key, _ in rows:
-        if key is None or old is None or mappings[doc_id].setdefault(old, key) != key:
+        if old is None:
+            if key is not None:  # restored: its units and pairs are counted afresh
+                others.add(doc_id)
+        elif mappings[doc_id].setdefault(old, key) != key:
             others.add(doc_id)
     renames = {}
     for doc_id, mapping in mappings.items():
-        if doc_id in others or len(set(mapping.values())) < len(mapping):
+        kept = [key for key in mapping.values() if key is not None]
+        if doc_id in others or len(set(kept)) < len(kept):
             others.add(doc_id)
         elif any(old != key for old, key in mapping.items()):
             renames[doc_id] = {old: key for old, key in mapping.items() if old != key}
     if renames:
+        dropping = [doc_id for doc_id, mapping in renames.items() if None in mapping.values()]
+        units = _units(conn, dropping)
         _move_counts(conn, renames)
         conn.executemany("UPDATE mentions SET entity_key = ? WHERE id = ?",
                          [(key, id) for doc_id, _, old, key, id in rows
                           if doc_id in renames and key != old])
+        if dropping:  # a unit whose only entities were dropped counts no more
+            conn.executemany("UPDATE graph_units SET units = units + ? WHERE scope = ?",
+                             [(n - units[scope], scope)
+                              for scope, n in _units(conn, dropping).items()
+                              if n != units[scope]])
+            conn.execute("DELETE FROM graph_units WHERE units <= 0")
         _drop_empty(conn, renames)
         _rename_edges(conn, renames, deltas)
     return sorted(others)
+
+
+def _units(conn: sqlite3.Connection, doc_ids: list[str]) -> dict[str, int]:
+    """Units of each scope holding an entity, in ``doc_ids``."""
+    if not doc_ids:
+        return {}
+    conn.execute("DELETE FROM temp.gone_docs")
+    conn.executemany("INSERT INTO temp.gone_docs (id) VALUES (?)", [(i,) for i in doc_ids])
+    try:
+        return scope_units(conn, f"doc_id IN {_GONE} AND entity_key IS NOT NULL")
+    finally:
+        conn.execute("DELETE FROM temp.gone_docs")
 
 
 def _move_counts(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -> None:
@@ -67,16 +93,17 @@ def _move_counts(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -
     for doc_id, key, *counts in conn.execute(
             f"SELECT doc_id, entity_key, {unit_counts('doc_id IN (SELECT value FROM json_each(?))')}"
             " GROUP BY doc_id, entity_key", (ids,)):
-        target = renames[doc_id].get(key)
-        if target is not None:
-            for sign, k in ((1, target), (-1, key)):
-                moved[k] = [a + sign * b for a, b in zip(moved[k], counts)]
+        if key in renames[doc_id]:  # renamed, or dropped (to None)
+            for sign, k in ((1, renames[doc_id][key]), (-1, key)):
+                if k is not None:
+                    moved[k] = [a + sign * b for a, b in zip(moved[k], counts)]
     for doc_id, key, name, n in conn.execute(
             "SELECT doc_id, entity_key, name, count(*) FROM mentions WHERE doc_id IN "
             "(SELECT value FROM json_each(?)) GROUP BY 1, 2, 3", (ids,)):
-        target = renames[doc_id].get(key)
-        if target is not None:
-            names[target, name] += n
+        if key in renames[doc_id]:
+            target = renames[doc_id][key]
+            if target is not None:
+                names[target, name] += n
             names[key, name] -= n
     description = {old: new for mapping in renames.values() for old, new in mapping.items()}
     conn.executemany(
@@ -102,7 +129,8 @@ def _source(description: dict[str, str], key: str) -> str:
 
 
 def _drop_empty(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -> None:
-    keys = json.dumps(sorted({k for m in renames.values() for pair in m.items() for k in pair}))
+    keys = json.dumps(sorted({k for m in renames.values() for pair in m.items() for k in pair
+                              if k is not None}))
     conn.execute("DELETE FROM entity_names WHERE mentions <= 0 AND entity_key IN "
                  "(SELECT value FROM json_each(?))", (keys,))
     conn.execute("DELETE FROM entities WHERE documents <= 0 AND key IN "
@@ -134,10 +162,12 @@ def _rename_edges(conn: sqlite3.Connection, renames: dict[str, dict[str, str]],
                         moved.append((a, old, row.pop(old)))
             for a, b, n in moved:
                 new_a, new_b = mapping.get(a, a), mapping.get(b, b)
+                deltas[scope, a, b] -= n + PACK
+                if new_a is None or new_b is None:  # a dropped key's pairs go
+                    continue
                 if new_a > new_b:
                     new_a, new_b = new_b, new_a
                 by_a.setdefault(new_a, {})[new_b] = n
-                deltas[scope, a, b] -= n + PACK
                 deltas[scope, new_a, new_b] += n + PACK
             for a in [a for a, row in by_a.items() if not row]:
                 del by_a[a]
