@@ -59,6 +59,9 @@ SETTINGS = {s.name: s for s in [
     Setting("api_key", None, "API key `enrich serve` requires of every client (at least 16 "
             "characters); from the environment only (ENRICH_API_KEY), never a file.",
             secret=True),
+    Setting("api_keys_file", None, "A file of named API keys with roles for `enrich serve` "
+            "(lines 'NAME read|write KEY' or 'NAME ROLE sha256:HEX', or JSON), readable "
+            "by its owner only (chmod 600); the write role may make corrections."),
     Setting("cors_origins", None, "Origins allowed to call the HTTP API from a browser "
             "(comma-separated, e.g. https://app.example.org); none by default."),
     Setting("allowed_hosts", None, "Host names `enrich serve` answers to besides loopback "

@@ -6,11 +6,12 @@ Each candidate gets **signals** of doubt, each a value in [0, 1] with what it sa
 - ``type_disagreement``: the share of its mentions a skill labelled with another type
   than the entity's, or of its names' type votes (``name_votes``) against the
   winning type, whichever is larger;
-- ``near_duplicate``: the best rapidfuzz similarity (``token_sort_ratio`` or
-  ``ratio`` of the normalised names, from :data:`NEAR` up) to another entity of the
+- ``near_duplicate``: the best rapidfuzz similarity (``token_sort_ratio``, ``ratio``
+  or the optimal-string-alignment similarity, where two swapped letters are one edit,
+  of the normalised names, from :data:`NEAR` up) to another entity of the
   same or a compatible type (:data:`COMPATIBLE`) with more mentions; names are
-  compared only within blocks sharing a word or a first-letters prefix
-  (:func:`near_duplicates`), never all pairs;
+  compared only within blocks sharing a word, the first letters, or the first and last
+  two letters (:func:`near_duplicates`), never all pairs;
 - ``common_word``: for a one-word name, the share of its word's occurrences in the
   page texts written in lower case (from :data:`COMMON_FLOOR` up);
 - ``rejected_common_word``: a name resolution rejected as a common word: 1 - that
@@ -33,12 +34,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from graph.normalize import TYPE_PREFERENCE
 from graph.resolution import name_of, words_of
 
-__all__ = ["ReviewItem", "review_queue", "near_duplicates", "sentence_around", "NEAR",
+__all__ = ["ReviewItem", "review_queue", "review_types", "near_duplicates", "sentence_around", "NEAR",
            "COMPATIBLE", "COMMON_FLOOR"]
 
-NEAR = 80  # rapidfuzz score (0-100) from which two names are near-duplicates
+NEAR = 83  # similarity (0-100) from which two names are near-duplicates: one letter
+#            off or two swapped in a six-letter word
 COMMON_FLOOR = 0.2  # lower-case share from which a one-word name's doubt counts
 MAX_BLOCK = 400  # a blocking key shared by more names is too common to compare on
 PREFIX = 4  # letters of the first-letters blocking key
@@ -89,13 +92,17 @@ def _group(type: str) -> str:
 def near_duplicates(names: dict[str, tuple[str, int]]) -> dict[str, tuple[str, float]]:
     """``{key: (other key, score)}`` for ``names`` (``key -> (name, mentions)``): each
     pair of compatible types scoring :data:`NEAR` or more, given to the one with fewer
-    mentions (ties: the larger key), its best match kept. Names meet only in blocks of
-    a shared word (three letters or more) or first :data:`PREFIX` letters."""
+    mentions (ties: the larger key), its best match kept. Names meet only in blocks of a
+    shared word (three letters or more), the same first :data:`PREFIX` letters, or the
+    same first two and last two letters (a slip inside a word keeps those)."""
     from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import OSA
     blocks: dict[tuple[str, str], list[str]] = {}
     for key, (name, _) in names.items():
         group = _group(key.split(":", 1)[0])
-        marks = {w for w in words_of(name) if len(w) >= 3} | {"^" + name.replace(" ", "")[:PREFIX]}
+        compact = name.replace(" ", "")
+        marks = {w for w in words_of(name) if len(w) >= 3} | {
+            "^" + compact[:PREFIX], "^" + compact[:2] + "$" + compact[-2:]}
         for mark in marks:
             blocks.setdefault((group, mark), []).append(key)
     best: dict[str, tuple[str, float]] = {}
@@ -103,13 +110,17 @@ def near_duplicates(names: dict[str, tuple[str, int]]) -> dict[str, tuple[str, f
         if len(members) < 2 or len(members) > MAX_BLOCK:
             continue
         texts = [names[k][0] for k in members]
-        scores = [process.cdist(texts, texts, scorer=scorer, score_cutoff=NEAR, workers=1)
-                  for scorer in (fuzz.token_sort_ratio, fuzz.ratio)]
-        for i, j in zip(*(scores[0] + scores[1]).nonzero()):
+        scores = [process.cdist(texts, texts, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR,
+                                workers=1) / 100,
+                  process.cdist(texts, texts, scorer=fuzz.ratio, score_cutoff=NEAR,
+                                workers=1) / 100,
+                  process.cdist(texts, texts, scorer=OSA.normalized_similarity,
+                                score_cutoff=NEAR / 100, workers=1)]
+        for i, j in zip(*(scores[0] + scores[1] + scores[2]).nonzero()):
             if i >= j:
                 continue
             a, b = members[i], members[j]
-            score = float(max(scores[0][i, j], scores[1][i, j])) / 100
+            score = float(max(s[i, j] for s in scores))
             small, big = sorted((a, b), key=lambda k: (-names[k][1], k))[::-1]
             if score > best.get(small, ("", 0.0))[1]:
                 best[small] = (big, score)
@@ -224,6 +235,11 @@ def review_queue(store: Any, limit: int = 50, evidence: int = 3) -> list[ReviewI
                     None if rejected else item.key, name_of(item.key) if rejected
                     else None, evidence))
     return items
+
+
+def review_types(store: Any) -> list[str]:
+    """The types to offer for a retype: the usual ones, then the store's others."""
+    return list(dict.fromkeys([*TYPE_PREFERENCE, *store.graph.types()]))
 
 
 def _evidence(graph: Any, samples: Sequence[tuple]) -> list[dict[str, Any]]:

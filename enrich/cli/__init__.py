@@ -4,7 +4,7 @@ command. Importing this package registers every command."""
 from __future__ import annotations
 
 from enrich.cli import (cache, corrections, entities, eval, export, graph, index, models,  # noqa: F401
-                        search, serve, skills, status, train)  # (register commands)
+                        review, search, serve, skills, status, train)  # (register commands)
 from enrich.cli.app import app
 
 __all__ = ["app", "main"]

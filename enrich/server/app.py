@@ -1,6 +1,7 @@
 """The FastAPI application: the JSON API, the web page, health and metrics.
 
-``create_app(data_dir)`` builds an app serving one data directory read-only;
+``create_app(data_dir)`` builds an app serving one data directory (read-only, but
+for the corrections of ``review_routes``, which a key of the write role makes);
 ``enrich serve`` runs it under uvicorn. Middleware, outermost first: metrics
 (every request timed by route), security headers and body limits, gzip (answers over
 1 KB, when the client accepts it), CORS (only when origins are configured). The API key check is a dependency of the ``/api`` routes
@@ -19,11 +20,15 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
+from enrich.review_apply import CorrectionWriter
+
 from .corpus import Corpus
 from .errors import ApiError, install_handlers
 from .metrics import Metrics, MetricsMiddleware
+from .review_routes import router as review_router
 from .routes import router
-from .security import SESSION_COOKIE, Auth, JsonCORSMiddleware, SecurityHeaders
+from .security import SESSION_COOKIE, Auth, JsonCORSMiddleware, SecurityHeaders, require_json
+from .security_keys import ApiKey
 
 __all__ = ["create_app", "STATIC"]
 
@@ -45,19 +50,23 @@ def _version() -> str:
 def create_app(data_dir: str | Path, *, api_key: str | None = None,
                cors_origins: Sequence[str] = (), secure_cookie: bool = False,
                allowed_hosts: Sequence[str] | None = None,
-               index_url: str | None = None) -> FastAPI:
+               index_url: str | None = None, keys: Sequence[ApiKey] = (),
+               local_user: str | None = None) -> FastAPI:
     """An app serving ``data_dir`` (searching the index ``index_url`` names, if given,
     instead of the data directory's: see ``indexers.stores.open_index``); ``api_key``
-    (if any) is required of every client, and ``allowed_hosts`` (if given) are the only
-    Host names it answers to."""
-    auth = Auth(api_key)
+    and ``keys`` (a keys file's, with roles; if any) are required of every client, and
+    ``allowed_hosts`` (if given) are the only Host names it answers to. Without keys,
+    corrections are by ``local_user`` (default: the user running the server)."""
+    auth = Auth(api_key, keys, local_user)
     corpus = Corpus(data_dir, index_url)
     metrics = Metrics()
     app = FastAPI(title="enrich", version=_version(), description=DESCRIPTION,
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.corpus, app.state.auth, app.state.metrics = corpus, auth, metrics
+    app.state.writer = CorrectionWriter(data_dir, index_url)
     install_handlers(app)
     app.include_router(router, dependencies=[Depends(auth)])
+    app.include_router(review_router, dependencies=[Depends(auth)])
     app.router.add_event_handler("shutdown", corpus.close)
     if cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=list(cors_origins),
@@ -77,14 +86,16 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
         return {"required": auth.required, "authenticated": auth.authenticated(request)}
 
     @app.post("/api/login", status_code=204, response_class=Response,
+              dependencies=[Depends(require_json)],
               summary="Trade the API key for a session cookie (for the web page)")
     def login(key: Annotated[str, Body(embed=True, max_length=1024)]) -> Response:
-        if auth.required and not auth.matches_key(key):
+        found = auth.key_of(key)
+        if auth.required and found is None:
             raise ApiError(401, "unauthorized", "wrong API key")
         response = Response(status_code=204)
-        if auth.session:
-            response.set_cookie(SESSION_COOKIE, auth.session, httponly=True, samesite="strict",
-                                secure=secure_cookie, path="/")
+        if found is not None:
+            response.set_cookie(SESSION_COOKIE, auth.session_for(found), httponly=True,
+                                samesite="strict", secure=secure_cookie, path="/")
         return response
 
     @app.post("/api/logout", status_code=204, response_class=Response,

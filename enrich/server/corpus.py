@@ -139,6 +139,12 @@ class Corpus:
                 self._refreshed = time.monotonic()
             return self._index
 
+    def changed(self) -> None:
+        """This server just wrote the data directory (a correction): the next search
+        reloads the index instead of waiting ``REFRESH_SECONDS``."""
+        with self._lock:
+            self._refreshed = 0.0
+
     def _open_index(self) -> SearchIndex:
         """Open the search index (the caller holds ``_lock``)."""
         try:

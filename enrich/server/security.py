@@ -1,11 +1,17 @@
 """Who may ask, and what every answer carries.
 
-* **API key**: required when one is configured (``ENRICH_API_KEY``) and whenever the
-  server listens beyond loopback (``check_exposure`` refuses to start there without
-  one). Clients send ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; the web page
-  posts the key once to ``/api/login`` and then carries an HttpOnly, SameSite=Strict
-  cookie holding an HMAC of the key (never the key itself), so ``<img>`` requests are
-  authorised too. Every comparison is constant-time (``hmac.compare_digest``).
+* **API keys and roles**: a key is required when one is configured (``ENRICH_API_KEY``,
+  role ``write``, or a keys file of named keys with the role ``read`` or ``write``:
+  :mod:`enrich.server.security_keys`) and whenever the server listens beyond loopback
+  (``check_exposure`` refuses to start there without one). Clients send
+  ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; the web page posts the key once
+  to ``/api/login`` and then carries an HttpOnly, SameSite=Strict cookie holding the
+  key's name and an HMAC keyed by the key's digest (never the key itself), so ``<img>``
+  requests are authorised too. Every comparison is constant-time
+  (``hmac.compare_digest``). The routes that write (corrections) need the ``write``
+  role (403 otherwise) and a JSON body (415 otherwise), as does ``/api/login``: a page
+  on another origin, even a same-site one the SameSite cookie reaches, cannot send
+  JSON without a CORS preflight, which the server refuses.
 * **Errors**: an unexpected exception answers 500 in the error shape, here, so that
   it carries the headers too (Starlette's own handler sits outside all middleware).
 * **HEAD** is answered as GET without the body (uptime checks, ``curl -I``).
@@ -23,12 +29,15 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
-from collections.abc import Collection
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -39,10 +48,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from enrich.errors import ConfigError
 
 from .errors import ApiError, error_body
+from .security_keys import ApiKey, digest, env_key
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Auth", "SESSION_COOKIE", "is_loopback", "check_exposure", "allowed_hosts",
+__all__ = ["Auth", "Principal", "require_json", "SESSION_COOKIE", "is_loopback", "check_exposure", "allowed_hosts",
            "SecurityHeaders",
            "PAGE_CSP", "JsonCORSMiddleware"]
 
@@ -65,52 +75,126 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(host: str, key: str | None) -> None:
-    """Refuse to listen beyond loopback without an API key, and refuse short keys."""
+def check_exposure(host: str, key: str | None, keys: Sequence[ApiKey] = ()) -> None:
+    """Refuse to listen beyond loopback without an API key (``key``, or ``keys`` from a
+    keys file), and refuse a short ``key``."""
     if key and len(key) < MIN_KEY:
         raise ConfigError(f"ENRICH_API_KEY has {len(key)} characters; use at least {MIN_KEY} "
                          "(e.g. `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`)")
-    if not key and not is_loopback(host):
+    if not key and not keys and not is_loopback(host):
         raise ConfigError(
             f"--host {host} listens beyond this machine, which needs an API key: set "
             "ENRICH_API_KEY (a long random string, e.g. `python -c \"import secrets; "
-            "print(secrets.token_urlsafe(32))\"`) and send it as 'Authorization: Bearer KEY'")
+            "print(secrets.token_urlsafe(32))\"`) or name a keys file (--keys FILE, "
+            "ENRICH_API_KEYS_FILE), and send a key as 'Authorization: Bearer KEY'")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request is: the key's name (or the local user) and its role."""
+
+    name: str
+    role: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.role == "write"
 
 
 class Auth:
-    """Checks a request's key or session cookie against the configured key."""
+    """Checks a request's key or session cookie against the configured keys.
 
-    def __init__(self, key: str | None) -> None:
-        self.key = key or None
-        self.session = (hmac.new(self.key.encode(), b"enrich-session-v1", hashlib.sha256)
-                        .hexdigest() if self.key else None)
+    ``key`` is ``ENRICH_API_KEY`` (role ``write``), ``keys`` those of a keys file
+    (:mod:`enrich.server.security_keys`). With no key at all (loopback only), every
+    request is ``local_user`` with the ``write`` role. Keys are compared as SHA-256
+    digests with ``hmac.compare_digest``, each against every configured one; the
+    session cookie is ``NAME.HMAC`` keyed by the key's digest, never the key.
+    """
+
+    def __init__(self, key: str | None = None, keys: Sequence[ApiKey] = (),
+                 local_user: str | None = None) -> None:
+        self.keys = ([env_key(key)] if key else []) + list(keys)
+        self.local = Principal(local_user or _local_user(), "write")
 
     @property
     def required(self) -> bool:
-        return self.key is not None
+        return bool(self.keys)
+
+    def key_of(self, given: str | None) -> ApiKey | None:
+        """The configured key ``given`` is, or None."""
+        if not given:
+            return None
+        wanted, found = digest(given), None
+        for key in self.keys:  # no early exit: the time does not tell which one
+            if hmac.compare_digest(wanted, key.digest):
+                found = key
+        return found
 
     def matches_key(self, given: str | None) -> bool:
-        return bool(self.key and given) and hmac.compare_digest(
-            given.encode(), self.key.encode())  # type: ignore[union-attr]
+        return self.key_of(given) is not None
 
-    def authenticated(self, request: Request) -> bool:
-        if self.key is None:
-            return True
+    def session_for(self, key: ApiKey) -> str:
+        """The session cookie's value for ``key``."""
+        mac = hmac.new(key.digest, b"enrich-session-v2:" + key.name.encode(), hashlib.sha256)
+        return f"{key.name}.{mac.hexdigest()}"
+
+    def identify(self, request: Request) -> Principal | None:
+        """Who sends ``request`` (None: no valid key or cookie)."""
+        if not self.keys:
+            return self.local
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and self.matches_key(token.strip()):
-            return True
-        if self.matches_key(request.headers.get("x-api-key")):
-            return True
-        cookie = request.cookies.get(SESSION_COOKIE)
-        return bool(cookie) and hmac.compare_digest(cookie.encode(), self.session.encode())
+        key = self.key_of(token.strip()) if scheme.lower() == "bearer" else None
+        key = key or self.key_of(request.headers.get("x-api-key"))
+        key = key or self._cookie_key(request.cookies.get(SESSION_COOKIE))
+        return Principal(key.name, key.role) if key else None
 
-    def __call__(self, request: Request) -> None:
-        """A FastAPI dependency: raise 401 unless the request is authorised."""
-        if not self.authenticated(request):
+    def _cookie_key(self, cookie: str | None) -> ApiKey | None:
+        name, _, _ = (cookie or "").rpartition(".")
+        found = None
+        for key in self.keys:
+            if key.name == name and hmac.compare_digest(cookie.encode(),
+                                                        self.session_for(key).encode()):
+                found = key
+        return found
+
+    def authenticated(self, request: Request) -> bool:
+        return self.identify(request) is not None
+
+    def __call__(self, request: Request) -> Principal:
+        """A FastAPI dependency: who asks, or 401."""
+        who = self.identify(request)
+        if who is None:
             raise ApiError(401, "unauthorized",
                            "this server needs an API key: send 'Authorization: Bearer KEY' "
                            "or 'X-API-Key: KEY', or log in on the web page")
+        return who
+
+    def writer(self, request: Request) -> Principal:
+        """A FastAPI dependency of the routes that write: who asks, 401 without a key,
+        403 with a key of the ``read`` role."""
+        who = self(request)
+        if not who.can_write:
+            raise ApiError(403, "forbidden", f"the key {who.name!r} may only read; "
+                           "corrections need a key of the write role (see the keys file)")
+        return who
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "local"
+
+
+def require_json(request: Request) -> None:
+    """A FastAPI dependency of every POST that takes a body: JSON only, so a page on
+    another origin cannot send it without a CORS preflight (which is refused)."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, "unsupported_media_type",
+                       f"send the body as JSON (Content-Type: application/json), not "
+                       f"{kind or 'no content type'}")
 
 
 class SecurityHeaders:
