@@ -9,7 +9,7 @@ import pytest
 
 SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": "bench.cache",
            "graph_queries": "bench.graph_queries", "graph_update": "bench.graph_update",
-           "load": "bench.load.__main__"}
+           "load": "bench.load.__main__", "corrections": "bench.corrections"}
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -40,3 +40,14 @@ def test_graph_update_runs_on_a_tiny_store(monkeypatch, capsys):
     graph_update.main()
     out = capsys.readouterr().out
     assert "store: 40 documents" in out and "an update costs" in out
+
+
+def test_corrections_bench_runs_on_a_tiny_store(monkeypatch, capsys, tmp_path):
+    from bench import corrections
+
+    monkeypatch.setattr(sys, "argv", ["corrections", "--documents", "30", "--corrections", "20",
+                                      "--out", str(tmp_path)])
+    corrections.main()
+    out = capsys.readouterr().out
+    assert "20 corrections in one transaction" in out and "undoing the 20" in out
+    assert "search index brought up to date" in out
