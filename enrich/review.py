@@ -29,12 +29,11 @@ retype to the majority label, reject a common word, accept) and **evidence**: up
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from graph.normalize import TYPE_PREFERENCE
+from graph.normalize import TYPE_PREFERENCE, sentence_of, sentence_spans
 from graph.resolution import name_of, words_of
 
 __all__ = ["ReviewItem", "review_queue", "review_types", "near_duplicates", "sentence_around", "NEAR",
@@ -47,7 +46,6 @@ MAX_BLOCK = 400  # a blocking key shared by more names is too common to compare 
 PREFIX = 4  # letters of the first-letters blocking key
 COMPATIBLE = ({"GPE", "LOC", "FAC"}, {"ORG", "PRODUCT", "NORP"})
 WINDOW = 200  # characters read on each side of a mention for its sentence
-SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n")
 
 
 @dataclass
@@ -258,26 +256,24 @@ def _evidence(graph: Any, samples: Sequence[tuple]) -> list[dict[str, Any]]:
 def sentence_around(graph: Any, doc_id: str, page: int | None, start: int,
                     end: int) -> dict[str, str] | None:
     """The sentence holding the mention at ``start:end`` of a page's text (read through
-    the ``GraphReader``'s ``text``), as ``{"before", "text", "after"}`` with whitespace
-    collapsed and ``…`` where the sentence runs past :data:`WINDOW` characters."""
+    the ``GraphReader``'s ``text``; split as the store splits sentences,
+    ``graph.normalize.sentence_spans``), as ``{"before", "text", "after"}`` with
+    whitespace collapsed and ``…`` where it runs past :data:`WINDOW` characters."""
     lo = max(0, start - WINDOW)
     found = graph.text(doc_id, page, lo, end - lo + WINDOW)
     if found is None:
         return None
     text, length = found
-    before, mention, after = text[:start - lo], text[start - lo:end - lo], text[end - lo:]
-    cuts = list(SENTENCE_END.finditer(before))
-    if cuts:
-        before = before[cuts[-1].end():]
-    elif lo > 0:
+    spans = sentence_spans(text)
+    first, last = (spans[sentence_of(spans, at)] for at in (start - lo, max(start, end - 1) - lo))
+    before, mention, after = text[first[0]:start - lo], text[start - lo:end - lo], \
+        text[end - lo:last[1]]
+    if first[0] == 0 and lo > 0:  # the window cut the sentence: drop the partial word
         before = "…" + before[before.find(" ") + 1:] if " " in before else "…"
-    stop = SENTENCE_END.search(after)
-    if stop:
-        after = after[:stop.start() + 1]
-    elif end + WINDOW < length:
+    if last[1] == len(text) and end + WINDOW < length:
         after = after[:after.rfind(" ")] + "…" if " " in after else "…"
     return {"before": _squeeze(before, right=True), "text": " ".join(mention.split()),
-            "after": _squeeze(after, left=True)}
+            "after": _squeeze(after.rstrip(), left=True)}
 
 
 def _squeeze(text: str, left: bool = False, right: bool = False) -> str:

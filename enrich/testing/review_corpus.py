@@ -134,7 +134,7 @@ def _page(rng: random.Random, planted: Planted, popular: list[str], number: int,
             word = rng.choice(COMMON)
             page.add("Then {0} opened.", [(word.title(), "ORG", 0.6)])
             lower = 3 if word in planted.rejected_words else 0
-            for _ in range(lower + (1 if rng.random() < 0.3 else 0)):
+            for _ in range(lower + (1 if rng.random() < 0.5 else 0)):
                 page.parts.append(f"The {word} was quiet.")
                 page.length += len(page.parts[-1]) + 1
     return page

@@ -83,7 +83,7 @@ class _State:
         if value in self.gone:  # an earlier correction of the batch took its mentions
             raise EntityNotFound(value)
         if is_key(value) and (self.exists(value) or
-                              (op == "accept" and self.name_rejected(name_of(value)))):
+                              (op in ("accept", "reject") and self.name_rejected(name_of(value)))):
             return value
         if value in self.added:
             return value
