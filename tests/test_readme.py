@@ -81,7 +81,10 @@ def test_json_examples_parse_and_cli_options_exist():
 def test_graph_commands_in_the_usage_block_exist():
     usage = re.search(r"```\nenrich index.*?```", README, flags=re.S).group(0)
     for command in ("entities", "graph neighbors", "graph evidence", "graph path",
-                    "graph export", "cache prune", "eval entities", "eval graph"):
+                    "graph export", "cache prune", "eval entities", "eval graph",
+                    "corrections add", "corrections list", "corrections undo",
+                    "corrections export", "corrections import", "train entities",
+                    "train dictionary", "export"):
         help_text = subprocess.run([sys.executable, "-m", "enrich", *command.split(), "--help"],
                                    capture_output=True, text=True,
                                    env={"COLUMNS": "200", "PATH": ""}).stdout
