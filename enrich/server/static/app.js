@@ -6,6 +6,7 @@
 //   facets.js    facets and filter chips        document.js  the document viewer
 //   graph.js     the graph view (and graph-layout.js, where its nodes go)
 //   status.js    runs and statistics            signin.js    the API key form
+//   review.js    the review queue and its decisions (corrections)
 //   dom.js, format.js, errorbar.js              shared helpers and widgets
 //
 // Safety rule: nothing from the API is ever parsed as HTML (see dom.js).
@@ -17,6 +18,7 @@ import { hideError } from "./errorbar.js";
 import { renderActiveFilters } from "./facets.js";
 import * as graph from "./graph.js";
 import * as results from "./results.js";
+import * as review from "./review.js";
 import { go, listen, refresh, state } from "./router.js";
 import * as search from "./search.js";
 import * as signin from "./signin.js";
@@ -32,6 +34,7 @@ function route(now, previous) {
   if (now.view === "results" || now.view === "graph") results.loadResults();
   if (now.view === "graph") graph.loadGraph();
   if (now.view === "status") loadStatus();
+  if (now.view === "review") review.loadReview();
   if (now.doc) docs.openDoc(now.doc);
   else docs.closeDocPanel();
 }
@@ -45,15 +48,21 @@ function showView(view) {
   $("#results-view").hidden = view !== "results";
   $("#graph-view").hidden = view !== "graph";
   $("#status").hidden = view !== "status";
-  $("#facets").hidden = view === "status";
+  $("#review").hidden = view !== "review";
+  $("#facets").hidden = view === "status" || view === "review";
   document.body.dataset.view = view;
+}
+
+/** Forget what the views show, so each loads again when next shown. */
+function forgetViews() {
+  results.forget();
+  graph.forget();
+  docs.forget();
 }
 
 /** After signing in: load everything again. */
 function reload() {
-  results.forget();
-  graph.forget();
-  docs.forget();
+  forgetViews();
   refresh();
 }
 
@@ -92,6 +101,7 @@ async function main() {
   search.init();
   results.init();
   docs.init();
+  review.init(forgetViews); // a correction changes what the other views show
   signin.init(reload);
   wireTabs();
   $("#error .close").addEventListener("click", hideError);

@@ -2,7 +2,7 @@
 // reload, back/forward and shared links all work. `state` is always the current hash,
 // parsed; go() changes it, and the handler given to listen() renders it.
 
-const VIEWS = ["results", "graph", "status"];
+const VIEWS = ["results", "graph", "status", "review"];
 const SORTS = ["relevance", "uri", "-uri"];
 
 export let state = readState();
