@@ -80,12 +80,7 @@ class SqliteReviewReader:
 
     def corrected(self) -> set[str]:
         """The entity keys an active correction names (as made on, or as its target)."""
-        with self._lock:
-            if not self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                      "AND name = 'corrections'").fetchone():
-                return set()
-            rows = self._conn.execute("SELECT entity, target FROM corrections "
-                                      "WHERE undone_at IS NULL").fetchall()
+        rows = self._rows("SELECT entity, target FROM corrections WHERE undone_at IS NULL")
         return {key for row in rows for key in row if key}
 
     def labels(self, key: str) -> dict[str, int]:
