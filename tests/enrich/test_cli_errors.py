@@ -28,7 +28,8 @@ CREATE_OR_WAIT = {"index", "serve"}
 # Every module that defines errors (their classes register as subclasses on import).
 ERROR_MODULES = ["enrich.searching", "enrich.runners", "enrich.skillset", "indexers.sources", "indexers.crackers",
                  "indexers.stores", "graph.knowledge", "skills.entity_lookup",
-                 "graph.corrections", "enrich.corrections", "enrich.export", "enrich.train"]
+                 "graph.corrections", "enrich.corrections", "enrich.export", "enrich.train",
+                 "enrich.server.security_keys"]
 
 
 def _commands(group, prefix: tuple[str, ...] = ()) -> list:
