@@ -51,9 +51,10 @@ The files
     which they co-occur at this scope).
 ``corrections`` - the people's corrections, as stored (by id)
     every column of the store's ``corrections`` table: id, op, entity, value,
-    target, doc_id, page, start, who, at, reason, before (object: the entity's
-    key, name, type and counts before), undone_at (NULL while active), undone_by. A store without that
-    table (older than schema version 7) gives an empty file, and the summary says why.
+    target, doc_id, page, start, who, at, reason, before and after (objects: the
+    entity's key, name, type and counts before, and the target's just after),
+    undone_at (NULL while active), undone_by. A store without that table (older
+    than schema version 7) gives an empty file, and the summary says why.
 
 Reading them
 ------------

@@ -38,7 +38,7 @@ from .sqlite_write import enqueue, utc_now
 __all__ = ["correct_many", "undo", "list_corrections", "COLUMNS"]
 
 COLUMNS = ("id", "op", "entity", "value", "target", "doc_id", "page", "start", "who", "at",
-           "reason", "before", "undone_at", "undone_by")
+           "reason", "before", "after", "undone_at", "undone_by")
 Resolver = Callable[[str], str]  # a name or key -> the one entity key it denotes
 
 
@@ -48,7 +48,7 @@ def list_corrections(conn: sqlite3.Connection, active: bool | None = None) -> li
     rows = [dict(zip(COLUMNS, row)) for row in conn.execute(
         f"SELECT {', '.join(COLUMNS)} FROM corrections {where[active]} ORDER BY id")]
     for row in rows:
-        row["before"] = json.loads(row["before"])
+        row["before"], row["after"] = json.loads(row["before"]), json.loads(row["after"])
     return rows
 
 
@@ -165,6 +165,9 @@ def correct_many(conn: sqlite3.Connection, items: Sequence[Any], who: str,
              c.at or now, c.reason, json.dumps(before)))
         saved.append(cursor.lastrowid)
     reapply(conn, checked, deltas)
+    conn.executemany("UPDATE corrections SET after = ? WHERE id = ?",
+                     [(json.dumps(_card(conn, c.target) if c.target else {}), id)
+                      for c, id in zip(checked, saved)])
     rows = {row["id"]: row for row in list_corrections(conn)}
     return [rows[i] for i in saved]
 

@@ -175,7 +175,7 @@ def _edges() -> tuple[list[Column], str, str]:
 # The corrections contract (schema version 7): its columns, for a store without them.
 CORRECTIONS = (I("id"), S("op"), S("entity"), S("value"), S("target"), S("doc_id"), I("page"),
                I("start"), S("who"), S("at"), S("reason"), S("before", type="object"),
-               S("undone_at"), S("undone_by"))
+               S("after", type="object"), S("undone_at"), S("undone_by"))
 _AFFINITY = (("INT", "int64"), ("CHAR", "string"), ("CLOB", "string"), ("TEXT", "string"),
              ("BLOB", "bytes"), ("REAL", "float64"), ("FLOA", "float64"), ("DOUB", "float64"))
 
@@ -185,7 +185,7 @@ def _corrections(conn: sqlite3.Connection) -> tuple[list[Column], str, str, str]
     if not info:
         return (list(CORRECTIONS), "corrections", "id",
                 "the store has no corrections table (a store older than schema version 7)")
-    columns = [Column(name, "object" if name == "before" else _affinity(declared), f'"{name}"')
+    columns = [Column(name, "object" if name in ("before", "after") else _affinity(declared), f'"{name}"')
                for _, name, declared, *_ in info]
     order = "id" if any(c.name == "id" for c in columns) else "rowid"
     return columns, "corrections", order, ""

@@ -201,6 +201,7 @@ CREATE TABLE corrections (
     at TEXT NOT NULL,
     reason TEXT,
     before TEXT NOT NULL DEFAULT '{}',
+    after TEXT NOT NULL DEFAULT '{}',
     undone_at TEXT,
     undone_by TEXT
 );

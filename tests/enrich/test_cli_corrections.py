@@ -7,13 +7,8 @@ import json
 import shutil
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
-from enrich.cli.app import app
-from enrich.testing.factories import text_pdf
-
-runner = CliRunner()
+from tests.enrich.test_cli_graph import index_with_dictionary, invoke
 
 NAMES = "name,type\nVeskal,PERSON\nDunmar Works,ORG\nDunmar,ORG\nOrrin Bay,GPE\nTallow,ORG\n"
 TEXTS = {"a.pdf": "Veskal joined Dunmar Works in Orrin Bay.",
@@ -21,24 +16,10 @@ TEXTS = {"a.pdf": "Veskal joined Dunmar Works in Orrin Bay.",
          "c.pdf": "Tallow bought Dunmar Works."}
 
 
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
     root = tmp_path_factory.mktemp("corrections-cli")
-    (root / "corpus").mkdir()
-    for name, text in TEXTS.items():
-        text_pdf(root / "corpus" / name, [text])
-    (root / "names.csv").write_text(NAMES)
-    skillset = {"name": "lookup", "skills": [{"skill": "entity_lookup", "params": {
-        "dictionary": str(root / "names.csv")}}],
-        "entities": ["/document/pages/*/lookup_entities"]}
-    (root / "skillset.yaml").write_text(yaml.safe_dump(skillset))
-    result = invoke("index", root / "corpus", "--data", root / "data", "--workers", 0,
-                    "--skillset", root / "skillset.yaml")
-    assert result.exit_code == 0, result.output
+    index_with_dictionary(root, TEXTS, NAMES)
     return root
 
 

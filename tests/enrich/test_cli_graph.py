@@ -27,13 +27,13 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("graph-cli")
+def index_with_dictionary(root, texts: dict[str, str], names: str):
+    """Index one-page PDFs of ``texts`` under ``root/corpus`` into ``root/data`` with a
+    skillset of one dictionary (``names``, CSV) skill, so the entities are exact."""
     (root / "corpus").mkdir()
-    for name, text in TEXTS.items():
+    for name, text in texts.items():
         text_pdf(root / "corpus" / name, [text])
-    (root / "names.csv").write_text(NAMES)
+    (root / "names.csv").write_text(names)
     skillset = {"name": "lookup", "skills": [{"skill": "entity_lookup", "params": {
         "dictionary": str(root / "names.csv")}}],
         "entities": ["/document/pages/*/lookup_entities"]}
@@ -42,6 +42,11 @@ def data(tmp_path_factory):
                     "--skillset", root / "skillset.yaml", "--json")
     assert result.exit_code == 0, result.output
     return root / "data"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return index_with_dictionary(tmp_path_factory.mktemp("graph-cli"), TEXTS, NAMES)
 
 
 def test_neighbors_json(data):

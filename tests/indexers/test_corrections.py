@@ -52,6 +52,7 @@ def test_merge_moves_mentions_counts_and_edges_and_queues_the_documents(store):
                          "reason": "same company"}, "ann")
     assert row["target"] == "ORG:kestrel works" and row["who"] == "ann"
     assert row["before"]["mentions"] == 1 and row["reason"] == "same company"
+    assert (row["after"]["key"], row["after"]["mentions"]) == ("ORG:kestrel works", 3)
     assert "ORG:kestrel" not in entity_keys(store)
     assert table(store, "SELECT documents, mentions FROM entities WHERE key = "
                         "'ORG:kestrel works'") == [(3, 3)]

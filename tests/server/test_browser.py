@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(data_dir, tmp_path_factory):
     """`enrich serve` on a free loopback port, with an API key; its base URL."""
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with serving(data_dir, {"ENRICH_API_KEY": KEY}, log) as base:
+        yield base
+
+
+@contextmanager
+def serving(data_dir: Path, env: dict[str, str], log_path: Path):
+    """`enrich serve --data DATA_DIR` on a free loopback port with ``env`` added to the
+    environment (a value of None removes the variable); its base URL, once healthy."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "serve.log").open("w+")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "ENRICH_API_KEY": KEY}
+    log = log_path.open("w+")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1", **env}
+    env = {k: v for k, v in env.items() if v is not None}
     process = subprocess.Popen(ENRICH + ["serve", "--data", str(data_dir), "--host", "127.0.0.1",
                                          "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT, env=env)

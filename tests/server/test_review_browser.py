@@ -7,21 +7,13 @@ Needs Debian's Chromium, like tests/server/test_browser.py (whose helpers it use
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from enrich.testing.review_corpus import review_store
 
-from .test_browser import CHROMIUM_ARGS, ENRICH, TIMEOUT_MS, Watch, _chromium, _free_port, \
-    _missing, shoot
+from .test_browser import TIMEOUT_MS, Watch, browser, serving, shoot, shots  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -37,62 +29,9 @@ def server(tmp_path_factory):
     keys = root / "keys"
     keys.write_text(f"alice write {WRITE_KEY}\nkiosk read {READ_KEY}\n")
     keys.chmod(0o600)
-    port = _free_port()
-    log = (root / "serve.log").open("w+")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1",
-           "ENRICH_API_KEYS_FILE": str(keys)}
-    env.pop("ENRICH_API_KEY", None)
-    process = subprocess.Popen(ENRICH + ["serve", "--data", str(root / "data"), "--host",
-                                         "127.0.0.1", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/api/health", timeout=2) as answer:
-                    if json.load(answer)["status"] == "ok":
-                        break
-            except (OSError, urllib.error.URLError, ValueError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"enrich serve did not start (exit {process.poll()}):\n{log.read()}")
-            time.sleep(0.2)
+    with serving(root / "data", {"ENRICH_API_KEYS_FILE": str(keys), "ENRICH_API_KEY": None},
+                 root / "serve.log") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    if executable is None:
-        _missing("no Chromium at /usr/bin/chromium or on PATH (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright package is not installed")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    folder = os.environ.get("ENRICH_SCREENSHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _page(browser, server, key):
