@@ -31,8 +31,8 @@ from graph.errors import EntityNotFound, GraphError
 from graph.resolution import name_of
 
 from .sqlite_graph import EdgeDeltas, refresh_names, rekey_documents
-from .sqlite_graph_names import json_list, load_corrections, machine_keys, stored_corrections
-from .sqlite_graph_rename import rename_documents
+from .sqlite_graph_names import json_list, stored_corrections
+from .sqlite_graph_rename import new_keys, rename_documents
 from .sqlite_write import enqueue, utc_now
 
 __all__ = ["correct_many", "undo", "list_corrections", "COLUMNS"]
@@ -207,14 +207,10 @@ def reapply(conn: sqlite3.Connection, changed: Iterable[Correction], deltas: Edg
         return
     names_before = dict(conn.execute("SELECT key, name FROM entities WHERE key IN "
                                      "(SELECT value FROM json_each(?))", (json_list(keys),)))
-    rows = conn.execute("SELECT doc_id, raw_key, entity_key, page, start FROM mentions WHERE "
-                        "doc_id IN (SELECT value FROM json_each(?))", (json_list(docs),)).fetchall()
-    machine = machine_keys(conn, {raw for _, raw, _, _, _ in rows})
-    rules = load_corrections(conn)
-    stale = sorted({doc for doc, raw, key, page, start in rows
-                    if rules.key(raw, machine[raw], doc, page, start) != key})
+    rows = new_keys(conn, docs)
+    stale = sorted({doc for doc, _, old, key, _ in rows if key != old})
     if stale:
-        rest = rename_documents(conn, stale, deltas)
+        rest = rename_documents(conn, stale, deltas, rows)
         if rest:
             rekey_documents(conn, rest, deltas)
     refresh_names(conn, [k for (k,) in conn.execute(

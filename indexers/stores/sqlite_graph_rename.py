@@ -24,21 +24,32 @@ from .sqlite_graph_names import load_corrections, machine_keys
 from .sqlite_schema import GONE as _GONE
 from .sqlite_schema import to_json
 
-__all__ = ["rename_documents"]
+__all__ = ["rename_documents", "new_keys"]
 
 _UNITS = ("documents", "mentions", "pages", "images", "sentences")
 
 
-def rename_documents(conn: sqlite3.Connection, doc_ids: list[str],
-                     deltas: EdgeDeltas) -> list[str]:
-    """Re-key the documents whose change is a renaming; return the others."""
-    ids = json.dumps(doc_ids)
+def new_keys(conn: sqlite3.Connection, doc_ids: list[str]) -> list[tuple]:
+    """``(doc_id, raw_key, entity_key, new key, mention id)`` of every mention of the
+    documents: its key now, and the one the decisions and corrections give."""
     found = conn.execute("SELECT doc_id, raw_key, entity_key, page, start, id FROM mentions "
-                         "WHERE doc_id IN (SELECT value FROM json_each(?))", (ids,)).fetchall()
+                         "WHERE doc_id IN (SELECT value FROM json_each(?))",
+                         (json.dumps(doc_ids),)).fetchall()
     machine = machine_keys(conn, {raw for _, raw, *_ in found})
     corrected = load_corrections(conn).key
-    rows = [(doc_id, raw, old, corrected(raw, machine[raw], doc_id, page, start), id)
+    return [(doc_id, raw, old, corrected(raw, machine[raw], doc_id, page, start), id)
             for doc_id, raw, old, page, start, id in found]
+
+
+def rename_documents(conn: sqlite3.Connection, doc_ids: list[str], deltas: EdgeDeltas,
+                     rows: list[tuple] | None = None) -> list[str]:
+    """Re-key the documents whose change is a renaming; return the others. ``rows``:
+    :func:`new_keys` of the documents, when the caller has them."""
+    if rows is None:
+        rows = new_keys(conn, doc_ids)
+    else:
+        wanted = set(doc_ids)
+        rows = [row for row in rows if row[0] in wanted]
     mappings: dict[str, dict] = defaultdict(dict)
     others: set[str] = set()
     for doc_id, raw, old, key, _ in rows:
