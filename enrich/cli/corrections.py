@@ -156,24 +156,9 @@ def import_command(
     root = data_dir(data)
     items = read_corrections(file)
     with correcting(root, index) as store:
-        if dry_run:
-            try:
-                with store.transaction():  # rolled back by the exception
-                    raise _DryRun(store.correct_many(items, who()))
-            except _DryRun as checked:
-                rows = checked.rows
-        else:
-            rows = store.correct_many(items, who())
-    _report(rows, json_output, "checked (nothing applied)" if dry_run else "imported")
-
-
-class _DryRun(Exception):
-    def __init__(self, rows: list[dict[str, Any]]):
-        self.rows = rows
-
-
-def _report(rows: list[dict[str, Any]], json_output: bool, verb: str) -> None:
+        rows = store.correct_many(items, who(), dry_run=dry_run)
     if json_output:
         emit_json(rows)
     else:
+        verb = "checked (nothing applied)" if dry_run else "imported"
         console.print(f"{verb} {len(rows)} correction(s)")

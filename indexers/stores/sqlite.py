@@ -208,11 +208,20 @@ class SqliteStore:
         "entity": E, "into": E2}``...); the saved row. A bad one changes nothing."""
         return self.correct_many([item], who)[0]
 
-    def correct_many(self, items: Sequence[Any], who: str) -> list[dict[str, Any]]:
-        """Corrections in one transaction: all of them, or (on any error) none."""
+    def correct_many(self, items: Sequence[Any], who: str, *,
+                     dry_run: bool = False) -> list[dict[str, Any]]:
+        """Corrections in one transaction: all of them, or (on any error) none;
+        ``dry_run`` checks and applies them, returns the rows, and rolls back."""
         lookup = KnowledgeGraph(self.graph)
-        with self.transaction():
-            return correct_many(self._conn, items, who, self._edge_deltas[-1], lookup.resolve)
+        try:
+            with self.transaction():
+                rows = correct_many(self._conn, items, who, self._edge_deltas[-1],
+                                    lookup.resolve)
+                if dry_run:
+                    raise _RolledBack(rows)
+                return rows
+        except _RolledBack as undone:
+            return undone.rows
 
     def undo_correction(self, ids: Iterable[int], who: str) -> list[dict[str, Any]]:
         """Undo active corrections; the keys become what the others give."""
@@ -456,6 +465,14 @@ class SqliteStore:
         by_kind = {bool(row["transient"]): row["n"] for row in failed}
         counts["failed"] = {"transient": by_kind.get(True, 0), "permanent": by_kind.get(False, 0)}
         return counts
+
+
+class _RolledBack(Exception):
+    """Ends a dry run's transaction (rolled back) with the rows it would have saved."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        super().__init__("dry run")
+        self.rows = rows
 
 
 def open_graph_reader(data_dir: str | Path) -> SqliteGraphReader:

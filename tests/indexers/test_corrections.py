@@ -178,3 +178,10 @@ def test_accept_restores_a_rejected_name(store):
     store.correct({"op": "accept", "entity": "ORG:kestrel"}, "ann")
     assert table(store, "SELECT entity_key FROM mentions WHERE raw_key = 'ORG:kestrel'") == \
         [("ORG:kestrel",)]
+
+
+def test_a_dry_run_returns_the_rows_and_changes_nothing(store):
+    before = snapshot(store)
+    rows = store.correct_many([{"op": "reject", "entity": "ORG:kestrel"}], "ann", dry_run=True)
+    assert [(r["op"], r["entity"]) for r in rows] == [("reject", "ORG:kestrel")]
+    assert snapshot(store) == before and store.corrections() == [] and queued(store) == set()
