@@ -35,6 +35,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import secrets
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -108,13 +109,16 @@ class Auth:
     (:mod:`enrich.server.security_keys`). With no key at all (loopback only), every
     request is ``local_user`` with the ``write`` role. Keys are compared as SHA-256
     digests with ``hmac.compare_digest``, each against every configured one; the
-    session cookie is ``NAME.HMAC`` keyed by the key's digest, never the key.
+    session cookie is ``NAME.HMAC`` keyed by a secret drawn when the server starts and
+    the key's digest: never the key, and not forgeable from a keys file's ``sha256:``
+    entry (sessions end when the server restarts; the page asks for the key again).
     """
 
     def __init__(self, key: str | None = None, keys: Sequence[ApiKey] = (),
                  local_user: str | None = None) -> None:
         self.keys = ([env_key(key)] if key else []) + list(keys)
         self.local = Principal(local_user or _local_user(), "write")
+        self._secret = secrets.token_bytes(32)
 
     @property
     def required(self) -> bool:
@@ -135,7 +139,8 @@ class Auth:
 
     def session_for(self, key: ApiKey) -> str:
         """The session cookie's value for ``key``."""
-        mac = hmac.new(key.digest, b"enrich-session-v2:" + key.name.encode(), hashlib.sha256)
+        mac = hmac.new(self._secret + key.digest, b"enrich-session-v2:" + key.name.encode(),
+                       hashlib.sha256)
         return f"{key.name}.{mac.hexdigest()}"
 
     def identify(self, request: Request) -> Principal | None:

@@ -161,3 +161,19 @@ def test_serve_refuses_an_open_keys_file_in_one_line(data, tmp_path):
                           "--port", "0"], capture_output=True, text=True, timeout=60, env=env)
     assert run.returncode == 2, run.stdout + run.stderr
     assert run.stderr.startswith("error E820:") and "chmod 600" in run.stderr
+
+
+def test_a_keys_file_digest_cannot_forge_a_session():
+    import hmac
+
+    from enrich.server.security import Auth
+    from enrich.server.security_keys import ApiKey, digest
+
+    key = ApiKey("alice", "write", digest("alice-long-secret-key-0123"))
+    auth = Auth(keys=[key])
+    # what anyone reading the keys file could compute: an HMAC keyed by the digest alone
+    forged = "alice." + hmac.new(key.digest, b"enrich-session-v2:alice",
+                                 hashlib.sha256).hexdigest()
+    assert auth._cookie_key(forged) is None
+    assert auth._cookie_key(auth.session_for(key)) is key
+    assert Auth(keys=[key]).session_for(key) != auth.session_for(key)  # a secret per server
