@@ -11,12 +11,15 @@ of the corpus it is imported into.
 :func:`read_corrections` reads the whole file first: every bad line is reported (its
 number and why) in one :class:`CorrectionsFileError`, and nothing is applied.
 :func:`correcting` holds the data directory's write lock, opens its store, and after
-the block pushes the documents whose entities changed to the search index.
+the block pushes the documents whose entities changed to the search index; when that
+fails, the corrections stay saved (a warning says so) and their documents stay
+queued, so the index catches up at the next sync instead of a retry making them twice.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +36,8 @@ __all__ = ["CorrectionsFileError", "read_corrections", "write_corrections", "cor
 
 MAX_REPORTED = 20  # bad lines listed in one error
 
+log = logging.getLogger(__name__)
+
 
 class CorrectionsFileError(EnrichError):
     """A corrections file that cannot be imported: every bad line, or a wrong version."""
@@ -44,10 +49,11 @@ def _header(item: Any) -> bool:
     return isinstance(item, dict) and "format" in item and "op" not in item
 
 
-def read_corrections(path: str | Path) -> list[dict[str, Any]]:
-    """The corrections of a JSONL file, each checked for shape (not yet for entities)."""
+def read_corrections(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """The corrections of a JSONL file with their line numbers, each checked for shape
+    (not yet for entities)."""
     path = Path(path)
-    items: list[dict[str, Any]] = []
+    items: list[tuple[int, dict[str, Any]]] = []
     bad: list[str] = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -73,7 +79,7 @@ def read_corrections(path: str | Path) -> list[dict[str, Any]]:
             except CorrectionError as exc:
                 bad.append(f"line {number}: {exc}")
                 continue
-            items.append(item)
+            items.append((number, item))
     if bad:
         more = f" (and {len(bad) - MAX_REPORTED} more)" if len(bad) > MAX_REPORTED else ""
         raise CorrectionsFileError(f"{path}: {len(bad)} bad line(s), nothing imported{more}: "
@@ -113,7 +119,12 @@ def correcting(data_dir: str | Path, index_url: str | None = None) -> Iterator[S
         store, index = open_store(data_dir, index_url)
         try:
             yield store
-            sync_index(store, index)
+            try:
+                sync_index(store, index)
+            except (EnrichError, OSError) as exc:  # saved all the same: the queue keeps them
+                log.warning("the corrections are saved, but the search index could not be "
+                            "brought up to date (%s); it catches up at the next correction "
+                            "or `enrich index` run", exc)
         finally:
             index.close()
             store.close()

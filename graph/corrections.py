@@ -133,16 +133,19 @@ class Correction:
             return None
         return normalize_name(self.value, type_of(self.entity))
 
-    def matches(self, raw_key: str, key: str | None, doc: str | None, page: int | None,
-                start: int | None) -> bool:
-        """Whether the correction applies to a mention whose key is ``key`` now."""
+    def matches(self, raw_key: str, key: str | None, machine: str | None, doc: str | None,
+                page: int | None, start: int | None) -> bool:
+        """Whether the correction applies to a mention whose key is ``key`` now (and
+        ``machine`` before any correction)."""
         if self.op == "reject":
             return key is not None and name_of(key) == name_of(self.entity) and \
                 (self.doc is None or self.doc == doc)
         if self.op == "alias":
             return name_of(raw_key) == self.alias_name and key != self.entity
-        if self.op == "accept":
-            return key is None and name_of(raw_key) == name_of(self.entity)
+        if self.op == "accept":  # a rejected name back: its own mentions, and those the
+            # machine resolved into it (a short form) that a reject took
+            return key is None and name_of(self.entity) in (
+                name_of(raw_key), name_of(machine) if machine else None)
         if self.op == "split":
             return key == self.entity and (doc, page, start) == (self.doc, self.page, self.start)
         return key == self.entity
@@ -230,18 +233,15 @@ class Corrections:
         self.items = sorted(corrections, key=lambda c: c.id)
         self.by_key: dict[str | None, list[Correction]] = defaultdict(list)
         self.by_name: dict[str, list[Correction]] = defaultdict(list)
-        self.contextual: set[str] = set()  # documents a correction names
         for c in self.items:
-            if c.op == "reject":
+            if c.op in ("reject", "accept"):
                 self.by_name[name_of(c.entity)].append(c)
             elif c.op == "alias":
                 self.by_name[c.alias_name].append(c)
-            elif c.op == "accept":
-                self.by_name[name_of(c.entity)].append(c)
             else:
                 self.by_key[c.entity].append(c)
-            if c.doc is not None:
-                self.contextual.add(c.doc)
+        self._ids = {id(found): [c.id for c in found]  # for bisect, per list
+                     for table in (self.by_key, self.by_name) for found in table.values()}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -249,8 +249,7 @@ class Corrections:
     def _next(self, candidates: Sequence[Correction], after: int, *mention) -> Correction | None:
         if not candidates:
             return None
-        ids = [c.id for c in candidates]
-        for c in candidates[bisect_right(ids, after):]:
+        for c in candidates[bisect_right(self._ids[id(candidates)], after):]:
             if c.matches(*mention):
                 return c
         return None
@@ -259,23 +258,20 @@ class Corrections:
             page: int | None = None, start: int | None = None) -> str | None:
         """The final key of a mention whose machine key is ``key``; a correction that
         names a document (a split, a reject there) applies only when ``doc`` is given."""
-        raw_name = name_of(raw_key)
+        raw_name, machine = name_of(raw_key), key
         if key not in self.by_key and raw_name not in self.by_name and \
                 (key is None or name_of(key) not in self.by_name):
             return key  # most mentions: no correction concerns them
         after = 0
         while True:
-            names = [raw_name] if key is None else list(dict.fromkeys((raw_name, name_of(key))))
-            found = [c for c in (self._next(self.by_key.get(key, ()), after, raw_key, key, doc,
-                                            page, start),
-                                 *(self._next(self.by_name.get(n, ()), after, raw_key, key, doc,
-                                              page, start) for n in names))
+            named = key if key is not None else machine  # a rejected one: the machine's
+            names = dict.fromkeys((raw_name, name_of(named) if named else raw_name))
+            mention = (raw_key, key, machine, doc, page, start)
+            found = [c for c in (self._next(self.by_key.get(key, ()), after, *mention),
+                                 *(self._next(self.by_name.get(n, ()), after, *mention)
+                                   for n in names))
                      if c is not None]
             if not found:
                 return key
             first = min(found, key=lambda c: c.id)
             key, after = first.apply(raw_key), first.id
-
-    def display_names(self) -> dict[str, str]:
-        """``{key: name}`` of the renamed entities (the latest rename of each)."""
-        return {c.target: c.value for c in self.items if c.op == "rename" and c.target}

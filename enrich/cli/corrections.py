@@ -152,11 +152,13 @@ def import_command(
     json_output: JsonOption = False,
 ) -> None:
     """Apply the corrections of FILE, all or none: every bad line is reported (its number
-    and why) and then nothing is applied."""
+    and why) and then nothing is applied. Each keeps the who and when it was exported
+    with (the local user and now when it has none)."""
     root = data_dir(data)
-    items = read_corrections(file)
+    lines = read_corrections(file)
     with correcting(root, index) as store:
-        rows = store.correct_many(items, who(), dry_run=dry_run)
+        rows = store.correct_many([item for _, item in lines], who(), dry_run=dry_run,
+                                  labels=[f"line {n}" for n, _ in lines], authored=True)
     if json_output:
         emit_json(rows)
     else:

@@ -208,15 +208,18 @@ class SqliteStore:
         "entity": E, "into": E2}``...); the saved row. A bad one changes nothing."""
         return self.correct_many([item], who)[0]
 
-    def correct_many(self, items: Sequence[Any], who: str, *,
-                     dry_run: bool = False) -> list[dict[str, Any]]:
-        """Corrections in one transaction: all of them, or (on any error) none;
-        ``dry_run`` checks and applies them, returns the rows, and rolls back."""
+    def correct_many(self, items: Sequence[Any], who: str, *, dry_run: bool = False,
+                     labels: Sequence[str] | None = None,
+                     authored: bool = False) -> list[dict[str, Any]]:
+        """Corrections in one transaction: all of them, or (on any error) none, every
+        bad one reported by its label (``labels``: e.g. a file's line numbers);
+        ``dry_run`` checks and applies them, returns the rows, and rolls back;
+        ``authored`` keeps an item's own ``who`` and ``at`` (an import)."""
         lookup = KnowledgeGraph(self.graph)
         try:
             with self.transaction():
                 rows = correct_many(self._conn, items, who, self._edge_deltas[-1],
-                                    lookup.resolve)
+                                    lookup.resolve, labels, authored)
                 if dry_run:
                     raise _RolledBack(rows)
                 return rows

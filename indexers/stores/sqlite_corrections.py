@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from graph.corrections import (Correction, CorrectionConflict, CorrectionError,
+from graph.corrections import (Correction, CorrectionConflict, CorrectionError, Corrections,
                                UnknownCorrection, is_key, parse)
 from graph.errors import EntityNotFound, GraphError
 from graph.resolution import name_of
 
 from .sqlite_graph import EdgeDeltas, refresh_names, rekey_documents
-from .sqlite_graph_names import json_list, stored_corrections
+from .sqlite_graph_names import json_list, machine_keys, stored_corrections
+from .sqlite_graph_read import entity_types
 from .sqlite_graph_rename import new_keys, rename_documents
 from .sqlite_write import enqueue, utc_now
 
@@ -40,6 +42,7 @@ __all__ = ["correct_many", "undo", "list_corrections", "COLUMNS"]
 COLUMNS = ("id", "op", "entity", "value", "target", "doc_id", "page", "start", "who", "at",
            "reason", "before", "after", "undone_at", "undone_by")
 Resolver = Callable[[str], str]  # a name or key -> the one entity key it denotes
+MAX_LISTED = 20  # errors listed in one message
 
 
 def list_corrections(conn: sqlite3.Connection, active: bool | None = None) -> list[dict]:
@@ -62,6 +65,7 @@ class _State:
         self.added: set[str] = set()
         self.gone: set[str] = set()
         self.rejected: set[str] = set()  # names a correction of the batch rejected
+        self.checked: list[Correction] = []  # the batch's, so far, with provisional ids
         self.merges = {e: v for e, v in conn.execute(
             "SELECT entity, value FROM corrections WHERE op = 'merge' AND undone_at IS NULL")}
 
@@ -80,80 +84,121 @@ class _State:
 
     def key_of(self, value: str, op: str) -> str:
         """The entity ``value`` denotes (a key, or a name of exactly one entity)."""
-        if value in self.gone:  # an earlier correction of the batch took its mentions
+        if is_key(value) and value not in self.gone and (
+                self.exists(value) or
+                (op in ("accept", "reject") and self.name_rejected(name_of(value)))):
+            return value
+        key = value if value in self.added else self.resolve(value)
+        if key in self.gone:  # an earlier correction of the batch took its mentions
             raise EntityNotFound(value)
-        if is_key(value) and (self.exists(value) or
-                              (op in ("accept", "reject") and self.name_rejected(name_of(value)))):
-            return value
-        if value in self.added:
-            return value
-        return self.resolve(value)
+        return key
 
     def check(self, c: Correction) -> Correction:
         entity = self.key_of(c.entity, c.op)
         value = c.value
         if c.op == "merge":
-            value = c.value if is_key(c.value) else self.key_of(c.value, c.op)
-            if value == entity:
-                raise CorrectionConflict(f"merge: {entity!r} cannot be merged into itself")
-            at, seen = value, {value}
-            while at in self.merges:  # follow the merges of the entity merged into
-                at = self.merges[at]
-                if at == entity:
-                    raise CorrectionConflict(
-                        f"merge: {entity!r} into {value!r} closes a cycle of merges "
-                        f"({value!r} is merged into {entity!r} already); undo that first")
-                if at in seen:
-                    break
-                seen.add(at)
-            value = self.key_of(value, c.op)
-            self.merges[entity] = value
+            value = self._check_merge(entity, c.value)
         elif c.op == "split":
             value = self._check_split(c, entity)
+        elif c.op == "retype" and value == entity.split(":", 1)[0]:
+            raise CorrectionError(f"retype: {entity!r} is of type {value} already")
+        elif c.op == "alias" and c.alias_name == name_of(entity):
+            raise CorrectionError(f"alias: {c.value!r} is {entity!r}'s own name")
+        elif c.op == "reject" and c.doc is not None and entity not in self.added and \
+                self.conn.execute("SELECT 1 FROM mentions WHERE doc_id = ? AND entity_key = ? "
+                                  "LIMIT 1", (c.doc, entity)).fetchone() is None:
+            raise CorrectionError(f"reject: document {c.doc!r} holds no mention of {entity!r}")
         c = Correction(c.op, entity, value, c.doc, c.page, c.start, c.id, c.who, c.at, c.reason)
-        if c.op == "reject":
+        if c.op == "reject" and c.doc is None:
             self.rejected.add(name_of(entity))
+            self.gone.add(entity)
         if c.target is not None and c.target != entity and c.op != "split":
             self.gone.add(entity)
         if c.target is not None:
             self.added.add(c.target)
             self.gone.discard(c.target)
+        self.checked.append(c)
         return c
 
+    def _check_merge(self, entity: str, into: str) -> str:
+        value = into if is_key(into) else self.key_of(into, "merge")
+        if value == entity:
+            raise CorrectionConflict(f"merge: {entity!r} cannot be merged into itself")
+        at, seen = value, {value}
+        while at in self.merges:  # follow the merges of the entity merged into
+            at = self.merges[at]
+            if at == entity:
+                raise CorrectionConflict(
+                    f"merge: {entity!r} into {value!r} closes a cycle of merges "
+                    f"({value!r} is merged into {entity!r} already); undo that first")
+            if at in seen:
+                break
+            seen.add(at)
+        value = self.key_of(value, "merge")
+        self.merges[entity] = value
+        return value
+
     def _check_split(self, c: Correction, entity: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT raw_key FROM mentions WHERE doc_id = ? AND page IS ? AND start = ? AND "
-            "entity_key = ?", (c.doc, c.page, c.start, entity)).fetchone()
-        if row is None:
+        """The split's target; the mention must have ``entity``'s key under the active
+        corrections and those before it in the batch."""
+        found = self.conn.execute("SELECT raw_key FROM mentions WHERE doc_id = ? AND page IS ? "
+                                  "AND start = ?", (c.doc, c.page, c.start)).fetchall()
+        machine = machine_keys(self.conn, {raw for (raw,) in found})
+        rules = Corrections([*stored_corrections(self.conn),
+                             *(replace(done, id=_PENDING + n) for n, done in
+                               enumerate(self.checked))])
+        raws = [raw for (raw,) in found
+                if rules.key(raw, machine[raw], c.doc, c.page, c.start) == entity]
+        if not raws:
             raise CorrectionError(
                 f"split: no mention of {entity!r} in document {c.doc!r}"
                 + (f" page {c.page}" if c.page is not None else "") + f" at {c.start}")
         into = c.value
         if into is not None and not is_key(into):
             into = self.key_of(into, c.op)
-        if (into or row[0]) == entity:
+        if (into or raws[0]) == entity:
             raise CorrectionError(f"split: the mention's own key is {entity!r}; say where it "
                                   "goes with 'into'")
         return into
 
 
+_PENDING = 1 << 60  # provisional ids of a batch's corrections: after every stored one
+
+
 # -- applying --------------------------------------------------------------------------
 
 def correct_many(conn: sqlite3.Connection, items: Sequence[Any], who: str,
-                 deltas: EdgeDeltas, resolve: Resolver) -> list[dict]:
+                 deltas: EdgeDeltas, resolve: Resolver, labels: Sequence[str] | None = None,
+                 authored: bool = False) -> list[dict]:
     """Check, save and apply corrections in the caller's transaction; the saved rows.
 
-    A bad item raises (:class:`~graph.corrections.CorrectionError`, or the lookup's
-    ``EntityNotFound``/``AmbiguousEntity``) with its position when there are several;
-    the caller's transaction then rolls everything back."""
-    state, checked = _State(conn, resolve), []
-    for n, item in enumerate(items, 1):
+    Every item is checked (each against the state the ones before it leave); a bad
+    one raises its error (:class:`~graph.corrections.CorrectionError`, or the
+    lookup's ``EntityNotFound``/``AmbiguousEntity``) named by its label (``labels``,
+    e.g. the file's line numbers; else "correction N"), several a
+    :class:`~graph.corrections.CorrectionError` listing each, and the caller's
+    transaction rolls everything back. An item's own ``who`` and ``at`` are kept only
+    when ``authored`` (an import of corrections made elsewhere); else they are ``who``
+    and now."""
+    state, checked, errors = _State(conn, resolve), [], []
+    labels = list(labels) if labels is not None else [f"correction {n}"
+                                                      for n in range(1, len(items) + 1)]
+    for label, item in zip(labels, items):
         try:
             checked.append(state.check(parse(item)))
         except GraphError as exc:  # a bad shape, an unknown or ambiguous entity
-            if len(items) > 1:
-                exc.args = (f"correction {n}: {exc}", *exc.args[1:])
-            raise
+            errors.append((label, exc))
+    if len(errors) == 1 and len(items) == 1:
+        raise errors[0][1]
+    if len(errors) == 1:
+        label, exc = errors[0]
+        exc.args = (f"{label}: {exc}", *exc.args[1:])
+        raise exc
+    if errors:
+        shown = "; ".join(f"{label}: {exc.code} {exc}" for label, exc in errors[:MAX_LISTED])
+        more = f" (and {len(errors) - MAX_LISTED} more)" if len(errors) > MAX_LISTED else ""
+        raise CorrectionError(f"{len(errors)} of {len(items)} corrections cannot apply, "
+                              f"nothing changed{more}: {shown}")
     now = utc_now()
     saved = []
     for c in checked:
@@ -161,8 +206,9 @@ def correct_many(conn: sqlite3.Connection, items: Sequence[Any], who: str,
         cursor = conn.execute(
             "INSERT INTO corrections (op, entity, value, target, doc_id, page, start, who, at, "
             "reason, before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (c.op, c.entity, c.value, c.target, c.doc, c.page, c.start, c.who or who,
-             c.at or now, c.reason, json.dumps(before)))
+            (c.op, c.entity, c.value, c.target, c.doc, c.page, c.start,
+             (c.who if authored else None) or who, (c.at if authored else None) or now,
+             c.reason, json.dumps(before)))
         saved.append(cursor.lastrowid)
     reapply(conn, checked, deltas)
     conn.executemany("UPDATE corrections SET after = ? WHERE id = ?",
@@ -197,12 +243,17 @@ def _card(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
 
 
 def reapply(conn: sqlite3.Connection, changed: Iterable[Correction], deltas: EdgeDeltas) -> None:
-    """Re-key the stored documents the ``changed`` corrections may concern."""
-    keys, names = set(), set()
-    for c in changed:
-        keys.update(k for k in (c.entity, c.target, c.value if c.op == "merge" else None) if k)
-        names.update(n for n in (name_of(c.entity), c.alias_name) if n)
-    docs = _documents(conn, keys, names)
+    """Re-key the stored documents the ``changed`` corrections (made or undone) may
+    concern: a correction naming a document, that document; the others, every document
+    holding a key or name they connect to through the active corrections (so undoing a
+    merge finds the mentions a later retype of its target moved too), or a name the
+    machine resolves into one of those names (a short form)."""
+    changed = list(changed)
+    scoped = {c.doc for c in changed if c.doc is not None}
+    spread = [c for c in changed if c.doc is None]
+    keys, names, more = _connected(conn, spread)
+    docs = sorted(set(_documents(conn, keys, names) if spread else ()) | scoped | more)
+    keys |= {k for c in changed for k in _ends(c)[0]}
     if not docs:
         return
     names_before = dict(conn.execute("SELECT key, name FROM entities WHERE key IN "
@@ -225,14 +276,53 @@ def reapply(conn: sqlite3.Connection, changed: Iterable[Correction], deltas: Edg
     enqueue(conn, sorted(set(stale) | set(shown)), "upsert")
 
 
+def _ends(c: Correction) -> tuple[set[str], set[str]]:
+    """The keys and names a correction joins."""
+    keys = {k for k in (c.entity, c.target, c.value if c.op in ("merge", "split") else None)
+            if k}
+    return keys, {name_of(k) for k in keys} | ({c.alias_name} if c.alias_name else set())
+
+
+def _connected(conn: sqlite3.Connection, changed: list[Correction]
+               ) -> tuple[set[str], set[str], set[str]]:
+    """The keys and names of ``changed`` and of every active correction that shares one
+    with them, transitively; and the documents those of them naming one name (a
+    split's mention may have come into the chain from any raw name)."""
+    keys: set[str] = set()
+    names: set[str] = set()
+    for c in changed:
+        more_keys, more_names = _ends(c)
+        keys |= more_keys
+        names |= more_names
+    others = [(c.doc, *_ends(c)) for c in stored_corrections(conn)] if changed else []
+    grown = bool(others)
+    while grown:
+        grown = False
+        for doc, more_keys, more_names in others:
+            if (more_keys & keys or more_names & names) and \
+                    not (more_keys <= keys and more_names <= names):
+                keys |= more_keys
+                names |= more_names
+                grown = True
+    docs = {doc for doc, more_keys, more_names in others
+            if doc is not None and (more_keys & keys or more_names & names)}
+    return keys, names, docs
+
+
 def _documents(conn: sqlite3.Connection, keys: set[str], names: set[str]) -> list[str]:
-    """Documents holding a mention keyed ``keys``, or of a raw key with one of ``names``."""
+    """Documents holding a mention keyed ``keys`` or with one of ``names`` (any type, as
+    a raw name or as a key's), or whose raw name the machine resolves into one."""
+    names = names | {n for (n,) in conn.execute(
+        "SELECT name FROM name_keys WHERE target IN (SELECT value FROM json_each(?))",
+        (json_list(names),))}
     raw = [f"{kind}:{name}" for name, kind in conn.execute(
         "SELECT name, type FROM name_votes WHERE name IN (SELECT value FROM json_each(?))",
         (json_list(names),))]
-    kinds = {kind for (kind,) in conn.execute("SELECT DISTINCT type FROM name_votes")}
+    kinds = {kind for (kind,) in conn.execute("SELECT DISTINCT type FROM name_votes")} | {
+        key.split(":", 1)[0] for key in keys} | set(entity_types(conn))
     keyed = keys | {f"{kind}:{name}" for kind in kinds for name in names}
     return sorted(doc for (doc,) in conn.execute(
         "SELECT doc_id FROM mentions WHERE entity_key IN (SELECT value FROM json_each(?)) "
         "UNION SELECT doc_id FROM mentions WHERE raw_key IN (SELECT value FROM json_each(?))",
         (json_list(keyed), json_list(raw))))
+

@@ -75,12 +75,14 @@ def _add_parts(conn: sqlite3.Connection, parts: Sequence[GraphPart], deltas: Edg
 def _keyed_edges(rows: list[tuple[str | None, dict[str, Any]]],
                  edges: list[tuple[str, str, str, int]] | None) -> list[tuple[str, str, str, int]]:
     """A document's edges under its resolved keys: its raw edges renamed when no two
-    of its raw keys became one (a rejected key's edges dropped), else counted again."""
+    of its raw keys became one and none became two (a split), a rejected key's edges
+    dropped; else counted again."""
     renamed = {m["key"]: key for key, m in rows}
-    if edges is not None and all(raw == key for raw, key in renamed.items()):
+    split = len({(m["key"], key) for key, m in rows}) > len(renamed)  # one raw key, two keys
+    if edges is not None and not split and all(raw == key for raw, key in renamed.items()):
         return edges
     kept = {raw: key for raw, key in renamed.items() if key is not None}
-    if edges is None or len(set(kept.values())) < len(kept):
+    if edges is None or split or len(set(kept.values())) < len(kept):
         return contributions({**m, "key": key} for key, m in rows if key is not None)
     out = []
     for scope, a, b, n in edges:

@@ -25,7 +25,7 @@ from graph.resolution import FACET_FIELDS
 
 from .sqlite_graph_names import targets_by_name
 
-__all__ = ["SqliteGraphReader", "entity_fields", "ENTITY_FIELDS"]
+__all__ = ["SqliteGraphReader", "entity_fields", "entity_types", "ENTITY_FIELDS"]
 
 ENTITY_FIELDS = ("people", "organizations", "locations", "labels", "entities")
 
@@ -49,6 +49,16 @@ def entity_fields(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str,
 ENTITY_COLUMNS = ("key, name, type, coalesce(description, ''), documents, mentions, "
                   "pages, images, sentences")
 TOP = "\U0010ffff"  # sorts after every character: ``prefix + TOP`` bounds a prefix range
+
+
+def entity_types(conn: sqlite3.Connection) -> list[str]:
+    """The types of ``entities``, skipping along the key index one type at a time."""
+    types, after = [], ""
+    while row := conn.execute("SELECT key FROM entities WHERE key > ? ORDER BY key LIMIT 1",
+                              (after,)).fetchone():
+        types.append(row[0].split(":", 1)[0])
+        after = types[-1] + ";"  # ";" sorts right after ":"
+    return types
 
 
 class SqliteGraphReader:
@@ -93,12 +103,8 @@ class SqliteGraphReader:
         return {row[0]: dict(zip(CARD, row)) for row in rows}
 
     def types(self) -> list[str]:
-        types, after = [], ""  # skip along the key index, one type at a time
-        while row := self._rows("SELECT key FROM entities WHERE key > ? ORDER BY key "
-                                "LIMIT 1", (after,)):
-            types.append(row[0][0].split(":", 1)[0])
-            after = types[-1] + ";"  # ";" sorts right after ":"
-        return types
+        with self._lock:
+            return entity_types(self._conn)
 
     def top_entities(self, kinds: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
         where = "WHERE upper(type) IN (SELECT value FROM json_each(?))" if kinds else ""

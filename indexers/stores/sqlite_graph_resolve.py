@@ -28,7 +28,7 @@ from graph.resolution import Decision, Facts, decide, is_common
 from graph.resolution_forms import affixes
 
 from .sqlite_graph import EdgeDeltas, rekey_documents
-from .sqlite_graph_rename import rename_documents
+from .sqlite_graph_rename import new_keys, rename_documents
 from .sqlite_graph_names import (add_cases, add_mentions, decisions, json_list, load_corrections,
                                  load_facts,
                                  stored_mentions, stored_texts, touch)
@@ -110,19 +110,26 @@ def _dependants(conn: sqlite3.Connection, touched: list[str]) -> set[str]:
 
 def _stale_documents(conn: sqlite3.Connection, changed: dict[str, Decision]) -> list[str]:
     """Stored documents with a mention of ``changed`` names whose key is not the new one."""
-    corrected = load_corrections(conn).key  # those naming no document; the others are
-    # applied per mention when the documents are re-keyed
-    pairs = [[f"{type}:{name}", corrected(f"{type}:{name}", changed[name].key(f"{type}:{name}"))]
+    corrections = load_corrections(conn)
+    pairs = [[f"{type}:{name}",
+              corrections.key(f"{type}:{name}", changed[name].key(f"{type}:{name}"))]
              for name, type in conn.execute(
                  "SELECT name, type FROM name_votes WHERE mentions > 0 AND name IN "
                  "(SELECT value FROM json_each(?))", (json_list(changed),))]
     if not pairs:
         return []
-    return sorted(doc_id for (doc_id,) in conn.execute(
+    stale = {doc_id for (doc_id,) in conn.execute(
         "SELECT DISTINCT m.doc_id FROM json_each(?) AS p CROSS JOIN mentions AS m ON "
         "m.raw_key = json_extract(p.value, '$[0]') WHERE m.entity_key IS NOT "
-        "json_extract(p.value, '$[1]')",
-        (json.dumps(pairs),)))
+        "json_extract(p.value, '$[1]')", (json.dumps(pairs),))}
+    scoped = {c.doc for c in corrections.items if c.doc is not None}
+    if scoped:  # a split or a reject in one document applies per mention: ask them
+        docs = [doc_id for (doc_id,) in conn.execute(
+            "SELECT DISTINCT doc_id FROM mentions WHERE raw_key IN (SELECT value FROM "
+            "json_each(?)) AND doc_id IN (SELECT value FROM json_each(?))",
+            (json_list(p[0] for p in pairs), json_list(scoped)))]
+        stale.update(doc for doc, _, old, key, _ in new_keys(conn, docs) if key != old)
+    return sorted(stale)
 
 
 def rebuild_resolution(conn: sqlite3.Connection, deltas: EdgeDeltas,

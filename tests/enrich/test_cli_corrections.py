@@ -102,7 +102,7 @@ def test_a_bad_file_reports_every_bad_line_and_imports_nothing(data, tmp_path):
 @pytest.mark.parametrize("lines, code, message", [
     ([{"format": "enrich-corrections", "version": 9}], "E120", "version 9"),
     ([{"op": "accept", "entity": "ORG:tallow"}, {"op": "reject", "entity": "ORG:nowhere"}],
-     "E503", "correction 2"),
+     "E503", "line 2"),
     ([{"op": "merge", "entity": "ORG:dunmar", "into": "ORG:tallow"},
       {"op": "merge", "entity": "ORG:tallow", "into": "ORG:dunmar"}], "E511", "cycle"),
 ])
@@ -122,3 +122,22 @@ def test_dry_run_checks_against_the_corpus_and_applies_nothing(data, tmp_path):
     result = invoke("corrections", "import", path, "--data", data, "--dry-run")
     assert result.exit_code == 0 and "checked" in result.output
     assert "Tallow" in organizations(data)
+
+
+def test_a_search_index_that_cannot_be_written_leaves_the_correction_saved(data, monkeypatch,
+                                                                          caplog):
+    import enrich.corrections
+
+    def broken(store, index):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(enrich.corrections, "sync_index", broken)
+    result = invoke("corrections", "add", "reject", "Tallow", "--data", data)
+    assert result.exit_code == 0, result.output
+    assert "could not be brought up to date" in caplog.text
+    monkeypatch.undo()
+    assert [c["op"] for c in json.loads(invoke("corrections", "list", "--data", data,
+                                                "--json").stdout)] == ["reject"]
+    assert "Tallow" in organizations(data)  # the index is behind, the queue holds it
+    assert invoke("corrections", "add", "accept", "Veskal", "--data", data).exit_code == 0
+    assert "Tallow" not in organizations(data)  # the next correction's sync caught up

@@ -185,3 +185,90 @@ def test_a_dry_run_returns_the_rows_and_changes_nothing(store):
     rows = store.correct_many([{"op": "reject", "entity": "ORG:kestrel"}], "ann", dry_run=True)
     assert [(r["op"], r["entity"]) for r in rows] == [("reject", "ORG:kestrel")]
     assert snapshot(store) == before and store.corrections() == [] and queued(store) == set()
+
+
+def test_reject_and_its_undo_or_an_accept_reach_the_short_forms_resolved_into_it(tmp_path):
+    from tests.graph.test_resolution_store import MARA, SHORT, keys
+    with SqliteStore(tmp_path / "enrich.sqlite") as store:
+        put(store, MARA, SHORT)
+        assert keys(store, "b")[0] == "PERSON:mara quillfeather"  # "Quillfeather" alone
+        row = store.correct({"op": "reject", "entity": "PERSON:mara quillfeather"}, "ann")
+        assert keys(store, "b") == ["GPE:dunmore"]
+        store.undo_correction([row["id"]], "ann")
+        assert keys(store, "b")[0] == "PERSON:mara quillfeather"
+        store.correct({"op": "reject", "entity": "PERSON:mara quillfeather"}, "ann")
+        store.correct({"op": "accept", "entity": "PERSON:mara quillfeather"}, "ann")
+        assert keys(store, "b")[0] == "PERSON:mara quillfeather"
+
+
+def test_undoing_a_merge_finds_what_a_later_correction_of_its_target_moved(store):
+    merge = store.correct({"op": "merge", "entity": "ORG:kestrel", "into": "ORG:kestrel works"},
+                          "ann")
+    store.correct({"op": "retype", "entity": "ORG:kestrel works", "type": "FAC"}, "ann")
+    assert table(store, "SELECT entity_key FROM mentions WHERE raw_key = 'ORG:kestrel'") == \
+        [("FAC:kestrel works",)]
+    store.undo_correction([merge["id"]], "ann")
+    assert table(store, "SELECT entity_key FROM mentions WHERE raw_key = 'ORG:kestrel'") == \
+        [("ORG:kestrel",)]
+    assert_consistent(store)
+
+
+def test_a_name_reject_reaches_types_only_a_correction_made(store):
+    store.correct({"op": "retype", "entity": "ORG:kestrel", "type": "FAC"}, "ann")
+    store.correct({"op": "rename", "entity": "FAC:kestrel", "name": "Kestrel Works"}, "ann")
+    assert "FAC:kestrel works" in entity_keys(store)
+    store.correct({"op": "reject", "entity": "ORG:kestrel works"}, "ann")  # the name, any type
+    assert "FAC:kestrel works" not in entity_keys(store)
+    assert table(store, "SELECT entity_key FROM mentions WHERE raw_key LIKE '%:kestrel%'") == \
+        [(None,), (None,), (None,)]
+
+
+@pytest.mark.parametrize("item, match", [
+    ({"op": "retype", "entity": "ORG:kestrel", "type": "ORG"}, "of type ORG already"),
+    ({"op": "alias", "entity": "ORG:kestrel", "alias": "Kestrel"}, "own name"),
+    ({"op": "reject", "entity": "ORG:kestrel", "doc": "a"}, "holds no mention"),
+])
+def test_a_correction_that_would_change_nothing_is_refused(store, item, match):
+    with pytest.raises(CorrectionError, match=match):
+        store.correct(item, "ann")
+
+
+def test_after_a_reject_in_the_batch_the_entity_is_gone(store):
+    with pytest.raises(EntityNotFound):
+        store.correct_many([{"op": "reject", "entity": "ORG:kestrel"},
+                            {"op": "retype", "entity": "ORG:kestrel", "type": "FAC"}], "ann")
+
+
+def test_every_bad_item_is_reported_by_its_label(store):
+    with pytest.raises(CorrectionError) as caught:
+        store.correct_many([{"op": "reject", "entity": "ORG:nowhere"},
+                            {"op": "accept", "entity": "ORG:kestrel"},
+                            {"op": "merge", "entity": "ORG:kestrel", "into": "ORG:kestrel"}],
+                           "ann", labels=["line 2", "line 3", "line 5"])
+    message = str(caught.value)
+    assert "2 of 3 corrections" in message and "line 2: E503" in message and \
+        "line 5: E511" in message and "line 3" not in message
+    assert store.corrections() == []
+
+
+def test_who_and_when_come_from_the_caller_unless_the_items_are_an_import(store):
+    item = {"op": "accept", "entity": "ORG:kestrel", "who": "mallory", "at": "2001-01-01"}
+    row = store.correct(item, "ann")
+    assert row["who"] == "ann" and row["at"] != "2001-01-01"
+    row = store.correct_many([{**item, "entity": "ORG:kestrel works"}], "ann", authored=True)[0]
+    assert (row["who"], row["at"]) == ("mallory", "2001-01-01")
+
+
+def test_a_split_after_a_merge_imports_into_a_fresh_store_of_the_same_documents(store, tmp_path):
+    start = C.content.index("Kestrel")
+    store.correct_many([{"op": "merge", "entity": "ORG:kestrel", "into": "ORG:kestrel works"},
+                        {"op": "split", "entity": "ORG:kestrel works", "doc": "c", "page": 1,
+                         "start": start, "into": "FAC:kestrel plant"}], "ann")
+    items = [{"op": c["op"], "entity": c["entity"],
+              **({"into": c["value"]} if c["value"] else {}),
+              **({"doc": c["doc_id"], "page": c["page"], "start": c["start"]}
+                 if c["op"] == "split" else {})} for c in store.corrections()]
+    with SqliteStore(tmp_path / "fresh.sqlite") as fresh:
+        put(fresh, *DOCS)
+        fresh.correct_many(items, "bob")
+        assert snapshot(fresh)["mentions"] == snapshot(store)["mentions"]
