@@ -15,15 +15,16 @@ Checks, before anything is written (one error and nothing changed): the shape
 (``graph.corrections.parse``); the entity (a key, or a name denoting exactly one
 entity, ``graph.lookup``) exists, counting what the corrections before it in the
 same batch did; a merge is not into itself and closes no cycle; a split names a
-mention of the entity.
+mention that has the entity's key; a reject in one document names a document holding
+the entity; a retype or alias that would change nothing is refused.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from graph.corrections import (Correction, CorrectionConflict, CorrectionError, Corrections,
@@ -45,11 +46,16 @@ Resolver = Callable[[str], str]  # a name or key -> the one entity key it denote
 MAX_LISTED = 20  # errors listed in one message
 
 
-def list_corrections(conn: sqlite3.Connection, active: bool | None = None) -> list[dict]:
-    """Every correction as a dict (``before`` decoded); ``active`` filters."""
-    where = {None: "", True: "WHERE undone_at IS NULL", False: "WHERE undone_at IS NOT NULL"}
+def list_corrections(conn: sqlite3.Connection, active: bool | None = None,
+                     ids: Sequence[int] | None = None) -> list[dict]:
+    """Every correction (or those of ``ids``) as a dict, ``before`` and ``after``
+    decoded; ``active`` filters."""
+    where = {None: "true", True: "undone_at IS NULL", False: "undone_at IS NOT NULL"}[active]
+    if ids is not None:
+        where += " AND id IN (SELECT value FROM json_each(?))"
     rows = [dict(zip(COLUMNS, row)) for row in conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM corrections {where[active]} ORDER BY id")]
+        f"SELECT {', '.join(COLUMNS)} FROM corrections WHERE {where} ORDER BY id",
+        () if ids is None else (json.dumps(list(ids)),))]
     for row in rows:
         row["before"], row["after"] = json.loads(row["before"]), json.loads(row["after"])
     return rows
@@ -214,7 +220,7 @@ def correct_many(conn: sqlite3.Connection, items: Sequence[Any], who: str,
     conn.executemany("UPDATE corrections SET after = ? WHERE id = ?",
                      [(json.dumps(_card(conn, c.target) if c.target else {}), id)
                       for c, id in zip(checked, saved)])
-    rows = {row["id"]: row for row in list_corrections(conn)}
+    rows = {row["id"]: row for row in list_corrections(conn, ids=saved)}
     return [rows[i] for i in saved]
 
 
@@ -231,7 +237,7 @@ def undo(conn: sqlite3.Connection, ids: Iterable[int], who: str, deltas: EdgeDel
     conn.executemany("UPDATE corrections SET undone_at = ?, undone_by = ? WHERE id = ?",
                      [(utc_now(), who, i) for i in ids])
     reapply(conn, found.values(), deltas)
-    rows = {row["id"]: row for row in list_corrections(conn)}
+    rows = {row["id"]: row for row in list_corrections(conn, ids=ids)}
     return [rows[i] for i in ids]
 
 
