@@ -24,9 +24,10 @@ split     its key is the entity and it is the one    ``into``, else its own raw 
           mention ``doc``, ``page``, ``start`` name
 alias     its raw name is the alias, normalised      the entity
           for the entity's type
-accept    its key is None and its raw name is the    the entity (a common word restored);
-          entity's                                   otherwise nothing: the entity is
-                                                     reviewed and leaves the review queue
+accept    its key is None and its raw name, or the   the entity (a common word, or what a
+          machine key's name, is the entity's        reject took, restored); otherwise
+                                                     nothing: the entity is reviewed and
+                                                     leaves the review queue
 ========  =========================================  =====================================
 
 A correction whose entity no longer appears (another model, other documents) matches
