@@ -79,8 +79,10 @@ class SqliteReviewReader:
             "WHERE k.rejected = 1")
 
     def corrected(self) -> set[str]:
-        """The entity keys an active correction names (as made on, or as its target)."""
-        rows = self._rows("SELECT entity, target FROM corrections WHERE undone_at IS NULL")
+        """The entity keys an active correction of the whole entity names (as made on, or
+        as its target): a split or a reject in one document leaves it in the queue."""
+        rows = self._rows("SELECT entity, target FROM corrections WHERE undone_at IS NULL "
+                          "AND doc_id IS NULL")
         return {key for row in rows for key in row if key}
 
     def labels(self, key: str) -> dict[str, int]:

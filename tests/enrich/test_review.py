@@ -171,3 +171,12 @@ def test_a_sentence_longer_than_the_window_is_cut_at_words():
     assert found["before"].startswith("…x x") and found["before"].endswith("x ")
     assert found["after"].startswith(" spoke y y") and found["after"].endswith("y…")
     assert len(found["before"]) <= 201 and len(found["after"]) <= 201
+
+
+def test_a_correction_in_one_document_leaves_the_entity_in_the_queue(store):
+    item = next(i for i in review_queue(store, limit=10 ** 6, evidence=0)
+                if i.kind == "entity" and i.documents > 1)
+    doc = store.graph._rows("SELECT doc_id FROM mentions WHERE entity_key = ? LIMIT 1",
+                            (item.key,))[0][0]
+    store.correct({"op": "reject", "entity": item.key, "doc": doc}, "tester")
+    assert item.key in {i.key for i in review_queue(store, limit=10 ** 6, evidence=0)}
