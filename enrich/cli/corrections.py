@@ -14,6 +14,7 @@ from graph.corrections import OPS
 
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
+from enrich.config import SETTINGS, get_setting
 from enrich.corrections import correcting, read_corrections, write_corrections
 
 __all__ = ["corrections_app"]
@@ -27,8 +28,8 @@ corrections_app = typer.Typer(
 app.add_typer(corrections_app, name="corrections")
 
 IndexOption = Annotated[str | None, typer.Option(
-    "--index", help="The search index to bring up to date, when it is not the data "
-    "directory's own: a folder or es+https://host/name.", show_default=False)]
+    "--index", help=SETTINGS["index"].help + " The one the corrections bring up to date.",
+    show_default=False)]
 
 
 def who() -> str:
@@ -82,7 +83,7 @@ def add_command(
                          ("doc", doc), ("page", page), ("start", start), ("reason", reason)):
         if value is not None:
             item[field] = value
-    with correcting(data_dir(data), index) as store:
+    with correcting(data_dir(data), get_setting("index", index)) as store:
         row = store.correct(item, who())
     if json_output:
         emit_json(row)
@@ -118,7 +119,7 @@ def undo_command(
     json_output: JsonOption = False,
 ) -> None:
     """Undo corrections: the entities become what the other corrections make them."""
-    with correcting(data_dir(data), index) as store:
+    with correcting(data_dir(data), get_setting("index", index)) as store:
         rows = store.undo_correction(ids, who())
     if json_output:
         emit_json(rows)
@@ -156,7 +157,7 @@ def import_command(
     with (the local user and now when it has none)."""
     root = data_dir(data)
     lines = read_corrections(file)
-    with correcting(root, index) as store:
+    with correcting(root, get_setting("index", index)) as store:
         rows = store.correct_many([item for _, item in lines], who(), dry_run=dry_run,
                                   labels=[f"line {n}" for n, _ in lines], authored=True)
     if json_output:
