@@ -2,10 +2,12 @@
 
 Writes an invented corpus straight into a store (``enrich.testing.review_corpus``,
 shared with ``bench.review``; reused when ``OUT/review-DOCS`` holds one), copies it,
-then applies ``--corrections`` corrections drawn from its entities (merges of one
-entity into another of its type, retypes, renames, aliases, rejects and accepts, in
-that mix) as ``enrich corrections import`` does: checked, saved and applied in one
-transaction (``store.correct_many``). Then it times one correction alone (as the
+then applies ``--corrections`` corrections as ``enrich corrections import`` does:
+checked, saved and applied in one transaction (``store.correct_many``). Two
+workloads: the suggestions of the review queue's first items, as an analyst taking
+them would make them, and corrections drawn from random
+entities (merges of one entity into another of its type, retypes, renames to a new
+key, aliases, rejects and accepts, in that mix), which move more edges. Then it times one correction alone (as the
 review page makes them), undoing all of them, and pushing the queued documents into
 the search index (``sync_index``), which is separate: the store is the truth and the
 index follows it.
@@ -20,9 +22,11 @@ import random
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.machine import describe, machine_info
+from enrich.review import review_queue
 from enrich.testing.review_corpus import review_store
 from indexers.stores import DataDir, SqliteStore, open_index, sync_index
 
@@ -65,6 +69,23 @@ def draw(store: SqliteStore, n: int, seed: int = 7) -> list[dict]:
     return items
 
 
+def from_queue(store: SqliteStore, n: int) -> list[dict]:
+    """The suggestions of the first ``n`` review-queue items an analyst would take
+    (merges, retypes, rejects, accepts), each entity in one of them at most."""
+    used: set[str] = set()
+    items = []
+    for item in review_queue(store, limit=3 * n, evidence=0):
+        suggestion = item.suggestion
+        touched = {suggestion["entity"], suggestion.get("into")} - {None}
+        if touched & used:
+            continue
+        used |= touched
+        items.append(suggestion)
+        if len(items) == n:
+            break
+    return items
+
+
 def timed(action) -> tuple[float, object]:
     started = time.perf_counter()
     result = action()
@@ -85,16 +106,26 @@ def main() -> None:
                                                 pages=2, index=True))
         print(f"store written in {seconds:.1f} s")
     with tempfile.TemporaryDirectory() as scratch:
-        data = DataDir(Path(scratch) / "data")
-        shutil.copytree(source.root, data.root)
-        with SqliteStore(data.store) as store:
+        queued_copy = DataDir(Path(scratch) / "queue")
+        shutil.copytree(source.root, queued_copy.root)
+        with SqliteStore(queued_copy.store) as store:
             stats = store.stats()
             print(f"store: {stats['documents']} documents, {stats['mentions']} mentions, "
                   f"{stats['entities']} entities, {stats['edges']} edges")
+            queue = from_queue(store, args.corrections)
+            seconds, rows = timed(lambda: store.correct_many(queue, "bench"))
+            mix = ", ".join(f"{op} {n}" for op, n in Counter(r["op"] for r in rows).most_common())
+            print(f"{len(rows)} corrections the review queue suggests ({mix}) in one "
+                  f"transaction: {seconds:.3f} s ({store.stats()['index_pending']} documents "
+                  "queued for the search index)")
+        data = DataDir(Path(scratch) / "data")
+        shutil.copytree(source.root, data.root)
+        with SqliteStore(data.store) as store:
             items = draw(store, args.corrections)
             seconds, rows = timed(lambda: store.correct_many(items, "bench"))
             queued = store.stats()["index_pending"]
-            print(f"{len(rows)} corrections in one transaction: {seconds:.3f} s "
+            print(f"{len(rows)} corrections over random entities (merge, retype, rename to a "
+                  f"new key, alias, reject, accept) in one transaction: {seconds:.3f} s "
                   f"({queued} documents queued for the search index)")
             one = draw(store, 1, seed=11)
             seconds, row = timed(lambda: store.correct(one[0], "bench"))
@@ -108,7 +139,6 @@ def main() -> None:
                 finally:
                     index.close()
                 print(f"search index brought up to date: {n} documents in {seconds:.2f} s")
-
 
 if __name__ == "__main__":
     main()

@@ -49,5 +49,6 @@ def test_corrections_bench_runs_on_a_tiny_store(monkeypatch, capsys, tmp_path):
                                       "--out", str(tmp_path)])
     corrections.main()
     out = capsys.readouterr().out
-    assert "20 corrections in one transaction" in out and "undoing the 20" in out
+    assert "corrections the review queue suggests" in out
+    assert "20 corrections over random entities" in out and "undoing the 20" in out
     assert "search index brought up to date" in out

@@ -116,7 +116,11 @@ def _move_counts(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -
             if target is not None:
                 names[target, name] += n
             names[key, name] -= n
-    description = {old: new for mapping in renames.values() for old, new in mapping.items()}
+    source: dict[str, str] = {}  # a new key -> an old key renamed to it (its description)
+    for mapping in renames.values():
+        for old, new in mapping.items():
+            if new is not None:
+                source.setdefault(new, old)
     conn.executemany(
         "INSERT INTO entities (key, type, name, description, documents, mentions, pages, "
         "images, sentences) VALUES (?, ?, '', (SELECT description FROM entities WHERE key = ?),"
@@ -124,7 +128,7 @@ def _move_counts(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -
         "excluded.documents, mentions = mentions + excluded.mentions, pages = pages + "
         "excluded.pages, images = images + excluded.images, sentences = sentences + "
         "excluded.sentences, description = coalesce(description, excluded.description)",
-        [(key, key.split(":", 1)[0], _source(description, key), *counts)
+        [(key, key.split(":", 1)[0], source.get(key, key), *counts)
          for key, counts in moved.items()])
     conn.executemany(
         "INSERT INTO entity_names (entity_key, name, mentions) VALUES (?, ?, ?) "
@@ -132,11 +136,6 @@ def _move_counts(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -
         [(key, name, n) for (key, name), n in names.items() if n > 0])
     conn.executemany("UPDATE entity_names SET mentions = mentions + ? WHERE entity_key = ? "
                      "AND name = ?", [(n, key, name) for (key, name), n in names.items() if n < 0])
-
-
-def _source(description: dict[str, str], key: str) -> str:
-    """An old key renamed to ``key`` (whose description a new entity takes)."""
-    return next((old for old, new in description.items() if new == key), key)
 
 
 def _drop_empty(conn: sqlite3.Connection, renames: dict[str, dict[str, str]]) -> None:
