@@ -159,7 +159,9 @@ def _validate(ordered: list[BoundSkill], skillset: Skillset) -> None:
         for name, path in b.inputs.items():
             _check(available, path, f"skill {b.name!r} input {name!r}")
         for path in b.writes:
-            if path in writers or available.has(path):
+            # a child of another skill's nodes (/document/chunks/*/vector) is added to them
+            inside = any(tree.is_under(path, w) and path != w for w in writers)
+            if path in writers or (available.has(path) and not inside):
                 raise SkillsetError(f"skill {b.name!r} writes {tree.format_path(path)}, "
                                     f"which {writers.get(path, 'the cracker')!r} already writes")
             writers[path] = b.name
