@@ -47,6 +47,7 @@ from .base import (ForeignIndexError, IndexLayoutError, IndexMissingError, Query
 from .elastic_body import (LAYOUT, alias_swap_actions, bulk_actions, check_query,
                            client_options, concrete_name, failures, index_template,
                            missing_delete, reason, search_body, to_result)
+from .query_syntax import check_syntax
 from .tantivy_query import locate
 
 __all__ = ["ElasticIndex", "client_module"]
@@ -327,14 +328,26 @@ class ElasticIndex:
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
                facets: Sequence[str] = (), facet_size: int = 10,
-               sort: str | None = None, highlight: bool = True) -> SearchResult:
-        """Query string search; see the module docstring and ``search_body``."""
-        check_query(query)
+               sort: str | None = None, highlight: bool = True,
+               syntax: str = "lenient") -> SearchResult:
+        """Query string search; see the module docstring, ``search_body`` and
+        ``query_syntax`` (``lenient``: a query the cluster refuses is asked again as words)."""
+        check_syntax(syntax)
+        if syntax == "strict":
+            check_query(query)
         check_search(filters, facets, sort)
-        body = search_body(query, filters=filters, facets=facets, facet_size=facet_size,
-                           top=top, offset=offset, sort=sort, highlight=highlight)
+        options = dict(filters=filters, facets=facets, facet_size=facet_size, top=top,
+                       offset=offset, sort=sort, highlight=highlight, syntax=syntax)
+        body = search_body(query, **options)
         self.readable()
-        return to_result(self._search(query, body), facets, sorted_=bool(body.get("sort")))
+        try:
+            found = self._search(query, body)
+        except QueryError:
+            if syntax == "strict":
+                raise
+            body = search_body(query, **options, as_words=True)
+            found = self._search(query, body)
+        return to_result(found, facets, sorted_=bool(body.get("sort")))
 
     def _search(self, query: str, body: dict[str, Any]) -> Mapping[str, Any]:
         with self._errors("search"):

@@ -20,10 +20,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .base import INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, QueryError, SearchResult, StoreError
+from .query_syntax import runs_nowhere, unknown_fields_as_words, words
 from .tantivy_query import locate
 
 __all__ = ["LAYOUT", "settings", "mappings", "index_template", "to_source", "bulk_actions",
-           "search_body", "alias_swap_actions", "concrete_name", "client_options",
+           "search_body", "text_query", "alias_swap_actions", "concrete_name", "client_options",
            "check_query", "to_result", "failures", "reason", "missing_delete"]
 
 LAYOUT = 1  # in the mappings' _meta; another value means another enrich built the index
@@ -98,13 +99,12 @@ def bulk_actions(upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str],
 
 def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = None,
                 facets: Sequence[str] = (), facet_size: int = 10, top: int = 10,
-                offset: int = 0, sort: str | None = None,
-                highlight: bool = True) -> dict[str, Any]:
-    """The search request body (query string query, terms filters and aggregations)."""
-    text = query.strip()
-    matched: dict[str, Any] = ({"match_all": {}} if text in ("", "*") else
-                               {"query_string": {"query": text, "fields": list(TEXT_FIELDS),
-                                                 "default_operator": "OR"}})
+                offset: int = 0, sort: str | None = None, highlight: bool = True,
+                syntax: str = "lenient", as_words: bool = False) -> dict[str, Any]:
+    """The search request body (``text_query``, terms filters and aggregations);
+    ``as_words``: the query's words only (a lenient query Elasticsearch refused)."""
+    matched = _words_query(query) if as_words and query.strip() not in ("", "*") \
+        else text_query(query, syntax)
     clauses = [{"terms": {name: [str(v) for v in _values(values)]}}
                for name, values in (filters or {}).items() if _values(values)]
     body: dict[str, Any] = {
@@ -120,6 +120,36 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
                              "fields": {"content": {"fragment_size": SNIPPET_CHARS,
                                                     "number_of_fragments": 2}}}
     return body
+
+
+def text_query(query: str, syntax: str = "lenient") -> dict[str, Any]:
+    """The query for ``query`` (see ``query_syntax``): ``match_all`` for ``""``/``*``, a
+    ``query_string`` (Lucene syntax); in the ``lenient`` syntax an unknown ``field:`` is
+    read as words first, and a query that does not pass ``check_query`` is searched as
+    its words (``simple_query_string``), as tantivy does."""
+    text = query.strip()
+    if text in ("", "*"):
+        return {"match_all": {}}
+    if syntax != "strict":
+        text = unknown_fields_as_words(text)
+        try:
+            check_query(text)
+        except QueryError:
+            return _words_query(query)
+        if runs_nowhere(text):
+            return _words_query(query)
+    return {"query_string": {"query": text, "fields": list(TEXT_FIELDS),
+                             "default_operator": "OR"}}
+
+
+def _words_query(query: str) -> dict[str, Any]:
+    """Any of the query's words (``simple_query_string``: whitespace splits, no
+    operators); ``match_none`` when it has none (``-``, ``()``)."""
+    found = words(query)
+    if not found:
+        return {"match_none": {}}
+    return {"simple_query_string": {"query": " ".join(found), "fields": list(TEXT_FIELDS),
+                                    "default_operator": "OR", "flags": "WHITESPACE"}}
 
 
 def alias_swap_actions(alias: str, old: Sequence[str], new: str) -> list[dict[str, Any]]:

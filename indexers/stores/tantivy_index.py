@@ -287,8 +287,10 @@ class TantivyIndex:
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
                facets: Sequence[str] = (), facet_size: int = 10,
-               sort: str | None = None, highlight: bool = True) -> SearchResult:
-        """BM25 search; see :mod:`indexers.stores.tantivy_query` for the syntax.
+               sort: str | None = None, highlight: bool = True,
+               syntax: str = "lenient") -> SearchResult:
+        """BM25 search; see :mod:`indexers.stores.tantivy_query` for the syntax
+        (``syntax``: ``lenient`` or ``strict``, see :mod:`indexers.stores.query_syntax`).
 
         ``filters`` keep documents having any of the values in each named keyword
         field (an empty list filters nothing); ``facets`` count keyword values over
@@ -300,7 +302,7 @@ class TantivyIndex:
         """
         check_search(filters, facets, sort)
         order = _sort_order(sort)
-        parsed = parse_query(self._live, query)
+        parsed = parse_query(self._live, query, syntax)
         matched = self._filtered(parsed, filters or {})
         searcher = self._live.searcher()
         try:

@@ -14,7 +14,9 @@ Some gaps of tantivy's parser are filled by rewriting the query text first
   Text is stemmed, so a prefix matches stems (``play*`` finds "players");
 * a query that only excludes (``-draft``) matches every document but those.
 
-An empty query or ``*`` matches every document.
+An empty query or ``*`` matches every document. In the ``lenient`` syntax (the
+default, see ``query_syntax``) a query that does not parse is searched as its words;
+``strict`` raises the QueryError.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Sequence
 import tantivy
 
 from .base import KEYWORD_FIELDS, TEXT_FIELDS, QueryError
+from .query_syntax import check_syntax, runs_nowhere, unknown_fields_as_words, words
 
 __all__ = ["parse_query", "text_analyzer", "locate", "TEXT_TOKENIZER"]
 
@@ -53,11 +56,31 @@ def text_analyzer(stem: bool = True) -> tantivy.TextAnalyzer:
 _FOLD = text_analyzer(stem=False)
 
 
-def parse_query(index: tantivy.Index, query: str) -> tantivy.Query:
-    """The tantivy query for ``query``; raises QueryError naming the problem."""
+def parse_query(index: tantivy.Index, query: str, syntax: str = "lenient") -> tantivy.Query:
+    """The tantivy query for ``query``; ``strict``: raises QueryError naming the problem,
+    ``lenient``: what does not parse is searched as words (never an error)."""
+    check_syntax(syntax)
     text = query.strip()
     if text in ("", "*"):
         return tantivy.Query.all_query()
+    if syntax == "strict":
+        return _strict(index, text, query)
+    lenient = unknown_fields_as_words(text)
+    try:
+        if not runs_nowhere(lenient):
+            return _strict(index, lenient, query)
+    except QueryError:
+        pass
+    return _words(index, query)
+
+
+def _words(index: tantivy.Index, query: str) -> tantivy.Query:
+    """Any of the words of ``query`` (none: nothing matches)."""
+    found = words(query)
+    return _parse(index, " ".join(found)) if found else tantivy.Query.empty_query()
+
+
+def _strict(index: tantivy.Index, text: str, query: str) -> tantivy.Query:
     rewritten = rewrite(text)
     try:
         return _parse(index, rewritten)

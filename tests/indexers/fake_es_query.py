@@ -7,6 +7,10 @@ enrich sends, evaluated over documents in memory as the Elasticsearch reference 
   ``+``/``-``, ``field:value``, ``(groups)``, ``word*``, ``word^2``; a query that only
   excludes matches everything else (as Elasticsearch rewrites it). Regular expressions
   and fuzzy or range queries are not implemented: they are refused with a 400;
+* ``simple_query_string`` with ``flags`` ``WHITESPACE`` (whitespace splits the query
+  into terms, no operator is read), each term analysed and searched on every field of
+  ``fields``, combined by ``default_operator`` (OR: any, AND: all); other flags are
+  refused with a 400. ``match_none`` matches nothing;
 * text fields analysed as the ``enrich_en`` analyzer does (standard words, lowercase,
   ASCII folding, Porter2 stems; the same Snowball stemmer tantivy runs), keyword
   fields exact;
@@ -216,6 +220,10 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
     ((kind, spec),) = query.items()
     if kind == "match_all":
         return 1.0
+    if kind == "match_none":
+        return 0.0
+    if kind == "simple_query_string":
+        return spec["_parsed"].score(source, spec["fields"], stats)
     if kind == "query_string":
         if spec.get("default_operator", "OR").upper() != "OR":
             raise BadQuery("the fake Elasticsearch runs default_operator OR only")
@@ -243,9 +251,23 @@ def prepare(query: dict[str, Any]) -> list[Leaf]:
     if kind == "query_string":
         spec["_parsed"] = parse_query_string(spec["query"])
         return [leaf for leaf in spec["_parsed"].leaves() if leaf.field in (None, "content")]
+    if kind == "simple_query_string":
+        spec["_parsed"] = parse_simple_query_string(spec)
+        return spec["_parsed"].leaves()
     if kind == "bool":
         return [leaf for clause in spec.get("must", []) for leaf in prepare(clause)]
     return []
+
+
+def parse_simple_query_string(spec: dict[str, Any]) -> Bool:
+    """The boolean query of a ``simple_query_string`` with only whitespace splitting
+    (``flags: WHITESPACE``): each analysed term, combined by ``default_operator``."""
+    if str(spec.get("flags", "ALL")).upper() != "WHITESPACE":
+        raise BadQuery("the fake Elasticsearch runs simple_query_string with flags "
+                       "WHITESPACE only")
+    occur = "must" if str(spec.get("default_operator", "OR")).upper() == "AND" else "should"
+    terms = [term for chunk in spec["query"].split() for term, _, _ in analyze(chunk, False)]
+    return Bool([[occur, Leaf(None, term, "term")] for term in terms])
 
 
 def highlight(text: str, leaves: list[Leaf], config: dict[str, Any]) -> list[str]:

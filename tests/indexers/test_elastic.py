@@ -335,7 +335,7 @@ def test_sorted_results_have_no_score():
 def test_bad_queries_are_refused_before_sending(query, position):
     client = FakeClient()
     with pytest.raises(QueryError) as error:
-        ElasticIndex(client, "enrich").search(query)
+        ElasticIndex(client, "enrich").search(query, syntax="strict")
     assert error.value.position == position and query in str(error.value)
     assert client.calls == []
 

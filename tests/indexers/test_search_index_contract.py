@@ -238,7 +238,7 @@ def test_delete(full):
 @pytest.mark.parametrize("query", ["title:(", '"unclosed', "LeBron AND", "foo:bar"])
 def test_malformed_query_raises_query_error(full, query):
     with pytest.raises(QueryError) as error:
-        full.search(query)
+        full.search(query, syntax="strict")
     assert query in str(error.value)
 
 @pytest.mark.parametrize("query,position", [
@@ -246,7 +246,7 @@ def test_malformed_query_raises_query_error(full, query):
     ("LeBron AND", 7), ("nike title:", 5), ("nike foo:bar", 5)])
 def test_query_errors_say_where(full, query, position):
     with pytest.raises(QueryError) as error:
-        full.search(query)
+        full.search(query, syntax="strict")
     assert error.value.position == position
 
 def test_sort_by_a_keyword_field(full):
@@ -266,7 +266,7 @@ def test_results_without_highlights(full):
 
 def test_unknown_field_names_the_known_ones(full):
     with pytest.raises(QueryError, match="'foo'.*people"):
-        full.search("foo:bar")
+        full.search("foo:bar", syntax="strict")
     with pytest.raises(QueryError, match="people"):
         full.search("*", filters={"colour": ["red"]})
     with pytest.raises(QueryError, match="people"):
