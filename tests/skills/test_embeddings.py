@@ -132,3 +132,27 @@ def test_chunks_and_embeddings_run_through_the_engine(tmp_path):
     alone = EmbeddingSkill(device="cpu")
     for c in chunks + docs[1]["chunks"]:
         assert c["vector"] == pytest.approx(alone.embed([c["text"]])[0], abs=2e-5)
+
+
+def test_two_skills_adding_the_same_child_to_chunks_still_conflict():
+    from enrich.errors import SkillsetError
+    from enrich.plan import build_plan
+    from enrich.skillset import Skillset
+
+    with pytest.raises(SkillsetError, match=r"'again' writes /document/chunks/\*/vector, "
+                                            "which 'embeddings' already writes"):
+        build_plan(Skillset.from_dict({"skills": [
+            {"skill": "chunks", "inputs": {"pages": "/document/pages/*/text"}},
+            {"skill": "embeddings"},
+            {"skill": "embeddings", "name": "again"}]}))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+def test_embeddings_on_cuda_in_half_precision_match_the_cpu(skill):
+    gpu = EmbeddingSkill(device="cuda", batch_size=2)
+    gpu.warm_up()
+    assert gpu._encoder.model.dtype == torch.float16
+    for a, b in zip(gpu.embed(SENTENCES), skill.embed(SENTENCES)):
+        assert cosine(a, b) > 0.999
