@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from indexers.stores.query_syntax import SYNTAXES
+
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 from enrich.config import SETTINGS, get_setting
 from enrich.searching import search
+
+Syntax = Enum("Syntax", {name: name for name in SYNTAXES}, type=str)  # type: ignore[misc]
 
 
 def _filters(values: list[str]) -> dict[str, list[str]]:
@@ -27,19 +32,20 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
 
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value, prefix*; * for all. A query starting with "-" goes after "--": enrich search -- -word')],
+    query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value, prefix*; * for all (what is not valid syntax is searched as words, see --syntax). A query starting with "-" goes after "--": enrich search -- -word')],
     data: DataOption = None,
     top: Annotated[int, typer.Option(help="Results to show.", min=1, max=1000)] = 10,
     facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, labels, tags, keyphrases, language, file_type, uri); repeatable.")] = None,
     filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
     facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
     index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
+    syntax: Annotated[Syntax, typer.Option(help="lenient: what is not valid query syntax (an apostrophe, an unclosed quote, a stray AND, foo:bar) is searched as words; strict: such a query is an error that says where.")] = Syntax("lenient"),
     json_output: JsonOption = False,
 ) -> None:
     """Search the index."""
     result = search(data_dir(data), query, top=top, facets=facet or [],
                     filters=_filters(filter or []), facet_size=facet_size,
-                    index_url=get_setting("index", index))
+                    index_url=get_setting("index", index), syntax=syntax.value)
     if json_output:
         emit_json(result.to_dict())
         return

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from graph import AmbiguousEntity, EntityNotFound, GraphError
 from graph.cooccurrence import RANKS, SCOPES
 from indexers.stores import KEYWORD_FIELDS, SORT_FIELDS, QueryError, check_search
+from indexers.stores.query_syntax import SYNTAXES
 
 from enrich.records import TYPE_FIELDS
 
@@ -47,6 +48,9 @@ ImageId = Annotated[str, Path(pattern=IMAGE_ID, description="An image id in the 
 SearchText = Annotated[str, Query(max_length=LIMITS["query"],
                                   description='The query: words, "phrases", AND/OR/NOT, '
                                               "field:value, prefix*; empty or * for all.")]
+Syntax = Annotated[Literal[SYNTAXES], Query(  # type: ignore[valid-type]
+    description="lenient (default): what is not valid syntax is searched as words; "
+                "strict: such a query is a 400 bad_query saying where.")]
 Filters = Annotated[list[str], Query(max_length=LIMITS["filters"],
                                      description="FIELD:VALUE; repeatable.")]
 Entity = Annotated[str, Query(min_length=1, max_length=300,
@@ -108,9 +112,10 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
            facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
            top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0,
-           sort: Sort = "relevance") -> JSONResponse:
+           sort: Sort = "relevance", syntax: Syntax = "lenient") -> JSONResponse:
     found = _search(data, q, filter, top=top, offset=skip, facets=list(dict.fromkeys(facet)),
-                    facet_size=facet_size, sort=None if sort == "relevance" else sort)
+                    facet_size=facet_size, sort=None if sort == "relevance" else sort,
+                    syntax=syntax)
     store = data.store()
     with store.snapshot():
         summaries = store.summaries([hit["id"] for hit in found.results])
@@ -306,8 +311,9 @@ def ego(data: Data, entity: Entity,
 @router.get("/graph/search", summary="The entities of a search's best matches, and their edges")
 def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
                  limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
-                 scope: Scope = "document", kind: Kind = None) -> JSONResponse:
-    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False)
+                 scope: Scope = "document", kind: Kind = None,
+                 syntax: Syntax = "lenient") -> JSONResponse:
+    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False, syntax=syntax)
     ids = [hit["id"] for hit in found.results]
     graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
     return _json({"query": q, "matches": len(ids), "count": found.count, "scope": scope,

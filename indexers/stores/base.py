@@ -289,14 +289,17 @@ class SearchIndex(Protocol):
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,
                facets: Sequence[str] = (), facet_size: int = 10,
-               sort: str | None = None, highlight: bool = True) -> SearchResult:
+               sort: str | None = None, highlight: bool = True,
+               syntax: str = "lenient") -> SearchResult:
         """BM25 search with the engine's query syntax (phrases, boolean, ``field:value``).
 
         ``filters`` keep documents whose keyword field has any of the values (AND
         across fields); ``facets`` counts values of keyword fields over all matches.
         ``sort`` is relevance (None) or a ``SORT_FIELDS`` name, ``-name`` descending;
         ``highlight=False`` leaves each result's ``highlights`` empty.
-        Raises QueryError for a query that cannot be parsed, or an unknown field.
+        ``syntax`` (``query_syntax``): ``lenient`` searches a query that is not valid
+        syntax as words, an unknown ``field:`` as words too; ``strict`` raises
+        QueryError for either, with the position.
         """
 
     def count(self) -> int: ...

@@ -122,3 +122,34 @@ def test_elasticsearch_bodies_for_each_syntax():
     assert text_query("foo:bar", "strict")["query_string"]["query"] == "foo:bar"
     body = search_body("nike", filters={"people": ["x"]}, as_words=True)
     assert body["query"]["bool"]["must"][0]["simple_query_string"]["query"] == "nike"
+
+
+# -- through enrich.search and the CLI -------------------------------------------------------
+
+def test_search_and_the_cli_take_the_syntax(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from enrich.cli import app
+    from enrich.searching import search
+    from indexers.stores import open_store
+
+    store, index = open_store(tmp_path)  # a data directory the CLI accepts
+    index.upsert([QUIZ])
+    index.commit()
+    index.close()
+    store.close()
+    assert [hit["id"] for hit in search(tmp_path, "kids' TV (").results] == ["q1"]
+    with pytest.raises(QueryError) as error:
+        search(tmp_path, "kids' TV (", syntax="strict")
+    assert error.value.position == 9  # the "("
+    with pytest.raises(QueryError, match="unknown query syntax"):
+        search(tmp_path, "puffin", syntax="loose")
+
+    def cli(*args):
+        return CliRunner().invoke(app, ["search", "--data", str(tmp_path), "--json", *args])
+    found = cli("puffin AND")
+    assert found.exit_code == 0 and json.loads(found.stdout)["count"] == 1
+    refused = cli("--syntax", "strict", "puffin AND")
+    assert refused.exit_code == 2 and "E403" in refused.output and "character 8" in refused.output

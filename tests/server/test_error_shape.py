@@ -31,12 +31,14 @@ CASES = [
      "method_not_allowed"),
     ("get-login", "plain", "GET", "/api/login", {}, 405, "method_not_allowed"),
     ("put-logout", "plain", "PUT", "/api/logout", {}, 405, "method_not_allowed"),
-    ("bad-query", "plain", "GET", "/api/search", {"params": {"q": 'nike "unclosed'}}, 400,
+    ("bad-query", "plain", "GET", "/api/search", {"params": {"q": 'nike "unclosed', "syntax": "strict"}}, 400,
      "bad_query"),
     ("bad-query-in-graph-search", "plain", "GET", "/api/graph/search",
-     {"params": {"q": "lighthouse AND ("}}, 400, "bad_query"),
-    ("empty-field-in-query", "plain", "GET", "/api/search", {"params": {"q": "people:"}}, 400,
+     {"params": {"q": "lighthouse AND (", "syntax": "strict"}}, 400, "bad_query"),
+    ("empty-field-in-query", "plain", "GET", "/api/search", {"params": {"q": "people:", "syntax": "strict"}}, 400,
      "bad_query"),
+    ("unknown-query-syntax", "plain", "GET", "/api/search", {"params": {"syntax": "loose"}},
+     400, "invalid_parameter"),
     ("unknown-facet-field", "plain", "GET", "/api/search", {"params": {"facet": "title"}}, 400,
      "invalid_parameter"),
     ("filter-without-colon", "plain", "GET", "/api/search", {"params": {"filter": "Zorvex"}},
@@ -169,12 +171,13 @@ def test_error_shape(apps, indexed, app, method, url, kwargs, status, code):
 
 def test_bad_query_points_at_the_problem(apps):
     for q, position in [('nike "unclosed', 5), ("lighthouse AND (", 15), ("(", 0)]:
-        error = error_of(apps["plain"].get("/api/search", params={"q": q}))
+        error = error_of(apps["plain"].get("/api/search", params={"q": q, "syntax": "strict"}))
         assert error["code"] == "bad_query"
         assert error["details"]["parameter"] == "q"
         assert isinstance(error["details"]["position"], int)
         assert error["details"]["position"] == position, (q, error)
         assert q[position] in "\"(", (q, position)
+        assert apps["plain"].get("/api/search", params={"q": q}).status_code == 200  # lenient
 
 
 def test_invalid_parameter_details_name_the_parameter_and_reason(apps, indexed):
