@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from indexers.stores.query_syntax import SYNTAXES
-
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 from enrich.config import SETTINGS, get_setting
 from enrich.searching import search
+from indexers.stores.query_syntax import SYNTAXES
 
 Syntax = Enum("Syntax", {name: name for name in SYNTAXES}, type=str)  # type: ignore[misc]
 
@@ -39,7 +38,7 @@ def search_command(
     filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
     facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
     index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
-    syntax: Annotated[Syntax, typer.Option(help="lenient: what is not valid query syntax (an apostrophe, an unclosed quote, a stray AND, foo:bar) is searched as words; strict: such a query is an error that says where.")] = Syntax("lenient"),
+    syntax: Annotated[Syntax, typer.Option(help="lenient: what is not valid query syntax (an apostrophe, an unclosed quote, a stray AND, foo:bar) is searched as words; strict: such a query is an error that says where.")] = Syntax.lenient,
     json_output: JsonOption = False,
 ) -> None:
     """Search the index."""

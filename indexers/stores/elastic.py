@@ -336,8 +336,8 @@ class ElasticIndex:
         if syntax == "strict":
             check_query(query)
         check_search(filters, facets, sort)
-        options = dict(filters=filters, facets=facets, facet_size=facet_size, top=top,
-                       offset=offset, sort=sort, highlight=highlight, syntax=syntax)
+        options = {"filters": filters, "facets": facets, "facet_size": facet_size, "top": top,
+                   "offset": offset, "sort": sort, "highlight": highlight, "syntax": syntax}
         body = search_body(query, **options)
         self.readable()
         try:

@@ -21,7 +21,7 @@ import re
 
 from .base import INDEX_FIELDS, KEYWORD_FIELDS, QueryError
 
-__all__ = ["SYNTAXES", "check_syntax", "words", "unknown_fields_as_words", "runs_nowhere"]
+__all__ = ["SYNTAXES", "check_syntax", "runs_nowhere", "unknown_fields_as_words", "words"]
 
 SYNTAXES = ("lenient", "strict")
 # A word as the index's analyzer cuts text (tantivy's simple tokenizer: letters and digits).

@@ -39,7 +39,7 @@ HOSTILE = [
 
 
 @pytest.fixture
-def quiz(index):
+def quiz(index):  # noqa: F811 - the contract's fixture
     index.upsert(DOCS + [QUIZ])
     index.commit()
     return index
@@ -82,6 +82,8 @@ def test_lenient_results_are_filtered_and_faceted(quiz):
     found = quiz.search("aardvark nike (", filters={"file_type": ["pdf"]}, facets=["people"])
     assert ids(found) == ["d1", "d2"]
     assert found.facets["people"] == [{"value": "LeBron James", "count": 2}]
+    (d1,) = [hit for hit in found.results if hit["id"] == "d1"]
+    assert any("<b>aardvark</b>" in h for h in d1["highlights"])  # words highlight too
 
 
 @pytest.mark.parametrize("query,position", [
@@ -135,10 +137,10 @@ def test_search_and_the_cli_take_the_syntax(tmp_path):
     from enrich.searching import search
     from indexers.stores import open_store
 
-    store, index = open_store(tmp_path)  # a data directory the CLI accepts
-    index.upsert([QUIZ])
-    index.commit()
-    index.close()
+    store, written = open_store(tmp_path)  # a data directory the CLI accepts
+    written.upsert([QUIZ])
+    written.commit()
+    written.close()
     store.close()
     assert [hit["id"] for hit in search(tmp_path, "kids' TV (").results] == ["q1"]
     with pytest.raises(QueryError) as error:
