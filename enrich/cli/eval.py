@@ -1,4 +1,5 @@
-"""``enrich eval entities|graph GOLD``: measure the pipeline's entities against gold."""
+"""``enrich eval entities|graph GOLD``: measure the pipeline's entities against gold;
+``enrich eval retrieval``: measure search on a BEIR set."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from enrich.cli.app import app
 from enrich.cli.common import JsonOption, console, emit_json
 from enrich.config import SETTINGS, get_setting
 from enrich.eval import FORMATS, EvalOptions, evaluate_entities, evaluate_graph
+from enrich.eval.retrieval import MODES, RetrievalOptions, evaluate_retrieval
 
 __all__ = ["eval_app"]
 
 eval_app = typer.Typer(
-    help="Measure entities and the graph against gold files: the real pipeline (your "
-         "skillset, then corpus-level resolution) runs over the gold texts in a "
-         "scratch index, and what it found is scored.",
+    help="Measure entities and the graph against gold files, and search against a BEIR "
+         "set: the real pipeline (your skillset, then corpus-level resolution) runs over "
+         "the gold texts in a scratch index, and what it found is scored.",
     no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -120,6 +122,54 @@ def graph_command(
             ("gold mentions found", "mentions_found", "found", "gold")):
         row = report[key]
         table.add_row(label, str(row.get(whole, 0)), str(row.get(part, 0)), _num(row["rate"]))
+    console.print(table)
+
+
+CorpusOption = Annotated[Path, typer.Option(
+    help='BEIR corpus.jsonl: one {"_id", "title", "text"} object a line.', show_default=False)]
+QueriesOption = Annotated[Path, typer.Option(
+    help='BEIR queries.jsonl: one {"_id", "text"} object a line; a metadata.group (or group) '
+         "tag is reported apart.", show_default=False)]
+QrelsOption = Annotated[Path, typer.Option(
+    help="BEIR qrels.tsv: query-id, corpus-id and an integer score per line after a header "
+         "line; a score above 0 is relevant.", show_default=False)]
+ModeOption = Annotated[list[str] | None, typer.Option(
+    "--mode", help=f"Search modes to score, repeated or comma-separated ({', '.join(MODES)}; "
+                   "vector and hybrid once search offers them) [default: keyword]",
+    show_default=False)]
+
+
+@eval_app.command("retrieval")
+def retrieval_command(
+    corpus: CorpusOption, queries: QueriesOption, qrels: QrelsOption, mode: ModeOption = None,
+    skillset: SkillsetOption = None, work: WorkOption = None, workers: WorkersOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Index a BEIR corpus with the real indexer (your skillset) in a scratch index, run
+    every query through search (lenient syntax, 100 results) and print nDCG@10,
+    recall@100 and MRR@10 per mode, overall and per query group. Only queries with a
+    relevant document are scored; a result with the query's own id is dropped (as BEIR)."""
+    report = evaluate_retrieval(RetrievalOptions(
+        corpus=corpus, queries=queries, qrels=qrels, modes=tuple(mode or ("keyword",)),
+        skillset=get_setting("skillset", skillset), work=work,
+        workers=get_setting("workers", workers), batch_size=get_setting("batch_size", None)))
+    if json_output:
+        emit_json(report)
+        return
+    docs, run = report["pipeline"]["documents"], report["pipeline"]
+    console.print(f"corpus {escape(report['corpus']['path'])}: {report['corpus']['documents']} "
+                  f"documents ({docs.get('indexed', 0)} indexed, {docs.get('failed', 0)} failed "
+                  f"in {run['seconds']:.1f} s, skillset {escape(run['skillset'])}); "
+                  f"{report['queries']['scored']} of {report['queries']['queries']} queries "
+                  "scored", highlight=False)
+    figures = [f"{name}@{k}" for name, k in report["cutoffs"].items()]
+    table = Table(title="retrieval")
+    for column in ("mode", "group", "queries", *figures):
+        table.add_column(column, justify="left" if column in ("mode", "group") else "right")
+    for name, scores in report["modes"].items():
+        for group, row in [("all", scores["overall"]), *scores.get("groups", {}).items()]:
+            table.add_row(name, escape(group), str(row["queries"]),
+                          *(f"{row[k]:.4f}" for k in figures))
     console.print(table)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enrich.errors import EnrichError
 
-__all__ = ["EvalError", "GoldFormatError", "LabelMapError", "EvalRunError"]
+__all__ = ["EvalError", "GoldFormatError", "LabelMapError", "EvalRunError", "BeirFormatError",
+           "ModeUnavailableError", "UnknownModeError"]
 
 
 class EvalError(EnrichError):
@@ -29,3 +30,21 @@ class EvalRunError(EvalError):
     """The pipeline did not index the gold texts as they were written."""
 
     code = "E703"
+
+
+class BeirFormatError(EvalError):
+    """A BEIR corpus, queries or qrels file cannot be read; the message names the line."""
+
+    code = "E710"
+
+
+class ModeUnavailableError(EvalError):
+    """A search mode that ``enrich.searching.search`` does not offer yet."""
+
+    code = "E711"
+
+
+class UnknownModeError(EvalError):
+    """A search mode that is not one of keyword, vector, hybrid."""
+
+    code = "E712"
