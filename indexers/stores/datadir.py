@@ -5,6 +5,7 @@ The layout is named here and nowhere else::
     enrich-data/
         enrich.sqlite      the store of record (``DataDir.store``)
         index/             the embedded search index (``DataDir.index``)
+        vectors/           the embedded vector index of chunk vectors (``DataDir.vectors``)
         cache/             the enrichment cache (``DataDir.cache``)
         enrich.lock        held by the one process writing here (``DataDir.lock``)
 
@@ -46,6 +47,7 @@ class DataDir:
 
     STORE_FILE = "enrich.sqlite"
     INDEX_DIR = "index"
+    VECTORS_DIR = "vectors"
     CACHE_DIR = "cache"
     LOCK_FILE = "enrich.lock"
 
@@ -61,6 +63,11 @@ class DataDir:
     def index(self) -> Path:
         """The folder of the embedded (tantivy) search index."""
         return self.root / self.INDEX_DIR
+
+    @property
+    def vectors(self) -> Path:
+        """The folder of the embedded vector index (``indexers.stores.vectors``)."""
+        return self.root / self.VECTORS_DIR
 
     @property
     def cache(self) -> Path:
