@@ -46,7 +46,7 @@ def test_search_human_output_shows_highlights(indexed):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("search", "title:(", ), "title:("),
+    (("search", "title:(", "--syntax", "strict"), "title:("),
     (("search", "x", "--facet", "colour"), "keyword fields are"),
     (("search", "x", "--filter", "people"), "expected FIELD=VALUE"),
 ])
