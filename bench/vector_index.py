@@ -24,8 +24,9 @@ import resource
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -58,10 +59,12 @@ class Usearch:
     name = "usearch"
 
     def __init__(self, dim: int, threads: int) -> None:
-        from usearch.index import Index
-        self.index = Index(ndim=dim, metric="cos", dtype="f32", connectivity=16,
-                           expansion_add=128, expansion_search=64)
+        from indexers.stores.vectors import _new_graph
+        self.index = _new_graph(dim)  # the settings enrich uses
         self.threads = threads
+
+    def set_ef(self, ef: int) -> None:
+        self.index.expansion_search = ef
 
     def build(self, data: np.ndarray) -> None:
         self.index.add(np.arange(len(data), dtype=np.uint64), data, threads=self.threads)
@@ -140,9 +143,7 @@ class SqliteVec:
     def __init__(self, dim: int, threads: int) -> None:
         import sqlite_vec
         self.folder = Path(tempfile.mkdtemp(prefix="vec-"))
-        self.db = sqlite3.connect(self.folder / "v.sqlite")
-        if not hasattr(self.db, "enable_load_extension"):
-            raise ImportError("this Python's sqlite3 cannot load extensions")
+        self.db = _sqlite().connect(self.folder / "v.sqlite")
         self.db.enable_load_extension(True)
         sqlite_vec.load(self.db)
         self.db.execute(f"create virtual table v using vec0(embedding float[{dim}] distance_metric=cosine)")
@@ -168,6 +169,18 @@ class SqliteVec:
         return (self.folder / "v.sqlite").stat().st_size
 
 
+def _sqlite() -> Any:
+    """sqlite3, or pysqlite3 where this Python's sqlite3 cannot load extensions."""
+    if hasattr(sqlite3.Connection, "enable_load_extension"):
+        return sqlite3
+    try:
+        import pysqlite3
+    except ImportError as error:
+        raise ImportError("this Python's sqlite3 cannot load extensions; "
+                          "pip install pysqlite3-binary") from error
+    return pysqlite3
+
+
 class Hnswlib:
     name = "hnswlib"
 
@@ -180,6 +193,9 @@ class Hnswlib:
                               allow_replace_deleted=True)
         self.index.add_items(data, np.arange(len(data)), num_threads=self.threads)
         self.index.set_ef(64)
+
+    def set_ef(self, ef: int) -> None:
+        self.index.set_ef(ef)
 
     def query(self, q: np.ndarray) -> np.ndarray:
         return self.index.knn_query(q, K, num_threads=1)[0][0].astype(np.int64)
@@ -202,7 +218,8 @@ LIBRARIES: dict[str, Callable[[int, int], Any]] = {
 
 
 def measure(make: Callable[[int, int], Any], data: np.ndarray, queries: np.ndarray,
-            truth: np.ndarray, extra: np.ndarray, threads: int) -> dict[str, Any]:
+            truth: np.ndarray, extra: np.ndarray, threads: int, efs: list[int]
+            ) -> dict[str, Any]:
     row: dict[str, Any] = {}
     before = rss_mb()
     try:
@@ -216,15 +233,11 @@ def measure(make: Callable[[int, int], Any], data: np.ndarray, queries: np.ndarr
     row["rss_mb"] = rss_mb() - before
     with tempfile.TemporaryDirectory() as folder:
         row["file_mb"] = lib.save(Path(folder)) / 2**20
-    latencies, hits = [], 0
-    for q, true in zip(queries, truth):
-        started = time.perf_counter()
-        found = lib.query(q)
-        latencies.append(time.perf_counter() - started)
-        hits += len(set(found.tolist()) & set(true.tolist()))
-    row["recall@10"] = hits / truth.size
-    row["p50_ms"] = float(np.percentile(latencies, 50) * 1000)
-    row["p95_ms"] = float(np.percentile(latencies, 95) * 1000)
+    for ef in efs if hasattr(lib, "set_ef") else [None]:
+        if ef is not None:
+            lib.set_ef(ef)
+        key = "" if ef is None or ef == efs[-1] else f"@ef{ef}"
+        row.update({name + key: value for name, value in _queries(lib, queries, truth).items()})
     new_ids = np.arange(len(data), len(data) + len(extra))
     started = time.perf_counter()
     lib.add(new_ids, extra)
@@ -238,6 +251,18 @@ def measure(make: Callable[[int, int], Any], data: np.ndarray, queries: np.ndarr
     return row
 
 
+def _queries(lib: Any, queries: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    latencies, hits = [], 0
+    for q, true in zip(queries, truth):
+        started = time.perf_counter()
+        found = lib.query(q)
+        latencies.append(time.perf_counter() - started)
+        hits += len(set(found.tolist()) & set(true.tolist()))
+    return {"recall@10": hits / truth.size,
+            "p50_ms": float(np.percentile(latencies, 50) * 1000),
+            "p95_ms": float(np.percentile(latencies, 95) * 1000)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="vectors in the index")
@@ -245,13 +270,17 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="queries for recall and latency")
     parser.add_argument("--per-cluster", type=int, default=200,
                         help="vectors per cluster (larger: harder, more like uniform noise)")
+    parser.add_argument("--ef", default="96",
+                        help="comma-separated HNSW query ef values (usearch, hnswlib); the last "
+                             "one is kept for the add/delete timings")
     parser.add_argument("--build-threads", type=int, default=2, help="threads for build and add")
     parser.add_argument("--only", default=",".join(LIBRARIES),
                         help=f"comma-separated, of {', '.join(LIBRARIES)}")
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="where results go")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.build_threads))
-    info = machine_info("numpy", "usearch", "faiss-cpu", "sqlite-vec", "hnswlib")
+    info = machine_info("numpy", "usearch", "faiss-cpu", "sqlite-vec", "pysqlite3-binary",
+                        "hnswlib")
     print(describe(info))
     started = time.perf_counter()
     data, centres = clustered(args.n, args.dim, seed=1, per_cluster=args.per_cluster)
@@ -264,8 +293,12 @@ def main() -> None:
     rows = []
     for name in args.only.split(","):
         row = {"name": name, **measure(LIBRARIES[name], data, queries, truth, extra,
-                                       args.build_threads)}
+                                       args.build_threads,
+                                       [int(ef) for ef in args.ef.split(",")])}
         rows.append(row)
+        for ef_key in sorted(k[len("recall@10@"):] for k in row if k.startswith("recall@10@")):
+            print(f"    at {ef_key}: recall@10 {row['recall@10@' + ef_key]:.3f}  "
+                  f"p50 {row['p50_ms@' + ef_key]:.2f} ms  p95 {row['p95_ms@' + ef_key]:.2f} ms")
         print(_line(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

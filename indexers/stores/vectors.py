@@ -34,15 +34,23 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .base import ForeignIndexError, IndexMissingError, StoreError
 
-__all__ = ["VectorIndex", "VectorIndexError", "VectorDimensionError", "VectorLayoutError",
-           "VectorIndexBrokenError", "document_of", "MANIFEST"]
+__all__ = [
+    "MANIFEST",
+    "VectorDimensionError",
+    "VectorIndex",
+    "VectorIndexBrokenError",
+    "VectorIndexError",
+    "VectorLayoutError",
+    "document_of",
+]
 
 MANIFEST = "enrich-vectors.json"
 LIBRARY = "usearch"
@@ -51,6 +59,7 @@ METRIC = "cos"
 CONNECTIVITY = 16  # HNSW M
 EXPANSION_ADD = 128  # ef at build
 EXPANSION_SEARCH = 96  # ef at query: recall@10 >= 0.95 at 1M (bench.vector_index)
+ADD_THREADS = 2  # threads for inserting into the graph; queries use one
 EXACT_FILTER_LIMIT = 20_000  # a `documents` filter with at most this many chunks is exact
 _FILES = re.compile(r"^(vectors|keys)-(\d+)\.(usearch|npz)(\.tmp)?$")
 
@@ -167,7 +176,11 @@ class VectorIndex:
     # -- writes -----------------------------------------------------------------
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
-        """Add chunk vectors (normalised here); an id that exists is replaced."""
+        """Add chunk vectors (normalised here); an id that exists is replaced.
+
+        A document re-indexed with fewer chunks keeps its old extra ones: replace a
+        document's chunks with ``delete_documents([doc])`` then ``add``.
+        """
         matrix = self._matrix(vectors)
         if len(ids) != len(matrix):
             raise VectorIndexError(f"{len(ids)} ids for {len(matrix)} vectors")
@@ -177,7 +190,7 @@ class VectorIndex:
         keys = np.arange(self._next_key, self._next_key + len(ids), dtype=np.uint64)
         self._next_key += len(ids)
         if len(ids):
-            self._graph.add(keys, matrix, threads=2)
+            self._graph.add(keys, matrix, threads=ADD_THREADS)
         for chunk, key in zip(ids, keys.tolist()):
             self._key_of[chunk], self._chunk_of[key] = key, chunk
             self._doc_keys.setdefault(document_of(chunk), set()).add(key)

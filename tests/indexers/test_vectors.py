@@ -11,8 +11,14 @@ import pytest
 from enrich.testing.vectors import clustered
 from indexers.stores.base import ForeignIndexError, IndexMissingError, StoreError
 from indexers.stores.datadir import DataDir
-from indexers.stores.vectors import (MANIFEST, VectorDimensionError, VectorIndex,
-                                     VectorIndexBrokenError, VectorLayoutError, document_of)
+from indexers.stores.vectors import (
+    MANIFEST,
+    VectorDimensionError,
+    VectorIndex,
+    VectorIndexBrokenError,
+    VectorLayoutError,
+    document_of,
+)
 
 DIM = 32
 
@@ -88,7 +94,7 @@ def test_documents_filter(filled):
 
 
 def test_documents_filter_over_many_chunks_uses_the_graph(filled, monkeypatch):
-    import indexers.stores.vectors as vectors
+    from indexers.stores import vectors
     monkeypatch.setattr(vectors, "EXACT_FILTER_LIMIT", 10)
     index, data, _ = filled
     wanted = {f"doc{i}" for i in range(0, 100, 2)}  # half of the documents
