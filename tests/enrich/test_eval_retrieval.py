@@ -214,3 +214,14 @@ def test_a_bad_file_is_one_line(beir):
     result = _run(beir)
     assert result.exit_code == 2
     assert result.stderr.startswith("error E710:") and "line 2" in result.stderr, result.stderr
+
+
+def test_the_development_set_reads():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "bench" / "retrieval"
+    data = read_beir(folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels.tsv")
+    judged = data.judged_queries()
+    assert len(judged) == len(data.queries)  # every query has a relevant document
+    assert {q.group for q in judged} == {"paraphrase", "shared-words"}
+    assert all(1 <= len(data.qrels[q.id]) <= 2 for q in judged)
