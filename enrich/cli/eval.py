@@ -14,8 +14,9 @@ from rich.table import Table
 from enrich.cli.app import app
 from enrich.cli.common import JsonOption, console, emit_json
 from enrich.config import SETTINGS, get_setting
-from enrich.eval import FORMATS, EvalOptions, evaluate_entities, evaluate_graph
-from enrich.eval.retrieval import MODES, RetrievalOptions, evaluate_retrieval
+from enrich.eval import (FORMATS, EvalOptions, RetrievalOptions, evaluate_entities,
+                         evaluate_graph, evaluate_retrieval)
+from enrich.eval.retrieval import MODES
 
 __all__ = ["eval_app"]
 

@@ -51,9 +51,13 @@ class RetrievalOptions:
     batch_size: int = 16
 
 
+def _search_takes_mode() -> bool:
+    return "mode" in inspect.signature(search).parameters
+
+
 def available_modes() -> tuple[str, ...]:
     """The modes :func:`search` offers: all of them once it takes ``mode=``."""
-    return MODES if "mode" in inspect.signature(search).parameters else ("keyword",)
+    return MODES if _search_takes_mode() else ("keyword",)
 
 
 def parse_modes(values: Iterable[str]) -> tuple[str, ...]:
@@ -93,7 +97,7 @@ def write_corpus(docs: Sequence[BeirDoc], folder: Path) -> dict[str, str]:
 
 
 def _ranking(data: Path, query: BeirQuery, mode: str, ids: dict[str, str]) -> list[str]:
-    more = {"mode": mode} if "mode" in inspect.signature(search).parameters else {}
+    more = {"mode": mode} if _search_takes_mode() else {}
     found = search(data, query.text, top=DEPTH, syntax="lenient", **more)
     ranking = [ids[r["id"]] for r in found.results if r.get("id") in ids]
     return [doc for doc in ranking if doc != query.id]

@@ -9,7 +9,7 @@
 
 Ids are compared as strings. What cannot be read is one :class:`BeirFormatError` naming
 the file and the line: a line that is not a JSON object, a missing ``_id`` or ``text``, a
-repeated id, a qrels row of the wrong shape, or a qrels id that the corpus or the
+repeated id, an empty query, a qrels row of the wrong shape, or a qrels id that the corpus or the
 queries do not hold.
 """
 
@@ -115,6 +115,8 @@ def _group(row: dict[str, Any]) -> str | None:
 def read_queries(path: str | Path) -> list[BeirQuery]:
     path, seen, queries = Path(path), set(), []
     for where, row in _objects(path):
+        if not row["text"].strip():
+            raise BeirFormatError(f'{where}: the query "text" is empty')
         queries.append(BeirQuery(_unique(seen, str(row["_id"]), where), row["text"],
                                  _group(row)))
     if not queries:

@@ -106,6 +106,9 @@ def test_a_bad_queries_line_is_named(tmp_path):
     path.write_text('{"_id": "q1", "text": "fine"}\n\n{"_id": "q2"}\n', encoding="utf-8")
     with pytest.raises(BeirFormatError, match='line 3: no "text"'):
         read_queries(path)
+    path.write_text('{"_id": "q1", "text": "fine"}\n{"_id": "q2", "text": " "}\n', encoding="utf-8")
+    with pytest.raises(BeirFormatError, match='line 2: the query "text" is empty'):
+        read_queries(path)
 
 
 def test_qrels_rows_and_the_header(tmp_path):
