@@ -135,16 +135,21 @@ QrelsOption = Annotated[Path, typer.Option(
     help="BEIR qrels.tsv: query-id, corpus-id and an integer score per line after a header "
          "line; a score above 0 is relevant.", show_default=False)]
 ModeOption = Annotated[list[str] | None, typer.Option(
-    "--mode", help=f"Search modes to score, repeated or comma-separated ({', '.join(MODES)}; "
-                   "vector and hybrid once search offers them) [default: keyword]",
+    "--mode", metavar="MODE", help=f"Search modes to score, repeated or comma-separated ({', '.join(MODES)}; "
+                   "vector and hybrid once search offers them); default: keyword",
+    show_default=False)]
+CorpusWorkOption = Annotated[Path | None, typer.Option(
+    "--data", help="Folder for the corpus texts and the evaluation's index, kept afterwards "
+                   "(search it with `enrich search ... --data DIR/index`; a second run "
+                   "re-indexes only what changed); default: a temporary folder",
     show_default=False)]
 
 
 @eval_app.command("retrieval")
 def retrieval_command(
     corpus: CorpusOption, queries: QueriesOption, qrels: QrelsOption, mode: ModeOption = None,
-    skillset: SkillsetOption = None, work: WorkOption = None, workers: WorkersOption = None,
-    json_output: JsonOption = False,
+    skillset: SkillsetOption = None, work: CorpusWorkOption = None,
+    workers: WorkersOption = None, json_output: JsonOption = False,
 ) -> None:
     """Index a BEIR corpus with the real indexer (your skillset) in a scratch index, run
     every query through search (lenient syntax, 100 results) and print nDCG@10,
