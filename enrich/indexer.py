@@ -162,7 +162,8 @@ class _Run:
             counts["indexed"] += 1
             counts["partial"] += record.status == "partial"
             for warning in record.warnings:
-                self._error(record.uri, "enrich" if warning.startswith("skill ") else "crack",
+                self._error(record.uri, "enrich" if warning.startswith(("skill ", "field "))
+                            else "crack",
                             warning, "warning")
         state.status = "partial" if any(r.status == "partial" for r in records) else "ok"
         self.store.put_source(state, records)
@@ -211,7 +212,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
                          address=options.ray_address)
     try:
         with DataDir(data_dir).locked():  # one writer per data directory, whatever the index
-            store, index = open_store(data_dir, options.index_url)
+            store, index = open_store(data_dir, options.index_url, skillset.field_specs)
             try:
                 with runner:
                     return _run(source, store, index, runner, plan, options, progress, started)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from indexers.crackers import CRACKED_PATHS
+from indexers.stores.fields import FieldSourceError
 from skills.base import Skill, check_device
 
 from enrich import tree
@@ -146,9 +147,10 @@ class _Available:
         return "\n  ".join(paths)
 
 
-def _check(available: _Available, path: tree.Pattern, what: str) -> None:
+def _check(available: _Available, path: tree.Pattern, what: str,
+           error: type[SkillsetError] = SkillsetError) -> None:
     if not available.has(path):
-        raise SkillsetError(f"{what} reads {tree.format_path(path)}, which nothing produces. "
+        raise error(f"{what} reads {tree.format_path(path)}, which nothing produces. "
                             f"Paths that exist at that point:\n  {available.listing()}")
 
 
@@ -166,9 +168,10 @@ def _validate(ordered: list[BoundSkill], skillset: Skillset) -> None:
                                     f"which {writers.get(path, 'the cracker')!r} already writes")
             writers[path] = b.name
             available.opaque.append(path)
-    for what, path in [(f"field {k!r}", v) for k, v in skillset.fields.items()] + \
-                      [("entities", p) for p in skillset.entities]:
-        _check(available, tree.parse(path), what)
+    for name, path in skillset.field_sources.items():
+        _check(available, tree.parse(path), f"field {name!r}", FieldSourceError)
+    for path in skillset.entities:
+        _check(available, tree.parse(path), "entities")
 
 
 def build_plan(skillset: Skillset) -> Plan:
@@ -195,5 +198,5 @@ def _build(skillset: Skillset) -> Plan:
             raise SkillsetError(f"skill {b.name!r} reads the output of corpus skill(s) {late}, "
                                 "which run after every per-document skill")
     return Plan(skillset=skillset, document_skills=document, corpus_skills=corpus,
-                fields={k: tree.parse(v) for k, v in skillset.fields.items()},
+                fields={k: tree.parse(v) for k, v in skillset.field_sources.items()},
                 entities=tuple(tree.parse(p) for p in skillset.entities))

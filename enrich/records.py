@@ -1,6 +1,8 @@
 """From an enriched tree to what the stores keep: a :class:`DocumentRecord`.
 
-Field mappings of the skillset choose which tree nodes become index fields; entity
+Field mappings of the skillset choose which tree nodes become index fields (a user
+field's values converted to its type, ``indexers.stores.fields``: a value that does not
+convert is left out with a warning on the document); entity
 lists (the skillset's ``entities`` paths) become mentions - with the page and
 sentence they sit in and the provenance of the skill that found them - typed
 facets and the document's co-occurrence contributions.
@@ -28,9 +30,9 @@ from graph.resolution import AUTHORITY_SKILLS, FACET_FIELDS
 from graph.resolution_text import clean_span
 from indexers.crackers.base import PAGE_SEPARATOR
 from indexers.stores.base import INDEX_FIELDS, DocumentRecord
+from indexers.stores.fields import MAPPABLE_BUILTINS, FieldNameError, convert
 
 from enrich import tree
-from enrich.errors import SkillsetError
 from enrich.plan import Plan
 
 __all__ = ["document_id", "to_record", "check_fields", "attach_graph", "TYPE_FIELDS",
@@ -59,13 +61,18 @@ def file_type(content_type: str | None) -> str:
 
 
 def check_fields(plan: Plan) -> None:
-    """Every mapped field must be a field of the search index."""
-    for name in plan.fields:
-        if name not in INDEX_FIELDS or name in RESERVED_FIELDS:
-            allowed = sorted(set(INDEX_FIELDS) - RESERVED_FIELDS)
-            raise SkillsetError(f"field mapping {name!r} is not a mappable index field; "
-                                f"mappable fields: {allowed} (the others are filled in "
-                                "from the document and its entities)")
+    """Every mapped field is a mappable built-in field or a user field whose name no
+    built-in field has (its form, type and flags were checked with the skillset, its
+    node by the plan)."""
+    user = {spec.name for spec in plan.skillset.field_specs}
+    for name, pattern in plan.fields.items():
+        if name in user or name in MAPPABLE_BUILTINS:
+            continue
+        if name in INDEX_FIELDS or name in RESERVED_FIELDS:
+            raise FieldNameError(f"field mapping {name!r} ({tree.format_path(pattern)}) "
+                                 "clashes with a built-in index field filled in from the "
+                                 "document and its entities; mappable built-in fields: "
+                                 f"{', '.join(MAPPABLE_BUILTINS)}, or give another name")
 
 
 def _flatten(values: Iterator[Any]) -> list[Any]:
@@ -107,12 +114,22 @@ def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
                        "description": entity.get("description"), "authority": authority}
 
 
-def _fields(doc: dict[str, Any], plan: Plan, mentions: list[dict], title: str) -> dict:
+def _fields(tree_doc: dict[str, Any], doc: dict[str, Any], plan: Plan,
+            mentions: list[dict], title: str) -> dict:
+    """The index fields of ``doc``; a value of a user field that is not of its type
+    is a warning on ``tree_doc``."""
     meta = doc.get("metadata", {})
     fields: dict[str, Any] = {"uri": doc["uri"], "title": title, "content": doc.get("content", ""),
                               "file_type": file_type(meta.get("content_type"))}
+    specs = {spec.name: spec for spec in plan.skillset.field_specs}
     for name, pattern in plan.fields.items():
-        fields[name] = _flatten(value for _, value in tree.expand(doc, pattern))
+        values = _flatten(value for _, value in tree.expand(doc, pattern))
+        if name in specs:
+            values, problems = convert(specs[name], values)
+            tree_doc.setdefault("warnings", []).extend(
+                f"field {name!r} from {tree.format_path(pattern)}: {problem}; left out"
+                for problem in problems)
+        fields[name] = values
     for mention in mentions:
         typed = TYPE_FIELDS.get(mention["type"])
         image = ["labels"] if mention.get("image") else []
@@ -208,12 +225,13 @@ def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecor
     pages, content = _merged(doc)
     title = meta.get("title") or meta.get("file_name") or doc["uri"]
     mentions, edges, aliases = doc.pop(_GRAPH, None) or _graph(doc, pages, content, plan)
+    fields = _fields(doc, {**doc, "content": content}, plan, mentions, str(title))
     warnings = _warnings(doc)
     return DocumentRecord(
         id=document_id(doc["uri"]), uri=doc["uri"], source_uri=source_uri,
         status="partial" if warnings else "ok", title=str(title),
         content=content, metadata=meta, pages=pages,
         images=doc.get("images", []), entities=mentions, edges=edges, aliases=aliases,
-        fields=_fields({**doc, "content": content}, plan, mentions, str(title)),
+        fields=fields,
         tree=_jsonable(doc),
         warnings=warnings)

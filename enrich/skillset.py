@@ -8,9 +8,17 @@ A skillset is a YAML file (or the equivalent dict / :class:`Skillset` object)::
         inputs: {text: /document/pages/*/text}
         outputs: {entities: entities}    # output name -> name of the new node
         params: {model: en_core_web_sm}
-    fields: {language: /document/language}
+    fields:                              # tree nodes that become index fields
+      language: /document/language       # a built-in field (language, keyphrases, tags)
+      region: /document/metadata/record/region          # a keyword field, filterable, facetable
+      amount: {source: /document/metadata/record/amount, type: number, sortable: true}
     entities: [/document/pages/*/entities]
     resolution: {short_forms: false}     # optional: entity resolution rules, all on by default
+
+``fields`` may map any node (a record's columns under ``/document/metadata/record``, a
+plugin skill's outputs) to a typed index field (``indexers.stores.fields``: type text,
+keyword, number, date or bool; flags searchable, filterable, facetable, sortable); a
+field's form, type, flags and name are checked here (E130-E133), its node by the plan.
 
 ``resolution`` switches the rules of corpus-level entity resolution
 (:data:`graph.resolution.RULES`: ``acronyms``, ``short_forms``, ``type_vote``,
@@ -33,6 +41,7 @@ from typing import Any
 import yaml
 
 from graph.resolution import check_rules
+from indexers.stores.fields import FieldSpec, parse_field
 
 from enrich.errors import SkillsetError
 
@@ -70,14 +79,26 @@ class SkillSpec:
 
 @dataclass
 class Skillset:
-    """The skills of a run, the index field mappings, the entity paths and the
-    entity resolution rules."""
+    """The skills of a run, the index field mappings (as written: a path, or a
+    ``{source, type, flags}`` mapping), the entity paths and the entity resolution rules.
+
+    ``field_sources`` is each field's tree path; ``field_specs`` the user fields
+    (not the built-in ones) the search index adds to its schema."""
 
     skills: list[SkillSpec]
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
     entities: list[str] = field(default_factory=list)
     name: str = "custom"
     resolution: dict[str, bool] = field(default_factory=lambda: check_rules(None))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields, dict):
+            raise SkillsetError(f"a skillset's 'fields' is a mapping of field names, got "
+                                f"{self.fields!r}")
+        parsed = {name: parse_field(name, value) for name, value in self.fields.items()}
+        self.field_sources: dict[str, str] = {n: source for n, (source, _) in parsed.items()}
+        self.field_specs: tuple[FieldSpec, ...] = tuple(
+            spec for _, spec in parsed.values() if spec is not None)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Skillset":
@@ -88,7 +109,7 @@ class Skillset:
         except ValueError as exc:
             raise SkillsetError(f"skillset: {exc}") from None
         return cls(skills=[SkillSpec.from_dict(s) for s in data.get("skills", [])],
-                   fields=dict(data.get("fields") or {}),
+                   fields=data.get("fields") or {},
                    entities=list(data.get("entities") or []),
                    name=str(data.get("name", "custom")), resolution=resolution)
 

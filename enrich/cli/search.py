@@ -29,28 +29,44 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def _sort(value: str | None) -> str | None:
+    """``FIELD``, ``FIELD:asc`` or ``FIELD:desc`` as the index's ``FIELD``/``-FIELD``."""
+    if not value or value == "relevance":
+        return None
+    name, _, order = value.partition(":")
+    if order not in ("", "asc", "desc") or not name:
+        raise typer.BadParameter(f"{value!r}: expected FIELD, FIELD:asc or FIELD:desc",
+                                 param_hint="--sort")
+    return ("-" if order == "desc" else "") + name
+
+
 @app.command("search")
 def search_command(
     query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value, prefix*; * for all (what is not valid syntax is searched as words, see --syntax). A query starting with "-" goes after "--": enrich search -- -word')],
     data: DataOption = None,
     top: Annotated[int, typer.Option(help="Results to show.", min=1, max=1000)] = 10,
-    facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, labels, tags, keyphrases, language, file_type, uri); repeatable.")] = None,
-    filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE); repeatable.")] = None,
+    facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, labels, tags, keyphrases, language, file_type, uri, or a facetable field of the skillset's fields:); repeatable.")] = None,
+    filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE; a number, date or bool field takes a value of its type, amount=12.5); repeatable, a field given twice keeps either value.")] = None,
     facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
     index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
+    sort: Annotated[str | None, typer.Option(help="Order by FIELD instead of relevance: FIELD, FIELD:asc or FIELD:desc (uri, file_type, or a sortable field of the skillset's fields:).")] = None,
+    skip: Annotated[int, typer.Option(help="Skip the first N results (paging: --skip 10 --top 10 shows results 11 to 20).", min=0)] = 0,
     syntax: Annotated[Syntax, typer.Option(help="lenient: what is not valid query syntax (an apostrophe, an unclosed quote, a stray AND, foo:bar) is searched as words; strict: such a query is an error that says where.")] = Syntax.lenient,
     json_output: JsonOption = False,
 ) -> None:
-    """Search the index."""
-    result = search(data_dir(data), query, top=top, facets=facet or [],
+    """Search the index: words, filters and facets on keyword and user fields, a sort
+    order and paging."""
+    result = search(data_dir(data), query, top=top, offset=skip, facets=facet or [],
                     filters=_filters(filter or []), facet_size=facet_size,
-                    index_url=get_setting("index", index), syntax=syntax.value)
+                    index_url=get_setting("index", index), syntax=syntax.value,
+                    sort=_sort(sort))
     if json_output:
         emit_json(result.to_dict())
         return
     console.print(f"[bold]{result.count}[/] documents match {escape(repr(query))}", highlight=False)
     for hit in result.results:
-        console.print(f"\n[bold cyan]{escape(str(hit['title']))}[/]  score {hit['score']:.2f}\n  "
+        score = "" if hit["score"] is None else f"  score {hit['score']:.2f}"
+        console.print(f"\n[bold cyan]{escape(str(hit['title']))}[/]{score}\n  "
                       f"{escape(str(hit['uri']))}",
                       highlight=False)
         for line in hit["highlights"][:2]:

@@ -18,6 +18,7 @@ and enrich writes nothing there and deletes nothing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import unquote, urlsplit
 
 from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, TRANSIENT_STAGES,
@@ -25,6 +26,7 @@ from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, TRANS
                    QueryError, SearchIndex, SearchResult, SourceState, Store, StoreError,
                    check_search)
 from .datadir import DataDir, DataDirBusyError
+from .fields import FieldSpec
 from .sqlite import SqliteStore
 from .sqlite_graph_read import SqliteGraphReader
 from .sync import rebuild_index, sync_index
@@ -36,7 +38,7 @@ __all__ = [
     "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS", "SORT_FIELDS", "TRANSIENT_STAGES",
     "SqliteStore", "TantivyIndex", "open_store", "open_index", "DataDir", "DataDirBusyError",
     "check_search", "sync_index", "rebuild_index", "index_location", "check_index",
-    "rebuild_search_index", "SqliteGraphReader",
+    "rebuild_search_index", "SqliteGraphReader", "FieldSpec",
 ]
 
 ES_SCHEMES = ("es+http://", "es+https://")
@@ -96,7 +98,7 @@ def check_index(data_dir: str | Path | DataDir, url: str | None = None) -> str |
 
 
 def open_index(data_dir: str | Path | DataDir, url: str | None = None, *,
-               write: bool = False) -> SearchIndex:
+               write: bool = False, fields: Sequence[FieldSpec] | None = None) -> SearchIndex:
     """The search index of ``data_dir``, or the one ``url`` names (see ``index_location``).
 
     For reading (``write=False``) nothing is created: no index there is an
@@ -104,21 +106,26 @@ def open_index(data_dir: str | Path | DataDir, url: str | None = None, *,
     what to run). For writing, a missing index is created and one of an older enrich
     layout is opened with ``stale`` set, for ``rebuild_index`` to rebuild it. A place
     without enrich's marker is a ``ForeignIndexError`` either way.
+
+    ``fields``: the user fields (``fields.FieldSpec``, a skillset's typed ``fields:``) a
+    writer wants; an index with others is opened ``stale`` (to rebuild). None: those
+    the index has (a reader always takes those).
     """
     where = index_location(data_dir, url)
     if isinstance(where, str):
         from .elastic import ElasticIndex
-        return ElasticIndex.from_url(where, write=write)
-    return TantivyIndex(where, write=write)
+        return ElasticIndex.from_url(where, write=write, fields=fields)
+    return TantivyIndex(where, write=write, fields=fields)
 
 
-def open_store(data_dir: str | Path | DataDir, url: str | None = None
-               ) -> tuple[SqliteStore, SearchIndex]:
-    """The store (created if missing) and its search index, opened for writing."""
+def open_store(data_dir: str | Path | DataDir, url: str | None = None,
+               fields: Sequence[FieldSpec] | None = None) -> tuple[SqliteStore, SearchIndex]:
+    """The store (created if missing) and its search index, opened for writing (with
+    the user ``fields`` given, see ``open_index``)."""
     data_dir = DataDir(data_dir)
     store = SqliteStore(data_dir.store)
     try:
-        return store, open_index(data_dir, url, write=True)
+        return store, open_index(data_dir, url, write=True, fields=fields)
     except BaseException:
         store.close()
         raise

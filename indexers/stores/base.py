@@ -80,21 +80,28 @@ class QueryError(StoreError):
 
 
 def check_search(filters: Mapping[str, Any] | None = None, facets: Iterable[str] = (),
-                 sort: str | None = None) -> None:
+                 sort: str | None = None, fields: Sequence[Any] = ()) -> None:
     """Raise QueryError for a filter or facet on a field that is not a keyword field,
     or a sort on a field that is not a ``SORT_FIELDS`` name (``-name`` descending).
 
+    ``fields`` are the index's user fields (``fields.FieldSpec``): each adds its name
+    where its flags say (``filterable``, ``facetable``, ``sortable``).
     Every backend and every caller (CLI, HTTP API) checks search arguments here, so
     the same mistake gets the same message whichever index answers.
     """
-    for what, names in (("filter", list(filters or {})), ("facet", list(facets))):
-        unknown = [name for name in names if name not in KEYWORD_FIELDS]
+    allowed = {flag: [s.name for s in fields if getattr(s, flag)]
+               for flag in ("filterable", "facetable", "sortable")}
+    for what, names, flag in (("filter", list(filters or {}), "filterable"),
+                              ("facet", list(facets), "facetable")):
+        known = list(KEYWORD_FIELDS) + allowed[flag]
+        unknown = [name for name in names if name not in known]
         if unknown:
             raise QueryError(f"cannot {what} on {', '.join(map(repr, unknown))}: the "
-                             f"keyword fields are {', '.join(KEYWORD_FIELDS)}")
-    if sort not in (None, "", "relevance") and sort.lstrip("-") not in SORT_FIELDS:
+                             f"{flag} fields are {', '.join(known)}")
+    sortable = list(SORT_FIELDS) + allowed["sortable"]
+    if sort not in (None, "", "relevance") and sort.lstrip("-") not in sortable:
         raise QueryError(f"cannot sort on {sort!r}: sort by relevance or by "
-                         f"{', '.join(SORT_FIELDS)} (-FIELD for descending)")
+                         f"{', '.join(sortable)} (-FIELD for descending)")
 
 
 # Stages whose failures may go away by themselves (I/O, a worker timing out or dying):

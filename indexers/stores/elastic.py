@@ -47,6 +47,7 @@ from .base import (ForeignIndexError, IndexLayoutError, IndexMissingError, Query
 from .elastic_body import (LAYOUT, alias_swap_actions, bulk_actions, check_query,
                            client_options, concrete_name, failures, index_template,
                            missing_delete, reason, search_body, to_result)
+from .fields import FieldSpec, from_json
 from .query_syntax import check_syntax
 from .tantivy_query import locate
 
@@ -71,12 +72,15 @@ class ElasticIndex:
     ``client`` is an ``elasticsearch.Elasticsearch``. ``write`` prepares the index for
     writing now (see the module docstring); otherwise it is prepared by the first
     ``commit``. ``target`` is the concrete index a rebuild fills (reads and writes
-    then go there instead of the alias).
+    then go there instead of the alias). ``fields``: the user fields a writer wants
+    (None: those of the index, in its ``_meta.enrich_fields``); an index with others is
+    ``stale``.
     """
 
     def __init__(self, client: Any, name: str, *, refresh: bool | str = "wait_for",
                  owns_client: bool = False, write: bool = False,
-                 target: str | None = None) -> None:
+                 target: str | None = None,
+                 fields: "tuple[FieldSpec, ...] | list[FieldSpec] | None" = None) -> None:
         if refresh not in (True, False, "wait_for"):
             raise StoreError(f"refresh must be true, false or wait_for, not {refresh!r}")
         self.client, self.name, self.refresh_policy = client, name, refresh
@@ -87,6 +91,8 @@ class ElasticIndex:
         self._ready = target is not None
         self._exists = False  # known to exist (reads check once; writes ensure())
         self._target = target
+        self.fields: tuple[FieldSpec, ...] = tuple(fields or ())
+        self._wanted = fields
         if write:
             try:
                 self.ensure()
@@ -96,7 +102,8 @@ class ElasticIndex:
 
     @classmethod
     def from_url(cls, url: str, env: Mapping[str, str] | None = None, *,
-                 write: bool = False) -> ElasticIndex:
+                 write: bool = False, fields: Sequence[FieldSpec] | None = None
+                 ) -> ElasticIndex:
         """The index named by ``es+https://host:9200/name``, auth and TLS from ``env``."""
         env = os.environ if env is None else env
         name, options = client_options(url, env)
@@ -106,7 +113,7 @@ class ElasticIndex:
         client = client_module().Elasticsearch(**options)
         try:
             return cls(client, name, refresh=REFRESH_CHOICES[refresh], owns_client=True,
-                       write=write)
+                       write=write, fields=None if fields is None else tuple(fields))
         except BaseException:
             client.close()
             raise
@@ -209,8 +216,20 @@ class ElasticIndex:
                 problem = (f"the Elasticsearch index {index!r} behind {self.name!r} has layout "
                            f"{layout} (expected {LAYOUT}): rebuild it from the store with "
                            "`enrich index --rebuild-index`")
+            problem = problem or self._fields_problem(index, mapping)
         self.index_id = ",".join(sorted(found)) if found and not problem else None
         return problem
+
+    def _fields_problem(self, index: str, mapping: Mapping[str, Any]) -> str | None:
+        """Take the user fields of ``index``; why to rebuild when a writer wants others."""
+        found = from_json(mapping.get("mappings", {}).get("_meta", {}).get("enrich_fields"))
+        if self._wanted is not None and set(found) != set(self._wanted):
+            return (f"the Elasticsearch index {index!r} behind {self.name!r} has other user "
+                    f"fields ({', '.join(s.name for s in found) or 'none'}) than the skillset "
+                    f"maps ({', '.join(s.name for s in self._wanted) or 'none'}): it is "
+                    "rebuilt from the store")
+        self.fields = found
+        return None
 
     def _put_template(self) -> None:
         """Write the index template, unless one of that name is not enrich's."""
@@ -224,7 +243,8 @@ class ElasticIndex:
                 raise ForeignIndexError(f"the Elasticsearch index template {template!r} is "
                                         "not one enrich made: enrich will not replace it; "
                                         "name another index")
-        self.client.indices.put_index_template(name=template, **index_template(self.name))
+        self.client.indices.put_index_template(name=template,
+                                               **index_template(self.name, self.fields))
 
     @contextmanager
     def rebuild(self) -> Iterator[ElasticIndex]:
@@ -238,7 +258,8 @@ class ElasticIndex:
                 self._layout_problem()  # raises for an index or alias that is not enrich's
             self._put_template()
             self.client.indices.create(index=new)
-        fresh = ElasticIndex(self.client, self.name, refresh=self.refresh_policy, target=new)
+        fresh = ElasticIndex(self.client, self.name, refresh=self.refresh_policy, target=new,
+                             fields=self.fields)
         try:
             yield fresh
             fresh.commit()
@@ -281,7 +302,7 @@ class ElasticIndex:
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         """Queue documents to add or replace by ``id`` (sent and visible at ``commit``)."""
-        self._actions += bulk_actions(documents, (), self._using)
+        self._actions += bulk_actions(documents, (), self._using, self.fields)
 
     def delete(self, ids: Sequence[str]) -> None:
         self._actions += bulk_actions((), ids, self._using)
@@ -335,11 +356,16 @@ class ElasticIndex:
         check_syntax(syntax)
         if syntax == "strict":
             check_query(query)
-        check_search(filters, facets, sort)
-        options = {"filters": filters, "facets": facets, "facet_size": facet_size, "top": top,
-                   "offset": offset, "sort": sort, "highlight": highlight, "syntax": syntax}
-        body = search_body(query, **options)
+        try:
+            check_search(filters, facets, sort, self.fields)
+        except QueryError:  # a user field? they are known once the mappings are read
+            self.readable()
+            check_search(filters, facets, sort, self.fields)
         self.readable()
+        options = {"filters": filters, "facets": facets, "facet_size": facet_size, "top": top,
+                   "offset": offset, "sort": sort, "highlight": highlight, "syntax": syntax,
+                   "user": self.fields}
+        body = search_body(query, **options)
         try:
             found = self._search(query, body)
         except QueryError:
@@ -347,7 +373,7 @@ class ElasticIndex:
                 raise
             body = search_body(query, **options, as_words=True)
             found = self._search(query, body)
-        return to_result(found, facets, sorted_=bool(body.get("sort")))
+        return to_result(found, facets, sorted_=bool(body.get("sort")), user=self.fields)
 
     def _search(self, query: str, body: dict[str, Any]) -> Mapping[str, Any]:
         with self._errors("search"):

@@ -20,10 +20,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .base import INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, QueryError, SearchResult, StoreError
+from .fields import FieldSpec, convert, facet_value, filter_value, to_json
 from .query_syntax import runs_nowhere, unknown_fields_as_words, words
 from .tantivy_query import locate
 
-__all__ = ["LAYOUT", "settings", "mappings", "index_template", "to_source", "bulk_actions",
+__all__ = ["LAYOUT", "settings", "mappings", "user_mapping", "index_template", "to_source", "bulk_actions",
            "search_body", "text_query", "alias_swap_actions", "concrete_name", "client_options",
            "check_query", "to_result", "failures", "reason", "missing_delete"]
 
@@ -51,23 +52,40 @@ def settings() -> dict[str, Any]:
     }}
 
 
-def mappings() -> dict[str, Any]:
-    """Explicit mappings: ``id`` and keyword fields exact, text fields analysed."""
+_USER_TYPES = {"keyword": {"type": "keyword"}, "number": {"type": "double"},
+               "date": {"type": "date"}, "bool": {"type": "boolean"}}
+
+
+def user_mapping(spec: FieldSpec) -> dict[str, Any]:
+    """The mapping of a user field: text (analysed), keyword, double, date, boolean."""
+    if spec.type == "text":
+        return {"type": "text", "analyzer": ANALYZER}
+    return dict(_USER_TYPES[spec.type])
+
+
+def mappings(fields: Sequence[FieldSpec] = ()) -> dict[str, Any]:
+    """Explicit mappings: ``id`` and keyword fields exact, text fields analysed, the
+    user ``fields`` by their type (listed in ``_meta.enrich_fields``)."""
     properties: dict[str, Any] = {"id": {"type": "keyword"}}
     properties |= {name: {"type": "text", "analyzer": ANALYZER} for name in TEXT_FIELDS}
     properties |= {name: {"type": "keyword"} for name in KEYWORD_FIELDS}
-    return {"dynamic": "strict", "_meta": {"enrich_layout": LAYOUT}, "properties": properties}
+    properties |= {spec.name: user_mapping(spec) for spec in fields}
+    meta: dict[str, Any] = {"enrich_layout": LAYOUT}
+    if fields:
+        meta["enrich_fields"] = to_json(fields)
+    return {"dynamic": "strict", "_meta": meta, "properties": properties}
 
 
-def index_template(name: str) -> dict[str, Any]:
+def index_template(name: str, fields: Sequence[FieldSpec] = ()) -> dict[str, Any]:
     """The composable index template for the concrete indices behind alias ``name``."""
     return {"index_patterns": [f"{name}.v*"], "priority": 200,
-            "template": {"settings": settings(), "mappings": mappings()},
+            "template": {"settings": settings(), "mappings": mappings(fields)},
             "_meta": {"description": f"enrich search index {name}", "enrich_layout": LAYOUT}}
 
 
-def to_source(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The document ``_source``: index fields only, text lists joined, keywords listed."""
+def to_source(fields: Mapping[str, Any], user: Sequence[FieldSpec] = ()) -> dict[str, Any]:
+    """The document ``_source``: index fields only, text lists joined, keywords listed,
+    user fields converted to their type (what does not convert is left out)."""
     if not fields.get("id"):
         raise StoreError(f"an index document needs an 'id'; got the fields {sorted(fields)}")
     source: dict[str, Any] = {"id": str(fields["id"])}
@@ -83,15 +101,20 @@ def to_source(fields: Mapping[str, Any]) -> dict[str, Any]:
         kept = list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
         if kept:
             source[name] = kept
+    for spec in user:
+        value = fields.get(spec.name)
+        found, _ = convert(spec, value if isinstance(value, (list, tuple, set)) else [value])
+        if found:
+            source[spec.name] = found
     return source
 
 
 def bulk_actions(upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str],
-                 index: str) -> list[dict[str, Any]]:
+                 index: str, user: Sequence[FieldSpec] = ()) -> list[dict[str, Any]]:
     """Bulk API actions: deletes first, then ``index`` (create or replace) by ``_id``."""
     actions = [{"_op_type": "delete", "_index": index, "_id": str(i)} for i in deletes]
     for fields in upserts:
-        source = to_source(fields)
+        source = to_source(fields, user)
         actions.append({"_op_type": "index", "_index": index, "_id": source["id"],
                         "_source": source})
     return actions
@@ -100,12 +123,18 @@ def bulk_actions(upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str],
 def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = None,
                 facets: Sequence[str] = (), facet_size: int = 10, top: int = 10,
                 offset: int = 0, sort: str | None = None, highlight: bool = True,
-                syntax: str = "lenient", as_words: bool = False) -> dict[str, Any]:
+                syntax: str = "lenient", as_words: bool = False,
+                user: Sequence[FieldSpec] = ()) -> dict[str, Any]:
     """The search request body (``text_query``, terms filters and aggregations);
-    ``as_words``: the query's words only (a lenient query Elasticsearch refused)."""
-    matched = _words_query(query) if as_words and query.strip() not in ("", "*") \
-        else text_query(query, syntax)
-    clauses = [{"terms": {name: [str(v) for v in _values(values)]}}
+    ``as_words``: the query's words only (a lenient query Elasticsearch refused);
+    ``user``: the index's user fields (searchable text ones are searched, filter
+    values are converted to their types)."""
+    searched = list(TEXT_FIELDS) + [s.name for s in user if s.searchable]
+    matched = _words_query(query, searched) if as_words and query.strip() not in ("", "*") \
+        else text_query(query, syntax, searched)
+    specs = {spec.name: spec for spec in user}
+    clauses = [{"terms": {name: [filter_value(specs[name], v) if name in specs else str(v)
+                                 for v in _values(values)]}}
                for name, values in (filters or {}).items() if _values(values)]
     body: dict[str, Any] = {
         "query": {"bool": {"must": [matched], "filter": clauses}} if clauses else matched,
@@ -122,7 +151,8 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
     return body
 
 
-def text_query(query: str, syntax: str = "lenient") -> dict[str, Any]:
+def text_query(query: str, syntax: str = "lenient",
+               fields: Sequence[str] = TEXT_FIELDS) -> dict[str, Any]:
     """The query for ``query`` (see ``query_syntax``): ``match_all`` for ``""``/``*``, a
     ``query_string`` (Lucene syntax); in the ``lenient`` syntax an unknown ``field:`` is
     read as words first, and a query that does not pass ``check_query`` is searched as
@@ -135,20 +165,20 @@ def text_query(query: str, syntax: str = "lenient") -> dict[str, Any]:
         try:
             check_query(text)
         except QueryError:
-            return _words_query(query)
+            return _words_query(query, fields)
         if runs_nowhere(text):
-            return _words_query(query)
-    return {"query_string": {"query": text, "fields": list(TEXT_FIELDS),
+            return _words_query(query, fields)
+    return {"query_string": {"query": text, "fields": list(fields),
                              "default_operator": "OR"}}
 
 
-def _words_query(query: str) -> dict[str, Any]:
+def _words_query(query: str, fields: Sequence[str] = TEXT_FIELDS) -> dict[str, Any]:
     """Any of the query's words (``simple_query_string``: whitespace splits, no
     operators); ``match_none`` when it has none (``-``, ``()``)."""
     found = words(query)
     if not found:
         return {"match_none": {}}
-    return {"simple_query_string": {"query": " ".join(found), "fields": list(TEXT_FIELDS),
+    return {"simple_query_string": {"query": " ".join(found), "fields": list(fields),
                                     "default_operator": "OR", "flags": "WHITESPACE"}}
 
 
@@ -222,8 +252,10 @@ def check_query(query: str) -> None:
 
 
 def to_result(response: Mapping[str, Any], facets: Sequence[str],
-              sorted_: bool = False) -> SearchResult:
-    """A SearchResult from a search response (facets most frequent first, then by value)."""
+              sorted_: bool = False, user: Sequence[FieldSpec] = ()) -> SearchResult:
+    """A SearchResult from a search response (facets most frequent first, then by value;
+    a user field's values in its type)."""
+    specs = {spec.name: spec for spec in user}
     hits = []
     for hit in response["hits"]["hits"]:
         source = hit.get("_source", {})
@@ -232,7 +264,8 @@ def to_result(response: Mapping[str, Any], facets: Sequence[str],
                      "score": None if sorted_ else hit.get("_score"),
                      "highlights": list(hit.get("highlight", {}).get("content", []))})
     aggregations = response.get("aggregations", {})
-    facet_counts = {name: sorted(({"value": b["key"], "count": b["doc_count"]}
+    facet_counts = {name: sorted(({"value": facet_value(specs[name], b) if name in specs
+                                   else b["key"], "count": b["doc_count"]}
                                   for b in aggregations.get(name, {}).get("buckets", [])),
                                  key=lambda b: (-b["count"], b["value"]))
                     for name in facets}

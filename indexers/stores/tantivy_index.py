@@ -9,7 +9,12 @@ One folder (``DataDir.index`` by default). Fields (``INDEX_FIELDS``):
   "Munoz" misses "Muñoz"). The corpora are mostly English; other languages keep
   exact-word search, since a stemmer only conflates endings;
 * keyword fields: exact values (``raw``), multi-valued, stored and fast, so they
-  filter (``people:"LeBron James"``, ``filters=``) and aggregate into facets.
+  filter (``people:"LeBron James"``, ``filters=``) and aggregate into facets;
+* user fields (a skillset's typed ``fields:``, ``fields.FieldSpec``): ``text`` analysed
+  like ``content`` (searched with it when ``searchable``), ``keyword`` raw, ``number`` f64,
+  ``date`` and ``bool``; fast when facetable or sortable. The marker lists them: an
+  index opened for writing with other user fields is ``stale`` (rebuilt, with the
+  new ones), and a reader takes them from the marker.
 
 A folder is enrich's index only when it holds enrich's marker, ``enrich-index.json``
 (written first when the index is created: the layout version and the ``index_id``).
@@ -44,6 +49,7 @@ import tantivy
 from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
                    IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError,
                    check_search)
+from .fields import FieldSpec, convert, facet_value, filter_value, from_json, parse_date, to_json
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
@@ -56,14 +62,28 @@ _LAYOUT = {"schema": SCHEMA, "tokenizer": TEXT_TOKENIZER, "fields": list(INDEX_F
 SNIPPET_CHARS = 200
 
 
-def _schema() -> tantivy.Schema:
+def _schema(fields: Sequence[FieldSpec] = ()) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=True, tokenizer_name=TEXT_TOKENIZER)
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    for spec in fields:
+        _add_field(builder, spec)
     return builder.build()
+
+
+def _add_field(builder: tantivy.SchemaBuilder, spec: FieldSpec) -> None:
+    """A user field with the tantivy type of its ``type`` (fast to facet or sort)."""
+    if spec.type == "text":
+        builder.add_text_field(spec.name, stored=True, tokenizer_name=TEXT_TOKENIZER)
+    elif spec.type == "keyword":
+        builder.add_text_field(spec.name, stored=True, fast=spec.fast, tokenizer_name="raw")
+    else:
+        add = {"number": builder.add_float_field, "date": builder.add_date_field,
+               "bool": builder.add_boolean_field}[spec.type]
+        add(spec.name, stored=True, indexed=True, fast=spec.fast)
 
 
 def _exists(path: Path) -> bool:
@@ -100,11 +120,13 @@ def check_folder(path: Path) -> dict[str, Any] | None:
     return layout
 
 
-def _write_marker(path: Path) -> str:
-    """Mark ``path`` as enrich's index with a new id (atomically); returns the id."""
+def _write_marker(path: Path, fields: Sequence[FieldSpec] = ()) -> str:
+    """Mark ``path`` as enrich's index with a new id (atomically), listing its user
+    fields; returns the id."""
     index_id = uuid.uuid4().hex
     temporary = path / (MARKER + ".tmp")
-    temporary.write_text(json.dumps({**_LAYOUT, "id": index_id}), encoding="utf-8")
+    temporary.write_text(json.dumps({**_LAYOUT, "user_fields": to_json(fields),
+                                     "id": index_id}), encoding="utf-8")
     os.replace(temporary, path / MARKER)
     return index_id
 
@@ -135,12 +157,18 @@ def remove_index_folder(path: Path) -> None:
 
 
 class TantivyIndex:
-    """The ``SearchIndex`` protocol over a tantivy index folder."""
+    """The ``SearchIndex`` protocol over a tantivy index folder.
+
+    ``fields``: the user fields a writer wants (None: those the index has); ``fields``
+    after opening: the user fields of the index (those wanted, once rebuilt)."""
 
     def __init__(self, path: str | Path, *, write: bool = False,
-                 heap_size: int = 128_000_000) -> None:
+                 heap_size: int = 128_000_000,
+                 fields: Sequence[FieldSpec] | None = None) -> None:
         self.path = _folder(path)
         self.heap_size = heap_size
+        self.fields: tuple[FieldSpec, ...] = tuple(fields or ())
+        self._wanted = fields
         self.stale: str | None = None
         self.index_id: str | None = None
         self._writer: tantivy.IndexWriter | None = None
@@ -155,10 +183,23 @@ class TantivyIndex:
             return self._create(write)
         if {key: layout.get(key) for key in _LAYOUT} != _LAYOUT:
             return self._older(layout, write)
+        found = from_json(layout.get("user_fields"))
+        if write and self._wanted is not None and set(found) != set(self._wanted):
+            return self._other_fields(found)
+        self.fields = found
         if not _exists(self.path):  # marked, then killed before tantivy made its files
             return self._create(write)
-        self.index_id = layout.get("id") or (_write_marker(self.path) if write else None)
+        self.index_id = layout.get("id") or (
+            _write_marker(self.path, self.fields) if write else None)
         return self._loaded(tantivy.Index.open(str(self.path)))
+
+    def _other_fields(self, found: tuple[FieldSpec, ...]) -> None:
+        """Built with other user fields than a writer wants: stale (to rebuild)."""
+        names = ", ".join(f"{s.name} ({s.type})" for s in found) or "none"
+        wanted = ", ".join(f"{s.name} ({s.type})" for s in self.fields) or "none"
+        self.stale = (f"the search index {self.path} has other user fields ({names}) than "
+                      f"the skillset maps ({wanted}): it is rebuilt from the store")
+        return None
 
     def _create(self, write: bool) -> tantivy.Index:
         """A new, empty index in ``path``: the marker first, so the folder is enrich's."""
@@ -166,8 +207,8 @@ class TantivyIndex:
             raise IndexMissingError(f"there is no search index in {self.path} yet: "
                                     "`enrich index SOURCE` creates it")
         self.path.mkdir(parents=True, exist_ok=True)
-        self.index_id = _write_marker(self.path)
-        return self._loaded(tantivy.Index(_schema(), path=str(self.path)))
+        self.index_id = _write_marker(self.path, self.fields)
+        return self._loaded(tantivy.Index(_schema(self.fields), path=str(self.path)))
 
     def _older(self, layout: dict[str, Any], write: bool) -> None:
         """An index of another layout: stale (to rebuild) if an older enrich made it."""
@@ -219,7 +260,7 @@ class TantivyIndex:
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         """Add or replace documents by ``id`` (visible after ``commit``)."""
         for fields in documents:
-            doc = _to_document(fields)
+            doc = _to_document(fields, self.fields)
             self.writer.delete_documents_by_term("id", doc.get_first("id"))
             self.writer.add_document(doc)
 
@@ -253,7 +294,8 @@ class TantivyIndex:
             self.writer
         remove_index_folder(fresh_path)  # left by a killed rebuild (or refused: not ours)
         remove_index_folder(old)
-        fresh = TantivyIndex(fresh_path, write=True, heap_size=self.heap_size)
+        fresh = TantivyIndex(fresh_path, write=True, heap_size=self.heap_size,
+                             fields=self.fields)
         try:
             yield fresh
             fresh.commit()
@@ -296,19 +338,21 @@ class TantivyIndex:
         field (an empty list filters nothing); ``facets`` count keyword values over
         all matches. Each result has up to two highlighted content fragments (HTML:
         the text escaped, matches in ``<b>``). ``sort`` orders by a field of
-        ``SORT_FIELDS`` instead of relevance (``-field`` descending); the results'
-        ``score`` is then None. ``highlight=False`` skips the fragments (cheaper when
-        only the ids of many matches are wanted).
+        ``SORT_FIELDS`` (or a sortable user field) instead of relevance (``-field``
+        descending); the results' ``score`` is then None. ``highlight=False`` skips the
+        fragments (cheaper when only the ids of many matches are wanted). A filter on a
+        user field takes values of its type (``"12.5"`` for a number).
         """
-        check_search(filters, facets, sort)
+        check_search(filters, facets, sort, self.fields)
         order = _sort_order(sort)
-        parsed = parse_query(self._live, query, syntax)
+        searched = TEXT_FIELDS + tuple(s.name for s in self.fields if s.searchable)
+        parsed = parse_query(self._live, query, syntax, searched)
         matched = self._filtered(parsed, filters or {})
         searcher = self._live.searcher()
         try:
             found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0),
                                     count=True, **order)
-            facet_counts = _facets(searcher, matched, facets, facet_size)
+            facet_counts = _facets(searcher, matched, facets, facet_size, self.fields)
         except ValueError as error:  # parsed, but tantivy cannot run it (``title:*``)
             raise _run_error(query, error) from None
         snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._live.schema, "content")
@@ -321,11 +365,14 @@ class TantivyIndex:
     def _filtered(self, query: tantivy.Query, filters: dict[str, list[str]]) -> tantivy.Query:
         """``query`` AND, for each field, any of its values (filters do not score)."""
         clauses = [(tantivy.Occur.Must, query)]
+        specs = {spec.name: spec for spec in self.fields}
         for name, values in filters.items():
             values = [values] if isinstance(values, str) else list(values)
             if values:
-                terms = tantivy.Query.term_set_query(self._live.schema, name,
-                                                     [str(v) for v in values])
+                spec = specs.get(name)
+                wanted = [_tantivy_value(spec, filter_value(spec, v)) if spec else str(v)
+                          for v in values]
+                terms = tantivy.Query.term_set_query(self._live.schema, name, wanted)
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
@@ -348,7 +395,23 @@ def _sort_order(sort: str | None) -> dict[str, Any]:
             "order": tantivy.Order.Desc if sort.startswith("-") else tantivy.Order.Asc}
 
 
-def _to_document(fields: dict[str, Any]) -> tantivy.Document:
+def _tantivy_value(spec: FieldSpec, value: Any) -> Any:
+    """A converted value as tantivy takes it (a date as a naive UTC datetime)."""
+    return parse_date(value).replace(tzinfo=None) if spec.type == "date" else value
+
+
+def _add_user(doc: tantivy.Document, spec: FieldSpec, values: Any) -> None:
+    """A user field's values, converted again (the store may hold values of an older
+    mapping: what does not convert is left out)."""
+    values = values if isinstance(values, (list, tuple, set)) else [values]
+    found, _ = convert(spec, list(values))
+    add = {"text": doc.add_text, "keyword": doc.add_text, "number": doc.add_float,
+           "date": doc.add_date, "bool": doc.add_boolean}[spec.type]
+    for value in found:
+        add(spec.name, _tantivy_value(spec, value))
+
+
+def _to_document(fields: dict[str, Any], user: Sequence[FieldSpec] = ()) -> tantivy.Document:
     """A tantivy document from index fields (lists join or fan out; unknown keys skipped)."""
     if not fields.get("id"):
         raise StoreError(f"an index document needs an 'id'; got the fields {sorted(fields)}")
@@ -363,7 +426,10 @@ def _to_document(fields: dict[str, Any]) -> tantivy.Document:
     for name in KEYWORD_FIELDS:
         for value in _keywords(fields.get(name)):
             doc.add_text(name, value)
-    extra = set(fields) - set(INDEX_FIELDS)
+    for spec in user:
+        if fields.get(spec.name) not in (None, "", []):
+            _add_user(doc, spec, fields[spec.name])
+    extra = set(fields) - set(INDEX_FIELDS) - {spec.name for spec in user}
     if extra:
         log.debug("index fields %s of %s are not in the index schema", extra, fields["id"])
     return doc
@@ -400,13 +466,17 @@ def _highlights(content: str, snippets: tantivy.SnippetGenerator) -> list[str]:
 
 
 def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str],
-            size: int) -> dict[str, list[dict[str, Any]]]:
+            size: int, user: Sequence[FieldSpec] = ()) -> dict[str, list[dict[str, Any]]]:
     """``{field: [{value, count}]}``, most frequent first, over all matches."""
     if not names or size <= 0:
         return {name: [] for name in names}
     request = {name: {"terms": {"field": name, "size": size}} for name in names}
     result = searcher.aggregate(query, request)
-    return {name: sorted(({"value": b["key"], "count": b["doc_count"]}
+    specs = {spec.name: spec for spec in user}
+
+    def value(name: str, bucket: dict[str, Any]) -> Any:
+        return facet_value(specs[name], bucket) if name in specs else bucket["key"]
+    return {name: sorted(({"value": value(name, b), "count": b["doc_count"]}
                           for b in result[name]["buckets"]),
                          key=lambda bucket: (-bucket["count"], bucket["value"]))
             for name in names}

@@ -56,9 +56,18 @@ def text_analyzer(stem: bool = True) -> tantivy.TextAnalyzer:
 _FOLD = text_analyzer(stem=False)
 
 
-def parse_query(index: tantivy.Index, query: str, syntax: str = "lenient") -> tantivy.Query:
+def parse_query(index: tantivy.Index, query: str, syntax: str = "lenient",
+                fields: Sequence[str] = TEXT_FIELDS) -> tantivy.Query:
     """The tantivy query for ``query``; ``strict``: raises QueryError naming the problem,
-    ``lenient``: what does not parse is searched as words (never an error)."""
+    ``lenient``: what does not parse is searched as words (never an error). Words
+    without a field are searched in ``fields`` (the text fields, and the searchable
+    user text fields)."""
+    return _parse_query(index, query, syntax) if tuple(fields) == TEXT_FIELDS else \
+        _parse_query(_Searched(index, fields), query, syntax)
+
+
+def _parse_query(index: "tantivy.Index | _Searched", query: str,
+                 syntax: str) -> tantivy.Query:
     check_syntax(syntax)
     text = query.strip()
     if text in ("", "*"):
@@ -90,7 +99,19 @@ def _strict(index: tantivy.Index, text: str, query: str) -> tantivy.Query:
         raise _query_error(query, error) from None
 
 
-def _parse(index: tantivy.Index, text: str) -> tantivy.Query:
+class _Searched:
+    """An index whose queries search words in other default fields than TEXT_FIELDS."""
+
+    def __init__(self, index: tantivy.Index, fields: Sequence[str]) -> None:
+        self.index, self.fields = index, list(fields)
+
+    def parse_query(self, text: str, default_field_names: list[str],
+                    allow_regexes: bool) -> tantivy.Query:
+        return self.index.parse_query(text, default_field_names=self.fields,
+                                      allow_regexes=allow_regexes)
+
+
+def _parse(index: "tantivy.Index | _Searched", text: str) -> tantivy.Query:
     return index.parse_query(text, default_field_names=list(TEXT_FIELDS),
                              allow_regexes=True)
 

@@ -198,9 +198,17 @@ def _sort_key(sort: list[dict[str, Any]] | None):
     return key
 
 
-class _Reversed(str):
-    def __lt__(self, other: str) -> bool:
-        return str.__gt__(self, other)
+class _Reversed:
+    """A value that sorts in reverse (strings, numbers, booleans alike)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.value == other.value
+
+    def __lt__(self, other: "_Reversed") -> bool:
+        return self.value > other.value
 
 
 def _aggregations(aggs: dict[str, Any], sources: list[dict[str, Any]]) -> dict[str, Any]:
