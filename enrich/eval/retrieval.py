@@ -6,8 +6,10 @@ a blank line, its text) and the folder is indexed by :func:`enrich.indexer.run_i
 with the skillset given into ``WORK/index``. A search result's document id is
 ``document_id(file URI)``, which maps back to the BEIR ``_id``, so any ``_id`` works,
 whatever characters it holds. Queries run with the lenient syntax (a sentence is never
-refused), the first 100 results each; a result whose BEIR id is the query's own id is
-dropped, as BEIR does. Only queries with a relevant document are scored.
+refused), the first 100 results each; equal scores are ordered by BEIR id (as
+trec_eval breaks ties, so a run does not depend on the order documents were indexed in),
+and a result whose BEIR id is the query's own id is dropped, as BEIR does. Only
+queries with a relevant document are scored.
 
 Modes: ``keyword`` is what :func:`~enrich.searching.search` does today. ``vector`` and
 ``hybrid`` are passed as ``mode=`` once ``search`` takes that argument; until then they
@@ -99,8 +101,9 @@ def write_corpus(docs: Sequence[BeirDoc], folder: Path) -> dict[str, str]:
 def _ranking(data: Path, query: BeirQuery, mode: str, ids: dict[str, str]) -> list[str]:
     more = {"mode": mode} if _search_takes_mode() else {}
     found = search(data, query.text, top=DEPTH, syntax="lenient", **more)
-    ranking = [ids[r["id"]] for r in found.results if r.get("id") in ids]
-    return [doc for doc in ranking if doc != query.id]
+    hits = [(-float(r.get("score") or 0.0), ids[r["id"]]) for r in found.results
+            if r.get("id") in ids]
+    return [doc for _, doc in sorted(hits) if doc != query.id]
 
 
 def _score_mode(data: Path, beir: BeirSet, queries: list[BeirQuery], mode: str,

@@ -150,13 +150,17 @@ def test_a_search_that_takes_mode_gets_it(monkeypatch, tmp_path):
 
     def search(data_dir, query, *, top=10, offset=0, syntax="lenient", mode="keyword"):
         asked.append((query, top, syntax, mode))
-        return type("R", (), {"results": [{"id": "x"}, {"id": "y"}, {"id": "z"}]})()
+        return type("R", (), {"results": [{"id": "x", "score": 3.0}, {"id": "y", "score": 2.0},
+                                          {"id": "z", "score": 1.0}, {"id": "w", "score": 1.0},
+                                          {"id": "not-ours", "score": 0.5}]})()
 
     monkeypatch.setattr(retrieval, "search", search)
     assert retrieval.parse_modes(["vector,hybrid"]) == ("vector", "hybrid")
     query = retrieval.BeirQuery("q", "some words")
-    ranking = retrieval._ranking(tmp_path, query, "hybrid", {"x": "d1", "y": "q", "z": "d2"})
-    assert ranking == ["d1", "d2"]  # the query's own id is dropped, as BEIR does
+    ids = {"x": "d1", "y": "q", "z": "d9", "w": "d2"}
+    ranking = retrieval._ranking(tmp_path, query, "hybrid", ids)
+    # the query's own id is dropped, as BEIR does; a tie is ordered by BEIR id
+    assert ranking == ["d1", "d2", "d9"]
     assert asked == [("some words", 100, "lenient", "hybrid")]
 
 
