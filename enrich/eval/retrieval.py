@@ -6,10 +6,10 @@ a blank line, its text) and the folder is indexed by :func:`enrich.indexer.run_i
 with the skillset given into ``WORK/index``. A search result's document id is
 ``document_id(file URI)``, which maps back to the BEIR ``_id``, so any ``_id`` works,
 whatever characters it holds. Queries run with the lenient syntax (a sentence is never
-refused), the first 100 results each; equal scores are ordered by BEIR id (as
-trec_eval breaks ties, so a run does not depend on the order documents were indexed in),
-and a result whose BEIR id is the query's own id is dropped, as BEIR does. Only
-queries with a relevant document are scored.
+refused), the first 100 results each; equal scores are ordered by BEIR id (a fixed
+tie-break, as trec_eval breaks ties by document id: a run does not depend on the order
+documents were indexed in), and a result whose BEIR id is the query's own id is dropped,
+as BEIR does. Only queries with a relevant document are scored.
 
 Modes: ``keyword`` is what :func:`~enrich.searching.search` does today. ``vector`` and
 ``hybrid`` are passed as ``mode=`` once ``search`` takes that argument; until then they
