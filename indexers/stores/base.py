@@ -93,11 +93,12 @@ def check_search(filters: Mapping[str, Any] | None = None, facets: Iterable[str]
                for flag in ("filterable", "facetable", "sortable")}
     for what, names, flag in (("filter", list(filters or {}), "filterable"),
                               ("facet", list(facets), "facetable")):
-        known = list(KEYWORD_FIELDS) + allowed[flag]
-        unknown = [name for name in names if name not in known]
+        unknown = [name for name in names if name not in KEYWORD_FIELDS + tuple(allowed[flag])]
         if unknown:
+            user = (f", and this index's {flag} fields are {', '.join(allowed[flag])}"
+                    if allowed[flag] else "")
             raise QueryError(f"cannot {what} on {', '.join(map(repr, unknown))}: the "
-                             f"{flag} fields are {', '.join(known)}")
+                             f"keyword fields are {', '.join(KEYWORD_FIELDS)}{user}")
     sortable = list(SORT_FIELDS) + allowed["sortable"]
     if sort not in (None, "", "relevance") and sort.lstrip("-") not in sortable:
         raise QueryError(f"cannot sort on {sort!r}: sort by relevance or by "

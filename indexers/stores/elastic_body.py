@@ -4,8 +4,9 @@ What ``ElasticIndex`` (``elastic.py``) sends and how it reads the answers, kept 
 so that each body is unit-tested against the shape the Elasticsearch reference
 documents: the index settings (the ``enrich_en`` analyzer: standard words,
 lowercased, accents folded, English Porter2 stems, like tantivy's ``enrich_en_v1``),
-explicit mappings (``title``/``content`` text, the other fields keyword) in an index
-template, bulk actions, the search body (query string, terms filters and
+explicit mappings (``title``/``content`` text, the other fields keyword, a skillset's
+user fields by their type: text, keyword, double, date, boolean, listed in
+``_meta.enrich_fields``) in an index template, bulk actions, the search body (query string, terms filters and
 aggregations, HTML-escaped highlights, paging, sort), the alias swap, the client
 options an ``es+https://host:9200/name`` URL and the environment give, and the
 query check that makes errors say where, as the embedded index's do.

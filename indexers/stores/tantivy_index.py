@@ -49,7 +49,8 @@ import tantivy
 from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
                    IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError,
                    check_search)
-from .fields import FieldSpec, convert, facet_value, filter_value, from_json, parse_date, to_json
+from .fields import FieldSpec, facet_value, from_json, to_json
+from .tantivy_fields import add_field, add_values, filter_values
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
@@ -70,20 +71,8 @@ def _schema(fields: Sequence[FieldSpec] = ()) -> tantivy.Schema:
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
     for spec in fields:
-        _add_field(builder, spec)
+        add_field(builder, spec)
     return builder.build()
-
-
-def _add_field(builder: tantivy.SchemaBuilder, spec: FieldSpec) -> None:
-    """A user field with the tantivy type of its ``type`` (fast to facet or sort)."""
-    if spec.type == "text":
-        builder.add_text_field(spec.name, stored=True, tokenizer_name=TEXT_TOKENIZER)
-    elif spec.type == "keyword":
-        builder.add_text_field(spec.name, stored=True, fast=spec.fast, tokenizer_name="raw")
-    else:
-        add = {"number": builder.add_float_field, "date": builder.add_date_field,
-               "bool": builder.add_boolean_field}[spec.type]
-        add(spec.name, stored=True, indexed=True, fast=spec.fast)
 
 
 def _exists(path: Path) -> bool:
@@ -369,9 +358,7 @@ class TantivyIndex:
         for name, values in filters.items():
             values = [values] if isinstance(values, str) else list(values)
             if values:
-                spec = specs.get(name)
-                wanted = [_tantivy_value(spec, filter_value(spec, v)) if spec else str(v)
-                          for v in values]
+                wanted = filter_values(specs.get(name), values)
                 terms = tantivy.Query.term_set_query(self._live.schema, name, wanted)
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
@@ -395,22 +382,6 @@ def _sort_order(sort: str | None) -> dict[str, Any]:
             "order": tantivy.Order.Desc if sort.startswith("-") else tantivy.Order.Asc}
 
 
-def _tantivy_value(spec: FieldSpec, value: Any) -> Any:
-    """A converted value as tantivy takes it (a date as a naive UTC datetime)."""
-    return parse_date(value).replace(tzinfo=None) if spec.type == "date" else value
-
-
-def _add_user(doc: tantivy.Document, spec: FieldSpec, values: Any) -> None:
-    """A user field's values, converted again (the store may hold values of an older
-    mapping: what does not convert is left out)."""
-    values = values if isinstance(values, (list, tuple, set)) else [values]
-    found, _ = convert(spec, list(values))
-    add = {"text": doc.add_text, "keyword": doc.add_text, "number": doc.add_float,
-           "date": doc.add_date, "bool": doc.add_boolean}[spec.type]
-    for value in found:
-        add(spec.name, _tantivy_value(spec, value))
-
-
 def _to_document(fields: dict[str, Any], user: Sequence[FieldSpec] = ()) -> tantivy.Document:
     """A tantivy document from index fields (lists join or fan out; unknown keys skipped)."""
     if not fields.get("id"):
@@ -428,7 +399,7 @@ def _to_document(fields: dict[str, Any], user: Sequence[FieldSpec] = ()) -> tant
             doc.add_text(name, value)
     for spec in user:
         if fields.get(spec.name) not in (None, "", []):
-            _add_user(doc, spec, fields[spec.name])
+            add_values(doc, spec, fields[spec.name])
     extra = set(fields) - set(INDEX_FIELDS) - {spec.name for spec in user}
     if extra:
         log.debug("index fields %s of %s are not in the index schema", extra, fields["id"])
