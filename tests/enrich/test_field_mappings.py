@@ -167,6 +167,26 @@ def test_the_index_marker_lists_the_fields_and_another_mapping_rebuilds(parcels,
         assert {s.name for s in reader.fields} == {"depot", "heft"}
 
 
+def test_another_mapping_rebuilds_an_elasticsearch_index_too(parcels, tmp_path, fake_es):
+    data, url = tmp_path / "data", fake_es.url(f"parcels-{uuid.uuid4().hex[:8]}")
+    index(parcels, data, index_url=url)
+    with open_index(data, url) as reader:
+        assert reader.search("*", facets=["depot"]).facets["depot"][0]["value"] == "Harbor"
+        assert {s.name for s in reader.fields} == {"depot", "weight", "shipped", "fragile"}
+    index(parcels, data, {"heft": FIELDS["weight"]}, index_url=url)
+    assert keys(search(data, "*", index_url=url, sort="-heft", top=1)) == ["p2"]
+    with pytest.raises(QueryError, match="cannot facet on 'depot'"):
+        search(data, "*", index_url=url, facets=["depot"])
+
+
+def test_a_skill_output_maps_to_a_typed_field(parcels, tmp_path):
+    data = tmp_path / "data"
+    fields = {"lang": {"source": "/document/language", "type": "keyword", "sortable": True,
+                       "facetable": True}}
+    index(parcels, data, fields)
+    assert facet(search(data, "*", facets=["lang"]), "lang") == {"en": 5}
+
+
 def test_the_short_form_keeps_built_in_fields_and_makes_keyword_facets(parcels, tmp_path):
     data = tmp_path / "data"
     fields = {"language": "/document/language", "depot": "/document/metadata/record/depot"}
