@@ -46,7 +46,7 @@ def search_command(
     data: DataOption = None,
     top: Annotated[int, typer.Option(help="Results to show.", min=1, max=1000)] = 10,
     facet: Annotated[list[str] | None, typer.Option(help="Count values of this field (people, organizations, locations, entities, labels, tags, keyphrases, language, file_type, uri, or a facetable field of the skillset's fields:); repeatable.")] = None,
-    filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE; a number, date or bool field takes a value of its type, amount=12.5); repeatable, a field given twice keeps either value.")] = None,
+    filter: Annotated[list[str] | None, typer.Option(help="Keep documents whose FIELD has VALUE (FIELD=VALUE; a number, date or bool field takes a value of its type, amount=12.5, and a number or date field a range LOW..HIGH, amount=10..20, shipped=2024-01-01..); repeatable, a field given twice keeps either value.")] = None,
     facet_size: Annotated[int, typer.Option(help="Values to show per facet.", min=1, max=1000)] = 10,
     index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
     sort: Annotated[str | None, typer.Option(help="Order by FIELD instead of relevance: FIELD, FIELD:asc or FIELD:desc (uri, file_type, or a sortable field of the skillset's fields:).")] = None,

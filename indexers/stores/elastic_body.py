@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .base import INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, QueryError, SearchResult, StoreError
-from .fields import FieldSpec, convert, facet_value, filter_value, to_json
+from .fields import FieldSpec, convert, facet_value, filter_range, filter_value, to_json
 from .query_syntax import runs_nowhere, unknown_fields_as_words, words
 from .tantivy_query import locate
 
@@ -134,8 +134,7 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
     matched = _words_query(query, searched) if as_words and query.strip() not in ("", "*") \
         else text_query(query, syntax, searched)
     specs = {spec.name: spec for spec in user}
-    clauses = [{"terms": {name: [filter_value(specs[name], v) if name in specs else str(v)
-                                 for v in _values(values)]}}
+    clauses = [_filter(name, specs.get(name), _values(values))
                for name, values in (filters or {}).items() if _values(values)]
     body: dict[str, Any] = {
         "query": {"bool": {"must": [matched], "filter": clauses}} if clauses else matched,
@@ -150,6 +149,21 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
                              "fields": {"content": {"fragment_size": SNIPPET_CHARS,
                                                     "number_of_fragments": 2}}}
     return body
+
+
+def _filter(name: str, spec: FieldSpec | None, values: list[Any]) -> dict[str, Any]:
+    """Any of ``values`` in field ``name``: terms (a user field's in its type) and, for
+    a number or date field, ranges ``LOW..HIGH`` (ends included, an empty one open)."""
+    ranges = [(v, filter_range(spec, v)) for v in values]
+    exact = [str(v) if spec is None else filter_value(spec, v) for v, r in ranges if r is None]
+    queries = [{"terms": {name: exact}}] if exact else []
+    for _, bounds in ranges:
+        if bounds is not None:
+            ends = {op: end for op, end in zip(("gte", "lte"), bounds) if end is not None}
+            queries.append({"range": {name: ends}})
+    if len(queries) == 1:
+        return queries[0]
+    return {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
 def text_query(query: str, syntax: str = "lenient",

@@ -15,14 +15,15 @@ type        values                                      flags
 text        words, analysed like ``content``            searchable
 keyword     exact strings                               filterable, facetable, sortable
 number      floats (``"12.5"`` is 12.5)                  filterable, facetable, sortable
-date        ISO 8601 (``2024-03-01``, with a time, Z)    filterable, facetable, sortable
+date        ISO 8601 (``2024-03-01``, a time, Z), UTC    filterable, facetable, sortable
 bool        true/false, yes/no, 1/0, on/off              filterable, facetable
 ==========  ==========================================  ===========================
 
 :class:`FieldSpec` is what the search index builds its schema from (tantivy field
 types, Elasticsearch mappings); :func:`convert` turns the values of a node into the
 field's type (what does not convert is reported, never raised), :func:`filter_value`
-a filter's string into it (a QueryError when it cannot be one).
+a filter's string into it (a QueryError when it cannot be one), :func:`filter_range` a range ``LOW..HIGH``
+of a number or date field.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from .base import INDEX_FIELDS, QueryError
 
 __all__ = ["FieldSpec", "TYPES", "FLAGS", "MAPPABLE_BUILTINS", "FieldMappingError",
            "FieldSourceError", "FieldTypeError", "FieldNameError", "parse_field",
-           "convert", "filter_value", "facet_value", "to_json", "from_json", "parse_date"]
+           "convert", "filter_value", "filter_range", "DATE_RANGE", "facet_value", "to_json",
+           "from_json", "parse_date"]
 
 TYPES = ("text", "keyword", "number", "date", "bool")
 FLAGS = ("searchable", "filterable", "facetable", "sortable")
@@ -50,6 +52,8 @@ ALLOWED_FLAGS = {"text": {"searchable"},
                  "bool": {"filterable", "facetable"}}
 # Built-in keyword fields a skillset fills (the short form ``language: /document/language``).
 MAPPABLE_BUILTINS = ("language", "keyphrases", "tags")
+# What both backends hold (tantivy: nanoseconds since 1970 in an i64).
+DATE_RANGE = (datetime(1678, 1, 1, tzinfo=timezone.utc), datetime(2262, 1, 1, tzinfo=timezone.utc))
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUE, _FALSE = {"true", "yes", "1", "on", "y", "t"}, {"false", "no", "0", "off", "n", "f"}
 
@@ -204,7 +208,11 @@ def _one(kind: str, value: Any) -> Any:
     if kind == "number":
         return _number(value)
     if kind == "date":
-        return parse_date(value).isoformat()
+        found = parse_date(value)
+        if not DATE_RANGE[0] <= found <= DATE_RANGE[1]:
+            raise ValueError(f"outside the dates an index holds ({DATE_RANGE[0].year + 1} to "
+                             f"{DATE_RANGE[1].year - 1})")
+        return found.isoformat()
     if kind == "bool":
         return _bool(value)
     return value if isinstance(value, str) else str(value)
@@ -233,6 +241,20 @@ def filter_value(spec: FieldSpec, value: Any) -> Any:
         return _one(spec.type, value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise QueryError(f"cannot filter {spec.name} ({spec.type}) on {value!r}: {exc}") from None
+
+
+def filter_range(spec: FieldSpec | None, value: Any) -> tuple[Any, Any] | None:
+    """``(low, high)`` for a range filter ``LOW..HIGH`` of a number or date field (both
+    ends included; an empty end is open: ``10..``, ``..2024-01-01``), in the field's
+    type (None for an open end); None when ``value`` is not a range."""
+    if spec is None or spec.type not in ("number", "date") or not isinstance(value, str) \
+            or ".." not in value:
+        return None
+    low, high = (part.strip() for part in value.split("..", 1))
+    if not low and not high:
+        raise QueryError(f"cannot filter {spec.name} on {value!r}: a range needs an end "
+                         "(LOW..HIGH, LOW.. or ..HIGH)")
+    return (filter_value(spec, low) if low else None, filter_value(spec, high) if high else None)
 
 
 def facet_value(spec: FieldSpec, bucket: Mapping[str, Any]) -> Any:

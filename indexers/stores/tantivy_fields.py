@@ -7,14 +7,15 @@ or sortable is fast (column-wise), as aggregations and ordering need.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
 import tantivy
 
-from .fields import FieldSpec, convert, filter_value, parse_date
+from .fields import DATE_RANGE, FieldSpec, convert, filter_range, filter_value, parse_date
 from .tantivy_query import TEXT_TOKENIZER
 
-__all__ = ["add_field", "add_values", "tantivy_value", "filter_values"]
+__all__ = ["add_field", "add_values", "tantivy_value", "filter_query"]
 
 
 def add_field(builder: tantivy.SchemaBuilder, spec: FieldSpec) -> None:
@@ -45,9 +46,29 @@ def add_values(doc: tantivy.Document, spec: FieldSpec, values: Any) -> None:
         add(spec.name, tantivy_value(spec, value))
 
 
-def filter_values(spec: FieldSpec | None, values: Sequence[Any]) -> list[Any]:
-    """Filter values as a term set query takes them: a user field's in its type (a
-    QueryError for one that is not), a keyword field's as strings."""
-    if spec is None:
-        return [str(v) for v in values]
-    return [tantivy_value(spec, filter_value(spec, v)) for v in values]
+def filter_query(schema: tantivy.Schema, name: str, spec: FieldSpec | None,
+                 values: Sequence[Any]) -> tantivy.Query:
+    """Documents whose field ``name`` has any of ``values``: exact values (a user
+    field's in its type, a QueryError for one that is not) or ranges ``LOW..HIGH`` of
+    a number or date field."""
+    ranges = [(v, filter_range(spec, v)) for v in values]
+    exact = [v for v, bounds in ranges if bounds is None]
+    wanted = [str(v) for v in exact] if spec is None else \
+        [tantivy_value(spec, filter_value(spec, v)) for v in exact]
+    queries = [tantivy.Query.term_set_query(schema, name, wanted)] if wanted else []
+    queries += [_range(schema, spec, bounds) for _, bounds in ranges if bounds is not None]
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+
+def _range(schema: tantivy.Schema, spec: Any, bounds: tuple[Any, Any]) -> tantivy.Query:
+    """An inclusive range query; an open end is the type's limit."""
+    low, high = bounds
+    if spec.type == "number":
+        low = -sys.float_info.max if low is None else low
+        high = sys.float_info.max if high is None else high
+        return tantivy.Query.range_query(schema, spec.name, tantivy.FieldType.Float, low, high)
+    low, high = (tantivy_value(spec, end if end is not None else limit.isoformat())
+                 for end, limit in zip((low, high), DATE_RANGE))
+    return tantivy.Query.range_query(schema, spec.name, tantivy.FieldType.Date, low, high)

@@ -50,7 +50,7 @@ from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
                    IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError,
                    check_search)
 from .fields import FieldSpec, facet_value, from_json, to_json
-from .tantivy_fields import add_field, add_values, filter_values
+from .tantivy_fields import add_field, add_values, filter_query
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
 __all__ = ["TantivyIndex"]
@@ -330,7 +330,8 @@ class TantivyIndex:
         ``SORT_FIELDS`` (or a sortable user field) instead of relevance (``-field``
         descending); the results' ``score`` is then None. ``highlight=False`` skips the
         fragments (cheaper when only the ids of many matches are wanted). A filter on a
-        user field takes values of its type (``"12.5"`` for a number).
+        user field takes values of its type (``"12.5"`` for a number), and for a number
+        or date field ranges ``LOW..HIGH`` (an end may be left open: ``10..``).
         """
         check_search(filters, facets, sort, self.fields)
         order = _sort_order(sort)
@@ -358,8 +359,7 @@ class TantivyIndex:
         for name, values in filters.items():
             values = [values] if isinstance(values, str) else list(values)
             if values:
-                wanted = filter_values(specs.get(name), values)
-                terms = tantivy.Query.term_set_query(self._live.schema, name, wanted)
+                terms = filter_query(self._live.schema, name, specs.get(name), values)
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 

@@ -101,6 +101,22 @@ def test_columns_facet_filter_and_sort_with_their_types(where):
     assert keys(search(data, "*", index_url=url, sort="shipped", top=2)) == ["p3", "p2"]
 
 
+def test_number_and_date_fields_filter_on_ranges(where):
+    data, url = where
+
+    def found(**filters):
+        return sorted(keys(search(data, "*", index_url=url, filters=filters)))
+    assert found(weight=["5..13"]) == ["p1", "p5"]
+    assert found(weight=["..4"]) == ["p3"] and found(weight=["30.."]) == ["p2"]
+    assert found(weight=["..4", "40"]) == ["p2", "p3"]  # a range or a value
+    assert found(shipped=["2023-01-01..2023-03-31"]) == ["p2", "p5"]
+    assert found(shipped=["2023-04-02.."], depot=["Harbor"]) == ["p1", "p4"]
+    with pytest.raises(QueryError, match="a range needs an end"):
+        found(weight=[".."])
+    with pytest.raises(QueryError, match="cannot filter shipped"):
+        found(shipped=["soon..later"])
+
+
 def test_paging_with_an_offset_follows_the_sort(where):
     data, url = where
     first = search(data, "*", index_url=url, sort="weight", top=2)
@@ -128,6 +144,7 @@ def test_the_cli_filters_sorts_and_skips(indexed):
         assert result.exit_code == 0, result.output
         return [hit["uri"].rsplit("=", 1)[1] for hit in json.loads(result.stdout)["results"]]
     assert sorted(run("--filter", "depot=Harbor", "--filter", "weight=12.5")) == ["p1"]
+    assert sorted(run("--filter", "weight=5..20")) == ["p1", "p5"]
     assert run("--sort", "weight:desc", "--top", "2") == ["p2", "p1"]
     assert run("--sort", "weight:desc", "--top", "2", "--skip", "2") == ["p5", "p3"]
     assert run("--sort", "weight", "--top", "1") == ["p3"]
@@ -250,8 +267,8 @@ def test_check_fields_refuses_a_built_in_name_of_a_hand_made_plan():
 
 @pytest.mark.parametrize("kind, values, kept, bad", [
     ("number", ["12.5", 3, " 7 ", "1_000", "abc", "nan", True], [12.5, 3.0, 7.0, 1000.0], 3),
-    ("date", ["2023-04-02", "2023-04-02T10:00:00Z", "April"],
-     ["2023-04-02T00:00:00+00:00", "2023-04-02T10:00:00+00:00"], 1),
+    ("date", ["2023-04-02", "2023-04-02T10:00:00Z", "April", "1500-01-01"],
+     ["2023-04-02T00:00:00+00:00", "2023-04-02T10:00:00+00:00"], 2),
     ("bool", ["yes", "No", 1, "maybe"], [True, False], 1),
     ("keyword", ["a", 2, "a"], ["a", "2"], 0),
 ])

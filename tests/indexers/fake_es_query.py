@@ -232,8 +232,16 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
         ((name, wanted),) = spec.items()
         wanted = wanted if kind == "terms" else [wanted]
         return 1.0 if set(map(str, wanted)) & set(_values(source, name)) else 0.0
+    if kind == "range":
+        ((name, ends),) = spec.items()
+        low, high = ends.get("gte"), ends.get("lte")
+        return 1.0 if any((low is None or v >= low) and (high is None or v <= high)
+                          for v in _raw(source, name)) else 0.0
     if kind == "bool":
         total = 0.0
+        should = spec.get("should", [])
+        if should and not any(matches(clause, source, stats) for clause in should):
+            return 0.0
         for clause in spec.get("must", []):
             got = matches(clause, source, stats)
             if not got:
@@ -243,6 +251,12 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
             return 0.0
         return total if spec.get("must") else 1.0
     raise BadQuery(f"the fake Elasticsearch does not run [{kind}] queries")
+
+
+def _raw(source: dict[str, Any], name: str) -> list[Any]:
+    """A field's values as stored (numbers as numbers, dates as ISO strings in UTC)."""
+    values = source.get(name)
+    return [v for v in (values if isinstance(values, list) else [values]) if v is not None]
 
 
 def prepare(query: dict[str, Any]) -> list[Leaf]:
