@@ -307,13 +307,23 @@ class TantivyIndex:
 
     def refresh(self) -> None:
         """See what other processes have committed since (a reader kept open), the
-        contents of a rebuild swapped in included."""
+        contents of a rebuild swapped in included (with its user fields, when a
+        rebuild changed them: the index is opened again with its new schema)."""
         try:
             self._live.reload()
+            if self._writer is None and self._other_schema():
+                self._index = self._loaded(tantivy.Index.open(str(self.path)))
         except (ValueError, OSError) as error:
             if not _exists(self.path):
                 raise IndexMissingError(f"the search index {self.path} is gone") from None
             raise StoreError(f"cannot reload the search index {self.path}: {error}") from None
+
+    def _other_schema(self) -> bool:
+        """Whether the marker lists other user fields than this reader has (taken)."""
+        found = from_json((read_marker(self.path) or {}).get("user_fields"))
+        changed = set(found) != set(self.fields)
+        self.fields = found
+        return changed
 
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,

@@ -182,6 +182,9 @@ def test_the_index_marker_lists_the_fields_and_another_mapping_rebuilds(parcels,
         search(data, "*", sort="weight")
     with open_index(data) as reader:
         assert {s.name for s in reader.fields} == {"depot", "heft"}
+        index(parcels, data, {"weight": FIELDS["weight"]})  # a reader kept open (the server)
+        reader.refresh()
+        assert keys(reader.search("*", sort="-weight", top=1)) == ["p2"]
 
 
 def test_another_mapping_rebuilds_an_elasticsearch_index_too(parcels, tmp_path, fake_es):
