@@ -84,7 +84,7 @@ def test_graph_commands_in_the_usage_block_exist():
                     "graph export", "cache prune", "eval entities", "eval graph",
                     "corrections add", "corrections list", "corrections undo",
                     "corrections export", "corrections import", "train entities",
-                    "train dictionary", "export", "review"):
+                    "train dictionary", "export", "review", "eval retrieval"):
         help_text = subprocess.run([sys.executable, "-m", "enrich", *command.split(), "--help"],
                                    capture_output=True, text=True,
                                    env={"COLUMNS": "200", "PATH": ""}).stdout

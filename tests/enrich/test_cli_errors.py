@@ -29,7 +29,8 @@ CREATE_OR_WAIT = {"index", "serve"}
 ERROR_MODULES = ["enrich.searching", "enrich.runners", "enrich.skillset", "indexers.sources", "indexers.crackers",
                  "indexers.stores", "graph.knowledge", "skills.entity_lookup",
                  "graph.corrections", "enrich.corrections", "enrich.export", "enrich.train",
-                 "enrich.server.security_keys"]
+                 "enrich.server.security_keys", "indexers.stores.fields", "skills.sentence_model",
+                 "enrich.eval"]
 
 
 def _commands(group, prefix: tuple[str, ...] = ()) -> list:
