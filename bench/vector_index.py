@@ -1,18 +1,24 @@
-"""Which embedded vector index: usearch, faiss-cpu, sqlite-vec (and hnswlib when installed).
+"""Which embedded vector index: usearch, faiss-cpu (HNSW, IVF-Flat), sqlite-vec, hnswlib.
 
     .venv/bin/python -m bench.vector_index                       # 100k x 384, 200 queries
-    .venv/bin/python -m bench.vector_index --n 1000000 --only usearch
+    .venv/bin/python -m bench.vector_index --n 1000000 --only usearch,faiss-ivf --ef 32,64,96
+    .venv/bin/python -m bench.vector_index --per-cluster 5000    # harder: bigger clusters
 
 Vectors are synthetic but shaped like MiniLM's (``enrich.testing.vectors.clustered``:
-384-dim, L2-normalised, random unit cluster centres, one per 200 vectors, plus Gaussian
-noise, so a vector's cosine to its own centre is about 0.75 and its nearest neighbours
-are its cluster mates, not uniform noise). Queries are new draws from the same clusters. Ground truth
-is numpy brute force (inner product of normalised vectors = cosine) over all vectors.
+384-dim, L2-normalised, random unit cluster centres, one per ``--per-cluster`` vectors,
+plus Gaussian noise, so a vector's cosine to its own centre is about 0.75 and its
+nearest neighbours are its cluster mates, not uniform noise). Queries are new draws
+from the same clusters. Ground truth is numpy brute force (inner product of normalised
+vectors = cosine) over all vectors. Clean clusters flatter faiss IVF, whose k-means
+cells fit them; bigger clusters (``--per-cluster 5000``) are harder for it.
 
 Per library: build time (``--build-threads``, default 2), resident memory growth and
 saved file size, recall@10 against the exact top 10, p50/p95 latency of single queries
-on one thread, then add (1,000 new vectors, one call) and delete (1,000 ids) times.
-Prints a table and writes ``bench/out/vector_index.json``; asserts nothing.
+on one thread (usearch and hnswlib at each ``--ef``), then add (1,000 new vectors, one
+call) and delete (1,000 ids) times. usearch runs with the settings enrich uses
+(``indexers.stores.vectors``). sqlite-vec needs a sqlite3 that loads extensions
+(``pysqlite3-binary`` where Python's cannot). Missing libraries are reported, not
+fatal. Prints a table and writes ``OUT/vector_index.json``; asserts nothing.
 """
 
 from __future__ import annotations
