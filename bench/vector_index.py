@@ -38,6 +38,7 @@ import numpy as np
 
 from bench.machine import describe, machine_info
 from enrich.testing.vectors import clustered
+from indexers.stores.vectors import EXPANSION_SEARCH
 
 K = 10
 
@@ -65,8 +66,8 @@ class Usearch:
     name = "usearch"
 
     def __init__(self, dim: int, threads: int) -> None:
-        from indexers.stores.vectors import _new_graph
-        self.index = _new_graph(dim)  # the settings enrich uses
+        from indexers.stores.vectors import new_graph
+        self.index = new_graph(dim)  # the settings enrich uses (--ef changes ef at query)
         self.threads = threads
 
     def set_ef(self, ef: int) -> None:
@@ -276,7 +277,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="queries for recall and latency")
     parser.add_argument("--per-cluster", type=int, default=200,
                         help="vectors per cluster (larger: harder, more like uniform noise)")
-    parser.add_argument("--ef", default="96",
+    parser.add_argument("--ef", default=str(EXPANSION_SEARCH),
                         help="comma-separated HNSW query ef values (usearch, hnswlib); the last "
                              "one is kept for the add/delete timings")
     parser.add_argument("--build-threads", type=int, default=2, help="threads for build and add")

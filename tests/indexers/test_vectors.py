@@ -114,6 +114,7 @@ def test_commit_and_reopen(tmp_path, filled):
     assert manifest | {"files": None} == {
         "library": "usearch", "format": 1, "metric": "cos", "dim": DIM, "count": 495,
         "generation": 2, "index_id": index.index_id, "files": None}
+    assert VectorIndex(tmp_path / "v", expansion_search=200)._graph.expansion_search == 200
     reopened = VectorIndex(tmp_path / "v", DIM)
     assert (reopened.count, reopened.generation, reopened.index_id) == (495, 2, index.index_id)
     assert reopened.search(data[9], 1)[0][0] == "doc1#4"
