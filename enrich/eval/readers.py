@@ -21,13 +21,25 @@ from enrich.eval.errors import GoldFormatError
 from enrich.eval.gold import GoldDoc, GoldMention, clean_text, from_tokens
 
 __all__ = ["FORMATS", "guess_format", "read_gold", "read_conll", "read_docred",
-           "read_spacy_jsonl"]
+           "read_spacy_jsonl", "read_utf8"]
 
 FORMATS = ("conll", "docred", "spacy-jsonl")
 _CONLL_SUFFIXES = {".conll", ".conllu", ".bio", ".iob", ".iob2", ".bioes", ".tsv", ".txt"}
 _JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 _TAG = re.compile(r"^(?:O|([BIESLU])[-_](\S+))$")
 _DOCSTART = "-DOCSTART-"
+
+
+def read_utf8(path: Path, error: type[Exception], what: str = "") -> str:
+    """The text of ``path`` (a byte-order mark dropped); ``error`` naming the line of the
+    first byte that is not UTF-8, or why the file cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise error(f"{path}, line {line}: not UTF-8 text") from None
+    except OSError as exc:
+        raise error(f"cannot read {what}{path}: {exc.strerror}") from exc
 
 
 def guess_format(path: Path) -> str:
@@ -60,13 +72,7 @@ def read_gold(path: str | Path, fmt: str | None = None,
     fmt = fmt or guess_format(path)
     if fmt not in FORMATS:
         raise GoldFormatError(f"unknown gold format {fmt!r}; known: {', '.join(FORMATS)}")
-    try:
-        text = path.read_text(encoding="utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise GoldFormatError(f"{path}, line {line}: not UTF-8 text") from None
-    except OSError as exc:
-        raise GoldFormatError(f"cannot read gold file {path}: {exc.strerror}") from exc
+    text = read_utf8(path, GoldFormatError, "gold file ")
     if fmt == "conll":
         docs = read_conll(text, path, sentences_per_doc)
     elif fmt == "docred":

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from enrich.eval.errors import BeirFormatError
+from enrich.eval.readers import read_utf8
 
 __all__ = ["BeirDoc", "BeirQuery", "BeirSet", "read_corpus", "read_queries", "read_qrels",
            "read_beir"]
@@ -57,13 +58,7 @@ class BeirSet:
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     if not path.is_file():
         raise BeirFormatError(f"no file {path}")
-    try:
-        text = path.read_text(encoding="utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise BeirFormatError(f"{path}, line {line}: not UTF-8 text") from None
-    except OSError as exc:
-        raise BeirFormatError(f"cannot read {path}: {exc.strerror}") from exc
+    text = read_utf8(path, BeirFormatError)
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
             yield number, line.rstrip("\r")
