@@ -31,7 +31,7 @@ from skills.base import RunContext
 from enrich.engine import Engine
 from enrich.errors import EnrichError
 from enrich.plan import Plan, build_plan
-from enrich.records import check_fields, document_id, to_record
+from enrich.records import document_id, to_record
 from enrich.runners import check_runner, open_runner
 from enrich.skillset import Skillset
 from enrich.worker import BatchResult, WorkerConfig, merge_skills
@@ -199,7 +199,6 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     started = time.monotonic()
     skillset = Skillset.load(options.skillset)
     plan = build_plan(skillset)  # validate before any document runs
-    check_fields(plan)
     check_runner(options.engine)
     unknown = [name for name in options.reset_skills if name not in {b.name for b in plan.skills}]
     if unknown:

@@ -29,18 +29,16 @@ from graph.normalize import resolve
 from graph.resolution import AUTHORITY_SKILLS, FACET_FIELDS
 from graph.resolution_text import clean_span
 from indexers.crackers.base import PAGE_SEPARATOR
-from indexers.stores.base import INDEX_FIELDS, DocumentRecord
-from indexers.stores.fields import MAPPABLE_BUILTINS, FieldNameError, convert
+from indexers.stores.base import DocumentRecord
+from indexers.stores.fields import convert
 
 from enrich import tree
 from enrich.plan import Plan
 
-__all__ = ["document_id", "to_record", "check_fields", "attach_graph", "TYPE_FIELDS",
+__all__ = ["document_id", "to_record", "attach_graph", "TYPE_FIELDS",
            "file_type"]
 
 TYPE_FIELDS = FACET_FIELDS
-RESERVED_FIELDS = {"id", "uri", "title", "content", "file_type", "people",
-                   "organizations", "locations", "entities", "labels"}
 _FILE_TYPES = {"application/pdf": "pdf", "text/plain": "text", "text/markdown": "markdown",
                "text/html": "html", "text/csv": "csv", "application/x-ndjson": "jsonl",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
@@ -58,21 +56,6 @@ def file_type(content_type: str | None) -> str:
     if content_type.startswith("image/"):
         return content_type.split("/", 1)[1]
     return _FILE_TYPES.get(content_type, content_type.split("/")[-1])
-
-
-def check_fields(plan: Plan) -> None:
-    """Every mapped field is a mappable built-in field or a user field whose name no
-    built-in field has (its form, type and flags were checked with the skillset, its
-    node by the plan)."""
-    user = {spec.name for spec in plan.skillset.field_specs}
-    for name, pattern in plan.fields.items():
-        if name in user or name in MAPPABLE_BUILTINS:
-            continue
-        if name in INDEX_FIELDS or name in RESERVED_FIELDS:
-            raise FieldNameError(f"field mapping {name!r} ({tree.format_path(pattern)}) "
-                                 "clashes with a built-in index field filled in from the "
-                                 "document and its entities; mappable built-in fields: "
-                                 f"{', '.join(MAPPABLE_BUILTINS)}, or give another name")
 
 
 def _flatten(values: Iterator[Any]) -> list[Any]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from indexers.stores import (IndexMissingError, QueryError, SearchResult, check_search,
-                             open_index)
+from indexers.stores import IndexMissingError, SearchResult, check_search, open_index
 from indexers.stores.query_syntax import check_syntax
 
 __all__ = ["search"]
@@ -29,15 +28,9 @@ def search(data_dir: str | Path, query: str, *, top: int = 10, offset: int = 0,
     ``StoreError`` for an unknown field or an index that cannot be read."""
     check_syntax(syntax)
     try:
-        check_search(filters, facets, sort)  # the built-in fields: no index needed
-        early = None
-    except QueryError as error:  # unless the index has such a user field
-        early = error
-    try:
         index = open_index(data_dir, index_url)
     except IndexMissingError:
-        if early is not None:
-            raise early from None  # the same answer with no index
+        check_search(filters, facets, sort)  # a bad field says so even with no index
         raise
     try:
         return index.search(query, top=top, offset=offset, facets=facets, filters=filters,

@@ -103,8 +103,7 @@ class ChunkSkill(Skill):
         if self._tokenizer is not None:
             return
         tokenizer = load_tokenizer(self.model_name)
-        limit = sequence_limit(self.model_name, tokenizer,
-                               read_pooling(model_folder(self.model_name)))
+        limit = sequence_limit(tokenizer, read_pooling(model_folder(self.model_name)))
         size = min(self.max_tokens or limit, limit)
         budget = size - len(tokenizer("a")["input_ids"]) + \
             len(tokenizer("a", add_special_tokens=False)["input_ids"])

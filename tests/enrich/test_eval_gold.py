@@ -184,7 +184,7 @@ def test_tokens_and_texts_keep_their_length():
 def test_texts_are_rewritten_only_when_changed_and_stale_ones_go(tmp_path):
     from enrich.eval.runner import write_texts
 
-    docs = [GoldDoc("a", "Ada ran", None), GoldDoc("b", "Bo sat", None)]
+    docs = ["Ada ran", "Bo sat"]
     first = write_texts(docs, tmp_path)
     assert [p.read_text() for p in first] == ["Ada ran", "Bo sat"]
     stamp = first[0].stat().st_mtime_ns

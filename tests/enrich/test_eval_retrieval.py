@@ -139,29 +139,16 @@ def test_modes_parse_repeated_and_comma_lists():
 
 
 def test_a_mode_search_does_not_offer_is_not_available_yet():
-    if "vector" in retrieval.available_modes():  # pragma: no cover - once search has modes
-        pytest.skip("search offers every mode")
     with pytest.raises(ModeUnavailableError, match="--mode vector, hybrid: not available yet"):
         retrieval.parse_modes(["vector", "hybrid"])
 
 
-def test_a_search_that_takes_mode_gets_it(monkeypatch, tmp_path):
-    asked = []
-
-    def search(data_dir, query, *, top=10, offset=0, syntax="lenient", mode="keyword"):
-        asked.append((query, top, syntax, mode))
-        return type("R", (), {"results": [{"id": "x", "score": 3.0}, {"id": "y", "score": 2.0},
-                                          {"id": "z", "score": 1.0}, {"id": "w", "score": 1.0},
-                                          {"id": "not-ours", "score": 0.5}]})()
-
-    monkeypatch.setattr(retrieval, "search", search)
-    assert retrieval.parse_modes(["vector,hybrid"]) == ("vector", "hybrid")
-    query = retrieval.BeirQuery("q", "some words")
+def test_the_ranking_drops_the_query_and_strangers_and_breaks_ties_by_id():
+    results = [{"id": "x", "score": 3.0}, {"id": "y", "score": 2.0}, {"id": "z", "score": 1.0},
+               {"id": "w", "score": 1.0}, {"id": "not-ours", "score": 0.5}]
     ids = {"x": "d1", "y": "q", "z": "d9", "w": "d2"}
-    ranking = retrieval._ranking(tmp_path, query, "hybrid", ids)
     # the query's own id is dropped, as BEIR does; a tie is ordered by BEIR id
-    assert ranking == ["d1", "d2", "d9"]
-    assert asked == [("some words", 100, "lenient", "hybrid")]
+    assert retrieval.ranking(results, "q", ids) == ["d1", "d2", "d9"]
 
 
 # --- end to end ----------------------------------------------------------------------
@@ -208,8 +195,6 @@ def test_the_table_names_modes_and_groups(beir):
 
 @pytest.mark.parametrize(("mode", "code"), [("vector", "E711"), ("keyword,sparse", "E712")])
 def test_a_mode_that_cannot_run_is_one_line_before_indexing(beir, tmp_path, mode, code):
-    if code == "E711" and "vector" in retrieval.available_modes():  # pragma: no cover
-        pytest.skip("search offers vector")
     result = _run(beir, "--mode", mode, "--data", tmp_path / "work")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error {code}:"), result.stderr

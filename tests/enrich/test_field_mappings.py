@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from enrich.cli import app
 from enrich.indexer import IndexOptions, run_index
 from enrich.plan import build_plan
-from enrich.records import check_fields
 from enrich.searching import search
 from enrich.skillset import Skillset
 from indexers.stores import FieldSpec, QueryError, TantivyIndex, open_index
@@ -237,6 +236,8 @@ def test_a_searchable_text_field_is_searched_with_the_content(parcels, tmp_path)
                "facetable": True}}, FieldTypeError, ["a text field cannot be facetable"]),
     ({"people": {"source": "/document/metadata/record/depot"}}, FieldNameError,
      ["field 'people'", "clashes with the built-in index field 'people'"]),
+    ({"title": "/document/language"}, FieldNameError,
+     ["field 'title'", "clashes with the built-in index field 'title'"]),
     ({"language": {"source": "/document/language", "type": "number"}}, FieldNameError,
      ["built-in keyword field"]),
     ({"depot": {"source": "/document/metadata/record/depot", "colour": "red"}},
@@ -259,13 +260,6 @@ def test_validation_errors_reach_the_cli_as_one_line(parcels, tmp_path):
     result = CliRunner().invoke(app, ["index", str(parcels), "--data", str(tmp_path / "d"),
                                       "--skillset", str(tmp_path / "bad.json")])
     assert result.exit_code == 2 and "error E132" in result.output
-
-
-def test_check_fields_refuses_a_built_in_name_of_a_hand_made_plan():
-    plan = build_plan(Skillset.from_dict(skillset({"language": "/document/language"})))
-    plan.fields["title"] = plan.fields["language"]
-    with pytest.raises(FieldNameError, match="'title'"):
-        check_fields(plan)
 
 
 @pytest.mark.parametrize("kind, values, kept, bad", [
