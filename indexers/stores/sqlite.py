@@ -33,7 +33,7 @@ from .datadir import DataDir
 from .sqlite_terms import SqliteTermStats
 from .sqlite_corrections import correct_many, list_corrections, undo
 from .sqlite_graph import EdgeDeltas, add_deltas, flush_edges
-from .sqlite_graph_names import load_rules, save_rules
+from .sqlite_graph_names import StoreConnection, forget_corrections, load_rules, save_rules
 from .sqlite_graph_read import ENTITY_FIELDS, SqliteGraphReader, entity_fields
 from .sqlite_graph_resolve import rebuild_resolution, settle
 from .sqlite_migrate import check_readable, initialise
@@ -59,7 +59,8 @@ class SqliteStore:
                                          isolation_level=None, check_same_thread=False)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, isolation_level=None,
+            # the one writer of its data directory (the lock): it may keep what it read
+            self._conn = sqlite3.connect(self.path, isolation_level=None, factory=StoreConnection,
                                          check_same_thread=False)
         self._lock = threading.RLock()
         self._edge_deltas: list[EdgeDeltas] = []  # one per open transaction level
@@ -110,6 +111,7 @@ class SqliteStore:
                 self._execute(end)
             except BaseException:
                 deltas.clear()
+                forget_corrections(self._conn)  # a rolled-back correction must not stay
                 if self._conn.in_transaction:  # SQLite may have rolled back already
                     self._execute(undo)
                 raise

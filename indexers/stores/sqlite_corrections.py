@@ -33,7 +33,7 @@ from graph.errors import EntityNotFound, GraphError
 from graph.resolution import name_of
 
 from .sqlite_graph import EdgeDeltas, refresh_names, rekey_documents
-from .sqlite_graph_names import json_list, machine_keys, stored_corrections
+from .sqlite_graph_names import forget_corrections, json_list, machine_keys, stored_corrections
 from .sqlite_graph_read import entity_types
 from .sqlite_graph_rename import new_keys, rename_documents
 from .sqlite_write import enqueue, utc_now
@@ -216,6 +216,7 @@ def correct_many(conn: sqlite3.Connection, items: Sequence[Any], who: str,
              (c.who if authored else None) or who, (c.at if authored else None) or now,
              c.reason, json.dumps(before)))
         saved.append(cursor.lastrowid)
+    forget_corrections(conn)
     reapply(conn, checked, deltas)
     conn.executemany("UPDATE corrections SET after = ? WHERE id = ?",
                      [(json.dumps(_card(conn, c.target) if c.target else {}), id)
@@ -236,6 +237,7 @@ def undo(conn: sqlite3.Connection, ids: Iterable[int], who: str, deltas: EdgeDel
                                 "`enrich corrections list --all` shows them")
     conn.executemany("UPDATE corrections SET undone_at = ?, undone_by = ? WHERE id = ?",
                      [(utc_now(), who, i) for i in ids])
+    forget_corrections(conn)
     reapply(conn, found.values(), deltas)
     rows = {row["id"]: row for row in list_corrections(conn, ids=ids)}
     return [rows[i] for i in ids]
@@ -324,8 +326,7 @@ def _documents(conn: sqlite3.Connection, keys: set[str], names: set[str]) -> lis
     raw = [f"{kind}:{name}" for name, kind in conn.execute(
         "SELECT name, type FROM name_votes WHERE name IN (SELECT value FROM json_each(?))",
         (json_list(names),))]
-    kinds = {kind for (kind,) in conn.execute("SELECT DISTINCT type FROM name_votes")} | {
-        key.split(":", 1)[0] for key in keys} | set(entity_types(conn))
+    kinds = {key.split(":", 1)[0] for key in keys} | set(entity_types(conn))  # every key's
     keyed = keys | {f"{kind}:{name}" for kind in kinds for name in names}
     return sorted(doc for (doc,) in conn.execute(
         "SELECT doc_id FROM mentions WHERE entity_key IN (SELECT value FROM json_each(?)) "

@@ -28,7 +28,7 @@ from .base import DocumentRecord
 from .sqlite_schema import GONE as _GONE
 
 __all__ = ["load_rules", "save_rules", "add_evidence", "subtract_evidence",
-           "machine_keys", "load_corrections", "stored_corrections", "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
+           "machine_keys", "load_corrections", "forget_corrections", "StoreConnection", "stored_corrections", "decisions", "touch", "targets_by_name", "insert_aliases", "subtract_aliases",
            "add_cases", "add_mentions", "stored_mentions", "stored_texts", "json_list",
            "load_facts"]
 
@@ -182,9 +182,29 @@ def stored_corrections(conn: sqlite3.Connection, where: str = "",
                 f"corrections WHERE undone_at IS NULL {where} ORDER BY id", params)]
 
 
+class StoreConnection(sqlite3.Connection):
+    """The store's connection: it keeps the active corrections once read (every
+    document written asks for them), until :func:`forget_corrections`."""
+
+    corrections: Corrections | None = None
+
+
 def load_corrections(conn: sqlite3.Connection) -> Corrections:
-    """The active corrections, indexed to re-key mentions."""
-    return Corrections(stored_corrections(conn))
+    """The active corrections, indexed to re-key mentions (read once per store
+    connection while they do not change)."""
+    found = getattr(conn, "corrections", None)
+    if found is None:
+        found = Corrections(stored_corrections(conn))
+        if isinstance(conn, StoreConnection):
+            conn.corrections = found
+    return found
+
+
+def forget_corrections(conn: sqlite3.Connection) -> None:
+    """The corrections changed (made, undone, or a transaction rolled back): read them
+    again next time."""
+    if isinstance(conn, StoreConnection):
+        conn.corrections = None
 
 
 def load_facts(conn: sqlite3.Connection, names: Iterable[str]) -> Facts:

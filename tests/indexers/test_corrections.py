@@ -185,6 +185,9 @@ def test_a_dry_run_returns_the_rows_and_changes_nothing(store):
     rows = store.correct_many([{"op": "reject", "entity": "ORG:kestrel"}], "ann", dry_run=True)
     assert [(r["op"], r["entity"]) for r in rows] == [("reject", "ORG:kestrel")]
     assert snapshot(store) == before and store.corrections() == [] and queued(store) == set()
+    store.delete_source(C.source_uri)  # the rolled-back reject applies to nothing indexed later
+    put(store, C)
+    assert snapshot(store) == before
 
 
 def test_reject_and_its_undo_or_an_accept_reach_the_short_forms_resolved_into_it(tmp_path):

@@ -70,6 +70,12 @@ def problems(store) -> list[str]:
     return found
 
 
+def tables(store) -> dict[str, list]:
+    return {t: sorted(store._conn.execute(f"SELECT * FROM {t}").fetchall()) for t in
+            ("mentions", "entities", "entity_names", "edges", "graph_units", "corrections",
+             "index_queue")}
+
+
 def document(rng: random.Random, doc_id: str) -> DocumentRecord:
     text, mentions = "", []
     for _ in range(rng.randint(1, 4)):
@@ -133,10 +139,12 @@ def test_keys_and_aggregates_stay_true_through_any_walk(tmp_path, seed):
                 steps.append(f"re-index {doc_id}")
             elif keys:
                 item = correction(rng, store, keys)
+                before = tables(store)
                 try:
                     store.correct(item, "ann")
                     steps.append(f"correct {item}")
                 except GraphError as exc:  # refused: nothing may have changed
                     steps.append(f"refused {item}: {exc.code}")
+                    assert tables(store) == before, "\n".join(steps[-8:])
             found = problems(store)
             assert not found, "\n".join(steps[-8:] + found)
