@@ -18,6 +18,7 @@ queued, so the index catches up at the next sync instead of a retry making them 
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -26,12 +27,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from graph.corrections import (FORMAT, FORMAT_VERSION, CorrectionError, parse, to_line)
+from graph.corrections import (FORMAT, FORMAT_VERSION, Correction, CorrectionError, parse,
+                               to_line)
 from indexers.stores import DataDir, Store, open_store, sync_index
+from indexers.stores.files import write_atomic
 
 from enrich.errors import EnrichError
 
 __all__ = ["CorrectionsFileError", "read_corrections", "write_corrections", "correcting",
+           "local_user",
            "MAX_REPORTED"]
 
 MAX_REPORTED = 20  # bad lines listed in one error
@@ -92,23 +96,19 @@ def write_corrections(path: str | Path, rows: Sequence[dict[str, Any]]) -> int:
     atomically; returns the corrections written."""
     path = Path(path)
     lines = [json.dumps({"format": FORMAT, "version": FORMAT_VERSION})]
-    for row in rows:
-        item = {"op": row["op"], "entity": row["entity"], "who": row["who"], "at": row["at"]}
-        if row["value"] is not None:
-            item[{"retype": "type", "rename": "name", "merge": "into", "alias": "alias",
-                  "split": "into"}[row["op"]]] = row["value"]
-        for field, column in (("doc", "doc_id"), ("page", "page"), ("start", "start"),
-                              ("reason", "reason")):
-            if row[column] is not None:
-                item[field] = row[column]
-        lines.append(json.dumps(to_line(parse(item)), ensure_ascii=False))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    lines += [json.dumps(to_line(Correction.from_row(row)), ensure_ascii=False)
+              for row in rows]
+    write_atomic(path, "\n".join(lines) + "\n")
     return len(lines) - 1
+
+
+def local_user() -> str:
+    """Who a correction made on this machine without an API key is by: the login name,
+    else the numeric user id (a container may have no name for it)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "local"
 
 
 @contextmanager

@@ -112,6 +112,12 @@ class Correction:
     at: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Correction:
+        """The correction of a ``corrections`` table row (``doc_id`` is its ``doc``)."""
+        return cls(row["op"], row["entity"], row["value"], row["doc_id"], row["page"],
+                   row["start"], row["id"], row["who"], row["at"], row["reason"])
+
     @property
     def target(self) -> str | None:
         """The key the entity's mentions have after it (None: rejected; for a split

@@ -11,7 +11,7 @@ from indexers.stores import DataDir
 
 from enrich.cache import prune_cache
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, human_size
 
 __all__ = ["cache_app", "parse_size"]
 
@@ -34,14 +34,6 @@ def parse_size(text: str) -> int:
                          "(500MB, 2GB)")
     unit = match.group(2).upper()
     return int(float(match.group(1)) * 1024 ** (UNITS.index(unit) + 1 if unit else 0))
-
-
-def _human(size: int) -> str:
-    for unit in ("B", *(f"{u}B" for u in UNITS)):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError  # unreachable
 
 
 @cache_app.command("prune")
@@ -69,6 +61,6 @@ def prune_command(
         emit_json(result)
         return
     removed, left = result["removed"], result["left"]
-    console.print(f"removed {removed['entries']} entries ({_human(removed['bytes'])}) from "
-                  f"{result['path']}; {left['entries']} left ({_human(left['bytes'])})",
+    console.print(f"removed {removed['entries']} entries ({human_size(removed['bytes'])}) from "
+                  f"{result['path']}; {left['entries']} left ({human_size(left['bytes'])})",
                   highlight=False, soft_wrap=True)

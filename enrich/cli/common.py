@@ -15,7 +15,7 @@ from indexers.stores import DataDir
 from enrich.config import SETTINGS, get_setting
 from enrich.errors import EnrichError
 
-__all__ = ["DataOption", "JsonOption", "data_dir", "emit_json", "fail", "fail_with", "console", "err_console"]
+__all__ = ["DataOption", "JsonOption", "data_dir", "emit_json", "human_size", "fail", "fail_with", "console", "err_console"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -33,6 +33,15 @@ def data_dir(flag: Path | None, must_exist: bool = True) -> Path:
     if must_exist:
         path.require()
     return path.root
+
+
+def human_size(size: float) -> str:
+    """``512 B``, ``1.5 MB``: bytes in powers of 1024, for tables and summaries."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError  # unreachable
 
 
 def emit_json(data: Any) -> None:

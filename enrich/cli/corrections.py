@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,9 +14,9 @@ from graph.corrections import OPS
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
 from enrich.config import SETTINGS, get_setting
-from enrich.corrections import correcting, read_corrections, write_corrections
+from enrich.corrections import correcting, local_user, read_corrections, write_corrections
 
-__all__ = ["corrections_app"]
+__all__ = ["corrections_app", "IndexOption"]
 
 corrections_app = typer.Typer(
     help="People's corrections of the entities: reject, retype, rename, merge, split, alias, "
@@ -30,14 +29,6 @@ app.add_typer(corrections_app, name="corrections")
 IndexOption = Annotated[str | None, typer.Option(
     "--index", help=SETTINGS["index"].help + " The one the corrections bring up to date.",
     show_default=False)]
-
-
-def who() -> str:
-    """The local user, who corrections made here are by."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "local"
 
 
 def _show(rows: list[dict[str, Any]], title: str) -> None:
@@ -84,7 +75,7 @@ def add_command(
         if value is not None:
             item[field] = value
     with correcting(data_dir(data), get_setting("index", index)) as store:
-        row = store.correct(item, who())
+        row = store.correct(item, local_user())
     if json_output:
         emit_json(row)
         return
@@ -120,7 +111,7 @@ def undo_command(
 ) -> None:
     """Undo corrections: the entities become what the other corrections make them."""
     with correcting(data_dir(data), get_setting("index", index)) as store:
-        rows = store.undo_correction(ids, who())
+        rows = store.undo_correction(ids, local_user())
     if json_output:
         emit_json(rows)
     else:
@@ -158,7 +149,7 @@ def import_command(
     root = data_dir(data)
     lines = read_corrections(file)
     with correcting(root, get_setting("index", index)) as store:
-        rows = store.correct_many([item for _, item in lines], who(), dry_run=dry_run,
+        rows = store.correct_many([item for _, item in lines], local_user(), dry_run=dry_run,
                                   labels=[f"line {n}" for n, _ in lines], authored=True)
     if json_output:
         emit_json(rows)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
+from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, human_size
 from enrich.export import TABLES, export_store
 
 
@@ -54,7 +54,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.columns[1].justify = table.columns[2].justify = "right"
     for item in summary["tables"]:
         table.add_row(escape(Path(item["file"]).name), f"{item['rows']:,}",
-                      _size(item["bytes"]))
+                      human_size(item["bytes"]))
     console.print(table)
     rows = sum(item["rows"] for item in summary["tables"])
     console.print(f"{rows:,} rows in {len(summary['tables'])} {summary['format']} files "
@@ -64,11 +64,3 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for item in summary["tables"]:
         if item.get("note"):
             console.print(f"[yellow]{item['table']}:[/] " + escape(item["note"]), highlight=False)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)

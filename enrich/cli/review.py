@@ -14,7 +14,8 @@ from rich.text import Text
 
 from enrich.cli.app import app
 from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json
-from enrich.cli.corrections import IndexOption, who
+from enrich.cli.corrections import IndexOption
+from enrich.corrections import local_user
 from enrich.config import get_setting
 from enrich.review import ReviewItem, review_queue
 from enrich.review_session import HELP, ReviewSession
@@ -66,7 +67,7 @@ def session(path: Path, items: list[ReviewItem], index_url: str | None,
             read_key=click.getchar, ask=None) -> ReviewSession:
     """The keyboard session over ``items``, writing to ``path`` as the local user."""
     from enrich.review_apply import CorrectionWriter
-    writer, user = CorrectionWriter(path, index_url), who()
+    writer, user = CorrectionWriter(path, index_url), local_user()
     return ReviewSession(
         items, apply=lambda c: writer.correct([c], user)[0],
         undo=lambda i: writer.undo(i, user), read_key=read_key,

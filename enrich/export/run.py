@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, Callable, Iterable
 
 from enrich.errors import optional_import
 from indexers.stores import DataDir, SqliteStore
+from indexers.stores.files import write_atomic
 from indexers.stores.sqlite_export import TABLES, Projection, projection
 
 from .errors import ExportTargetError, UnknownFormatError, UnknownTableError
@@ -123,9 +123,7 @@ def _image_files(batch: list[list[Any]], names: list[str], data: int, folder: Pa
         relative = f"{IMAGES_DIR}/{_safe(doc_ids[i])}/{_safe(image_ids[i])}.{_safe(formats[i] or 'bin')}"
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.tmp")
-        temp.write_bytes(blob)
-        os.replace(temp, target)
+        write_atomic(target, blob)
         files[i], written = relative, written + 1
     return written
 

@@ -29,14 +29,12 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
 import secrets
-import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -46,10 +44,11 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from enrich.corrections import local_user as default_user
 from enrich.errors import ConfigError
 
 from .errors import ApiError, error_body
-from .security_keys import ApiKey, digest, env_key
+from .security_keys import MIN_KEY, ApiKey, digest, env_key
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ __all__ = ["Auth", "Principal", "require_json", "SESSION_COOKIE", "is_loopback",
            "PAGE_CSP", "JsonCORSMiddleware"]
 
 SESSION_COOKIE = "enrich_session"
-MIN_KEY = 16
 MAX_BODY = 16_384
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             "script-src 'self'; connect-src 'self'; object-src 'none'; "
@@ -117,7 +115,7 @@ class Auth:
     def __init__(self, key: str | None = None, keys: Sequence[ApiKey] = (),
                  local_user: str | None = None) -> None:
         self.keys = ([env_key(key)] if key else []) + list(keys)
-        self.local = Principal(local_user or _local_user(), "write")
+        self.local = Principal(local_user or default_user(), "write")
         self._secret = secrets.token_bytes(32)
 
     @property
@@ -133,9 +131,6 @@ class Auth:
             if hmac.compare_digest(wanted, key.digest):
                 found = key
         return found
-
-    def matches_key(self, given: str | None) -> bool:
-        return self.key_of(given) is not None
 
     def session_for(self, key: ApiKey) -> str:
         """The session cookie's value for ``key``."""
@@ -183,13 +178,6 @@ class Auth:
             raise ApiError(403, "forbidden", f"the key {who.name!r} may only read; "
                            "corrections need a key of the write role (see the keys file)")
         return who
-
-
-def _local_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "local"
 
 
 def require_json(request: Request) -> None:

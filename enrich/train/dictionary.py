@@ -18,6 +18,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from indexers.stores.files import write_atomic
+
 from enrich.train.errors import NothingToLearn
 from enrich.train.rows import StoreRows
 
@@ -70,9 +72,7 @@ def write_dictionary(store: Path, out: Path) -> dict[str, Any]:
                              "to write; correct some entities first (`enrich corrections`, "
                              "`enrich review`)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
     return {"out": str(out), "entries": len(entries),
             "aliases": sum(len(e["aliases"]) for e in entries),
             "types": dict(sorted(Counter(e["type"] for e in entries).items()))}

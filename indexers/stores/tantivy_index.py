@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 import uuid
@@ -50,6 +49,7 @@ from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
                    IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError,
                    check_search)
 from .fields import FieldSpec, facet_value, from_json, to_json
+from .files import write_atomic
 from .tantivy_fields import add_field, add_values, filter_query
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
 
@@ -113,10 +113,8 @@ def _write_marker(path: Path, fields: Sequence[FieldSpec] = ()) -> str:
     """Mark ``path`` as enrich's index with a new id (atomically), listing its user
     fields; returns the id."""
     index_id = uuid.uuid4().hex
-    temporary = path / (MARKER + ".tmp")
-    temporary.write_text(json.dumps({**_LAYOUT, "user_fields": to_json(fields),
-                                     "id": index_id}), encoding="utf-8")
-    os.replace(temporary, path / MARKER)
+    write_atomic(path / MARKER, json.dumps({**_LAYOUT, "user_fields": to_json(fields),
+                                            "id": index_id}))
     return index_id
 
 

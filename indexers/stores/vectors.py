@@ -36,7 +36,6 @@ reader; a writer opens empty, with ``stale`` saying why, to be refilled.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -46,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .base import ForeignIndexError, IndexMissingError, StoreError
+from .files import replace_atomic
 
 __all__ = [
     "MANIFEST",
@@ -66,7 +66,8 @@ EXPANSION_ADD = 128  # ef at build
 EXPANSION_SEARCH = 256  # ef at query: recall@10 >= 0.95 on hard clusters too (bench)
 ADD_THREADS = 2  # threads for inserting into the graph; queries use one
 EXACT_FILTER_LIMIT = 20_000  # a `documents` filter with at most this many chunks is exact
-_FILES = re.compile(r"^(vectors|keys)-(\d+)\.(usearch|npz)(\.tmp)?$")
+_FILES = re.compile(r"^\.?(vectors|keys)-(\d+)\.(usearch|npz)((?:\.\d+)?\.tmp)?$")  # .tmp: a
+# temporary file of files.replace_atomic that a killed writer left
 
 
 class VectorIndexError(StoreError):
@@ -238,15 +239,17 @@ class VectorIndex:
         _check_ours(self.path)
         generation = self.generation + 1
         files = {"graph": f"vectors-{generation}.usearch", "keys": f"keys-{generation}.npz"}
-        _atomic(self.path / files["graph"], lambda tmp: self._graph.save(str(tmp)))
+        replace_atomic(self.path / files["graph"], lambda tmp: self._graph.save(str(tmp)),
+                       sync=True)
         chunks = list(self._key_of)
-        _atomic(self.path / files["keys"], lambda tmp: _save_keys(
+        replace_atomic(self.path / files["keys"], lambda tmp: _save_keys(
             tmp, np.array([self._key_of[c] for c in chunks], dtype=np.uint64),
-            np.array(chunks, dtype=str), self._next_key))
+            np.array(chunks, dtype=str), self._next_key), sync=True)
         manifest = {"library": LIBRARY, "format": FORMAT, "metric": METRIC, "dim": self.dim,
                     "count": self.count, "generation": generation, "index_id": self.index_id,
                     "files": files}
-        _atomic(self.path / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest)))
+        replace_atomic(self.path / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest)),
+                       sync=True)
         self.generation, self._dirty = generation, False
         _remove_old(self.path, keep={generation, generation - 1})
         return generation
@@ -365,15 +368,6 @@ def _check_layout(manifest: dict[str, Any], dim: int | None, path: Path) -> None
     if dim is not None and int(manifest["dim"]) != int(dim):
         raise VectorLayoutError(f"{path} holds vectors of dimension {manifest['dim']}, not "
                                 f"{dim}: another embedding model made it; rebuild it")
-
-
-def _atomic(target: Path, write: Any) -> None:
-    """Write ``target`` through a temporary file in its folder, fsynced, then renamed."""
-    temporary = target.with_name(target.name + ".tmp")
-    write(temporary)
-    with open(temporary, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
 
 
 def _save_keys(path: Path, keys: np.ndarray, ids: np.ndarray, next_key: int) -> None:

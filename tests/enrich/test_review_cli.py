@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from enrich.cli.app import app
-from enrich.cli.corrections import who
+from enrich.corrections import local_user
 from enrich.cli.review import _queue, session
 from enrich.errors import EnrichError
 from enrich.review import ReviewItem
@@ -67,7 +67,7 @@ def test_scripted_keys_make_corrections_and_undo_them(data):
     assert [(r["op"], r["entity"], r["undone_at"] is None) for r in rows] == [
         ("accept", items[0].key, True), ("retype", items[1].key, True),
         ("reject", items[2].key, False), ("merge", merge.key, True)]
-    assert {r["who"] for r in rows} == {who()}
+    assert {r["who"] for r in rows} == {local_user()}
     assert rows[1]["value"] == "EVENT" and rows[3]["value"] == merge.suggestion["into"]
 
 

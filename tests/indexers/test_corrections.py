@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.corrections import CorrectionConflict, CorrectionError, UnknownCorrection
+from graph.corrections import (Correction, CorrectionConflict, CorrectionError,
+                               UnknownCorrection, to_line)
 from graph.errors import AmbiguousEntity, EntityNotFound
 from indexers.stores import SqliteStore
 from tests.graph.test_resolution_store import assert_consistent, put, record
@@ -267,10 +268,7 @@ def test_a_split_after_a_merge_imports_into_a_fresh_store_of_the_same_documents(
     store.correct_many([{"op": "merge", "entity": "ORG:kestrel", "into": "ORG:kestrel works"},
                         {"op": "split", "entity": "ORG:kestrel works", "doc": "c", "page": 1,
                          "start": start, "into": "FAC:kestrel plant"}], "ann")
-    items = [{"op": c["op"], "entity": c["entity"],
-              **({"into": c["value"]} if c["value"] else {}),
-              **({"doc": c["doc_id"], "page": c["page"], "start": c["start"]}
-                 if c["op"] == "split" else {})} for c in store.corrections()]
+    items = [to_line(Correction.from_row(c)) for c in store.corrections()]  # as exported
     with SqliteStore(tmp_path / "fresh.sqlite") as fresh:
         put(fresh, *DOCS)
         fresh.correct_many(items, "bob")
