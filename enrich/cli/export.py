@@ -61,6 +61,3 @@ def _print_summary(summary: dict[str, Any]) -> None:
                   f"in {escape(summary['out'])} ({summary['seconds']:.1f} s)"
                   + (f", {summary['images']:,} image files" if summary["images"] else ""),
                   highlight=False)
-    for item in summary["tables"]:
-        if item.get("note"):
-            console.print(f"[yellow]{item['table']}:[/] " + escape(item["note"]), highlight=False)

@@ -69,7 +69,7 @@ def export_store(data_dir: str | Path, out: str | Path | None, *, tables: str | 
     meanwhile; the files agree with each other). ``tree`` adds the documents'
     enrichment trees, ``image_files`` writes every image's bytes to
     ``out/images/DOC/IMAGE.FORMAT``. Returns the summary ``{data_dir, out, format,
-    tables: [{table, file, rows, bytes, note?}], images, seconds}``.
+    tables: [{table, file, rows, bytes}], images, seconds}``.
     """
     names, format = check_tables(tables), check_format(format)
     data = DataDir(data_dir).require()
@@ -89,7 +89,7 @@ def export_store(data_dir: str | Path, out: str | Path | None, *, tables: str | 
             done += rows
             images += written
             results.append({"table": p.table, "file": str(path), "rows": rows,
-                            "bytes": path.stat().st_size, **({"note": p.missing} if p.missing else {})})
+                            "bytes": path.stat().st_size})
     return {"data_dir": str(data.root), "out": str(folder), "format": format, "tables": results,
             "images": images, "seconds": round(time.perf_counter() - started, 3)}
 

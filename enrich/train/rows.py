@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from graph.resolution import type_of
+from indexers.stores.sqlite_corrections import list_corrections
 from indexers.stores.sqlite_migrate import check_readable
 
-__all__ = ["Mention", "StoreRows", "key_type", "key_name"]
+__all__ = ["Mention", "StoreRows"]
 
 _ACTIVE = "undone_at IS NULL"
 _POSITIVE = (
@@ -41,16 +43,6 @@ _NEGATIVE = (
     "AND substr(m.raw_key, instr(m.raw_key, ':') + 1) = substr(c.entity, instr(c.entity, ':') + 1) "
     "AND (c.doc_id IS NULL OR c.doc_id = m.doc_id) "
     "WHERE m.entity_key IS NULL AND m.start IS NOT NULL AND m.image_id IS NULL ORDER BY m.id")
-
-
-def key_type(key: str) -> str:
-    """``"ORG:nike"`` -> ``"ORG"``."""
-    return key.split(":", 1)[0]
-
-
-def key_name(key: str) -> str:
-    """``"ORG:nike"`` -> ``"nike"``."""
-    return key.split(":", 1)[1] if ":" in key else key
 
 
 @dataclass(frozen=True)
@@ -76,9 +68,6 @@ class StoreRows:
         except BaseException:
             self._conn.close()
             raise
-        self._has_corrections = bool(self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'corrections'"
-        ).fetchone())
 
     def __enter__(self) -> StoreRows:
         return self
@@ -96,16 +85,12 @@ class StoreRows:
 
     def corrections(self) -> list[dict[str, Any]]:
         """The active corrections, in the order they apply (``id``)."""
-        if not self._has_corrections:
-            return []
-        return self._rows(f"SELECT * FROM corrections WHERE {_ACTIVE} ORDER BY id")
+        return list_corrections(self._conn, active=True)
 
     def reviewed_mentions(self) -> list[Mention]:
         """The positive mentions, then the negative ones (see the module docstring)."""
-        if not self._has_corrections:
-            return []
         positive = [Mention(r["doc_id"], r["page"], r["start"], r["end"],
-                            key_type(r["entity_key"])) for r in self._rows(_POSITIVE)]
+                            type_of(r["entity_key"])) for r in self._rows(_POSITIVE)]
         negative = [Mention(r["doc_id"], r["page"], r["start"], r["end"], None)
                     for r in self._rows(_NEGATIVE)]
         return positive + negative

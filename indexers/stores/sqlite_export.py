@@ -8,10 +8,6 @@ in the number of rows. Types are the few a file format needs to agree batch afte
 batch: ``string``, ``int64``, ``float64``, ``bool``, ``bytes``, ``json`` (any JSON
 value), ``object`` (a JSON object whose keys :func:`infer_fields` types from the
 store, every key's types in one aggregate query) and ``list<T>`` of those.
-
-Column types of the ``corrections`` table come from ``PRAGMA table_info``, so a store
-with or without that table (schema version 7) exports alike: without it the
-projection has the contract's columns and no rows (``Projection.missing`` says so).
 """
 
 from __future__ import annotations
@@ -55,7 +51,6 @@ class Projection:
     columns: list[Column]
     source: str  # FROM ... (joins)
     order: str
-    missing: str = ""  # why the store has no rows of it (a table an older schema lacks)
     batch_rows: int = field(default=DEFAULT_BATCH)
 
     @property
@@ -64,15 +59,11 @@ class Projection:
         return f"SELECT {selected} FROM {self.source} ORDER BY {self.order}"
 
     def count(self) -> int:
-        if self.missing:
-            return 0
         return self.store._conn.execute(f"SELECT count(*) FROM {self.source}").fetchone()[0]
 
     def batches(self) -> Iterator[list[list[Any]]]:
         """The rows as batches of columns (one list per column), decoded: JSON as
         Python values, flags as bools. One cursor, ``fetchmany(batch_rows)``."""
-        if self.missing:
-            return
         cursor = self.store._conn.execute(self.sql)
         decoders = [(i, _decoder(c)) for i, c in enumerate(self.columns) if c.decoded]
         while rows := cursor.fetchmany(self.batch_rows):
@@ -85,8 +76,6 @@ class Projection:
     def typed(self) -> Projection:
         """This projection with every ``object`` column's keys typed from the data
         (what a fixed Parquet schema needs; JSON lines and CSV do without)."""
-        if self.missing:
-            return self
         columns = [replace(c, fields=infer_fields(self.store, self.source, c.sql or c.name))
                    if _object(c) and not c.fields else c for c in self.columns]
         return replace(self, columns=columns)
@@ -172,44 +161,21 @@ def _edges() -> tuple[list[Column], str, str]:
     return ([S("scope"), S("a"), S("b"), I("count"), I("documents")], "edges", "scope, a, b")
 
 
-# The corrections contract (schema version 7): its columns, for a store without them.
-CORRECTIONS = (I("id"), S("op"), S("entity"), S("value"), S("target"), S("doc_id"), I("page"),
-               I("start"), S("who"), S("at"), S("reason"), S("before", type="object"),
-               S("after", type="object"), S("undone_at"), S("undone_by"))
-_AFFINITY = (("INT", "int64"), ("CHAR", "string"), ("CLOB", "string"), ("TEXT", "string"),
-             ("BLOB", "bytes"), ("REAL", "float64"), ("FLOA", "float64"), ("DOUB", "float64"))
-
-
-def _corrections(conn: sqlite3.Connection) -> tuple[list[Column], str, str, str]:
-    info = conn.execute("PRAGMA table_info(corrections)").fetchall()
-    if not info:
-        return (list(CORRECTIONS), "corrections", "id",
-                "the store has no corrections table (a store older than schema version 7)")
-    columns = [Column(name, "object" if name in ("before", "after") else _affinity(declared), f'"{name}"')
-               for _, name, declared, *_ in info]
-    order = "id" if any(c.name == "id" for c in columns) else "rowid"
-    return columns, "corrections", order, ""
-
-
-def _affinity(declared: str) -> str:
-    """The Arrow type of a column declared so (SQLite's affinity rules)."""
-    declared = (declared or "").upper()
-    return next((t for part, t in _AFFINITY if part in declared), "string")
+def _corrections() -> tuple[list[Column], str, str]:
+    return ([I("id"), S("op"), S("entity"), S("value"), S("target"), S("doc_id"), I("page"),
+             I("start"), S("who"), S("at"), S("reason"), S("before", type="object"),
+             S("after", type="object"), S("undone_at"), S("undone_by")], "corrections", "id")
 
 
 def projection(store: SqliteStore, table: str, *, tree: bool = False,
                image_data: bool = False, batch_rows: int | None = None) -> Projection:
     """The projection of ``table`` (one of ``TABLES``) over ``store``: ``tree`` adds the
     documents' enrichment trees, ``image_data`` the images' bytes (a ``data`` column)."""
-    missing = ""
-    if table == "corrections":
-        columns, source, order, missing = _corrections(store._conn)
-    else:
-        columns, source, order = {
-            "documents": lambda: _documents(tree), "pages": _pages,
-            "images": lambda: _images(image_data), "entities": _entities,
-            "mentions": _mentions, "edges": _edges}[table]()
-    return Projection(store, table, columns, source, order, missing,
+    columns, source, order = {
+        "documents": lambda: _documents(tree), "pages": _pages,
+        "images": lambda: _images(image_data), "entities": _entities,
+        "mentions": _mentions, "edges": _edges, "corrections": _corrections}[table]()
+    return Projection(store, table, columns, source, order,
                       batch_rows or BATCH_ROWS.get(table, DEFAULT_BATCH))
 
 

@@ -162,18 +162,6 @@ def test_corrections_every_column_with_before_nested(data, tmp_path, format):
     assert pd.isna(row["undone_at"])
 
 
-@pytest.mark.parametrize("format", FORMATS)
-def test_a_store_without_a_corrections_table_exports_it_empty_and_says_so(data, tmp_path, format):
-    raw(data, "DROP TABLE IF EXISTS corrections")
-    summary = export_store(data, tmp_path, tables="corrections,edges", format=format)
-    edges, item = summary["tables"]  # in the order of TABLES
-    assert item["table"] == "corrections" and item["rows"] == 0
-    assert "no corrections table" in item["note"] and edges["rows"] > 0 and "note" not in edges
-    assert (tmp_path / f"corrections.{format}").exists()
-    if format == "parquet":
-        assert "before" in pq.read_schema(tmp_path / "corrections.parquet").names
-
-
 def test_a_failing_export_leaves_no_half_file_and_keeps_the_old_one(data, tmp_path, monkeypatch):
     out = tmp_path / "out"
     export_store(data, out, tables="mentions")
