@@ -21,8 +21,9 @@ default, see ``query_syntax``) a query that does not parse is searched as its wo
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 import tantivy
 
@@ -62,63 +63,40 @@ def parse_query(index: tantivy.Index, query: str, syntax: str = "lenient",
     ``lenient``: what does not parse is searched as words (never an error). Words
     without a field are searched in ``fields`` (the text fields, and the searchable
     user text fields)."""
-    return _parse_query(index, query, syntax) if tuple(fields) == TEXT_FIELDS else \
-        _parse_query(_Searched(index, fields), query, syntax)
-
-
-def _parse_query(index: "tantivy.Index | _Searched", query: str,
-                 syntax: str) -> tantivy.Query:
     check_syntax(syntax)
+    parse = functools.partial(index.parse_query, default_field_names=list(fields),
+                              allow_regexes=True)
     text = query.strip()
     if text in ("", "*"):
         return tantivy.Query.all_query()
     if syntax == "strict":
-        return _strict(index, text, query)
+        return _strict(parse, text, query)
     lenient = unknown_fields_as_words(text)
     try:
         if not runs_nowhere(lenient):
-            return _strict(index, lenient, query)
+            return _strict(parse, lenient, query)
     except QueryError:
         pass
-    return _words(index, query)
+    found = words(query)  # any of them; none: nothing matches
+    return parse(" ".join(found)) if found else tantivy.Query.empty_query()
 
 
-def _words(index: tantivy.Index, query: str) -> tantivy.Query:
-    """Any of the words of ``query`` (none: nothing matches)."""
-    found = words(query)
-    return _parse(index, " ".join(found)) if found else tantivy.Query.empty_query()
+Parser = Callable[[str], tantivy.Query]  # tantivy's parse_query with its defaults bound
 
 
-def _strict(index: tantivy.Index, text: str, query: str) -> tantivy.Query:
+def _strict(parse: Parser, text: str, query: str) -> tantivy.Query:
     rewritten = rewrite(text)
     try:
-        return _parse(index, rewritten)
+        return parse(rewritten)
     except ValueError as error:
         if "Only excluding terms" in str(error):
-            return _parse_or_raise(index, "* " + rewritten, query)
+            return _parse_or_raise(parse, "* " + rewritten, query)
         raise _query_error(query, error) from None
 
 
-class _Searched:
-    """An index whose queries search words in other default fields than TEXT_FIELDS."""
-
-    def __init__(self, index: tantivy.Index, fields: Sequence[str]) -> None:
-        self.index, self.fields = index, list(fields)
-
-    def parse_query(self, text: str, default_field_names: list[str],
-                    allow_regexes: bool) -> tantivy.Query:
-        return self.index.parse_query(text, default_field_names=self.fields,
-                                      allow_regexes=allow_regexes)
-
-
-def _parse(index: "tantivy.Index | _Searched", text: str) -> tantivy.Query:
-    return index.parse_query(text, default_field_names=list(TEXT_FIELDS),
-                             allow_regexes=True)
-
-
-def _parse_or_raise(index: tantivy.Index, text: str, query: str) -> tantivy.Query:
+def _parse_or_raise(parse: Parser, text: str, query: str) -> tantivy.Query:
     try:
-        return _parse(index, text)
+        return parse(text)
     except ValueError as error:
         raise _query_error(query, error) from None
 
