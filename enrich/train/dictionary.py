@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from graph.corrections import Correction, Corrections
 from indexers.stores.files import write_atomic
 
 from enrich.train.errors import NothingToLearn
@@ -26,19 +27,20 @@ from enrich.train.rows import StoreRows
 __all__ = ["KEEPING", "dictionary_entries", "write_dictionary"]
 
 KEEPING = ("accept", "retype", "rename", "merge", "alias")
-_MOVING = ("retype", "rename", "merge")
 
 
 def dictionary_entries(rows: StoreRows) -> list[dict[str, Any]]:
     """The dictionary's entries, ordered by name (see the module docstring)."""
     corrections = rows.corrections()
-    moved = {c["entity"]: c["target"] for c in corrections
-             if c["op"] in _MOVING and c["target"] and c["target"] != c["entity"]}
+    rules = Corrections(Correction.from_row(c) for c in corrections)  # where keys go now
     aliases: dict[str, set[str]] = defaultdict(set)
     kept: set[str] = set()
     for c in corrections:
         if c["op"] in KEEPING:
-            key = _follow(c["target"] or c["entity"], moved)
+            start = c["target"] or c["entity"]
+            key = rules.key(start, start)
+            if key is None:  # rejected since
+                continue
             kept.add(key)
             if c["op"] == "alias" and c["value"]:
                 aliases[key].add(c["value"])
@@ -51,15 +53,6 @@ def dictionary_entries(rows: StoreRows) -> list[dict[str, Any]]:
             entry["description"] = entity["description"]
         entries.append(entry)
     return entries
-
-
-def _follow(key: str, moved: dict[str, str]) -> str:
-    """Where ``key`` went after the later corrections (cycles stop where they close)."""
-    seen = {key}
-    while key in moved and moved[key] not in seen:
-        key = moved[key]
-        seen.add(key)
-    return key
 
 
 def write_dictionary(store: Path, out: Path) -> dict[str, Any]:

@@ -200,3 +200,13 @@ def test_cli_errors_and_dictionary(corrected, tmp_path):
     assert result.exit_code == 0 and json.loads(result.stdout)["entries"] == 2
     help_text = runner.invoke(app, ["train", "entities", "--help"]).output
     assert "pseudo-rehearsal" in help_text.lower() and "forgetting" in help_text
+
+
+def test_the_dictionary_follows_later_corrections_of_a_kept_entity(corrected, tmp_path):
+    _correct(corrected, [{"op": "retype", "entity": "ORG:orvane", "type": "GPE"},
+                         {"op": "reject", "entity": "PERSON:kell varga"}])
+    out = tmp_path / "kept.json"
+    write_dictionary(corrected, out)
+    # the accepted person was rejected since; the retyped org (and its alias) moved again
+    assert [(e["id"], e["aliases"]) for e in json.loads(out.read_text())] == [
+        ("GPE:orvane", ["Orvane Holdings"])]
