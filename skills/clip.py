@@ -25,7 +25,8 @@ image that cannot be decoded fails alone (:class:`skills.vision.ImageModelSkill`
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from enrich.errors import EnrichError
 from skills.base import RunContext
@@ -34,7 +35,7 @@ from skills.tags import DEFAULT_MODEL, clip_class, clip_embed_pixels, clip_pixel
 from skills.vision import ImageModelSkill, batched, load_pretrained, require_torch, \
     resolve_device
 
-__all__ = ["ClipSkill", "ClipModelIdError", "DEFAULT_MODEL", "PREFIX", "clip_model_id",
+__all__ = ["DEFAULT_MODEL", "PREFIX", "ClipModelIdError", "ClipSkill", "clip_model_id",
            "clip_model_name", "encode_texts", "load_clip"]
 
 PREFIX = "clip:"
