@@ -103,6 +103,19 @@ def test_text_vectors_are_clip_text_features(skill, clip_dir):
         expected, abs=1e-5)
 
 
+def test_threads_share_one_loaded_model_and_agree(clip_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skills.clip import load_clip
+
+    model_id = clip_model_id(str(clip_dir))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda i: encode_texts(model_id, ["a red shoe", "dog"], "cpu"),
+                                range(8)))
+    assert all(np.allclose(r, results[0], atol=1e-6) for r in results)
+    assert load_clip(str(clip_dir), "cpu")[0] is load_clip(str(clip_dir), "cpu")[0]
+
+
 def test_model_id_prefix_and_model_refs(clip_dir):
     skill = ClipSkill(model=str(clip_dir))
     assert skill.model == f"clip:{clip_dir}" == clip_model_id(str(clip_dir))
