@@ -47,6 +47,7 @@ from .base import (ForeignIndexError, IndexLayoutError, IndexMissingError, Query
 from .elastic_body import (LAYOUT, alias_swap_actions, bulk_actions, check_query,
                            client_options, concrete_name, failures, index_template,
                            missing_delete, reason, search_body, to_result)
+from .elastic_vectors import VectorMethods
 from .fields import FieldSpec, from_json
 from .query_syntax import check_syntax
 from .tantivy_query import locate
@@ -66,7 +67,7 @@ def client_module() -> Any:
     return optional_import("elasticsearch", "es", FEATURE)
 
 
-class ElasticIndex:
+class ElasticIndex(VectorMethods):
     """The ``SearchIndex`` protocol over the Elasticsearch alias ``name``.
 
     ``client`` is an ``elasticsearch.Elasticsearch``. ``write`` prepares the index for
@@ -88,6 +89,7 @@ class ElasticIndex:
         self.index_id: str | None = target
         self._owns_client = owns_client
         self._actions: list[dict[str, Any]] = []
+        self._queued_dims: dict[str, int] = {}  # models of queued chunk vectors
         self._ready = target is not None
         self._exists = False  # known to exist (reads check once; writes ensure())
         self._target = target
@@ -269,7 +271,7 @@ class ElasticIndex:
                 if new not in self._behind_alias():
                     self.client.indices.delete(index=new, ignore_unavailable=True)
             raise
-        self.stale, self._ready, self.index_id = None, True, new
+        self.stale, self._ready, self.index_id, self._spaces = None, True, new, None
         self._drop(old)
 
     def _behind_alias(self) -> list[str]:
@@ -301,8 +303,10 @@ class ElasticIndex:
     # -- writes ---------------------------------------------------------------------------
 
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
-        """Queue documents to add or replace by ``id`` (sent and visible at ``commit``)."""
-        self._actions += bulk_actions(documents, (), self._using, self.fields)
+        """Queue documents to add or replace by ``id`` (sent and visible at ``commit``),
+        with their chunk vectors (``elastic_vectors``)."""
+        self._actions += self._with_chunks(
+            documents, bulk_actions(documents, (), self._using, self.fields))
 
     def delete(self, ids: Sequence[str]) -> None:
         self._actions += bulk_actions((), ids, self._using)
@@ -318,6 +322,7 @@ class ElasticIndex:
         helpers = optional_import("elasticsearch.helpers", "es", FEATURE)
         self.ensure()
         actions, self._actions = self._actions, []
+        self._prepare_spaces()  # the fields of models new to the index
         failed = []
         with self._errors("write to"):
             for ok, item in helpers.streaming_bulk(
@@ -331,7 +336,7 @@ class ElasticIndex:
 
     def close(self) -> None:
         """Drop uncommitted writes; close the client if this index made it."""
-        self._actions = []
+        self._actions, self._queued_dims = [], {}
         if self._owns_client:
             self.client.close()
 
@@ -343,8 +348,10 @@ class ElasticIndex:
             return int(self.client.count(index=self._using)["count"])
 
     def refresh(self) -> None:
-        """Nothing to do: every search asks the cluster, which answers from its latest
-        refresh (a commit waits for it, with the default policy)."""
+        """Forget the vector models read (a writer may add some); otherwise nothing to do:
+        every search asks the cluster, which answers from its latest refresh (a commit
+        waits for it, with the default policy)."""
+        self._spaces = None
 
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,

@@ -26,10 +26,12 @@ from .query_syntax import runs_nowhere, unknown_fields_as_words, words
 from .tantivy_query import locate
 
 __all__ = ["LAYOUT", "settings", "mappings", "user_mapping", "index_template", "to_source", "bulk_actions",
-           "search_body", "text_query", "alias_swap_actions", "concrete_name", "client_options",
+           "search_body", "filter_clauses", "facet_aggs", "text_query",
+           "alias_swap_actions", "concrete_name", "client_options",
            "check_query", "to_result", "failures", "reason", "missing_delete"]
 
-LAYOUT = 1  # in the mappings' _meta; another value means another enrich built the index
+LAYOUT = 2  # in the mappings' _meta; another value means another enrich built the index
+# (2: chunk vectors, ``elastic_vectors``: an index of layout 1 holds none, so it is rebuilt)
 ANALYZER = "enrich_en"
 SNIPPET_CHARS = 200
 _FIELD = re.compile(r"(?<![\w.\\])([\w.]+):")
@@ -133,15 +135,13 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
     searched = list(TEXT_FIELDS) + [s.name for s in user if s.searchable]
     matched = _words_query(query, searched) if as_words and query.strip() not in ("", "*") \
         else text_query(query, syntax, searched)
-    specs = {spec.name: spec for spec in user}
-    clauses = [_filter(name, specs.get(name), _values(values))
-               for name, values in (filters or {}).items() if _values(values)]
+    clauses = filter_clauses(filters, user)
     body: dict[str, Any] = {
         "query": {"bool": {"must": [matched], "filter": clauses}} if clauses else matched,
         "from": max(offset, 0), "size": max(top, 0), "track_total_hits": True,
         "_source": ["id", "uri", "title"]}
     if facets and facet_size > 0:
-        body["aggs"] = {name: {"terms": {"field": name, "size": facet_size}} for name in facets}
+        body["aggs"] = facet_aggs(facets, facet_size)
     if sort not in (None, "", "relevance"):
         body["sort"] = [{sort.lstrip("-"): {"order": "desc" if sort.startswith("-") else "asc"}}]
     if highlight:
@@ -149,6 +149,19 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
                              "fields": {"content": {"fragment_size": SNIPPET_CHARS,
                                                     "number_of_fragments": 2}}}
     return body
+
+
+def filter_clauses(filters: Mapping[str, Sequence[str]] | None,
+                   user: Sequence[FieldSpec] = ()) -> list[dict[str, Any]]:
+    """The filter clauses of ``filters`` (AND across fields, any value within one)."""
+    specs = {spec.name: spec for spec in user}
+    return [_filter(name, specs.get(name), _values(values))
+            for name, values in (filters or {}).items() if _values(values)]
+
+
+def facet_aggs(facets: Sequence[str], facet_size: int) -> dict[str, Any]:
+    """The terms aggregations that count ``facets``."""
+    return {name: {"terms": {"field": name, "size": facet_size}} for name in facets}
 
 
 def _filter(name: str, spec: FieldSpec | None, values: list[Any]) -> dict[str, Any]:

@@ -14,7 +14,9 @@ Each endpoint answers as the Elasticsearch reference documents it:
   ``action.auto_create_index`` does by default; ``dynamic: strict`` mappings refuse
   unknown fields per item), ``_count``, ``_search`` and ``_refresh``;
 * the search DSL of ``fake_es_query``; hits, totals, terms aggregations and
-  highlights in the response shapes of the reference.
+  highlights in the response shapes of the reference;
+* ``PUT /INDEX/_mapping``, ``dense_vector`` and ``nested`` fields and the ``knn``
+  search option of ``fake_es_knn``.
 
 Errors have Elasticsearch's shape (``{"error": {"root_cause": [...], "type",
 "reason"}, "status"}``), so the client raises its own exception classes.
@@ -31,6 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from .fake_es_knn import check_document, knn_search, put_mapping
 from .fake_es_query import BadQuery, Stats, highlight, matches, prepare
 
 
@@ -135,6 +138,11 @@ class Cluster:
             error = EsError(400, "strict_dynamic_mapping_exception", "mapping set to strict, "
                             f"dynamic introduction of [{sorted(unknown)[0]}] is not allowed")
             return {"_index": target, "_id": doc_id, "status": 400, "error": error.body()["error"]}
+        try:
+            check_document(mappings, source, doc_id, EsError)
+        except EsError as error:
+            return {"_index": target, "_id": doc_id, "status": error.status,
+                    "error": error.body()["error"]}
         created = doc_id not in docs
         docs.pop(doc_id, None)  # a new version is a new Lucene document: it goes last
         docs[doc_id] = source
@@ -154,6 +162,12 @@ class Cluster:
 
     def search(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         sources = self.sources(name)
+        if "knn" in body:
+            (index, *_) = self.resolve(name)
+            stats = Stats(sources)  # filters are term-level queries: nothing to prepare
+            return knn_search(self.indices[index]["mappings"], index, sources, body,
+                              lambda query, source: bool(matches(query, source, stats)),
+                              EsError)
         query = body.get("query", {"match_all": {}})
         leaves, stats = prepare(query), Stats(sources)
         scored = [(matches(query, s, stats), n, s) for n, s in enumerate(sources)]
@@ -262,6 +276,10 @@ def route(cluster: Cluster, method: str, path: str, params: dict[str, str],
         return cluster.create(parts[0], body or {}) if method == "PUT" else \
             cluster.delete(parts[0], params)
     name, action = parts[0], parts[1]
+    if action == "_mapping" and method == "PUT":
+        for index in cluster.resolve(name):
+            put_mapping(cluster.indices[index]["mappings"], body or {}, EsError)
+        return {"acknowledged": True}
     if action == "_mapping":
         return {i: {"mappings": cluster.indices[i]["mappings"]} for i in cluster.resolve(name)}
     if action == "_count":

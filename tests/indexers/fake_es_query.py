@@ -1,7 +1,8 @@
 """The search side of the fake Elasticsearch (``fake_elasticsearch.py``): the query DSL
 enrich sends, evaluated over documents in memory as the Elasticsearch reference says.
 
-* ``match_all``, ``bool`` (``must``, ``filter``), ``terms``, ``term``;
+* ``match_all``, ``bool`` (``must``, ``filter``, ``must_not``, ``should``), ``terms``,
+  ``term``, ``ids``;
 * ``query_string`` over ``fields`` with ``default_operator`` OR, parsed like Lucene's
   classic query parser: words, ``"phrases"``, ``AND``/``OR``/``NOT``/``&&``/``||``/``!``,
   ``+``/``-``, ``field:value``, ``(groups)``, ``word*``, ``word^2``; a query that only
@@ -232,6 +233,8 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
         ((name, wanted),) = spec.items()
         wanted = wanted if kind == "terms" else [wanted]
         return 1.0 if set(map(str, wanted)) & set(_values(source, name)) else 0.0
+    if kind == "ids":
+        return 1.0 if str(source.get("_id")) in set(map(str, spec.get("values", []))) else 0.0
     if kind == "range":
         ((name, ends),) = spec.items()
         low, high = ends.get("gte"), ends.get("lte")
@@ -248,6 +251,8 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
                 return 0.0
             total += got
         if not all(matches(clause, source, stats) for clause in spec.get("filter", [])):
+            return 0.0
+        if any(matches(clause, source, stats) for clause in spec.get("must_not", [])):
             return 0.0
         return total if spec.get("must") else 1.0
     raise BadQuery(f"the fake Elasticsearch does not run [{kind}] queries")
