@@ -4,7 +4,8 @@ The same protocol and query features as the embedded ``TantivyIndex``: Lucene's
 query string syntax (words, ``"phrases"``, ``AND``/``OR``/``NOT``, ``+``/``-``,
 ``field:value``, ``word*``), filters, facets (terms aggregations), highlights (HTML,
 the text escaped, matches in ``<b>``), paging and sorting. The request bodies are
-built in ``elastic_body``.
+built in ``elastic_body``; chunk vectors (nested ``dense_vector`` fields, kNN) are
+``elastic_vectors``'s.
 
 Layout: an index template (``<name>-template``) gives every concrete index
 ``<name>.v<timestamp>`` the settings and explicit mappings. The alias ``<name>``
