@@ -272,7 +272,8 @@ class ElasticIndex(VectorMethods):
                 if new not in self._behind_alias():
                     self.client.indices.delete(index=new, ignore_unavailable=True)
             raise
-        self.stale, self._ready, self.index_id, self._spaces = None, True, new, None
+        self.stale, self._ready, self.index_id = None, True, new
+        self._spaces = self._held = None
         self._drop(old)
 
     def _behind_alias(self) -> list[str]:
@@ -352,7 +353,7 @@ class ElasticIndex(VectorMethods):
         """Forget the vector models read (a writer may add some); otherwise nothing to do:
         every search asks the cluster, which answers from its latest refresh (a commit
         waits for it, with the default policy)."""
-        self._spaces = None
+        self._spaces = self._held = None
 
     def search(self, query: str, *, top: int = 10, offset: int = 0,
                filters: dict[str, list[str]] | None = None,

@@ -138,6 +138,7 @@ class VectorMethods:
     """The ``SearchIndex`` vector methods of ``ElasticIndex`` (mixed into it)."""
 
     _spaces: dict[str, dict[str, Any]] | None = None  # model -> {field, dims}; None: unread
+    _held: dict[str, int] | None = None  # vector_models(); None: not counted since
     _queued_dims: dict[str, int]
 
     def _with_chunks(self, documents: Sequence[Mapping[str, Any]],
@@ -157,14 +158,15 @@ class VectorMethods:
         spaces: dict[str, dict[str, Any]] = {}
         for mapping in found.values():
             spaces |= spaces_of(mapping.get("mappings", {}).get("_meta"))
-        self._spaces = spaces
+        self._spaces, self._held = spaces, None
         return spaces
 
     def _prepare_spaces(self) -> None:
         """Before a commit sends its writes: the field of every queued model that the index
         lacks is added (put_mapping, with ``_meta``); VectorDimensionError for a model the
-        index holds with another dimension (nothing is sent)."""
-        queued, self._queued_dims = self._queued_dims, {}
+        index holds with another dimension (nothing is sent). The models held are
+        counted again after any commit (its deletes may empty a model)."""
+        queued, self._queued_dims, self._held = self._queued_dims, {}, None
         if not queued:
             return
         with self._errors("read the vector fields of"):
@@ -192,8 +194,16 @@ class VectorMethods:
         self._spaces = None
 
     def vector_models(self) -> dict[str, int]:
+        """The models mapped in the index that some document has vectors of (one ``_count``
+        of a ``nested`` query each; kept until ``refresh`` or a commit adds a model)."""
         self.readable()
-        return {model: space["dims"] for model, space in self._read_spaces().items()}
+        if self._held is None:
+            spaces = self._read_spaces()
+            with self._errors("count the vectors of"):
+                self._held = {model: space["dims"] for model, space in spaces.items()
+                              if self.client.count(index=self._using, query={"nested": {
+                                  "path": space["field"], "query": {"match_all": {}}}})["count"]}
+        return dict(self._held)
 
     def _space(self, model: str) -> dict[str, Any] | None:
         self.readable()

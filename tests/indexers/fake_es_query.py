@@ -2,7 +2,8 @@
 enrich sends, evaluated over documents in memory as the Elasticsearch reference says.
 
 * ``match_all``, ``bool`` (``must``, ``filter``, ``must_not``, ``should``), ``terms``,
-  ``term``, ``ids``;
+  ``term``, ``ids``, ``nested`` (``path``, ``query`` over the nested objects' fields,
+  named by their full path);
 * ``query_string`` over ``fields`` with ``default_operator`` OR, parsed like Lucene's
   classic query parser: words, ``"phrases"``, ``AND``/``OR``/``NOT``/``&&``/``||``/``!``,
   ``+``/``-``, ``field:value``, ``(groups)``, ``word*``, ``word^2``; a query that only
@@ -233,6 +234,11 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
         ((name, wanted),) = spec.items()
         wanted = wanted if kind == "terms" else [wanted]
         return 1.0 if set(map(str, wanted)) & set(_values(source, name)) else 0.0
+    if kind == "nested":
+        items = source.get(spec["path"]) or []
+        return max((matches(spec["query"], {f"{spec['path']}.{k}": v for k, v in item.items()},
+                            stats) for item in (items if isinstance(items, list) else [items])),
+                   default=0.0)
     if kind == "ids":
         return 1.0 if str(source.get("_id")) in set(map(str, spec.get("values", []))) else 0.0
     if kind == "range":
