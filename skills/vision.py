@@ -113,6 +113,7 @@ def load_pretrained(cls: Any, name: str, device: str = "cpu", **kwargs: Any) -> 
     is_model = hasattr(cls, "eval") or cls.__name__.endswith(("Model", "Generation"))
     if is_model and device.startswith("cuda"):
         kwargs.setdefault("dtype", require_torch().float16)
+    _quiet_loading()
     try:
         loaded = cls.from_pretrained(name, local_files_only=True, **kwargs)
     except (OSError, ValueError) as local_error:
@@ -128,6 +129,16 @@ def load_pretrained(cls: Any, name: str, device: str = "cpu", **kwargs: Any) -> 
         loaded = loaded.to(device).eval()
     _cache[key] = loaded
     return loaded
+
+
+def _quiet_loading() -> None:
+    """No "Loading weights" bar from transformers on a terminal (a search loads the query
+    model: its output is results, not progress bars)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
 
 
 def model_class(name: str, mapping: str, wanted: str) -> Any:

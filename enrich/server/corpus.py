@@ -22,7 +22,9 @@ from urllib.parse import unquote, urlparse
 
 from graph import GraphError, KnowledgeGraph
 from indexers.stores import (DataDir, IndexMissingError, QueryError, SearchIndex, SearchResult,
-                             SqliteStore, StoreError, open_index)
+                             SqliteStore, StoreError, hybrid, open_index)
+from indexers.stores.vectors import VectorDimensionError
+from skills.base import SkillUnavailable
 
 from .errors import ApiError
 
@@ -159,9 +161,16 @@ class Corpus:
         return self._index
 
     def search(self, query: str, **options: Any) -> SearchResult:
-        """Search the index (QueryError for a query it refuses; ApiError 503 when the
-        index is missing or cannot answer, as an Elasticsearch index may at any time)."""
-        return self._ask(lambda index: index.search(query, **options))
+        """Search the index in a mode (``hybrid.search``; QueryError for a query or mode
+        it refuses; ApiError 503 when the index is missing or cannot answer, as an
+        Elasticsearch index may at any time, or the query model cannot be loaded)."""
+        texts = self.store().chunk_texts
+        return self._ask(lambda index: hybrid.search(index, query, texts=texts, **options))
+
+    def similar(self, doc_id: str, **options: Any) -> SearchResult:
+        """"More like this" (``hybrid.similar``; QueryError when it has no vectors)."""
+        texts = self.store().chunk_texts
+        return self._ask(lambda index: hybrid.similar(index, doc_id, texts=texts, **options))
 
     def index_count(self) -> int:
         """How many documents the search index holds."""
@@ -171,8 +180,10 @@ class Corpus:
         index = self.index()
         try:
             return question(index)
-        except QueryError:
+        except (QueryError, VectorDimensionError):
             raise
+        except SkillUnavailable as exc:  # the query's embedding model
+            raise ApiError(503, "model_unavailable", str(exc)) from None
         except IndexMissingError as exc:  # deleted meanwhile: open it again next time
             with self._lock:
                 if self._index is index:

@@ -18,6 +18,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from graph import AmbiguousEntity, EntityNotFound, GraphError
 from graph.cooccurrence import RANKS, SCOPES
 from indexers.stores import KEYWORD_FIELDS, SORT_FIELDS, QueryError, check_search
+from indexers.stores.hybrid import MODES, NoVectorsError, SearchModeError
+from indexers.stores.vectors import VectorDimensionError
 from indexers.stores.query_syntax import SYNTAXES
 
 from enrich.records import TYPE_FIELDS
@@ -51,6 +53,11 @@ SearchText = Annotated[str, Query(max_length=LIMITS["query"],
 Syntax = Annotated[Literal[SYNTAXES], Query(  # type: ignore[valid-type]
     description="lenient (default): what is not valid syntax is searched as words; "
                 "strict: such a query is a 400 bad_query saying where.")]
+Mode = Annotated[Literal[("auto",) + MODES], Query(  # type: ignore[valid-type]
+    description="keyword: the words (BM25); vector: the meaning (the query embedded like "
+                "the chunks); hybrid: both fused by reciprocal rank; auto (default): "
+                "hybrid when the index holds vectors and the query has words, else keyword. "
+                "Vector and hybrid results carry their best `chunk` (page, text).")]
 Filters = Annotated[list[str], Query(max_length=LIMITS["filters"],
                                      description="FIELD:VALUE; repeatable.")]
 Entity = Annotated[str, Query(min_length=1, max_length=300,
@@ -93,9 +100,14 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
 def _search(data: Corpus, q: str, filters: list[str], **options: Any):
     try:
         return data.search(q, filters=_filters(filters), **options)
-    except QueryError as exc:
+    except SearchModeError as exc:
+        raise ApiError(400, "invalid_parameter", str(exc), parameter="mode",
+                       reason="not for this query") from None
+    except NoVectorsError as exc:
+        raise ApiError(400, "no_vectors", str(exc), parameter="mode") from None
+    except (QueryError, VectorDimensionError) as exc:
         raise ApiError(400, "bad_query", str(exc), parameter="q",
-                       position=exc.position) from None
+                       position=getattr(exc, "position", None)) from None
 
 
 def _thumbnail(doc_id: str, summary: dict[str, Any]) -> str | None:
@@ -112,10 +124,31 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
            facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
            top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0,
-           sort: Sort = "relevance", syntax: Syntax = "lenient") -> JSONResponse:
+           sort: Sort = "relevance", syntax: Syntax = "lenient",
+           mode: Mode = "auto") -> JSONResponse:
     found = _search(data, q, filter, top=top, offset=skip, facets=list(dict.fromkeys(facet)),
                     facet_size=facet_size, sort=None if sort == "relevance" else sort,
-                    syntax=syntax)
+                    syntax=syntax, mode=None if mode == "auto" else mode)
+    return _results(data, found, {"query": q, "skip": skip, "top": top, "sort": sort})
+
+
+@router.get("/documents/{doc_id}/similar",
+            summary="More like this: documents nearest in meaning (their chunk vectors)")
+def similar(data: Data, doc_id: DocId, filter: Filters = [],  # noqa: B006
+            facet: Annotated[list[Keyword], Query(max_length=LIMITS["facets"])] = [],  # noqa: B006
+            facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
+            top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
+            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0) -> JSONResponse:
+    try:
+        found = data.similar(doc_id, filters=_filters(filter), top=top, offset=skip,
+                             facets=list(dict.fromkeys(facet)), facet_size=facet_size)
+    except NoVectorsError as exc:
+        raise ApiError(404, "no_vectors", str(exc)) from None
+    return _results(data, found, {"document": doc_id, "skip": skip, "top": top})
+
+
+def _results(data: Corpus, found: Any, head: dict[str, Any]) -> JSONResponse:
+    """A page of search results with what the result list shows of each document."""
     store = data.store()
     with store.snapshot():
         summaries = store.summaries([hit["id"] for hit in found.results])
@@ -131,8 +164,8 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
                ("language", "people", "organizations", "locations", "keyphrases", "tags",
                 "labels")},
             "thumbnail": _thumbnail(hit["id"], summary)})
-    return _json({"query": q, "count": found.count, "skip": skip, "top": top, "sort": sort,
-                  "results": results, "facets": found.facets}, clean=False)  # plain already
+    return _json({**head, "count": found.count, "mode": found.mode, "results": results,
+                  "facets": found.facets}, clean=False)  # plain already
 
 
 def _as_list(value: Any) -> list:
@@ -313,7 +346,8 @@ def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: 
                  limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
                  scope: Scope = "document", kind: Kind = None,
                  syntax: Syntax = "lenient") -> JSONResponse:
-    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False, syntax=syntax)
+    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False, syntax=syntax,
+                    mode="keyword")
     ids = [hit["id"] for hit in found.results]
     graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
     return _json({"query": q, "matches": len(ids), "count": found.count, "scope": scope,

@@ -26,6 +26,7 @@ from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, TRANS
                    QueryError, SearchIndex, SearchResult, SourceState, Store, StoreError,
                    check_search)
 from .datadir import DataDir, DataDirBusyError
+from . import hybrid
 from .fields import FieldSpec
 from .sqlite import SqliteStore
 from .sqlite_graph_read import SqliteGraphReader
@@ -38,7 +39,7 @@ __all__ = [
     "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS", "SORT_FIELDS", "TRANSIENT_STAGES",
     "SqliteStore", "TantivyIndex", "open_store", "open_index", "DataDir", "DataDirBusyError",
     "check_search", "sync_index", "rebuild_index", "index_location", "check_index",
-    "rebuild_search_index", "SqliteGraphReader", "FieldSpec",
+    "rebuild_search_index", "SqliteGraphReader", "FieldSpec", "hybrid",
 ]
 
 ES_SCHEMES = ("es+http://", "es+https://")

@@ -22,7 +22,7 @@ from graph.reader import GraphReader
 from skills.base import TermStats
 
 __all__ = [
-    "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
+    "CHUNKS_KEY", "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "IndexMissingError", "ForeignIndexError",
     "INDEX_FIELDS",
     "KEYWORD_FIELDS", "TEXT_FIELDS", "SORT_FIELDS", "TRANSIENT_STAGES", "check_search",
@@ -34,6 +34,8 @@ TEXT_FIELDS = ("title", "content")
 KEYWORD_FIELDS = ("uri", "file_type", "language", "people", "organizations",
                   "locations", "entities", "keyphrases", "tags", "labels")
 INDEX_FIELDS = ("id",) + TEXT_FIELDS + KEYWORD_FIELDS
+# The key of an upserted document that holds its chunk vectors (see ``SearchIndex``).
+CHUNKS_KEY = "_chunks"
 # Single-valued keyword fields results can be sorted by (besides relevance).
 SORT_FIELDS = ("uri", "file_type")
 
@@ -169,12 +171,22 @@ class DocumentRecord:
 
 @dataclass
 class SearchResult:
+    """What a search gives: ``count`` matches, a page of ``results`` and ``facets``.
+
+    A result is ``{id, uri, title, score, highlights: [str]}``; a vector or hybrid
+    search (``hybrid.py``) adds ``chunk`` (the document's best chunk: ``{id, page,
+    start, end, image, score, text}``, or None) and ``ranks`` (``{list: rank}`` in each
+    list fused). ``mode`` is how it was searched: keyword, vector or hybrid.
+    """
+
     count: int
-    results: list[dict[str, Any]]  # {id, uri, title, score, highlights: [str]}
+    results: list[dict[str, Any]]
     facets: dict[str, list[dict[str, Any]]]  # field -> [{value, count}]
+    mode: str = "keyword"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "results": self.results, "facets": self.facets}
+        return {"count": self.count, "mode": self.mode, "results": self.results,
+                "facets": self.facets}
 
 
 class Store(Protocol):
@@ -311,6 +323,34 @@ class SearchIndex(Protocol):
         """
 
     def count(self) -> int: ...
+
+    # -- vectors (chunk and image vectors of documents; see ``hybrid.py``) -------------
+    # An upserted document may carry ``CHUNKS_KEY``: its chunk vectors, a list of
+    # ``{"id": "DOC#n", "model": model id, "page": int | None, "start": int | None,
+    # "end": int | None, "image": image id | None, "vector": [float, ...]}``. The index
+    # keeps them per model ("vector space": vectors of one model are compared only with
+    # each other and with queries that model embedded); an upsert replaces all of a
+    # document's chunks, a delete removes them.
+
+    def vector_models(self) -> dict[str, int]:
+        """The models whose vectors this index holds, with their dimension (empty: none)."""
+
+    def vector_search(self, model: str, vector: Sequence[float], *, k: int = 10,
+                      filters: dict[str, list[str]] | None = None,
+                      exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The ``k`` documents whose best chunk of ``model`` is most similar to
+        ``vector`` (cosine, best first), each ``{"id": doc id, "score": cosine,
+        "chunk": {"id", "page", "start", "end", "image"}}`` for that best chunk. Only
+        documents that ``filters`` keep (as in ``search``), never those in ``exclude``.
+        A ``VectorDimensionError`` for a vector of another dimension than the
+        model's; an empty list for a model the index does not hold."""
+
+    def document_vectors(self, doc_id: str) -> dict[str, list[list[float]]]:
+        """A document's chunk vectors by model (empty: none, or no such document)."""
+
+    def facet_counts(self, ids: Sequence[str], facets: Sequence[str],
+                     facet_size: int = 10) -> dict[str, list[dict[str, Any]]]:
+        """Facet counts (as ``search`` gives them) over the documents ``ids``."""
 
     def refresh(self) -> None:
         """See what other processes have committed since this index was opened (a

@@ -28,8 +28,9 @@ from typing import Any, Iterable, Iterator, Sequence
 from graph.errors import IndexNotFound
 from graph.knowledge import KnowledgeGraph
 
-from .base import TRANSIENT_STAGES, DocumentRecord, SourceState, StoreError
+from .base import CHUNKS_KEY, TRANSIENT_STAGES, DocumentRecord, SourceState, StoreError
 from .datadir import DataDir
+from .sqlite_chunks import HAS_VECTORS, chunk_texts, chunks_of
 from .sqlite_terms import SqliteTermStats
 from .sqlite_corrections import correct_many, list_corrections, undo
 from .sqlite_graph import EdgeDeltas, add_deltas, flush_edges
@@ -278,16 +279,20 @@ class SqliteStore:
     # -- search-index outbox ----------------------------------------------------------
 
     def pending_index(self, limit: int = 500) -> tuple[list[dict[str, Any]], list[str]]:
-        """Documents (``{"id": ..., **fields}``) to upsert and ids to delete, oldest first."""
+        """Documents (``{"id": ..., **fields}``, with their chunk vectors under
+        ``CHUNKS_KEY`` when they have some) to upsert and ids to delete, oldest first."""
         rows = self._rows(
             "SELECT q.doc_id, q.op, d.id IS NOT NULL AS present, d.title, d.content, "
-            "d.fields FROM index_queue AS q LEFT JOIN documents AS d ON d.id = q.doc_id "
+            f"d.fields, CASE WHEN {HAS_VECTORS} THEN d.tree END AS tree "
+            "FROM index_queue AS q LEFT JOIN documents AS d ON d.id = q.doc_id "
             "ORDER BY q.seq LIMIT ?", (limit,))
         upserts, deletes = [], []
         for row in rows:
             if row["op"] == "upsert" and row["present"]:
                 fields = expand_fields(row["fields"], row["title"], row["content"])
-                upserts.append({**fields, "id": row["doc_id"]})
+                chunks = chunks_of(json.loads(row["tree"]), row["doc_id"]) if row["tree"] else []
+                upserts.append({**fields, "id": row["doc_id"],
+                                **({CHUNKS_KEY: chunks} if chunks else {})})
             else:
                 deletes.append(row["doc_id"])
         self._resolved_fields(upserts)
@@ -302,6 +307,11 @@ class SqliteStore:
             for name in ENTITY_FIELDS:
                 doc.pop(name, None)
             doc.update(found.get(doc["id"], {}))
+
+    def chunk_texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """The text of each text chunk id (``DOC#N``) found (see ``sqlite_chunks``)."""
+        with self._lock:
+            return chunk_texts(self._conn, chunk_ids)
 
     def mark_indexed(self, upserted: Iterable[str], deleted: Iterable[str]) -> None:
         """Take ids off the index queue once the index has committed them.

@@ -48,10 +48,12 @@ import tantivy
 from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
                    IndexLayoutError, IndexMissingError, QueryError, SearchResult, StoreError,
                    check_search)
-from .fields import FieldSpec, facet_value, from_json, to_json
+from .fields import FieldSpec, from_json, to_json
 from .files import write_atomic
-from .tantivy_fields import add_field, add_values, filter_query
+from .tantivy_docs import count_facets, to_document, to_hit
+from .tantivy_fields import add_field, filter_query
 from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
+from .vector_spaces import VectorSpaces
 
 __all__ = ["TantivyIndex"]
 
@@ -160,6 +162,10 @@ class TantivyIndex:
         self.index_id: str | None = None
         self._writer: tantivy.IndexWriter | None = None
         self._index: tantivy.Index | None = self._open(write)
+        self.vectors = VectorSpaces(self.path, write=write) if self._index is not None \
+            else None
+        if write and self.vectors is not None and self.vectors.behind:
+            self.stale = f"{self.vectors.behind}: the search index is rebuilt from the store"
         if write and self._index is not None:
             self.writer  # one writer per folder: refuse a second one now, before any work
 
@@ -247,22 +253,34 @@ class TantivyIndex:
     def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
         """Add or replace documents by ``id`` (visible after ``commit``)."""
         for fields in documents:
-            doc = _to_document(fields, self.fields)
+            doc = to_document(fields, self.fields)
             self.writer.delete_documents_by_term("id", doc.get_first("id"))
             self.writer.add_document(doc)
+        self._spaces.upsert(documents)
 
     def delete(self, ids: Sequence[str]) -> None:
         for doc_id in ids:
             self.writer.delete_documents_by_term("id", str(doc_id))
+        self._spaces.delete(ids)
 
     def commit(self) -> None:
-        """Make the writes so far durable and visible to searches."""
+        """Make the writes so far durable and visible to searches (the vectors first:
+        see :mod:`indexers.stores.vector_spaces`)."""
         if self._writer is not None:
+            self._spaces.commit()
             self._writer.commit()
             self._live.reload()
 
+    @property
+    def _spaces(self) -> VectorSpaces:
+        if self.vectors is None:
+            raise IndexLayoutError(self.stale or f"the search index {self.path} is closed")
+        return self.vectors
+
     def close(self) -> None:
         """Drop uncommitted writes, wait for merges, release the writer lock."""
+        if self.vectors is not None:
+            self.vectors.close()
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.rollback()
@@ -297,6 +315,7 @@ class TantivyIndex:
         remove_index_folder(old)
         self.stale, self.index_id = None, fresh.index_id
         self._index = self._loaded(tantivy.Index.open(str(self.path)))
+        self.vectors = VectorSpaces(self.path, write=True)
 
     # -- reads ------------------------------------------------------------------------
 
@@ -311,6 +330,7 @@ class TantivyIndex:
             self._live.reload()
             if self._writer is None and self._other_schema():
                 self._index = self._loaded(tantivy.Index.open(str(self.path)))
+            self._spaces.refresh()
         except (ValueError, OSError) as error:
             if not _exists(self.path):
                 raise IndexMissingError(f"the search index {self.path} is gone") from None
@@ -350,12 +370,12 @@ class TantivyIndex:
         try:
             found = searcher.search(matched, limit=max(top, 1), offset=max(offset, 0),
                                     count=True, **order)
-            facet_counts = _facets(searcher, matched, facets, facet_size, self.fields)
+            facet_counts = count_facets(searcher, matched, facets, facet_size, self.fields)
         except ValueError as error:  # parsed, but tantivy cannot run it (``title:*``)
             raise _run_error(query, error) from None
         snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._live.schema, "content")
         snippets.set_max_num_chars(SNIPPET_CHARS)
-        hits = [_hit(searcher.doc(address), None if order else score,
+        hits = [to_hit(searcher.doc(address), None if order else score,
                      snippets if highlight else None)
                 for score, address in found.hits[:max(top, 0)]]
         return SearchResult(found.count, hits, facet_counts)
@@ -371,6 +391,46 @@ class TantivyIndex:
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
+
+    # -- vectors (see SearchIndex and vector_spaces) -----------------------------------
+
+    def vector_models(self) -> dict[str, int]:
+        return self._spaces.models()
+
+    def vector_search(self, model: str, vector: Sequence[float], *, k: int = 10,
+                      filters: dict[str, list[str]] | None = None,
+                      exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """See ``SearchIndex.vector_search``: a filter is applied as the set of documents
+        it keeps (exact scoring when they hold few chunks, see ``VectorIndex.search``)."""
+        check_search(filters, (), None, self.fields)
+        allowed = None
+        if any(filters.values() if filters else ()):
+            allowed = set(self._ids(self._filtered(tantivy.Query.all_query(), filters)))
+        return self._spaces.search(model, vector, k, allowed, exclude)
+
+    def document_vectors(self, doc_id: str) -> dict[str, list[list[float]]]:
+        return self._spaces.document_vectors(doc_id)
+
+    def facet_counts(self, ids: Sequence[str], facets: Sequence[str],
+                     facet_size: int = 10) -> dict[str, list[dict[str, Any]]]:
+        check_search(None, facets, None, self.fields)
+        return count_facets(self._live.searcher(), self._id_query(ids), facets, facet_size,
+                            self.fields)
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The hits (no score, no highlights) of the documents ``ids`` that are here."""
+        searcher = self._live.searcher()
+        found = searcher.search(self._id_query(ids), limit=max(len(ids), 1))
+        hits = (to_hit(searcher.doc(address), None, None) for _, address in found.hits)
+        return {hit["id"]: hit for hit in hits}
+
+    def _id_query(self, ids: Sequence[str]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self._live.schema, "id", [str(i) for i in ids])
+
+    def _ids(self, query: tantivy.Query) -> list[str]:
+        searcher = self._live.searcher()
+        found = searcher.search(query, limit=max(searcher.num_docs, 1))
+        return [searcher.doc(address).get_first("id") for _, address in found.hits]
 
 def _run_error(query: str, error: ValueError) -> QueryError:
     """A query that parsed but cannot run: ``field:*`` on a text field or a non-field."""
@@ -388,74 +448,3 @@ def _sort_order(sort: str | None) -> dict[str, Any]:
         return {}
     return {"order_by_field": sort.lstrip("-"),
             "order": tantivy.Order.Desc if sort.startswith("-") else tantivy.Order.Asc}
-
-
-def _to_document(fields: dict[str, Any], user: Sequence[FieldSpec] = ()) -> tantivy.Document:
-    """A tantivy document from index fields (lists join or fan out; unknown keys skipped)."""
-    if not fields.get("id"):
-        raise StoreError(f"an index document needs an 'id'; got the fields {sorted(fields)}")
-    doc = tantivy.Document()
-    doc.add_text("id", str(fields["id"]))
-    for name in TEXT_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, (list, tuple)):
-            value = "\n\n".join(str(v) for v in value if v)
-        if value:
-            doc.add_text(name, str(value))
-    for name in KEYWORD_FIELDS:
-        for value in _keywords(fields.get(name)):
-            doc.add_text(name, value)
-    for spec in user:
-        if fields.get(spec.name) not in (None, "", []):
-            add_values(doc, spec, fields[spec.name])
-    extra = set(fields) - set(INDEX_FIELDS) - {spec.name for spec in user}
-    if extra:
-        log.debug("index fields %s of %s are not in the index schema", extra, fields["id"])
-    return doc
-
-
-def _keywords(value: Any) -> list[str]:
-    values = value if isinstance(value, (list, tuple, set)) else [value]
-    return list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
-
-
-def _hit(doc: tantivy.Document, score: float | None,
-         snippets: tantivy.SnippetGenerator | None) -> dict[str, Any]:
-    return {"id": doc.get_first("id"), "uri": doc.get_first("uri"),
-            "title": doc.get_first("title") or "", "score": score,
-            "highlights": _highlights(doc.get_first("content") or "", snippets)
-            if snippets else []}
-
-
-def _highlights(content: str, snippets: tantivy.SnippetGenerator) -> list[str]:
-    """The best matching fragment, and the best one in the rest of the text."""
-    best = snippets.snippet_from_doc(tantivy.Document(content=content))
-    if not best.highlighted():
-        return []
-    found = [best.to_html()]
-    at = content.find(best.fragment())
-    if at < 0:
-        return found
-    for rest in (content[at + len(best.fragment()):], content[:at]):
-        second = snippets.snippet_from_doc(tantivy.Document(content=rest)) if rest else None
-        if second is not None and second.highlighted():
-            found.append(second.to_html())
-            break
-    return found
-
-
-def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str],
-            size: int, user: Sequence[FieldSpec] = ()) -> dict[str, list[dict[str, Any]]]:
-    """``{field: [{value, count}]}``, most frequent first, over all matches."""
-    if not names or size <= 0:
-        return {name: [] for name in names}
-    request = {name: {"terms": {"field": name, "size": size}} for name in names}
-    result = searcher.aggregate(query, request)
-    specs = {spec.name: spec for spec in user}
-
-    def value(name: str, bucket: dict[str, Any]) -> Any:
-        return facet_value(specs[name], bucket) if name in specs else bucket["key"]
-    return {name: sorted(({"value": value(name, b), "count": b["doc_count"]}
-                          for b in result[name]["buckets"]),
-                         key=lambda bucket: (-bucket["count"], bucket["value"]))
-            for name in names}

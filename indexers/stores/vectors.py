@@ -22,7 +22,7 @@ Files, written by ``commit()`` only::
     enrich-vectors.json        the manifest, written last: library, metric, dim, count,
                                generation, index_id and the two files below
     vectors-<generation>.usearch   the graph and vectors
-    keys-<generation>.npz          keys and chunk ids, the next key
+    keys-<generation>.npz          keys, chunk ids, the next key and each chunk's meta
 
 A commit writes the new generation's files (each to a temporary name, fsynced,
 renamed), then replaces the manifest; the previous generation's files stay until the
@@ -141,6 +141,7 @@ class VectorIndex:
         self._key_of: dict[str, int] = {}
         self._chunk_of: dict[int, str] = {}
         self._doc_keys: dict[str, set[int]] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
         self._next_key = 0
         self._dirty = True
 
@@ -157,6 +158,7 @@ class VectorIndex:
             graph.expansion_search = self.expansion_search
             with np.load(keys_file, allow_pickle=False) as saved:
                 keys, ids, next_key = saved["keys"], saved["ids"], int(saved["next_key"])
+                meta = json.loads(str(saved["meta"])) if "meta" in saved else {}
         except (OSError, ValueError, RuntimeError, KeyError) as error:
             raise VectorIndexBrokenError(f"{self.path}: cannot read generation "
                                          f"{manifest['generation']} ({error}): rebuild the "
@@ -167,6 +169,7 @@ class VectorIndex:
         self.dim, self.index_id = int(manifest["dim"]), manifest["index_id"]
         self.generation, self._graph, self._next_key = int(manifest["generation"]), graph, next_key
         self._key_of = dict(zip(ids.tolist(), keys.tolist()))
+        self._meta = {chunk: meta[chunk] for chunk in self._key_of if chunk in meta}
         self._chunk_of = {key: chunk for chunk, key in self._key_of.items()}
         self._doc_keys = {}
         for chunk, key in self._key_of.items():
@@ -182,10 +185,27 @@ class VectorIndex:
         """The documents that have chunk vectors here."""
         return set(self._doc_keys)
 
+    def meta_of(self, chunk_id: str) -> dict[str, Any]:
+        """The ``meta`` a chunk was added with (empty: none)."""
+        return self._meta.get(chunk_id, {})
+
+    def chunks_of(self, doc_id: str) -> list[tuple[str, np.ndarray]]:
+        """A document's chunk ids and (normalised) vectors, in id order."""
+        chunks = sorted((self._chunk_of[key], key) for key in self._doc_keys.get(doc_id, ()))
+        if not chunks:
+            return []
+        matrix = self._graph.get(np.asarray([key for _, key in chunks], dtype=np.uint64))
+        return [(chunk, np.asarray(row, dtype=np.float32)) for (chunk, _), row in
+                zip(chunks, np.atleast_2d(matrix))]
+
     # -- writes -----------------------------------------------------------------
 
-    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+    def add(self, ids: Sequence[str], vectors: np.ndarray,
+            meta: Sequence[dict[str, Any]] | None = None) -> None:
         """Add chunk vectors (normalised here); an id that exists is replaced.
+
+        ``meta``: a small JSON-able dict per chunk (its page and offsets), kept with it
+        and given back by ``search`` (``meta_of``).
 
         A document re-indexed with fewer chunks keeps its old extra ones: replace a
         document's chunks with ``delete_documents([doc])`` then ``add``.
@@ -200,8 +220,10 @@ class VectorIndex:
         self._next_key += len(ids)
         if len(ids):
             self._graph.add(keys, matrix, threads=ADD_THREADS)
-        for chunk, key in zip(ids, keys.tolist()):
+        for n, (chunk, key) in enumerate(zip(ids, keys.tolist())):
             self._key_of[chunk], self._chunk_of[key] = key, chunk
+            if meta is not None and meta[n]:
+                self._meta[chunk] = dict(meta[n])
             self._doc_keys.setdefault(document_of(chunk), set()).add(key)
         self._dirty = True
 
@@ -218,6 +240,7 @@ class VectorIndex:
         for key in keys:
             chunk = self._chunk_of.pop(key)
             del self._key_of[chunk]
+            self._meta.pop(chunk, None)
             doc = document_of(chunk)
             self._doc_keys[doc].discard(key)
             if not self._doc_keys[doc]:
@@ -244,7 +267,7 @@ class VectorIndex:
         chunks = list(self._key_of)
         replace_atomic(self.path / files["keys"], lambda tmp: _save_keys(
             tmp, np.array([self._key_of[c] for c in chunks], dtype=np.uint64),
-            np.array(chunks, dtype=str), self._next_key), sync=True)
+            np.array(chunks, dtype=str), self._next_key, self._meta), sync=True)
         manifest = {"library": LIBRARY, "format": FORMAT, "metric": METRIC, "dim": self.dim,
                     "count": self.count, "generation": generation, "index_id": self.index_id,
                     "files": files}
@@ -324,7 +347,7 @@ class VectorIndex:
     def close(self) -> None:
         """Drop uncommitted changes."""
         self._graph = new_graph(self.dim, self.expansion_search)
-        self._key_of, self._chunk_of, self._doc_keys = {}, {}, {}
+        self._key_of, self._chunk_of, self._doc_keys, self._meta = {}, {}, {}, {}
 
 
 def new_graph(dim: int, expansion_search: int = EXPANSION_SEARCH) -> Any:
@@ -370,9 +393,11 @@ def _check_layout(manifest: dict[str, Any], dim: int | None, path: Path) -> None
                                 f"{dim}: another embedding model made it; rebuild it")
 
 
-def _save_keys(path: Path, keys: np.ndarray, ids: np.ndarray, next_key: int) -> None:
+def _save_keys(path: Path, keys: np.ndarray, ids: np.ndarray, next_key: int,
+               meta: dict[str, dict[str, Any]]) -> None:
     with open(path, "wb") as handle:
-        np.savez(handle, keys=keys, ids=ids, next_key=np.int64(next_key))
+        np.savez(handle, keys=keys, ids=ids, next_key=np.int64(next_key),
+                 meta=np.array(json.dumps(meta)))
 
 
 def _remove_old(path: Path, keep: set[int]) -> None:

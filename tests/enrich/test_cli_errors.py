@@ -30,7 +30,7 @@ ERROR_MODULES = ["enrich.searching", "enrich.runners", "enrich.skillset", "index
                  "indexers.stores", "graph.knowledge", "skills.entity_lookup",
                  "graph.corrections", "enrich.corrections", "enrich.export", "enrich.train",
                  "enrich.server.security_keys", "indexers.stores.fields", "skills.sentence_model",
-                 "enrich.eval", "indexers.stores.vectors"]
+                 "enrich.eval", "indexers.stores.vectors", "skills.clip"]
 
 
 def _commands(group, prefix: tuple[str, ...] = ()) -> list:

@@ -292,7 +292,8 @@ def test_two_fragments_for_distant_matches(index):
 
 def test_result_shape(full):
     result = full.search("aardvark").to_dict()
-    assert set(result) == {"count", "results", "facets"}
+    assert set(result) == {"count", "mode", "results", "facets"}
+    assert result["mode"] == "keyword"
     assert set(result["results"][0]) == {"id", "uri", "title", "score", "highlights"}
     json.dumps(result)
 

@@ -1,0 +1,41 @@
+"""Embedding a search query in the space of the vectors it is compared with.
+
+The search index records the model id of each vector space (the provenance id of the
+skill that made the vectors: ``EmbeddingSkill.model``, or ``clip:NAME`` for image
+vectors). ``encode_query(model_id, text)`` embeds a query with that same model, so a
+query meets the chunks where they are: a sentence model for text chunks, CLIP's text
+tower for images. A loaded model is kept per process (the server answers many
+queries with it).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from skills.sentence_model import DEFAULT_MODEL, SentenceEncoder, model_id
+
+__all__ = ["CLIP_PREFIX", "encode_query", "model_name"]
+
+CLIP_PREFIX = "clip:"
+_LOCK = threading.Lock()
+_LOADED: dict[tuple[str, str], Any] = {}
+
+
+def model_name(space: str) -> str:
+    """The model to load for a space's model id (the bundled default's id names its
+    package version too)."""
+    return DEFAULT_MODEL if space == model_id(DEFAULT_MODEL) else space
+
+
+def encode_query(space: str, text: str, device: str = "cpu") -> list[float]:
+    """``text`` embedded by the model of ``space`` (a unit vector when the model
+    normalises); SkillUnavailable when that model cannot be loaded here."""
+    if space.startswith(CLIP_PREFIX):
+        from skills.clip import encode_texts
+        return [float(x) for x in encode_texts(space, [text], device=device)[0]]
+    with _LOCK:
+        encoder = _LOADED.get((space, device))
+        if encoder is None:
+            encoder = _LOADED[(space, device)] = SentenceEncoder(model_name(space), device)
+        return [float(x) for x in encoder.encode([text])[0]]
