@@ -151,15 +151,19 @@ class VectorMethods:
         self._queued_dims = dims
         return actions
 
-    def _read_spaces(self) -> dict[str, dict[str, Any]]:
-        """The models of the indices behind the index (read from their mappings)."""
+    def _mappings(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The mappings of the indices behind the index, and the models they record."""
         with self._errors("read the vector fields of"):
             found = dict(self.client.indices.get_mapping(index=self._using))
         spaces: dict[str, dict[str, Any]] = {}
         for mapping in found.values():
             spaces |= spaces_of(mapping.get("mappings", {}).get("_meta"))
-        self._spaces, self._held = spaces, None
-        return spaces
+        return found, spaces
+
+    def _read_spaces(self) -> dict[str, dict[str, Any]]:
+        """The models of the indices behind the index (read again, and kept)."""
+        self._spaces, self._held = self._mappings()[1], None
+        return self._spaces
 
     def _prepare_spaces(self) -> None:
         """Before a commit sends its writes: the field of every queued model that the index
@@ -169,11 +173,7 @@ class VectorMethods:
         queued, self._queued_dims, self._held = self._queued_dims, {}, None
         if not queued:
             return
-        with self._errors("read the vector fields of"):
-            found = dict(self.client.indices.get_mapping(index=self._using))
-        known: dict[str, dict[str, Any]] = {}
-        for mapping in found.values():
-            known |= spaces_of(mapping.get("mappings", {}).get("_meta"))
+        found, known = self._mappings()
         for model, dims in queued.items():
             if model in known and known[model]["dims"] != dims:
                 raise VectorDimensionError(
@@ -195,7 +195,7 @@ class VectorMethods:
 
     def vector_models(self) -> dict[str, int]:
         """The models mapped in the index that some document has vectors of (one ``_count``
-        of a ``nested`` query each; kept until ``refresh`` or a commit adds a model)."""
+        of a ``nested`` query each; kept until ``refresh`` or the next commit)."""
         self.readable()
         if self._held is None:
             spaces = self._read_spaces()
