@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import unquote, urlsplit
 
-from .base import (INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS, TRANSIENT_STAGES,
+from .base import (CHUNKS_KEY, INDEX_FIELDS, KEYWORD_FIELDS, SORT_FIELDS, TEXT_FIELDS,
+                   TRANSIENT_STAGES,
                    DocumentRecord, ForeignIndexError, IndexLayoutError, IndexMissingError,
                    QueryError, SearchIndex, SearchResult, SourceState, Store, StoreError,
                    check_search)
@@ -34,7 +35,7 @@ from .sync import rebuild_index, sync_index
 from .tantivy_index import TantivyIndex, check_folder
 
 __all__ = [
-    "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
+    "CHUNKS_KEY", "DocumentRecord", "SourceState", "Store", "SearchIndex", "SearchResult",
     "StoreError", "QueryError", "IndexLayoutError", "IndexMissingError", "ForeignIndexError",
     "INDEX_FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS", "SORT_FIELDS", "TRANSIENT_STAGES",
     "SqliteStore", "TantivyIndex", "open_store", "open_index", "DataDir", "DataDirBusyError",

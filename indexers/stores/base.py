@@ -352,6 +352,10 @@ class SearchIndex(Protocol):
                      facet_size: int = 10) -> dict[str, list[dict[str, Any]]]:
         """Facet counts (as ``search`` gives them) over the documents ``ids``."""
 
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The documents ``ids`` that are here, by id, as hits without a score or
+        highlights (``{id, uri, title, score: None, highlights: []}``)."""
+
     def refresh(self) -> None:
         """See what other processes have committed since this index was opened (a
         reader kept open, as the server's); IndexMissingError if it is gone."""

@@ -258,3 +258,15 @@ class VectorMethods:
         with self._errors("count the facets of"):
             found = self.client.search(index=self._using, body=body)
         return to_result(found, facets, user=self.fields).facets
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The hits (no score, no highlights) of the documents ``ids`` that are here."""
+        self.readable()
+        if not ids:
+            return {}
+        body = {"query": {"ids": {"values": [str(i) for i in ids]}}, "size": len(ids),
+                "_source": ["id", "uri", "title"]}
+        with self._errors("read documents of"):
+            found = self.client.search(index=self._using, body=body)
+        return {hit["id"]: {**hit, "score": None}
+                for hit in to_result(found, (), user=self.fields).results}

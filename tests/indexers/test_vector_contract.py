@@ -168,3 +168,27 @@ def test_a_reopened_reader_sees_the_vectors(backend, vectors):  # noqa: F811
     with backend.open() as reader:
         assert reader.vector_models() == {TEXT: 4, IMAGE: 3}
         assert found(reader.vector_search(TEXT, [0, 1, 0, 0], k=1)) == ["d1"]
+
+
+def test_lookup_gives_the_documents_that_are_here(vectors):
+    got = vectors.lookup(["d2", "nope", "d3"])
+    assert set(got) == {"d2", "d3"}
+    assert got["d2"]["title"] == "Nike signs a deal" and got["d2"]["uri"] == "file:///d2.pdf"
+    assert got["d2"]["score"] is None and CHUNKS_KEY not in got["d2"]
+    assert vectors.lookup([]) == {}
+
+
+def test_hybrid_search_fuses_alike_on_every_backend(vectors):
+    from indexers.stores import hybrid
+
+    queries = {TEXT: [0, 0, 1, 0], IMAGE: [1, 0, 0]}
+    result = hybrid.search(vectors, "aardvark", mode="hybrid", facets=["file_type"],
+                           encode=lambda model, text: queries[model])
+    order = found(result.results)
+    # d1: keyword 1; d2: text 1; d4: image 1; then the second places
+    assert set(order[:3]) == {"d1", "d2", "d4"} and result.mode == "hybrid"
+    by_id = {hit["id"]: hit for hit in result.results}
+    assert by_id["d2"]["chunk"]["id"] == "d2#1" and by_id["d2"]["chunk"]["page"] == 3
+    assert by_id["d4"]["chunk"]["image"] == "d4-img-0"
+    assert result.count == 4  # d1 by its words; d2, d3 and d4 by vectors alone
+    assert sum(b["count"] for b in result.facets["file_type"]) == 4
