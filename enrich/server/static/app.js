@@ -29,13 +29,14 @@ function route(now, previous) {
   hideError(); // each navigation starts clean; its own failures show again
   if (now.skip !== previous.skip) window.scrollTo(0, 0);
   $("#q").value = now.q;
+  search.showMode(now.mode);
   showView(now.view);
   renderActiveFilters();
   if (now.view === "results" || now.view === "graph") results.loadResults();
   if (now.view === "graph") graph.loadGraph();
   if (now.view === "status") loadStatus();
   if (now.view === "review") review.loadReview();
-  if (now.doc) docs.openDoc(now.doc);
+  if (now.doc) docs.openDoc(now.doc, now.page);
   else docs.closeDocPanel();
 }
 
@@ -108,7 +109,7 @@ async function main() {
   $("a.brand").addEventListener("click", (event) => {
     event.preventDefault();
     $("#q").value = "";
-    go({ q: "", filters: [], skip: 0, sort: "relevance", view: "results", doc: null });
+    go({ q: "", filters: [], skip: 0, sort: "relevance", view: "results", similar: null, doc: null });
   });
   document.addEventListener("keydown", onGlobalKey);
   listen(route);

@@ -9,7 +9,7 @@ import { FACET_NAMES, filterChip } from "./facets.js";
 import { fileName, fmt, kv, labelText, prettyUri, typeClass } from "./format.js";
 import { go } from "./router.js";
 
-const docView = { id: null, seq: 0, returnFocus: null };
+const docView = { id: null, seq: 0, returnFocus: null, page: null, loading: false };
 const FIRST_PAGES = 30; // the others behind a button
 
 export function init() {
@@ -30,12 +30,19 @@ export function closeDoc() {
   go({ doc: null });
 }
 
-/** Open the dialog and load document `id` into it; focus moves to its close button. */
-export async function openDoc(id) {
+/** Open the dialog and load document `id` into it (at `page`, when given); focus moves
+ * to its close button. */
+export async function openDoc(id, page = null) {
   const panel = $("#doc");
-  if (docView.id === id && !panel.hidden) return;
+  if (docView.id === id && !panel.hidden) {
+    if (page && !docView.loading) showPage(page);
+    docView.page = page;
+    return;
+  }
   if (panel.hidden) docView.returnFocus = document.activeElement;
   docView.id = id;
+  docView.page = page;
+  docView.loading = true;
   const seq = ++docView.seq;
   panel.hidden = false;
   document.body.classList.add("doc-open");
@@ -47,11 +54,27 @@ export async function openDoc(id) {
     if (seq !== docView.seq) return;
     body.replaceChildren(...renderDoc(doc));
     $("#doc article").scrollTop = 0;
+    docView.loading = false;
+    if (docView.page) showPage(docView.page);
   } catch (exc) {
     if (seq !== docView.seq) return;
+    docView.loading = false;
     body.replaceChildren(h("h2", { id: "doc-title" }, "Document"), h("p", { class: "muted" }, exc.message || "Cannot load the document."));
     report(exc);
   }
+}
+
+/** Scroll to page `number` (shown first, if behind the "other pages" button) and mark it. */
+function showPage(number) {
+  let section = $(`#doc .page[data-page="${Number(number)}"]`);
+  if (!section) {
+    $("#doc .pages button.more")?.click();
+    section = $(`#doc .page[data-page="${Number(number)}"]`);
+  }
+  $$("#doc .page.target").forEach((s) => s.classList.remove("target"));
+  if (!section) return;
+  section.classList.add("target");
+  section.scrollIntoView({ block: "start" });
 }
 
 /** Close the dialog; focus goes back where it was (or to the document's result). */

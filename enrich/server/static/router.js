@@ -1,9 +1,10 @@
-// The page's state lives in the URL hash (#q=...&filter=...&view=graph&doc=...), so
-// reload, back/forward and shared links all work. `state` is always the current hash,
+// The page's state lives in the URL hash (#q=...&filter=...&mode=vector&view=graph
+// &similar=ID&doc=ID&page=N), so reload, back/forward and shared links all work. `state` is always the current hash,
 // parsed; go() changes it, and the handler given to listen() renders it.
 
 const VIEWS = ["results", "graph", "status", "review"];
 const SORTS = ["relevance", "uri", "-uri"];
+export const MODES = ["auto", "keyword", "vector", "hybrid"];
 
 export let state = readState();
 let handler = () => {};
@@ -11,13 +12,18 @@ let handler = () => {};
 function readState() {
   const p = new URLSearchParams(location.hash.replace(/^#/, ""));
   const skip = Number.parseInt(p.get("skip") || "0", 10);
+  const doc = p.get("doc") || null;
+  const page = Number.parseInt(p.get("page") || "", 10);
   return {
     q: p.get("q") || "",
     filters: [...new Set(p.getAll("filter").filter((f) => f.indexOf(":") > 0))],
     skip: Number.isFinite(skip) ? Math.min(10000, Math.max(0, skip)) : 0,
     sort: SORTS.includes(p.get("sort")) ? p.get("sort") : "relevance",
+    mode: MODES.includes(p.get("mode")) ? p.get("mode") : "auto",
     view: VIEWS.includes(p.get("view")) ? p.get("view") : "results",
-    doc: p.get("doc") || null,
+    similar: p.get("similar") || null, // "more like this": the documents like this one
+    doc,
+    page: doc && page > 0 ? page : null, // the document's page to show
   };
 }
 
@@ -28,8 +34,11 @@ export function hashOf(st) {
   for (const f of st.filters) p.append("filter", f);
   if (st.skip) p.set("skip", String(st.skip));
   if (st.sort !== "relevance") p.set("sort", st.sort);
+  if (st.mode && st.mode !== "auto") p.set("mode", st.mode);
   if (st.view !== "results") p.set("view", st.view);
+  if (st.similar) p.set("similar", st.similar);
   if (st.doc) p.set("doc", st.doc);
+  if (st.doc && st.page) p.set("page", String(st.page));
   return "#" + p.toString();
 }
 

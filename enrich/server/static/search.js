@@ -1,11 +1,12 @@
-// The search box: submitting searches (the results or the graph view), and the
-// autocomplete list of entities, which adds an entity filter instead of searching text.
+// The search box: submitting searches (the results or the graph view), the search mode
+// (auto, keyword, meaning, hybrid), and the autocomplete list of entities, which adds
+// an entity filter instead of searching text.
 
 import { api } from "./api.js";
 import { $, $$, h, qs } from "./dom.js";
 import { fieldOfType, fmt, typeClass } from "./format.js";
 import { loadResults } from "./results.js";
-import { go, state } from "./router.js";
+import { go, MODES, state } from "./router.js";
 import { showLogin } from "./signin.js";
 
 const suggest = { timer: 0, seq: 0, items: [], active: -1 };
@@ -15,6 +16,19 @@ export function init() {
   $("#q").addEventListener("input", onSearchInput);
   $("#q").addEventListener("keydown", onSearchKey);
   $("#q").addEventListener("blur", () => setTimeout(closeSuggest, 100));
+  $("#mode").addEventListener("change", onModeChange);
+}
+
+/** Show the state's mode in the switch. */
+export function showMode(mode) {
+  $("#mode").value = MODES.includes(mode) ? mode : "auto";
+}
+
+/** A new mode searches the words in the box again (leaving "more like this"). */
+function onModeChange() {
+  const q = $("#q").value.trim();
+  go({ mode: $("#mode").value, q, skip: 0, similar: null, doc: null,
+    view: state.view === "status" || state.view === "review" ? "results" : state.view });
 }
 
 /** Whether the suggestion list is open. */
@@ -24,8 +38,9 @@ function onSearchSubmit(event) {
   event.preventDefault();
   closeSuggest();
   const q = $("#q").value.trim();
-  go({ q, skip: 0, doc: null, view: state.view === "status" ? "results" : state.view });
-  if (q === state.q) loadResults(true); // the same query again: search again
+  const again = q === state.q && !state.similar;
+  go({ q, skip: 0, doc: null, similar: null, view: state.view === "status" ? "results" : state.view });
+  if (again) loadResults(true); // the same query again: search again
 }
 
 function onSearchInput() {
@@ -90,7 +105,7 @@ function pickSuggestion(i) {
   $("#q").value = "";
   const filter = `${item.field || fieldOfType(item.type)}:${item.name}`;
   const filters = state.filters.includes(filter) ? state.filters : [...state.filters, filter];
-  go({ q: "", filters, skip: 0, doc: null, view: state.view === "status" ? "results" : state.view });
+  go({ q: "", filters, skip: 0, doc: null, similar: null, view: state.view === "status" ? "results" : state.view });
 }
 
 /** Close the suggestion list (and drop any answer still on its way). */
