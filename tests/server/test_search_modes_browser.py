@@ -223,6 +223,41 @@ def test_a_mode_the_api_refuses_shows_its_message_in_the_error_bar(page):
     assert used_mode(page) == "vector"
 
 
+def test_a_vector_mode_on_an_index_without_vectors_shows_the_api_message(
+        browser, indexed, tmp_path):  # noqa: F811
+    """The shared API corpus has no chunk vectors: Meaning mode is refused (no_vectors),
+    in the error bar; keyword mode still answers."""
+    with serving(indexed.data, {"ENRICH_API_KEY": None, "ENRICH_API_KEYS_FILE": None},
+                 tmp_path / "serve.log") as base:
+        context = browser.new_context(base_url=base)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            watch = Watch(page)
+            watch.allow(400)
+            message = error_of_api(page, "/api/search?q=Quilmar&mode=vector")
+            page.goto("/#q=Quilmar&mode=vector")
+            bar = page.locator("#error")
+            bar.wait_for(state="visible")
+            assert bar.locator(".msg").inner_text() == message
+            assert page.locator("#count").inner_text() == "Search failed"
+            page.locator("#mode").select_option("keyword")
+            bar.wait_for(state="hidden")
+            assert used_mode(page) == "keyword" and titles(page)
+            assert not watch.dialogs and not watch.unexpected(), watch.unexpected()
+        finally:
+            context.close()
+
+
+def error_of_api(page, path: str) -> str:
+    """The message of the API's no_vectors refusal of ``path``."""
+    answer = page.request.get(path)
+    assert answer.status == 400, answer.text()
+    error = answer.json()["error"]
+    assert error["code"] == "no_vectors", error
+    return error["message"]
+
+
 def test_no_vectors_answers_of_an_index_without_vectors(client, indexed):
     """The shared API corpus has no chunk vectors: a vector mode is refused (400) and
     "more like this" of any document is a 404, both `no_vectors`."""

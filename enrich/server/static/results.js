@@ -155,7 +155,8 @@ function passage(hit) {
     }
   };
   const where = page ? h("a", { class: "page-link", href: hashOf({ ...state, doc: hit.id, page }), onclick: openPage }, `p. ${page}`) : null;
-  const score = typeof chunk.score === "number" ? h("span", { class: "score", title: "cosine similarity of this passage" }, chunk.score.toFixed(2)) : null;
+  const own = typeof chunk.score === "number" && chunk.score !== hit.score; // the hit's score unless fused
+  const score = own ? h("span", { class: "score", title: "cosine similarity of this passage" }, chunk.score.toFixed(2)) : null;
   if (chunk.image) {
     return h("p", { class: "passage image", "data-page": page }, where, " ", h("span", { class: "kind" }, "image"), score);
   }
