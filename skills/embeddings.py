@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Sequence
 
 from skills.base import ModelRef, Record, RunContext, Skill, SkillError
 from skills.sentence_model import DEFAULT_MODEL, SentenceEncoder, model_id, model_refs
-from skills.vision import resolve_device
+from skills.vision import require_torch, resolve_device
 
 __all__ = ["EmbeddingSkill", "DECIMALS"]
 
@@ -75,6 +75,8 @@ class EmbeddingSkill(Skill):
         """Load the model once; SkillUnavailable (or PoolingConfigMissing) when it cannot be."""
         if self._encoder is None:
             device = resolve_device(context.device_for(self.params))
+            if device == "cpu":  # two workers with two threads each on two cores thrash
+                require_torch().set_num_threads(max(1, context.threads))
             self._encoder = SentenceEncoder(self.model_name, device)
 
     def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enrich.errors import EnrichError
 
 __all__ = ["EvalError", "GoldFormatError", "LabelMapError", "EvalRunError", "BeirFormatError",
-           "ModeUnavailableError", "UnknownModeError"]
+           "UnknownModeError"]
 
 
 class EvalError(EnrichError):
@@ -36,12 +36,6 @@ class BeirFormatError(EvalError):
     """A BEIR corpus, queries or qrels file cannot be read; the message names the line."""
 
     code = "E710"
-
-
-class ModeUnavailableError(EvalError):
-    """A search mode that ``enrich.searching.search`` does not offer yet."""
-
-    code = "E711"
 
 
 class UnknownModeError(EvalError):

@@ -11,9 +11,11 @@ tie-break, as trec_eval breaks ties by document id: a run does not depend on the
 documents were indexed in), and a result whose BEIR id is the query's own id is dropped,
 as BEIR does. Only queries with a relevant document are scored.
 
-Modes: ``keyword`` is what search does today (:data:`AVAILABLE`); ``vector`` and
-``hybrid`` are a :class:`ModeUnavailableError` before anything is indexed, until search
-has them.
+Modes are those of ``enrich search --mode`` (:mod:`indexers.stores.hybrid`):
+``keyword``, ``vector`` and ``hybrid``, each through the same search code users run.
+The vector modes need chunk vectors: without ``--skillset``, a vector mode indexes with
+:data:`VECTOR_SKILLSET` (the text skills, then ``chunks`` and ``embeddings``), and a
+skillset given without them is a ``NoVectorsError`` saying so.
 """
 
 from __future__ import annotations
@@ -23,19 +25,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from enrich.eval.errors import ModeUnavailableError, UnknownModeError
+from enrich.eval.errors import UnknownModeError
 from enrich.eval.evaluate import _work_folder
 from enrich.eval.retrieval_data import BeirQuery, BeirSet, read_beir
 from enrich.eval.retrieval_metrics import CUTOFFS, mean_scores, query_scores
 from enrich.eval.runner import index_texts
 from enrich.records import document_id
-from indexers.stores import SearchIndex, open_index
+from indexers.stores import SearchIndex, hybrid, open_index
 
-__all__ = ["MODES", "AVAILABLE", "RetrievalOptions", "parse_modes", "ranking",
+__all__ = ["MODES", "VECTOR_SKILLSET", "RetrievalOptions", "parse_modes", "ranking",
            "evaluate_retrieval"]
 
-MODES = ("keyword", "vector", "hybrid")
-AVAILABLE = ("keyword",)  # what search offers today
+MODES = hybrid.MODES
+# What a vector mode indexes with when no skillset is given: text, then its vectors.
+VECTOR_SKILLSET = {
+    "name": "retrieval-eval",
+    "skills": [{"skill": "merge"}, {"skill": "join"},
+               {"skill": "language", "inputs": {"text": "/document/merged_content"}},
+               {"skill": "chunks"}, {"skill": "embeddings"}],
+    "fields": {"language": "/document/language"},
+    "entities": []}
 DEPTH = max(CUTOFFS.values())  # results asked of each search
 
 
@@ -54,8 +63,7 @@ class RetrievalOptions:
 
 
 def parse_modes(values: Iterable[str]) -> tuple[str, ...]:
-    """``--mode`` values (repeated, or comma lists) -> modes in the order given, checked:
-    only ``keyword`` runs until search has the others."""
+    """``--mode`` values (repeated, or comma lists) -> modes in the order given, checked."""
     modes: list[str] = []
     for value in values:
         for mode in (m.strip().lower() for m in value.split(",")):
@@ -65,10 +73,6 @@ def parse_modes(values: Iterable[str]) -> tuple[str, ...]:
     if unknown:
         raise UnknownModeError(f"--mode {', '.join(unknown)}: unknown; the modes are "
                                f"{', '.join(MODES)}")
-    missing = [m for m in modes if m not in AVAILABLE]
-    if missing:
-        raise ModeUnavailableError(f"--mode {', '.join(missing)}: not available yet (search "
-                                   f"offers {', '.join(AVAILABLE)})")
     return tuple(modes) or ("keyword",)
 
 
@@ -79,11 +83,12 @@ def ranking(results: Iterable[dict[str, Any]], query_id: str, ids: dict[str, str
     return [doc for _, doc in sorted(hits) if doc != query_id]
 
 
-def _score_mode(index: SearchIndex, beir: BeirSet, queries: list[BeirQuery],
+def _score_mode(index: SearchIndex, mode: str, beir: BeirSet, queries: list[BeirQuery],
                 ids: dict[str, str]) -> dict[str, Any]:
     started, rows = time.monotonic(), []
     for query in queries:
-        found = index.search(query.text, top=DEPTH, syntax="lenient", highlight=False)
+        found = hybrid.search(index, query.text, mode=mode, top=DEPTH, syntax="lenient",
+                              highlight=False)
         rows.append((query, query_scores(ranking(found.results, query.id, ids),
                                          beir.qrels[query.id])))
     out: dict[str, Any] = {"overall": mean_scores([s for _, s in rows])}
@@ -109,18 +114,23 @@ def evaluate_retrieval(options: RetrievalOptions) -> dict[str, Any]:
                   "judgements": sum(len(r) for r in beir.qrels.values()),
                   "relevant": sum(s > 0 for r in beir.qrels.values() for s in r.values())},
         "cutoffs": dict(CUTOFFS)}
+    skillset = options.skillset
+    if skillset is None and set(modes) - {"keyword"}:
+        skillset = VECTOR_SKILLSET
     with _work_folder(options.work) as work:
         texts = [f"{d.title}\n\n{d.text}" if d.title else d.text for d in beir.corpus]
         files, summary, seconds = index_texts(
-            texts, work, folder="corpus", skillset=options.skillset, workers=options.workers,
+            texts, work, folder="corpus", skillset=skillset, workers=options.workers,
             batch_size=options.batch_size)
         ids = {document_id(path.as_uri()): doc.id for path, doc in zip(files, beir.corpus)}
-        report["pipeline"] = {"skillset": str(options.skillset or "default"),
+        report["pipeline"] = {"skillset": str(options.skillset or (
+                                  VECTOR_SKILLSET["name"] if skillset else "default")),
                               "seconds": seconds, "documents": dict(summary.documents),
                               "errors": list(summary.errors)[:20]}
         index = open_index(work / "index")
         try:
-            report["modes"] = {mode: _score_mode(index, beir, judged, ids) for mode in modes}
+            report["modes"] = {mode: _score_mode(index, mode, beir, judged, ids)
+                               for mode in modes}
         finally:
             index.close()
     return report

@@ -31,6 +31,7 @@ per space, searched like a query, the document itself left out.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -86,6 +87,25 @@ def resolve_mode(index: SearchIndex, mode: str | None, query: str,
     return mode
 
 
+# Lucene's English stop words (Elasticsearch's ``_english_``): in a sentence typed as a
+# query they match nearly every document, so a keyword list of those matches is noise
+# that fusion would rank as evidence.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with".split())
+_PLAIN = re.compile(r"[\w\s'’,.;!?-]+")
+
+
+def content_words(query: str) -> str:
+    """A plain-words query (no syntax) without its stop words, for the keyword list of a
+    hybrid search; the query as it is when it uses syntax or has only stop words."""
+    if not _PLAIN.fullmatch(query):
+        return query
+    words = re.findall(r"[\w'’-]+", query)
+    kept = [w for w in words if w.lower() not in STOP_WORDS]
+    return " ".join(kept) if kept and len(kept) < len(words) else query
+
+
 def fuse(lists: Mapping[str, Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
     """Reciprocal-rank fusion of ranked id lists: ``(id, score)``, best first (ties:
     the order in which the lists first gave them)."""
@@ -116,8 +136,9 @@ def search(index: SearchIndex, query: str, *, mode: str | None = None,
     keyword = None
     lists: dict[str, list[dict[str, Any]]] = {}
     if mode == "hybrid":
-        keyword = index.search(query, top=window, filters=filters, facets=facets,
-                               facet_size=facet_size, highlight=highlight, syntax=syntax)
+        keyword = index.search(content_words(query), top=window, filters=filters,
+                               facets=facets, facet_size=facet_size, highlight=highlight,
+                               syntax=syntax)
         lists["keyword"] = keyword.results
     for model in index.vector_models():
         lists[model] = index.vector_search(model, encode(model, query), k=window,

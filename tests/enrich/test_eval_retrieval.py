@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from enrich.cli.app import app
 from enrich.eval import retrieval
-from enrich.eval.errors import BeirFormatError, ModeUnavailableError, UnknownModeError
+from enrich.eval.errors import BeirFormatError, UnknownModeError
 from enrich.eval.retrieval_data import read_beir, read_corpus, read_qrels, read_queries
 from enrich.eval.retrieval_metrics import mean_scores, mrr_at, ndcg_at, recall_at
 
@@ -138,9 +138,8 @@ def test_modes_parse_repeated_and_comma_lists():
         retrieval.parse_modes(["keyword,semantic"])
 
 
-def test_a_mode_search_does_not_offer_is_not_available_yet():
-    with pytest.raises(ModeUnavailableError, match="--mode vector, hybrid: not available yet"):
-        retrieval.parse_modes(["vector", "hybrid"])
+def test_every_search_mode_is_offered():
+    assert retrieval.parse_modes(["vector,hybrid", "keyword"]) == ("vector", "hybrid", "keyword")
 
 
 def test_the_ranking_drops_the_query_and_strangers_and_breaks_ties_by_id():
@@ -193,12 +192,34 @@ def test_the_table_names_modes_and_groups(beir):
     assert "0.6667" in result.stdout  # overall MRR@10
 
 
-@pytest.mark.parametrize(("mode", "code"), [("vector", "E711"), ("keyword,sparse", "E712")])
-def test_a_mode_that_cannot_run_is_one_line_before_indexing(beir, tmp_path, mode, code):
-    result = _run(beir, "--mode", mode, "--data", tmp_path / "work")
+def test_an_unknown_mode_is_one_line_before_indexing(beir, tmp_path):
+    result = _run(beir, "--mode", "keyword,sparse", "--data", tmp_path / "work")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error {code}:"), result.stderr
+    assert result.stderr.startswith("error E712:"), result.stderr
     assert not (tmp_path / "work").exists()
+
+
+@pytest.mark.slow  # embeds the corpus with the real all-MiniLM-L6-v2
+def test_vector_and_hybrid_modes_find_the_paraphrase(beir, tmp_path):
+    result = CliRunner().invoke(app, [
+        "eval", "retrieval", "--corpus", str(beir["corpus"]), "--queries",
+        str(beir["queries"]), "--qrels", str(beir["qrels"]), "--workers", "0", "--json",
+        "--mode", "keyword,vector,hybrid"])  # no --skillset: the text skills and embeddings
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["pipeline"]["skillset"] == "retrieval-eval"
+    modes = report["modes"]
+    assert list(modes) == ["keyword", "vector", "hybrid"]
+    assert modes["keyword"]["per_query"]["q3"]["mrr@10"] == 0.0  # no word in common
+    assert modes["vector"]["per_query"]["q3"]["mrr@10"] > 0.0
+    assert modes["hybrid"]["per_query"]["q3"]["mrr@10"] > 0.0
+    assert modes["hybrid"]["per_query"]["q1"]["mrr@10"] == 1.0
+
+
+def test_a_vector_mode_over_a_skillset_without_embeddings_says_so(beir, tmp_path):
+    result = _run(beir, "--mode", "vector")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error E406:") and "embeddings" in result.stderr
 
 
 def test_a_bad_file_is_one_line(beir):
