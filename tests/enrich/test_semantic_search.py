@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from enrich.cli import app
 from enrich.indexer import IndexOptions, run_index
 from enrich.searching import search, similar
-from indexers.stores import CHUNKS_KEY, DataDir, SqliteStore
+from indexers.stores import CHUNKS_KEY, DataDir, SqliteStore, open_index
 
 pytestmark = pytest.mark.slow
 
@@ -148,3 +149,32 @@ def test_a_vector_mode_without_embeddings_is_a_clear_error(tmp_path):
                                    "--mode", "vector"])
     assert out.exit_code == 2 and "E406" in out.output and "embeddings" in out.output
     assert search(tmp_path / "data", "words").mode == "keyword"
+
+
+def test_text_queries_reach_image_vectors_through_clips_text_tower(clip_dir, tmp_path):
+    """The tiny CLIP is random, so the order means nothing here: what is tested is the
+    path - image vectors in their own space, the query embedded by CLIP's text tower,
+    the image named as the best chunk, text chunks fused alongside."""
+    from enrich.testing import factories
+    from skills.clip import encode_texts
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    factories.image_file(folder / "photo.png", size=(160, 120))
+    (folder / "notes.txt").write_text("Gulls circled the ferry in the harbour.", "utf-8")
+    skillset = SKILLSET.replace("  - skill: embeddings\n", "  - skill: embeddings\n"
+                                f"  - skill: clip\n    params: {{model: '{clip_dir}'}}\n")
+    (tmp_path / "skillset.yaml").write_text(skillset, encoding="utf-8")
+    run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "data"), workers=0,
+                                        skillset=str(tmp_path / "skillset.yaml")))
+    found = search(tmp_path / "data", "a photograph of a bird", mode="vector")
+    by_uri = {hit["uri"].rsplit("/", 1)[-1]: hit for hit in found.results}
+    assert set(by_uri) == {"photo.png", "notes.txt"}
+    photo = by_uri["photo.png"]
+    assert photo["chunk"]["image"] and photo["chunk"]["model"] == f"clip:{clip_dir}"
+    assert set(photo["ranks"]) == {f"clip:{clip_dir}"}
+    query = encode_texts(f"clip:{clip_dir}", ["a photograph of a bird"])[0]
+    with open_index(tmp_path / "data") as index:
+        [image] = index.document_vectors(photo["id"])[f"clip:{clip_dir}"]
+    cosine = float(np.dot(query, image) / np.linalg.norm(query) / np.linalg.norm(image))
+    assert photo["chunk"]["score"] == pytest.approx(cosine, abs=1e-4)
