@@ -167,6 +167,10 @@ class Corpus:
         texts = self.store().chunk_texts
         return self._ask(lambda index: hybrid.search(index, query, texts=texts, **options))
 
+    def has_vectors(self) -> bool:
+        """Whether the index holds vectors (vector modes and "more like this" can run)."""
+        return self._ask(lambda index: bool(index.vector_models()))
+
     def similar(self, doc_id: str, **options: Any) -> SearchResult:
         """"More like this" (``hybrid.similar``; QueryError when it has no vectors)."""
         texts = self.store().chunk_texts

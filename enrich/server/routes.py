@@ -164,8 +164,9 @@ def _results(data: Corpus, found: Any, head: dict[str, Any]) -> JSONResponse:
                ("language", "people", "organizations", "locations", "keyphrases", "tags",
                 "labels")},
             "thumbnail": _thumbnail(hit["id"], summary)})
-    return _json({**head, "count": found.count, "mode": found.mode, "results": results,
-                  "facets": found.facets}, clean=False)  # plain already
+    return _json({**head, "count": found.count, "mode": found.mode,
+                  "vectors": data.has_vectors(), "results": results, "facets": found.facets},
+                 clean=False)  # plain already
 
 
 def _as_list(value: Any) -> list:

@@ -33,7 +33,7 @@ def test_index_json_summary_shape(corpus, tmp_path):
 
 def test_search_json_with_facets_and_filters(indexed):
     result = invoke("search", "Nike", "--data", indexed, "--facet", "people",
-                    "--filter", "file_type=pdf", "--json")
+                    "--filter", "file_type=pdf", "--json", "--mode", "keyword")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["count"] == 1 and out["results"][0]["uri"].endswith("notes1.pdf")
@@ -41,8 +41,9 @@ def test_search_json_with_facets_and_filters(indexed):
 
 
 def test_search_human_output_shows_highlights(indexed):
-    result = invoke("search", "quixotic", "--data", indexed)
-    assert "1 documents match" in result.stdout and "quixotic" in result.stdout
+    result = invoke("search", "quixotic", "--data", indexed, "--mode", "keyword")
+    assert "1 documents match 'quixotic' (keyword)" in result.stdout
+    assert "quixotic" in result.stdout.split("\n", 1)[1]
 
 
 @pytest.mark.parametrize("args, message", [

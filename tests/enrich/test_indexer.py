@@ -23,7 +23,7 @@ def test_index_then_search_finds_the_pdf_with_a_word_only_it_has(corpus, tmp_pat
     assert summary.status == "ok"
     assert summary.documents["seen"] == 4
     assert summary.documents["indexed"] == 5  # 2 PDFs + markdown + 2 CSV rows
-    result = search(data, "quixotic")
+    result = search(data, "quixotic", mode="keyword")
     assert [hit["uri"] for hit in result.results] == [(corpus / "notes1.pdf").as_uri()]
     assert "<b>quixotic</b>" in result.results[0]["highlights"][0]
 
@@ -90,8 +90,8 @@ def test_changed_and_deleted_files_update_store_index_and_edges(corpus, tmp_path
     (corpus / "report.md").write_text("# Report\n\nKevin Durant joined Nike in Phoenix.\n")
     summary = index(corpus, data)
     assert summary.documents["deleted"] == 1 and summary.documents["indexed"] == 1
-    assert search(data, "quixotic").count == 0
-    assert search(data, "Durant").count == 1
+    assert search(data, "quixotic", mode="keyword").count == 0
+    assert search(data, "Durant", mode="keyword").count == 1
     assert rows(data, "SELECT count(*) FROM edges WHERE a = 'ORG:nike' AND b = 'PERSON:lebron james'") == [(0,)]
     people = {b["value"] for b in search(data, "*", facets=["people"]).facets["people"]}
     assert "LeBron James" not in people and "Kevin Durant" in people
@@ -100,7 +100,7 @@ def test_changed_and_deleted_files_update_store_index_and_edges(corpus, tmp_path
 def test_csv_rows_are_documents(corpus, tmp_path):
     data = tmp_path / "data"
     index(corpus, data)
-    hits = search(data, "Tatum").results
+    hits = search(data, "Tatum", mode="keyword").results
     assert [h["uri"] for h in hits] == [(corpus / "players.csv").as_uri() + "#row=1"]
 
 
@@ -134,10 +134,10 @@ def test_a_transient_read_error_keeps_old_documents_and_is_retried(corpus, tmp_p
     monkeypatch.setattr(LocalSource, "read", flaky)
     failed = index(corpus, data)
     assert failed.documents["failed"] == 1 and failed.errors[0]["stage"] == "read"
-    assert search(data, "Scouting").count == 1  # the old version is still there
+    assert search(data, "Scouting", mode="keyword").count == 1  # the old version is still there
     monkeypatch.setattr(LocalSource, "read", real_read)
     retried = index(corpus, data)
-    assert retried.documents["indexed"] == 1 and search(data, "Durant").count == 1
+    assert retried.documents["indexed"] == 1 and search(data, "Durant", mode="keyword").count == 1
 
 
 def test_a_file_vanishing_while_listing_is_skipped(corpus, monkeypatch):

@@ -60,8 +60,8 @@ def test_bad_files_are_recorded_and_good_ones_indexed(bad_folder, tmp_path):
     assert summary["documents"]["failed"] == 3
     assert summary["documents"]["indexed"] == 7  # 2 good + 5 recovered
     assert summary["documents"]["partial"] == 4  # the warned ones (cyclic.pdf is clean)
-    assert search(data, "survivor").count == 2  # text of broken-xref.pdf and cyclic.pdf
-    assert search(data, "LeBron").count == 1
+    assert search(data, "survivor", mode="keyword").count == 2  # text of broken-xref.pdf and cyclic.pdf
+    assert search(data, "LeBron", mode="keyword").count == 1
     status = json.loads(enrich("status", "--data", data, "--json").stdout)
     assert status["stats"]["documents"] == 7
 
@@ -101,7 +101,7 @@ def _snapshot(data):
     snap["search"] = (result.count, sorted(h["id"] for h in result.results), result.facets)
     # Tied scores may come back in another order (segment layout differs after a
     # kill), so hits are compared with their scores, as a set.
-    hits = search(data, "Boston Nike shoes", top=100).results
+    hits = search(data, "Boston Nike shoes", top=100, mode="keyword").results
     snap["ranked"] = sorted((h["id"], round(h["score"], 4)) for h in hits)
     return snap
 

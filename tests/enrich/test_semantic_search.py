@@ -101,6 +101,7 @@ def test_the_api_searches_by_mode_and_finds_similar_documents(corpus):
     assert answer.status_code == 200
     body = answer.json()
     assert body["mode"] == "vector" and body["results"][0]["uri"].endswith("boats.txt")
+    assert body["vectors"] is True
     assert "strait" in body["results"][0]["chunk"]["text"]
     doc_id = body["results"][0]["id"]
     like = client.get(f"/api/documents/{doc_id}/similar").json()

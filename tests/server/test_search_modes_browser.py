@@ -244,6 +244,7 @@ def test_a_vector_mode_on_an_index_without_vectors_shows_the_api_message(
             page.locator("#mode").select_option("keyword")
             bar.wait_for(state="hidden")
             assert used_mode(page) == "keyword" and titles(page)
+            assert page.locator("a.more-like").count() == 0  # no vectors, no such link
             assert not watch.dialogs and not watch.unexpected(), watch.unexpected()
         finally:
             context.close()
@@ -269,3 +270,4 @@ def test_no_vectors_answers_of_an_index_without_vectors(client, indexed):
         assert answer.status_code == 400 and error_of(answer)["code"] == "no_vectors", mode
     answer = client.get("/api/search", params={"q": "Quilmar"})  # auto: the words alone
     assert answer.status_code == 200 and answer.json()["mode"] == "keyword"
+    assert answer.json()["vectors"] is False  # the page offers no "more like this" then

@@ -94,7 +94,7 @@ function renderResults(data) {
   used.title = data.mode === "vector" ? "found by meaning (the nearest passages)"
     : data.mode === "hybrid" ? "words and meaning, ranks fused" : "found by the words";
   for (const hit of hits) titles.set(hit.id, hit.title || fileName(hit.uri) || hit.id);
-  list.replaceChildren(...hits.map(resultItem));
+  list.replaceChildren(...hits.map((hit) => resultItem(hit, data.vectors !== false)));
   if (!hits.length && !data.failed) {
     list.append(h("li", { class: "empty muted" }, state.skip && count
       ? "No results on this page." : "Nothing found. Try fewer words, a prefix* or fewer filters."));
@@ -106,7 +106,7 @@ function renderResults(data) {
   $(".next", pager).disabled = to >= count || state.skip + PAGE_SIZE > 10000;
 }
 
-function resultItem(hit) {
+function resultItem(hit, vectors) {
   const title = hit.title || fileName(hit.uri) || hit.id;
   const open = (event) => {
     if (event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
@@ -138,8 +138,8 @@ function resultItem(hit) {
       (hit.highlights || []).map((hl) => h("p", { class: "hl" }, highlightNodes(hl))),
       passage(hit),
       chips.length ? h("div", { class: "chips" }, chips) : null,
-      h("div", { class: "actions" },
-        h("a", { class: "more-like", href: hashOf({ ...state, similar: hit.id, skip: 0, doc: null }), onclick: like }, "More like this"))));
+      vectors ? h("div", { class: "actions" },
+        h("a", { class: "more-like", href: hashOf({ ...state, similar: hit.id, skip: 0, doc: null }), onclick: like }, "More like this")) : null));
 }
 
 /** The best passage of a vector hit: "p. N" (a link to that page of the document)
