@@ -167,6 +167,15 @@ class Corpus:
         texts = self.store().chunk_texts
         return self._ask(lambda index: hybrid.search(index, query, texts=texts, **options))
 
+    def user_fields(self) -> tuple[Any, ...]:
+        """The index's user fields (``FieldSpec``s of a skillset's typed ``fields:``)."""
+        def fields(index: SearchIndex) -> tuple[Any, ...]:
+            readable = getattr(index, "readable", None)  # Elasticsearch reads its mappings
+            if readable is not None:
+                readable()
+            return tuple(getattr(index, "fields", ()) or ())
+        return self._ask(fields)
+
     def has_vectors(self) -> bool:
         """Whether the index holds vectors (vector modes and "more like this" can run)."""
         return self._ask(lambda index: bool(index.vector_models()))

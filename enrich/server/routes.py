@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import StringConstraints
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from graph import AmbiguousEntity, EntityNotFound, GraphError
@@ -41,8 +42,18 @@ RUN_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 INLINE = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp",
           "text/plain", "text/csv", "text/markdown")
 
-Keyword = Literal[KEYWORD_FIELDS]  # type: ignore[valid-type]
-Sort = Literal[("relevance",) + SORT_FIELDS + tuple("-" + f for f in SORT_FIELDS)]  # type: ignore[valid-type]
+FIELD = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+# A facet or sort names a keyword field or one of the index's user fields (a skillset's
+# typed ``fields:``): the shape is checked here, the name against the index (_check).
+FieldName = Annotated[str, StringConstraints(pattern=FIELD)]
+Facets = Annotated[list[FieldName], Query(
+    max_length=LIMITS["facets"],
+    description=f"Count values of this field: {', '.join(KEYWORD_FIELDS)}, or a facetable "
+                "field of the skillset's fields:; repeatable.")]
+Sort = Annotated[str, Query(
+    pattern=r"^(relevance|-?[A-Za-z_][A-Za-z0-9_]{0,63})$",
+    description=f"relevance, or a sortable field ({', '.join(SORT_FIELDS)}, or one of the "
+                "skillset's fields:); -FIELD descending.")]
 Scope = Literal[SCOPES]  # type: ignore[valid-type]
 Rank = Literal[RANKS]  # type: ignore[valid-type]
 DocId = Annotated[str, Path(pattern=DOC_ID, description="A document id.")]
@@ -75,8 +86,21 @@ Data = Annotated[Corpus, Depends(corpus)]
 
 # --- search ------------------------------------------------------------------------
 
-def _filters(values: list[str]) -> dict[str, list[str]]:
+def _check(data: Corpus, facets: list[str], sort: str) -> None:
+    """A facet or sort on a field the index does not have is a 400 saying which it has."""
+    fields = data.user_fields()
+    for parameter, check in (("facet", lambda: check_search(None, facets, None, fields)),
+                             ("sort", lambda: check_search(None, (), sort, fields))):
+        try:
+            check()
+        except QueryError as exc:
+            raise ApiError(400, "invalid_parameter", str(exc), parameter=parameter,
+                           reason="unknown field") from None
+
+
+def _filters(values: list[str], data: Corpus | None = None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
+    fields = data.user_fields() if data is not None and values else ()
     for value in values:
         name, sep, wanted = value.partition(":")
         if not sep or not wanted:
@@ -85,7 +109,7 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
                            f"{', '.join(KEYWORD_FIELDS)}", parameter="filter",
                            reason="expected FIELD:VALUE")
         try:
-            check_search(filters={name: []})
+            check_search(filters={name: []}, fields=fields)
         except QueryError as exc:
             raise ApiError(400, "invalid_parameter", f"filter {value[:100]!r}: {exc}",
                            parameter="filter", reason="expected FIELD:VALUE") from None
@@ -99,7 +123,7 @@ def _filters(values: list[str]) -> dict[str, list[str]]:
 
 def _search(data: Corpus, q: str, filters: list[str], **options: Any):
     try:
-        return data.search(q, filters=_filters(filters), **options)
+        return data.search(q, filters=_filters(filters, data), **options)
     except SearchModeError as exc:
         raise ApiError(400, "invalid_parameter", str(exc), parameter="mode",
                        reason="not for this query") from None
@@ -120,12 +144,13 @@ def _thumbnail(doc_id: str, summary: dict[str, Any]) -> str | None:
 
 @router.get("/search", summary="Full-text search with filters, facets, highlights and paging")
 def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
-           facet: Annotated[list[Keyword], Query(max_length=LIMITS["facets"])] = [],  # noqa: B006
+           facet: Facets = [],  # noqa: B006
            facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
            top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0,
            sort: Sort = "relevance", syntax: Syntax = "lenient",
            mode: Mode = "auto") -> JSONResponse:
+    _check(data, facet, sort)
     found = _search(data, q, filter, top=top, offset=skip, facets=list(dict.fromkeys(facet)),
                     facet_size=facet_size, sort=None if sort == "relevance" else sort,
                     syntax=syntax, mode=None if mode == "auto" else mode)
@@ -135,12 +160,13 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
 @router.get("/documents/{doc_id}/similar",
             summary="More like this: documents nearest in meaning (their chunk vectors)")
 def similar(data: Data, doc_id: DocId, filter: Filters = [],  # noqa: B006
-            facet: Annotated[list[Keyword], Query(max_length=LIMITS["facets"])] = [],  # noqa: B006
+            facet: Facets = [],  # noqa: B006
             facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
             top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
             skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0) -> JSONResponse:
+    _check(data, facet, "relevance")
     try:
-        found = data.similar(doc_id, filters=_filters(filter), top=top, offset=skip,
+        found = data.similar(doc_id, filters=_filters(filter, data), top=top, offset=skip,
                              facets=list(dict.fromkeys(facet)), facet_size=facet_size)
     except NoVectorsError as exc:
         raise ApiError(404, "no_vectors", str(exc)) from None

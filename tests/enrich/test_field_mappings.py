@@ -272,3 +272,26 @@ def test_validation_errors_reach_the_cli_as_one_line(parcels, tmp_path):
 def test_values_are_converted_to_the_declared_type(kind, values, kept, bad):
     found, problems = convert(FieldSpec("f", kind), values)
     assert found == kept and len(problems) == bad
+
+
+def test_the_http_api_filters_facets_and_sorts_on_user_fields(where):
+    from fastapi.testclient import TestClient
+
+    from enrich.server import create_app
+    data, url = where
+    client = TestClient(create_app(data, index_url=url))
+    answer = client.get("/api/search", params=[
+        ("q", "*"), ("facet", "depot"), ("facet", "fragile"), ("filter", "depot:Harbor"),
+        ("filter", "weight:3..20"), ("sort", "-weight")])
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [hit["uri"].rsplit("=", 1)[1] for hit in body["results"]] == ["p1", "p3"]
+    assert body["facets"]["depot"] == [{"value": "Harbor", "count": 2}]
+    assert {b["value"]: b["count"] for b in body["facets"]["fragile"]} == {True: 2}
+    for params, parameter in ((("facet", "shipped"), "facet"), (("sort", "depot"), "sort"),
+                              (("filter", "colour:red"), "filter")):
+        refused = client.get("/api/search", params=[("q", "*"), params])
+        assert refused.status_code == 400, params
+        error = refused.json()["error"]
+        assert error["code"] == "invalid_parameter"
+        assert error["details"]["parameter"] == parameter
