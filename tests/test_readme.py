@@ -64,7 +64,8 @@ def test_skillset_example_is_valid():
 def test_json_examples_parse_and_cli_options_exist():
     summary, result, error = (json.loads(b) for b in blocks("json"))
     assert set(summary["documents"]) == {"seen", "indexed", "unchanged", "partial", "failed", "deleted"}
-    assert set(result) == {"count", "results", "facets"}
+    assert set(result) == {"count", "mode", "results", "facets"}
+    assert {"chunk", "ranks"} <= set(result["results"][0])
     usage = re.search(r"```\nenrich index.*?```", README, flags=re.S).group(0)
     assert set(error["error"]) == {"status", "code", "message", "details"}
     query = re.search(r"cannot parse query '(.*?)' at", error["error"]["message"]).group(1)
@@ -84,7 +85,7 @@ def test_graph_commands_in_the_usage_block_exist():
                     "graph export", "cache prune", "eval entities", "eval graph",
                     "corrections add", "corrections list", "corrections undo",
                     "corrections export", "corrections import", "train entities",
-                    "train dictionary", "export", "review", "eval retrieval"):
+                    "train dictionary", "export", "review", "eval retrieval", "similar"):
         help_text = subprocess.run([sys.executable, "-m", "enrich", *command.split(), "--help"],
                                    capture_output=True, text=True,
                                    env={"COLUMNS": "200", "PATH": ""}).stdout

@@ -13,9 +13,8 @@ as BEIR does. Only queries with a relevant document are scored.
 
 Modes are those of ``enrich search --mode`` (:mod:`indexers.stores.hybrid`):
 ``keyword``, ``vector`` and ``hybrid``, each through the same search code users run.
-The vector modes need chunk vectors: without ``--skillset``, a vector mode indexes with
-:data:`VECTOR_SKILLSET` (the text skills, then ``chunks`` and ``embeddings``), and a
-skillset given without them is a ``NoVectorsError`` saying so.
+The vector modes need chunk vectors: the built-in skillset makes them (``chunks`` and
+``embeddings``); a skillset given without them is a ``NoVectorsError`` saying so.
 """
 
 from __future__ import annotations
@@ -33,18 +32,9 @@ from enrich.eval.runner import index_texts
 from enrich.records import document_id
 from indexers.stores import SearchIndex, hybrid, open_index
 
-__all__ = ["MODES", "VECTOR_SKILLSET", "RetrievalOptions", "parse_modes", "ranking",
-           "evaluate_retrieval"]
+__all__ = ["MODES", "RetrievalOptions", "parse_modes", "ranking", "evaluate_retrieval"]
 
 MODES = hybrid.MODES
-# What a vector mode indexes with when no skillset is given: text, then its vectors.
-VECTOR_SKILLSET = {
-    "name": "retrieval-eval",
-    "skills": [{"skill": "merge"}, {"skill": "join"},
-               {"skill": "language", "inputs": {"text": "/document/merged_content"}},
-               {"skill": "chunks"}, {"skill": "embeddings"}],
-    "fields": {"language": "/document/language"},
-    "entities": []}
 DEPTH = max(CUTOFFS.values())  # results asked of each search
 
 
@@ -114,17 +104,13 @@ def evaluate_retrieval(options: RetrievalOptions) -> dict[str, Any]:
                   "judgements": sum(len(r) for r in beir.qrels.values()),
                   "relevant": sum(s > 0 for r in beir.qrels.values() for s in r.values())},
         "cutoffs": dict(CUTOFFS)}
-    skillset = options.skillset
-    if skillset is None and set(modes) - {"keyword"}:
-        skillset = VECTOR_SKILLSET
     with _work_folder(options.work) as work:
         texts = [f"{d.title}\n\n{d.text}" if d.title else d.text for d in beir.corpus]
         files, summary, seconds = index_texts(
-            texts, work, folder="corpus", skillset=skillset, workers=options.workers,
+            texts, work, folder="corpus", skillset=options.skillset, workers=options.workers,
             batch_size=options.batch_size)
         ids = {document_id(path.as_uri()): doc.id for path, doc in zip(files, beir.corpus)}
-        report["pipeline"] = {"skillset": str(options.skillset or (
-                                  VECTOR_SKILLSET["name"] if skillset else "default")),
+        report["pipeline"] = {"skillset": str(options.skillset or "default"),
                               "seconds": seconds, "documents": dict(summary.documents),
                               "errors": list(summary.errors)[:20]}
         index = open_index(work / "index")

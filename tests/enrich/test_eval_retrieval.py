@@ -204,10 +204,10 @@ def test_vector_and_hybrid_modes_find_the_paraphrase(beir, tmp_path):
     result = CliRunner().invoke(app, [
         "eval", "retrieval", "--corpus", str(beir["corpus"]), "--queries",
         str(beir["queries"]), "--qrels", str(beir["qrels"]), "--workers", "0", "--json",
-        "--mode", "keyword,vector,hybrid"])  # no --skillset: the text skills and embeddings
+        "--mode", "keyword,vector,hybrid"])  # no --skillset: the built-in one embeds
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["pipeline"]["skillset"] == "retrieval-eval"
+    assert report["pipeline"]["skillset"] == "default"
     modes = report["modes"]
     assert list(modes) == ["keyword", "vector", "hybrid"]
     assert modes["keyword"]["per_query"]["q3"]["mrr@10"] == 0.0  # no word in common
