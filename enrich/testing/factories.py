@@ -195,6 +195,16 @@ def cyclic_xobject_pdf(path: PathLike, fan_out: int = 1) -> Path:
 # ------------------------------------------------------------------- images
 
 
+def noise_png(seed: int, size: tuple[int, int] = (96, 72)) -> bytes:
+    """PNG bytes of random pixels (``size`` is width, height): a distinct image per seed."""
+    import numpy as np
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "PNG")
+    return out.getvalue()
+
+
 def png(path: PathLike, size: tuple[int, int] = (64, 48)) -> Path:
     """A small RGB PNG (generated photo)."""
     _photo(size).save(path, format="PNG")

@@ -19,11 +19,7 @@ from skills.clip import (DEFAULT_MODEL, ClipModelIdError, ClipSkill, clip_model_
 from skills.embeddings import DECIMALS
 
 
-def noise(seed, size=(96, 72)):
-    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "PNG")
-    return out.getvalue()
+noise = factories.noise_png
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,11 @@ The tiny model's scores are random but deterministic: the tests check the plumbi
 
 import io
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
+
+from enrich.testing import factories
 
 from skills.base import SkillError, SkillUnavailable
 from skills.tags import (DEFAULT_VOCABULARY, TagSkill, clip_image_embeddings, load_vocabulary)
@@ -20,11 +21,7 @@ WORDS = ["ox", "cat", "shoe", "court", "street", "playing", "sneakers", "billboa
          "basketball", "big blue umbrella"]
 
 
-def noise(seed, size=(96, 72)):
-    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "PNG")
-    return out.getvalue()
+noise = factories.noise_png
 
 
 @pytest.fixture(scope="module")
