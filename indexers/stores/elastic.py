@@ -364,8 +364,10 @@ class ElasticIndex(VectorMethods):
         ``query_syntax`` (``lenient``: a query the cluster refuses is asked again as words)."""
         check_syntax(syntax)
         if syntax == "strict":
-            check_query(query)
+            check_query(query, None)  # its syntax, before anything is asked of the cluster
         self.readable()  # the user fields are known once the mappings are read
+        if syntax == "strict":
+            check_query(query, [spec.name for spec in self.fields])
         check_search(filters, facets, sort, self.fields)
         options = {"filters": filters, "facets": facets, "facet_size": facet_size, "top": top,
                    "offset": offset, "sort": sort, "highlight": highlight, "syntax": syntax,

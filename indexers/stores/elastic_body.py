@@ -134,7 +134,7 @@ def search_body(query: str, *, filters: Mapping[str, Sequence[str]] | None = Non
     values are converted to their types)."""
     searched = list(TEXT_FIELDS) + [s.name for s in user if s.searchable]
     matched = _words_query(query, searched) if as_words and query.strip() not in ("", "*") \
-        else text_query(query, syntax, searched)
+        else text_query(query, syntax, searched, [s.name for s in user])
     clauses = filter_clauses(filters, user)
     body: dict[str, Any] = {
         "query": {"bool": {"must": [matched], "filter": clauses}} if clauses else matched,
@@ -179,8 +179,8 @@ def _filter(name: str, spec: FieldSpec | None, values: list[Any]) -> dict[str, A
     return {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
-def text_query(query: str, syntax: str = "lenient",
-               fields: Sequence[str] = TEXT_FIELDS) -> dict[str, Any]:
+def text_query(query: str, syntax: str = "lenient", fields: Sequence[str] = TEXT_FIELDS,
+               user: Sequence[str] = ()) -> dict[str, Any]:
     """The query for ``query`` (see ``query_syntax``): ``match_all`` for ``""``/``*``, a
     ``query_string`` (Lucene syntax); in the ``lenient`` syntax an unknown ``field:`` is
     read as words first, and a query that does not pass ``check_query`` is searched as
@@ -189,9 +189,9 @@ def text_query(query: str, syntax: str = "lenient",
     if text in ("", "*"):
         return {"match_all": {}}
     if syntax != "strict":
-        text = unknown_fields_as_words(text)
+        text = unknown_fields_as_words(text, user)
         try:
-            check_query(text)
+            check_query(text, user)
         except QueryError:
             return _words_query(query, fields)
         if runs_nowhere(text):
@@ -262,20 +262,24 @@ def _values(values: Any) -> list[Any]:
 
 # -- answers and checks --------------------------------------------------------------
 
-def check_query(query: str) -> None:
-    """Raise QueryError for a query with a syntax problem or an unknown field, saying where."""
+def check_query(query: str, user: Sequence[str] | None = ()) -> None:
+    """Raise QueryError for a query with a syntax problem or a field that is neither a
+    built-in one nor one of the index's ``user`` fields, saying where (``user=None``:
+    the syntax alone, before the index's fields are known)."""
     position, problem = locate(_ESCAPED.sub("__", query))  # positions kept
     if position is not None:
         raise QueryError(
             f"cannot parse query {query!r} at character {position + 1}: {problem}; close "
             "quotes and parentheses, put AND/OR between two terms, and escape special "
             "characters with a backslash (\\( \\: \\\")", position)
+    if user is None:
+        return
     masked = _QUOTED.sub(lambda m: " " * len(m.group()), _ESCAPED.sub("__", query))
     for match in _FIELD.finditer(masked):
-        if match.group(1) not in INDEX_FIELDS:
+        if match.group(1) not in INDEX_FIELDS + tuple(user):
             raise QueryError(
                 f"unknown field {match.group(1)!r} in query {query!r}; the fields are "
-                f"{', '.join(INDEX_FIELDS)} (put a colon that is not a field in quotes, or "
+                f"{', '.join(INDEX_FIELDS + tuple(user))} (put a colon that is not a field in quotes, or "
                 'escape it: "10:30", 10\\:30)', match.start())
 
 

@@ -18,6 +18,7 @@ Pure text functions: each backend parses and falls back on its own (``tantivy_qu
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from .base import INDEX_FIELDS, KEYWORD_FIELDS, QueryError
 
@@ -50,11 +51,13 @@ def _masked(query: str) -> str:
     return _QUOTED.sub(lambda match: " " * len(match.group()), query)
 
 
-def unknown_fields_as_words(query: str) -> str:
-    """``foo:bar`` to ``foo bar`` where ``foo`` is not an index field (outside quotes)."""
+def unknown_fields_as_words(query: str, user: Sequence[str] = ()) -> str:
+    """``foo:bar`` to ``foo bar`` where ``foo`` is not an index field (outside quotes):
+    neither a built-in one nor one of the index's ``user`` fields."""
+    known = set(INDEX_FIELDS) | set(user)
     out = list(query)
     for match in _FIELD.finditer(_masked(query)):
-        if match.group(1) not in INDEX_FIELDS:
+        if match.group(1) not in known:
             out[match.end() - 1] = " "
     return "".join(out)
 

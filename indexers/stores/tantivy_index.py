@@ -364,7 +364,8 @@ class TantivyIndex:
         check_search(filters, facets, sort, self.fields)
         order = _sort_order(sort)
         searched = TEXT_FIELDS + tuple(s.name for s in self.fields if s.searchable)
-        parsed = parse_query(self._live, query, syntax, searched)
+        parsed = parse_query(self._live, query, syntax, searched,
+                             [spec.name for spec in self.fields])
         matched = self._filtered(parsed, filters or {})
         searcher = self._live.searcher()
         try:

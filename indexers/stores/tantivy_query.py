@@ -58,11 +58,12 @@ _FOLD = text_analyzer(stem=False)
 
 
 def parse_query(index: tantivy.Index, query: str, syntax: str = "lenient",
-                fields: Sequence[str] = TEXT_FIELDS) -> tantivy.Query:
+                fields: Sequence[str] = TEXT_FIELDS, user: Sequence[str] = ()) -> tantivy.Query:
     """The tantivy query for ``query``; ``strict``: raises QueryError naming the problem,
     ``lenient``: what does not parse is searched as words (never an error). Words
     without a field are searched in ``fields`` (the text fields, and the searchable
-    user text fields)."""
+    user text fields); ``user`` names the index's user fields, which ``field:value``
+    may name as the built-in ones."""
     check_syntax(syntax)
     parse = functools.partial(index.parse_query, default_field_names=list(fields),
                               allow_regexes=True)
@@ -71,7 +72,7 @@ def parse_query(index: tantivy.Index, query: str, syntax: str = "lenient",
         return tantivy.Query.all_query()
     if syntax == "strict":
         return _strict(parse, text, query)
-    lenient = unknown_fields_as_words(text)
+    lenient = unknown_fields_as_words(text, user)
     try:
         if not runs_nowhere(lenient):
             return _strict(parse, lenient, query)

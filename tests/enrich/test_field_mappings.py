@@ -295,3 +295,14 @@ def test_the_http_api_filters_facets_and_sorts_on_user_fields(where):
         error = refused.json()["error"]
         assert error["code"] == "invalid_parameter"
         assert error["details"]["parameter"] == parameter
+
+
+def test_the_lenient_syntax_knows_the_user_fields(where):
+    data, url = where
+    for syntax in ("lenient", "strict"):
+        assert sorted(keys(search(data, "depot:Harbor", index_url=url, syntax=syntax,
+                                  mode="keyword"))) == ["p1", "p3", "p4"], syntax
+        assert sorted(keys(search(data, "depot:Harbor AND copper", index_url=url,
+                                  syntax=syntax, mode="keyword"))) == ["p1", "p3"], syntax
+    # a prefix that is no field of this index is still read as words
+    assert keys(search(data, "colour:copper", index_url=url, mode="keyword")) != []
