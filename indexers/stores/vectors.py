@@ -1,6 +1,7 @@
 """The embedded vector index: chunk vectors of documents, cosine kNN (usearch HNSW).
 
-One folder (``DataDir.vectors`` by default), derived from the store like the
+One folder per embedding model (``vector_spaces``: inside the search index's folder),
+derived from the store like the
 full-text index, so it can always be rebuilt from it. Chosen by measurement
 (``python -m bench.vector_index``, 2 shared cores): at 1M clustered 384-dim vectors
 usearch answers recall@10 0.984 with p95 1.9 ms on one thread at ef 96 (goal: 0.95
@@ -19,24 +20,28 @@ old key can never be answered for its id again. ``add`` replaces an id that exis
 
 Files, written by ``commit()`` only::
 
-    enrich-vectors.json        the manifest, written last: library, metric, dim, count,
-                               generation, index_id and the two files below
-    vectors-<generation>.usearch   the graph and vectors
-    keys-<generation>.npz          keys, chunk ids, the next key and each chunk's meta
+    enrich-vectors.json        the manifest, written last: library, format, metric, dim,
+                               count, generation, index_id, the base and the journal
+    vectors-<g>.usearch        the base's graph and vectors (generation g)
+    keys-<g>.npz               the base's keys, chunk ids, next key and chunk metadata
+    journal-<g>.npz            what commit g changed: chunks removed, chunks added
 
-A commit writes the new generation's files (each to a temporary name, fsynced,
-renamed), then replaces the manifest; the previous generation's files stay until the
-next commit, so a reader loading at the same moment still finds them. A crash before
-the manifest leaves the previous generation whole: ``generation`` is then behind what
-the store recorded at its last commit, and the caller rebuilds from the store. A
-manifest whose files are missing or unreadable is a ``VectorIndexBrokenError`` for a
-reader; a writer opens empty, with ``stale`` saying why, to be refilled.
+A commit that changes little appends a journal file, a large one saves a new base (see
+``vector_files``): indexing a corpus batch by batch does not rewrite the whole graph at
+every batch. Each file goes to a temporary name, is fsynced and renamed, then the
+manifest is replaced; the previous manifest's files stay until the next commit, so a
+reader loading at the same moment still finds them. A crash before the manifest leaves
+the previous generation whole: ``generation`` is then behind what the search index
+recorded at its last commit (``vector_spaces``), and the index is rebuilt from the
+store. A manifest whose files are missing or unreadable is a ``VectorIndexBrokenError``
+for a reader; a writer opens empty, with ``stale`` saying why, to be refilled.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import re
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -46,6 +51,8 @@ import numpy as np
 
 from .base import ForeignIndexError, IndexMissingError, StoreError
 from .files import replace_atomic
+from .vector_files import (FILES, JOURNAL_FRACTION, JOURNAL_MIN, listed, read_journal,
+                           read_keys, remove_unlisted, save_journal, save_keys)
 
 __all__ = [
     "MANIFEST",
@@ -59,15 +66,13 @@ __all__ = [
 
 MANIFEST = "enrich-vectors.json"
 LIBRARY = "usearch"
-FORMAT = 1  # raise it when the files change: older folders are refilled
+FORMAT = 2  # raise it when the files change: older folders are refilled
 METRIC = "cos"
 CONNECTIVITY = 16  # HNSW M
 EXPANSION_ADD = 128  # ef at build
 EXPANSION_SEARCH = 256  # ef at query: recall@10 >= 0.95 on hard clusters too (bench)
 ADD_THREADS = 2  # threads for inserting into the graph; queries use one
 EXACT_FILTER_LIMIT = 20_000  # a `documents` filter with at most this many chunks is exact
-_FILES = re.compile(r"^\.?(vectors|keys)-(\d+)\.(usearch|npz)((?:\.\d+)?\.tmp)?$")  # .tmp: a
-# temporary file of files.replace_atomic that a killed writer left
 
 
 class VectorIndexError(StoreError):
@@ -101,12 +106,23 @@ def document_of(chunk_id: str) -> str:
     return document if sep else chunk_id
 
 
+def _locked(method):
+    """Run ``method`` holding the index's lock: a server searches from several threads
+    while one of them refreshes the index."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return run
+
+
 class VectorIndex:
     """Chunk vectors in ``path``: ``add``, ``delete_documents``, ``search``, ``commit``.
 
     ``dim`` is required for a folder without an index (and checked against one that
     has); reading (``write=False``) a folder without one is an IndexMissingError.
-    One writer at a time (the data directory's lock); readers call ``refresh()``.
+    One writer at a time (the data directory's lock); readers call ``refresh()``. Every
+    method holds the index's lock, so searches and a refresh may run on several threads.
     """
 
     def __init__(self, path: str | Path, dim: int | None = None, *, write: bool = False,
@@ -115,6 +131,8 @@ class VectorIndex:
         self.write = write
         self.expansion_search = expansion_search  # HNSW ef: higher is slower, finds more
         self.stale: str | None = None
+        self._lock = threading.RLock()
+        self._previous: set[str] = set()  # files of the manifest before the last commit
         manifest = _read_manifest(self.path)
         if manifest is None:
             if dim is None or not write:
@@ -143,37 +161,51 @@ class VectorIndex:
         self._doc_keys: dict[str, set[int]] = {}
         self._meta: dict[str, dict[str, Any]] = {}
         self._next_key = 0
+        self._manifest: dict[str, Any] | None = None  # what the files hold now
+        self._added: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}  # since the commit
+        self._removed: set[str] = set()
         self._dirty = True
 
+    @_locked
     def _load(self, manifest: dict[str, Any]) -> None:
-        files = manifest.get("files", {})
-        graph_file, keys_file = self.path / files.get("graph", ""), self.path / files.get("keys", "")
-        if not graph_file.is_file() or not keys_file.is_file():
+        """Load the base and replay the journal the manifest names (a reader kept open
+        sees nothing half done: the lock is held throughout)."""
+        files, generation = manifest.get("files", {}), manifest["generation"]
+        paths = [self.path / files.get("graph", ""), self.path / files.get("keys", "")] + \
+            [self.path / name for name in manifest.get("journal") or ()]
+        if not all(path.is_file() for path in paths):
             raise VectorIndexBrokenError(
-                f"{self.path}: generation {manifest['generation']} names files that are "
-                "missing: rebuild the vectors from the store")
+                f"{self.path}: generation {generation} names files that are missing: "
+                "rebuild the vectors from the store")
         try:
             graph = new_graph(manifest["dim"], self.expansion_search)
-            graph.load(str(graph_file))
+            graph.load(str(paths[0]))
             graph.expansion_search = self.expansion_search
-            with np.load(keys_file, allow_pickle=False) as saved:
-                keys, ids, next_key = saved["keys"], saved["ids"], int(saved["next_key"])
-                meta = json.loads(str(saved["meta"])) if "meta" in saved else {}
+            keys, ids, next_key, meta = read_keys(paths[1])
+            journal = [read_journal(path) for path in paths[2:]]
         except (OSError, ValueError, RuntimeError, KeyError) as error:
-            raise VectorIndexBrokenError(f"{self.path}: cannot read generation "
-                                         f"{manifest['generation']} ({error}): rebuild the "
-                                         "vectors from the store") from error
-        if len(keys) != len(graph) or len(keys) != manifest["count"]:
-            raise VectorIndexBrokenError(f"{self.path}: generation {manifest['generation']} "
-                                         "holds counts that disagree: rebuild from the store")
+            raise VectorIndexBrokenError(f"{self.path}: cannot read generation {generation} "
+                                         f"({error}): rebuild the vectors from the store"
+                                         ) from error
+        if len(keys) != len(graph):
+            raise VectorIndexBrokenError(f"{self.path}: generation {generation} holds "
+                                         "counts that disagree: rebuild from the store")
         self.dim, self.index_id = int(manifest["dim"]), manifest["index_id"]
-        self.generation, self._graph, self._next_key = int(manifest["generation"]), graph, next_key
-        self._key_of = dict(zip(ids.tolist(), keys.tolist()))
+        self.generation, self._graph, self._next_key = int(generation), graph, next_key
+        self._key_of = dict(zip(ids, keys))
         self._meta = {chunk: meta[chunk] for chunk in self._key_of if chunk in meta}
         self._chunk_of = {key: chunk for chunk, key in self._key_of.items()}
         self._doc_keys = {}
         for chunk, key in self._key_of.items():
             self._doc_keys.setdefault(document_of(chunk), set()).add(key)
+        self._added, self._removed = {}, set()
+        for removed, added, vectors, added_meta in journal:
+            self._remove_keys([self._key_of[c] for c in removed if c in self._key_of])
+            self._insert(added, vectors, added_meta)
+        if self.count != manifest["count"]:
+            raise VectorIndexBrokenError(f"{self.path}: generation {generation} holds "
+                                         "counts that disagree: rebuild from the store")
+        self._manifest, self._added, self._removed = manifest, {}, set()
         self._dirty = False
 
     @property
@@ -181,14 +213,17 @@ class VectorIndex:
         """Chunk vectors in the index (including uncommitted changes)."""
         return len(self._key_of)
 
+    @_locked
     def documents(self) -> set[str]:
         """The documents that have chunk vectors here."""
         return set(self._doc_keys)
 
+    @_locked
     def meta_of(self, chunk_id: str) -> dict[str, Any]:
         """The ``meta`` a chunk was added with (empty: none)."""
         return self._meta.get(chunk_id, {})
 
+    @_locked
     def chunks_of(self, doc_id: str) -> list[tuple[str, np.ndarray]]:
         """A document's chunk ids and (normalised) vectors, in id order."""
         chunks = sorted((self._chunk_of[key], key) for key in self._doc_keys.get(doc_id, ()))
@@ -200,6 +235,7 @@ class VectorIndex:
 
     # -- writes -----------------------------------------------------------------
 
+    @_locked
     def add(self, ids: Sequence[str], vectors: np.ndarray,
             meta: Sequence[dict[str, Any]] | None = None) -> None:
         """Add chunk vectors (normalised here); an id that exists is replaced.
@@ -216,17 +252,24 @@ class VectorIndex:
         if len(set(ids)) != len(ids):
             raise VectorIndexError("the same chunk id twice in one add")
         self._remove_keys([self._key_of[i] for i in ids if i in self._key_of])
+        metas = [dict(m or {}) for m in meta] if meta is not None else [{} for _ in ids]
+        self._insert(list(ids), matrix, metas)
+        for chunk, row, chunk_meta in zip(ids, matrix, metas):
+            self._added[chunk] = (row, chunk_meta)
+        self._dirty = True
+
+    def _insert(self, ids: list[str], matrix: np.ndarray, metas: list[dict[str, Any]]) -> None:
         keys = np.arange(self._next_key, self._next_key + len(ids), dtype=np.uint64)
         self._next_key += len(ids)
         if len(ids):
             self._graph.add(keys, matrix, threads=ADD_THREADS)
-        for n, (chunk, key) in enumerate(zip(ids, keys.tolist())):
+        for chunk, key, chunk_meta in zip(ids, keys.tolist(), metas):
             self._key_of[chunk], self._chunk_of[key] = key, chunk
-            if meta is not None and meta[n]:
-                self._meta[chunk] = dict(meta[n])
+            if chunk_meta:
+                self._meta[chunk] = chunk_meta
             self._doc_keys.setdefault(document_of(chunk), set()).add(key)
-        self._dirty = True
 
+    @_locked
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         """Remove every chunk of these documents; returns how many went."""
         keys = [key for doc in doc_ids for key in self._doc_keys.get(doc, ())]
@@ -241,19 +284,25 @@ class VectorIndex:
             chunk = self._chunk_of.pop(key)
             del self._key_of[chunk]
             self._meta.pop(chunk, None)
+            self._added.pop(chunk, None)
+            self._removed.add(chunk)
             doc = document_of(chunk)
             self._doc_keys[doc].discard(key)
             if not self._doc_keys[doc]:
                 del self._doc_keys[doc]
         self._dirty = True
 
+    @_locked
     def reset(self) -> None:
         """Empty the index under a new ``index_id`` (to refill it from the store)."""
         self._empty(self.dim)
         self.stale = None
 
+    @_locked
     def commit(self) -> int:
-        """Save atomically as the next generation (nothing to do: unchanged); returns it."""
+        """Save atomically as the next generation (nothing to do: unchanged); returns it.
+        A small change appends a journal file, a large one saves a new base (see
+        :mod:`indexers.stores.vector_files`)."""
         if not self.write:
             raise VectorIndexError(f"{self.path} was opened for reading: nothing to commit")
         if not self._dirty:
@@ -261,22 +310,36 @@ class VectorIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         _check_ours(self.path)
         generation = self.generation + 1
-        files = {"graph": f"vectors-{generation}.usearch", "keys": f"keys-{generation}.npz"}
-        replace_atomic(self.path / files["graph"], lambda tmp: self._graph.save(str(tmp)),
-                       sync=True)
-        chunks = list(self._key_of)
-        replace_atomic(self.path / files["keys"], lambda tmp: _save_keys(
-            tmp, np.array([self._key_of[c] for c in chunks], dtype=np.uint64),
-            np.array(chunks, dtype=str), self._next_key, self._meta), sync=True)
+        journal = list((self._manifest or {}).get("journal") or ())
+        entries = int((self._manifest or {}).get("journal_entries", 0))
+        entries += len(self._added) + len(self._removed)
+        if self._manifest and entries <= max(JOURNAL_MIN, JOURNAL_FRACTION * self.count):
+            files = dict(self._manifest["files"])
+            journal.append(f"journal-{generation}.npz")
+            added = list(self._added)
+            save_journal(self.path / journal[-1], sorted(self._removed), added,
+                         np.asarray([self._added[c][0] for c in added], dtype=np.float32)
+                         .reshape(len(added), self.dim), [self._added[c][1] for c in added])
+        else:
+            files = {"graph": f"vectors-{generation}.usearch", "keys": f"keys-{generation}.npz"}
+            journal, entries = [], 0
+            replace_atomic(self.path / files["graph"], lambda tmp: self._graph.save(str(tmp)),
+                           sync=True)
+            chunks = list(self._key_of)
+            save_keys(self.path / files["keys"],
+                      np.array([self._key_of[c] for c in chunks], dtype=np.uint64), chunks,
+                      self._next_key, self._meta)
         manifest = {"library": LIBRARY, "format": FORMAT, "metric": METRIC, "dim": self.dim,
                     "count": self.count, "generation": generation, "index_id": self.index_id,
-                    "files": files}
+                    "files": files, "journal": journal, "journal_entries": entries}
         replace_atomic(self.path / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest)),
                        sync=True)
-        self.generation, self._dirty = generation, False
-        _remove_old(self.path, keep={generation, generation - 1})
+        previous, self._manifest = self._manifest, manifest
+        self.generation, self._dirty, self._added, self._removed = generation, False, {}, set()
+        remove_unlisted(self.path, listed(manifest) | listed(previous))
         return generation
 
+    @_locked
     def refresh(self) -> bool:
         """Load what a writer has committed since (a reader kept open); True if it changed."""
         manifest = _read_manifest(self.path)
@@ -290,6 +353,7 @@ class VectorIndex:
 
     # -- search -----------------------------------------------------------------
 
+    @_locked
     def search(self, vector: np.ndarray, k: int = 10, *,
                documents: set[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` chunks most similar to ``vector`` (cosine, best first).
@@ -344,6 +408,7 @@ class VectorIndex:
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return matrix / np.where(norms == 0, 1, norms)
 
+    @_locked
     def close(self) -> None:
         """Drop uncommitted changes."""
         self._graph = new_graph(self.dim, self.expansion_search)
@@ -377,7 +442,7 @@ def _check_ours(path: Path) -> None:
         raise ForeignIndexError(f"{path} is a file, not a vector index folder")
     if path.is_dir() and not (path / MANIFEST).is_file():
         strangers = [p.name for p in path.iterdir()
-                     if not _FILES.match(p.name) and p.name != MANIFEST + ".tmp"]
+                     if not FILES.match(p.name) and p.name != MANIFEST + ".tmp"]
         if strangers:
             raise ForeignIndexError(f"{path} is not a vector index enrich made (no {MANIFEST}, "
                                     f"and {strangers[0]} is there): give an empty folder")
@@ -391,17 +456,3 @@ def _check_layout(manifest: dict[str, Any], dim: int | None, path: Path) -> None
     if dim is not None and int(manifest["dim"]) != int(dim):
         raise VectorLayoutError(f"{path} holds vectors of dimension {manifest['dim']}, not "
                                 f"{dim}: another embedding model made it; rebuild it")
-
-
-def _save_keys(path: Path, keys: np.ndarray, ids: np.ndarray, next_key: int,
-               meta: dict[str, dict[str, Any]]) -> None:
-    with open(path, "wb") as handle:
-        np.savez(handle, keys=keys, ids=ids, next_key=np.int64(next_key),
-                 meta=np.array(json.dumps(meta)))
-
-
-def _remove_old(path: Path, keep: set[int]) -> None:
-    for child in path.iterdir():
-        match = _FILES.match(child.name)
-        if match and (int(match.group(2)) not in keep or match.group(4)):
-            child.unlink(missing_ok=True)

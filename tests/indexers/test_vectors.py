@@ -112,8 +112,9 @@ def test_commit_and_reopen(tmp_path, filled):
     assert index.commit() == 2
     manifest = json.loads((tmp_path / "v" / MANIFEST).read_text())
     assert manifest | {"files": None} == {
-        "library": "usearch", "format": 1, "metric": "cos", "dim": DIM, "count": 495,
-        "generation": 2, "index_id": index.index_id, "files": None}
+        "library": "usearch", "format": 2, "metric": "cos", "dim": DIM, "count": 495,
+        "generation": 2, "index_id": index.index_id, "files": None,
+        "journal": ["journal-2.npz"], "journal_entries": 5}  # five chunks removed
     assert VectorIndex(tmp_path / "v", expansion_search=200)._graph.expansion_search == 200
     reopened = VectorIndex(tmp_path / "v", DIM)
     assert (reopened.count, reopened.generation, reopened.index_id) == (495, 2, index.index_id)
@@ -127,14 +128,77 @@ def test_commit_and_reopen(tmp_path, filled):
     assert reopened.refresh() and reopened.count == 496 and not reopened.refresh()
 
 
-def test_old_generations_are_removed(tmp_path, filled):
+def test_small_commits_append_a_journal_and_a_large_one_saves_a_base(tmp_path, filled,
+                                                                     monkeypatch):
+    import indexers.stores.vectors as vectors_module
+
     index, data, _ = filled
     for n in range(4):
         index.add([f"x#{n}"], data[n:n + 1])
         index.commit()
-    names = sorted(p.name for p in (tmp_path / "v").iterdir())
-    assert names == [MANIFEST, "keys-3.npz", "keys-4.npz", "vectors-3.usearch",
-                     "vectors-4.usearch"]
+
+    def names():
+        return sorted(p.name for p in (tmp_path / "v").iterdir())
+    assert names() == [MANIFEST, "journal-2.npz", "journal-3.npz", "journal-4.npz",
+                       "keys-1.npz", "vectors-1.usearch"]
+    monkeypatch.setattr(vectors_module, "JOURNAL_MIN", 0)  # 25 % of the index: a base
+    index.delete_documents(["doc0", "doc1", "doc2"] + [f"doc{n}" for n in range(3, 40)])
+    index.commit()
+    # the previous manifest's files stay one more commit, for a reader loading now
+    assert "keys-5.npz" in names() and "journal-4.npz" in names()
+    index.add(["y#0"], data[:1])
+    index.commit()
+    assert names() == [MANIFEST, "journal-6.npz", "keys-5.npz", "vectors-5.usearch"]
+    assert VectorIndex(tmp_path / "v").count == index.count
+
+
+def test_a_reader_replays_the_journal_to_what_the_writer_has(tmp_path, filled):
+    index, data, _ = filled
+    index.commit()
+    reader = VectorIndex(tmp_path / "v")
+    index.delete_documents(["doc0", "doc7"])
+    index.add(["doc7#0", "new#0"], data[70:72] * -1, [{"page": 3}, {"page": 4}])
+    index.commit()
+    index.add(["new#0"], data[5:6])  # replaced in the next commit
+    index.delete_documents(["doc9"])
+    index.commit()
+    assert reader.refresh() and reader.count == index.count
+    assert reader.documents() == index.documents()
+    for row in (data[3], -data[70], data[5], data[99]):
+        assert reader.search(row, 5) == index.search(row, 5)
+    assert reader.meta_of("doc7#0") == {"page": 3} and reader.meta_of("new#0") == {}
+    assert VectorIndex(tmp_path / "v").count == index.count  # a fresh load agrees
+
+
+def test_searches_and_a_refresh_on_other_threads_never_see_half_a_load(tmp_path, filled):
+    import threading
+
+    index, data, _ = filled
+    index.commit()
+    reader = VectorIndex(tmp_path / "v")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def search():
+        while not stop.is_set():
+            try:
+                reader.search(data[1], 5)
+                reader.search(data[2], 5, documents={"doc3", "doc4"})
+            except BaseException as error:  # noqa: BLE001 - the test reports it
+                errors.append(error)
+                return
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for n in range(50):
+        index.delete_documents([f"doc{n}"])
+        index.add([f"doc{n}#0"], data[n:n + 1])
+        index.commit()
+        reader.refresh()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
 
 
 def test_crash_before_the_manifest_leaves_the_previous_generation(tmp_path, filled):
