@@ -31,7 +31,7 @@ import numpy as np
 
 from .base import CHUNKS_KEY, IndexMissingError
 from .files import write_atomic
-from .vectors import VectorIndex, VectorIndexError, document_of
+from .vectors import MANIFEST, VectorIndex, VectorIndexError, document_of
 
 __all__ = ["VectorSpaces", "STATE_FILE", "space_slug", "best_per_document"]
 
@@ -84,8 +84,13 @@ class VectorSpaces:
             return {}
 
     def _load(self) -> None:
-        self._spaces.clear()
-        for slug, entry in self._state().items():
+        """Open every space: those the state file lists (one missing or behind makes the
+        vectors ``behind``) and, for a writer, any other folder holding an index (a crash
+        after its first commit, before the state file named it: its chunks must still be
+        replaced and deleted with their documents). The spaces are swapped in at once."""
+        spaces: dict[str, VectorIndex] = {}
+        state = self._state()
+        for slug, entry in state.items():
             try:
                 space = VectorIndex(self.folder / slug, write=self.write)
             except (IndexMissingError, VectorIndexError) as error:
@@ -94,7 +99,13 @@ class VectorSpaces:
             if space.stale or space.generation < int(entry.get("generation", 0)):
                 self.behind = (f"the vectors of {entry.get('model')} in {space.path} are "
                                "behind the search index (a crash or an old copy)")
-            self._spaces[entry["model"]] = space
+            spaces[entry["model"]] = space
+        if self.write and self.folder.is_dir():
+            for folder in sorted(self.folder.iterdir()):
+                if folder.name not in state and (folder / MANIFEST).is_file():
+                    self.behind = (f"{folder} holds vectors the search index does not list "
+                                   "(a crash during a commit)")
+        self._spaces = spaces
 
     # -- writes --------------------------------------------------------------------
 
@@ -132,11 +143,11 @@ class VectorSpaces:
 
     def refresh(self) -> None:
         """Load what a writer committed since (new spaces included)."""
-        known = {space.path.name for space in self._spaces.values()}
-        if set(self._state()) != known:
+        spaces = self._spaces
+        if set(self._state()) != {space.path.name for space in spaces.values()}:
             self._load()
             return
-        for space in self._spaces.values():
+        for space in spaces.values():
             space.refresh()
 
     def close(self) -> None:
@@ -147,7 +158,7 @@ class VectorSpaces:
     # -- reads ---------------------------------------------------------------------
 
     def models(self) -> dict[str, int]:
-        return {model: space.dim for model, space in self._spaces.items() if space.count}
+        return {model: space.dim for model, space in list(self._spaces.items()) if space.count}
 
     def search(self, model: str, vector: Sequence[float], k: int,
                documents: set[str] | None = None,
@@ -169,7 +180,7 @@ class VectorSpaces:
 
     def document_vectors(self, doc_id: str) -> dict[str, list[list[float]]]:
         out = {}
-        for model, space in self._spaces.items():
+        for model, space in list(self._spaces.items()):
             chunks = space.chunks_of(doc_id)
             if chunks:
                 out[model] = [vector.tolist() for _, vector in chunks]

@@ -183,3 +183,27 @@ def test_vectors_behind_the_text_index_make_a_writer_rebuild(tmp_path):
         fresh.upsert([dict(doc) for doc in DOCS])
     assert hybrid.search(again, "river", mode="vector", encode=encode).results[0]["id"] == "a"
     again.close()
+
+
+def test_a_space_committed_but_not_listed_makes_a_writer_rebuild(tmp_path):
+    """A crash after a new model's first commit, before the state file named it: its
+    folder must not be left behind with chunks no delete reaches."""
+    from indexers.stores.vector_spaces import SPACES_DIR, space_slug
+    from indexers.stores.vectors import VectorIndex
+
+    writer = open_index(tmp_path, write=True)
+    writer.upsert([dict(doc) for doc in DOCS])
+    writer.commit()
+    writer.close()
+    orphan = VectorIndex(tmp_path / "index" / SPACES_DIR / space_slug("other-model"), 2,
+                         write=True)
+    orphan.add(["a#9"], [[1.0, 0.0]])
+    orphan.commit()
+    again = open_index(tmp_path, write=True)
+    assert again.stale and "does not list" in again.stale
+    with again.rebuild() as fresh:
+        fresh.upsert([dict(doc) for doc in DOCS if doc["id"] != "a"])
+    assert again.vector_models() == {MODEL: 4}
+    assert "a" not in [hit["id"] for hit in hybrid.search(again, "river", mode="vector",
+                                                          encode=encode).results]
+    again.close()
