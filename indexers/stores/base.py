@@ -352,9 +352,15 @@ class SearchIndex(Protocol):
                      facet_size: int = 10) -> dict[str, list[dict[str, Any]]]:
         """Facet counts (as ``search`` gives them) over the documents ``ids``."""
 
-    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The documents ``ids`` that are here, by id, as hits without a score or
-        highlights (``{id, uri, title, score: None, highlights: []}``)."""
+    def lookup(self, ids: Sequence[str], query: str | None = None,
+               syntax: str = "lenient") -> dict[str, dict[str, Any]]:
+        """The documents ``ids`` that are here, by id, as hits without a score
+        (``{id, uri, title, score: None, highlights}``); with a ``query``, the highlights
+        of that query in each (none where it does not match), else none."""
+
+    def matching(self, query: str, ids: Sequence[str], *, syntax: str = "lenient",
+                 filters: dict[str, list[str]] | None = None) -> set[str]:
+        """Which of the documents ``ids`` the query (and the filters) match."""
 
     def refresh(self) -> None:
         """See what other processes have committed since this index was opened (a

@@ -4,8 +4,8 @@ The layout is named here and nowhere else::
 
     enrich-data/
         enrich.sqlite      the store of record (``DataDir.store``)
-        index/             the embedded search index (``DataDir.index``)
-        vectors/           the embedded vector index of chunk vectors (``DataDir.vectors``)
+        index/             the embedded search index (``DataDir.index``), its chunk
+                           vectors in index/vectors/ (``vector_spaces``)
         cache/             the enrichment cache (``DataDir.cache``)
         enrich.lock        held by the one process writing here (``DataDir.lock``)
 
@@ -47,7 +47,6 @@ class DataDir:
 
     STORE_FILE = "enrich.sqlite"
     INDEX_DIR = "index"
-    VECTORS_DIR = "vectors"
     CACHE_DIR = "cache"
     LOCK_FILE = "enrich.lock"
 
@@ -63,11 +62,6 @@ class DataDir:
     def index(self) -> Path:
         """The folder of the embedded (tantivy) search index."""
         return self.root / self.INDEX_DIR
-
-    @property
-    def vectors(self) -> Path:
-        """The folder of the embedded vector index (``indexers.stores.vectors``)."""
-        return self.root / self.VECTORS_DIR
 
     @property
     def cache(self) -> Path:

@@ -27,26 +27,24 @@ chunk is not indexed, and such a query finds nothing.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from typing import Any, Mapping, Sequence
 
 from .base import CHUNKS_KEY, check_search
-from .elastic_body import facet_aggs, filter_clauses, to_result
+from .elastic_body import search_body, facet_aggs, filter_clauses, to_result
+from .vector_spaces import META_KEYS, space_slug
 from .vectors import VectorDimensionError
 
 __all__ = ["VectorMethods", "space_field", "space_mapping", "chunk_sources", "knn_body",
            "knn_hits", "spaces_of", "with_space", "MAX_CANDIDATES"]
 
 MAX_CANDIDATES = 10_000  # Elasticsearch's limit on num_candidates (and k)
-CHUNK_FIELDS = ("id", "page", "start", "end", "image")
+CHUNK_FIELDS = ("id",) + META_KEYS
 
 
 def space_field(model: str) -> str:
     """The nested field of ``model``'s chunks: readable, and unique by a hash."""
-    readable = re.sub(r"[^a-z0-9]+", "_", model.lower()).strip("_")[:40]
-    return f"chunks_{readable}_{hashlib.sha256(model.encode()).hexdigest()[:8]}"
+    return "chunks_" + space_slug(model, "_")
 
 
 def space_mapping(dims: int) -> dict[str, Any]:
@@ -259,14 +257,39 @@ class VectorMethods:
             found = self.client.search(index=self._using, body=body)
         return to_result(found, facets, user=self.fields).facets
 
-    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The hits (no score, no highlights) of the documents ``ids`` that are here."""
+    def lookup(self, ids: Sequence[str], query: str | None = None,
+               syntax: str = "lenient") -> dict[str, dict[str, Any]]:
+        """The hits (no score) of the documents ``ids`` that are here; with a ``query``,
+        each with the highlights of that query (an ``ids`` filter, the query as a
+        ``should`` clause that only highlights)."""
         self.readable()
         if not ids:
             return {}
-        body = {"query": {"ids": {"values": [str(i) for i in ids]}}, "size": len(ids),
-                "_source": ["id", "uri", "title"]}
+        words = query and query.strip() not in ("", "*")
+        body = search_body(query if words else "*", top=len(ids), highlight=bool(words),
+                           syntax=syntax, user=self.fields)
+        body["query"] = {"bool": {"filter": [{"ids": {"values": [str(i) for i in ids]}}],
+                                  **({"should": [body["query"]]} if words else {})}}
         with self._errors("read documents of"):
             found = self.client.search(index=self._using, body=body)
         return {hit["id"]: {**hit, "score": None}
                 for hit in to_result(found, (), user=self.fields).results}
+
+    def matching(self, query: str, ids: Sequence[str], *, syntax: str = "lenient",
+                 filters: dict[str, list[str]] | None = None) -> set[str]:
+        """Which of the documents ``ids`` the query (and the filters) match."""
+        self.readable()
+        if not ids:
+            return set()
+        body = search_body(query, filters=filters, top=len(ids), highlight=False,
+                           syntax=syntax, user=self.fields)
+        clauses = [{"ids": {"values": [str(i) for i in ids]}}]
+        inner = body["query"]
+        if "bool" in inner and "filter" in inner["bool"]:
+            inner["bool"]["filter"] = list(inner["bool"]["filter"]) + clauses
+        else:
+            body["query"] = {"bool": {"must": [inner], "filter": clauses}}
+        body["_source"] = ["id"]
+        with self._errors("match documents of"):
+            found = self.client.search(index=self._using, body=body)
+        return {hit["id"] for hit in to_result(found, (), user=self.fields).results}

@@ -23,7 +23,11 @@ Filters apply to every list (the vector search only scores documents the filters
 keep); facets count the keyword matches (all of them) plus the documents only the
 vectors found, and ``count`` is that union's size too (for ``vector``: the documents
 fused). The default mode (``None`` or ``auto``) is hybrid when the index holds vectors
-and the query has words, else keyword; a sort by a field is a keyword search.
+and the query is plain words, else keyword: a query that uses the syntax (a field, a
+phrase, a wildcard, an operator: ``query_syntax.uses_syntax``) means exactly what it
+says, which only the keyword search can honour, and a sort by a field is a keyword
+search. In auto mode a vector space whose query model cannot be loaded here is left
+out (logged); asked for by name, a vector mode fails instead.
 
 ``similar(index, doc_id)`` is "more like this": the document's chunk vectors, averaged
 per space, searched like a query, the document itself left out.
@@ -31,15 +35,21 @@ per space, searched like a query, the document itself left out.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from skills.base import SkillUnavailable
+
 from .base import QueryError, SearchIndex, SearchResult
+from .query_syntax import uses_syntax
 
 __all__ = ["MODES", "RRF_K", "WINDOW", "SearchModeError", "NoVectorsError", "resolve_mode",
            "search", "similar", "fuse"]
+
+log = logging.getLogger(__name__)
 
 MODES = ("keyword", "vector", "hybrid")
 RRF_K = 60  # the constant of the RRF paper, and Azure's and Elasticsearch's default
@@ -69,7 +79,8 @@ def resolve_mode(index: SearchIndex, mode: str | None, query: str,
     """The mode a search runs in (see the module docstring), or a SearchModeError."""
     words = query.strip() not in ("", "*")
     if mode in (None, "", "auto"):
-        return "hybrid" if words and not sort and index.vector_models() else "keyword"
+        plain = words and not uses_syntax(query) and sort in (None, "", "relevance")
+        return "hybrid" if plain and index.vector_models() else "keyword"
     if mode not in MODES:
         raise SearchModeError(f"unknown search mode {mode!r}: choose {', '.join(MODES)} "
                               "(or leave it out: hybrid when the index has vectors)")
@@ -99,7 +110,7 @@ _PLAIN = re.compile(r"[\w\s'’,.;!?-]+")
 def content_words(query: str) -> str:
     """A plain-words query (no syntax) without its stop words, for the keyword list of a
     hybrid search; the query as it is when it uses syntax or has only stop words."""
-    if not _PLAIN.fullmatch(query):
+    if uses_syntax(query) or not _PLAIN.fullmatch(query):
         return query
     words = re.findall(r"[\w'’-]+", query)
     kept = [w for w in words if w.lower() not in STOP_WORDS]
@@ -124,26 +135,44 @@ def search(index: SearchIndex, query: str, *, mode: str | None = None,
     """Search ``index`` in ``mode`` (see the module docstring). ``encode`` embeds the
     query per vector space (default ``skills.query_encoders.encode_query``); ``texts``
     gives the best chunks their text (the store's ``chunk_texts``)."""
+    auto = mode in (None, "", "auto")
     mode = resolve_mode(index, mode, query, sort)
-    if mode == "keyword":
+    vectors = _query_vectors(index, query, encode or _default_encoder, auto) \
+        if mode != "keyword" else {}
+    if not vectors:  # keyword asked for, or no query model here (auto)
         found = index.search(query, top=top, offset=offset, filters=filters, facets=facets,
                              facet_size=facet_size, sort=sort, highlight=highlight,
                              syntax=syntax)
         found.mode = "keyword"
         return found
-    encode = encode or _default_encoder
     window = max(WINDOW, offset + top)
     keyword = None
     lists: dict[str, list[dict[str, Any]]] = {}
     if mode == "hybrid":
         keyword = index.search(content_words(query), top=window, filters=filters,
-                               facets=facets, facet_size=facet_size, highlight=highlight,
-                               syntax=syntax)
+                               facets=facets, facet_size=facet_size, highlight=False,
+                               syntax=syntax)  # the page alone is highlighted, below
         lists["keyword"] = keyword.results
+    for model, vector in vectors.items():
+        lists[model] = index.vector_search(model, vector, k=window, filters=filters)
+    return _fused(index, lists, keyword, mode, texts, top, offset, facets, facet_size,
+                  words=content_words(query), syntax=syntax, filters=filters,
+                  highlight=highlight and keyword is not None)
+
+
+def _query_vectors(index: SearchIndex, query: str, encode: Encoder,
+                   auto: bool) -> dict[str, Sequence[float]]:
+    """The query embedded for each vector space; in auto mode a space whose model cannot
+    be loaded here is left out (logged), asked for by name it is an error."""
+    vectors = {}
     for model in index.vector_models():
-        lists[model] = index.vector_search(model, encode(model, query), k=window,
-                                           filters=filters)
-    return _fused(index, lists, keyword, mode, texts, top, offset, facets, facet_size)
+        try:
+            vectors[model] = encode(model, query)
+        except SkillUnavailable as error:
+            if not auto:
+                raise
+            log.warning("vectors of %s left out of the search: %s", model, error)
+    return vectors
 
 
 def similar(index: SearchIndex, doc_id: str, *, texts: Texts | None = None, top: int = 10,
@@ -166,16 +195,25 @@ def similar(index: SearchIndex, doc_id: str, *, texts: Texts | None = None, top:
 
 def _fused(index: SearchIndex, lists: dict[str, list[dict[str, Any]]],
            keyword: SearchResult | None, mode: str, texts: Texts | None, top: int,
-           offset: int, facets: Sequence[str], facet_size: int) -> SearchResult:
+           offset: int, facets: Sequence[str], facet_size: int, *, words: str | None = None,
+           syntax: str = "lenient", filters: dict[str, list[str]] | None = None,
+           highlight: bool = False) -> SearchResult:
+    """The fused page, its count and facets. ``words``: the keyword list's query (hybrid),
+    to highlight the page with and to tell which vector finds the words match too."""
     fused = fuse({name: [hit["id"] for hit in hits] for name, hits in lists.items()})
     known = {hit["id"]: hit for hit in keyword.results} if keyword else {}
     vector_only = [doc for doc, _ in fused if doc not in known]
-    page = [(doc, score) for doc, score in fused][offset:offset + top]
-    looked_up = index.lookup([doc for doc, _ in page if doc not in known]) if page else {}
+    if keyword is not None and vector_only and keyword.count > len(keyword.results):
+        # the keyword list was cut at the window: some vector finds match the words too
+        also = index.matching(words or "", vector_only, syntax=syntax, filters=filters)
+        vector_only = [doc for doc in vector_only if doc not in also]
+    page = fused[offset:offset + top]
+    ids = [doc for doc, _ in page]
+    looked_up = index.lookup(ids, words if highlight else None, syntax) if ids else {}
     results = []
     for doc, score in page:
-        hit = known.get(doc) or looked_up.get(doc)
-        if hit is None:  # deleted since the vectors answered
+        hit = looked_up.get(doc)
+        if hit is None:  # deleted since the lists answered
             continue
         ranks = {name: rank for name, hits in lists.items()
                  for rank, found in enumerate(hits, start=1) if found["id"] == doc}

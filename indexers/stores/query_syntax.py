@@ -22,7 +22,8 @@ from typing import Sequence
 
 from .base import INDEX_FIELDS, KEYWORD_FIELDS, QueryError
 
-__all__ = ["SYNTAXES", "check_syntax", "runs_nowhere", "unknown_fields_as_words", "words"]
+__all__ = ["SYNTAXES", "check_syntax", "runs_nowhere", "unknown_fields_as_words", "uses_syntax",
+           "words"]
 
 SYNTAXES = ("lenient", "strict")
 # A word as the index's analyzer cuts text (tantivy's simple tokenizer: letters and digits).
@@ -67,3 +68,15 @@ def runs_nowhere(query: str) -> bool:
     field: it parses, but no backend answers it alike (tantivy cannot run it)."""
     return any(match.group(1) not in KEYWORD_FIELDS
                for match in _STAR.finditer(_masked(query)))
+
+
+_SYNTAX_MARKS = re.compile(r'["*()~^\\\[\]{}]|\w\?\w|(?:^|\s)[+-]\S|(?:^|\s)(?:AND|OR|NOT)(?:\s|$)'
+                           r'|&&|\|\||(?<![\w.\\])[A-Za-z_][\w.]*:\S')
+
+
+def uses_syntax(query: str) -> bool:
+    """Whether ``query`` asks for more than its words: a phrase, a wildcard, a group, an
+    operator (``AND``/``OR``/``NOT``, ``+``/``-`` before a word) or a ``field:value``. Such
+    a query is meant for the keyword search as written (a vector has no syntax). A
+    question mark ending a word is a question, and ``10:30`` a time, not syntax."""
+    return bool(_SYNTAX_MARKS.search(query))

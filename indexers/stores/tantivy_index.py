@@ -52,7 +52,8 @@ from .fields import FieldSpec, from_json, to_json
 from .files import write_atomic
 from .tantivy_docs import count_facets, to_document, to_hit
 from .tantivy_fields import add_field, filter_query
-from .tantivy_query import TEXT_TOKENIZER, parse_query, text_analyzer
+from .tantivy_query import TEXT_TOKENIZER, text_analyzer
+from .tantivy_vectors import TantivyVectorMethods
 from .vector_spaces import VectorSpaces
 
 __all__ = ["TantivyIndex"]
@@ -145,7 +146,7 @@ def remove_index_folder(path: Path) -> None:
                             f"a folder enrich made (no {MARKER} in it): move it away")
 
 
-class TantivyIndex:
+class TantivyIndex(TantivyVectorMethods):
     """The ``SearchIndex`` protocol over a tantivy index folder.
 
     ``fields``: the user fields a writer wants (None: those the index has); ``fields``
@@ -363,9 +364,7 @@ class TantivyIndex:
         """
         check_search(filters, facets, sort, self.fields)
         order = _sort_order(sort)
-        searched = TEXT_FIELDS + tuple(s.name for s in self.fields if s.searchable)
-        parsed = parse_query(self._live, query, syntax, searched,
-                             [spec.name for spec in self.fields])
+        parsed = self._parsed(query, syntax)
         matched = self._filtered(parsed, filters or {})
         searcher = self._live.searcher()
         try:
@@ -392,46 +391,6 @@ class TantivyIndex:
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
         return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
-
-    # -- vectors (see SearchIndex and vector_spaces) -----------------------------------
-
-    def vector_models(self) -> dict[str, int]:
-        return self._spaces.models()
-
-    def vector_search(self, model: str, vector: Sequence[float], *, k: int = 10,
-                      filters: dict[str, list[str]] | None = None,
-                      exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """See ``SearchIndex.vector_search``: a filter is applied as the set of documents
-        it keeps (exact scoring when they hold few chunks, see ``VectorIndex.search``)."""
-        check_search(filters, (), None, self.fields)
-        allowed = None
-        if any(filters.values() if filters else ()):
-            allowed = set(self._ids(self._filtered(tantivy.Query.all_query(), filters)))
-        return self._spaces.search(model, vector, k, allowed, exclude)
-
-    def document_vectors(self, doc_id: str) -> dict[str, list[list[float]]]:
-        return self._spaces.document_vectors(doc_id)
-
-    def facet_counts(self, ids: Sequence[str], facets: Sequence[str],
-                     facet_size: int = 10) -> dict[str, list[dict[str, Any]]]:
-        check_search(None, facets, None, self.fields)
-        return count_facets(self._live.searcher(), self._id_query(ids), facets, facet_size,
-                            self.fields)
-
-    def lookup(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The hits (no score, no highlights) of the documents ``ids`` that are here."""
-        searcher = self._live.searcher()
-        found = searcher.search(self._id_query(ids), limit=max(len(ids), 1))
-        hits = (to_hit(searcher.doc(address), None, None) for _, address in found.hits)
-        return {hit["id"]: hit for hit in hits}
-
-    def _id_query(self, ids: Sequence[str]) -> tantivy.Query:
-        return tantivy.Query.term_set_query(self._live.schema, "id", [str(i) for i in ids])
-
-    def _ids(self, query: tantivy.Query) -> list[str]:
-        searcher = self._live.searcher()
-        found = searcher.search(query, limit=max(searcher.num_docs, 1))
-        return [searcher.doc(address).get_first("id") for _, address in found.hits]
 
 def _run_error(query: str, error: ValueError) -> QueryError:
     """A query that parsed but cannot run: ``field:*`` on a text field or a non-field."""

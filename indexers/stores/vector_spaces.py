@@ -25,7 +25,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -40,10 +40,11 @@ SPACES_DIR = "vectors"
 META_KEYS = ("page", "start", "end", "image")
 
 
-def space_slug(model: str) -> str:
-    """A folder name for ``model``'s space: readable, and unique by a hash."""
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", model).strip("-").lower()[:40] or "model"
-    return f"{readable}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
+def space_slug(model: str, sep: str = "-") -> str:
+    """A name for ``model``'s space (a folder here, a field in Elasticsearch): readable,
+    and unique by a hash."""
+    readable = re.sub(r"[^a-z0-9]+", sep, model.lower()).strip(sep)[:40] or "model"
+    return f"{readable}{sep}{hashlib.sha256(model.encode()).hexdigest()[:8]}"
 
 
 def best_per_document(found: Iterable[tuple[str, float]], k: int,
@@ -161,18 +162,28 @@ class VectorSpaces:
         return {model: space.dim for model, space in list(self._spaces.items()) if space.count}
 
     def search(self, model: str, vector: Sequence[float], k: int,
-               documents: set[str] | None = None,
-               exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """The ``k`` best documents by their best chunk (see ``SearchIndex.vector_search``)."""
+               documents: set[str] | None = None, exclude: Sequence[str] = (), *,
+               keep: Callable[[list[str]], set[str]] | None = None,
+               max_fetch: int | None = None) -> list[dict[str, Any]]:
+        """The ``k`` best documents by their best chunk (see ``SearchIndex.vector_search``):
+        of ``documents`` only when given (scored exactly when few); ``keep`` post-filters
+        the documents of each round of nearest chunks (those it returns stay), looking
+        through ``max_fetch`` chunks at most."""
         space = self._spaces.get(model)
         if space is None or k <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32)
         fetch = k + len(exclude)
         while True:  # several chunks of one document take several places: fetch more
-            found = space.search(query, fetch * 4, documents=documents)
-            best = best_per_document(found, k, exclude)
-            if len(best) >= k or len(found) < fetch * 4:
+            wanted = fetch * 4 if max_fetch is None else min(fetch * 4, max_fetch)
+            found = space.search(query, wanted, documents=documents)
+            if keep is not None:
+                kept = keep(list(dict.fromkeys(document_of(chunk) for chunk, _ in found)))
+                found_kept = [(c, score) for c, score in found if document_of(c) in kept]
+            else:
+                found_kept = found
+            best = best_per_document(found_kept, k, exclude)
+            if len(best) >= k or len(found) < wanted or wanted == max_fetch:
                 break
             fetch *= 4
         return [{"id": doc, "score": score, "chunk": {"id": chunk, **space.meta_of(chunk)}}

@@ -249,7 +249,12 @@ def matches(query: dict[str, Any], source: dict[str, Any], stats: Stats) -> floa
     if kind == "bool":
         total = 0.0
         should = spec.get("should", [])
-        if should and not any(matches(clause, source, stats) for clause in should):
+        # as Elasticsearch: one should clause must match only when there is no must or
+        # filter clause (minimum_should_match's default), else they only add to the score
+        required = int(spec.get("minimum_should_match",
+                                0 if spec.get("must") or spec.get("filter") else 1))
+        scores = [matches(clause, source, stats) for clause in should]
+        if should and sum(1 for got in scores if got) < required:
             return 0.0
         for clause in spec.get("must", []):
             got = matches(clause, source, stats)
@@ -279,8 +284,10 @@ def prepare(query: dict[str, Any]) -> list[Leaf]:
     if kind == "simple_query_string":
         spec["_parsed"] = parse_simple_query_string(spec)
         return spec["_parsed"].leaves()
-    if kind == "bool":
-        return [leaf for clause in spec.get("must", []) for leaf in prepare(clause)]
+    if kind == "bool":  # every clause is parsed; scoring clauses give the highlights
+        leaves = {occur: [leaf for clause in spec.get(occur, []) for leaf in prepare(clause)]
+                  for occur in ("must", "should", "filter", "must_not")}
+        return leaves["must"] + leaves["should"]
     return []
 
 

@@ -207,3 +207,68 @@ def test_a_space_committed_but_not_listed_makes_a_writer_rebuild(tmp_path):
     assert "a" not in [hit["id"] for hit in hybrid.search(again, "river", mode="vector",
                                                           encode=encode).results]
     again.close()
+
+
+def many(n, axis_of):
+    """``n`` documents that all say "ferry", in two languages, one chunk each."""
+    return [{"id": f"m{i}", "uri": f"file:///m{i}.txt", "title": f"note {i}",
+             "content": "The ferry left." if i % 2 else "A ferry came in late.",
+             "language": "en" if i % 3 else "de",
+             CHUNKS_KEY: [chunk(f"m{i}", 0, axis_of(i), lean=i / 1000)]} for i in range(n)]
+
+
+def test_count_and_facets_never_count_a_document_twice(tmp_path):
+    """Keyword matches beyond the fetched window may also be vector finds: they are
+    counted once (the union), whatever the window."""
+    writer = open_index(tmp_path, write=True)
+    docs = many(120, lambda i: "river")
+    docs.append({"id": "x", "uri": "file:///x.txt", "title": "x", "content": "mountains",
+                 "language": "en", CHUNKS_KEY: [chunk("x", 0, "river")]})
+    writer.upsert(docs)
+    writer.commit()
+    keyword = hybrid.search(writer, "ferry", mode="keyword", facets=["language"])
+    assert keyword.count == 120
+    found = hybrid.search(writer, "ferry river", mode="hybrid", encode=encode,
+                          facets=["language"], texts=texts)
+    assert found.count == 121  # the 120 keyword matches and the one the vectors add
+    assert sum(b["count"] for b in found.facets["language"]) == 121
+    assert {b["value"]: b["count"] for b in found.facets["language"]} == {"en": 81, "de": 40}
+    writer.close()
+
+
+def test_a_narrow_or_broad_filter_finds_the_nearest_it_keeps(tmp_path):
+    writer = open_index(tmp_path, write=True)
+    docs = many(300, lambda i: "river" if i % 2 else "market")
+    writer.upsert(docs)
+    writer.commit()
+    narrow = writer.vector_search(MODEL, AXES["market"], k=3,
+                                  filters={"language": ["de"]})  # i % 3 == 0
+    assert [hit["id"] for hit in narrow] and all(int(hit["id"][1:]) % 3 == 0 for hit in narrow)
+    assert all(int(hit["id"][1:]) % 2 == 0 for hit in narrow)  # the market ones first
+    broad = writer.vector_search(MODEL, AXES["river"], k=10, filters={"language": ["en"]})
+    assert len(broad) == 10
+    assert all(int(hit["id"][1:]) % 3 and int(hit["id"][1:]) % 2 for hit in broad)
+    writer.close()
+
+
+def test_a_query_using_the_syntax_is_a_keyword_search_in_auto_mode(index):
+    assert run(index, "language:de").mode == "keyword"
+    assert run(index, '"the ferry"').mode == "keyword"
+    assert run(index, "ferry NOT quay").mode == "keyword"
+    assert run(index, "what is a river?").mode == "hybrid"  # a question, not a wildcard
+    assert [h["id"] for h in run(index, "ferry NOT quay").results] == \
+        [h["id"] for h in index.search("ferry NOT quay").results]
+    # asked for hybrid, its keyword list keeps the operators too
+    assert hybrid.content_words("ferry NOT quay") == "ferry NOT quay"
+    assert hybrid.content_words("the ferry to the quay") == "ferry quay"
+
+
+def test_auto_mode_leaves_out_a_space_whose_query_model_is_missing(index):
+    from skills.base import SkillUnavailable
+
+    def missing(model, text):
+        raise SkillUnavailable(f"model {model!r} is not here")
+    found = hybrid.search(index, "river ferry", encode=missing)
+    assert found.mode == "keyword" and [h["id"] for h in found.results]
+    with pytest.raises(SkillUnavailable):
+        hybrid.search(index, "river ferry", mode="hybrid", encode=missing)

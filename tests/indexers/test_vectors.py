@@ -10,7 +10,6 @@ import pytest
 
 from enrich.testing.vectors import clustered
 from indexers.stores.base import ForeignIndexError, IndexMissingError, StoreError
-from indexers.stores.datadir import DataDir
 from indexers.stores.vectors import (
     MANIFEST,
     VectorDimensionError,
@@ -252,7 +251,3 @@ def test_another_library_or_a_foreign_folder_is_refused(tmp_path, filled):
         VectorIndex(tmp_path / "other", DIM, write=True)
     with pytest.raises(IndexMissingError):
         VectorIndex(tmp_path / "empty", DIM)
-
-
-def test_data_dir_names_the_vector_folder(tmp_path):
-    assert DataDir(tmp_path).vectors == tmp_path / "vectors"

@@ -159,3 +159,15 @@ def test_embeddings_on_cuda_in_half_precision_match_the_cpu(skill):
     assert gpu._encoder.model.dtype == torch.float16
     for a, b in zip(gpu.embed(SENTENCES), skill.embed(SENTENCES)):
         assert cosine(a, b) > 0.999
+
+
+def test_a_query_is_embedded_by_the_model_of_its_space_whatever_the_package_version():
+    from skills.query_encoders import encode_query, model_name
+    from skills.sentence_model import BUNDLED_PACKAGE, DEFAULT_MODEL, model_id
+
+    older = f"{DEFAULT_MODEL} ({BUNDLED_PACKAGE} 0.0.1)"  # an index made before an upgrade
+    assert model_name(older) == model_name(model_id(DEFAULT_MODEL)) == DEFAULT_MODEL
+    assert model_name("some/other-model") == "some/other-model"
+    vector = encode_query(older, "a ferry in the harbour")
+    skill = EmbeddingSkill()
+    assert vector == pytest.approx(skill.embed(["a ferry in the harbour"])[0], abs=1e-5)
