@@ -12,7 +12,6 @@ Chunk ids: ``DOC#N`` for the N-th text chunk, ``DOC#image-N`` for the N-th image
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any, Sequence
 
@@ -44,19 +43,16 @@ def chunks_of(tree: dict[str, Any], doc_id: str) -> list[dict[str, Any]]:
 
 
 def chunk_texts(conn: sqlite3.Connection, chunk_ids: Sequence[str]) -> dict[str, str]:
-    """The text of each text chunk (``DOC#N``) that the store has (images have none)."""
-    wanted: dict[str, dict[int, str]] = {}
+    """The text of each text chunk (``DOC#N``: the N-th of ``/document/chunks``, as the
+    chunks skill numbers them) that the store has; images have none. SQLite's
+    ``json_extract`` reads the one value, so a tree of many vectors is not decoded here."""
+    out: dict[str, str] = {}
     for chunk_id in chunk_ids:
         doc, _, n = chunk_id.rpartition("#")
-        if n.isdigit():
-            wanted.setdefault(doc, {})[int(n)] = chunk_id
-    out: dict[str, str] = {}
-    for doc, numbers in wanted.items():
-        row = conn.execute("SELECT tree FROM documents WHERE id = ?", (doc,)).fetchone()
-        if row is None or not row[0]:
+        if not n.isdigit():
             continue
-        for n, chunk in enumerate(json.loads(row[0]).get("chunks") or ()):
-            index = chunk.get("index", n) if isinstance(chunk, dict) else n
-            if index in numbers and isinstance(chunk.get("text"), str):
-                out[numbers[index]] = chunk["text"]
+        row = conn.execute("SELECT json_extract(tree, ?) FROM documents WHERE id = ?",
+                           (f"$.chunks[{int(n)}].text", doc)).fetchone()
+        if row is not None and isinstance(row[0], str):
+            out[chunk_id] = row[0]
     return out

@@ -61,7 +61,8 @@ __all__ = ["TantivyIndex"]
 log = logging.getLogger(__name__)
 
 MARKER = "enrich-index.json"  # written by enrich first: {**_LAYOUT, "id": index id}
-SCHEMA = 1  # raise it when the index layout changes: older folders are rebuilt
+SCHEMA = 2  # raise it when the index layout changes: older folders are rebuilt
+# (2: chunk vectors in index/vectors/, which an index of layout 1 lacks)
 _LAYOUT = {"schema": SCHEMA, "tokenizer": TEXT_TOKENIZER, "fields": list(INDEX_FIELDS)}
 SNIPPET_CHARS = 200
 

@@ -98,7 +98,7 @@ def test_an_empty_folder_becomes_an_index_with_a_marker_and_an_id(tmp_path):
     (tmp_path / "ix").mkdir()
     with TantivyIndex(tmp_path / "ix", write=True) as index:
         marker = json.loads((tmp_path / "ix" / "enrich-index.json").read_text())
-        assert marker["id"] == index.index_id and marker["schema"] == 1
+        assert marker["id"] == index.index_id and marker["schema"] == 2
         first = index.index_id
         with index.rebuild() as fresh:
             fresh.upsert(DOCS)
