@@ -421,3 +421,15 @@ def offpage_text_pdf(path: PathLike) -> Path:
     ]
     Path(path).write_bytes(_assemble_pdf(objects))
     return Path(path)
+
+
+def default_skillset_without(path: PathLike, skills: Sequence[str]) -> Path:
+    """The built-in skillset without ``skills``, written as YAML to ``path``."""
+    import yaml
+
+    from enrich.skillset import Skillset
+
+    described = Skillset.default().to_dict()
+    described["skills"] = [s for s in described["skills"] if s["skill"] not in skills]
+    Path(path).write_text(yaml.safe_dump(described), encoding="utf-8")
+    return Path(path)

@@ -28,10 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
 
 from enrich.server.app import STATIC
-from enrich.skillset import Skillset
 from enrich.testing import factories
 
 pytestmark = pytest.mark.slow
@@ -77,13 +75,10 @@ def data_dir(tmp_path_factory):
                                                 ["Magic Johnson", "Lakers", "Los Angeles"]])
     data = tmp_path_factory.mktemp("data")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
-    # the default skillset without vectors: these tests are of keyword search (counts,
-    # highlights); test_search_modes_browser.py covers the vector modes
-    words_only = Skillset.default().to_dict()
-    words_only["skills"] = [s for s in words_only["skills"]
-                            if s["skill"] not in ("chunks", "embeddings", "clip")]
-    skillset = tmp_path_factory.mktemp("skillset") / "words.yaml"
-    skillset.write_text(yaml.safe_dump(words_only), encoding="utf-8")
+    # without vectors: these tests are of keyword search (counts, highlights);
+    # test_search_modes_browser.py covers the vector modes
+    skillset = factories.default_skillset_without(
+        tmp_path_factory.mktemp("skillset") / "words.yaml", ("chunks", "embeddings", "clip"))
     run = subprocess.run(ENRICH + ["index", str(folder), "--data", str(data), "--workers", "1",
                                    "--skillset", str(skillset)],
                          capture_output=True, text=True, timeout=300, env=env)
