@@ -51,13 +51,17 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
                cors_origins: Sequence[str] = (), secure_cookie: bool = False,
                allowed_hosts: Sequence[str] | None = None,
                index_url: str | None = None, keys: Sequence[ApiKey] = (),
-               local_user: str | None = None) -> FastAPI:
+               local_user: str | None = None, auth_failures: str | None = None,
+               session_hours: float | None = None) -> FastAPI:
     """An app serving ``data_dir`` (searching the index ``index_url`` names, if given,
     instead of the data directory's: see ``indexers.stores.open_index``); ``api_key``
     and ``keys`` (a keys file's, with roles; if any) are required of every client, and
     ``allowed_hosts`` (if given) are the only Host names it answers to. Without keys,
-    corrections are by ``local_user`` (default: the user running the server)."""
-    auth = Auth(api_key, keys, local_user)
+    corrections are by ``local_user`` (default: the user running the server).
+    ``auth_failures`` (a rate, ``10/minute``) and ``session_hours`` default to
+    ``ENRICH_AUTH_FAILURES`` and ``ENRICH_SESSION_HOURS`` (see ``sessions``)."""
+    auth = Auth(api_key, keys, local_user, failures=auth_failures,
+                session_hours=session_hours)
     corpus = Corpus(data_dir, index_url)
     metrics = Metrics()
     app = FastAPI(title="enrich", version=_version(), description=DESCRIPTION,
@@ -88,21 +92,36 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
     @app.post("/api/login", status_code=204, response_class=Response,
               dependencies=[Depends(require_json)],
               summary="Trade the API key for a session cookie (for the web page)")
-    def login(key: Annotated[str, Body(embed=True, max_length=1024)]) -> Response:
-        found = auth.key_of(key)
+    def login(request: Request, key: Annotated[str, Body(embed=True, max_length=1024)]
+              ) -> Response:
+        found = auth.login(request, key)
         if auth.required and found is None:
             raise ApiError(401, "unauthorized", "wrong API key")
         response = Response(status_code=204)
         if found is not None:
-            response.set_cookie(SESSION_COOKIE, auth.session_for(found), httponly=True,
-                                samesite="strict", secure=secure_cookie, path="/")
+            set_session(response, found)
+        return response
+
+    def set_session(response: Response, key: ApiKey) -> None:
+        response.set_cookie(SESSION_COOKIE, auth.session_for(key), httponly=True,
+                            samesite="strict", secure=secure_cookie, path="/",
+                            max_age=auth.sessions.seconds)
+
+    @app.middleware("http")
+    async def renew_sessions(request: Request, call_next: Any) -> Response:
+        """A session due for rotation (``Auth.identify``) gets a new cookie."""
+        response = await call_next(request)
+        renewed = getattr(request.state, "renew_session", None)
+        if renewed is not None and response.status_code < 400:
+            set_session(response, renewed)
         return response
 
     @app.post("/api/logout", status_code=204, response_class=Response,
               summary="Forget the session cookie")
     def logout() -> Response:
         response = Response(status_code=204)
-        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                               secure=secure_cookie)
         return response
 
     @app.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(auth)],

@@ -46,6 +46,8 @@ def _response(status: int, code: str, message: str, details: dict | None = None,
 
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.status == 429 and "retry_after" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after"])}
     return _response(exc.status, exc.code, exc.message, exc.details, headers)
 
 

@@ -6,9 +6,10 @@
   (``check_exposure`` refuses to start there without one). Clients send
   ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; the web page posts the key once
   to ``/api/login`` and then carries an HttpOnly, SameSite=Strict cookie holding the
-  key's name and an HMAC keyed by the key's digest (never the key itself), so ``<img>``
-  requests are authorised too. Every comparison is constant-time
-  (``hmac.compare_digest``). The routes that write (corrections) need the ``write``
+  key's name, its issue time and an HMAC keyed by the key's digest (never the key
+  itself), so ``<img>`` requests are authorised too; it expires and rotates, and failed
+  attempts are limited per client address (:mod:`enrich.server.sessions`). Every
+  comparison is constant-time (``hmac.compare_digest``). The routes that write (corrections) need the ``write``
   role (403 otherwise) and a JSON body (415 otherwise), as does ``/api/login``: a page
   on another origin, even a same-site one the SameSite cookie reaches, cannot send
   JSON without a CORS preflight, which the server refuses.
@@ -29,7 +30,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import json
@@ -49,6 +49,7 @@ from enrich.errors import ConfigError
 
 from .errors import ApiError, error_body
 from .security_keys import MIN_KEY, ApiKey, digest, env_key
+from .sessions import SESSION_COOKIE, FailedAttempts, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,6 @@ __all__ = ["Auth", "Principal", "require_json", "SESSION_COOKIE", "is_loopback",
            "SecurityHeaders",
            "PAGE_CSP", "JsonCORSMiddleware"]
 
-SESSION_COOKIE = "enrich_session"
 MAX_BODY = 16_384
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             "script-src 'self'; connect-src 'self'; object-src 'none'; "
@@ -106,17 +106,21 @@ class Auth:
     ``key`` is ``ENRICH_API_KEY`` (role ``write``), ``keys`` those of a keys file
     (:mod:`enrich.server.security_keys`). With no key at all (loopback only), every
     request is ``local_user`` with the ``write`` role. Keys are compared as SHA-256
-    digests with ``hmac.compare_digest``, each against every configured one; the
-    session cookie is ``NAME.HMAC`` keyed by a secret drawn when the server starts and
-    the key's digest: never the key, and not forgeable from a keys file's ``sha256:``
-    entry (sessions end when the server restarts; the page asks for the key again).
+    digests with ``hmac.compare_digest``, each against every configured one. The session
+    cookie (:mod:`enrich.server.sessions`) holds the key's name, its issue time and an
+    HMAC keyed by a secret drawn when the server starts and the key's digest: never the
+    key, and not forgeable from a keys file's ``sha256:`` entry; it expires, and rotates
+    while used (sessions also end when the server restarts). Failed attempts are limited
+    per client address (429).
     """
 
     def __init__(self, key: str | None = None, keys: Sequence[ApiKey] = (),
-                 local_user: str | None = None) -> None:
+                 local_user: str | None = None, *, failures: str | None = None,
+                 session_hours: float | None = None) -> None:
         self.keys = ([env_key(key)] if key else []) + list(keys)
         self.local = Principal(local_user or default_user(), "write")
-        self._secret = secrets.token_bytes(32)
+        self.sessions = Sessions(secrets.token_bytes(32), session_hours)
+        self.attempts = FailedAttempts(failures)
 
     @property
     def required(self) -> bool:
@@ -133,29 +137,48 @@ class Auth:
         return found
 
     def session_for(self, key: ApiKey) -> str:
-        """The session cookie's value for ``key``."""
-        mac = hmac.new(self._secret + key.digest, b"enrich-session-v2:" + key.name.encode(),
-                       hashlib.sha256)
-        return f"{key.name}.{mac.hexdigest()}"
+        """A new session cookie's value for ``key``."""
+        return self.sessions.cookie(key)
 
     def identify(self, request: Request) -> Principal | None:
-        """Who sends ``request`` (None: no valid key or cookie)."""
+        """Who sends ``request`` (None: no valid key or cookie). A wrong key or a
+        forged cookie counts against the client's address, and an address past its
+        failures gets 429 whatever it sends; a session due for rotation is noted on
+        ``request.state.renew_session`` (the app sends the new cookie)."""
         if not self.keys:
             return self.local
+        address = client_address(request)
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        key = self.key_of(token.strip()) if scheme.lower() == "bearer" else None
-        key = key or self.key_of(request.headers.get("x-api-key"))
-        key = key or self._cookie_key(request.cookies.get(SESSION_COOKIE))
+        given = [token.strip() if scheme.lower() == "bearer" else "",
+                 request.headers.get("x-api-key") or ""]
+        cookie = request.cookies.get(SESSION_COOKIE) or ""
+        if not any(given) and not cookie:
+            return None
+        self.attempts.check(address)
+        key = None
+        for value in given:
+            key = key or self.key_of(value)
+        forged = any(given) and key is None
+        if key is None and cookie:
+            session, forged = self.sessions.check(cookie, self.keys)
+            if session is not None:
+                key = session.key
+                if session.stale:
+                    request.state.renew_session = key
+        if key is None and forged:
+            self.attempts.failed(address)
         return Principal(key.name, key.role) if key else None
 
-    def _cookie_key(self, cookie: str | None) -> ApiKey | None:
-        name, _, _ = (cookie or "").rpartition(".")
-        found = None
-        for key in self.keys:
-            if key.name == name and hmac.compare_digest(cookie.encode(),
-                                                        self.session_for(key).encode()):
-                found = key
+    def login(self, request: Request, given: str) -> ApiKey | None:
+        """``/api/login``'s check of a key: 429 past the failures, a failure counted."""
+        if not self.keys:
+            return None
+        address = client_address(request)
+        self.attempts.check(address)
+        found = self.key_of(given)
+        if found is None:
+            self.attempts.failed(address)
         return found
 
     def authenticated(self, request: Request) -> bool:
@@ -178,6 +201,12 @@ class Auth:
             raise ApiError(403, "forbidden", f"the key {who.name!r} may only read; "
                            "corrections need a key of the write role (see the keys file)")
         return who
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (``enrich serve`` trusts no forwarded
+    header: behind a reverse proxy, every client has the proxy's)."""
+    return request.client.host if request.client else "unknown"
 
 
 def require_json(request: Request) -> None:

@@ -24,6 +24,7 @@ Inc"), so it is ambiguous.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ from enrich.server import create_app
 from enrich.testing import factories
 
 API_KEY = "test-key-0123456789abcdef"
+# The API tests send many wrong keys from one address on purpose; the limit on failed
+# sign-ins has tests of its own (test_sign_in_limits.py). Servers the browser tests
+# start inherit it.
+os.environ["ENRICH_AUTH_FAILURES"] = "100000/minute"
 
 CREW = ["Abrel Nox", "Brinta Sol", "Cosmo Vell", "Dara Quen", "Emrik Tal", "Fenna Roos",
         "Gilo Pask", "Hessa Lind", "Ivo Marrk", "Jorra Feld", "Kesti Bram", "Lume Odar"]

@@ -172,8 +172,10 @@ def test_a_keys_file_digest_cannot_forge_a_session():
     key = ApiKey("alice", "write", digest("alice-long-secret-key-0123"))
     auth = Auth(keys=[key])
     # what anyone reading the keys file could compute: an HMAC keyed by the digest alone
-    forged = "alice." + hmac.new(key.digest, b"enrich-session-v2:alice",
-                                 hashlib.sha256).hexdigest()
-    assert auth._cookie_key(forged) is None
-    assert auth._cookie_key(auth.session_for(key)) is key
+    issued = auth.session_for(key).split(".")[1]
+    forged = f"alice.{issued}." + hmac.new(key.digest, f"enrich-session-v3:alice:{issued}"
+                                           .encode(), hashlib.sha256).hexdigest()
+    assert auth.sessions.check(forged, auth.keys) == (None, True)
+    session, forged_flag = auth.sessions.check(auth.session_for(key), auth.keys)
+    assert session.key is key and not forged_flag
     assert Auth(keys=[key]).session_for(key) != auth.session_for(key)  # a secret per server
