@@ -205,6 +205,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT, help="work folder (default bench/out)")
     p.add_argument("--batch-size", type=int, default=None, help="enrich --batch-size (default: enrich's)")
     p.add_argument("--skip-enrich", action="store_true", help="measure the reference only")
+    p.add_argument("--folder", type=Path, default=None,
+                   help="index the PDFs of this folder (your own) instead of generated ones")
+    p.add_argument("--skillset", type=Path, default=None,
+                   help="enrich --skillset (default: language, ngrams, keyphrases and "
+                        "entities: the text work, whose NER is what bare spaCy runs)")
     return p.parse_args(argv)
 
 
@@ -219,15 +224,21 @@ def main(argv: list[str] | None = None) -> int:
     print(describe(m))
 
     t0 = time.perf_counter()
-    corpus, reused = ensure_corpus(out, args.docs, args.pages, max(1, min(8, m["usable_cores"] or 1)))
-    print(f"(a) corpus: {corpus} ({'reused' if reused else f'generated in {time.perf_counter() - t0:.1f} s'})")
+    if args.folder:
+        corpus = args.folder.resolve()
+        res["docs"], res["pages_per_doc"] = len(list(corpus.glob("*.pdf"))), None
+        print(f"(a) corpus: {corpus} (your folder: {res['docs']} PDFs)")
+    else:
+        corpus, reused = ensure_corpus(out, args.docs, args.pages,
+                                       max(1, min(8, m["usable_cores"] or 1)))
+        print(f"(a) corpus: {corpus} ({'reused' if reused else f'generated in {time.perf_counter() - t0:.1f} s'})")
 
     t0 = time.perf_counter()
     texts = extract_pages(corpus)
     res["extract_s"] = time.perf_counter() - t0
     res["pages"], res["words"] = len(texts), sum(len(t.split()) for t in texts)
-    print(f"(b) {res['pages']:,} pages, {res['words']:,} words "
-          f"(expected {args.docs * args.pages:,} pages)")
+    print(f"(b) {res['pages']:,} pages, {res['words']:,} words"
+          + ("" if args.folder else f" (expected {args.docs * args.pages:,} pages)"))
 
     model, exclude, source = entity_settings()
     res["model"], res["exclude"], res["exclude_source"] = model, exclude, source
@@ -244,18 +255,32 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+TEXT_SKILLSET = {
+    "name": "text", "entities": ["/document/pages/*/entities"],
+    "fields": {"language": "/document/language", "keyphrases": "/document/keyphrases/*/text"},
+    "skills": [{"skill": "language"}, {"skill": "ngrams"}, {"skill": "keyphrases"},
+               {"skill": "entities"}]}
+
+
+def _text_skillset(path: Path) -> Path:
+    path.write_text(json.dumps(TEXT_SKILLSET), encoding="utf-8")  # JSON is YAML
+    return path
+
+
 def run_enrich_steps(args: argparse.Namespace, res: dict, corpus: Path, out: Path) -> int:
     """(d) and (e): two ``enrich index`` runs on a fresh data directory; 2 when one fails."""
     data = out / "data"
     shutil.rmtree(data, ignore_errors=True)
     extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
+    skillset = args.skillset or _text_skillset(out / "text-skillset.yaml")
+    extra += ["--skillset", str(skillset)]
     try:
         print(f"(d) enrich index, first run: python -m enrich index ... --workers {args.workers}")
         res["enrich_first"] = run_enrich(corpus, data, args.workers, out / "enrich-run1.log", extra)
-        describe_summary("first", res["enrich_first"], args.docs)
+        describe_summary("first", res["enrich_first"], res["docs"])
         print("(e) enrich index, second run (unchanged corpus)")
         res["enrich_second"] = run_enrich(corpus, data, args.workers, out / "enrich-run2.log", extra)
-        describe_summary("second", res["enrich_second"], args.docs)
+        describe_summary("second", res["enrich_second"], res["docs"])
     except EnrichFailed as exc:
         sys.stdout.flush()
         print(f"    FAILED: `enrich index` failed; the reference numbers below "

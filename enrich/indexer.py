@@ -14,6 +14,7 @@ the same store and index as an uninterrupted one.
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import logging
 import os
@@ -36,7 +37,9 @@ from enrich.runners import check_runner, open_runner
 from enrich.skillset import Skillset
 from enrich.worker import BatchResult, WorkerConfig, merge_skills
 
-__all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index"]
+__all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size"]
+
+BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,14 @@ def _plan_items(listing: list[SourceItem], states: dict[str, SourceState],
         else:
             summary.documents["unchanged"] += 1
     return todo
+
+
+def batch_size(items: int, options: IndexOptions) -> int:
+    """Items per batch: ``--batch-size`` at most, fewer when there are few items, so that
+    every worker gets several batches (ten documents and two workers: five batches of
+    two, not one of ten that one worker does alone while the other waits)."""
+    workers = max(1, options.workers)
+    return max(1, min(options.batch_size, math.ceil(items / (BATCHES_PER_WORKER * workers))))
 
 
 def _batches(todo: list, size: int) -> Iterator[list]:
@@ -280,7 +291,7 @@ def _process(source, store, index, runner, plan, options, progress, summary,
     done = 0
     if progress:
         progress(0, len(todo))
-    for batch in runner.run(_batches(todo, max(1, options.batch_size))):
+    for batch in runner.run(_batches(todo, batch_size(len(todo), options))):
         batch = run.within_limit(batch, options.max_failed)
         run.commit(batch)
         done += len(batch.items)
