@@ -9,7 +9,8 @@ import pytest
 
 SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": "bench.cache",
            "graph_queries": "bench.graph_queries", "graph_update": "bench.graph_update",
-           "load": "bench.load.__main__", "corrections": "bench.corrections"}
+           "load": "bench.load.__main__", "corrections": "bench.corrections",
+           "fuzz_crackers": "bench.fuzz_crackers", "embeddings_cost": "bench.embeddings_cost"}
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -52,3 +53,13 @@ def test_corrections_bench_runs_on_a_tiny_store(monkeypatch, capsys, tmp_path):
     assert "corrections the review queue suggests" in out
     assert "20 corrections over random entities" in out and "undoing the 20" in out
     assert "search index brought up to date" in out
+
+
+def test_the_crackers_fuzzing_runs_and_reports_every_format(capsys):
+    from bench import fuzz_crackers
+
+    assert fuzz_crackers.main(["--limit", "60", "--seconds", "60", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "60 damaged inputs" in out
+    for fmt in ("pdf", "png", "docx", "csv", "html", "all"):
+        assert f"\n{fmt}" in out

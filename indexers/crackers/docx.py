@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
@@ -41,7 +42,8 @@ def _open(data: bytes):
 
     try:
         return docx.Document(io.BytesIO(data))
-    except (OpcError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as error:
+    except (OpcError, zipfile.BadZipFile, KeyError, ValueError, LxmlError, zlib.error,
+            EOFError) as error:  # zlib: a damaged member of the zip
         raise CrackError(f"unreadable DOCX: {error or type(error).__name__}") from error
 
 

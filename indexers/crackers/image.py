@@ -59,8 +59,11 @@ class ImageCracker(Cracker):
             doc["warnings"].append(_too_large(size))
             return [doc]
         with image:
-            doc["images"] = [_file_image(image, blob.data)]
-            exif = _exif(image)
+            try:
+                doc["images"] = [_file_image(image, blob.data)]
+                exif = _exif(image)
+            except _UNREADABLE as error:  # a damaged chunk found while reading on
+                raise CrackError(f"unreadable image: {error}") from error
         if exif:
             doc["metadata"]["exif"] = exif
             if "DateTimeOriginal" in exif:

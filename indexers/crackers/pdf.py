@@ -149,14 +149,16 @@ def _crack_document(blob: Blob, pdf: pdfium.PdfDocument) -> dict[str, Any]:
             doc["pages"].append({"number": index + 1, "text": "", "needs_ocr": False})
             doc["warnings"].append(f"page {index + 1}: {EXPLOSIVE_FORMS}; page skipped")
             continue
-        page = pdf[index]
+        page = None
         try:
+            page = pdf[index]  # a damaged page tree may not give the page at all
             _crack_page(doc, page, index + 1)
         except pdfium.PdfiumError as error:
             doc["pages"].append({"number": index + 1, "text": "", "needs_ocr": False})
             doc["warnings"].append(f"page {index + 1}: unreadable ({error})")
         finally:
-            page.close()
+            if page is not None:
+                page.close()
     return doc
 
 
