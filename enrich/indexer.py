@@ -35,7 +35,7 @@ from enrich.plan import Plan, build_plan
 from enrich.records import document_id, to_record
 from enrich.runners import check_runner, open_runner
 from enrich.skillset import Skillset
-from enrich.worker import BatchResult, WorkerConfig, merge_skills
+from enrich.worker import BatchResult, WorkerConfig, default_memory_limit, merge_skills
 
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size"]
 
@@ -59,6 +59,9 @@ class IndexOptions:
     reindex: bool = False  # enrich every item again, changed or not
     source_options: dict[str, Any] = field(default_factory=dict)  # open_source(uri, **these)
     max_bytes: int | None = None  # items larger than this fail (permanently) as too large
+    # bytes a worker process may allocate ("auto": a share of the machine's memory,
+    # worker.default_memory_limit; None: no limit); over it a document fails
+    doc_memory: int | str | None = "auto"
     retry_failed: bool = False  # process only the items that failed last time
     cache: bool = True  # keep cracking and skill outputs in <data_dir>/cache and reuse them
     reset_skills: tuple[str, ...] = ()  # forget these skills' cached outputs (and re-run them)
@@ -238,7 +241,9 @@ def _worker_config(source_uri: str, options: IndexOptions) -> WorkerConfig:
     database password)."""
     return WorkerConfig(source_uri=source_uri, source_options=_reader_options(options),
                         cache_dir=str(DataDir(options.data_dir).cache) if options.cache else None,
-                        max_bytes=options.max_bytes, context=RunContext(device=options.device))
+                        max_bytes=options.max_bytes, context=RunContext(device=options.device),
+                        memory_limit=default_memory_limit(options.workers)
+                        if options.doc_memory == "auto" else options.doc_memory)
 
 
 def _run(source, store, index, runner, plan, options, progress, started) -> RunSummary:

@@ -43,7 +43,7 @@ from enrich.records import attach_graph
 from enrich.skillset import Skillset
 
 __all__ = ["Batch", "ItemResult", "BatchResult", "Worker", "WorkerConfig", "merge_skills",
-           "start_worker"]
+           "start_worker", "limit_memory", "default_memory_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class WorkerConfig:
     cache_dir: str | None = None  # the enrichment cache (None: no cache)
     max_bytes: int | None = None  # items larger than this fail as too large
     context: RunContext = RunContext()  # the run's device; start_worker shares the cores
+    memory_limit: int | None = None  # bytes a worker process may allocate (limit_memory)
 
     def open_source(self) -> Source:
         return open_source(self.source_uri, **self.source_options)
@@ -164,6 +165,9 @@ class Worker:
                 docs = self._cracked(blob, sha)
             except CrackError as exc:
                 return ItemResult(item, "failed", sha256=sha, stage="crack", message=str(exc))
+            except MemoryError:
+                return ItemResult(item, "failed", sha256=sha, stage="crack",
+                                  message=self._out_of_memory("cracking it"))
             except Exception as exc:  # noqa: BLE001 - a cracker bug fails this item only
                 log.exception("cracker crashed on %s", item.uri)
                 return ItemResult(item, "failed", sha256=sha, stage="crack",
@@ -172,6 +176,11 @@ class Worker:
         finally:
             if isinstance(data, mmap.mmap):
                 data.close()
+
+    def _out_of_memory(self, doing: str) -> str:
+        limit = self.config.memory_limit
+        return (f"out of memory: {doing} needs more than this worker may allocate"
+                + (f" ({limit / (1 << 20):,.0f} MB, --doc-memory)" if limit else ""))
 
     def _read(self, item: SourceItem) -> bytes | ItemResult:
         """The item's bytes, or its failure: ``size`` (over ``max_bytes``) and ``source``
@@ -228,6 +237,34 @@ def _open_cache(folder: str | None) -> EnrichmentCache | None:
         log.warning("enrichment cache in %s cannot be opened, running without it: %s",
                     folder, exc)
         return None
+
+
+def default_memory_limit(workers: int) -> int | None:
+    """A worker process's share of the machine's memory: three quarters of it, split
+    between the workers (at least 1 GiB); None where the size cannot be known."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return max(1 << 30, int(total * 0.75) // max(1, workers))
+
+
+def limit_memory(limit: int | None) -> bool:
+    """Cap this process's data (heap and private mappings: ``RLIMIT_DATA``) at ``limit``
+    bytes, so a document that needs more fails with a MemoryError (that document is
+    recorded failed with the reason; the run goes on) instead of taking the machine
+    down. POSIX only; False where it cannot be set."""
+    if limit is None:
+        return False
+    try:
+        import resource
+    except ImportError:  # Windows
+        log.warning("--doc-memory is not enforced on this platform")
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    return True
 
 
 def start_worker(skillset: Skillset, config: WorkerConfig, processes: int = 1) -> Worker:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import typer
@@ -11,9 +10,10 @@ from indexers.stores import DataDir
 
 from enrich.cache import prune_cache
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, human_size
+from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json, human_size,
+                               parse_size)
 
-__all__ = ["cache_app", "parse_size"]
+__all__ = ["cache_app"]
 
 cache_app = typer.Typer(
     help="The enrichment cache in DATA/cache: the cracked documents and skill outputs "
@@ -21,20 +21,6 @@ cache_app = typer.Typer(
          "prune it here (deleting DATA/cache is always safe too).",
     no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
-
-UNITS = "KMGT"
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """Bytes from ``2GB``, ``500 MB``, ``64k`` or ``1000`` (units are powers of 1024)."""
-    match = _SIZE.fullmatch(text)
-    if not match:
-        raise ValueError(f"{text!r}: use a number of bytes, or one with a unit "
-                         "(500MB, 2GB)")
-    unit = match.group(2).upper()
-    return int(float(match.group(1)) * 1024 ** (UNITS.index(unit) + 1 if unit else 0))
-
 
 @cache_app.command("prune")
 def prune_command(

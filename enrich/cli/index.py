@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from skills.base import check_device
 
 from enrich.cli.app import app
-from enrich.cli.common import DataOption, JsonOption, console, data_dir, emit_json, fail
+from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json, fail,
+                               parse_size)
 from enrich.config import SETTINGS, get_setting
 from enrich.indexer import IndexOptions, RunSummary, run_index
 
@@ -34,6 +35,7 @@ def index_command(
     reset: Annotated[bool, typer.Option(help="Forget the whole enrichment cache (cracking and every skill's outputs) and enrich everything again.")] = False,
     cache: Annotated[bool, typer.Option(help="Keep cracking and skill outputs in DATA/cache and reuse them when the same bytes come again with the same skill settings.")] = True,
     max_bytes: Annotated[int | None, typer.Option(min=1, help="Fail items larger than this many bytes (reported per item, not downloaded).")] = None,
+    doc_memory: Annotated[str, typer.Option("--doc-memory", help="Memory a worker process may allocate (500MB, 4GB): a document that needs more fails with the reason and the run goes on. auto: three quarters of the machine's memory split between the workers; off: no limit. Not enforced with --workers 0 or on Windows.")] = "auto",
     allow_empty: Annotated[bool, typer.Option(help="When the source lists nothing, delete everything indexed from it (by default it is kept, with a warning: an empty listing is more often a wrong container or credentials).")] = False,
     parsing_mode: Annotated[str | None, typer.Option(help="Read each file's records as documents: csv, jsonl or json (default: one document per file, as cracked).")] = None,
     key: Annotated[str | None, typer.Option(help="Records: the column that names each record (its document id follows it).")] = None,
@@ -73,7 +75,8 @@ def index_command(
         max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
         device=check_device(get_setting("device", device)), reindex=reindex,
         retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
-        cache=cache, max_bytes=max_bytes, allow_empty=allow_empty,
+        cache=cache, max_bytes=max_bytes, doc_memory=_doc_memory(doc_memory),
+        allow_empty=allow_empty,
         index_url=get_setting("index", index), engine=get_setting("engine", engine),
         ray_address=get_setting("ray_address", ray_address),
         source_options=_source_options(parsing_mode=parsing_mode, key=key,
@@ -134,3 +137,13 @@ def _print_summary(summary: RunSummary) -> None:
                       highlight=False, soft_wrap=True)
     if len(summary.errors) > 20:
         console.print(f"... and {len(summary.errors) - 20} more (`enrich status --json`)")
+
+
+def _doc_memory(value: str) -> int | str | None:
+    """``--doc-memory``: ``auto``, ``off`` or a size."""
+    if value.strip().lower() in ("auto", "off", "none"):
+        return None if value.strip().lower() != "auto" else "auto"
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--doc-memory") from None

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 
 from enrich.skillset import Skillset
 from enrich.worker import (Batch, BatchResult, ItemResult, Worker, WorkerConfig, merge_skills,
-                           start_worker)
+                           limit_memory, start_worker)
 
 __all__ = ["LocalRunner"]
 
@@ -120,6 +120,7 @@ _worker: Worker | None = None  # this pool process's worker
 
 def _start(skillset: Skillset, config: WorkerConfig, processes: int) -> None:
     global _worker
+    limit_memory(config.memory_limit)  # a pool process only: never the main one
     _worker = start_worker(skillset, config, processes)
 
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from enrich.cache import FILE_NAME
 from enrich.cli.app import app
-from enrich.cli.cache import parse_size
+from enrich.cli.common import parse_size
 from indexers.stores import DataDir
 from tests.enrich.toy_skills import Upper
 
