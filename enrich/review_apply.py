@@ -13,15 +13,18 @@ store yet is a ``DataDirError``, never a new empty store.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
-from indexers.stores import DataDir, Store
+from indexers.stores import DataDir, DataDirBusyError, Store
 
 from enrich.corrections import correcting
 
 __all__ = ["CorrectionWriter"]
 
+
+LOCK_WAIT = 5.0  # seconds a correction waits for another writer of the data directory
 
 class CorrectionWriter:
     """Applies and undoes corrections in ``data_dir`` (see the module doc);
@@ -42,7 +45,18 @@ class CorrectionWriter:
         return self._write(lambda store: store.undo_correction([correction_id], who))[0]
 
     def _write(self, action: Callable[[Store], Any]) -> Any:
+        """``action`` in one correcting transaction. Another process writing the data
+        directory (another server worker's correction, which takes a moment) is waited
+        for up to ``LOCK_WAIT`` seconds; an index run still writing after that is
+        DataDirBusyError."""
+        deadline = time.monotonic() + LOCK_WAIT
         with self._lock:
             self.data.require()
-            with correcting(self.data.root, self.index_url) as store:
-                return action(store)
+            while True:
+                try:
+                    with correcting(self.data.root, self.index_url) as store:
+                        return action(store)
+                except DataDirBusyError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +24,7 @@ def serve_command(
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "info",
     index: Annotated[str | None, typer.Option("--index", help=SETTINGS["index"].help)] = None,
     keys: Annotated[Path | None, typer.Option("--keys", help=SETTINGS["api_keys_file"].help + " Also $ENRICH_API_KEYS_FILE.", show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Server processes answering requests side by side, each with its own read-only store and index handles (default: the number of cores). A session cookie is good on all of them.", show_default=False)] = None,
 ) -> None:
     """Serve search, documents and the graph over HTTP, with a web page at /.
 
@@ -39,6 +42,7 @@ def serve_command(
     from indexers.stores import DataDir, check_index
 
     from enrich.server import allowed_hosts, check_exposure, create_app, is_loopback
+    from enrich.server.factory import spec_env
     from enrich.server.security_keys import load_keys
 
     host = get_setting("host", host)
@@ -55,17 +59,26 @@ def serve_command(
     if not DataDir(path).exists():
         console.print(f"[yellow]nothing is indexed in {path} yet[/]: searches answer 503 "
                       f"until `enrich index SOURCE --data {path}` has run", highlight=False)
-    application = create_app(path, api_key=key, cors_origins=origins,
-                             secure_cookie=not is_loopback(host),
-                             allowed_hosts=allowed_hosts(host, hosts), index_url=index_url,
-                             keys=named)
+    spec = {"data_dir": str(path), "cors_origins": list(origins),
+            "secure_cookie": not is_loopback(host), "allowed_hosts": allowed_hosts(host, hosts),
+            "index_url": index_url}
+    workers = workers or os.cpu_count() or 1
     where = f"[{host}]" if ":" in host else host
     searching = f" (search index {index_url})" if index_url else ""
-    console.print(f"serving [bold]{path}[/]{searching} at http://{where}:{port}/ "
+    console.print(f"serving [bold]{path}[/]{searching} at http://{where}:{port}/ with "
+                  f"{workers} process{'es' if workers > 1 else ''} "
                   f"({_keys_line(key, named)}; Ctrl+C stops)",
                   highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level=log_level,
-                server_header=False, proxy_headers=False)
+    options = {"host": host, "port": port, "log_level": log_level, "server_header": False,
+               "proxy_headers": False}
+    if workers == 1:
+        uvicorn.run(create_app(path, api_key=key, keys=named, **{
+            k: v for k, v in spec.items() if k != "data_dir"}), **options)
+        return
+    spec["keys_file"] = str(keys_file) if keys_file else None
+    os.environ.update(spec_env(spec, secrets.token_bytes(32)))  # the processes read it
+    uvicorn.run("enrich.server.factory:app_from_env", factory=True, workers=workers,
+                **options)
 
 
 def _split(value: str | None) -> list[str]:

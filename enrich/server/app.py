@@ -52,16 +52,19 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
                allowed_hosts: Sequence[str] | None = None,
                index_url: str | None = None, keys: Sequence[ApiKey] = (),
                local_user: str | None = None, auth_failures: str | None = None,
-               session_hours: float | None = None) -> FastAPI:
+               session_hours: float | None = None,
+               session_secret: bytes | None = None) -> FastAPI:
     """An app serving ``data_dir`` (searching the index ``index_url`` names, if given,
     instead of the data directory's: see ``indexers.stores.open_index``); ``api_key``
     and ``keys`` (a keys file's, with roles; if any) are required of every client, and
     ``allowed_hosts`` (if given) are the only Host names it answers to. Without keys,
     corrections are by ``local_user`` (default: the user running the server).
     ``auth_failures`` (a rate, ``10/minute``) and ``session_hours`` default to
-    ``ENRICH_AUTH_FAILURES`` and ``ENRICH_SESSION_HOURS`` (see ``sessions``)."""
+    ``ENRICH_AUTH_FAILURES`` and ``ENRICH_SESSION_HOURS`` (see ``sessions``);
+    ``session_secret`` keys the session cookies (the server's processes share one; by
+    default a new one per app)."""
     auth = Auth(api_key, keys, local_user, failures=auth_failures,
-                session_hours=session_hours)
+                session_hours=session_hours, secret=session_secret)
     corpus = Corpus(data_dir, index_url)
     metrics = Metrics()
     app = FastAPI(title="enrich", version=_version(), description=DESCRIPTION,

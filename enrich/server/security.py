@@ -116,10 +116,11 @@ class Auth:
 
     def __init__(self, key: str | None = None, keys: Sequence[ApiKey] = (),
                  local_user: str | None = None, *, failures: str | None = None,
-                 session_hours: float | None = None) -> None:
+                 session_hours: float | None = None, secret: bytes | None = None) -> None:
         self.keys = ([env_key(key)] if key else []) + list(keys)
         self.local = Principal(local_user or default_user(), "write")
-        self.sessions = Sessions(secrets.token_bytes(32), session_hours)
+        # the server's processes share one secret (a session works on any of them)
+        self.sessions = Sessions(secret or secrets.token_bytes(32), session_hours)
         self.attempts = FailedAttempts(failures)
 
     @property
