@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--index-workers", type=int, default=1, help="enrich index --workers (default 1)")
     p.add_argument("--write-batch-size", type=int, default=4,
                    help="the writer's enrich index --batch-size: documents per commit (default 4)")
+    p.add_argument("--server-workers", type=int, default=None,
+                   help="enrich serve --workers (default: enrich's, the number of cores)")
     p.add_argument("--think", type=float, default=0.0,
                    help="mean pause between a client's requests, seconds (default 0: back to back)")
     p.add_argument("--host", default="127.0.0.1", help="server address: loopback only (default 127.0.0.1)")
@@ -155,9 +157,11 @@ def first_index(args: argparse.Namespace, res: dict[str, Any], work: Path, data:
 def serve(args: argparse.Namespace, res: dict[str, Any], data: Path, logs: Path) -> tuple:
     """(c) ``enrich serve`` on a free loopback port, and the warm-up that seeds the pools."""
     port = args.port or free_port(args.host)
-    say(f"(c) server: enrich serve --data {data} --host {args.host} --port {port}")
+    workers = [] if args.server_workers is None else ["--workers", str(args.server_workers)]
+    say(f"(c) server: enrich serve --data {data} --host {args.host} --port {port} "
+        + " ".join(workers))
     server, base, up_s, first_health = start_server(data, args.host, port, logs / "server.log",
-                                                    args.startup_timeout)
+                                                    args.startup_timeout, workers)
     res["_server"] = server
     res["server"] = {"url": base, "startup_s": up_s, "health": first_health}
     say(f"    {base} up in {up_s:.1f} s: {first_health}")

@@ -118,15 +118,16 @@ def free_port(host: str) -> int:
         return s.getsockname()[1]
 
 
-def start_server(data: Path, host: str, port: int, log: Path, timeout: float
-                 ) -> tuple[subprocess.Popen, str, float, dict]:
+def start_server(data: Path, host: str, port: int, log: Path, timeout: float,
+                 extra: list[str] | None = None) -> tuple[subprocess.Popen, str, float, dict]:
     """``enrich serve`` in its own process group: (process, base URL, start-up seconds, health).
 
     Ready when ``/api/health`` answers 200; :class:`SetupFailed` when it exits or times out.
     """
     import httpx
 
-    argv = [*ENRICH, "serve", "--data", str(data), "--host", host, "--port", str(port)]
+    argv = [*ENRICH, "serve", "--data", str(data), "--host", host, "--port", str(port),
+            *(extra or [])]
     with open(log, "w") as f:
         f.write(f"$ {' '.join(argv)}\n")
         f.flush()

@@ -43,7 +43,8 @@ def _open(data: bytes):
     try:
         return docx.Document(io.BytesIO(data))
     except (OpcError, zipfile.BadZipFile, KeyError, ValueError, LxmlError, zlib.error,
-            EOFError) as error:  # zlib: a damaged member of the zip
+            EOFError, NotImplementedError) as error:  # zlib: a damaged member; zipfile
+        # says NotImplementedError of a damaged member's version or compression method
         raise CrackError(f"unreadable DOCX: {error or type(error).__name__}") from error
 
 
