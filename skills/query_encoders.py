@@ -10,10 +10,13 @@ queries with it).
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from typing import Any
 
 from skills.sentence_model import BUNDLED_PACKAGE, DEFAULT_MODEL, SentenceEncoder, model_id
+from skills.vision import require_torch
 
 __all__ = ["CLIP_PREFIX", "encode_query", "model_name"]
 
@@ -31,14 +34,21 @@ def model_name(space: str) -> str:
     return space
 
 
-def encode_query(space: str, text: str, device: str = "cpu") -> list[float]:
+@functools.lru_cache(maxsize=4096)
+def encode_query(space: str, text: str, device: str = "cpu") -> tuple[float, ...]:
     """``text`` embedded by the model of ``space`` (a unit vector when the model
-    normalises); SkillUnavailable when that model cannot be loaded here."""
+    normalises); SkillUnavailable when that model cannot be loaded here. The last 4,096
+    queries are remembered (a model gives a text the same vector every time), and
+    ``ENRICH_QUERY_THREADS`` caps the threads a query takes (``enrich serve --workers``
+    sets each process's share of the cores)."""
     if space.startswith(CLIP_PREFIX):
         from skills.clip import encode_texts
-        return [float(x) for x in encode_texts(space, [text], device=device)[0]]
+        return tuple(float(x) for x in encode_texts(space, [text], device=device)[0])
     with _LOCK:  # one load per model; queries then run on their own threads
         encoder = _LOADED.get((space, device))
         if encoder is None:
+            threads = os.environ.get("ENRICH_QUERY_THREADS", "")
+            if threads.isdigit() and int(threads) > 0:
+                require_torch().set_num_threads(int(threads))
             encoder = _LOADED[(space, device)] = SentenceEncoder(model_name(space), device)
-    return [float(x) for x in encoder.encode([text])[0]]
+    return tuple(float(x) for x in encoder.encode([text])[0])

@@ -76,7 +76,7 @@ def serve_command(
             k: v for k, v in spec.items() if k != "data_dir"}), **options)
         return
     spec["keys_file"] = str(keys_file) if keys_file else None
-    os.environ.update(spec_env(spec, secrets.token_bytes(32)))  # the processes read it
+    os.environ.update(spec_env(spec, secrets.token_bytes(32), workers))  # processes read it
     uvicorn.run("enrich.server.factory:app_from_env", factory=True, workers=workers,
                 **options)
 

@@ -23,10 +23,12 @@ SPEC = "ENRICH_SERVE_SPEC"
 SECRET = "ENRICH_SERVE_SECRET"
 
 
-def spec_env(spec: dict[str, Any], secret: bytes) -> dict[str, str]:
+def spec_env(spec: dict[str, Any], secret: bytes, workers: int) -> dict[str, str]:
     """The environment that hands ``spec`` (create_app's arguments, a keys file's path
-    instead of its keys) and the shared secret to the worker processes."""
-    return {SPEC: json.dumps(spec), SECRET: secret.hex()}
+    instead of its keys) and the shared secret to the worker processes, and gives each
+    its share of the cores for embedding queries."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    return {SPEC: json.dumps(spec), SECRET: secret.hex(), "ENRICH_QUERY_THREADS": str(threads)}
 
 
 def app_from_env() -> FastAPI:
