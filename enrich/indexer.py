@@ -123,11 +123,14 @@ def _plan_items(listing: list[SourceItem], states: dict[str, SourceState],
 
 
 def batch_size(items: int, options: IndexOptions) -> int:
-    """Items per batch: ``--batch-size`` at most, fewer when there are few items, so that
-    every worker gets several batches (ten documents and two workers: five batches of
-    two, not one of ten that one worker does alone while the other waits)."""
-    workers = max(1, options.workers)
-    return max(1, min(options.batch_size, math.ceil(items / (BATCHES_PER_WORKER * workers))))
+    """Items per batch: ``--batch-size`` at most, fewer when there are few items and
+    several worker processes, so that every worker gets several batches (ten documents
+    and two workers: five batches of two, not one of ten that one worker does alone
+    while the other waits). One worker, or none, gains nothing from smaller batches."""
+    if options.workers <= 1:
+        return max(1, options.batch_size)
+    share = math.ceil(items / (BATCHES_PER_WORKER * options.workers))
+    return max(1, min(options.batch_size, share))
 
 
 def _batches(todo: list, size: int) -> Iterator[list]:

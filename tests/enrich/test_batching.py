@@ -29,9 +29,10 @@ PAGES = [
     (10, 2, 16, 2),       # few large documents: every worker gets several batches
     (1, 2, 16, 1),
     (1000, 2, 16, 16),    # many: the cap
-    (30, 1, 16, 8),
+    (30, 3, 16, 3),
     (0, 2, 16, 1),
-    (100, 0, 16, 16),     # in-process: one worker
+    (30, 1, 16, 16),      # one worker or none: nothing to balance
+    (5, 0, 16, 16),
 ])
 def test_few_items_come_in_small_batches(items, workers, cap, size):
     assert batch_size(items, IndexOptions(workers=workers, batch_size=cap)) == size

@@ -32,10 +32,11 @@ def invoke(*args: object, **env: str):
 
 
 def served(monkeypatch, *args: object, **env: str) -> TestClient:
-    """The app ``enrich serve ARGS`` would run (uvicorn is not started)."""
+    """The app ``enrich serve ARGS`` would run in one process (uvicorn is not started;
+    test_serve_workers.py starts several)."""
     apps = []
     monkeypatch.setattr(uvicorn, "run", lambda application, **kw: apps.append(application))
-    result = invoke("serve", *args, **env)
+    result = invoke("serve", *args, "--workers", "1", **env)
     assert result.exit_code == 0, result.output
     (application,) = apps
     return TestClient(application, base_url="http://127.0.0.1:8000")
