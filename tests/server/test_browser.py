@@ -101,15 +101,15 @@ def server(data_dir, tmp_path_factory):
 
 
 @contextmanager
-def serving(data_dir: Path, env: dict[str, str], log_path: Path):
-    """`enrich serve --data DATA_DIR` on a free loopback port with ``env`` added to the
-    environment (a value of None removes the variable); its base URL, once healthy."""
+def serving(data_dir: Path, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()):
+    """`enrich serve --data DATA_DIR [ARGS]` on a free loopback port with ``env`` added to
+    the environment (a value of None removes the variable); its base URL, once healthy."""
     port = _free_port()
     log = log_path.open("w+")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1", **env}
     env = {k: v for k, v in env.items() if v is not None}
     process = subprocess.Popen(ENRICH + ["serve", "--data", str(data_dir), "--host", "127.0.0.1",
-                                         "--port", str(port)],
+                                         "--port", str(port), *args],
                                stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
