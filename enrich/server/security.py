@@ -142,9 +142,9 @@ class Auth:
         return self.sessions.cookie(key)
 
     def identify(self, request: Request) -> Principal | None:
-        """Who sends ``request`` (None: no valid key or cookie). A wrong key or a
-        forged cookie counts against the client's address, and an address past its
-        failures gets 429 whatever it sends; a session due for rotation is noted on
+        """Who sends ``request`` (None: no valid key or cookie). A wrong key counts
+        against the client's address, and an address past its failures gets 429
+        whatever it sends; a session due for rotation is noted on
         ``request.state.renew_session`` (the app sends the new cookie)."""
         if not self.keys:
             return self.local
@@ -160,15 +160,14 @@ class Auth:
         key = None
         for value in given:
             key = key or self.key_of(value)
-        forged = any(given) and key is None
+        if key is None and any(given):
+            self.attempts.failed(address)  # a wrong key: a guess
         if key is None and cookie:
-            session, forged = self.sessions.check(cookie, self.keys)
+            session = self.sessions.check(cookie, self.keys)
             if session is not None:
                 key = session.key
                 if session.stale:
                     request.state.renew_session = key
-        if key is None and forged:
-            self.attempts.failed(address)
         return Principal(key.name, key.role) if key else None
 
     def login(self, request: Request, given: str) -> ApiKey | None:

@@ -1,12 +1,13 @@
 """Signing in: failed attempts limited per client address, sessions that expire and rotate.
 
 * **Failed attempts.** A wrong API key (``Authorization``, ``X-API-Key``, ``/api/login``)
-  or a forged session cookie counts against the client's address; past
-  ``ENRICH_AUTH_FAILURES`` (default ``10/minute``, a moving window, the ``limits``
-  library's syntax) every request from that address is refused with 429
-  ``too_many_attempts`` and ``Retry-After`` until the window has room again, a right key
-  included (that is what stops a guesser). An expired session is not a guess and does
-  not count; neither does a request with no credential at all.
+  counts against the client's address; past ``ENRICH_AUTH_FAILURES`` (default
+  ``10/minute``, a moving window, the ``limits`` library's syntax) every request from
+  that address is refused with 429 ``too_many_attempts`` and ``Retry-After`` until the
+  window has room again, a right key included (that is what stops a guesser). A session
+  cookie that is not good (expired, or made before the server restarted with a new
+  secret) does not count: a page's many image requests would lock its owner out, and an
+  HMAC cannot be guessed anyway. Neither does a request with no credential at all.
 * **Sessions.** The cookie is ``NAME.ISSUED.HMAC``: the key's name, when it was issued
   (Unix seconds) and an HMAC over both keyed by the server's secret and the key's
   digest. It is valid for ``ENRICH_SESSION_HOURS`` (default 8) from its issue and is sent
@@ -104,21 +105,18 @@ class Sessions:
                         f"enrich-session-v3:{key.name}:{issued}".encode(),
                         hashlib.sha256).hexdigest()
 
-    def check(self, cookie: str, keys: list[ApiKey]) -> tuple[Session | None, bool]:
-        """``(session, forged)``: the session ``cookie`` holds when it is valid now;
-        ``forged`` when no key made it (an expired one is not forged)."""
+    def check(self, cookie: str, keys: list[ApiKey]) -> Session | None:
+        """The session ``cookie`` holds, when a key made it and it is valid now."""
         rest, _, mac = cookie.rpartition(".")
         name, _, issued = rest.rpartition(".")
         if not issued.isdigit():
-            return None, True
+            return None
         found = None
         for key in keys:  # every key, no early exit: the time does not tell which
             if key.name == name and hmac.compare_digest(mac.encode(),
                                                         self._mac(key, int(issued)).encode()):
                 found = key
-        if found is None:
-            return None, True
         age = time.time() - int(issued)
-        if age > self.seconds or age < -60:  # expired, or issued in the future
-            return None, False
-        return Session(found, int(issued)), False
+        if found is None or age > self.seconds or age < -60:  # or issued in the future
+            return None
+        return Session(found, int(issued))

@@ -41,15 +41,16 @@ def test_failed_attempts_are_limited_per_address_and_say_when_to_retry(app):
     assert other.get("/api/search", headers={"X-API-Key": API_KEY}).status_code == 200
 
 
-def test_wrong_logins_and_forged_cookies_count_missing_credentials_do_not(app):
+def test_wrong_logins_count_missing_credentials_and_bad_cookies_do_not(app):
     web = client(app)
     for _ in range(5):  # no credential at all: a 401, not a guess
         assert web.get("/api/search").status_code == 401
-    assert web.post("/api/login", json={"key": WRONG}).status_code == 401
     web.cookies.set(SESSION_COOKIE, "admin.1700000000." + "0" * 64)
-    assert web.get("/api/search").status_code == 401  # forged
+    for _ in range(5):  # a page's images with a cookie of a restarted server
+        assert web.get("/api/search").status_code == 401
     web.cookies.clear()
-    assert web.post("/api/login", json={"key": WRONG}).status_code == 401
+    for _ in range(3):
+        assert web.post("/api/login", json={"key": WRONG}).status_code == 401
     assert web.post("/api/login", json={"key": WRONG}).status_code == 429
 
 
