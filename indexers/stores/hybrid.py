@@ -15,6 +15,10 @@
   embedded index and Elasticsearch rank alike (and no Elasticsearch licence tier is
   needed for its ``rrf`` retriever).
 
+The keyword list of a hybrid search leaves out the English stop words of a plain-words
+query (``content_words``): a sentence typed as a query matches nearly every document by
+its "the" and "of", and fusion would count those matches as evidence.
+
 A result's ``score`` is its fused RRF score, or the cosine of its best chunk when one
 vector list alone ranked (a vector search of one space, "more like this").
 
