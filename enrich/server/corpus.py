@@ -9,7 +9,9 @@ Images are resized and PDF pages rendered on demand, with small LRU caches.
 
 from __future__ import annotations
 
+import copy
 import io
+import json
 import logging
 import sqlite3
 import threading
@@ -33,6 +35,7 @@ __all__ = ["Corpus", "LruCache", "Original"]
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.5
+CACHE_ENTRIES = 512  # search answers kept per server process (see Corpus._cached)
 BLOB_SCHEMES = ("az", "s3", "gs", "gcs")
 MAX_ORIGINAL_BYTES = 256 << 20  # blobs served through the API at most (read into memory)
 MAX_RENDER_HEIGHT = 4000  # pixels: bounds a page render's memory (2000 x 4000 RGB = 24 MB)
@@ -77,6 +80,12 @@ class LruCache:
         return value
 
 
+def _generation(index: SearchIndex) -> str | None:
+    """The index's generation stamp, where its backend gives one (the embedded index)."""
+    stamp = getattr(index, "generation", None)
+    return stamp() if callable(stamp) else None
+
+
 def _no_index(data_dir: Path, why: str = "") -> ApiError:
     return ApiError(503, "no_index", f"nothing is indexed in {data_dir.name or data_dir} yet"
                     f"{why}: run `enrich index SOURCE --data {data_dir}`")
@@ -98,6 +107,8 @@ class Corpus:
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
         self._refreshed = 0.0
+        self._stamp: str | None = None  # the index generation the reader sees (_cached)
+        self._answers: OrderedDict[tuple, SearchResult] = OrderedDict()
         self.thumbnails = LruCache(32 << 20)
         self.renders = LruCache(64 << 20)
         self._pdfium = threading.Lock()  # PDFium is not thread-safe
@@ -131,6 +142,7 @@ class Corpus:
             if self._index is None:
                 return self._open_index()
             if time.monotonic() - self._refreshed > REFRESH_SECONDS:
+                stamp = _generation(self._index)  # before: the reload sees at least it
                 try:
                     self._index.refresh()
                 except StoreError as exc:  # removed meanwhile: open it again (or say so)
@@ -138,7 +150,7 @@ class Corpus:
                     self._index.close()
                     self._index = None
                     return self._open_index()
-                self._refreshed = time.monotonic()
+                self._refreshed, self._stamp = time.monotonic(), stamp
             return self._index
 
     def changed(self) -> None:
@@ -157,15 +169,39 @@ class Corpus:
             raise _no_index(self.data_dir) from None
         except StoreError as exc:
             raise ApiError(503, "no_index", f"the search index cannot be read: {exc}") from None
-        self._refreshed = time.monotonic()
+        self._refreshed, self._stamp = time.monotonic(), None  # no stamp: no cache yet
         return self._index
 
     def search(self, query: str, **options: Any) -> SearchResult:
         """Search the index in a mode (``hybrid.search``; QueryError for a query or mode
         it refuses; ApiError 503 when the index is missing or cannot answer, as an
-        Elasticsearch index may at any time, or the query model cannot be loaded)."""
+        Elasticsearch index may at any time, or the query model cannot be loaded).
+        Answers are cached per index generation (see ``_cached``)."""
         texts = self.store().chunk_texts
-        return self._ask(lambda index: hybrid.search(index, query, texts=texts, **options))
+        return self._cached(("search", query, options), lambda: self._ask(
+            lambda index: hybrid.search(index, query, texts=texts, **options)))
+
+    def _cached(self, key: tuple, answer: Callable[[], SearchResult]) -> SearchResult:
+        """``answer()``, or the same answer given before under the same index generation
+        (the embedded index's commit stamp, read at each refresh: a commit makes every
+        cached answer old). Elasticsearch gives no stamp here: never cached. The last
+        ``CACHE_ENTRIES`` answers are kept; each caller gets its own copy."""
+        self.index()  # refresh, if due
+        stamp = self._stamp
+        if stamp is None:
+            return answer()
+        hashed = (stamp, json.dumps(key, sort_keys=True, default=str))
+        with self._lock:
+            found = self._answers.get(hashed)
+            if found is not None:
+                self._answers.move_to_end(hashed)
+                return copy.deepcopy(found)
+        result = answer()
+        with self._lock:
+            self._answers[hashed] = copy.deepcopy(result)
+            while len(self._answers) > CACHE_ENTRIES:
+                self._answers.popitem(last=False)
+        return result
 
     def user_fields(self) -> tuple[Any, ...]:
         """The index's user fields (``FieldSpec``s of a skillset's typed ``fields:``)."""
@@ -183,7 +219,8 @@ class Corpus:
     def similar(self, doc_id: str, **options: Any) -> SearchResult:
         """"More like this" (``hybrid.similar``; QueryError when it has no vectors)."""
         texts = self.store().chunk_texts
-        return self._ask(lambda index: hybrid.similar(index, doc_id, texts=texts, **options))
+        return self._cached(("similar", doc_id, options), lambda: self._ask(
+            lambda index: hybrid.similar(index, doc_id, texts=texts, **options)))
 
     def index_count(self) -> int:
         """How many documents the search index holds."""

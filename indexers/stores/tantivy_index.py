@@ -54,7 +54,7 @@ from .tantivy_docs import count_facets, to_document, to_hit
 from .tantivy_fields import add_field, filter_query
 from .tantivy_query import TEXT_TOKENIZER, text_analyzer
 from .tantivy_vectors import TantivyVectorMethods
-from .vector_spaces import VectorSpaces
+from .vector_spaces import STATE_FILE, VectorSpaces
 
 __all__ = ["TantivyIndex"]
 
@@ -337,6 +337,19 @@ class TantivyIndex(TantivyVectorMethods):
             if not _exists(self.path):
                 raise IndexMissingError(f"the search index {self.path} is gone") from None
             raise StoreError(f"cannot reload the search index {self.path}: {error}") from None
+
+    def generation(self) -> str | None:
+        """A stamp of what is committed now: it changes with every commit (tantivy's
+        opstamp and the vector spaces' state file) and rebuild (the index id), so a
+        reader may cache answers under it. Read it before ``refresh()``: the reader then
+        sees at least that much. None when it cannot be read."""
+        try:
+            opstamp = json.loads((self.path / "meta.json").read_text()).get("opstamp")
+            state = self.path / STATE_FILE
+            vectors = state.stat().st_mtime_ns if state.exists() else 0
+        except (OSError, ValueError):
+            return None
+        return f"{self.index_id}:{opstamp}:{vectors}"
 
     def _other_schema(self) -> bool:
         """Whether the marker lists other user fields than this reader has (taken)."""
