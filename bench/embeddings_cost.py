@@ -98,15 +98,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _chunk_count(data: Path) -> int:
-    manifest = data / "index" / "enrich-vector-spaces.json"
-    if not manifest.is_file():
-        return 0
-    counts = 0
-    for slug in json.loads(manifest.read_text()):
-        inner = data / "index" / "vectors" / slug / "enrich-vectors.json"
-        counts += json.loads(inner.read_text()).get("count", 0)
-    return counts
-
+    """Chunk vectors in the data directory's index (its vector spaces)."""
+    from indexers.stores import open_index
+    index = open_index(data)
+    try:
+        return sum(index.vectors.counts().values()) if index.vectors else 0
+    finally:
+        index.close()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,9 +12,19 @@ from .base import INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, StoreError
 from .fields import FieldSpec, facet_value
 from .tantivy_fields import add_values
 
-__all__ = ["to_document", "to_hit", "count_facets"]
+__all__ = ["to_document", "to_hit", "count_facets", "snippet_generator", "SNIPPET_CHARS"]
 
 log = logging.getLogger(__name__)
+
+SNIPPET_CHARS = 200  # the longest highlighted fragment
+
+
+def snippet_generator(searcher: tantivy.Searcher, query: tantivy.Query,
+                      schema: tantivy.Schema) -> tantivy.SnippetGenerator:
+    """The highlighter of ``query``'s matches in ``content`` (``to_hit``'s fragments)."""
+    snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "content")
+    snippets.set_max_num_chars(SNIPPET_CHARS)
+    return snippets
 
 def to_document(fields: dict[str, Any], user: Sequence[FieldSpec] = ()) -> tantivy.Document:
     """A tantivy document from index fields (lists join or fan out; unknown keys skipped)."""

@@ -50,7 +50,7 @@ from .base import (INDEX_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS, ForeignIndexError,
                    check_search)
 from .fields import FieldSpec, from_json, to_json
 from .files import write_atomic
-from .tantivy_docs import count_facets, to_document, to_hit
+from .tantivy_docs import count_facets, snippet_generator, to_document, to_hit
 from .tantivy_fields import add_field, filter_query
 from .tantivy_query import TEXT_TOKENIZER, text_analyzer
 from .tantivy_vectors import TantivyVectorMethods
@@ -64,7 +64,6 @@ MARKER = "enrich-index.json"  # written by enrich first: {**_LAYOUT, "id": index
 SCHEMA = 2  # raise it when the index layout changes: older folders are rebuilt
 # (2: chunk vectors in index/vectors/, which an index of layout 1 lacks)
 _LAYOUT = {"schema": SCHEMA, "tokenizer": TEXT_TOKENIZER, "fields": list(INDEX_FIELDS)}
-SNIPPET_CHARS = 200
 
 
 def _schema(fields: Sequence[FieldSpec] = ()) -> tantivy.Schema:
@@ -387,8 +386,7 @@ class TantivyIndex(TantivyVectorMethods):
             facet_counts = count_facets(searcher, matched, facets, facet_size, self.fields)
         except ValueError as error:  # parsed, but tantivy cannot run it (``title:*``)
             raise _run_error(query, error) from None
-        snippets = tantivy.SnippetGenerator.create(searcher, parsed, self._live.schema, "content")
-        snippets.set_max_num_chars(SNIPPET_CHARS)
+        snippets = snippet_generator(searcher, parsed, self._live.schema)
         hits = [to_hit(searcher.doc(address), None if order else score,
                      snippets if highlight else None)
                 for score, address in found.hits[:max(top, 0)]]

@@ -9,14 +9,13 @@ from typing import Any, Sequence
 import tantivy
 
 from .base import TEXT_FIELDS, check_search
-from .tantivy_docs import count_facets, to_hit
+from .tantivy_docs import count_facets, snippet_generator, to_hit
 from .tantivy_query import parse_query
 
 __all__ = ["TantivyVectorMethods", "FILTER_FETCH", "EXACT_FILTER_DOCUMENTS"]
 
 FILTER_FETCH = 4096  # chunks a filtered vector search looks through before going exact
 EXACT_FILTER_DOCUMENTS = 100_000  # a filter keeping at most this many is scored exactly
-SNIPPET_CHARS = 200
 
 
 class TantivyVectorMethods:
@@ -66,9 +65,8 @@ class TantivyVectorMethods:
         found = searcher.search(self._id_query(ids), limit=max(len(ids), 1))
         snippets = None
         if query and query.strip() not in ("", "*"):
-            snippets = tantivy.SnippetGenerator.create(
-                searcher, self._parsed(query, syntax), self._live.schema, "content")
-            snippets.set_max_num_chars(SNIPPET_CHARS)
+            snippets = snippet_generator(searcher, self._parsed(query, syntax),
+                                         self._live.schema)
         hits = (to_hit(searcher.doc(address), None, snippets) for _, address in found.hits)
         return {hit["id"]: hit for hit in hits}
 

@@ -158,6 +158,10 @@ class VectorSpaces:
 
     # -- reads ---------------------------------------------------------------------
 
+    def counts(self) -> dict[str, int]:
+        """The chunk vectors each model's space holds."""
+        return {model: space.count for model, space in list(self._spaces.items())}
+
     def models(self) -> dict[str, int]:
         return {model: space.dim for model, space in list(self._spaces.items()) if space.count}
 

@@ -293,12 +293,6 @@ class VectorIndex:
         self._dirty = True
 
     @_locked
-    def reset(self) -> None:
-        """Empty the index under a new ``index_id`` (to refill it from the store)."""
-        self._empty(self.dim)
-        self.stale = None
-
-    @_locked
     def commit(self) -> int:
         """Save atomically as the next generation (nothing to do: unchanged); returns it.
         A small change appends a journal file, a large one saves a new base (see
