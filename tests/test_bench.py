@@ -10,7 +10,8 @@ import pytest
 SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": "bench.cache",
            "graph_queries": "bench.graph_queries", "graph_update": "bench.graph_update",
            "load": "bench.load.__main__", "corrections": "bench.corrections",
-           "fuzz_crackers": "bench.fuzz_crackers", "embeddings_cost": "bench.embeddings_cost"}
+           "fuzz_crackers": "bench.fuzz_crackers", "embeddings_cost": "bench.embeddings_cost",
+           "memory": "bench.memory"}
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -63,3 +64,21 @@ def test_the_crackers_fuzzing_runs_and_reports_every_format(capsys):
     assert "60 damaged inputs" in out
     for fmt in ("pdf", "png", "docx", "csv", "html", "all"):
         assert f"\n{fmt}" in out
+
+
+def test_memory_bench_sees_the_pool_workers_of_each_size(capsys, tmp_path):
+    import json
+
+    from bench import memory
+
+    skillset = tmp_path / "language.yaml"
+    skillset.write_text(json.dumps({"skills": [{"skill": "language"}]}))
+    assert memory.main(["--docs", "6,3", "--workers", "1", "--skillset", str(skillset),
+                        "--out", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["docs"] for r in report["rows"]] == [3, 6]
+    for row in report["rows"]:
+        assert row["documents"]["indexed"] == row["docs"] and row["worker_processes"] == 1
+        assert 0 < row["worker_peak_mb"] <= row["children_rusage_mb"]
+        assert row["main_peak_mb"] > 0
+    assert report["worker_peak_ratio"] > 0
