@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= enrich-data
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test test-fast install dev clean bench
+.PHONY: demo serve test test-fast install dev clean bench check-install
 
 # torch comes first, pinned: `pip install torch==2.13.0` takes the CPU build here;
 # an unpinned torch (asked for by transformers) pulls several GB of CUDA packages.
@@ -52,6 +52,11 @@ test: dev
 # blob emulators, Ray or image models).
 test-fast: dev
 	$(BIN)/python -m pytest -m "not slow"
+
+# Build the sdist and wheel, install the wheel into a fresh venv, index and search
+# the samples with it (CI runs this after the suite).
+check-install: dev
+	bash .ci/check-install
 
 bench: dev
 	$(BIN)/python -m bench.throughput
