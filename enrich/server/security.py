@@ -26,10 +26,14 @@
   page whose domain is rebound to 127.0.0.1 (DNS rebinding) cannot read it.
 * **Body size**: requests with a body larger than ``MAX_BODY`` are refused (413), as
   are bodies without a length (411).
+* **Slow bodies**: a body is read whole before the route runs, and a client that has
+  not sent all of it within ``BODY_SECONDS`` gets 408 (a slow client cannot hold a
+  route, or the corrections lock, open).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -58,6 +62,7 @@ __all__ = ["Auth", "Principal", "require_json", "SESSION_COOKIE", "is_loopback",
            "PAGE_CSP", "JsonCORSMiddleware"]
 
 MAX_BODY = 16_384
+BODY_SECONDS = 10.0  # to send a whole request body
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             "script-src 'self'; connect-src 'self'; object-src 'none'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -272,6 +277,16 @@ class SecurityHeaders:
             await _refuse(send_with_headers, 413, "payload_too_large",
                           f"the request body is larger than {MAX_BODY} bytes")
             return
+        if length is not None and int(length) > 0:
+            try:
+                body = await asyncio.wait_for(_read_body(receive), BODY_SECONDS)
+            except TimeoutError:
+                await _refuse(send_with_headers, 408, "request_timeout",
+                              f"the request body did not arrive within {BODY_SECONDS:g} s")
+                return
+            if body is None:  # the client went away
+                return
+            receive = _replay(body, receive)
         if scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
             send_with_headers = _without_body(send_with_headers)
@@ -302,6 +317,33 @@ def allowed_hosts(host: str, extra: Collection[str] = ()) -> list[str] | None:
     if is_loopback(host):
         return ["127.0.0.1", "localhost", "::1", host.strip("[]").lower(), *extra]
     return extra or None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body (at most ``MAX_BODY``: its length was checked), or None
+    when the client disconnects first."""
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body already read, then waits on the
+    connection (for its disconnect) as the server's would."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+    return replay
 
 
 def _without_body(send: Send) -> Send:
