@@ -3,23 +3,14 @@
     .venv/bin/python -m bench.memory [--docs 1000,3000,10000] [--workers 2] [--kind text|pdf]
         [--skillset FILE] [--out bench/out] [--json]
 
-For each size a corpus of that many small generated documents is made (``text``: one page
-of ``bench.prose`` prose, 250-400 words, in a ``.txt`` file; ``pdf``: the one-page PDFs of
-``bench.throughput``), reused when its manifest matches. Each size is then indexed by a
-fresh Python subprocess that calls ``enrich.indexer.run_index`` into an empty temporary
-data directory, so the measurements do not mix, and reports:
-
-- **worker peak**: the largest ``VmHWM`` (the kernel's resident high-water mark) of the
-  pool's processes, read from ``/proc/PID/status`` every 0.2 s while they live (the last
-  0.2 s before a worker exits go unseen). ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` after
-  the run is shown too, but it is not a worker's own peak: Linux carries the parent's
-  high-water mark over into a child started with fork or vfork and exec (``spawn``), so
-  it is at least the main process's resident size when the pool started;
-- **main peak**: ``getrusage(RUSAGE_SELF).ru_maxrss`` of the subprocess (imports, the
-  store, the index, the run's bookkeeping).
-
-The last line is the worker peak at the largest size over the one at the smallest:
-"flat" is near 1.0. Nothing is asserted. Linux only (``/proc``).
+Each size (a generated corpus, reused when its manifest matches) is indexed by a fresh
+interpreter calling ``enrich.indexer.run_index`` into an empty temporary data directory.
+**Worker peak**: the largest ``VmHWM`` of the pool's processes, read from
+``/proc/PID/status`` every 0.2 s while they live. ``RUSAGE_CHILDREN``'s ``ru_maxrss`` is
+shown beside it but is not a worker's own peak: Linux carries the parent's high-water
+mark over into a child started by fork or vfork and exec (``spawn``). **Main peak**:
+``RUSAGE_SELF``. Last line: worker peak at the largest size over the smallest (flat is
+1.0). Nothing is asserted. Linux only. bench/README.md has the details and numbers.
 """
 
 from __future__ import annotations
@@ -67,46 +58,38 @@ def make_corpus(out: Path, kind: str, docs: int) -> Path:
     return ensure_corpus(work, docs, 1, max(1, min(8, usable_cores())))[0]
 
 
-class WorkerSampler(threading.Thread):
-    """Polls this process's pool workers (children running ``spawn_main``) for ``VmHWM``."""
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:  # the process exited meanwhile
+        return ""
 
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peaks: dict[int, int] = {}  # pid -> last VmHWM seen, kB
-        self.done = threading.Event()
 
-    def run(self) -> None:
-        while not self.done.wait(SAMPLE_SECONDS):
-            self.sample()
+def worker_hwm() -> dict[int, int]:
+    """``{pid: VmHWM in kB}`` of this process's pool workers (children running ``spawn_main``)."""
+    found = {}
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in _read(children).split():
+            if "spawn_main" in _read(f"/proc/{pid}/cmdline"):
+                found.update((int(pid), int(line.split()[1])) for line in
+                             _read(f"/proc/{pid}/status").splitlines() if line.startswith("VmHWM:"))
+    return found
 
-    def sample(self) -> None:
-        for pid in self._workers():
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:  # exited meanwhile
-                continue
-            hwm = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")]
-            if hwm:
-                self.peaks[pid] = max(self.peaks.get(pid, 0), hwm[0])
 
-    @staticmethod
-    def _workers() -> list[int]:
-        pids = []
-        for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-            for pid in children.read_text().split():
-                try:
-                    if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                        pids.append(int(pid))
-                except OSError:
-                    continue
-        return pids
+def sample_workers(peaks: dict[int, int], done: threading.Event) -> None:
+    """Keep each worker's last ``VmHWM`` (it only grows) in ``peaks`` until ``done``."""
+    while not done.wait(SAMPLE_SECONDS):
+        for pid, kb in worker_hwm().items():
+            peaks[pid] = max(peaks.get(pid, 0), kb)
 
 
 def measure_one(corpus: Path, workers: int, skillset: Path | None) -> dict:
     """Index ``corpus`` in this process (a fresh one): seconds, documents, peaks in MB."""
     from enrich.indexer import IndexOptions, run_index
 
-    sampler = WorkerSampler()
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+    sampler = threading.Thread(target=sample_workers, args=(peaks, done), daemon=True)
     sampler.start()
     with tempfile.TemporaryDirectory(prefix="enrich-memory-") as data:
         options = IndexOptions(data_dir=Path(data), workers=workers,
@@ -114,12 +97,12 @@ def measure_one(corpus: Path, workers: int, skillset: Path | None) -> dict:
         started = time.perf_counter()
         summary = run_index(str(corpus), options)
         seconds = time.perf_counter() - started
-    sampler.done.set()
+    done.set()
     sampler.join()
     mb = 1024.0  # ru_maxrss and VmHWM are in kB on Linux
     return {"docs": summary.documents["seen"], "documents": summary.documents,
-            "seconds": seconds, "worker_processes": len(sampler.peaks),
-            "worker_peak_mb": max(sampler.peaks.values(), default=0) / mb,
+            "seconds": seconds, "worker_processes": len(peaks),
+            "worker_peak_mb": max(peaks.values(), default=0) / mb,
             "children_rusage_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mb,
             "main_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mb}
 
