@@ -204,6 +204,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="spaCy n_process for the reference (default: same as --workers)")
     p.add_argument("--out", type=Path, default=OUT, help="work folder (default bench/out)")
     p.add_argument("--batch-size", type=int, default=None, help="enrich --batch-size (default: enrich's)")
+    p.add_argument("--split-pages", type=int, default=None,
+                   help="enrich --split-pages (default: enrich's; 0 never splits a document)")
     p.add_argument("--skip-enrich", action="store_true", help="measure the reference only")
     p.add_argument("--folder", type=Path, default=None,
                    help="index the PDFs of this folder (your own) instead of generated ones")
@@ -272,6 +274,8 @@ def run_enrich_steps(args: argparse.Namespace, res: dict, corpus: Path, out: Pat
     data = out / "data"
     shutil.rmtree(data, ignore_errors=True)
     extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
+    if args.split_pages is not None:
+        extra += ["--split-pages", str(args.split_pages)]
     skillset = args.skillset or _text_skillset(out / "text-skillset.yaml")
     extra += ["--skillset", str(skillset)]
     try:

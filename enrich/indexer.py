@@ -30,6 +30,7 @@ from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_stor
 from skills.base import RunContext
 
 from enrich.engine import Engine
+from enrich.page_parts import SPLIT_PAGES
 from enrich.errors import EnrichError
 from enrich.plan import Plan, build_plan
 from enrich.records import document_id, to_record
@@ -52,6 +53,9 @@ class IndexOptions:
     skillset: Any = None  # a path, a dict, a Skillset, or None for the default
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     batch_size: int = 16
+    # documents of more pages are enriched in parts by every worker (local runner, 2+
+    # workers: enrich.page_parts); None: never
+    split_pages: int | None = SPLIT_PAGES
     max_failed: int | None = None
     limit: int | None = None
     doc_timeout: float = 300.0
@@ -225,7 +229,7 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
     runner = open_runner(options.engine, skillset, _worker_config(source_uri, options),
                          workers=options.workers, doc_timeout=options.doc_timeout,
-                         address=options.ray_address)
+                         address=options.ray_address, split_pages=options.split_pages)
     try:
         with DataDir(data_dir).locked():  # one writer per data directory, whatever the index
             store, index = open_store(data_dir, options.index_url, skillset.field_specs)

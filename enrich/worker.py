@@ -38,6 +38,7 @@ from skills.base import RunContext
 from enrich.cache import EnrichmentCache, cracked_value, rebind
 from enrich.cache_keys import crack_key
 from enrich.engine import Engine
+from enrich.page_parts import Phases, phases
 from enrich.plan import build_plan
 from enrich.records import attach_graph
 from enrich.skillset import Skillset
@@ -74,6 +75,9 @@ class BatchResult:
 
     items: list[ItemResult]
     skills: SkillStatus
+    # (item, document) indexes of long documents enriched only up to their page-level
+    # skills (Worker.process with split_pages): the runner finishes them in parts
+    unfinished: list[tuple[int, int]] = field(default_factory=list)
 
 
 def merge_skills(known: SkillStatus, more: SkillStatus) -> SkillStatus:
@@ -124,10 +128,42 @@ class Worker:
             self.cache.close()
         close_source(self.source)
 
-    def process(self, batch: Batch) -> BatchResult:
-        """The whole batch in this process: crack, enrich, finish."""
+    def process(self, batch: Batch, split_pages: int | None = None) -> BatchResult:
+        """The whole batch in this process: crack, enrich, finish. With ``split_pages``,
+        a document of more pages than that is enriched only up to its page-level skills
+        and listed in ``unfinished``, for the runner to finish in parts on any process
+        (:mod:`enrich.page_parts`: :meth:`enrich_part`, then :meth:`finish_document`)."""
         items = self.crack(batch)
-        return self.finish(items, self.enrich(items))
+        phases = self.phases
+        if not split_pages or not phases.pages:
+            return self.finish(items, self.enrich(items))
+        long = [(i, j) for i, result in enumerate(items)
+                for j, doc in enumerate(result.documents)
+                if len(doc.get("pages") or ()) > split_pages]
+        if not long:
+            return self.finish(items, self.enrich(items))
+        held = {id(items[i].documents[j]) for i, j in long}
+        whole = [doc for result in items for doc in result.documents if id(doc) not in held]
+        self.engine.run_documents(whole)
+        self.engine.run_documents([items[i].documents[j] for i, j in long], phases.before)
+        attach_graph(whole, self.engine.plan)
+        return BatchResult(items=items, skills=self.engine.summary(), unfinished=long)
+
+    @property
+    def phases(self) -> Phases:
+        return phases(self.engine.plan)
+
+    def enrich_part(self, part: dict[str, Any]) -> tuple[dict[str, Any], SkillStatus]:
+        """Run the page-level skills over one part of a long document's pages."""
+        self.engine.run_documents([part], self.phases.pages)
+        return part, self.engine.summary()
+
+    def finish_document(self, doc: dict[str, Any]) -> tuple[dict[str, Any], SkillStatus]:
+        """Run the skills after the page-level ones over a long document whose parts
+        are merged back, and work out its graph part."""
+        self.engine.run_documents([doc], self.phases.after)
+        attach_graph([doc], self.engine.plan)
+        return doc, self.engine.summary()
 
     def crack(self, batch: Batch) -> list[ItemResult]:
         """Read and crack each item (never raises: a bad item comes back failed)."""

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from skills.base import check_device
 
 from enrich.cli.app import app
+from enrich.page_parts import SPLIT_PAGES
 from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json, fail,
                                parse_size)
 from enrich.config import SETTINGS, get_setting
@@ -25,6 +26,7 @@ def index_command(
     skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
     workers: Annotated[int | None, typer.Option(min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help=SETTINGS["batch_size"].help + " [default: 16]", show_default=False)] = None,
+    split_pages: Annotated[int, typer.Option(min=0, help="With 2 or more workers, a document of more pages than this has its page-level skills (entities) run on parts of its pages in every worker, not in one; 0: never split.")] = SPLIT_PAGES,
     max_failed: Annotated[int | None, typer.Option(min=0, help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Process at most N new or changed items.")] = None,
     doc_timeout: Annotated[float | None, typer.Option(min=1, help=SETTINGS["doc_timeout"].help, show_default=False)] = None,
@@ -72,7 +74,7 @@ def index_command(
     options = IndexOptions(
         data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
         workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
-        max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
+        split_pages=split_pages or None, max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
         device=check_device(get_setting("device", device)), reindex=reindex,
         retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
         cache=cache, max_bytes=max_bytes, doc_memory=_doc_memory(doc_memory),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from enrich.runners.base import Runner, RunnerError
 from enrich.skillset import Skillset
+from enrich.page_parts import SPLIT_PAGES
 from enrich.worker import WorkerConfig
 
 __all__ = ["RUNNERS", "Runner", "RunnerError", "check_runner", "open_runner"]
@@ -34,13 +35,16 @@ def check_runner(name: str) -> None:
 
 
 def open_runner(name: str, skillset: Skillset, config: WorkerConfig, *, workers: int,
-                doc_timeout: float, address: str | None = None) -> Runner:
+                doc_timeout: float, address: str | None = None,
+                split_pages: int | None = SPLIT_PAGES) -> Runner:
     """The runner called ``name``: ``local`` (``workers`` processes, 0 runs inline, a
-    batch gets ``doc_timeout`` seconds per item) or ``ray`` (``address``: a cluster, or
-    None for a local Ray; ``workers`` caps the actors per stage)."""
+    batch gets ``doc_timeout`` seconds per item, a document of more than ``split_pages``
+    pages is enriched in parts) or ``ray`` (``address``: a cluster, or None for a local
+    Ray; ``workers`` caps the actors per stage; documents are not split)."""
     check_runner(name)
     if name == "local":
         from enrich.runners.local import LocalRunner
-        return LocalRunner(skillset, config, workers=workers, doc_timeout=doc_timeout)
+        return LocalRunner(skillset, config, workers=workers, doc_timeout=doc_timeout,
+                           split_pages=split_pages)
     from enrich.runners.ray import RayRunner
     return RayRunner(skillset, config, workers=workers, address=address)

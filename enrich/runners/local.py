@@ -8,17 +8,27 @@ item at a time; the item that still fails alone is recorded as failed (stage
 ``worker``) with the reason, and the run goes on; the skill counts of the items
 re-run are added up like any batch's. ``workers=0`` runs inline, in this process,
 without isolation (tests, debugging).
+
+With two or more workers, a document of more than ``split_pages`` pages is not
+enriched by the process that cracked it alone: its page-level skills run on parts of
+its pages in whichever processes are free, and one process finishes it
+(:mod:`enrich.page_parts`), so a corpus of a few long reports keeps every worker busy.
+A part that fails or times out fails its document's item, with the reason.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import deque
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import reduce
 from typing import Any, Iterable, Iterator
 
+from enrich import page_parts
+from enrich.page_parts import SPLIT_PAGES
+from enrich.plan import build_plan
 from enrich.skillset import Skillset
 from enrich.worker import (Batch, BatchResult, ItemResult, Worker, WorkerConfig, merge_skills,
                            limit_memory, start_worker)
@@ -32,9 +42,12 @@ class LocalRunner:
     """A process pool (or inline) behind the runner protocol of :mod:`enrich.runners`."""
 
     def __init__(self, skillset: Skillset, config: WorkerConfig, *, workers: int,
-                 doc_timeout: float) -> None:
+                 doc_timeout: float, split_pages: int | None = SPLIT_PAGES) -> None:
         self.skillset, self.config = skillset, config
         self.workers, self.doc_timeout = workers, doc_timeout
+        self.split_pages = split_pages if workers >= 2 else None
+        self.phases = page_parts.phases(build_plan(skillset))
+        self.documents_in_parts = 0  # long documents finished in parts so far
         self._pool: Any = None
         self._pending: deque[tuple[Batch, Future]] = deque()
 
@@ -79,13 +92,30 @@ class LocalRunner:
                 return
 
     def _schedule(self, batch: Batch) -> Future:
+        """The future of ``batch``'s result, its long documents finished in parts."""
         if self._pool is None:
             from pebble import ProcessPool
             context = multiprocessing.get_context("spawn")  # no fork of a process with threads
             self._pool = ProcessPool(max_workers=self.workers, context=context,
                                      initializer=_start,
                                      initargs=(self.skillset, self.config, self.workers))
-        return self._pool.schedule(_process, (batch,), timeout=self._timeout(len(batch)))
+        done: Future = Future()
+        first = self._pool.schedule(_process, (batch, self.split_pages),
+                                    timeout=self._timeout(len(batch)))
+        first.add_done_callback(lambda future: self._then(future, done))
+        return done
+
+    def _then(self, first: Future, done: Future) -> None:
+        """(In the pool's thread) pass the batch's result on, or start its parts."""
+        try:
+            result = first.result()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            done.set_exception(exc)
+            return
+        if not result.unfinished:
+            done.set_result(result)
+            return
+        _LongDocuments(self, result, done).start()
 
     def _timeout(self, size: int) -> float:
         return self.doc_timeout * size + STARTUP_SECONDS
@@ -103,6 +133,84 @@ class LocalRunner:
         parts = [self._collect(one, future) for one, future in singles]
         return BatchResult([p.items[0] for p in parts],
                            reduce(merge_skills, (p.skills for p in parts), {}))
+
+
+class _LongDocuments:
+    """Finishes the long documents of one batch result in parts (enrich.page_parts):
+    every part goes to the pool at once; when a document's parts are all back they are
+    merged and one process finishes it; when every document is, ``done`` gets the
+    batch. Driven by the futures' callbacks, so the runner's thread never waits on a
+    part and keeps the pool fed. A part or finish that fails fails its item."""
+
+    def __init__(self, runner: LocalRunner, result: BatchResult, done: Future) -> None:
+        self.runner, self.done = runner, done
+        self.items, self.skills = list(result.items), result.skills
+        self.unfinished = list(result.unfinished)
+        self.settled: set[tuple[int, int]] = set()
+        self.lock = threading.Lock()
+        self.timeout = runner._timeout(1)
+
+    def start(self) -> None:
+        for i, j in self.unfinished:
+            doc = self.items[i].documents[j]
+            bounds = page_parts.part_bounds(len(doc["pages"]), self.runner.workers)
+            parts = page_parts.split(doc, bounds, self.runner.phases.reads)
+            back: list = [None] * len(parts)
+            for n, part in enumerate(parts):
+                future = self.runner._pool.schedule(_enrich_part, (part,), timeout=self.timeout)
+                future.add_done_callback(
+                    lambda f, i=i, j=j, n=n, back=back: self._part_back(f, i, j, n, back))
+
+    def _part_back(self, future: Future, i: int, j: int, n: int, back: list) -> None:
+        try:
+            part, status = future.result()
+        except BaseException as exc:  # noqa: BLE001 - the item fails with the reason
+            self._settle(i, j, failure=exc)
+            return
+        with self.lock:
+            self.skills = merge_skills(self.skills, status)
+            back[n] = part
+            ready = all(p is not None for p in back) and (i, j) not in self.settled
+        if not ready:
+            return
+        try:
+            doc = page_parts.merge(self.items[i].documents[j], back, self.runner.phases.pages)
+            finish = self.runner._pool.schedule(_finish_document, (doc,), timeout=self.timeout)
+        except BaseException as exc:  # noqa: BLE001 - a closed pool, a bad part
+            self._settle(i, j, failure=exc)
+            return
+        finish.add_done_callback(lambda f: self._finished(f, i, j))
+
+    def _finished(self, future: Future, i: int, j: int) -> None:
+        try:
+            doc, status = future.result()
+        except BaseException as exc:  # noqa: BLE001
+            self._settle(i, j, failure=exc)
+            return
+        with self.lock:
+            self.skills = merge_skills(self.skills, status)
+        self._settle(i, j, doc=doc)
+
+    def _settle(self, i: int, j: int, doc: dict | None = None,
+                failure: BaseException | None = None) -> None:
+        """Document ``j`` of item ``i`` is finished (``doc``) or failed; once each (the
+        other parts of a failed document still report, and are ignored). The last one
+        hands the batch on."""
+        with self.lock:
+            if (i, j) in self.settled:
+                return
+            self.settled.add((i, j))
+            item = self.items[i]
+            if failure is not None and item.status != "failed":
+                self.items[i] = ItemResult(item.item, "failed", sha256=item.sha256,
+                                           stage="worker", message="a part of its pages: "
+                                           + _reason(failure, self.timeout))
+            elif doc is not None and item.status != "failed":
+                item.documents[j] = doc
+                self.runner.documents_in_parts += 1
+            last = len(self.settled) == len(self.unfinished)
+        if last:
+            self.done.set_result(BatchResult(self.items, self.skills))
 
 
 def _reason(exc: BaseException, seconds: float) -> str:
@@ -124,6 +232,16 @@ def _start(skillset: Skillset, config: WorkerConfig, processes: int) -> None:
     _worker = start_worker(skillset, config, processes)
 
 
-def _process(batch: Batch) -> BatchResult:
+def _process(batch: Batch, split_pages: int | None = None) -> BatchResult:
     assert _worker is not None, "the pool initializer did not run in this process"
-    return _worker.process(batch)
+    return _worker.process(batch, split_pages)
+
+
+def _enrich_part(part: dict) -> tuple[dict, dict]:
+    assert _worker is not None, "the pool initializer did not run in this process"
+    return _worker.enrich_part(part)
+
+
+def _finish_document(doc: dict) -> tuple[dict, dict]:
+    assert _worker is not None, "the pool initializer did not run in this process"
+    return _worker.finish_document(doc)
