@@ -18,7 +18,7 @@ from typing import Any
 from skills.sentence_model import BUNDLED_PACKAGE, DEFAULT_MODEL, SentenceEncoder, model_id
 from skills.vision import require_torch
 
-__all__ = ["CLIP_PREFIX", "encode_query", "model_name"]
+__all__ = ["CLIP_PREFIX", "encode_query", "model_name", "warm_up"]
 
 CLIP_PREFIX = "clip:"
 _LOCK = threading.Lock()
@@ -34,6 +34,27 @@ def model_name(space: str) -> str:
     return space
 
 
+def warm_up(space: str, device: str = "cpu") -> None:
+    """Load the query model of ``space`` now (a server does at start, so that its first
+    searches do not wait seconds for it); SkillUnavailable when it cannot be loaded."""
+    if space.startswith(CLIP_PREFIX):
+        from skills.clip import encode_texts
+        encode_texts(space, [""], device=device)
+        return
+    _encoder(space, device).encode([""])
+
+
+def _encoder(space: str, device: str) -> Any:
+    with _LOCK:  # one load per model; queries then run on their own threads
+        encoder = _LOADED.get((space, device))
+        if encoder is None:
+            threads = os.environ.get("ENRICH_QUERY_THREADS", "")
+            if threads.isdigit() and int(threads) > 0:
+                require_torch().set_num_threads(int(threads))
+            encoder = _LOADED[(space, device)] = SentenceEncoder(model_name(space), device)
+    return encoder
+
+
 @functools.lru_cache(maxsize=4096)
 def encode_query(space: str, text: str, device: str = "cpu") -> tuple[float, ...]:
     """``text`` embedded by the model of ``space`` (a unit vector when the model
@@ -44,11 +65,4 @@ def encode_query(space: str, text: str, device: str = "cpu") -> tuple[float, ...
     if space.startswith(CLIP_PREFIX):
         from skills.clip import encode_texts
         return tuple(float(x) for x in encode_texts(space, [text], device=device)[0])
-    with _LOCK:  # one load per model; queries then run on their own threads
-        encoder = _LOADED.get((space, device))
-        if encoder is None:
-            threads = os.environ.get("ENRICH_QUERY_THREADS", "")
-            if threads.isdigit() and int(threads) > 0:
-                require_torch().set_num_threads(int(threads))
-            encoder = _LOADED[(space, device)] = SentenceEncoder(model_name(space), device)
-    return tuple(float(x) for x in encoder.encode([text])[0])
+    return tuple(float(x) for x in _encoder(space, device).encode([text])[0])

@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the writer's enrich index --batch-size: documents per commit (default 4)")
     p.add_argument("--server-workers", type=int, default=None,
                    help="enrich serve --workers (default: enrich's, the number of cores)")
+    p.add_argument("--idle", action="store_true",
+                   help="no index run during the load: the server alone (the idle goal)")
     p.add_argument("--think", type=float, default=0.0,
                    help="mean pause between a client's requests, seconds (default 0: back to back)")
     p.add_argument("--host", default="127.0.0.1", help="server address: loopback only (default 127.0.0.1)")
@@ -116,16 +118,21 @@ def bench(args: argparse.Namespace, res: dict[str, Any], work: Path) -> int:
     shutil.rmtree(data, ignore_errors=True)
     folders = first_index(args, res, work, data, logs)
     server, base, pools = serve(args, res, data, logs)
-    writer, before = start_writer(args, res, folders, data, logs)
+    writer, before = (None, 0) if args.idle else start_writer(args, res, folders, data, logs)
+    if args.idle:
+        say("(d) no writer (--idle): the server alone")
     window = measure(args, res, server, base, pools, data)
     say("(f) stopping the writer (SIGINT) and the server (SIGTERM)")
-    writer.stop()
+    if writer is not None:
+        writer.stop()
     res.pop("_writer", None)
     res["server"]["alive_after_load"] = server.poll() is None
     res["server"]["stopped_by"] = stop_group(server, signal.SIGTERM, 15.0)
     res.pop("_server", None)
     res["server"]["exit_status"] = server.returncode
-    res["writes"] = writes(window, writer, before, data)
+    res["writes"] = writes(window, writer, before, data) if writer is not None else None
+    if writer is None:
+        window["watcher"].stop()
     res["server_log"] = server_log_report(logs / "server.log")
     res["logs"] = str(logs)
     if args.json:

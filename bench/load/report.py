@@ -15,7 +15,10 @@ def fmt_ms(v: float | None) -> str:
 def print_report(res: dict[str, Any]) -> None:
     """The table of requests, then the writes, CPU use and the server's health."""
     print_requests(res)
-    print_writes(res["writes"], res["health"])
+    if res["writes"] is not None:
+        print_writes(res["writes"], res["health"])
+    else:
+        print("\nwrites: none (--idle: no index run during the load)")
     print_server(res)
 
 

@@ -75,6 +75,9 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
     app.include_router(router, dependencies=[Depends(auth)])
     app.include_router(review_router, dependencies=[Depends(auth)])
     app.router.add_event_handler("shutdown", corpus.close)
+    # The query models load in the background at start: the first hybrid searches
+    # would otherwise wait seconds for them (requests answer meanwhile).
+    app.router.add_event_handler("startup", corpus.warm_up_queries)
     if cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_credentials=True,

@@ -216,6 +216,24 @@ class Corpus:
         """Whether the index holds vectors (vector modes and "more like this" can run)."""
         return self._ask(lambda index: bool(index.vector_models()))
 
+    def warm_up_queries(self) -> threading.Thread | None:
+        """Start loading the query model of each of the index's vector spaces (in a
+        background thread, returned), so that the first searches do not wait seconds
+        for them. A model that cannot be loaded is logged; its searches answer 503."""
+        try:
+            spaces = self._ask(lambda index: list(index.vector_models()))
+        except ApiError:  # nothing indexed yet
+            return None
+        except Exception:  # noqa: BLE001 - never stops the server from starting
+            log.exception("the index's vector spaces could not be read at start")
+            return None
+        if not spaces:
+            return None
+        thread = threading.Thread(target=_load_query_models, args=(spaces,),
+                                  name="enrich-query-models", daemon=True)
+        thread.start()
+        return thread
+
     def similar(self, doc_id: str, **options: Any) -> SearchResult:
         """"More like this" (``hybrid.similar``; QueryError when it has no vectors)."""
         texts = self.store().chunk_texts
@@ -381,3 +399,12 @@ def _shrink(data: bytes, size: int) -> tuple[bytes, str]:
     except (OSError, ValueError) as exc:
         raise ApiError(415, "unsupported_media_type",
                        f"this image cannot be decoded for a thumbnail: {exc}") from None
+
+
+def _load_query_models(spaces: list[str]) -> None:
+    from skills.query_encoders import warm_up
+    for space in spaces:
+        try:
+            warm_up(space)
+        except Exception as exc:  # noqa: BLE001 - a missing model is the searches' 503
+            log.warning("query model of vector space %r not loaded: %s", space, exc)

@@ -179,3 +179,22 @@ def test_text_queries_reach_image_vectors_through_clips_text_tower(clip_dir, tmp
         [image] = index.document_vectors(photo["id"])[f"clip:{clip_dir}"]
     cosine = float(np.dot(query, image) / np.linalg.norm(query) / np.linalg.norm(image))
     assert photo["chunk"]["score"] == pytest.approx(cosine, abs=1e-4)
+
+
+def test_the_server_loads_the_query_model_at_start(corpus, monkeypatch):
+    """The first hybrid searches must not wait seconds for the query model: the app
+    loads each vector space's model in the background when it starts."""
+    import time
+
+    from enrich.server import create_app
+    from skills import query_encoders
+    loaded: dict = {}
+    monkeypatch.setattr(query_encoders, "_LOADED", loaded)  # as in a fresh process
+    root, _, _ = corpus
+    with TestClient(create_app(root / "data")):  # runs the startup handlers
+        deadline = time.monotonic() + 120
+        while not loaded and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(loaded) == 1  # before any search asked for it
+    (space, device), = loaded
+    assert device == "cpu" and "MiniLM" in space
