@@ -45,7 +45,9 @@ def seeds() -> dict[str, bytes]:
     found = {path.name: path.read_bytes() for path in sorted(SAMPLES.iterdir())
              if path.is_file() and path.suffix.lower() in
              (".pdf", ".png", ".jpg", ".jpeg", ".docx", ".csv", ".md")}
-    return {**found, **_GENERATED}
+    from enrich.testing.office_factories import seed_files  # generated XLSX, PPTX, DOCX
+
+    return {**found, **_GENERATED, **seed_files()}
 
 
 def mutate(data: bytes, rng: random.Random, others: list[bytes] | None = None,

@@ -25,6 +25,7 @@ from .record import RecordCracker
 from .sniff import sniff
 from .tabular import CsvCracker, JsonLinesCracker
 from .text import HtmlCracker, TextCracker
+from .xlsx import XlsxCracker
 
 __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "CRACKERS",
            "new_document", "join_pages", "pick_cracker"]
@@ -32,7 +33,7 @@ __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "
 # Registry by name; order breaks score ties (specific formats before plain text).
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
-    for cls in (PdfCracker, ImageCracker, DocxCracker, HtmlCracker, CsvCracker,
+    for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, HtmlCracker, CsvCracker,
                 JsonLinesCracker, RecordCracker, TextCracker)
 }
 

@@ -116,6 +116,7 @@ CRACKED_PATHS = (
     "/document/pages", "/document/pages/*", "/document/pages/*/number",
     "/document/pages/*/text", "/document/pages/*/offset", "/document/pages/*/needs_ocr",
     "/document/pages/*/width", "/document/pages/*/height",
+    "/document/pages/*/name",  # a worksheet's name, a slide's title
     "/document/images", "/document/images/*", "/document/images/*/id",
     "/document/images/*/page", "/document/images/*/bbox", "/document/images/*/width",
     "/document/images/*/height", "/document/images/*/format", "/document/images/*/data",

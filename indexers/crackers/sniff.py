@@ -6,8 +6,8 @@ between text formats (a PDF named ``notes.txt`` is a PDF, a CSV named
 
 1. ``application/x-empty`` for 0 bytes;
 2. binary magic: PDF (``%PDF-`` anywhere in the first KB, as readers allow
-   leading junk), PNG, JPEG, GIF, BMP, TIFF, WebP, ZIP (DOCX when it holds
-   ``word/document.xml``);
+   leading junk), PNG, JPEG, GIF, BMP, TIFF, WebP, ZIP (DOCX, XLSX, PPTX when it
+   holds ``word/document.xml``, ``xl/workbook.xml``, ``ppt/presentation.xml``);
 3. ``application/octet-stream`` for other binary data (NUL bytes or many
    control characters, unless a UTF-16 byte-order mark says text);
 4. text: HTML by its opening tag; then the extension (html/htm with markup,
@@ -23,9 +23,14 @@ import json
 import re
 import zipfile
 
-__all__ = ["sniff", "DOCX", "NDJSON"]
+__all__ = ["sniff", "DOCX", "XLSX", "PPTX", "NDJSON"]
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+# Office Open XML packages by the main part they hold (checked in this order)
+_OOXML_PARTS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX),
+                ("ppt/presentation.xml", PPTX))
 NDJSON = "application/x-ndjson"
 
 HEAD = 1024  # bytes looked at for magic and text structure
@@ -73,7 +78,7 @@ def _binary_type(data: bytes, head: bytes) -> str | None:
     if _is_bmp(head):
         return "image/bmp"
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return DOCX if _is_docx(data) else "application/zip"
+        return _ooxml_type(data) or "application/zip"
     if b"%PDF-" in head:
         return "application/pdf"
     return None
@@ -86,13 +91,16 @@ def _is_bmp(head: bytes) -> bool:
     return int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES
 
 
-def _is_docx(data: bytes) -> bool:
-    """A zip with ``word/document.xml``; a damaged zip is judged by its member names."""
+def _ooxml_type(data: bytes) -> str | None:
+    """DOCX/XLSX/PPTX for a zip holding its main part (``word/document.xml``, ...), else
+    None; a damaged zip is judged by the member names in its first MB."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
+            names = set(archive.namelist())
+        return next((mime for part, mime in _OOXML_PARTS if part in names), None)
     except (zipfile.BadZipFile, OSError, ValueError):
-        return b"word/document.xml" in data[:1 << 20]
+        head = data[:1 << 20]
+        return next((mime for part, mime in _OOXML_PARTS if part.encode() in head), None)
 
 
 def _looks_binary(head: bytes) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from enrich.testing import factories
+from enrich.testing import factories, office_factories
 from indexers.crackers import CRACKED_PATHS, CRACKERS, Blob, crack, pick_cracker
 from indexers.sources import open_source
 
@@ -45,6 +45,8 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
     "image": lambda tmp: _file(factories.jpeg_with_exif(tmp / "photo.jpg", size=(120, 90))),
     "docx": lambda tmp: _file(factories.docx(tmp / "memo.docx", ["Hello", "World"],
                                              table=[["a", "b"]], title="Memo")),
+    "xlsx": lambda tmp: _file(office_factories.xlsx(tmp / "t.xlsx", {"S": [["name", 1]]},
+                                                    title="Sheet")),
     "html": _bytes("page.html", b"<html><head><title>T</title></head><body><p>Hi there</p>"
                                 b"</body></html>"),
     "csv": lambda tmp: _file(factories.csv_file(tmp / "t.csv", [["name", "team"],

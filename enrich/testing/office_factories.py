@@ -1,0 +1,59 @@
+"""Office files made in code for the tests: XLSX (openpyxl), PPTX (python-pptx), DOCX
+with pictures (python-docx), password-protected OOXML (msoffcrypto-tool, a dev
+dependency) and bare OLE2 compound files standing in for legacy .doc/.xls/.ppt.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from enrich.testing.factories import photo_bytes
+
+PathLike = str | Path
+
+__all__ = ["xlsx", "big_xlsx", "pptx", "docx_with_pictures", "encrypted_ooxml", "ole2"]
+
+
+def xlsx(path: PathLike, sheets: Mapping[str, Sequence[Sequence[Any]]],
+         title: str | None = None, author: str | None = None) -> Path:
+    """A workbook with one worksheet per entry of ``sheets`` (name -> rows of values)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+    workbook.properties.title, workbook.properties.creator = title, author
+    workbook.properties.created = datetime(2024, 1, 2, 3, 4, 5)
+    workbook.save(str(path))
+    return Path(path)
+
+
+def big_xlsx(path: PathLike, rows: int, columns: int, name: str = "Big") -> Path:
+    """One worksheet of ``rows`` x ``columns`` numbered cells, written as a stream."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(name)
+    for r in range(rows):
+        sheet.append([f"r{r}c{c}" for c in range(columns)])
+    workbook.save(str(path))
+    return Path(path)
+
+
+def seed_files() -> dict[str, bytes]:
+    """File name -> bytes of one small file per Office format, for the fuzzing seeds."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        ferries = [["port", "departs", "fare"], ["North", datetime(2024, 5, 1, 7), 12.5],
+                   ["South", datetime(2024, 5, 2), 9]]
+        made = [xlsx(Path(folder) / "sheets.xlsx", {"Ferries": ferries, "Notes": [["calm"]]})]
+        return {path.name: path.read_bytes() for path in made}
