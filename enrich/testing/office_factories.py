@@ -48,6 +48,43 @@ def big_xlsx(path: PathLike, rows: int, columns: int, name: str = "Big") -> Path
     return Path(path)
 
 
+def pptx(path: PathLike, slides: Sequence[Mapping[str, Any]], title: str | None = None) -> Path:
+    """A presentation; each slide a mapping of optional ``title`` (str), ``lines`` (a text
+    box's paragraphs), ``picture`` (image file bytes, placed after the lines), ``table``
+    (rows of cells), ``grouped`` (a text in a group shape) and ``notes`` (str)."""
+    import pptx as python_pptx
+    from pptx.util import Inches
+
+    presentation = python_pptx.Presentation()
+    for spec in slides:
+        slide = presentation.slides.add_slide(presentation.slide_layouts[5])  # title only
+        if spec.get("title"):
+            slide.shapes.title.text = spec["title"]
+        if spec.get("lines"):
+            frame = slide.shapes.add_textbox(Inches(1), Inches(2), Inches(6), Inches(1)).text_frame
+            frame.text = spec["lines"][0]
+            for line in spec["lines"][1:]:
+                frame.add_paragraph().text = line
+        if spec.get("picture"):
+            slide.shapes.add_picture(io.BytesIO(spec["picture"]), Inches(1), Inches(3))
+        if spec.get("table"):
+            rows = spec["table"]
+            grid = slide.shapes.add_table(len(rows), len(rows[0]), Inches(1), Inches(5),
+                                          Inches(6), Inches(1)).table
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    grid.cell(r, c).text = value
+        if spec.get("grouped"):
+            group = slide.shapes.add_group_shape()
+            group.shapes.add_textbox(Inches(1), Inches(6), Inches(3), Inches(1)).text_frame.text = \
+                spec["grouped"]
+        if spec.get("notes"):
+            slide.notes_slide.notes_text_frame.text = spec["notes"]
+    presentation.core_properties.title = title or ""
+    presentation.save(str(path))
+    return Path(path)
+
+
 def seed_files() -> dict[str, bytes]:
     """File name -> bytes of one small file per Office format, for the fuzzing seeds."""
     import tempfile
@@ -55,5 +92,9 @@ def seed_files() -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         ferries = [["port", "departs", "fare"], ["North", datetime(2024, 5, 1, 7), 12.5],
                    ["South", datetime(2024, 5, 2), 9]]
-        made = [xlsx(Path(folder) / "sheets.xlsx", {"Ferries": ferries, "Notes": [["calm"]]})]
+        made = [xlsx(Path(folder) / "sheets.xlsx", {"Ferries": ferries, "Notes": [["calm"]]}),
+                pptx(Path(folder) / "slides.pptx", [
+                    {"title": "Harbour", "lines": ["The ferry left.", "Gulls followed."],
+                     "picture": photo_bytes((120, 90)), "notes": "Say it slowly."},
+                    {"title": "Fares", "table": [["port", "fare"], ["North", "12"]]}])]
         return {path.name: path.read_bytes() for path in made}

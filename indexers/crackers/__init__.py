@@ -21,6 +21,7 @@ from .base import CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, new_docu
 from .docx import DocxCracker
 from .image import ImageCracker
 from .pdf import PdfCracker
+from .pptx import PptxCracker
 from .record import RecordCracker
 from .sniff import sniff
 from .tabular import CsvCracker, JsonLinesCracker
@@ -33,8 +34,8 @@ __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "
 # Registry by name; order breaks score ties (specific formats before plain text).
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
-    for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, HtmlCracker, CsvCracker,
-                JsonLinesCracker, RecordCracker, TextCracker)
+    for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker, HtmlCracker,
+                CsvCracker, JsonLinesCracker, RecordCracker, TextCracker)
 }
 
 

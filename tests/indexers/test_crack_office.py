@@ -4,12 +4,16 @@ variants (truncated, password-protected, huge, legacy binary formats)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from enrich.testing import office_factories as office
+from enrich.testing.factories import photo_bytes
 from indexers.crackers import Blob, CrackError, crack, pick_cracker, sniff
 from indexers.crackers import xlsx as xlsx_module
 from indexers.crackers.sniff import DOCX, PPTX, XLSX
@@ -88,3 +92,72 @@ def test_a_truncated_xlsx_fails_with_the_reason(tmp_path):
     data = office.xlsx(tmp_path / "t.xlsx", {"S": [["a", "b"]] * 50}).read_bytes()
     with pytest.raises(CrackError, match="^unreadable XLSX: "):
         crack(Blob(uri="mem://t.xlsx", name="t.xlsx", data=data[: len(data) // 2]))
+
+
+# ------------------------------------------------------------------- PPTX
+
+
+def test_pptx_gives_one_page_per_slide_with_titles_tables_groups_and_notes(tmp_path):
+    path = office.pptx(tmp_path / "deck.pptx", [
+        {"title": "Harbour plan", "lines": ["The ferry leaves at dawn.", "Gulls follow it."],
+         "notes": "Mention the tides."},
+        {"table": [["port", "fare"], ["North", "12"]], "grouped": "inside a group"},
+    ], title="Plan")
+    doc = crack_one(path)
+    assert doc["metadata"]["content_type"] == PPTX
+    assert doc["metadata"]["title"] == "Plan" and doc["metadata"]["page_count"] == 2
+    first, second = doc["pages"]
+    assert first["name"] == "Harbour plan" and "name" not in second
+    assert first["text"] == ("Harbour plan\nThe ferry leaves at dawn.\nGulls follow it.\n\n"
+                             "Mention the tides.")
+    assert second["text"] == "port\tfare\nNorth\t12\ninside a group"
+    assert doc["content"] == first["text"] + "\n\n" + second["text"]
+    assert doc["warnings"] == [] and doc["images"] == []
+
+
+def test_pptx_pictures_go_to_the_image_skills_with_stable_ids(tmp_path):
+    photo = photo_bytes((300, 200))
+    slides = [{"title": "Intro"},
+              {"title": "Photo", "lines": ["Above the picture."], "picture": photo},
+              {"picture": photo_bytes((20, 20), "PNG")},  # an icon: skipped, still counted
+              {"picture": photo_bytes((2400, 1200), "PNG")}]
+    path = office.pptx(tmp_path / "pics.pptx", slides)
+    doc = crack_one(path)
+    images = doc["images"]
+    assert [(i["id"], i["page"], i["kind"]) for i in images] == \
+        [("p2-i0", 2, "embedded"), ("p4-i0", 4, "embedded")]
+    kept, big = images
+    assert kept["data"] == photo and kept["format"] == "jpeg"  # a JPEG within the cap as stored
+    assert (kept["width"], kept["height"]) == (300, 200)
+    assert doc["pages"][1]["text"][kept["offset"]:] == ""  # after the slide's text
+    assert kept["offset"] == len("Photo\nAbove the picture.") + 1
+    assert (big["original_width"], big["width"], big["height"]) == (2400, 2000, 1000)
+    assert Image.open(io.BytesIO(big["data"])).size == (2000, 1000)
+    assert [i["id"] for i in crack_one(path)["images"]] == ["p2-i0", "p4-i0"]
+
+
+def replace_member(data: bytes, prefix: str, new: bytes) -> bytes:
+    """The zip ``data`` with the bytes of its member(s) under ``prefix`` replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = new if info.filename.startswith(prefix) else source.read(info)
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+def test_an_undecodable_pptx_picture_is_a_warning_not_a_failure(tmp_path):
+    photo = photo_bytes((300, 200))
+    data = office.pptx(tmp_path / "bad.pptx", [{"title": "T", "picture": photo}]).read_bytes()
+    damaged = replace_member(data, "ppt/media/", photo[:400])  # a truncated JPEG
+    doc = crack(Blob(uri="mem://bad.pptx", name="bad.pptx", data=damaged))[0]
+    assert doc["pages"][0]["text"] == "T" and doc["images"] == []
+    assert len(doc["warnings"]) == 1
+    assert doc["warnings"][0].startswith("slide 1 image 0: could not be decoded (")
+
+
+def test_a_truncated_pptx_fails_with_the_reason(tmp_path):
+    data = office.pptx(tmp_path / "t.pptx", [{"title": "T"}]).read_bytes()
+    assert sniff(data, "t.bin") == PPTX
+    with pytest.raises(CrackError, match="^unreadable PPTX: "):
+        crack(Blob(uri="mem://t.pptx", name="t.pptx", data=data[: len(data) // 2]))

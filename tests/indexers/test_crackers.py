@@ -34,8 +34,8 @@ def crack_one(path: Path, name: str | None = None) -> dict:
 
 
 def test_registry_names_every_cracker() -> None:
-    assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "html", "csv", "jsonl",
-                              "record", "text"]
+    assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "html", "csv",
+                              "jsonl", "record", "text"]
     assert all(cls.name == name for name, cls in CRACKERS.items())
 
 

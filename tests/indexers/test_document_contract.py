@@ -47,6 +47,8 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
                                              table=[["a", "b"]], title="Memo")),
     "xlsx": lambda tmp: _file(office_factories.xlsx(tmp / "t.xlsx", {"S": [["name", 1]]},
                                                     title="Sheet")),
+    "pptx": lambda tmp: _file(office_factories.pptx(tmp / "t.pptx", [
+        {"title": "Slide", "picture": factories.photo_bytes((120, 90))}])),
     "html": _bytes("page.html", b"<html><head><title>T</title></head><body><p>Hi there</p>"
                                 b"</body></html>"),
     "csv": lambda tmp: _file(factories.csv_file(tmp / "t.csv", [["name", "team"],

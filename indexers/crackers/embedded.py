@@ -1,0 +1,62 @@
+"""Pictures embedded in Office files (PPTX, DOCX) as ``/document/images`` entries.
+
+An Office file stores each picture as an image file of its own (PNG, JPEG, GIF, EMF,
+...). :func:`add_picture` turns one into an ``embedded`` image entry the way the PDF
+cracker does (see ``base.py``): id ``p{page}-i{n}`` (``n`` = 0-based position of the
+picture on its page or slide in content order, skipped ones counted), tiny pictures
+skipped (:func:`~.base.is_tiny`), pixels normalised (:func:`~.base.normalise_image`),
+and an RGB/greyscale JPEG within the size cap keeps its stored bytes. A picture that
+cannot be decoded - a vector EMF/WMF, which Pillow cannot rasterise here, or damaged
+bytes - or that is over Pillow's pixel limit is left out with a warning; the document
+and the run go on.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from typing import Any
+
+from PIL import Image
+
+from .base import MAX_IMAGE_SIDE, NormalisedImage, image_entry, is_tiny, normalise_image, too_large
+
+__all__ = ["add_picture"]
+
+# What decoding one picture may raise; each fails that picture only.
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, MemoryError, TypeError,
+                  IndexError, KeyError, ZeroDivisionError, struct.error)
+
+
+def add_picture(doc: dict[str, Any], data: bytes, page: int, n: int, label: str,
+                offset: int = 0) -> None:
+    """Append picture ``data`` to ``doc["images"]`` (or a warning; tiny ones are skipped)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data))
+            if too_large(*image.size):
+                raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
+            if is_tiny(*image.size):
+                return
+            size = image.size
+            normalised = _normalise(image, data)
+    except Image.DecompressionBombError as error:
+        doc["warnings"].append(f"{label}: too large to decode ({error}; limit "
+                               f"{Image.MAX_IMAGE_PIXELS} pixels); skipped")
+        return
+    except _DECODE_ERRORS as error:
+        doc["warnings"].append(f"{label}: could not be decoded ({error or type(error).__name__})"
+                               "; skipped")
+        return
+    doc["images"].append(image_entry(f"p{page}-i{n}", page, "embedded", size, normalised,
+                                     offset=offset))
+
+
+def _normalise(image: Image.Image, data: bytes) -> NormalisedImage:
+    """An RGB/L JPEG within the cap keeps its bytes (checked by decoding); else normalised."""
+    if image.format == "JPEG" and image.mode in ("RGB", "L") and max(image.size) <= MAX_IMAGE_SIDE:
+        image.load()
+        return NormalisedImage(data, "jpeg", image.width, image.height)
+    return normalise_image(image)
