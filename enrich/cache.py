@@ -298,7 +298,7 @@ def cracked_value(documents: list[dict[str, Any]], uri: str, modified: str | Non
 
 def rebind(value: dict[str, Any], uri: str, modified: str | None) -> list[dict[str, Any]]:
     """The cached documents with the URI and modification time of the item at hand
-    (CSV rows keep their ``#row=N`` suffix)."""
+    (CSV rows keep their ``#row=N`` suffix, archive members their ``#member=...``)."""
     old_uri, old_modified = value["uri"], value["modified"]
     for doc in value["documents"]:
         if doc.get("uri") == old_uri or str(doc.get("uri", "")).startswith(old_uri + "#"):
@@ -308,4 +308,7 @@ def rebind(value: dict[str, Any], uri: str, modified: str | None) -> list[dict[s
             meta["modified"] = modified
         if isinstance(meta, dict) and meta.get("origin") == old_uri:  # rows name their file
             meta["origin"] = uri
+        parent = meta.get("parent") if isinstance(meta, dict) else None
+        if isinstance(parent, str) and (parent == old_uri or parent.startswith(old_uri + "#")):
+            meta["parent"] = uri + parent[len(old_uri):]  # archive members, attachments
     return value["documents"]

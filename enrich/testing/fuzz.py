@@ -47,7 +47,8 @@ def seeds() -> dict[str, bytes]:
              (".pdf", ".png", ".jpg", ".jpeg", ".docx", ".csv", ".md")}
     from enrich.testing.office_factories import seed_files  # generated XLSX, PPTX, DOCX
 
-    return {**found, **_GENERATED, **seed_files()}
+    from enrich.testing.container_factories import seed_files as containers  # zip, tar, mail
+    return {**found, **_GENERATED, **seed_files(), **containers()}
 
 
 def mutate(data: bytes, rng: random.Random, others: list[bytes] | None = None,

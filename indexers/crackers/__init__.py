@@ -17,7 +17,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .archive import TarCracker, ZipCracker
 from .base import CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, new_document
+from .containers import set_member_cracker
 from .docx import DocxCracker
 from .image import ImageCracker
 from .pdf import PdfCracker
@@ -35,7 +37,7 @@ __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
     for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker, HtmlCracker,
-                CsvCracker, JsonLinesCracker, RecordCracker, TextCracker)
+                CsvCracker, JsonLinesCracker, RecordCracker, ZipCracker, TarCracker, TextCracker)
 }
 
 
@@ -80,3 +82,6 @@ def crack(blob: Blob) -> list[dict[str, Any]]:
         if not document["metadata"].get("content_type"):
             document["metadata"]["content_type"] = blob.mime_type
     return documents
+
+
+set_member_cracker(crack)  # archive members and attachments are cracked by crack()

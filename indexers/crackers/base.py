@@ -117,6 +117,7 @@ CRACKED_PATHS = (
     "/document/pages/*/text", "/document/pages/*/offset", "/document/pages/*/needs_ocr",
     "/document/pages/*/width", "/document/pages/*/height",
     "/document/pages/*/name",  # a worksheet's name, a slide's title
+    "/document/metadata/parent", "/document/metadata/path",  # a member's container, path
     "/document/images", "/document/images/*", "/document/images/*/id",
     "/document/images/*/page", "/document/images/*/bbox", "/document/images/*/width",
     "/document/images/*/height", "/document/images/*/format", "/document/images/*/data",

@@ -7,10 +7,12 @@ between text formats (a PDF named ``notes.txt`` is a PDF, a CSV named
 1. ``application/x-empty`` for 0 bytes;
 2. binary magic: PDF (``%PDF-`` anywhere in the first KB, as readers allow
    leading junk), PNG, JPEG, GIF, BMP, TIFF, WebP, ZIP (DOCX, XLSX, PPTX when it
-   holds ``word/document.xml``, ``xl/workbook.xml``, ``ppt/presentation.xml``);
+   holds ``word/document.xml``, ``xl/workbook.xml``, ``ppt/presentation.xml``),
+   gzip, bzip2, xz, 7z, tar (``ustar`` at 257);
 3. ``application/octet-stream`` for other binary data (NUL bytes or many
    control characters, unless a UTF-16 byte-order mark says text);
-4. text: HTML by its opening tag; then the extension (html/htm with markup,
+4. text: e-mail (a header block with ``From:``: message/rfc822; after a ``From ``
+   line: application/mbox); HTML by its opening tag; then the extension (html/htm with markup,
    csv/tsv, jsonl/ndjson, md/markdown, txt); then the content (every line a
    JSON object -> NDJSON, a consistent delimiter -> CSV); else ``text/plain``.
 """
@@ -81,7 +83,45 @@ def _binary_type(data: bytes, head: bytes) -> str | None:
         return _ooxml_type(data) or "application/zip"
     if b"%PDF-" in head:
         return "application/pdf"
-    return None
+    return _archive_type(head)
+
+
+_ARCHIVES = ((b"\x1f\x8b", "application/gzip"), (b"BZh", "application/x-bzip2"),
+             (b"\xfd7zXZ\x00", "application/x-xz"),
+             (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"))
+
+
+def _archive_type(head: bytes) -> str | None:
+    """gzip, bzip2, xz, 7z by their magic; tar by ``ustar`` at offset 257."""
+    for prefix, mime in _ARCHIVES:
+        if head.startswith(prefix) and (prefix != b"BZh" or head[3:4].isdigit()):
+            return mime
+    return "application/x-tar" if head[257:262] == b"ustar" else None
+
+
+_MAIL_HEADERS = {"from", "to", "cc", "subject", "date", "message-id", "received", "return-path",
+                 "mime-version", "delivered-to", "reply-to", "in-reply-to", "x-mailer"}
+_HEADER_LINE = re.compile(r"([A-Za-z][A-Za-z0-9-]*):[ \t]")
+
+
+def _mail_type(text: str, truncated: bool) -> str | None:
+    """message/rfc822 for text that starts with a block of header lines, two of them
+    mail headers (From, To, Received...); application/mbox when a ``From `` line comes
+    before it."""
+    lines = text.lstrip("\ufeff").splitlines()
+    lines = lines[:-1] if truncated and len(lines) > 1 else lines  # the last may be cut
+    if lines and lines[0].startswith("From ") and not lines[0].startswith("From: "):
+        return "application/mbox" if _mail_type("\n".join(lines[1:]), False) else None
+    names = set()
+    for line in lines:
+        if not line.strip():
+            break
+        header = _HEADER_LINE.match(line)
+        if header:
+            names.add(header.group(1).lower())
+        elif line[:1] not in (" ", "\t"):  # neither a header nor its continuation
+            return None
+    return "message/rfc822" if len(names & _MAIL_HEADERS) >= 2 else None
 
 
 def _is_bmp(head: bytes) -> bool:
@@ -116,6 +156,9 @@ def _looks_binary(head: bytes) -> bool:
 def _text_type(head: bytes, extension: str, truncated: bool) -> str:
     """Text flavour: HTML tag, then extension, then content structure."""
     text = _decode_head(head)
+    mail = _mail_type(text, truncated)
+    if mail:
+        return mail
     if _HTML_START.match(text.lstrip("\ufeff")):
         return "text/html"
     if extension in ("html", "htm", "xhtml"):

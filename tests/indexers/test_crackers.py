@@ -35,7 +35,7 @@ def crack_one(path: Path, name: str | None = None) -> dict:
 
 def test_registry_names_every_cracker() -> None:
     assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "html", "csv",
-                              "jsonl", "record", "text"]
+                              "jsonl", "record", "zip", "tar", "text"]
     assert all(cls.name == name for name, cls in CRACKERS.items())
 
 

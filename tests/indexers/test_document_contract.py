@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from enrich.testing import factories, office_factories
+from enrich.testing import container_factories, factories, office_factories
 from indexers.crackers import CRACKED_PATHS, CRACKERS, Blob, crack, pick_cracker
 from indexers.sources import open_source
 
@@ -56,6 +56,8 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
     "jsonl": _bytes("t.jsonl", b'{"name": "LeBron", "team": "Lakers"}\n{"name": "Curry"}\n'),
     "record": _record,
     "text": _bytes("readme.md", b"# Title\n\nSome text about LeBron James.\n"),
+    "zip": _bytes("box.zip", container_factories.seed_files()["members.zip"]),
+    "tar": _bytes("box.tar.gz", container_factories.seed_files()["members.tar.gz"]),
 }
 
 

@@ -1,0 +1,267 @@
+"""Containers: files whose members become documents of their own (archive members,
+e-mail attachments, the messages of a mailbox).
+
+A container cracker makes its own document (an archive lists its members, an e-mail
+has its body) and hands its members to :func:`crack_members`, which cracks each one
+with the normal :func:`~indexers.crackers.crack` - recursively, so a zip in a zip or a
+zip attached to an e-mail is opened too - and returns the children's documents, which
+follow the parent's in the list the cracker returns. A run indexes every one of them.
+
+Children
+--------
+* ``uri``: the parent's URI and a fragment naming the member (:func:`member_uri`):
+  ``file:///d/a.zip#member=docs/a.pdf``; a member of a member chains with ``&``:
+  ``...a.zip#member=inner.zip&member=b.txt``; e-mail attachments are
+  ``#attachment=report.pdf``, the messages of a mailbox ``#message=3``. The path is
+  URL-quoted (``/`` kept).
+* ``metadata``: ``parent`` (the parent's URI), ``path`` (the member's path inside the
+  parent), ``file_name`` (the path's last part), ``size`` and, where the container
+  says, ``modified``.
+
+Names (:class:`MemberNames`)
+----------------------------
+A member's path is normalised so that it can never name anything outside its
+container: backslashes become ``/``; drive letters (``C:``), leading ``/``, ``.`` and
+``..`` parts and control characters are dropped (``../../etc/passwd`` ->
+``etc/passwd``; the parent gets a warning). A path already taken (two members with one
+name, or one that only differs before normalising) gets ``~2``, ``~3``... before its
+extension. Nothing is ever written to disk: members are read into memory.
+
+Limits (:class:`Limits`, per item: shared by every container nested in it)
+----------------------------------------------------------------------------
+``max_depth`` (3: a container inside a container inside a container is listed, its
+members are not opened), ``max_members`` (10,000 in all), ``max_member_bytes`` (256 MiB
+unpacked), ``max_total_bytes`` (1 GiB unpacked in all) and ``max_ratio`` (100:1 between
+unpacked and packed size, for members that unpack to more than ``RATIO_FLOOR``, 1 MiB:
+a zip bomb). Sizes are checked on what the container declares before reading and again
+on what is read, in chunks of 1 MiB, so a lying header costs at most one chunk over the
+limit. A member over a limit, or one that cannot be read or cracked, is left out with a
+warning on its parent that gives the reason (the first 20 listed, then a count); the
+parent and the other members are indexed. Empty members and folders are skipped.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
+from urllib.parse import quote
+
+from .base import Blob, CrackError
+from .rows import Problems
+
+__all__ = ["Limits", "Member", "MemberNames", "crack_members", "member_uri", "safe_path",
+           "set_member_cracker", "depth_of", "RATIO_FLOOR", "CHUNK"]
+
+CHUNK = 1 << 20  # bytes read at a time
+RATIO_FLOOR = 1 << 20  # members unpacking to less are never judged by their ratio
+_STATE = "container"  # Blob.extra key: the nesting depth and the shared budget
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one item's containers may unpack, all levels together (see the docstring)."""
+
+    max_depth: int = 3
+    max_members: int = 10_000
+    max_member_bytes: int = 256 << 20
+    max_total_bytes: int = 1 << 30
+    max_ratio: float = 100.0
+
+
+class LimitExceeded(CrackError):
+    """A member over one of the container limits (a bomb, too many, too deep)."""
+
+    code = "E301"
+
+
+@dataclass
+class Member:
+    """One member: its path in the container and its bytes, or how to open them.
+
+    ``size`` is the unpacked size the container declares, ``packed`` its stored size
+    (both None when unknown); ``open`` returns a binary reader (closed after reading).
+    """
+
+    path: str
+    data: bytes | None = None
+    open: Callable[[], IO[bytes]] | None = None
+    size: int | None = None
+    packed: int | None = None
+    modified: str | None = None
+    mime_type: str | None = None
+    skip: bool = False  # a folder or a link: listed, not cracked
+    error: str | None = None  # why it cannot be read (encrypted...): left out with this
+
+
+@dataclass
+class _Budget:
+    limits: Limits
+    members: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class _State:
+    depth: int
+    budget: _Budget = field(repr=False)
+
+
+_cracker: Callable[[Blob], list[dict[str, Any]]] | None = None
+
+
+def set_member_cracker(crack: Callable[[Blob], list[dict[str, Any]]]) -> None:
+    """Install the function that cracks members (``indexers.crackers`` installs its
+    ``crack`` on import; this module cannot import it without an import circle)."""
+    global _cracker
+    _cracker = crack
+
+
+def member_uri(parent_uri: str, path: str, key: str = "member") -> str:
+    """``parent#key=path``, or ``parent&key=path`` when the parent is a member itself."""
+    joint = "&" if "#" in parent_uri else "#"
+    return f"{parent_uri}{joint}{key}={quote(path, safe='/')}"
+
+
+def safe_path(name: str) -> str:
+    """``name`` as a relative POSIX path that cannot leave its container ("" if nothing
+    is left of it)."""
+    name = _CONTROL.sub("", name.replace("\\", "/"))
+    name = _DRIVE.sub("", name)
+    parts = [p for p in name.split("/") if p not in ("", ".", "..")]
+    return "/".join(parts)
+
+
+class MemberNames:
+    """Unique safe paths for the members of one container."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def add(self, name: str, fallback: str) -> tuple[str, str | None]:
+        """(the member's path, a warning when the name had to change)."""
+        path = safe_path(name) or fallback
+        base, ext = posixpath.splitext(path)
+        unique, n = path, 1
+        while unique in self.taken:
+            n += 1
+            unique = f"{base}~{n}{ext}"
+        self.taken.add(unique)
+        if unique != name:
+            if safe_path(name) != name.rstrip("/") or not safe_path(name):
+                return unique, f"member name {name!r} is unsafe; indexed as {unique!r}"
+            return unique, f"member name {name!r} is taken twice; indexed as {unique!r}"
+        return unique, None
+
+
+def depth_of(blob: Blob) -> int:
+    """How deep ``blob`` sits inside containers (0: an item of the source)."""
+    state = blob.extra.get(_STATE)
+    return state.depth if isinstance(state, _State) else 0
+
+
+def crack_members(parent: dict[str, Any], blob: Blob, members: Iterable[Member], *,
+                  key: str = "member", limits: Limits | None = None) -> list[dict[str, Any]]:
+    """The documents of ``members`` of ``blob`` (whose document is ``parent``): each
+    cracked by the normal crackers. Problems become ``parent["warnings"]``."""
+    state = blob.extra.get(_STATE)
+    if not isinstance(state, _State):
+        state = _State(0, _Budget(limits or Limits()))
+    problems, names, children = Problems(), MemberNames(), []
+    budget = state.budget
+    opened = state.depth < budget.limits.max_depth
+    if not opened:
+        problems.add(f"nested deeper than {budget.limits.max_depth} containers: "
+                     "members listed, not opened")
+    for number, member in enumerate(members, 1):
+        if member.skip:
+            continue
+        path, renamed = names.add(member.path, f"{key}-{number}")
+        if renamed:
+            problems.add(renamed)
+        if not opened or member.size == 0:
+            continue
+        if member.error:
+            problems.add(f"{path}: {member.error}")
+            continue
+        if budget.members >= budget.limits.max_members:
+            problems.add(f"more than {budget.limits.max_members:,} members: the rest left out")
+            break
+        budget.members += 1
+        try:
+            children.extend(_crack_one(blob, member, path, key, state))
+        except CrackError as error:
+            problems.add(f"{path}: {error}")
+        except (TimeoutError, MemoryError):
+            raise  # the run's limits on the whole item, not this member's problem
+        except Exception as error:  # noqa: BLE001 - a damaged member fails alone
+            problems.add(f"{path}: cannot be read ({type(error).__name__}: {error})")
+    for problem in problems.lines():
+        parent["warnings"].append(problem)
+    return children
+
+
+def _crack_one(blob: Blob, member: Member, path: str, key: str,
+               state: _State) -> list[dict[str, Any]]:
+    if _cracker is None:
+        raise CrackError("no member cracker installed (import indexers.crackers)")
+    data = read_member(member, state.budget)
+    if not data:
+        return []
+    uri = member_uri(blob.uri, path, key)
+    child = Blob(uri=uri, name=posixpath.basename(path), data=data, size=len(data),
+                 modified=member.modified or blob.modified, mime_type=member.mime_type,
+                 extra={_STATE: replace(state, depth=state.depth + 1)})
+    documents = _cracker(child)
+    for document in documents:
+        if document["uri"] == uri:  # the member itself (not one of its own children)
+            document["metadata"].update(parent=blob.uri, path=path)
+    return documents
+
+
+def read_member(member: Member, budget: _Budget) -> bytes:
+    """The member's bytes, within the limits (:class:`LimitExceeded` says which)."""
+    limits = budget.limits
+    cap = min(limits.max_member_bytes, limits.max_total_bytes - budget.bytes)
+    _check_declared(member, limits, cap)
+    if member.data is not None:
+        data = member.data
+        _check_read(len(data), member, limits, cap)
+    else:
+        data = _read_chunks(member, limits, cap)
+    budget.bytes += len(data)
+    return data
+
+
+def _check_declared(member: Member, limits: Limits, cap: int) -> None:
+    if member.size is not None:
+        _check_read(member.size, member, limits, cap, declared=True)
+
+
+def _check_read(size: int, member: Member, limits: Limits, cap: int,
+                declared: bool = False) -> None:
+    says = "declares" if declared else "unpacks to"
+    if size > cap:
+        which = ("the per-member limit" if cap == limits.max_member_bytes
+                 else "what is left of the total limit")
+        raise LimitExceeded(f"{says} {size:,} bytes, over {which} ({cap:,} bytes)")
+    if member.packed and size > RATIO_FLOOR and size / member.packed > limits.max_ratio:
+        raise LimitExceeded(f"possible zip bomb: {says} {size:,} bytes from {member.packed:,}"
+                            f" (ratio {size / member.packed:,.0f}:1, limit "
+                            f"{limits.max_ratio:,.0f}:1)")
+
+
+def _read_chunks(member: Member, limits: Limits, cap: int) -> bytes:
+    if member.open is None:
+        return b""
+    parts, total = [], 0
+    with member.open() as reader:
+        while chunk := reader.read(CHUNK):
+            total += len(chunk)
+            _check_read(total, member, limits, cap)
+            parts.append(chunk)
+    return b"".join(parts)
