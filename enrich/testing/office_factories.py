@@ -85,6 +85,28 @@ def pptx(path: PathLike, slides: Sequence[Mapping[str, Any]], title: str | None 
     return Path(path)
 
 
+def docx_with_pictures(path: PathLike, blocks: Sequence[str | bytes],
+                       table_picture: bytes | None = None) -> Path:
+    """A DOCX of ``blocks`` in order: a str is a paragraph, bytes an image file shown
+    inline in a paragraph of its own; ``table_picture`` goes into a one-cell table at
+    the end."""
+    import docx as python_docx
+    from docx.shared import Inches
+
+    document = python_docx.Document()
+    for block in blocks:
+        if isinstance(block, bytes):
+            document.add_picture(io.BytesIO(block), width=Inches(2))
+        else:
+            document.add_paragraph(block)
+    if table_picture:
+        cell = document.add_table(rows=1, cols=1).cell(0, 0)
+        cell.paragraphs[0].add_run("in a table").add_picture(io.BytesIO(table_picture),
+                                                             width=Inches(1))
+    document.save(str(path))
+    return Path(path)
+
+
 def seed_files() -> dict[str, bytes]:
     """File name -> bytes of one small file per Office format, for the fuzzing seeds."""
     import tempfile
@@ -96,5 +118,7 @@ def seed_files() -> dict[str, bytes]:
                 pptx(Path(folder) / "slides.pptx", [
                     {"title": "Harbour", "lines": ["The ferry left.", "Gulls followed."],
                      "picture": photo_bytes((120, 90)), "notes": "Say it slowly."},
-                    {"title": "Fares", "table": [["port", "fare"], ["North", "12"]]}])]
+                    {"title": "Fares", "table": [["port", "fare"], ["North", "12"]]}]),
+                docx_with_pictures(Path(folder) / "pictures.docx", [
+                    "A photo of the harbour:", photo_bytes((160, 120)), "Taken at dawn."])]
         return {path.name: path.read_bytes() for path in made}

@@ -161,3 +161,37 @@ def test_a_truncated_pptx_fails_with_the_reason(tmp_path):
     assert sniff(data, "t.bin") == PPTX
     with pytest.raises(CrackError, match="^unreadable PPTX: "):
         crack(Blob(uri="mem://t.pptx", name="t.pptx", data=data[: len(data) // 2]))
+
+
+# ------------------------------------------------------------- DOCX pictures
+
+
+def test_docx_pictures_go_to_the_image_skills_where_they_sit(tmp_path):
+    photo, drawing = photo_bytes((300, 200)), photo_bytes((2400, 600), "PNG")
+    path = office.docx_with_pictures(tmp_path / "memo.docx", [
+        "Before the photo.", photo, "Between them.", photo_bytes((30, 30), "PNG"), drawing,
+        "After."], table_picture=photo_bytes((200, 100), "PNG"))
+    doc = crack_one(path)
+    text = doc["pages"][0]["text"]
+    assert doc["metadata"]["content_type"] == DOCX
+    assert text == "Before the photo.\nBetween them.\nAfter.\nin a table"
+    images = doc["images"]
+    assert [(i["id"], i["page"], i["kind"]) for i in images] == \
+        [("p1-i0", 1, "embedded"), ("p1-i2", 1, "embedded"), ("p1-i3", 1, "embedded")]
+    assert [text[i["offset"]:].split("\n")[0] for i in images] == \
+        ["Between them.", "After.", "in a table"]
+    assert images[0]["data"] == photo and (images[0]["width"], images[0]["height"]) == (300, 200)
+    assert (images[1]["original_width"], images[1]["width"], images[1]["height"]) == \
+        (2400, 2000, 500)
+    assert doc["warnings"] == []
+    assert [i["data"] for i in crack_one(path)["images"]] == [i["data"] for i in images]
+
+
+def test_an_undecodable_docx_picture_is_a_warning_and_the_text_stays(tmp_path):
+    photo = photo_bytes((300, 200))
+    data = office.docx_with_pictures(tmp_path / "d.docx", ["Words.", photo]).read_bytes()
+    doc = crack(Blob(uri="mem://d.docx", name="d.docx",
+                     data=replace_member(data, "word/media/", b"not an image")))[0]
+    assert doc["pages"][0]["text"] == "Words." and doc["images"] == []
+    assert len(doc["warnings"]) == 1
+    assert doc["warnings"][0].startswith("image 0: could not be decoded (")
