@@ -137,4 +137,8 @@ def seed_files() -> dict[str, bytes]:
     return {
         "members.zip": zip_bytes({"a.txt": b"Plain words about a ferry.", "inner.zip": inner}),
         "members.tar.gz": tar_bytes({"docs/a.txt": b"Tar words.", "b.md": b"# B\n"}, "gz"),
+        "message.eml": email_bytes(text="The ferry left at dawn.", html="<p>The ferry</p>",
+                                   attachments={"a.txt": (b"Attached words.", "text/plain")}),
+        "box.mbox": mbox_bytes([email_bytes(subject=f"Note {n}", text=f"Body {n}.")
+                                for n in (1, 2)]),
     }

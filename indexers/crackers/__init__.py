@@ -22,6 +22,7 @@ from .base import CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, new_docu
 from .containers import set_member_cracker
 from .docx import DocxCracker
 from .image import ImageCracker
+from .mail import EmailCracker, MboxCracker
 from .pdf import PdfCracker
 from .pptx import PptxCracker
 from .record import RecordCracker
@@ -37,7 +38,8 @@ __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
     for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker, HtmlCracker,
-                CsvCracker, JsonLinesCracker, RecordCracker, ZipCracker, TarCracker, TextCracker)
+                CsvCracker, JsonLinesCracker, RecordCracker, EmailCracker, MboxCracker, ZipCracker,
+                TarCracker, TextCracker)
 }
 
 

@@ -35,7 +35,8 @@ def crack_one(path: Path, name: str | None = None) -> dict:
 
 def test_registry_names_every_cracker() -> None:
     assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "html", "csv",
-                              "jsonl", "record", "zip", "tar", "text"]
+                              "jsonl", "record", "email", "mbox", "zip", "tar",
+                              "text"]
     assert all(cls.name == name for name, cls in CRACKERS.items())
 
 

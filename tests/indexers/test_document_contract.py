@@ -56,6 +56,8 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
     "jsonl": _bytes("t.jsonl", b'{"name": "LeBron", "team": "Lakers"}\n{"name": "Curry"}\n'),
     "record": _record,
     "text": _bytes("readme.md", b"# Title\n\nSome text about LeBron James.\n"),
+    "email": _bytes("m.eml", container_factories.seed_files()["message.eml"]),
+    "mbox": _bytes("b.mbox", container_factories.seed_files()["box.mbox"]),
     "zip": _bytes("box.zip", container_factories.seed_files()["members.zip"]),
     "tar": _bytes("box.tar.gz", container_factories.seed_files()["members.tar.gz"]),
 }
