@@ -9,12 +9,21 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 
-__all__ = ["zip_bytes", "tar_bytes", "nested_zip", "encrypted_zip", "zip_bomb",
-           "email_bytes", "mbox_bytes"]
+__all__ = [
+    "email_bytes",
+    "encrypted_zip",
+    "mbox_bytes",
+    "nested_zip",
+    "seed_files",
+    "sevenzip_bytes",
+    "tar_bytes",
+    "zip_bomb",
+    "zip_bytes",
+]
 
 
 def zip_bytes(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -90,7 +99,8 @@ def zip_bomb(unpacked: int = 64 << 20, *, lie: bool = False) -> bytes:
     return local + body + central + end
 
 
-def email_bytes(*, subject: str = "Quarterly figures", sender: str = "Ada Lovelace <ada@example.org>",
+def email_bytes(*, subject: str = "Quarterly figures",
+                sender: str = "Ada Lovelace <ada@example.org>",
                 to: str = "Charles Babbage <charles@example.org>", cc: str | None = None,
                 text: str | None = None, html: str | None = None,
                 attachments: dict[str, tuple[bytes, str]] | None = None,
@@ -102,7 +112,7 @@ def email_bytes(*, subject: str = "Quarterly figures", sender: str = "Ada Lovela
     message["From"], message["To"], message["Subject"] = sender, to, subject
     if cc:
         message["Cc"] = cc
-    message["Date"] = format_datetime(date or datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc))
+    message["Date"] = format_datetime(date or datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
     message["Message-ID"] = message_id or make_msgid(domain="example.org")
     if in_reply_to:
         message["In-Reply-To"] = message["References"] = in_reply_to
@@ -130,6 +140,17 @@ def mbox_bytes(messages: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
+def sevenzip_bytes(members: dict[str, bytes], password: str | None = None) -> bytes:
+    """A 7z archive of ``members`` (py7zr), encrypted with ``password`` when given."""
+    import py7zr
+
+    out = io.BytesIO()
+    with py7zr.SevenZipFile(out, "w", password=password) as archive:
+        for name, data in members.items():
+            archive.writestr(data, name)
+    return out.getvalue()
+
+
 def seed_files() -> dict[str, bytes]:
     """File name -> bytes: a small file of every container format, for the fuzzing
     harness (enrich/testing/fuzz.py) and the crackers' contract test."""
@@ -139,6 +160,7 @@ def seed_files() -> dict[str, bytes]:
         "members.tar.gz": tar_bytes({"docs/a.txt": b"Tar words.", "b.md": b"# B\n"}, "gz"),
         "message.eml": email_bytes(text="The ferry left at dawn.", html="<p>The ferry</p>",
                                    attachments={"a.txt": (b"Attached words.", "text/plain")}),
+        "members.7z": sevenzip_bytes({"a.txt": b"Seven words.", "b.md": b"# B\n"}),
         "box.mbox": mbox_bytes([email_bytes(subject=f"Note {n}", text=f"Body {n}.")
                                 for n in (1, 2)]),
     }

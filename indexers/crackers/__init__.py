@@ -22,6 +22,7 @@ from .base import CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, new_docu
 from .containers import set_member_cracker
 from .docx import DocxCracker
 from .image import ImageCracker
+from .legacy import LegacyOfficeCracker
 from .mail import EmailCracker, MboxCracker
 from .pdf import PdfCracker
 from .pptx import PptxCracker
@@ -37,7 +38,8 @@ __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "
 # Registry by name; order breaks score ties (specific formats before plain text).
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
-    for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker, HtmlCracker,
+    for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker,
+                LegacyOfficeCracker, HtmlCracker,
                 CsvCracker, JsonLinesCracker, RecordCracker, EmailCracker, MboxCracker, ZipCracker,
                 TarCracker, TextCracker)
 }

@@ -26,14 +26,14 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .containers import Limits, Member, crack_members
 
-__all__ = ["ZipCracker", "TarCracker", "ENCRYPTED"]
+__all__ = ["ENCRYPTED", "TarCracker", "ZipCracker"]
 
 ENCRYPTED = "encrypted (password-protected): not opened"
 _OFFICE = ("docx", "xlsx", "pptx", "docm", "xlsm", "pptm")  # zips of the Office crackers
@@ -182,6 +182,6 @@ def _extract(archive: tarfile.TarFile, info: tarfile.TarInfo) -> io.BufferedRead
 
 def _tar_time(mtime: float) -> str | None:
     try:
-        return datetime.fromtimestamp(mtime, timezone.utc).isoformat()
+        return datetime.fromtimestamp(mtime, UTC).isoformat()
     except (OverflowError, OSError, ValueError):
         return None

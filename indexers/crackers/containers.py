@@ -52,8 +52,20 @@ from urllib.parse import quote
 from .base import Blob, CrackError
 from .rows import Problems
 
-__all__ = ["Limits", "Member", "MemberNames", "crack_members", "member_uri", "safe_path",
-           "set_member_cracker", "depth_of", "RATIO_FLOOR", "CHUNK"]
+__all__ = [
+    "CHUNK",
+    "RATIO_FLOOR",
+    "Limits",
+    "Member",
+    "MemberNames",
+    "crack_members",
+    "declared_problem",
+    "depth_of",
+    "member_uri",
+    "read_member",
+    "safe_path",
+    "set_member_cracker",
+]
 
 CHUNK = 1 << 20  # bytes read at a time
 RATIO_FLOOR = 1 << 20  # members unpacking to less are never judged by their ratio
@@ -235,6 +247,15 @@ def read_member(member: Member, budget: _Budget) -> bytes:
         data = _read_chunks(member, limits, cap)
     budget.bytes += len(data)
     return data
+
+
+def declared_problem(member: Member, limits: Limits) -> str | None:
+    """Why the sizes ``member`` declares are over a limit of its own, or None."""
+    try:
+        _check_declared(member, limits, min(limits.max_member_bytes, limits.max_total_bytes))
+    except LimitExceeded as error:
+        return str(error)
+    return None
 
 
 def _check_declared(member: Member, limits: Limits, cap: int) -> None:

@@ -8,6 +8,8 @@ between text formats (a PDF named ``notes.txt`` is a PDF, a CSV named
 2. binary magic: PDF (``%PDF-`` anywhere in the first KB, as readers allow
    leading junk), PNG, JPEG, GIF, BMP, TIFF, WebP, ZIP (DOCX, XLSX, PPTX when it
    holds ``word/document.xml``, ``xl/workbook.xml``, ``ppt/presentation.xml``),
+   OLE2 compound files (Outlook .msg, password-protected OOXML, .doc, .xls, .ppt by
+   the stream names in their directory),
    gzip, bzip2, xz, 7z, tar (``ustar`` at 257);
 3. ``application/octet-stream`` for other binary data (NUL bytes or many
    control characters, unless a UTF-16 byte-order mark says text);
@@ -25,7 +27,8 @@ import json
 import re
 import zipfile
 
-__all__ = ["sniff", "DOCX", "XLSX", "PPTX", "NDJSON"]
+__all__ = ["sniff", "DOCX", "XLSX", "PPTX", "NDJSON", "OLE2", "MSG", "ENCRYPTED_OOXML",
+           "LEGACY_OFFICE"]
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,6 +84,8 @@ def _binary_type(data: bytes, head: bytes) -> str | None:
         return "image/bmp"
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _ooxml_type(data) or "application/zip"
+    if head[:8] == OLE2_MAGIC:
+        return _ole2_type(data)
     if b"%PDF-" in head:
         return "application/pdf"
     return _archive_type(head)
@@ -122,6 +127,34 @@ def _mail_type(text: str, truncated: bool) -> str | None:
         elif line[:1] not in (" ", "\t"):  # neither a header nor its continuation
             return None
     return "message/rfc822" if len(names & _MAIL_HEADERS) >= 2 else None
+
+
+# OLE2 compound files (legacy Office, Outlook .msg, password-protected OOXML) by the
+# name of a stream in their directory (UTF-16LE, NUL-terminated), first match wins: an
+# .msg holding a .doc is an .msg; else the main stream that comes first in the file.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE2 = "application/x-ole-storage"
+MSG = "application/vnd.ms-outlook"
+ENCRYPTED_OOXML = "application/x-encrypted-ooxml"  # OOXML inside an OLE2 EncryptedPackage
+LEGACY_OFFICE = {"WordDocument": "application/msword", "Workbook": "application/vnd.ms-excel",
+                 "Book": "application/vnd.ms-excel",
+                 "PowerPoint Document": "application/vnd.ms-powerpoint"}
+_MSG_STREAMS = ("__properties_version1.0\0", "__substg1.0_")  # every .msg has both
+
+
+def _stream_name(name: str) -> bytes:
+    return (name + "\0").encode("utf-16-le")
+
+
+def _ole2_type(data: bytes) -> str:
+    """MSG, ENCRYPTED_OOXML, a legacy Office type, or OLE2 for another compound file."""
+    if any(name.encode("utf-16-le") in data for name in _MSG_STREAMS):
+        return MSG
+    if _stream_name("EncryptedPackage") in data:
+        return ENCRYPTED_OOXML
+    found = [(data.find(_stream_name(name)), mime) for name, mime in LEGACY_OFFICE.items()]
+    found = [(at, mime) for at, mime in found if at >= 0]
+    return min(found)[1] if found else OLE2
 
 
 def _is_bmp(head: bytes) -> bool:

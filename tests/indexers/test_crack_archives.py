@@ -4,9 +4,9 @@ the reason (indexers/crackers/archive.py, containers.py)."""
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
-import zipfile
 
 import pytest
 
@@ -114,8 +114,9 @@ def test_a_zip_bomb_fails_quickly_without_the_memory(lie):
 
 
 def test_a_member_over_the_ratio_is_refused_while_reading():
-    from indexers.crackers.containers import Member, _Budget, read_member, LimitExceeded
     import io
+
+    from indexers.crackers.containers import LimitExceeded, Member, _Budget, read_member
     member = Member("x", open=lambda: io.BytesIO(bytes(8 << 20)), size=None, packed=1000)
     with pytest.raises(LimitExceeded, match="possible zip bomb: unpacks to 2,097,152 bytes"):
         read_member(member, _Budget(Limits()))
@@ -178,3 +179,22 @@ def test_an_office_zip_never_goes_to_the_archive_cracker():
     blob.mime_type = sniff(damaged, "b.xlsx")
     picked = pick_cracker(blob)
     assert picked is None or picked.name not in ("zip", "tar")
+
+
+def test_7z_members_bombs_passwords_and_damage():
+    inner = cf.zip_bytes({"z.txt": b"zipped in seven"})
+    uri = "file:///data/s.7z"
+    data = cf.sevenzip_bytes({"docs/a.txt": b"Seven words.", "inner.zip": inner,
+                              "zeros.bin": bytes(64 << 20)})
+    assert sniff(data, "s") == "application/x-7z-compressed"
+    docs = cracked(data, "s.7z", uri)
+    assert docs[uri]["metadata"]["archive_format"] == "7z"
+    assert docs[f"{uri}#member=docs/a.txt"]["content"] == "Seven words."
+    assert docs[f"{uri}#member=inner.zip&member=z.txt"]["content"] == "zipped in seven"
+    (warning,) = docs[uri]["warnings"]
+    assert warning.startswith("zeros.bin: possible zip bomb: declares 67,108,864 bytes")
+    locked = cf.sevenzip_bytes({"a.txt": b"secret"}, password="pw")
+    with pytest.raises(CrackError, match=re.escape(f"7z archive {ENCRYPTED}")):
+        crack(Blob(uri=uri, name="s.7z", data=locked))
+    with pytest.raises(CrackError, match="^unreadable 7z: "):
+        crack(Blob(uri=uri, name="s.7z", data=data[: len(data) // 2]))

@@ -16,7 +16,8 @@ from enrich.testing import office_factories as office
 from enrich.testing.factories import photo_bytes
 from indexers.crackers import Blob, CrackError, crack, pick_cracker, sniff
 from indexers.crackers import xlsx as xlsx_module
-from indexers.crackers.sniff import DOCX, PPTX, XLSX
+from indexers.crackers.legacy import CONVERT_HINT, ENCRYPTED_MESSAGE
+from indexers.crackers.sniff import DOCX, ENCRYPTED_OOXML, MSG, OLE2, PPTX, XLSX
 
 
 def blob_of(path: Path, name: str | None = None) -> Blob:
@@ -195,3 +196,52 @@ def test_an_undecodable_docx_picture_is_a_warning_and_the_text_stays(tmp_path):
     assert doc["pages"][0]["text"] == "Words." and doc["images"] == []
     assert len(doc["warnings"]) == 1
     assert doc["warnings"][0].startswith("image 0: could not be decoded (")
+
+
+# ------------------------------------------- legacy binary Office, encrypted OOXML
+
+
+@pytest.mark.parametrize("stream, name, kind", [
+    ("WordDocument", "old.doc", "Word 97-2003 document (.doc)"),
+    ("PowerPoint Document", "old.ppt", "PowerPoint 97-2003 presentation (.ppt)"),
+])
+def test_legacy_office_files_fail_with_a_convert_message(tmp_path, stream, name, kind):
+    path = office.ole2(tmp_path / name, {stream: b"\x00" * 64, "\x05SummaryInformation": b""})
+    blob = blob_of(path, "renamed.bin")
+    with pytest.raises(CrackError) as failed:
+        crack(blob)
+    assert str(failed.value) == f"legacy {kind} is not supported: {CONVERT_HINT}"
+    assert "convert it to the Open XML format (.docx/.xlsx/.pptx)" in CONVERT_HINT
+    assert pick_cracker(blob).name == "legacy-office"
+
+
+def test_an_unknown_compound_file_names_its_extension_or_says_unknown(tmp_path):
+    path = office.ole2(tmp_path / "thing.doc", {"Contents": b"data"})
+    assert sniff(path.read_bytes(), "thing.doc") == OLE2
+    with pytest.raises(CrackError, match=r"^legacy Word 97-2003 document \(\.doc\)"):
+        crack(blob_of(path))
+    with pytest.raises(CrackError, match="^OLE2 compound file of an unknown kind"):
+        crack(blob_of(path, "thing.bin"))
+
+
+def test_an_outlook_message_is_left_to_the_mail_crackers(tmp_path):
+    path = office.ole2(tmp_path / "mail.msg", {"__substg1.0_0037001F": "Subject".encode(
+        "utf-16-le"), "__properties_version1.0": b"\x00" * 32, "WordDocument": b""})
+    assert sniff(path.read_bytes(), "mail.msg") == MSG
+    cracker = pick_cracker(Blob(uri="mem://m", name="mail.msg", data=b"", mime_type=MSG))
+    assert cracker is None or cracker.name != "legacy-office"
+
+
+@pytest.mark.parametrize("make", [
+    lambda tmp: office.xlsx(tmp / "p.xlsx", {"S": [["secret figures"]]}),
+    lambda tmp: office.pptx(tmp / "p.pptx", [{"title": "secret slide"}]),
+    lambda tmp: office.docx_with_pictures(tmp / "p.docx", ["secret memo"]),
+])
+def test_a_password_protected_office_file_fails_with_the_reason(tmp_path, make):
+    plain = make(tmp_path)
+    locked = office.encrypted_ooxml(tmp_path / f"locked{plain.suffix}", plain)
+    assert sniff(locked.read_bytes(), locked.name) == ENCRYPTED_OOXML
+    with pytest.raises(CrackError) as failed:
+        crack(blob_of(locked))
+    assert str(failed.value) == ENCRYPTED_MESSAGE
+    assert "password" in ENCRYPTED_MESSAGE

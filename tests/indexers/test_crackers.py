@@ -34,7 +34,8 @@ def crack_one(path: Path, name: str | None = None) -> dict:
 
 
 def test_registry_names_every_cracker() -> None:
-    assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "html", "csv",
+    assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "legacy-office",
+                              "html", "csv",
                               "jsonl", "record", "email", "mbox", "zip", "tar",
                               "text"]
     assert all(cls.name == name for name, cls in CRACKERS.items())

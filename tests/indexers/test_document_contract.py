@@ -38,6 +38,11 @@ def _record(tmp: Path) -> Blob:
                 mime_type=getattr(item, "content_type", None))
 
 
+# Crackers that only refuse (a reason for formats that cannot be read; tested with
+# their formats) write no documents.
+REFUSING = {"legacy-office"}
+WRITING = [name for name in CRACKERS if name not in REFUSING]
+
 # One tiny real input per cracker, named as CRACKERS names it.
 SAMPLES: dict[str, Callable[[Path], Blob]] = {
     "pdf": lambda tmp: _file(factories.text_pdf(tmp / "notes.pdf", ["LeBron scored.", "Nike"],
@@ -90,7 +95,7 @@ def cracked(name: str, tmp: Path) -> list[dict[str, Any]]:
     return documents
 
 
-@pytest.mark.parametrize("name", list(CRACKERS))
+@pytest.mark.parametrize("name", WRITING)
 def test_a_cracker_writes_only_declared_paths(name, tmp_path):
     documents = cracked(name, tmp_path)
     assert documents
@@ -104,7 +109,7 @@ def test_a_cracker_writes_only_declared_paths(name, tmp_path):
 
 def test_every_declared_path_is_written_by_some_cracker(tmp_path):
     written = set()
-    for name in CRACKERS:
+    for name in WRITING:
         folder = tmp_path / name
         folder.mkdir()
         written |= {p for document in cracked(name, folder) for p in paths(document)}
