@@ -27,6 +27,7 @@ from .mail import EmailCracker, MboxCracker
 from .pdf import PdfCracker
 from .pptx import PptxCracker
 from .record import RecordCracker
+from .sevenzip import SevenZipCracker
 from .sniff import sniff
 from .tabular import CsvCracker, JsonLinesCracker
 from .text import HtmlCracker, TextCracker
@@ -41,7 +42,7 @@ CRACKERS: dict[str, type[Cracker]] = {
     for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker,
                 LegacyOfficeCracker, HtmlCracker,
                 CsvCracker, JsonLinesCracker, RecordCracker, EmailCracker, MboxCracker, ZipCracker,
-                TarCracker, TextCracker)
+                TarCracker, SevenZipCracker, TextCracker)
 }
 
 

@@ -37,7 +37,7 @@ def test_registry_names_every_cracker() -> None:
     assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "legacy-office",
                               "html", "csv",
                               "jsonl", "record", "email", "mbox", "zip", "tar",
-                              "text"]
+                              "7z", "text"]
     assert all(cls.name == name for name, cls in CRACKERS.items())
 
 

@@ -65,6 +65,7 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
     "mbox": _bytes("b.mbox", container_factories.seed_files()["box.mbox"]),
     "zip": _bytes("box.zip", container_factories.seed_files()["members.zip"]),
     "tar": _bytes("box.tar.gz", container_factories.seed_files()["members.tar.gz"]),
+    "7z": _bytes("box.7z", container_factories.seed_files()["members.7z"]),
 }
 
 
