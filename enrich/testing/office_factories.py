@@ -1,6 +1,7 @@
 """Office files made in code for the tests: XLSX (openpyxl), PPTX (python-pptx), DOCX
-with pictures (python-docx), password-protected OOXML (msoffcrypto-tool, a dev
-dependency) and bare OLE2 compound files standing in for legacy .doc/.xls/.ppt.
+with pictures (python-docx), XLS (xlwt, a dev dependency), password-protected OOXML
+(msoffcrypto-tool, a dev dependency) and bare OLE2 compound files standing in for
+legacy .doc/.ppt.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from enrich.testing.factories import photo_bytes
 
 PathLike = str | Path
 
-__all__ = ["xlsx", "big_xlsx", "pptx", "docx_with_pictures", "encrypted_ooxml", "ole2"]
+__all__ = ["xlsx", "big_xlsx", "pptx", "docx_with_pictures", "xls", "encrypted_ooxml", "ole2",
+           "seed_files"]
 
 
 def xlsx(path: PathLike, sheets: Mapping[str, Sequence[Sequence[Any]]],
@@ -107,6 +109,25 @@ def docx_with_pictures(path: PathLike, blocks: Sequence[str | bytes],
     return Path(path)
 
 
+def xls(path: PathLike, sheets: Mapping[str, Sequence[Sequence[Any]]]) -> Path:
+    """An Excel 97-2003 workbook (xlwt, a dev dependency); datetimes get a date format so
+    that readers see dates."""
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    dated = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM:SS")
+    for name, rows in sheets.items():
+        sheet = workbook.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime):
+                    sheet.write(r, c, value, dated)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    workbook.save(str(path))
+    return Path(path)
+
+
 def encrypted_ooxml(path: PathLike, source: PathLike, password: str = "secret") -> Path:
     """``source`` (a .docx/.xlsx/.pptx) encrypted with ``password`` as Office does it: the
     package inside an OLE2 compound file (msoffcrypto-tool, ECMA-376 agile encryption)."""
@@ -171,5 +192,6 @@ def seed_files() -> dict[str, bytes]:
                      "picture": photo_bytes((120, 90)), "notes": "Say it slowly."},
                     {"title": "Fares", "table": [["port", "fare"], ["North", "12"]]}]),
                 docx_with_pictures(Path(folder) / "pictures.docx", [
-                    "A photo of the harbour:", photo_bytes((160, 120)), "Taken at dawn."])]
+                    "A photo of the harbour:", photo_bytes((160, 120)), "Taken at dawn."]),
+                xls(Path(folder) / "old.xls", {"Ferries": ferries})]
         return {path.name: path.read_bytes() for path in made}

@@ -31,6 +31,7 @@ from .sevenzip import SevenZipCracker
 from .sniff import sniff
 from .tabular import CsvCracker, JsonLinesCracker
 from .text import HtmlCracker, TextCracker
+from .xls import XlsCracker
 from .xlsx import XlsxCracker
 
 __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "CRACKERS",
@@ -40,7 +41,7 @@ __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "crack", "sniff", "
 CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
     for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker,
-                LegacyOfficeCracker, HtmlCracker,
+                XlsCracker, LegacyOfficeCracker, HtmlCracker,
                 CsvCracker, JsonLinesCracker, RecordCracker, EmailCracker, MboxCracker, ZipCracker,
                 TarCracker, SevenZipCracker, TextCracker)
 }

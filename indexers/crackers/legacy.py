@@ -4,7 +4,8 @@ OLE2 compound files (magic ``D0 CF 11 E0``) are sniffed by the streams they hold
 (:mod:`.sniff`): Word 97-2003 ``.doc`` (``WordDocument``), PowerPoint 97-2003 ``.ppt``
 (``PowerPoint Document``), a password-protected ``.docx``/``.xlsx``/``.pptx``
 (``EncryptedPackage``: Office wraps the encrypted package in OLE2) and any other
-compound file. Excel 97-2003 ``.xls`` has a reader (:mod:`.xls`, xlrd); Outlook
+compound file. Excel 97-2003 ``.xls`` (``Workbook``) has a reader (:mod:`.xls`,
+xlrd, maintained) and is not taken here; Outlook
 ``.msg`` (``__substg1.0_`` streams) belongs to the e-mail cracker and is never taken
 here.
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Blob, Cracker, CrackError
-from .sniff import ENCRYPTED_OOXML, LEGACY_OFFICE, OLE2
+from .sniff import ENCRYPTED_OOXML, OLE2
 
 __all__ = ["LegacyOfficeCracker", "CONVERT_HINT", "ENCRYPTED_MESSAGE"]
 
@@ -33,19 +34,17 @@ ENCRYPTED_MESSAGE = ("password-protected Office file (an encrypted .docx/.xlsx/.
 
 _KINDS = {  # extension -> what the file is, for the message
     "doc": "Word 97-2003 document (.doc)", "dot": "Word 97-2003 template (.dot)",
-    "xls": "Excel 97-2003 workbook (.xls)", "xlt": "Excel 97-2003 template (.xlt)",
     "ppt": "PowerPoint 97-2003 presentation (.ppt)",
     "pps": "PowerPoint 97-2003 slide show (.pps)", "pot": "PowerPoint 97-2003 template (.pot)",
 }
-_MIME_KINDS = {"application/msword": "doc", "application/vnd.ms-excel": "xls",
-               "application/vnd.ms-powerpoint": "ppt"}
+_MIME_KINDS = {"application/msword": "doc", "application/vnd.ms-powerpoint": "ppt"}
 
 
 class LegacyOfficeCracker(Cracker):
     """Legacy binary Office files and password-protected OOXML: failed with the reason."""
 
     name = "legacy-office"
-    mime_types = (*sorted(set(LEGACY_OFFICE.values())), ENCRYPTED_OOXML, OLE2)
+    mime_types = (*sorted(_MIME_KINDS), ENCRYPTED_OOXML, OLE2)
     extensions = tuple(_KINDS)
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:

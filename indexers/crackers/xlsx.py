@@ -28,13 +28,14 @@ import datetime as dt
 import io
 import zipfile
 import zlib
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .sniff import XLSX
 
-__all__ = ["XlsxCracker", "MAX_SHEET_CELLS", "MAX_CELLS", "cell_text"]
+__all__ = ["XlsxCracker", "MAX_SHEET_CELLS", "MAX_CELLS", "cell_text", "sheet_pages"]
 
 MAX_SHEET_CELLS = 500_000  # cells read from one worksheet
 MAX_CELLS = 2_000_000  # cells read from the whole workbook
@@ -87,28 +88,36 @@ def _open(data: bytes):
 
 def _sheets(workbook) -> tuple[list[dict[str, Any]], list[str]]:
     """Pages of the worksheets within the limits, and the warnings."""
+    return sheet_pages([(sheet.title, partial(_rows, sheet)) for sheet in workbook.worksheets])
+
+
+def _rows(sheet) -> Iterator[Sequence[Any]]:
+    sheet.reset_dimensions()  # a forged dimension would pad every row
+    return sheet.iter_rows(values_only=True)
+
+
+def sheet_pages(sheets: Sequence[tuple[str, Callable[[], Iterable[Sequence[Any]]]]]
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Pages of ``(name, rows)`` sheets within :data:`MAX_SHEET_CELLS` and
+    :data:`MAX_CELLS`, and the warnings; ``rows()`` yields each row's values."""
     pages, warnings, budget = [], [], MAX_CELLS
-    sheets = workbook.worksheets
-    for index, sheet in enumerate(sheets):
+    for index, (name, rows) in enumerate(sheets):
         if budget <= 0:
-            left = ", ".join(repr(s.title) for s in sheets[index:])
+            left = ", ".join(repr(other) for other, _ in sheets[index:])
             warnings.append(f"workbook truncated after {MAX_CELLS} cells; sheets not read: {left}")
             break
-        text, used, cut = _sheet_text(sheet, min(MAX_SHEET_CELLS, budget))
+        text, used, cut = _sheet_text(rows(), min(MAX_SHEET_CELLS, budget))
         budget -= used
         if cut:
-            warnings.append(f"sheet {sheet.title!r} truncated after {used} cells")
-        pages.append({"number": len(pages) + 1, "name": sheet.title, "text": text,
-                      "needs_ocr": False})
+            warnings.append(f"sheet {name!r} truncated after {used} cells")
+        pages.append({"number": len(pages) + 1, "name": name, "text": text, "needs_ocr": False})
     return pages, warnings
 
 
-def _sheet_text(sheet, limit: int) -> tuple[str, int, bool]:
-    """(the sheet's rows as text, cells read, whether the limit cut it)."""
-    if hasattr(sheet, "reset_dimensions"):
-        sheet.reset_dimensions()
+def _sheet_text(rows: Iterable[Sequence[Any]], limit: int) -> tuple[str, int, bool]:
+    """(the rows as text, cells read, whether the limit cut it)."""
     lines, used = [], 0
-    for row in sheet.iter_rows(values_only=True):
+    for row in rows:
         if used + max(1, len(row)) > limit:
             return "\n".join(lines), used, True
         used += max(1, len(row))

@@ -15,6 +15,7 @@ from PIL import Image
 from enrich.testing import office_factories as office
 from enrich.testing.factories import photo_bytes
 from indexers.crackers import Blob, CrackError, crack, pick_cracker, sniff
+from indexers.crackers import xls as xls_module
 from indexers.crackers import xlsx as xlsx_module
 from indexers.crackers.legacy import CONVERT_HINT, ENCRYPTED_MESSAGE
 from indexers.crackers.sniff import DOCX, ENCRYPTED_OOXML, MSG, OLE2, PPTX, XLSX
@@ -245,3 +246,39 @@ def test_a_password_protected_office_file_fails_with_the_reason(tmp_path, make):
         crack(blob_of(locked))
     assert str(failed.value) == ENCRYPTED_MESSAGE
     assert "password" in ENCRYPTED_MESSAGE
+
+
+# -------------------------------------------------------------------- XLS
+
+
+def test_xls_gives_one_page_per_sheet_like_xlsx(tmp_path):
+    path = office.xls(tmp_path / "old.xls", {
+        "Costs": [["item", "amount", "paid"], ["ferry", 12.5, True], ["harbour", 3.0, None]],
+        "Dates": [["when"], [datetime(2024, 3, 1)], [datetime(2024, 3, 1, 9, 30)]]})
+    blob = blob_of(path, "export.bin")
+    doc = crack(blob)[0]
+    assert pick_cracker(blob).name == "xls"
+    assert doc["metadata"]["content_type"] == "application/vnd.ms-excel"
+    assert doc["metadata"]["sheet_names"] == ["Costs", "Dates"]
+    assert [(p["number"], p["name"]) for p in doc["pages"]] == [(1, "Costs"), (2, "Dates")]
+    assert doc["pages"][0]["text"] == "item\tamount\tpaid\nferry\t12.5\tTRUE\nharbour\t3"
+    assert doc["pages"][1]["text"] == "when\n2024-03-01\n2024-03-01 09:30:00"
+    assert doc["warnings"] == []
+
+
+def test_an_xls_sheet_over_the_cell_limit_is_truncated_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_SHEET_CELLS", 50)
+    path = office.xls(tmp_path / "big.xls", {"Big": [[f"r{r}c{c}" for c in range(10)]
+                                                     for r in range(30)]})
+    doc = crack_one(path)
+    assert len(doc["pages"][0]["text"].splitlines()) == 5
+    assert doc["warnings"] == ["sheet 'Big' truncated after 50 cells"]
+
+
+def test_a_damaged_or_oversized_xls_fails_with_the_reason(tmp_path, monkeypatch):
+    data = office.xls(tmp_path / "t.xls", {"S": [["a", 1]] * 40}).read_bytes()
+    with pytest.raises(CrackError, match="^unreadable XLS: "):
+        crack(Blob(uri="mem://t.xls", name="t.xls", data=data[: len(data) // 2]))
+    monkeypatch.setattr(xls_module, "MAX_XLS_BYTES", 1000)
+    with pytest.raises(CrackError, match=r"^\.xls workbook of \d+ bytes is over the 1000 bytes"):
+        crack(Blob(uri="mem://t.xls", name="t.xls", data=data))

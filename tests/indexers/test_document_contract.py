@@ -54,6 +54,7 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
                                                     title="Sheet")),
     "pptx": lambda tmp: _file(office_factories.pptx(tmp / "t.pptx", [
         {"title": "Slide", "picture": factories.photo_bytes((120, 90))}])),
+    "xls": lambda tmp: _file(office_factories.xls(tmp / "t.xls", {"S": [["name", 1]]})),
     "html": _bytes("page.html", b"<html><head><title>T</title></head><body><p>Hi there</p>"
                                 b"</body></html>"),
     "csv": lambda tmp: _file(factories.csv_file(tmp / "t.csv", [["name", "team"],
