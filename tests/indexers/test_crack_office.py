@@ -282,3 +282,46 @@ def test_a_damaged_or_oversized_xls_fails_with_the_reason(tmp_path, monkeypatch)
     monkeypatch.setattr(xls_module, "MAX_XLS_BYTES", 1000)
     with pytest.raises(CrackError, match=r"^\.xls workbook of \d+ bytes is over the 1000 bytes"):
         crack(Blob(uri="mem://t.xls", name="t.xls", data=data))
+
+
+# --------------------------------------------------------------- end to end
+
+
+@pytest.mark.slow  # one index run
+def test_an_index_run_stores_office_documents_pages_and_pictures(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from enrich.indexer import IndexOptions, run_index
+    from indexers.stores import DataDir
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    office.xlsx(folder / "fares.xlsx", {"Fares": [["port", "fare"], ["North", 12]],
+                                        "Notes": [["calm sea"]]})
+    office.pptx(folder / "deck.pptx", [{"title": "Harbour", "picture": photo_bytes((300, 200))},
+                                       {"title": "Ferry", "notes": "leaves at dawn"}])
+    office.docx_with_pictures(folder / "memo.docx", ["A memo.", photo_bytes((240, 160))])
+    office.ole2(folder / "old.doc", {"WordDocument": b""})
+    skillset = {"name": "office", "skills": [{"skill": "language"}]}
+    summary = run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "data"), workers=0,
+                                                  skillset=skillset))
+    assert summary.documents["indexed"] == 3 and summary.documents["failed"] == 1
+    assert len(summary.errors) == 1 and CONVERT_HINT in str(summary.errors[0])
+    with closing(sqlite3.connect(DataDir(tmp_path / "data").store)) as conn:
+        documents = dict(conn.execute("SELECT uri, id FROM documents").fetchall())
+        ids = {Path(uri).name: doc_id for uri, doc_id in documents.items()}
+        assert sorted(ids) == ["deck.pptx", "fares.xlsx", "memo.docx"]
+
+        def pages(name):
+            return conn.execute("SELECT number, text FROM pages WHERE doc_id = ? ORDER BY number",
+                                (ids[name],)).fetchall()
+
+        def images(name):
+            return conn.execute("SELECT image_id, page, kind FROM images WHERE doc_id = ? "
+                                "ORDER BY image_id", (ids[name],)).fetchall()
+
+        assert pages("fares.xlsx") == [(1, "port\tfare\nNorth\t12"), (2, "calm sea")]
+        assert pages("deck.pptx") == [(1, "Harbour"), (2, "Ferry\n\nleaves at dawn")]
+        assert images("deck.pptx") == [("p1-i0", 1, "embedded")]
+        assert images("memo.docx") == [("p1-i0", 1, "embedded")]
