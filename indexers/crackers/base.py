@@ -14,7 +14,8 @@ skills address as ``/document/...``::
       "metadata": {"file_name", "content_type", "size", "modified", "title",
                    "author", "created", "page_count", ... e.g. "exif": {...}},
       "pages": [{"number": 1, "text": "...", "offset": 0, "needs_ocr": False,
-                 "width": 612.0, "height": 792.0}],
+                 "width": 612.0, "height": 792.0,
+                 "name": "Sheet1"}],             # XLSX/XLS sheet, PPTX slide title
       "images": [{"id": "p1-i0", "page": 1, "bbox": [x0, y0, x1, y1] | None,
                   "offset": 42,                  # where it sits in its page's text
                   "original_width": 3000, "original_height": 1500,

@@ -4,7 +4,8 @@ OLE2 compound files (magic ``D0 CF 11 E0``) are sniffed by the streams they hold
 (:mod:`.sniff`): Word 97-2003 ``.doc`` (``WordDocument``), PowerPoint 97-2003 ``.ppt``
 (``PowerPoint Document``), a password-protected ``.docx``/``.xlsx``/``.pptx``
 (``EncryptedPackage``: Office wraps the encrypted package in OLE2) and any other
-compound file. Excel 97-2003 ``.xls`` (``Workbook``) has a reader (:mod:`.xls`,
+compound file; and the Excel binary workbook ``.xlsb`` (a zip of binary parts, which
+openpyxl does not read). Excel 97-2003 ``.xls`` (``Workbook``) has a reader (:mod:`.xls`,
 xlrd, maintained) and is not taken here; Outlook
 ``.msg`` (``__substg1.0_`` streams) belongs to the e-mail cracker and is never taken
 here.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Blob, Cracker, CrackError
-from .sniff import ENCRYPTED_OOXML, OLE2
+from .sniff import ENCRYPTED_OOXML, OLE2, XLSB
 
 __all__ = ["LegacyOfficeCracker", "CONVERT_HINT", "ENCRYPTED_MESSAGE"]
 
@@ -36,8 +37,10 @@ _KINDS = {  # extension -> what the file is, for the message
     "doc": "Word 97-2003 document (.doc)", "dot": "Word 97-2003 template (.dot)",
     "ppt": "PowerPoint 97-2003 presentation (.ppt)",
     "pps": "PowerPoint 97-2003 slide show (.pps)", "pot": "PowerPoint 97-2003 template (.pot)",
+    "xlsb": "Excel binary workbook (.xlsb)",
 }
-_MIME_KINDS = {"application/msword": "doc", "application/vnd.ms-powerpoint": "ppt"}
+_MIME_KINDS = {"application/msword": "doc", "application/vnd.ms-powerpoint": "ppt",
+               XLSB: "xlsb"}
 
 
 class LegacyOfficeCracker(Cracker):
@@ -58,6 +61,6 @@ def reason(blob: Blob) -> str:
     extension = _MIME_KINDS.get(blob.mime_type or "") or blob.extension
     kind = _KINDS.get(extension)
     if kind:
-        return f"legacy {kind} is not supported: {CONVERT_HINT}"
+        return f"{'' if extension == 'xlsb' else 'legacy '}{kind} is not supported: {CONVERT_HINT}"
     return ("OLE2 compound file of an unknown kind (not Word, Excel, PowerPoint or Outlook) "
             "is not supported; if it is an Office file, " + CONVERT_HINT)

@@ -27,15 +27,16 @@ import json
 import re
 import zipfile
 
-__all__ = ["sniff", "DOCX", "XLSX", "PPTX", "NDJSON", "OLE2", "MSG", "ENCRYPTED_OOXML",
+__all__ = ["sniff", "DOCX", "XLSX", "PPTX", "XLSB", "NDJSON", "OLE2", "MSG", "ENCRYPTED_OOXML",
            "LEGACY_OFFICE"]
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSB = "application/vnd.ms-excel.sheet.binary.macroEnabled.12"  # binary parts, not XML
 # Office Open XML packages by the main part they hold (checked in this order)
 _OOXML_PARTS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX),
-                ("ppt/presentation.xml", PPTX))
+                ("ppt/presentation.xml", PPTX), ("xl/workbook.bin", XLSB))
 NDJSON = "application/x-ndjson"
 
 HEAD = 1024  # bytes looked at for magic and text structure

@@ -18,7 +18,7 @@ from indexers.crackers import Blob, CrackError, crack, pick_cracker, sniff
 from indexers.crackers import xls as xls_module
 from indexers.crackers import xlsx as xlsx_module
 from indexers.crackers.legacy import CONVERT_HINT, ENCRYPTED_MESSAGE
-from indexers.crackers.sniff import DOCX, ENCRYPTED_OOXML, MSG, OLE2, PPTX, XLSX
+from indexers.crackers.sniff import DOCX, ENCRYPTED_OOXML, MSG, OLE2, PPTX, XLSB, XLSX
 
 
 def blob_of(path: Path, name: str | None = None) -> Blob:
@@ -325,3 +325,15 @@ def test_an_index_run_stores_office_documents_pages_and_pictures(tmp_path):
         assert pages("deck.pptx") == [(1, "Harbour"), (2, "Ferry\n\nleaves at dawn")]
         assert images("deck.pptx") == [("p1-i0", 1, "embedded")]
         assert images("memo.docx") == [("p1-i0", 1, "embedded")]
+
+
+def test_a_binary_workbook_xlsb_fails_with_a_convert_message_not_as_an_archive(tmp_path):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:  # the parts an .xlsb has, binary records
+        for part in ("[Content_Types].xml", "xl/workbook.bin", "xl/worksheets/sheet1.bin"):
+            archive.writestr(part, b"\x83\x01\x00")
+    blob = Blob(uri="mem://b.xlsb", name="b.xlsb", data=out.getvalue())
+    assert sniff(blob.data, "b.zip") == XLSB
+    with pytest.raises(CrackError) as failed:
+        crack(blob)
+    assert str(failed.value) == f"Excel binary workbook (.xlsb) is not supported: {CONVERT_HINT}"
