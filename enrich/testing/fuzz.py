@@ -12,7 +12,8 @@ fragment instead of a sentence. ``outcome`` classifies one input:
 
 ``seeds()`` are the samples' files (PDF, scanned PDF, PNG, JPEG, DOCX, CSV, Markdown)
 plus generated HTML, JSON lines and plain text; ``mutate()`` flips, deletes, duplicates,
-inserts, truncates and splices bytes. The short run is a test
+inserts, truncates and splices bytes; ``mutate_member()`` damages one member of a zip
+(an Office file) and packs it again. The short run is a test
 (``tests/indexers/test_crackers_fuzz.py``, hypothesis); the long one is
 ``python -m bench.fuzz_crackers``.
 """
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["seeds", "mutate", "outcome", "OUTCOMES", "TIME_LIMIT"]
+__all__ = ["seeds", "mutate", "mutate_member", "outcome", "OUTCOMES", "TIME_LIMIT"]
 
 OUTCOMES = ("ok", "partial", "failed", "error", "timeout")
 TIME_LIMIT = 20  # seconds one input may take to crack
@@ -82,6 +83,24 @@ def mutate(data: bytes, rng: random.Random, others: list[bytes] | None = None,
             start = rng.randrange(max(1, len(other)))
             out[at:at + size] = other[start:start + size]
     return bytes(out)
+
+
+def mutate_member(data: bytes, rng: random.Random) -> bytes:
+    """A zip (DOCX, XLSX, PPTX, an archive) re-packed with one member damaged by
+    :func:`mutate`: the damage reaches the parser behind the zip's CRC checks, which
+    turn almost every byte-level mutation of a zip into a plain "bad zip"."""
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    members = source.infolist()
+    victim = rng.randrange(len(members))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for n, info in enumerate(members):
+            body = source.read(info)
+            target.writestr(info.filename, mutate(body, rng) if n == victim else body)
+    return out.getvalue()
 
 
 @contextmanager

@@ -14,6 +14,9 @@ skipped, ``offset`` the length of the slide's text read before the picture, so t
 ``merge`` skill puts OCR text where the picture sits in the reading order). A picture
 that cannot be decoded (a vector EMF/WMF, damaged bytes) is left out with a warning.
 
+A slide whose parts cannot be read (damaged XML) becomes an empty page with a warning
+(``"slide 3: unreadable (...); its text is left out"``); the other slides are kept.
+
 ``metadata``: title, author, created, modified from the core properties and
 ``page_count`` (slides). A file python-pptx cannot open raises :class:`CrackError`
 (``"unreadable PPTX: ..."``); a password-protected one is an OLE2 file, not a zip,
@@ -49,7 +52,7 @@ class PptxCracker(Cracker):
             presentation = _open(blob.data)
             doc = new_document(blob, **_properties(presentation))
             for number, slide in enumerate(presentation.slides, 1):
-                doc["pages"].append(_slide(doc, slide, number))
+                doc["pages"].append(_slide_or_warning(doc, slide, number))
         except _read_errors() as error:
             raise CrackError(f"unreadable PPTX: {error or type(error).__name__}") from error
         doc["metadata"]["page_count"] = len(doc["pages"])
@@ -71,6 +74,16 @@ def _open(data: bytes):
     import pptx  # python-pptx; imported on the first presentation only
 
     return pptx.Presentation(io.BytesIO(data))
+
+
+def _slide_or_warning(doc: dict[str, Any], slide, number: int) -> dict[str, Any]:
+    """The slide's page; a slide that cannot be read is an empty page and a warning."""
+    try:
+        return _slide(doc, slide, number)
+    except _read_errors() as error:
+        doc["warnings"].append(f"slide {number}: unreadable ({error or type(error).__name__})"
+                               "; its text is left out")
+        return {"number": number, "text": "", "needs_ocr": False}
 
 
 def _slide(doc: dict[str, Any], slide, number: int) -> dict[str, Any]:

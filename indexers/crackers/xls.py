@@ -61,7 +61,8 @@ class XlsCracker(Cracker):
             doc = new_document(blob, **({"author": book.user_name} if book.user_name else {}))
             doc["metadata"]["sheet_names"] = book.sheet_names()
             sheets = [(name, partial(_rows, book, n)) for n, name in enumerate(book.sheet_names())]
-            doc["pages"], doc["warnings"] = sheet_pages(sheets)
+            doc["pages"], doc["warnings"] = sheet_pages(
+                sheets, _ERRORS + (xlrd.XLRDError, xlrd.compdoc.CompDocError))
         except _ERRORS + (xlrd.XLRDError, xlrd.compdoc.CompDocError) as error:
             raise CrackError(_reason(error)) from error
         finally:

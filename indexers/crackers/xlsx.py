@@ -14,7 +14,9 @@ at :data:`MAX_SHEET_CELLS` cells of one sheet and :data:`MAX_CELLS` of the workb
 the sheet is cut there with a warning (``"sheet 'Data' truncated after 200000
 cells"``), and sheets after the workbook limit are left out, named in a warning.
 A sheet's dimensions are not trusted (``reset_dimensions``): a forged ``A1:XFD1048576``
-cannot make every row 16,384 cells wide.
+cannot make every row 16,384 cells wide. A sheet whose XML breaks off keeps the rows
+read before, with a warning (``"sheet 'Data' damaged: kept the 12 rows read before
+(...)"``).
 
 ``metadata``: title, author, created, modified from the core properties, ``page_count``
 (sheets read) and ``sheet_names`` (all, in order). A file openpyxl cannot open raises
@@ -90,7 +92,8 @@ def _open(data: bytes):
 
 def _sheets(workbook) -> tuple[list[dict[str, Any]], list[str]]:
     """Pages of the worksheets within the limits, and the warnings."""
-    return sheet_pages([(sheet.title, partial(_rows, sheet)) for sheet in workbook.worksheets])
+    sheets = [(sheet.title, partial(_rows, sheet)) for sheet in workbook.worksheets]
+    return sheet_pages(sheets, _read_errors())
 
 
 def _rows(sheet) -> Iterator[Sequence[Any]]:
@@ -98,37 +101,46 @@ def _rows(sheet) -> Iterator[Sequence[Any]]:
     return sheet.iter_rows(values_only=True)
 
 
-def sheet_pages(sheets: Sequence[tuple[str, Callable[[], Iterable[Sequence[Any]]]]]
+def sheet_pages(sheets: Sequence[tuple[str, Callable[[], Iterable[Sequence[Any]]]]],
+                errors: tuple[type[BaseException], ...] = ()
                 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Pages of ``(name, rows)`` sheets within :data:`MAX_SHEET_CELLS` and
-    :data:`MAX_CELLS`, and the warnings; ``rows()`` yields each row's values."""
+    :data:`MAX_CELLS`, and the warnings; ``rows()`` yields each row's values. A sheet
+    whose reading raises one of ``errors`` keeps the rows read before, with a warning."""
     pages, warnings, budget = [], [], MAX_CELLS
     for index, (name, rows) in enumerate(sheets):
         if budget <= 0:
             left = ", ".join(repr(other) for other, _ in sheets[index:])
             warnings.append(f"workbook truncated after {MAX_CELLS} cells; sheets not read: {left}")
             break
-        text, used, cut = _sheet_text(rows(), min(MAX_SHEET_CELLS, budget))
+        lines: list[str] = []
+        try:
+            used, cut = _read_sheet(rows(), min(MAX_SHEET_CELLS, budget), lines)
+        except errors as error:
+            used, cut = len(lines), False
+            warnings.append(f"sheet {name!r} damaged: kept the {len(lines)} rows read before "
+                            f"({error or type(error).__name__})")
         budget -= used
         if cut:
             warnings.append(f"sheet {name!r} truncated after {used} cells")
-        pages.append({"number": len(pages) + 1, "name": name, "text": text, "needs_ocr": False})
+        pages.append({"number": len(pages) + 1, "name": name, "text": "\n".join(lines),
+                      "needs_ocr": False})
     return pages, warnings
 
 
-def _sheet_text(rows: Iterable[Sequence[Any]], limit: int) -> tuple[str, int, bool]:
-    """(the rows as text, cells read, whether the limit cut it)."""
-    lines, used = [], 0
+def _read_sheet(rows: Iterable[Sequence[Any]], limit: int, lines: list[str]) -> tuple[int, bool]:
+    """Append the rows' text lines to ``lines``; (cells read, whether the limit cut it)."""
+    used = 0
     for row in rows:
         if used + max(1, len(row)) > limit:
-            return "\n".join(lines), used, True
+            return used, True
         used += max(1, len(row))
         cells = [cell_text(value) for value in row]
         while cells and not cells[-1]:
             cells.pop()
         if cells:
             lines.append("\t".join(cells))
-    return "\n".join(lines), used, False
+    return used, False
 
 
 def cell_text(value: Any) -> str:

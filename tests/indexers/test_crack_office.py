@@ -337,3 +337,18 @@ def test_a_binary_workbook_xlsb_fails_with_a_convert_message_not_as_an_archive(t
     with pytest.raises(CrackError) as failed:
         crack(blob)
     assert str(failed.value) == f"Excel binary workbook (.xlsb) is not supported: {CONVERT_HINT}"
+
+
+def test_a_sheet_whose_xml_breaks_off_keeps_the_rows_before(tmp_path):
+    data = office.xlsx(tmp_path / "d.xlsx", {"Data": [[f"row {n}", n] for n in range(400)],
+                                             "Other": [["fine"]]}).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    doc = crack(Blob(uri="mem://d.xlsx", name="d.xlsx",
+                     data=replace_member(data, "xl/worksheets/sheet1.xml",
+                                         sheet[: len(sheet) // 2])))[0]
+    kept = doc["pages"][0]["text"].splitlines()
+    assert 10 < len(kept) < 400 and kept[0] == "row 0\t0"
+    assert doc["pages"][1]["text"] == "fine"
+    assert len(doc["warnings"]) == 1
+    assert doc["warnings"][0].startswith(f"sheet 'Data' damaged: kept the {len(kept)} rows")

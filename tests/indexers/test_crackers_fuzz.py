@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enrich.indexer import IndexOptions, run_index
-from enrich.testing.fuzz import mutate, outcome, seeds
+from enrich.testing.fuzz import mutate, mutate_member, outcome, seeds
 
 SEEDS = seeds()
 OTHERS = list(SEEDS.values())
@@ -34,6 +34,18 @@ def test_damaged_files_are_cracked_or_refused_with_a_reason(name, seed):
     kind, detail = outcome(name, data)
     assert kind in ("ok", "partial", "failed"), (name, seed, kind, detail)
     assert detail.strip()
+
+
+ZIPPED = sorted(name for name, data in SEEDS.items() if data[:4] == b"PK\x03\x04")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(ZIPPED), seed=st.integers(0, 2**32 - 1))
+def test_office_files_with_a_damaged_member_are_cracked_or_refused(name, seed):
+    data = mutate_member(SEEDS[name], random.Random(seed))
+    kind, detail = outcome(name, data)
+    assert kind in ("ok", "partial", "failed"), (name, seed, kind, detail)
 
 
 def test_the_harness_tells_a_cracker_bug_and_a_hang(monkeypatch):
