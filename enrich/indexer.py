@@ -34,11 +34,11 @@ from enrich.page_parts import SPLIT_PAGES
 from enrich.errors import EnrichError
 from enrich.plan import Plan, build_plan
 from enrich.records import document_id, to_record
-from enrich.runners import check_runner, open_runner
+from enrich.runners import Runner, check_runner, open_runner
 from enrich.skillset import Skillset
 from enrich.worker import BatchResult, WorkerConfig, default_memory_limit, merge_skills
 
-__all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size"]
+__all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size", "split_pages"]
 
 BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
 
@@ -137,6 +137,18 @@ def batch_size(items: int, options: IndexOptions) -> int:
     return max(1, min(options.batch_size, share))
 
 
+def split_pages(todo: list[tuple[SourceItem, str | None]], options: IndexOptions) -> int | None:
+    """``--split-pages`` when splitting long documents can even out the work: some
+    item is at least half a worker's share of the bytes to do (one long report among
+    short notes, or a few reports). Otherwise whole documents already keep every
+    worker busy, and the trips of the parts between processes would only cost."""
+    if not options.split_pages or options.workers < 2 or not todo:
+        return None
+    sizes = [item.size or 0 for item, _ in todo]
+    share = sum(sizes) / options.workers
+    return options.split_pages if max(sizes) >= share / 2 else None
+
+
 def _batches(todo: list, size: int) -> Iterator[list]:
     for start in range(0, len(todo), size):
         yield todo[start:start + size]
@@ -227,15 +239,15 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
                           f"are {', '.join(b.name for b in plan.skills)}")
     data_dir = Path(options.data_dir)
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
-    runner = open_runner(options.engine, skillset, _worker_config(source_uri, options),
-                         workers=options.workers, doc_timeout=options.doc_timeout,
-                         address=options.ray_address, split_pages=options.split_pages)
+    def runner(split_pages: int | None) -> Runner:
+        return open_runner(options.engine, skillset, _worker_config(source_uri, options),
+                           workers=options.workers, doc_timeout=options.doc_timeout,
+                           address=options.ray_address, split_pages=split_pages)
     try:
         with DataDir(data_dir).locked():  # one writer per data directory, whatever the index
             store, index = open_store(data_dir, options.index_url, skillset.field_specs)
             try:
-                with runner:
-                    return _run(source, store, index, runner, plan, options, progress, started)
+                return _run(source, store, index, runner, plan, options, progress, started)
             finally:
                 index.close()
                 store.close()
@@ -303,14 +315,15 @@ def _process(source, store, index, runner, plan, options, progress, summary,
     done = 0
     if progress:
         progress(0, len(todo))
-    for batch in runner.run(_batches(todo, batch_size(len(todo), options))):
-        batch = run.within_limit(batch, options.max_failed)
-        run.commit(batch)
-        done += len(batch.items)
-        if progress:
-            progress(done, len(todo))
-        if _too_many_failures(summary, options):
-            break  # closing the runner abandons the batches in flight
+    with runner(split_pages(todo, options)) as running:
+        for batch in running.run(_batches(todo, batch_size(len(todo), options))):
+            batch = run.within_limit(batch, options.max_failed)
+            run.commit(batch)
+            done += len(batch.items)
+            if progress:
+                progress(done, len(todo))
+            if _too_many_failures(summary, options):
+                break  # closing the runner abandons the batches in flight
     if _too_many_failures(summary, options):
         summary.status = "failed"
     run.merge_skills({})

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 import pytest
 
 from enrich import page_parts
-from enrich.indexer import IndexOptions, run_index
+from enrich.indexer import IndexOptions, run_index, split_pages
 from enrich.plan import build_plan
 from enrich.page_parts import SPLIT_PAGES
 from enrich.runners.local import LocalRunner, _LongDocuments
@@ -43,6 +43,24 @@ def test_parts_cover_the_pages_in_order(pages, workers, parts):
     sizes = [end - start for start, end in bounds]
     assert max(sizes) - min(sizes) <= 1
     assert parts == 1 or min(sizes) >= page_parts.MIN_PART_PAGES
+
+
+@pytest.mark.parametrize(("sizes", "workers", "split"), [
+    ([100], 2, True),                 # one long document: only parts keep two workers busy
+    ([100, 10, 10, 10], 2, True),
+    ([60, 60, 60], 2, True),          # three for two workers
+    ([10] * 10, 2, False),            # many alike: whole documents balance already
+    ([40, 10, 10, 10, 10, 10, 10, 10, 10, 10], 2, True),   # half a worker's share
+    ([20, 10, 10, 10, 10, 10, 10, 10, 10, 10], 2, False),
+    ([100], 1, False),                # one worker: nothing to balance
+    ([], 2, False),
+])
+def test_documents_are_split_only_when_that_evens_out_the_work(sizes, workers, split):
+    todo = [(SourceItem(uri=f"file:///{n}.pdf", name=f"{n}.pdf", size=size, mtime=0), None)
+            for n, size in enumerate(sizes)]
+    options = IndexOptions(workers=workers)
+    assert split_pages(todo, options) == (SPLIT_PAGES if split else None)
+    assert split_pages(todo, IndexOptions(workers=workers, split_pages=None)) is None
 
 
 def test_merge_puts_pages_errors_and_provenance_back_in_place():
