@@ -41,7 +41,14 @@ __all__ = ["document_id", "to_record", "attach_graph", "TYPE_FIELDS",
 TYPE_FIELDS = FACET_FIELDS
 _FILE_TYPES = {"application/pdf": "pdf", "text/plain": "text", "text/markdown": "markdown",
                "text/html": "html", "text/csv": "csv", "application/x-ndjson": "jsonl",
-               "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+               "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+                   "pptx",
+               "application/vnd.ms-excel": "xls", "message/rfc822": "eml",
+               "application/mbox": "mbox", "application/zip": "zip", "application/x-tar": "tar",
+               "application/gzip": "gzip", "application/x-bzip2": "bzip2", "application/x-xz": "xz",
+               "application/x-7z-compressed": "7z"}
 
 
 def document_id(uri: str) -> str:
