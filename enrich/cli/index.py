@@ -39,7 +39,7 @@ def index_command(
     max_bytes: Annotated[int | None, typer.Option(min=1, help="Fail items larger than this many bytes (reported per item, not downloaded).")] = None,
     doc_memory: Annotated[str, typer.Option("--doc-memory", help="Memory a worker process may allocate (500MB, 4GB): a document that needs more fails with the reason and the run goes on. auto: three quarters of the machine's memory split between the workers; off: no limit. Not enforced with --workers 0 or on Windows.")] = "auto",
     allow_empty: Annotated[bool, typer.Option(help="When the source lists nothing, delete everything indexed from it (by default it is kept, with a warning: an empty listing is more often a wrong container or credentials).")] = False,
-    parsing_mode: Annotated[str | None, typer.Option(help="Read each file's records as documents: csv, jsonl or json (default: one document per file, as cracked).")] = None,
+    parsing_mode: Annotated[str | None, typer.Option(help="Read each file's records as documents: csv, jsonl, json or xlsx (each worksheet's rows under its header row) (default: one document per file, as cracked).")] = None,
     key: Annotated[str | None, typer.Option(help="Records: the column that names each record (its document id follows it).")] = None,
     text_column: Annotated[list[str] | None, typer.Option(help="Records: a column whose text is searched and enriched (repeatable; default: every text column).")] = None,
     table: Annotated[str | None, typer.Option(help="SQL sources: the table to index.")] = None,

@@ -26,6 +26,9 @@ split into lines once (:class:`Lines`: no copy; ``\\r``-only files too).
   numbers from 1.
 * JSON: an array of objects, or an object that holds one list (of objects); rows count
   items from 1.
+* XLSX (``--parsing-mode xlsx``): each worksheet's first non-blank row is its header,
+  the later rows its records (cells as text, see ``.xlsx.cell_text``); rows count from 1
+  through all the worksheets.
 
 What cannot be read (a bad JSON line, an item that is not an object, a CSV error, which
 ends the file) is left out and listed in :class:`Problems`.
@@ -48,7 +51,7 @@ as dotted keys, lists flattened, empty values left out). ``metadata``:
 * ``title``: a ``title`` or ``name`` column (any case) with text, else the row's name
   (``notes.csv#row=3``);
 * ``file_name`` (the file, or the table), ``key`` and ``key_column`` (as in the id),
-  ``origin`` (the file's or table's URI), ``format`` (csv, jsonl, json or sql) and
+  ``origin`` (the file's or table's URI), ``format`` (csv, jsonl, json, xlsx or sql) and
   ``content_type`` of that format, so that the ``file_type`` facet says csv, jsonl,
   json or sql;
 * ``record``: the columns that are not the content, as they are (all of them without
@@ -65,6 +68,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .base import Blob, new_document
+from .sniff import XLSX
 from .text import decode_text
 
 __all__ = ["Rows", "Row", "Lines", "Problems", "csv_dialect", "unique_names", "row_fragment",
@@ -74,8 +78,9 @@ __all__ = ["Rows", "Row", "Lines", "Problems", "csv_dialect", "unique_names", "r
 RECORD_TYPE = "application/x-enrich-record+json"
 RECORD_MAGIC = b'{"enrich_record":1,'  # how every payload starts (its keys are sorted)
 FORMAT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson",
-                "json": "application/json", "sql": "application/sql"}
-POSITIONS = {"csv": "row", "jsonl": "line", "json": "item"}  # key columns when none is given
+                "json": "application/json", "sql": "application/sql", "xlsx": XLSX}
+# key columns when none is given
+POSITIONS = {"csv": "row", "jsonl": "line", "json": "item", "xlsx": "row"}
 SNIFF_SAMPLE = 16 * 1024  # characters given to csv.Sniffer
 MAX_FIELD = 64 * 1024 * 1024  # longest CSV cell (the csv module's default is 128 KiB)
 MAX_PROBLEMS = 20  # problems of a file listed one by one, then counted
@@ -134,7 +139,7 @@ class Row(NamedTuple):
 
 
 class Rows:
-    """The records of one file in ``fmt`` (csv, jsonl or json; see the module docstring).
+    """The records of one file in ``fmt`` (csv, jsonl, json or xlsx; see the module docstring).
 
     Iterate :meth:`records` once; :meth:`at` reads one record again from where it was,
     so a caller may keep positions instead of records. ``problems`` may be shared with
@@ -144,9 +149,9 @@ class Rows:
                  problems: Problems | None = None) -> None:
         if fmt not in POSITIONS:
             raise ValueError(f"unknown row format {fmt!r}; one of {', '.join(POSITIONS)}")
-        self.fmt = fmt
-        self.text, self.warnings = decode_text(data)
-        self.chars = len(self.text)
+        self.fmt, self.data = fmt, data if fmt == "xlsx" else b""
+        self.text, self.warnings = decode_text(data) if fmt != "xlsx" else ("", [])
+        self.chars = len(self.text) or len(self.data)
         self.problems = problems if problems is not None else Problems()
         self.header: list[str] | None = None  # csv: once read
         self.dialect: Any = csv_dialect(self.text, extension) if fmt == "csv" else None
@@ -154,13 +159,13 @@ class Rows:
 
     def records(self, on_header: Callable[[list[str]], None] | None = None) -> Iterator[Row]:
         """Every readable record; ``on_header`` sees a CSV header before any row."""
-        if self.fmt == "csv":
-            return self._csv(on_header)
+        if self.fmt in ("csv", "xlsx"):
+            return self._csv(on_header) if self.fmt == "csv" else self._xlsx(on_header)
         return self._jsonl() if self.fmt == "jsonl" else self._json()
 
     def at(self, where: Any) -> dict[str, Any]:
         """The record a :class:`Row` of these rows found at ``where``."""
-        if self.fmt == "json":
+        if self.fmt in ("json", "xlsx"):
             return self.items[where]
         start, end = where
         if self.fmt == "jsonl":
@@ -190,6 +195,22 @@ class Rows:
         names = header + [f"column_{i}" for i in range(len(header) + 1, len(row) + 1)]
         cells = [cell.strip() for cell in row] + [""] * (len(names) - len(row))
         return dict(zip(names, cells))
+
+    def _xlsx(self, on_header: Callable[[list[str]], None] | None) -> Iterator[Row]:
+        """Each worksheet's first non-blank row is its header (as in CSV); data rows
+        count from 1 through all the sheets (``.xlsx.worksheet_rows``)."""
+        from .xlsx import worksheet_rows
+
+        n, sheet_now = 0, None
+        for sheet, cells in worksheet_rows(self.data, self.problems):
+            if sheet != sheet_now:
+                sheet_now, self.header = sheet, unique_names(cells)
+                if on_header:
+                    on_header(self.header)
+                continue
+            n += 1
+            self.items.append(self._record(cells))
+            yield Row(n, n - 1, self.items[-1])
 
     def _jsonl(self) -> Iterator[Row]:
         lines = Lines(self.text)

@@ -32,7 +32,7 @@ SCHEMES = {"": "indexers.sources.local:LocalSource", "file": "indexers.sources.l
            "s3": "indexers.sources.s3:S3Source",
            "gs": "indexers.sources.gcs:GcsSource", "gcs": "indexers.sources.gcs:GcsSource"}
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle")
-PARSING_MODES = ("default", "csv", "jsonl", "json")
+PARSING_MODES = ("default", "csv", "jsonl", "json", "xlsx")
 # options of record sources (files parsed into records, and SQL tables)
 RECORD_OPTIONS = ("key", "text_columns", "table", "query", "high_water_mark")
 
@@ -74,7 +74,7 @@ def open_source(uri: str, *, parsing_mode: str | None = None, **options: Any) ->
     if mode == "default":
         if record:
             raise SourceError(f"{', '.join(record)} only apply to records: add a parsing mode "
-                              "(csv, jsonl or json) or use a SQL source")
+                              "(csv, jsonl, json or xlsx) or use a SQL source")
         return source
     return _load("indexers.sources.records:RecordSource")(source, mode, **record)
 

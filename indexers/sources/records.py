@@ -1,5 +1,7 @@
 """Record sources: every row of a CSV, line of a JSON Lines file or object of a JSON
-array is an item of its own (``--parsing-mode csv | jsonl | json``).
+array is an item of its own (``--parsing-mode csv | jsonl | json``), and every row of an
+XLSX worksheet under its header row (``--parsing-mode xlsx``; with ``--key``, every
+worksheet's header must have the key column).
 
 :class:`RecordSource` wraps any file source (a folder, one file, a bucket). Files of
 another type are skipped with a logged note (a folder may hold a README); a source
@@ -60,6 +62,7 @@ from urllib.parse import unquote
 
 from indexers.crackers.rows import (POSITIONS, RECORD_TYPE, Problems, Rows, encode_payload,
                                     record_payload, row_fragment, row_name, row_uri)
+from indexers.crackers.sniff import XLSX
 from indexers.sources.base import Source, SourceError, SourceItem, TransientSourceError
 
 __all__ = ["RecordSource", "MODES", "payload_version", "text_columns_option"]
@@ -70,7 +73,8 @@ log = logging.getLogger(__name__)
 MODES = {"csv": (("csv", "tsv"), ("text/csv", "text/tab-separated-values")),
          "jsonl": (("jsonl", "ndjson"), ("application/x-ndjson", "application/jsonl",
                                          "application/x-jsonlines")),
-         "json": (("json",), ("application/json",))}
+         "json": (("json",), ("application/json",)),
+         "xlsx": (("xlsx", "xlsm"), (XLSX,))}
 FILE_FRAGMENT = "file"  # {file_uri}#file: the item that reports a file's problems
 CACHE_FILES = 8  # parsed files kept for read()
 CACHE_CHARS = 256 * 1024 * 1024  # ... and at most this much text among them
@@ -235,7 +239,7 @@ class RecordSource:
 
     def _check_columns(self, name: str, found: int, keyed: int, fields: set[str]) -> None:
         """JSON has no header: a key or text column that no record has is a mistake."""
-        if self.mode == "csv" or not found:
+        if self.mode in ("csv", "xlsx") or not found:  # their headers were checked
             return
         missing = [c for c in [self.key] * (not keyed) + (self.text_columns or [])
                    if c and c not in fields]

@@ -352,3 +352,51 @@ def test_a_sheet_whose_xml_breaks_off_keeps_the_rows_before(tmp_path):
     assert doc["pages"][1]["text"] == "fine"
     assert len(doc["warnings"]) == 1
     assert doc["warnings"][0].startswith(f"sheet 'Data' damaged: kept the {len(kept)} rows")
+
+
+# ----------------------------------------------- XLSX rows as documents (like CSV)
+
+
+def test_parsing_mode_xlsx_makes_each_row_a_document_under_its_sheets_header(tmp_path):
+    from indexers.sources import open_source
+
+    path = office.xlsx(tmp_path / "crew.xlsx", {
+        "Crew": [["name", "role", "joined"], ["Ana", "captain", datetime(2020, 5, 1)],
+                 [], ["Ivo", "cook", None]],
+        "Ships": [["name", "tons"], ["Gull", 120]]})
+    source = open_source(str(path), parsing_mode="xlsx")
+    items = list(source.list())
+    assert [item.name for item in items] == ["crew.xlsx#row=1", "crew.xlsx#row=2",
+                                             "crew.xlsx#row=3"]
+    docs = [crack(Blob(uri=item.uri, name=item.name, data=source.read(item),
+                       mime_type=item.content_type))[0] for item in items]
+    assert [doc["uri"] for doc in docs] == [f"{path.as_uri()}#row={n}" for n in (1, 2, 3)]
+    assert docs[0]["content"] == "name: Ana\nrole: captain\njoined: 2020-05-01"
+    assert docs[1]["metadata"]["record"] == {"name": "Ivo", "role": "cook", "joined": ""}
+    assert docs[2]["content"] == "name: Gull\ntons: 120"
+    assert docs[0]["metadata"]["title"] == "Ana" and docs[0]["metadata"]["format"] == "xlsx"
+    assert docs[0]["metadata"]["content_type"] == XLSX
+
+
+def test_parsing_mode_xlsx_with_a_key_and_a_sheet_without_it(tmp_path):
+    from indexers.sources import SourceError, open_source
+
+    path = office.xlsx(tmp_path / "k.xlsx", {"S": [["id", "text"], ["a7", "first"],
+                                                   ["b9", "second"]]})
+    source = open_source(str(path), parsing_mode="xlsx", key="id")
+    assert [item.name for item in source.list()] == ["k.xlsx#id=a7", "k.xlsx#id=b9"]
+    office.xlsx(path, {"S": [["id"], ["a7"]], "Notes": [["remark"], ["x"]]})
+    with pytest.raises(SourceError, match="no column 'id'"):
+        list(open_source(str(path), parsing_mode="xlsx", key="id").list())
+
+
+def test_parsing_mode_xlsx_reports_a_damaged_workbook_by_its_file_item(tmp_path):
+    from indexers.sources import SourceError, open_source
+
+    data = office.xlsx(tmp_path / "d.xlsx", {"S": [["a"], ["b"]]}).read_bytes()
+    (tmp_path / "d.xlsx").write_bytes(data[: len(data) // 2])
+    source = open_source(str(tmp_path / "d.xlsx"), parsing_mode="xlsx")
+    items = list(source.list())
+    assert [item.uri.rsplit("#", 1)[1] for item in items] == ["file"]
+    with pytest.raises(SourceError, match="unreadable XLSX"):
+        source.read(items[0])
