@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from enrich.errors import optional_import
 from enrich.testing.factories import photo_bytes
 
 PathLike = str | Path
@@ -112,8 +113,7 @@ def docx_with_pictures(path: PathLike, blocks: Sequence[str | bytes],
 def xls(path: PathLike, sheets: Mapping[str, Sequence[Sequence[Any]]]) -> Path:
     """An Excel 97-2003 workbook (xlwt, a dev dependency); datetimes get a date format so
     that readers see dates."""
-    import xlwt
-
+    xlwt = optional_import("xlwt", "dev", "Writing .xls fixtures")
     workbook = xlwt.Workbook()
     dated = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM:SS")
     for name, rows in sheets.items():
@@ -131,10 +131,9 @@ def xls(path: PathLike, sheets: Mapping[str, Sequence[Sequence[Any]]]) -> Path:
 def encrypted_ooxml(path: PathLike, source: PathLike, password: str = "secret") -> Path:
     """``source`` (a .docx/.xlsx/.pptx) encrypted with ``password`` as Office does it: the
     package inside an OLE2 compound file (msoffcrypto-tool, ECMA-376 agile encryption)."""
-    from msoffcrypto.format.ooxml import OOXMLFile
-
+    ooxml = optional_import("msoffcrypto.format.ooxml", "dev", "Encrypting Office fixtures")
     with open(source, "rb") as plain, open(path, "wb") as out:
-        OOXMLFile(plain).encrypt(password, out)
+        ooxml.OOXMLFile(plain).encrypt(password, out)
     return Path(path)
 
 
