@@ -122,7 +122,9 @@ def start_server(data: Path, host: str, port: int, log: Path, timeout: float,
                  extra: list[str] | None = None) -> tuple[subprocess.Popen, str, float, dict]:
     """``enrich serve`` in its own process group: (process, base URL, start-up seconds, health).
 
-    Ready when ``/api/health`` answers 200; :class:`SetupFailed` when it exits or times out.
+    Ready when ``/api/health`` answers 200 with ``ready`` (query models loaded) several
+    times in a row (one answer per process, likely); :class:`SetupFailed` when it exits
+    or times out.
     """
     import httpx
 
@@ -135,13 +137,14 @@ def start_server(data: Path, host: str, port: int, log: Path, timeout: float,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     t0 = time.monotonic()
-    last = "no answer"
+    last, ready = "no answer", 0
     while time.monotonic() - t0 < timeout:
         if proc.poll() is not None:
             raise SetupFailed(f"the server exited with status {proc.returncode}:\n" + tail(log, 15))
         try:
             r = httpx.get(base + "/api/health", timeout=2.0, headers=auth_headers())
-            if r.status_code == 200:
+            ready = ready + 1 if r.status_code == 200 and r.json().get("ready", True) else 0
+            if ready >= READY_ANSWERS:
                 return proc, base, time.monotonic() - t0, r.json()
             last = f"{r.status_code} {r.text[:200]}"
         except httpx.HTTPError as exc:
@@ -150,6 +153,9 @@ def start_server(data: Path, host: str, port: int, log: Path, timeout: float,
     stop_group(proc, signal.SIGTERM, 10.0)
     raise SetupFailed(f"/api/health did not answer 200 within {timeout:.0f} s (last: {last}):\n"
                       + tail(log, 15))
+
+
+READY_ANSWERS = 8  # ready answers in a row before the load starts (every process, likely)
 
 
 def health(base: str) -> dict[str, Any]:

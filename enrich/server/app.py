@@ -89,7 +89,7 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
     @app.get("/api/health", summary="Liveness and what is indexed")
     def health() -> dict[str, Any]:
         return {"status": "ok", "documents": corpus.store().document_count(),
-                "index_documents": corpus.index_count()}
+                "index_documents": corpus.index_count(), "ready": corpus.ready.is_set()}
 
     @app.get("/api/auth", summary="Whether a key is required, and whether this client has it")
     def auth_state(request: Request) -> dict[str, bool]:

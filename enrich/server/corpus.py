@@ -109,6 +109,7 @@ class Corpus:
         self._refreshed = 0.0
         self._stamp: str | None = None  # the index generation the reader sees (_cached)
         self._answers: OrderedDict[tuple, SearchResult] = OrderedDict()
+        self.ready = threading.Event()  # set once the query models are loaded (or none)
         self.thumbnails = LruCache(32 << 20)
         self.renders = LruCache(64 << 20)
         self._pdfium = threading.Lock()  # PDFium is not thread-safe
@@ -223,13 +224,14 @@ class Corpus:
         try:
             spaces = self._ask(lambda index: list(index.vector_models()))
         except ApiError:  # nothing indexed yet
-            return None
+            spaces = []
         except Exception:  # noqa: BLE001 - never stops the server from starting
             log.exception("the index's vector spaces could not be read at start")
-            return None
+            spaces = []
         if not spaces:
+            self.ready.set()
             return None
-        thread = threading.Thread(target=_load_query_models, args=(spaces,),
+        thread = threading.Thread(target=_load_query_models, args=(spaces, self.ready),
                                   name="enrich-query-models", daemon=True)
         thread.start()
         return thread
@@ -401,10 +403,13 @@ def _shrink(data: bytes, size: int) -> tuple[bytes, str]:
                        f"this image cannot be decoded for a thumbnail: {exc}") from None
 
 
-def _load_query_models(spaces: list[str]) -> None:
+def _load_query_models(spaces: list[str], ready: threading.Event) -> None:
     from skills.query_encoders import warm_up
-    for space in spaces:
-        try:
-            warm_up(space)
-        except Exception as exc:  # noqa: BLE001 - a missing model is the searches' 503
-            log.warning("query model of vector space %r not loaded: %s", space, exc)
+    try:
+        for space in spaces:
+            try:
+                warm_up(space)
+            except Exception as exc:  # noqa: BLE001 - a missing model is the searches' 503
+                log.warning("query model of vector space %r not loaded: %s", space, exc)
+    finally:
+        ready.set()

@@ -191,10 +191,12 @@ def test_the_server_loads_the_query_model_at_start(corpus, monkeypatch):
     loaded: dict = {}
     monkeypatch.setattr(query_encoders, "_LOADED", loaded)  # as in a fresh process
     root, _, _ = corpus
-    with TestClient(create_app(root / "data")):  # runs the startup handlers
+    with TestClient(create_app(root / "data")) as client:  # runs the startup handlers
         deadline = time.monotonic() + 120
         while not loaded and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert client.app.state.corpus.ready.wait(120)
+        assert client.get("/api/health").json()["ready"] is True
     assert len(loaded) == 1  # before any search asked for it
     (space, device), = loaded
     assert device == "cpu" and "MiniLM" in space

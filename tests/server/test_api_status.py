@@ -51,8 +51,9 @@ def test_an_unknown_run_is_404(client):
 
 
 def test_health(client):
+    client.app.state.corpus.ready.wait(120)  # the query models, loading since the start
     assert get(client, "/api/health") == {"status": "ok", "documents": len(ALL),
-                                           "index_documents": len(ALL)}
+                                           "index_documents": len(ALL), "ready": True}
 
 
 def test_metrics_count_requests_by_route(client, indexed):
@@ -142,7 +143,8 @@ def test_an_index_run_while_the_server_is_open_becomes_visible(live):
     found = search(client, q="marmalade")
     assert [hit["uri"] for hit in found["results"]] == [(folder / "second.pdf").as_uri()]
     assert search(client, q="*")["count"] == 2
-    assert get(client, "/api/health") == {"status": "ok", "documents": 2, "index_documents": 2}
+    assert get(client, "/api/health") == {"status": "ok", "documents": 2, "index_documents": 2,
+                                           "ready": True}
     assert get(client, "/api/graph/entity", name="Quilmar")["documents"] == 1
     assert get(client, "/api/suggest", q="quil")["suggestions"][0]["key"] == "PERSON:quilmar"
     assert len(get(client, "/api/runs")["runs"]) == 2
