@@ -135,5 +135,25 @@ def outcome(name: str, data: bytes, time_limit: int = TIME_LIMIT) -> tuple[str, 
         return "timeout", str(error)
     except Exception as error:  # noqa: BLE001 - what the fuzzing is looking for
         return "error", f"{type(error).__name__}: {error}"
+    unstorable = _unstorable(documents)
+    if unstorable is not None:
+        return "error", f"text a store cannot hold (not UTF-8): {unstorable!r}"
     warnings = [w for doc in documents for w in doc.get("warnings") or ()]
     return ("partial", warnings[0]) if warnings else ("ok", f"{len(documents)} documents")
+
+
+def _unstorable(node: object) -> str | None:
+    """The first string of a document tree that cannot be encoded as UTF-8, if any."""
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            return node[:80]
+        return None
+    items = (node.items() if isinstance(node, dict)
+             else node if isinstance(node, (list, tuple)) else ())
+    for item in items:
+        found = _unstorable(item)
+        if found is not None:
+            return found
+    return None

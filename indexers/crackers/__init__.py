@@ -18,7 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from .archive import TarCracker, ZipCracker
-from .base import CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, new_document
+from .base import (CRACKED_PATHS, Blob, Cracker, CrackError, join_pages, make_storable,
+                   new_document)
 from .containers import set_member_cracker
 from .docx import DocxCracker
 from .image import ImageCracker
@@ -84,6 +85,7 @@ def crack(blob: Blob) -> list[dict[str, Any]]:
         blob = replace(blob, data=bytes(blob.data))
     documents = cracker.crack(blob)
     for document in documents:
+        make_storable(document)  # a lone surrogate would make the store refuse it
         join_pages(document)
         if not document["metadata"].get("content_type"):
             document["metadata"]["content_type"] = blob.mime_type

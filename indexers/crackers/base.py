@@ -98,12 +98,14 @@ from __future__ import annotations
 from enrich.errors import EnrichError
 
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from PIL import Image, ImageChops, ImageOps
 
 __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "new_document", "join_pages",
+           "storable_text", "make_storable",
            "MAX_IMAGE_SIDE", "MIN_IMAGE_SIDE", "MIN_IMAGE_THICKNESS", "FEW_COLOURS",
            "JPEG_QUALITY", "NormalisedImage", "normalise_image", "is_tiny", "too_large",
            "image_entry"]
@@ -188,6 +190,43 @@ def new_document(blob: Blob, uri: str | None = None, **metadata: Any) -> dict[st
     meta.update(metadata)
     return {"uri": uri or blob.uri, "content": "", "metadata": meta,
             "pages": [], "images": [], "warnings": []}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def storable_text(value: str) -> str:
+    """``value`` without lone surrogates, which cannot be encoded as UTF-8, so a store
+    would refuse the whole document: bytes a lenient decoder kept as ``surrogateescape``
+    (raw 8-bit e-mail headers, Latin-1 names in a tar) are read as cp1252, any other
+    surrogate becomes U+FFFD. One character for one, so offsets into the text hold."""
+    if not _SURROGATE.search(value):
+        return value
+    value = _ESCAPED_BYTE.sub(
+        lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", "replace"), value)
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def make_storable(node: Any) -> Any:
+    """``node`` (a document tree) with :func:`storable_text` applied to every string,
+    keys included; containers are changed in place where they can be."""
+    if isinstance(node, str):
+        return storable_text(node)
+    if isinstance(node, dict):
+        for key in list(node):
+            value = make_storable(node[key])
+            clean = storable_text(key) if isinstance(key, str) else key
+            if clean is not key:
+                del node[key]
+            node[clean] = value
+        return node
+    if isinstance(node, list):
+        node[:] = [make_storable(item) for item in node]
+        return node
+    if isinstance(node, tuple):
+        return tuple(make_storable(item) for item in node)
+    return node
 
 
 def join_pages(document: dict[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Any
 from urllib.parse import quote
 
-from .base import Blob, CrackError
+from .base import Blob, CrackError, storable_text
 from .rows import Problems
 
 __all__ = [
@@ -142,7 +142,7 @@ def member_uri(parent_uri: str, path: str, key: str = "member") -> str:
 def safe_path(name: str) -> str:
     """``name`` as a relative POSIX path that cannot leave its container ("" if nothing
     is left of it)."""
-    name = _CONTROL.sub("", name.replace("\\", "/"))
+    name = _CONTROL.sub("", storable_text(name).replace("\\", "/"))
     name = _DRIVE.sub("", name)
     parts = [p for p in name.split("/") if p not in ("", ".", "..")]
     return "/".join(parts)
@@ -153,15 +153,17 @@ class MemberNames:
 
     def __init__(self) -> None:
         self.taken: set[str] = set()
+        self.last: dict[str, int] = {}  # the last ~N given to a path: no re-probing
 
     def add(self, name: str, fallback: str) -> tuple[str, str | None]:
         """(the member's path, a warning when the name had to change)."""
         path = safe_path(name) or fallback
         base, ext = posixpath.splitext(path)
-        unique, n = path, 1
+        unique, n = path, self.last.get(path, 1)
         while unique in self.taken:
             n += 1
             unique = f"{base}~{n}{ext}"
+        self.last[path] = n
         self.taken.add(unique)
         if unique != name:
             if safe_path(name) != name.rstrip("/") or not safe_path(name):
@@ -189,7 +191,24 @@ def crack_members(parent: dict[str, Any], blob: Blob, members: Iterable[Member],
     if not opened:
         problems.add(f"nested deeper than {budget.limits.max_depth} containers: "
                      "members listed, not opened")
-    for number, member in enumerate(members, 1):
+    entries, number = iter(members), 0
+    while True:
+        try:  # a damaged listing ends the members where it breaks, as a warning
+            member = next(entries)
+        except StopIteration:
+            break
+        except (TimeoutError, MemoryError):
+            raise
+        except Exception as error:  # noqa: BLE001
+            problems.add(f"damaged after {number} members ({type(error).__name__}: {error})")
+            break
+        number += 1
+        # every entry counts, folders and empty files too: a listing of millions of
+        # them costs time and memory even if none is cracked
+        if budget.members >= budget.limits.max_members:
+            problems.add(f"more than {budget.limits.max_members:,} members: the rest left out")
+            break
+        budget.members += 1
         if member.skip:
             continue
         path, renamed = names.add(member.path, f"{key}-{number}")
@@ -200,10 +219,6 @@ def crack_members(parent: dict[str, Any], blob: Blob, members: Iterable[Member],
         if member.error:
             problems.add(f"{path}: {member.error}")
             continue
-        if budget.members >= budget.limits.max_members:
-            problems.add(f"more than {budget.limits.max_members:,} members: the rest left out")
-            break
-        budget.members += 1
         try:
             children.extend(_crack_one(blob, member, path, key, state))
         except CrackError as error:

@@ -114,7 +114,7 @@ def _decode(data: bytes, charset: str | None) -> tuple[str, list[str]]:
     if charset:
         try:
             return data.decode(charset), []
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):  # a charset name with a NUL
             pass
     return decode_text(data)
 

@@ -172,7 +172,7 @@ def _ooxml_type(data: bytes) -> str | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
         return next((mime for part, mime in _OOXML_PARTS if part in names), None)
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):  # unknown version
         head = data[:1 << 20]
         return next((mime for part, mime in _OOXML_PARTS if part.encode() in head), None)
 

@@ -1,0 +1,76 @@
+"""Text a store can hold: a lone surrogate (what a lenient decoder leaves of raw 8-bit
+bytes) cannot be encoded as UTF-8, and one such string made SQLite refuse the whole
+batch, stopping the run. crack() makes every string of a document storable."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import tarfile
+
+from enrich.indexer import IndexOptions, run_index
+from enrich.testing.fuzz import outcome
+from indexers.crackers import Blob, crack
+from indexers.crackers.base import make_storable, storable_text
+
+RAW_FROM = (b"From: Jos\xe9 Mar\xeda <jose@example.org>\r\nTo: a@example.org\r\n"
+            b"Subject: Caf\xe9 notes\r\nDate: Mon, 2 Dec 2024 10:00:00 +0000\r\n\r\n"
+            b"Harbour words in the body.\r\n")
+
+
+def _latin1_tar() -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT,
+                      encoding="latin-1") as archive:
+        data = b"Quay words inside."
+        info = tarfile.TarInfo("caf\xe9.txt")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_escaped_bytes_read_as_cp1252_and_other_surrogates_replaced_one_for_one():
+    assert storable_text("Jos\udce9") == "José"
+    assert storable_text("a\ud800b") == "a\ufffdb"
+    assert storable_text("plain") == "plain"
+    tree = make_storable({"k\udce9": ["x\udc80y", ("t\udce9",)], "n": 1, "b": b"\xff"})
+    assert tree == {"ké": ["x€y", ("té",)], "n": 1, "b": b"\xff"}
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _strings(item)
+
+
+def test_raw_8_bit_mail_headers_and_latin_1_tar_names_crack_to_storable_text():
+    for name, data in (("raw.eml", RAW_FROM), ("names.tar", _latin1_tar())):
+        documents = crack(Blob(uri=f"file:///d/{name}", name=name, data=data, size=len(data)))
+        for text in _strings(documents):
+            text.encode("utf-8")  # raises on a lone surrogate
+        assert outcome(name, data)[0] in ("ok", "partial")
+    mail = crack(Blob(uri="file:///d/raw.eml", name="raw.eml", data=RAW_FROM,
+                      size=len(RAW_FROM)))[0]
+    assert mail["metadata"]["from"] == ["José María <jose@example.org>"]
+
+
+def test_a_run_over_them_goes_on_and_stores_both(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "raw.eml").write_bytes(RAW_FROM)
+    (folder / "names.tar").write_bytes(_latin1_tar())
+    summary = run_index(str(folder), IndexOptions(
+        data_dir=str(tmp_path / "data"), workers=0,
+        skillset={"skills": ["language"], "entities": []}))
+    assert summary.status == "ok" and summary.documents["failed"] == 0
+    with sqlite3.connect(tmp_path / "data" / "enrich.sqlite") as db:
+        uris = {row[0] for row in db.execute("SELECT uri FROM documents")}
+    tar_uri = (folder / "names.tar").as_uri()
+    assert (folder / "raw.eml").as_uri() in uris
+    assert any(uri.startswith(f"{tar_uri}#member=caf") for uri in uris), uris
