@@ -36,10 +36,15 @@ from enrich.plan import Plan, build_plan
 from enrich.records import document_id, to_record
 from enrich.runners import Runner, check_runner, open_runner
 from enrich.skillset import Skillset
-from enrich.worker import BatchResult, WorkerConfig, default_memory_limit, merge_skills
+from enrich.worker import (BatchResult, ItemResult, WorkerConfig, default_memory_limit,
+                           merge_skills)
 
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size", "split_pages"]
 
+# What a document's own data can make the store raise (text with lone surrogates, an
+# integer over 64 bits, a value of an unexpected type): that item fails, not the run.
+STORE_DATA_ERRORS = (UnicodeEncodeError, OverflowError, TypeError, ValueError,
+                     sqlite3.InterfaceError)
 BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
 
 log = logging.getLogger(__name__)
@@ -169,9 +174,26 @@ class _Run:
             docs = [doc for r in live for doc in r.documents]
             self.engine.run_corpus(docs, [document_id(d["uri"]) for d in docs], self.store.terms)
             for result in batch.items:
-                self._commit_item(result)
+                self._commit_safely(result)
         sync_index(self.store, self.index)
         self.merge_skills(batch.skills)
+
+    def _commit_safely(self, result) -> None:
+        """Commit one item in its own savepoint: data the store cannot hold (text that is
+        not UTF-8, a number too large) fails that item, at stage ``store`` with the
+        reason, and the batch and the run go on."""
+        counts, errors = dict(self.summary.documents), len(self.summary.errors)
+        try:
+            with self.store.transaction():
+                self._commit_item(result)
+        except STORE_DATA_ERRORS as exc:
+            log.warning("%s cannot be stored: %s", result.item.uri, exc)
+            self.summary.documents.clear()
+            self.summary.documents.update(counts)
+            del self.summary.errors[errors:]
+            self._commit_item(ItemResult(result.item, "failed", sha256=result.sha256,
+                                         stage="store", message="cannot be stored: "
+                                         f"{type(exc).__name__}: {exc}"))
 
     def _commit_item(self, result) -> None:
         item, counts = result.item, self.summary.documents

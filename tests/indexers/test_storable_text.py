@@ -74,3 +74,26 @@ def test_a_run_over_them_goes_on_and_stores_both(tmp_path):
     tar_uri = (folder / "names.tar").as_uri()
     assert (folder / "raw.eml").as_uri() in uris
     assert any(uri.startswith(f"{tar_uri}#member=caf") for uri in uris), uris
+
+
+def test_an_item_the_store_cannot_hold_fails_alone_with_the_reason(tmp_path, monkeypatch):
+    """The safety net under the cleaning: were a lone surrogate to reach the store, that
+    item fails at stage ``store`` and the batch and the run go on."""
+    import indexers.crackers as crackers
+    monkeypatch.setattr(crackers, "make_storable", lambda document: document)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "raw.eml").write_bytes(RAW_FROM)
+    (folder / "good.md").write_text("# Quay\n\nPlain words.\n")
+    summary = run_index(str(folder), IndexOptions(
+        data_dir=str(tmp_path / "data"), workers=0, batch_size=4,
+        skillset={"skills": ["language"], "entities": []}))
+    assert summary.status == "ok"
+    assert (summary.documents["indexed"], summary.documents["failed"]) == (1, 1)
+    failure, = [e for e in summary.errors if e["severity"] == "error"]
+    assert failure["stage"] == "store" and failure["uri"].endswith("raw.eml")
+    assert "cannot be stored: UnicodeEncodeError" in failure["message"]
+    with sqlite3.connect(tmp_path / "data" / "enrich.sqlite") as db:
+        uris = {row[0] for row in db.execute("SELECT uri FROM documents")}
+        state = db.execute("SELECT status FROM sources WHERE uri LIKE '%raw.eml'").fetchone()
+    assert uris == {(folder / "good.md").as_uri()} and state == ("failed",)
