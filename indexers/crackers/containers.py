@@ -50,6 +50,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from .base import Blob, CrackError, storable_text
+from .limits import RATIO_FLOOR, LimitExceeded, Limits
 from .rows import Problems
 
 __all__ = [
@@ -68,27 +69,11 @@ __all__ = [
 ]
 
 CHUNK = 1 << 20  # bytes read at a time
-RATIO_FLOOR = 1 << 20  # members unpacking to less are never judged by their ratio
 _STATE = "container"  # Blob.extra key: the nesting depth and the shared budget
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one item's containers may unpack, all levels together (see the docstring)."""
-
-    max_depth: int = 3
-    max_members: int = 10_000
-    max_member_bytes: int = 256 << 20
-    max_total_bytes: int = 1 << 30
-    max_ratio: float = 100.0
-
-
-class LimitExceeded(CrackError):
-    """A member over one of the container limits (a bomb, too many, too deep)."""
-
-    code = "E301"
 
 
 @dataclass

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
+from .limits import check_package
 from .embedded import add_picture
 from .sniff import DOCX
 
@@ -39,6 +40,7 @@ class DocxCracker(Cracker):
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         import docx  # python-docx; imported on first DOCX only
 
+        check_package(blob.data, "DOCX")
         try:
             return [_crack(blob, docx.Document(io.BytesIO(blob.data)))]
         except _read_errors() as error:

@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
+from .limits import check_package
 from .embedded import add_picture
 from .sniff import PPTX
 
@@ -48,6 +49,7 @@ class PptxCracker(Cracker):
     extensions = ("pptx", "pptm")
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
+        check_package(blob.data, "PPTX")
         try:
             presentation = _open(blob.data)
             doc = new_document(blob, **_properties(presentation))

@@ -35,6 +35,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
+from .limits import check_package
 from .sniff import XLSX
 
 __all__ = ["XlsxCracker", "MAX_SHEET_CELLS", "MAX_CELLS", "cell_text", "sheet_pages",
@@ -54,6 +55,7 @@ class XlsxCracker(Cracker):
     extensions = ("xlsx", "xlsm")
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
+        check_package(blob.data, "XLSX")
         workbook = _open(blob.data)
         try:
             doc = new_document(blob, **_properties(workbook))

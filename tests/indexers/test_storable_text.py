@@ -97,3 +97,32 @@ def test_an_item_the_store_cannot_hold_fails_alone_with_the_reason(tmp_path, mon
         uris = {row[0] for row in db.execute("SELECT uri FROM documents")}
         state = db.execute("SELECT status FROM sources WHERE uri LIKE '%raw.eml'").fetchone()
     assert uris == {(folder / "good.md").as_uri()} and state == ("failed",)
+
+
+def _padded_package(kind_part: str, data: bytes, extra: int) -> bytes:
+    """``data`` (a real OOXML package) with one more part of ``extra`` zero bytes."""
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr(kind_part, b"\0" * extra)
+    return out.getvalue()
+
+
+def test_office_packages_are_held_to_the_container_limits_before_inflating():
+    """A DOCX/XLSX/PPTX goes to its library whole: a zero-filled part is refused by its
+    declared size and ratio first (it took 1.7 GB of memory before)."""
+    import pytest
+
+    from enrich.testing import office_factories as of
+    from indexers.crackers import CrackError
+    seeds = of.seed_files()
+    for name in ("sheets.xlsx", "slides.pptx", "pictures.docx"):
+        good = seeds[name]
+        assert crack(Blob(uri=f"file:///d/{name}", name=name, data=good, size=len(good)))
+        bomb = _padded_package("customXml/item9.xml", good, 40 << 20)
+        assert len(bomb) < 200_000
+        with pytest.raises(CrackError, match="possible zip bomb"):
+            crack(Blob(uri=f"file:///d/{name}", name=name, data=bomb, size=len(bomb)))
