@@ -230,7 +230,8 @@ def _crack_one(blob: Blob, member: Member, path: str, key: str,
                  extra={_STATE: replace(state, depth=state.depth + 1)})
     documents = _cracker(child)
     for document in documents:
-        if document["uri"] == uri:  # the member itself (not one of its own children)
+        # the member itself, or a row of it (not a member of a member, whose parent is it)
+        if "parent" not in document["metadata"]:
             document["metadata"].update(parent=blob.uri, path=path)
     return documents
 

@@ -41,14 +41,18 @@ _KINDS = {  # extension -> what the file is, for the message
 }
 _MIME_KINDS = {"application/msword": "doc", "application/vnd.ms-powerpoint": "ppt",
                XLSB: "xlsb"}
+OUTLOOK = "application/vnd.ms-outlook"
+OUTLOOK_MESSAGE = ("Outlook message (.msg) is not supported (the library that reads it, "
+                   "extract-msg, is GPL-3.0): save or export the message as .eml "
+                   "(RFC 822), or a folder of them as mbox, and index those")
 
 
 class LegacyOfficeCracker(Cracker):
     """Legacy binary Office files and password-protected OOXML: failed with the reason."""
 
     name = "legacy-office"
-    mime_types = (*sorted(_MIME_KINDS), ENCRYPTED_OOXML, OLE2)
-    extensions = tuple(_KINDS)
+    mime_types = (*sorted(_MIME_KINDS), ENCRYPTED_OOXML, OLE2, OUTLOOK)
+    extensions = (*_KINDS, "msg")
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         raise CrackError(reason(blob))
@@ -58,6 +62,8 @@ def reason(blob: Blob) -> str:
     """Why ``blob`` cannot be cracked and what to do about it."""
     if blob.mime_type == ENCRYPTED_OOXML:
         return ENCRYPTED_MESSAGE
+    if blob.mime_type == OUTLOOK or (blob.mime_type in (None, OLE2) and blob.extension == "msg"):
+        return OUTLOOK_MESSAGE
     extension = _MIME_KINDS.get(blob.mime_type or "") or blob.extension
     kind = _KINDS.get(extension)
     if kind:

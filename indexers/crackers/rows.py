@@ -323,6 +323,8 @@ def _quoted(column: str) -> str:
 def row_uri(origin: str, column: str, value: Any, sep: str = "#") -> str:
     """A row's document URI: the file's (or with ``sep="/"`` the table's) URI and the
     key column and value, or the position name and number (see the module docstring)."""
+    if sep == "#" and "#" in origin:  # a file inside a container: one fragment, chained
+        sep = "&"
     return f"{origin}{sep}{row_fragment(column, value)}"
 
 

@@ -198,3 +198,14 @@ def test_7z_members_bombs_passwords_and_damage():
         crack(Blob(uri=uri, name="s.7z", data=locked))
     with pytest.raises(CrackError, match="^unreadable 7z: "):
         crack(Blob(uri=uri, name="s.7z", data=data[: len(data) // 2]))
+
+
+def test_rows_of_a_csv_member_chain_their_fragment_and_name_their_container():
+    data = cf.zip_bytes({"t/players.csv": b"player,team\nMarta Quell,Harbor\nIvo Brandt,Porto\n"})
+    documents = crack(Blob(uri="file:///d/a.zip", name="a.zip", data=data, size=len(data)))
+    rows = [d for d in documents if "row=" in d["uri"]]
+    assert [d["uri"] for d in rows] == ["file:///d/a.zip#member=t/players.csv&row=1",
+                                        "file:///d/a.zip#member=t/players.csv&row=2"]
+    assert all(d["uri"].count("#") <= 1 for d in documents)
+    assert {(d["metadata"]["parent"], d["metadata"]["path"]) for d in rows} == {
+        ("file:///d/a.zip", "t/players.csv")}
