@@ -33,7 +33,10 @@ Limits (:class:`Limits`, per item: shared by every container nested in it)
 members are not opened), ``max_members`` (10,000 in all), ``max_member_bytes`` (256 MiB
 unpacked), ``max_total_bytes`` (1 GiB unpacked in all) and ``max_ratio`` (100:1 between
 unpacked and packed size, for members that unpack to more than ``RATIO_FLOOR``, 1 MiB:
-a zip bomb). Sizes are checked on what the container declares before reading and again
+a zip bomb). All members together may unpack to ``max_ratio`` times the item's own size
+(:func:`allowance`: at least 64 MiB, at most ``max_total_bytes``), so many members
+under the floor cannot add up to a bomb. Every entry counts toward ``max_members``,
+folders and empty files included. Sizes are checked on what the container declares before reading and again
 on what is read, in chunks of 1 MiB, so a lying header costs at most one chunk over the
 limit. A member over a limit, or one that cannot be read or cracked, is left out with a
 warning on its parent that gives the reason (the first 20 listed, then a count); the
@@ -56,6 +59,8 @@ from .rows import Problems
 __all__ = [
     "CHUNK",
     "RATIO_FLOOR",
+    "TOTAL_FLOOR",
+    "allowance",
     "Limits",
     "Member",
     "MemberNames",
@@ -69,6 +74,7 @@ __all__ = [
 ]
 
 CHUNK = 1 << 20  # bytes read at a time
+TOTAL_FLOOR = 64 << 20  # an item's members may always unpack to this much in all
 _STATE = "container"  # Blob.extra key: the nesting depth and the shared budget
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -100,6 +106,7 @@ class _Budget:
     limits: Limits
     members: int = 0
     bytes: int = 0
+    total: int = 0  # what the item's members may unpack to in all (see allowance)
 
 
 @dataclass
@@ -169,7 +176,9 @@ def crack_members(parent: dict[str, Any], blob: Blob, members: Iterable[Member],
     cracked by the normal crackers. Problems become ``parent["warnings"]``."""
     state = blob.extra.get(_STATE)
     if not isinstance(state, _State):
-        state = _State(0, _Budget(limits or Limits()))
+        limits = limits or Limits()
+        size = blob.size or len(blob.data)
+        state = _State(0, _Budget(limits, total=allowance(size, limits)))
     problems, names, children = Problems(), MemberNames(), []
     budget = state.budget
     opened = state.depth < budget.limits.max_depth
@@ -236,10 +245,18 @@ def _crack_one(blob: Blob, member: Member, path: str, key: str,
     return documents
 
 
+def allowance(item_size: int, limits: Limits) -> int:
+    """What all the members of an item of ``item_size`` bytes may unpack to together:
+    ``max_ratio`` times its size (many members of 1 MiB each are never judged by their
+    own ratio), at least ``TOTAL_FLOOR``, at most ``max_total_bytes``."""
+    return min(limits.max_total_bytes, max(TOTAL_FLOOR, int(item_size * limits.max_ratio)))
+
+
 def read_member(member: Member, budget: _Budget) -> bytes:
     """The member's bytes, within the limits (:class:`LimitExceeded` says which)."""
     limits = budget.limits
-    cap = min(limits.max_member_bytes, limits.max_total_bytes - budget.bytes)
+    total = budget.total or limits.max_total_bytes
+    cap = min(limits.max_member_bytes, total - budget.bytes)
     _check_declared(member, limits, cap)
     if member.data is not None:
         data = member.data
@@ -267,14 +284,14 @@ def _check_declared(member: Member, limits: Limits, cap: int) -> None:
 def _check_read(size: int, member: Member, limits: Limits, cap: int,
                 declared: bool = False) -> None:
     says = "declares" if declared else "unpacks to"
-    if size > cap:
-        which = ("the per-member limit" if cap == limits.max_member_bytes
-                 else "what is left of the total limit")
-        raise LimitExceeded(f"{says} {size:,} bytes, over {which} ({cap:,} bytes)")
     if member.packed and size > RATIO_FLOOR and size / member.packed > limits.max_ratio:
         raise LimitExceeded(f"possible zip bomb: {says} {size:,} bytes from {member.packed:,}"
                             f" (ratio {size / member.packed:,.0f}:1, limit "
                             f"{limits.max_ratio:,.0f}:1)")
+    if size > cap:
+        which = ("the per-member limit" if cap == limits.max_member_bytes
+                 else "what is left of the total limit")
+        raise LimitExceeded(f"{says} {size:,} bytes, over {which} ({cap:,} bytes)")
 
 
 def _read_chunks(member: Member, limits: Limits, cap: int) -> bytes:

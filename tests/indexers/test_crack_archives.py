@@ -209,3 +209,26 @@ def test_rows_of_a_csv_member_chain_their_fragment_and_name_their_container():
     assert all(d["uri"].count("#") <= 1 for d in documents)
     assert {(d["metadata"]["parent"], d["metadata"]["path"]) for d in rows} == {
         ("file:///d/a.zip", "t/players.csv")}
+
+
+def test_members_below_the_ratio_floor_are_held_to_a_total_of_ratio_times_the_item():
+    """Members of up to 1 MiB are never judged by their own ratio: a small archive of
+    many of them is held to max_ratio times its own size in all (at least 64 MiB)."""
+    import zipfile
+    from io import BytesIO
+
+    from indexers.crackers.containers import TOTAL_FLOOR, allowance
+    limits = Limits()
+    assert allowance(10_000, limits) == TOTAL_FLOOR
+    assert allowance(2 << 20, limits) == 200 << 20
+    assert allowance(1 << 30, limits) == limits.max_total_bytes
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(80):  # 80 MiB of text from a zip of about 100 KB
+            archive.writestr(f"m{n:02}.txt", b"harbour quay ferry " * 55_188)
+    data = out.getvalue()
+    assert len(data) < 1 << 20
+    documents = crack(Blob(uri="file:///d/many.zip", name="many.zip", data=data,
+                           size=len(data)))
+    assert 1 + 60 <= len(documents) <= 1 + 64  # the rest is over the item's allowance
+    assert any("what is left of the total limit" in w for w in documents[0]["warnings"])
