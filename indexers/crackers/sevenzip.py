@@ -20,7 +20,7 @@ from enrich.errors import optional_import
 
 from .archive import ENCRYPTED, archive_documents
 from .base import Blob, Cracker, CrackError
-from .containers import Limits, Member, declared_problem
+from .containers import Limits, Member, allowance, declared_problem, depth_of
 
 __all__ = ["SevenZipCracker"]
 
@@ -35,7 +35,7 @@ class SevenZipCracker(Cracker):
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         py7zr = optional_import("py7zr", "7z", "7z archives")
         try:
-            members = _members(py7zr, bytes(blob.data))
+            members = _members(py7zr, bytes(blob.data), depth_of(blob) < Limits().max_depth)
         except CrackError:
             raise
         except (TimeoutError, MemoryError):
@@ -45,7 +45,10 @@ class SevenZipCracker(Cracker):
         return archive_documents(blob, "7z", members)
 
 
-def _members(py7zr: Any, data: bytes) -> list[Member]:
+def _members(py7zr: Any, data: bytes, opened: bool = True) -> list[Member]:
+    """The members, those to crack extracted at once (py7zr unpacks solid blocks whole):
+    only while their declared sizes fit the item's allowance and the member count, and
+    none when the archive is too deep to be opened."""
     limits = Limits()
     with py7zr.SevenZipFile(io.BytesIO(data)) as archive:
         if archive.needs_password():
@@ -53,11 +56,19 @@ def _members(py7zr: Any, data: bytes) -> list[Member]:
         members = [Member(path=info.filename, size=info.uncompressed,
                           packed=info.compressed or len(data), skip=info.is_directory,
                           modified=_time(info.creationtime)) for info in archive.list()]
-        wanted = [m.path for m in members
-                  if not m.skip and m.size and declared_problem(m, limits) is None]
+        wanted, total, budget = set(), 0, allowance(len(data), limits)
+        for member in members:
+            if not opened or member.skip or not member.size or declared_problem(member, limits):
+                continue
+            if total + member.size > budget or len(wanted) >= limits.max_members:
+                member.error = (f"left out: the members would unpack to more than "
+                                f"{budget:,} bytes in all")
+                continue
+            total += member.size
+            wanted.add(member.path)
         buffers = _capped_factory(limits.max_member_bytes)
         if wanted:
-            archive.extract(targets=wanted, factory=buffers)
+            archive.extract(targets=sorted(wanted), factory=buffers)
     for member in members:
         if member.path in wanted:
             member.data, member.error = buffers.result(member.path)

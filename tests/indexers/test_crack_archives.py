@@ -232,3 +232,20 @@ def test_members_below_the_ratio_floor_are_held_to_a_total_of_ratio_times_the_it
                            size=len(data)))
     assert 1 + 60 <= len(documents) <= 1 + 64  # the rest is over the item's allowance
     assert any("what is left of the total limit" in w for w in documents[0]["warnings"])
+
+
+def test_7z_extracts_only_what_fits_the_items_allowance_together():
+    """py7zr unpacks the wanted members at once: each under its own limits is not
+    enough, their declared sizes together must fit the item's allowance."""
+    text = b"harbour quay ferry " * 55_000  # ~1 MiB each, under the ratio floor
+    data = cf.sevenzip_bytes({f"m{n:02}.txt": text for n in range(80)})
+    assert len(data) < 1 << 20
+    tracemalloc.start()
+    docs = cracked(data, "many.7z", "file:///data/many.7z")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    members = [uri for uri in docs if "#member=" in uri]
+    assert 60 <= len(members) <= 64  # 64 MiB in all for an item this small
+    assert any("left out: the members would unpack to more than" in w
+               for w in docs["file:///data/many.7z"]["warnings"])
+    assert peak < 400 << 20, peak
