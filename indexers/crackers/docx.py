@@ -24,7 +24,7 @@ from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .limits import check_package
-from .embedded import add_picture
+from .embedded import add_picture, core_properties
 from .sniff import DOCX
 
 __all__ = ["DocxCracker"]
@@ -49,7 +49,7 @@ class DocxCracker(Cracker):
 
 def _crack(blob: Blob, document) -> dict[str, Any]:
     """The document: the body's text on one page and its pictures."""
-    doc = new_document(blob, **_properties(document))
+    doc = new_document(blob, **core_properties(document.core_properties))
     lines, pictures, offset = [], [], 0  # offset: where the next line starts
     for block_lines, block_pictures in _blocks(document):
         pictures.extend((offset, r_id) for r_id in block_pictures)
@@ -116,10 +116,3 @@ def _table_rows(table) -> list[str]:
     return rows
 
 
-def _properties(document) -> dict[str, Any]:
-    """title/author/created/modified, empty ones left out (ISO 8601 dates)."""
-    props = document.core_properties
-    found = {"title": props.title, "author": props.author,
-             "created": props.created, "modified": props.modified}
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value
-            for key, value in found.items() if value}

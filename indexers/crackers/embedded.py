@@ -1,4 +1,5 @@
-"""Pictures embedded in Office files (PPTX, DOCX) as ``/document/images`` entries.
+"""Pictures embedded in Office files (PPTX, DOCX) as ``/document/images`` entries, and
+the files' core properties (:func:`core_properties`).
 
 An Office file stores each picture as an image file of its own (PNG, JPEG, GIF, EMF,
 ...). :func:`add_picture` turns one into an ``embedded`` image entry the way the PDF
@@ -22,7 +23,7 @@ from PIL import Image
 
 from .base import MAX_IMAGE_SIDE, NormalisedImage, image_entry, is_tiny, normalise_image, too_large
 
-__all__ = ["add_picture"]
+__all__ = ["add_picture", "core_properties"]
 
 # What decoding one picture may raise; each fails that picture only.
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, MemoryError, TypeError,
@@ -60,3 +61,12 @@ def _normalise(image: Image.Image, data: bytes) -> NormalisedImage:
         image.load()
         return NormalisedImage(data, "jpeg", image.width, image.height)
     return normalise_image(image)
+
+
+def core_properties(props: Any) -> dict[str, Any]:
+    """title/author/created/modified of an Office file's ``core_properties`` (python-docx,
+    python-pptx), empty ones left out, dates in ISO 8601."""
+    found = {"title": props.title, "author": props.author,
+             "created": props.created, "modified": props.modified}
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in found.items() if value}

@@ -33,7 +33,7 @@ from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .limits import check_package
-from .embedded import add_picture
+from .embedded import add_picture, core_properties
 from .sniff import PPTX
 
 __all__ = ["PptxCracker", "MAX_GROUP_DEPTH"]
@@ -52,7 +52,7 @@ class PptxCracker(Cracker):
         check_package(blob.data, "PPTX")
         try:
             presentation = _open(blob.data)
-            doc = new_document(blob, **_properties(presentation))
+            doc = new_document(blob, **core_properties(presentation.core_properties))
             for number, slide in enumerate(presentation.slides, 1):
                 doc["pages"].append(_slide_or_warning(doc, slide, number))
         except _read_errors() as error:
@@ -161,10 +161,3 @@ def _title(slide) -> str:
     return _clean(title.text_frame.text) if title is not None and title.has_text_frame else ""
 
 
-def _properties(presentation) -> dict[str, Any]:
-    """title/author/created/modified, empty ones left out (ISO 8601 dates)."""
-    props = presentation.core_properties
-    found = {"title": props.title, "author": props.author,
-             "created": props.created, "modified": props.modified}
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value
-            for key, value in found.items() if value}
