@@ -80,7 +80,10 @@ def _headers(message: EmailMessage) -> tuple[dict[str, Any], list[str]]:
     date = _header(message, "date", warnings)
     if date is not None:
         stamp = getattr(date, "datetime", None)
-        found["date"] = stamp.isoformat() if stamp is not None else str(date)
+        if stamp is not None:
+            found["date"] = stamp.isoformat()
+        elif str(date).strip():
+            warnings.append(f"header date: not a date ({str(date).strip()[:60]!r})")
     return found, warnings
 
 
@@ -111,11 +114,18 @@ def _body(message: EmailMessage) -> tuple[str, list[str]]:
 
 
 def _decode(data: bytes, charset: str | None) -> tuple[str, list[str]]:
+    """The part's text in its declared charset; when that is wrong or unknown, Windows-1252
+    for a Western text with a few 8-bit bytes (mail mislabelled utf-8 is mostly that: a
+    guess from so few bytes picks odd code pages), else the text cracker's guess."""
     if charset:
         try:
             return data.decode(charset), []
         except (LookupError, UnicodeDecodeError, ValueError):  # a charset name with a NUL
             pass
+    eight_bit = sum(byte > 0x7F for byte in data)
+    if charset and eight_bit and eight_bit <= len(data) // 20:
+        return (data.decode("cp1252", errors="replace"),
+                [f"body is not valid {charset}: read as Windows-1252"])
     return decode_text(data)
 
 

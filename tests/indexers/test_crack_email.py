@@ -100,3 +100,15 @@ def test_a_run_indexes_members_and_attachments_as_documents(tmp_path):
         uris = {row[0] for row in db.execute("SELECT uri FROM documents")}
     assert uris == {zip_uri, f"{zip_uri}#member=a.txt", f"{zip_uri}#member=b.md",
                     eml_uri, f"{eml_uri}#attachment=note.txt"}
+
+
+def test_a_body_mislabelled_utf_8_reads_as_windows_1252_and_a_bad_date_is_a_warning():
+    raw = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: Menu\r\n"
+           b"Date: the day after tomorrow\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           b"The caf\xe9 by the quay serves cr\xeapes on Mondays and Fridays.\r\n")
+    doc, = [d for d in crack(Blob(uri="file:///d/m.eml", name="m.eml", data=raw,
+                                  size=len(raw)))]
+    assert "café by the quay serves crêpes" in doc["content"]
+    assert "date" not in doc["metadata"]
+    assert any(w.startswith("header date: not a date") for w in doc["warnings"])
+    assert "body is not valid utf-8: read as Windows-1252" in doc["warnings"]
