@@ -42,9 +42,9 @@ from enrich.worker import (BatchResult, ItemResult, WorkerConfig, default_memory
 __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size", "split_pages"]
 
 # What a document's own data can make the store raise (text with lone surrogates, an
-# integer over 64 bits, a value of an unexpected type): that item fails, not the run.
-STORE_DATA_ERRORS = (UnicodeEncodeError, OverflowError, TypeError, ValueError,
-                     sqlite3.InterfaceError)
+# integer over 64 bits, a value SQLite cannot bind): that item fails, not the run. Other
+# errors (a bug, a full disk) still stop the run, which resumes where it stopped.
+STORE_DATA_ERRORS = (UnicodeEncodeError, OverflowError, sqlite3.InterfaceError)
 BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
 
 log = logging.getLogger(__name__)
