@@ -30,8 +30,8 @@ from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_stor
 from skills.base import RunContext
 
 from enrich.engine import Engine
-from enrich.page_parts import SPLIT_PAGES
 from enrich.errors import EnrichError
+from enrich.page_parts import SPLIT_PAGES
 from enrich.plan import Plan, build_plan
 from enrich.records import document_id, to_record
 from enrich.runners import Runner, check_runner, open_runner
@@ -261,7 +261,8 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
                           f"are {', '.join(b.name for b in plan.skills)}")
     data_dir = Path(options.data_dir)
     source = open_source(source_uri, exclude=(str(data_dir),), **_reader_options(options))
-    def runner(split_pages: int | None) -> Runner:
+
+    def runner(split_pages: int | None) -> Runner:  # opened once the work is known
         return open_runner(options.engine, skillset, _worker_config(source_uri, options),
                            workers=options.workers, doc_timeout=options.doc_timeout,
                            address=options.ray_address, split_pages=split_pages)

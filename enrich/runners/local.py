@@ -115,7 +115,11 @@ class LocalRunner:
         if not result.unfinished:
             done.set_result(result)
             return
-        _LongDocuments(self, result, done).start()
+        try:
+            _LongDocuments(self, result, done).start()
+        except BaseException as exc:  # noqa: BLE001 - never leave the runner waiting
+            if not done.done():
+                done.set_exception(exc)
 
     def _timeout(self, size: int) -> float:
         return self.doc_timeout * size + STARTUP_SECONDS
@@ -151,15 +155,21 @@ class _LongDocuments:
         self.timeout = runner._timeout(1)
 
     def start(self) -> None:
+        """Send out the parts of every long document (one that cannot be split or sent
+        fails its item at once, so ``done`` is always settled)."""
         for i, j in self.unfinished:
-            doc = self.items[i].documents[j]
-            bounds = page_parts.part_bounds(len(doc["pages"]), self.runner.workers)
-            parts = page_parts.split(doc, bounds, self.runner.phases.reads)
-            back: list = [None] * len(parts)
-            for n, part in enumerate(parts):
-                future = self.runner._pool.schedule(_enrich_part, (part,), timeout=self.timeout)
-                future.add_done_callback(
-                    lambda f, i=i, j=j, n=n, back=back: self._part_back(f, i, j, n, back))
+            try:
+                doc = self.items[i].documents[j]
+                bounds = page_parts.part_bounds(len(doc["pages"]), self.runner.workers)
+                parts = page_parts.split(doc, bounds, self.runner.phases.reads)
+                back: list = [None] * len(parts)
+                for n, part in enumerate(parts):
+                    future = self.runner._pool.schedule(_enrich_part, (part,),
+                                                        timeout=self.timeout)
+                    future.add_done_callback(
+                        lambda f, i=i, j=j, n=n, back=back: self._part_back(f, i, j, n, back))
+            except BaseException as exc:  # noqa: BLE001 - a closed pool, a bad document
+                self._settle(i, j, failure=exc)
 
     def _part_back(self, future: Future, i: int, j: int, n: int, back: list) -> None:
         try:
@@ -209,7 +219,7 @@ class _LongDocuments:
                 item.documents[j] = doc
                 self.runner.documents_in_parts += 1
             last = len(self.settled) == len(self.unfinished)
-        if last:
+        if last and not self.done.done():
             self.done.set_result(BatchResult(self.items, self.skills))
 
 

@@ -148,6 +148,26 @@ def test_a_part_that_fails_fails_its_item_with_the_reason(tmp_path):
     assert out.items[1].status == "ok" and out.unfinished == []
 
 
+class _ClosedPool:
+    """Stands in for a pool that refuses new work (closing)."""
+
+    def schedule(self, function, args, timeout):
+        raise RuntimeError("the pool is closed")
+
+
+def test_parts_that_cannot_be_sent_fail_the_item_and_never_leave_the_runner_waiting(tmp_path):
+    runner = LocalRunner(Skillset.load(SKILLSET), WorkerConfig(source_uri=str(tmp_path)),
+                         workers=2, doc_timeout=10)
+    runner._pool = _ClosedPool()
+    item = SourceItem(uri="file:///long.pdf", name="long.pdf", size=1, mtime=0)
+    result = BatchResult([ItemResult(item, "ok", documents=[{"pages": [{"text": "x"}] * 20}])],
+                         {}, unfinished=[(0, 0)])
+    done: Future = Future()
+    _LongDocuments(runner, result, done).start()
+    out = done.result(timeout=5)
+    assert out.items[0].status == "failed" and "the pool is closed" in out.items[0].message
+
+
 @pytest.mark.slow  # two worker processes
 def test_the_local_runner_finishes_long_documents_in_parts(tmp_path):
     path = _long_pdf(tmp_path, pages=SPLIT_PAGES + 4)
