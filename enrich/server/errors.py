@@ -21,7 +21,8 @@ __all__ = ["ApiError", "error_body", "install_handlers", "CODES"]
 
 # The code of an answer that only has a status (a route or method Starlette refused).
 CODES = {400: "invalid_parameter", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 408: "request_timeout", 410: "file_gone", 411: "length_required", 413: "payload_too_large",
+         405: "method_not_allowed", 408: "request_timeout", 410: "file_gone",
+         411: "length_required", 413: "payload_too_large",
          415: "unsupported_media_type", 500: "internal_error", 503: "no_index"}
 
 

@@ -36,11 +36,12 @@ unpacked and packed size, for members that unpack to more than ``RATIO_FLOOR``, 
 a zip bomb). All members together may unpack to ``max_ratio`` times the item's own size
 (:func:`allowance`: at least 64 MiB, at most ``max_total_bytes``), so many members
 under the floor cannot add up to a bomb. Every entry counts toward ``max_members``,
-folders and empty files included. Sizes are checked on what the container declares before reading and again
-on what is read, in chunks of 1 MiB, so a lying header costs at most one chunk over the
-limit. A member over a limit, or one that cannot be read or cracked, is left out with a
-warning on its parent that gives the reason (the first 20 listed, then a count); the
-parent and the other members are indexed. Empty members and folders are skipped.
+folders and empty files included (and then skipped). Sizes are checked on what the
+container declares before reading and again on what is read, in chunks of 1 MiB, so a
+lying header costs at most one chunk over the limit. A member over a limit, or one that
+cannot be read or cracked, is left out with a warning on its parent that gives the
+reason (the first 20 listed, then a count); the parent and the other members are
+indexed.
 """
 
 from __future__ import annotations
