@@ -1,8 +1,8 @@
 """Benchmarks: scripts that print numbers and assert nothing.
 
-Run each from the repository root as a module, ``python -m bench.throughput`` (also
-``bench.images``, ``bench.cache``, ``bench.graph_queries``, ``bench.graph_update``,
-``bench.load``); ``--help`` lists its options. Shared here: :mod:`bench.machine` (the
+Run each from the repository root as a module, ``python -m bench.throughput``;
+``--help`` lists its options, and bench/README.md has a table of them all (a test
+keeps it complete). Shared here: :mod:`bench.machine` (the
 machine line every report starts with), :mod:`bench.runs` (``enrich`` subprocesses and
 their JSON summaries) and :mod:`bench.prose` (the English prose of the PDF corpora).
 Fixture files and tiny models come from :mod:`enrich.testing`, as in the tests.

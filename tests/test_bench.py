@@ -14,6 +14,19 @@ SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": 
            "memory": "bench.memory"}
 
 
+SHARED = {"__init__", "machine", "runs", "prose"}  # helpers of the scripts, not scripts
+
+
+def test_every_benchmark_is_in_the_readme_table():
+    from bench import ROOT
+    scripts = {p.stem for p in (ROOT / "bench").glob("*.py")} - SHARED
+    scripts |= {p.name for p in (ROOT / "bench").iterdir()
+                if (p / "__main__.py").exists()}  # packages run with -m (bench.load)
+    table = (ROOT / "bench" / "README.md").read_text(encoding="utf-8")
+    missing = sorted(s for s in scripts if f"| `bench.{s}` |" not in table)
+    assert not missing, f"not in bench/README.md's table: {missing}"
+
+
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_each_benchmark_answers_help(name, monkeypatch, capsys):
     module = importlib.import_module(SCRIPTS[name])
