@@ -38,7 +38,7 @@ from skills.base import RunContext
 from enrich.cache import EnrichmentCache, cracked_value, rebind
 from enrich.cache_keys import crack_key
 from enrich.engine import Engine
-from enrich.page_parts import Phases, phases
+from enrich.page_parts import phases
 from enrich.plan import build_plan
 from enrich.records import attach_graph
 from enrich.skillset import Skillset
@@ -119,6 +119,7 @@ class Worker:
     def __init__(self, skillset: Skillset, config: WorkerConfig) -> None:
         self.cache = _open_cache(config.cache_dir)
         self.engine = Engine(build_plan(skillset), cache=self.cache, context=config.context)
+        self.phases = phases(self.engine.plan)  # the plan's cut for long documents in parts
         self.config = config
         self.source = config.open_source()
 
@@ -149,9 +150,6 @@ class Worker:
         attach_graph(whole, self.engine.plan)
         return BatchResult(items=items, skills=self.engine.summary(), unfinished=long)
 
-    @property
-    def phases(self) -> Phases:
-        return phases(self.engine.plan)
 
     def enrich_part(self, part: dict[str, Any]) -> tuple[dict[str, Any], SkillStatus]:
         """Run the page-level skills over one part of a long document's pages."""

@@ -217,10 +217,11 @@ class Corpus:
         """Whether the index holds vectors (vector modes and "more like this" can run)."""
         return self._ask(lambda index: bool(index.vector_models()))
 
-    def warm_up_queries(self) -> threading.Thread | None:
-        """Start loading the query model of each of the index's vector spaces (in a
-        background thread, returned), so that the first searches do not wait seconds
-        for them. A model that cannot be loaded is logged; its searches answer 503."""
+    def warm_up_queries(self) -> None:
+        """Start loading the query model of each of the index's vector spaces in a
+        background thread (``ready`` is set when done), so that the first searches do not
+        wait seconds for them. A model that cannot be loaded is logged; its searches
+        answer 503."""
         try:
             spaces = self._ask(lambda index: list(index.vector_models()))
         except ApiError:  # nothing indexed yet
@@ -230,11 +231,9 @@ class Corpus:
             spaces = []
         if not spaces:
             self.ready.set()
-            return None
-        thread = threading.Thread(target=_load_query_models, args=(spaces, self.ready),
-                                  name="enrich-query-models", daemon=True)
-        thread.start()
-        return thread
+            return
+        threading.Thread(target=_load_query_models, args=(spaces, self.ready),
+                         name="enrich-query-models", daemon=True).start()
 
     def similar(self, doc_id: str, **options: Any) -> SearchResult:
         """"More like this" (``hybrid.similar``; QueryError when it has no vectors)."""

@@ -105,7 +105,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageChops, ImageOps
 
 __all__ = ["Blob", "Cracker", "CrackError", "CRACKED_PATHS", "new_document", "join_pages",
-           "storable_text", "make_storable",
+           "storable_text", "make_storable", "ESCAPED_BYTE",
            "MAX_IMAGE_SIDE", "MIN_IMAGE_SIDE", "MIN_IMAGE_THICKNESS", "FEW_COLOURS",
            "JPEG_QUALITY", "NormalisedImage", "normalise_image", "is_tiny", "too_large",
            "image_entry"]
@@ -193,7 +193,7 @@ def new_document(blob: Blob, uri: str | None = None, **metadata: Any) -> dict[st
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # a byte that ``surrogateescape`` kept
 
 
 def storable_text(value: str) -> str:
@@ -203,7 +203,7 @@ def storable_text(value: str) -> str:
     surrogate becomes U+FFFD. One character for one, so offsets into the text hold."""
     if not _SURROGATE.search(value):
         return value
-    value = _ESCAPED_BYTE.sub(
+    value = ESCAPED_BYTE.sub(
         lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", "replace"), value)
     return _SURROGATE.sub("\ufffd", value)
 

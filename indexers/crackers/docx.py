@@ -17,14 +17,12 @@ pictures and pictures in headers and footers are left out.
 from __future__ import annotations
 
 import io
-import zipfile
-import zlib
 from functools import lru_cache
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
+from .embedded import add_picture, core_properties, package_errors
 from .limits import check_package
-from .embedded import add_picture, core_properties
 from .sniff import DOCX
 
 __all__ = ["DocxCracker"]
@@ -65,15 +63,10 @@ def _crack(blob: Blob, document) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _read_errors() -> tuple[type[BaseException], ...]:
-    """What python-docx may raise on a damaged file. zlib: a damaged member; zipfile says
-    NotImplementedError of a damaged member's version or compression method; malformed
-    relationships or parts surface as AttributeError/TypeError inside python-docx."""
+    """What python-docx may raise on a damaged file (:func:`~.embedded.package_errors`)."""
     from docx.opc.exceptions import OpcError
-    from lxml.etree import LxmlError
 
-    return (OpcError, zipfile.BadZipFile, KeyError, ValueError, LxmlError, zlib.error,
-            EOFError, NotImplementedError, AttributeError, TypeError, IndexError,
-            SyntaxError, OverflowError)
+    return (*package_errors(), OpcError)
 
 
 def _blocks(document):

@@ -1,5 +1,6 @@
 """Pictures embedded in Office files (PPTX, DOCX) as ``/document/images`` entries, and
-the files' core properties (:func:`core_properties`).
+what the Office crackers share: the files' core properties (:func:`core_properties`)
+and what reading a damaged package may raise (:func:`package_errors`).
 
 An Office file stores each picture as an image file of its own (PNG, JPEG, GIF, EMF,
 ...). :func:`add_picture` turns one into an ``embedded`` image entry the way the PDF
@@ -17,13 +18,16 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+import zipfile
+import zlib
+from functools import lru_cache
 from typing import Any
 
 from PIL import Image
 
 from .base import MAX_IMAGE_SIDE, NormalisedImage, image_entry, is_tiny, normalise_image, too_large
 
-__all__ = ["add_picture", "core_properties"]
+__all__ = ["add_picture", "core_properties", "package_errors"]
 
 # What decoding one picture may raise; each fails that picture only.
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, MemoryError, TypeError,
@@ -70,3 +74,16 @@ def core_properties(props: Any) -> dict[str, Any]:
              "created": props.created, "modified": props.modified}
     return {key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in found.items() if value}
+
+
+@lru_cache(maxsize=1)
+def package_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged Office package may raise, whatever the library: zipfile
+    and zlib on a damaged part (NotImplementedError for an unknown version or method),
+    lxml on bad XML, and AttributeError/TypeError/KeyError... where a library meets a
+    malformed relationship or part. Each cracker adds its library's own error."""
+    from lxml.etree import LxmlError  # imported on the first Office file
+
+    return (zipfile.BadZipFile, zlib.error, LxmlError, KeyError, ValueError, TypeError,
+            IndexError, AttributeError, SyntaxError, EOFError, OSError,
+            NotImplementedError, OverflowError)

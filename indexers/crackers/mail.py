@@ -114,19 +114,16 @@ def _body(message: EmailMessage) -> tuple[str, list[str]]:
 
 
 def _decode(data: bytes, charset: str | None) -> tuple[str, list[str]]:
-    """The part's text in its declared charset; when that is wrong or unknown, Windows-1252
-    for a Western text with a few 8-bit bytes (mail mislabelled utf-8 is mostly that: a
-    guess from so few bytes picks odd code pages), else the text cracker's guess."""
-    if charset:
-        try:
-            return data.decode(charset), []
-        except (LookupError, UnicodeDecodeError, ValueError):  # a charset name with a NUL
-            pass
-    eight_bit = sum(byte > 0x7F for byte in data)
-    if charset and eight_bit and eight_bit <= len(data) // 20:
-        return (data.decode("cp1252", errors="replace"),
-                [f"body is not valid {charset}: read as Windows-1252"])
-    return decode_text(data)
+    """The part's text in its declared charset; when that is wrong or unknown, decoded
+    as a text file is (:func:`~.text.decode_text`), with a warning."""
+    if not charset:
+        return decode_text(data)
+    try:
+        return data.decode(charset), []
+    except (LookupError, UnicodeDecodeError, ValueError):  # a charset name with a NUL
+        text, warnings = decode_text(data)
+        return text, [f"body is not valid {charset}: its encoding was worked out from "
+                      "the bytes", *warnings]
 
 
 def _attachments(message: EmailMessage):

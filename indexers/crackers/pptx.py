@@ -26,14 +26,12 @@ and goes to :mod:`.legacy`.
 from __future__ import annotations
 
 import io
-import zipfile
-import zlib
 from functools import lru_cache
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
+from .embedded import add_picture, core_properties, package_errors
 from .limits import check_package
-from .embedded import add_picture, core_properties
 from .sniff import PPTX
 
 __all__ = ["PptxCracker", "MAX_GROUP_DEPTH"]
@@ -64,12 +62,9 @@ class PptxCracker(Cracker):
 @lru_cache(maxsize=1)
 def _read_errors() -> tuple[type[BaseException], ...]:
     """What python-pptx may raise on a damaged file (imported on first use)."""
-    from lxml.etree import LxmlError
     from pptx.exc import PythonPptxError
 
-    return (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError,
-            LxmlError, SyntaxError, zlib.error, EOFError, OSError, NotImplementedError,
-            PythonPptxError, OverflowError)
+    return (*package_errors(), PythonPptxError)
 
 
 def _open(data: bytes):

@@ -8,8 +8,11 @@ Decoding (:func:`decode_text`), in order:
    guess would turn every accent into mojibake, so the bad bytes become U+FFFD
    and the document gets the warning
    ``"invalid UTF-8: N undecodable bytes replaced"``;
-3. charset-normalizer's best guess (cp1252, Shift-JIS, ...);
-4. nothing fits: UTF-8 with replacement characters, and the same warning.
+3. a few 8-bit bytes in ASCII (at most one byte in 20): Windows-1252, a Western text
+   with some accents (a guess from so few bytes picks odd code pages: "café" became
+   "caf" and an Arabic letter);
+4. charset-normalizer's best guess (cp1252, Shift-JIS, ...);
+5. nothing fits: UTF-8 with replacement characters, and the same warning.
 
 Every text document has one page holding the whole text.
 """
@@ -20,11 +23,10 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from .base import Blob, Cracker, new_document
+from .base import ESCAPED_BYTE, Blob, Cracker, new_document
 
 __all__ = ["TextCracker", "HtmlCracker", "decode_text"]
 
-_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes that surrogateescape kept
 _GOOD_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
 _NOT_TEXT = ("application/octet-stream", "application/x-empty")
 
@@ -34,14 +36,16 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16", errors="replace"), []
     text = data.decode("utf-8-sig", errors="surrogateescape")
-    bad = len(_ESCAPED.findall(text))
+    bad = len(ESCAPED_BYTE.findall(text))
     if not bad:
         return text, []
     if len(_GOOD_NON_ASCII.findall(text)) < bad:
+        if bad <= len(data) // 20:
+            return data.decode("cp1252", errors="replace"), []
         guess = _guess_charset(data)
         if guess is not None:
             return guess, []
-    return _ESCAPED.sub("\ufffd", text), [f"invalid UTF-8: {bad} undecodable bytes replaced"]
+    return ESCAPED_BYTE.sub("\ufffd", text), [f"invalid UTF-8: {bad} undecodable bytes replaced"]
 
 
 def _guess_charset(data: bytes) -> str | None:

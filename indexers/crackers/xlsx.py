@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache, partial
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
+from .embedded import package_errors
 from .limits import check_package
 from .sniff import XLSX
 
@@ -73,12 +72,9 @@ class XlsxCracker(Cracker):
 @lru_cache(maxsize=1)
 def _read_errors() -> tuple[type[BaseException], ...]:
     """What openpyxl may raise on a damaged workbook (imported on first use)."""
-    from lxml.etree import LxmlError
     from openpyxl.utils.exceptions import InvalidFileException
 
-    return (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError,
-            LxmlError, SyntaxError, zlib.error, EOFError, OSError, NotImplementedError,
-            InvalidFileException, OverflowError)
+    return (*package_errors(), InvalidFileException)
 
 
 def _open(data: bytes):

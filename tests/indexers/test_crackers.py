@@ -440,6 +440,14 @@ def test_legacy_charset_is_detected() -> None:
     assert doc["content"] == text
 
 
+def test_a_text_with_a_few_accents_reads_as_windows_1252() -> None:
+    """Too few 8-bit bytes for a charset guess: it had read "café" as "caf" and an Arabic
+    letter."""
+    text = "The caf\u00e9 by the quay serves cr\u00eapes on Mondays and Fridays.\n"
+    doc = crack(Blob(uri="mem://c", name="c.txt", data=text.encode("cp1252")))[0]
+    assert (doc["content"], doc["warnings"]) == (text, [])
+
+
 def test_markdown_title_is_the_first_heading() -> None:
     doc = crack(Blob(uri="mem://m", name="r.md", data=b"intro line\n\n## Scouting report ##\nbody"))[0]
     assert doc["metadata"]["title"] == "Scouting report"
