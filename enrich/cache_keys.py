@@ -66,10 +66,12 @@ def cracker_version() -> str:
 
 
 def crack_key(sha256: str, name: str, size: int | None = None,
-              content_type: str | None = None) -> str:
+              content_type: str | None = None, limits: str | None = None) -> str:
     """The key of an item's cracked documents: what the crackers read besides the URI
-    and the modification time."""
-    described = json.dumps([sha256, name, size, content_type, cracker_version()])
+    and the modification time (``limits``: the run's container limits, when not the
+    defaults)."""
+    described = json.dumps([sha256, name, size, content_type, cracker_version()]
+                           + ([limits] if limits else []))
     return "cracked:" + hashlib.sha256(described.encode()).hexdigest()
 
 

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from indexers.crackers.limits import Limits
 from indexers.sources import SourceItem, close_source, open_source
 from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_store,
                              rebuild_index, sync_index)
@@ -71,6 +72,8 @@ class IndexOptions:
     # bytes a worker process may allocate ("auto": a share of the machine's memory,
     # worker.default_memory_limit; None: no limit); over it a document fails
     doc_memory: int | str | None = "auto"
+    # what containers (archives, e-mail, Office packages) may unpack; None: the defaults
+    unpack_limits: Limits | None = None
     retry_failed: bool = False  # process only the items that failed last time
     cache: bool = True  # keep cracking and skill outputs in <data_dir>/cache and reuse them
     reset_skills: tuple[str, ...] = ()  # forget these skills' cached outputs (and re-run them)
@@ -285,7 +288,8 @@ def _worker_config(source_uri: str, options: IndexOptions) -> WorkerConfig:
                         cache_dir=str(DataDir(options.data_dir).cache) if options.cache else None,
                         max_bytes=options.max_bytes, context=RunContext(device=options.device),
                         memory_limit=default_memory_limit(options.workers)
-                        if options.doc_memory == "auto" else options.doc_memory)
+                        if options.doc_memory == "auto" else options.doc_memory,
+                        unpack_limits=options.unpack_limits)
 
 
 def _run(source, store, index, runner, plan, options, progress, started) -> RunSummary:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Collection
 
+from indexers.crackers.limits import LIMITS, Limits
 from indexers.sources import (Source, SourceError, SourceItem, TooLarge, TransientSourceError,
                               check_size, close_source, open_source)
 from skills.base import RunContext
@@ -108,6 +109,7 @@ class WorkerConfig:
     max_bytes: int | None = None  # items larger than this fail as too large
     context: RunContext = RunContext()  # the run's device; start_worker shares the cores
     memory_limit: int | None = None  # bytes a worker process may allocate (limit_memory)
+    unpack_limits: Limits | None = None  # what containers may unpack (None: the defaults)
 
     def open_source(self) -> Source:
         return open_source(self.source_uri, **self.source_options)
@@ -193,8 +195,10 @@ class Worker:
             if sha == old_sha:
                 return ItemResult(item, "unchanged", sha256=sha)
             modified = datetime.fromtimestamp(item.mtime, timezone.utc).isoformat()
+            limits = self.config.unpack_limits
             blob = Blob(uri=item.uri, name=item.name, data=data, size=item.size,
-                        modified=modified, mime_type=getattr(item, "content_type", None))
+                        modified=modified, mime_type=getattr(item, "content_type", None),
+                        extra={LIMITS: limits} if limits else {})
             try:
                 docs = self._cracked(blob, sha)
             except CrackError as exc:
@@ -253,7 +257,9 @@ class Worker:
         from indexers.crackers import crack
         if self.cache is None:
             return crack(blob)
-        key = crack_key(sha, blob.name, blob.size, blob.mime_type)
+        limits = self.config.unpack_limits
+        key = crack_key(sha, blob.name, blob.size, blob.mime_type,
+                        limits.describe() if limits and limits != Limits() else None)
         hit = self.cache.get(key)
         if hit is not None:
             return rebind(hit.value(), blob.uri, blob.modified)

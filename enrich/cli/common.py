@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import json
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -12,12 +10,14 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from indexers.crackers.limits import parse_size
 from indexers.stores import DataDir
 
 from enrich.config import SETTINGS, get_setting
 from enrich.errors import EnrichError
 
-__all__ = ["DataOption", "JsonOption", "data_dir", "emit_json", "human_size", "fail", "fail_with", "console", "err_console"]
+__all__ = ["DataOption", "JsonOption", "data_dir", "emit_json", "human_size", "fail", "fail_with",
+           "parse_size", "console", "err_console"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -69,17 +69,3 @@ def fail_with(exc: BaseException) -> NoReturn:
     err_console.print(Text.assemble((label, "bold red"), " ", " ".join(message.split())),
                       soft_wrap=True)
     raise typer.Exit(2)
-
-
-UNITS = "KMGT"
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """Bytes from ``2GB``, ``500 MB``, ``64k`` or ``1000`` (units are powers of 1024)."""
-    match = _SIZE.fullmatch(text)
-    if not match:
-        raise ValueError(f"{text!r}: use a number of bytes, or one with a unit "
-                         "(500MB, 2GB)")
-    unit = match.group(2).upper()
-    return int(float(match.group(1)) * 1024 ** (UNITS.index(unit) + 1 if unit else 0))

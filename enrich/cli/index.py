@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from indexers.crackers.limits import Limits, parse_limits
 from skills.base import check_device
 
 from enrich.cli.app import app
@@ -38,6 +39,7 @@ def index_command(
     cache: Annotated[bool, typer.Option(help="Keep cracking and skill outputs in DATA/cache and reuse them when the same bytes come again with the same skill settings.")] = True,
     max_bytes: Annotated[int | None, typer.Option(min=1, help="Fail items larger than this many bytes (reported per item, not downloaded).")] = None,
     doc_memory: Annotated[str, typer.Option("--doc-memory", help="Memory a worker process may allocate (500MB, 4GB): a document that needs more fails with the reason and the run goes on. auto: three quarters of the machine's memory split between the workers; off: no limit. Not enforced with --workers 0 or on Windows.")] = "auto",
+    unpack_limits: Annotated[str | None, typer.Option("--unpack-limits", help="What archives, e-mail attachments and Office packages may unpack, per source item: any of depth=N (containers inside containers opened; 3), members=N (entries in all; 10000), member=SIZE (one member unpacked; 256MB), total=SIZE (all members; 1GB, and at most ratio times the item's size), ratio=N (unpacked to packed, for members over 1 MB; 100), comma-separated: depth=5,total=4GB. A member over a limit is left out with a warning on its parent. Items already indexed keep what they had: add --reindex.", show_default=False)] = None,
     allow_empty: Annotated[bool, typer.Option(help="When the source lists nothing, delete everything indexed from it (by default it is kept, with a warning: an empty listing is more often a wrong container or credentials).")] = False,
     parsing_mode: Annotated[str | None, typer.Option(help="Read each file's records as documents: csv, jsonl, json or xlsx (each worksheet's rows under its header row) (default: one document per file, as cracked).")] = None,
     key: Annotated[str | None, typer.Option(help="Records: the column that names each record (its document id follows it).")] = None,
@@ -78,7 +80,7 @@ def index_command(
         device=check_device(get_setting("device", device)), reindex=reindex,
         retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,
         cache=cache, max_bytes=max_bytes, doc_memory=_doc_memory(doc_memory),
-        allow_empty=allow_empty,
+        unpack_limits=_unpack_limits(unpack_limits), allow_empty=allow_empty,
         index_url=get_setting("index", index), engine=get_setting("engine", engine),
         ray_address=get_setting("ray_address", ray_address),
         source_options=_source_options(parsing_mode=parsing_mode, key=key,
@@ -139,6 +141,16 @@ def _print_summary(summary: RunSummary) -> None:
                       highlight=False, soft_wrap=True)
     if len(summary.errors) > 20:
         console.print(f"... and {len(summary.errors) - 20} more (`enrich status --json`)")
+
+
+def _unpack_limits(value: str | None) -> Limits | None:
+    """``--unpack-limits``: the container limits, the defaults where not named."""
+    if value is None:
+        return None
+    try:
+        return parse_limits(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--unpack-limits") from None
 
 
 def _doc_memory(value: str) -> int | str | None:

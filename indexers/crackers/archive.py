@@ -31,7 +31,8 @@ from functools import partial
 from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
-from .containers import Limits, Member, crack_members
+from .containers import Member, crack_members
+from .limits import limits_of
 
 __all__ = ["ENCRYPTED", "TarCracker", "ZipCracker"]
 
@@ -70,7 +71,7 @@ def archive_documents(blob: Blob, fmt: str, members: Iterable[Member],
                       warnings: list[str] | None = None) -> list[dict[str, Any]]:
     """The archive's document (its listing) followed by its members' documents."""
     doc = new_document(blob, archive_format=fmt)
-    listing = _Listing(Limits().max_members)
+    listing = _Listing(limits_of(blob).max_members)
     children = crack_members(doc, blob, listing.watch(members))
     doc["warnings"].extend(warnings or ())
     doc["metadata"]["member_count"] = listing.count
@@ -131,7 +132,7 @@ class TarCracker(Cracker):
         warnings: list[str] = []
         packed = len(blob.data) if compressed else None
         with archive:
-            members = _tar_members(archive, packed, warnings)
+            members = _tar_members(archive, packed, warnings, limits_of(blob).max_total_bytes)
             documents = archive_documents(blob, "tar" if fmt == "tar" else f"tar.{fmt}",
                                           members, warnings)
             rest = bytes(blob.data[archive.offset:]) if compressed is None else b""
@@ -153,16 +154,17 @@ def _single(blob: Blob, fmt: str, opener: Any) -> Member:
     return Member(path=name, open=lambda: opener(io.BytesIO(blob.data)), packed=len(blob.data))
 
 
-def _tar_members(archive: tarfile.TarFile, packed: int | None,
-                 warnings: list[str]) -> Iterator[Member]:
+def _tar_members(archive: tarfile.TarFile, packed: int | None, warnings: list[str],
+                 limit: int) -> Iterator[Member]:
     """Members in one pass; a break in the archive ends the pass with a warning, and so
     does a total declared size over the limit (the rest would only be skipped over)."""
-    declared, limit, seen = 0, Limits().max_total_bytes, 0
+    declared, seen = 0, 0
     try:
         for info in archive:
             seen += 1
             yield Member(path=info.name, open=partial(_extract, archive, info), size=info.size,
-                         packed=packed, modified=_tar_time(info.mtime), skip=not info.isfile())
+                         packed=packed or _stored(info), modified=_tar_time(info.mtime),
+                         skip=not info.isfile())
             declared += info.size if info.isfile() else 0
             if declared > limit:
                 warnings.append(f"members after the first {seen:,} not read: they declare "
@@ -171,6 +173,14 @@ def _tar_members(archive: tarfile.TarFile, packed: int | None,
     except _READ_ERRORS as error:
         warnings.append(f"archive damaged after {seen:,} members, the rest not read: "
                         f"{error or type(error).__name__}")
+
+
+def _stored(info: tarfile.TarInfo) -> int | None:
+    """The bytes a sparse member stores (its holes unpack to zeros: judged by the
+    ratio like a compressed member); None for any other member of a plain tar."""
+    if not info.issparse() or not info.sparse:
+        return None
+    return max(1, sum(size for _offset, size in info.sparse))
 
 
 def _extract(archive: tarfile.TarFile, info: tarfile.TarInfo) -> io.BufferedReader:

@@ -41,11 +41,13 @@ container declares before reading and again on what is read, in chunks of 1 MiB,
 lying header costs at most one chunk over the limit. A member over a limit, or one that
 cannot be read or cracked, is left out with a warning on its parent that gives the
 reason (the first 20 listed, then a count); the parent and the other members are
-indexed.
+indexed. A run sets other limits with ``enrich index --unpack-limits``
+(:func:`~.limits.parse_limits`); they reach every member through its blob.
 """
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -54,7 +56,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from .base import Blob, CrackError, storable_text
-from .limits import RATIO_FLOOR, LimitExceeded, Limits
+from .limits import LIMITS, RATIO_FLOOR, LimitExceeded, Limits, limits_of
 from .rows import Problems
 
 __all__ = [
@@ -177,7 +179,7 @@ def crack_members(parent: dict[str, Any], blob: Blob, members: Iterable[Member],
     cracked by the normal crackers. Problems become ``parent["warnings"]``."""
     state = blob.extra.get(_STATE)
     if not isinstance(state, _State):
-        limits = limits or Limits()
+        limits = limits or limits_of(blob)
         size = blob.size or len(blob.data)
         state = _State(0, _Budget(limits, total=allowance(size, limits)))
     problems, names, children = Problems(), MemberNames(), []
@@ -237,7 +239,8 @@ def _crack_one(blob: Blob, member: Member, path: str, key: str,
     uri = member_uri(blob.uri, path, key)
     child = Blob(uri=uri, name=posixpath.basename(path), data=data, size=len(data),
                  modified=member.modified or blob.modified, mime_type=member.mime_type,
-                 extra={_STATE: replace(state, depth=state.depth + 1)})
+                 extra={_STATE: replace(state, depth=state.depth + 1),
+                        LIMITS: state.budget.limits})
     documents = _cracker(child)
     for document in documents:
         # the member itself, or a row of it (not a member of a member, whose parent is it)
@@ -296,12 +299,13 @@ def _check_read(size: int, member: Member, limits: Limits, cap: int,
 
 
 def _read_chunks(member: Member, limits: Limits, cap: int) -> bytes:
+    """The member's bytes, read a chunk at a time into one buffer whose value is taken
+    without a copy (a list of chunks joined at the end needed twice the member)."""
     if member.open is None:
         return b""
-    parts, total = [], 0
+    buffer = io.BytesIO()
     with member.open() as reader:
         while chunk := reader.read(CHUNK):
-            total += len(chunk)
-            _check_read(total, member, limits, cap)
-            parts.append(chunk)
-    return b"".join(parts)
+            buffer.write(chunk)
+            _check_read(buffer.tell(), member, limits, cap)
+    return buffer.getvalue()

@@ -22,7 +22,7 @@ from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .embedded import add_picture, core_properties, package_errors
-from .limits import check_package
+from .limits import check_package, limits_of
 from .sniff import DOCX
 
 __all__ = ["DocxCracker"]
@@ -38,7 +38,7 @@ class DocxCracker(Cracker):
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         import docx  # python-docx; imported on first DOCX only
 
-        check_package(blob.data, "DOCX")
+        check_package(blob.data, "DOCX", limits_of(blob))
         try:
             return [_crack(blob, docx.Document(io.BytesIO(blob.data)))]
         except _read_errors() as error:

@@ -166,14 +166,13 @@ class MboxCracker(Cracker):
             with open(path, "wb") as file:
                 file.write(blob.data)
             box = mailbox.mbox(path, factory=None, create=False)
-            try:
-                members = list(_messages(box, lines))
+            try:  # one message in memory at a time, cracked as it is read
+                children = crack_members(doc, blob, _messages(box, lines), key="message")
             finally:
                 box.close()
-        if not members:
+        if not lines:
             raise CrackError("not a mailbox: no message after a 'From ' line")
-        children = crack_members(doc, blob, members, key="message")
-        doc["metadata"]["message_count"] = len(members)
+        doc["metadata"]["message_count"] = len(lines)
         doc["pages"] = [{"number": 1, "text": "\n".join(lines), "needs_ocr": False}]
         return [doc, *children]
 

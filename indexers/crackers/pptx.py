@@ -31,7 +31,7 @@ from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .embedded import add_picture, core_properties, package_errors
-from .limits import check_package
+from .limits import check_package, limits_of
 from .sniff import PPTX
 
 __all__ = ["PptxCracker", "MAX_GROUP_DEPTH"]
@@ -47,7 +47,7 @@ class PptxCracker(Cracker):
     extensions = ("pptx", "pptm")
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
-        check_package(blob.data, "PPTX")
+        check_package(blob.data, "PPTX", limits_of(blob))
         try:
             presentation = _open(blob.data)
             doc = new_document(blob, **core_properties(presentation.core_properties))

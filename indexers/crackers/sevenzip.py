@@ -21,6 +21,7 @@ from enrich.errors import optional_import
 from .archive import ENCRYPTED, archive_documents
 from .base import Blob, Cracker, CrackError
 from .containers import Limits, Member, allowance, declared_problem, depth_of
+from .limits import limits_of
 
 __all__ = ["SevenZipCracker"]
 
@@ -35,7 +36,8 @@ class SevenZipCracker(Cracker):
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         py7zr = optional_import("py7zr", "7z", "7z archives")
         try:
-            members = _members(py7zr, bytes(blob.data), depth_of(blob) < Limits().max_depth)
+            limits = limits_of(blob)
+            members = _members(py7zr, bytes(blob.data), limits, depth_of(blob) < limits.max_depth)
         except CrackError:
             raise
         except (TimeoutError, MemoryError):
@@ -45,11 +47,10 @@ class SevenZipCracker(Cracker):
         return archive_documents(blob, "7z", members)
 
 
-def _members(py7zr: Any, data: bytes, opened: bool = True) -> list[Member]:
+def _members(py7zr: Any, data: bytes, limits: Limits, opened: bool = True) -> list[Member]:
     """The members, those to crack extracted at once (py7zr unpacks solid blocks whole):
     only while their declared sizes fit the item's allowance and the member count, and
     none when the archive is too deep to be opened."""
-    limits = Limits()
     with py7zr.SevenZipFile(io.BytesIO(data)) as archive:
         if archive.needs_password():
             raise CrackError(f"7z archive {ENCRYPTED}")

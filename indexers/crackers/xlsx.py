@@ -34,7 +34,7 @@ from typing import Any
 
 from .base import Blob, Cracker, CrackError, new_document
 from .embedded import package_errors
-from .limits import check_package
+from .limits import check_package, limits_of
 from .sniff import XLSX
 
 __all__ = ["XlsxCracker", "MAX_SHEET_CELLS", "MAX_CELLS", "cell_text", "sheet_pages",
@@ -54,7 +54,7 @@ class XlsxCracker(Cracker):
     extensions = ("xlsx", "xlsm")
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
-        check_package(blob.data, "XLSX")
+        check_package(blob.data, "XLSX", limits_of(blob))
         workbook = _open(blob.data)
         try:
             doc = new_document(blob, **_properties(workbook))

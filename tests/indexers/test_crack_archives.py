@@ -146,11 +146,11 @@ def test_nesting_deeper_than_the_limit_is_listed_not_opened():
     assert not any("leaf.txt" in uri for uri in docs)
 
 
-def test_member_limit_and_failing_members_are_warnings_on_the_parent(monkeypatch):
-    from indexers.crackers import containers
-    monkeypatch.setattr(containers, "Limits", lambda: Limits(max_members=2))
+def test_member_limit_and_failing_members_are_warnings_on_the_parent():
+    from indexers.crackers.limits import LIMITS
     data = cf.zip_bytes({"a.txt": b"a", "b.bin": b"\x00\x01\x02", "c.txt": b"c", "d.txt": b"d"})
-    docs = cracked(data)
+    docs = {doc["uri"]: doc for doc in crack(Blob(uri=URI, name="box.zip", data=data,
+                                                  extra={LIMITS: Limits(max_members=2)}))}
     assert list(docs)[1:] == [f"{URI}#member=a.txt"]
     assert docs[URI]["warnings"] == [
         "b.bin: unsupported content type application/octet-stream",
