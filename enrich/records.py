@@ -101,7 +101,8 @@ def _mentions(doc: dict[str, Any], plan: Plan) -> Iterator[dict[str, Any]]:
                        "start": entity.get("start"), "end": entity.get("end"),
                        "confidence": entity.get("confidence"), "skill": origin.get("skill"),
                        "version": origin.get("version"), "model": origin.get("model"),
-                       "description": entity.get("description"), "authority": authority}
+                       "description": entity.get("description"), "authority": authority,
+                       "alias": entity.get("alias")}
 
 
 def _fields(tree_doc: dict[str, Any], doc: dict[str, Any], plan: Plan,

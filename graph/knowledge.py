@@ -12,7 +12,8 @@ The queries live by concern, one mixin each: :mod:`graph.lookup` (``resolve``,
 ``entities``, ``entity``: names to keys), :mod:`graph.neighbours` (``neighbors``,
 scores), :mod:`graph.evidence` (``cooccurrence``: counts, documents, snippets) and
 :mod:`graph.networks` (``ego_graph``, ``documents_graph``, ``to_networkx``,
-``export``, ``stats``, ``path``). Their module docs say what each answers.
+``export``, ``stats``, ``path``) and :mod:`graph.threads` (``threads``, ``thread``:
+mail threads). Their module docs say what each answers.
 
 Errors derive from ``GraphError`` (:mod:`graph.errors`); a bad ``scope``, ``rank``
 or format is a ``GraphArgumentError`` (E505, also a ``ValueError``) that lists the
@@ -32,12 +33,13 @@ from graph.lookup import Lookup
 from graph.neighbours import Neighbours
 from graph.networks import Networks
 from graph.reader import GraphReader, open_reader
+from graph.threads import Threads
 
 __all__ = ["KnowledgeGraph", "GraphError", "IndexNotFound", "EntityNotFound",
            "AmbiguousEntity", "NoPath", "SCOPES", "RANKS"]
 
 
-class KnowledgeGraph(Lookup, Neighbours, Evidence, Networks):
+class KnowledgeGraph(Lookup, Neighbours, Evidence, Networks, Threads):
     """Read-only queries over the knowledge graph that ``reader`` reads (see module doc).
 
     Closing the graph closes its reader; usable as a context manager.

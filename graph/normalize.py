@@ -47,6 +47,10 @@ document defines. ``rules`` are the skillset's resolution switches
    the index of the sentence holding ``start`` in ``texts[page]`` (``texts[None]``
    when the page has no text of its own), None without offsets (image labels), and
    ``initial`` whether the mention starts that sentence (with offsets only).
+5. *Identifying aliases*: a mention with an ``alias`` (an e-mail address: a name that
+   identifies the entity whatever it is called) is keyed ``TYPE:alias``, and
+   ``(TYPE:alias, TYPE:name)`` is returned as an alias (unless equal), so the corpus
+   resolves every mention of the alias to the name most documents give it.
 
 **Sentences.** ``sentence_spans(text)`` splits after ``.!?`` (and closing quotes or
 brackets) before whitespace and a capital, digit or opening quote, and at blank lines;
@@ -418,6 +422,16 @@ def _finish(m: dict, texts: Mapping[Any, str], spans: dict) -> dict:
     return m
 
 
+def _identified(out: list[dict]) -> list[tuple[str, str]]:
+    """Key the mentions that carry an ``alias`` by it; ``(alias key, name key)`` pairs."""
+    pairs = []
+    for m in out:
+        if m.get("alias"):
+            named, m["key"] = m["key"], entity_key(m["type"], str(m["alias"]))
+            pairs.append((m["key"], named))
+    return pairs
+
+
 def resolve(mentions: list[Mapping[str, Any]], texts: Mapping[Any, str],
             rules: Mapping[str, bool] | None = None,
             ) -> tuple[list[dict], list[tuple[str, str]]]:
@@ -441,5 +455,5 @@ def resolve(mentions: list[Mapping[str, Any]], texts: Mapping[Any, str],
     spans: dict = {}
     out = [_finish(m, texts, spans) for m in out]
     aliases = [(f"{out[i]['type']}:{normalize_name(acr, out[i]['type'])}", out[i]["key"])
-               for acr, i in defined]
+               for acr, i in defined] + _identified(out)
     return out, [(a, k) for a, k in aliases if a != k]

@@ -154,6 +154,14 @@ class GraphReader(Protocol):
                      keys: Sequence[str]) -> list[tuple[str, str]]:
         """The distinct ``(doc_id, key)`` of ``keys`` mentioned in ``doc_ids``."""
 
+    # --- mail -------------------------------------------------------------------
+
+    def mail_headers(self) -> list[dict[str, Any]]:
+        """``{doc_id, uri, title, subject, from, date, message_id, in_reply_to,
+        references}`` of every document whose metadata has a ``message_id``,
+        ``in_reply_to`` or ``references`` (the e-mail cracker's headers; missing ones
+        None), for :mod:`graph.threads`."""
+
 
 def open_reader(data_dir: str | Path, name: str = "sqlite") -> GraphReader:
     """The reader ``name`` (of the ``enrich.graph_readers`` group) over ``data_dir``."""

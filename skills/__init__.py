@@ -8,6 +8,7 @@ through the ``enrich.skills`` entry points.
 from skills.base import (ModelRef, Record, Result, RunContext, Skill, SkillError, SkillUnavailable,
                          TermStats)
 from skills.caption import CaptionSkill
+from skills.correspondents import CorrespondentSkill
 from skills.entities import EntitySkill
 from skills.keyphrases import KeyPhraseSkill, NgramSkill
 from skills.labels import LabelSkill
@@ -21,5 +22,5 @@ __all__ = [
     "Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record", "Result",
     "RunContext",
     "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "NerSkill", "OcrSkill",
-    "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill",
+    "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill", "CorrespondentSkill",
 ]

@@ -249,6 +249,16 @@ def document(data: Data, doc_id: DocId,
     return _json(out)
 
 
+@router.get("/documents/{doc_id}/thread", summary="The mail thread of a message document")
+def document_thread(data: Data, doc_id: DocId) -> JSONResponse:
+    thread = data.graph().thread(doc_id)
+    if thread is None:
+        data.document(doc_id)  # 404 when there is no such document
+        raise ApiError(404, "not_a_message", f"document {doc_id!r} is not an e-mail message "
+                       "(it has no Message-ID, In-Reply-To or References)")
+    return _json(thread)
+
+
 @router.get("/documents/{doc_id}/file", summary="The original file of a document",
             response_class=FileResponse)
 def document_file(data: Data, doc_id: DocId,

@@ -239,6 +239,17 @@ class SqliteGraphReader:
                           "(SELECT value FROM json_each(?))", (json.dumps(list(ids)),))
         return {row[0]: dict(zip(("doc_id", "uri", "title"), row)) for row in rows}
 
+    def mail_headers(self) -> list[dict[str, Any]]:
+        names = ("subject", "from", "date", "message_id", "in_reply_to", "references")
+        rows = self._rows(
+            "SELECT id, uri, title, " + ", ".join(f"metadata -> '$.{n}'" for n in names) +
+            " FROM documents WHERE json_extract(metadata, '$.message_id') IS NOT NULL OR "
+            "json_extract(metadata, '$.in_reply_to') IS NOT NULL OR "
+            "json_extract(metadata, '$.references') IS NOT NULL ORDER BY uri, id")
+        return [{"doc_id": r[0], "uri": r[1], "title": r[2],
+                 **{n: None if v is None else json.loads(v) for n, v in zip(names, r[3:])}}
+                for r in rows]
+
     def mentions(self, keys: Sequence[str], doc_ids: Sequence[str]) -> list[tuple]:
         return self._rows('SELECT doc_id, entity_key, page, sentence, start, "end", image_id '
                           "FROM mentions WHERE entity_key IN (SELECT value FROM json_each(?)) "

@@ -7,7 +7,7 @@ import { $, $$, h, safeUrl, withParam } from "./dom.js";
 import { report } from "./errorbar.js";
 import { FACET_NAMES, filterChip } from "./facets.js";
 import { fileName, fmt, kv, labelText, prettyUri, typeClass } from "./format.js";
-import { go } from "./router.js";
+import { go, hashOf, state } from "./router.js";
 
 const docView = { id: null, seq: 0, returnFocus: null, page: null, loading: false };
 const FIRST_PAGES = 30; // the others behind a button
@@ -56,6 +56,7 @@ export async function openDoc(id, page = null) {
     $("#doc article").scrollTop = 0;
     docView.loading = false;
     if (docView.page) showPage(docView.page);
+    if (isMessage(doc)) loadThread(doc.id, seq);
   } catch (exc) {
     if (seq !== docView.seq) return;
     docView.loading = false;
@@ -107,6 +108,7 @@ function renderDoc(doc) {
   if (doc.metadata && Object.keys(doc.metadata).length) {
     out.push(h("details", { class: "metadata" }, h("summary", null, "Metadata"), kv(doc.metadata)));
   }
+  if (isMessage(doc)) out.push(h("section", { class: "thread" }, h("h3", null, "Thread"), h("p", { class: "muted" }, "Loading…")));
   out.push(...fieldChips(doc.fields || {}, entities));
   const text = textSection(doc, entities);
   if (text) out.push(text);
@@ -139,6 +141,44 @@ function facts(doc) {
     if (value !== "" && value != null) dl.append(h("dt", null, key), h("dd", { class: key === "status" ? `status-${typeClass(value)}` : null }, fmt(value)));
   }
   return dl;
+}
+
+const isMessage = (doc) => ["message_id", "in_reply_to", "references"].some((k) => doc.metadata?.[k]);
+
+/** The mail thread of message `id` (GET /api/documents/ID/thread), each message linked. */
+async function loadThread(id, seq) {
+  let thread;
+  try {
+    thread = await api(`/api/documents/${encodeURIComponent(id)}/thread`);
+  } catch (exc) {
+    if (seq === docView.seq) $("#doc .thread")?.replaceChildren(h("h3", null, "Thread"), h("p", { class: "muted" }, exc.message || "No thread."));
+    return;
+  }
+  const section = $("#doc .thread");
+  if (seq !== docView.seq || !section) return;
+  const n = thread.messages.length;
+  section.replaceChildren(h("h3", null, `Thread (${n} message${n === 1 ? "" : "s"})`),
+    h("ol", { class: "thread-list" }, thread.messages.map((m) => threadItem(m, id))));
+}
+
+function threadItem(m, current) {
+  const label = m.subject || m.title || fileName(m.uri) || m.doc_id;
+  const who = (m.from || []).join(", ");
+  const when = m.date ? String(m.date).replace("T", " ").slice(0, 16) : "";
+  const open = (event) => {
+    if (event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+      event.preventDefault();
+      go({ doc: m.doc_id, page: null });
+    }
+  };
+  const title = m.doc_id === current
+    ? h("strong", { "aria-current": "true" }, label)
+    : h("a", { href: hashOf({ ...state, doc: m.doc_id, page: null }), onclick: open, "data-id": m.doc_id }, label);
+  const item = h("li", { class: "thread-message", "data-depth": m.depth },
+    title, h("span", { class: "muted" }, [who, when].filter(Boolean).join(" · ")),
+    m.missing_parent ? h("span", { class: "badge", title: `In reply to ${m.missing_parent}, which is not indexed` }, "reply to a missing message") : null);
+  item.style.marginLeft = `${Math.min(m.depth, 8) * 18}px`; // CSSOM: the CSP forbids style attributes
+  return item;
 }
 
 /** A row of filter chips per keyword field; a chip leaves the document for the results. */
