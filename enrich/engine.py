@@ -24,7 +24,7 @@ import logging
 from collections import Counter
 from typing import Any, Collection, Mapping, Sequence
 
-from skills.base import RunContext, Skill, SkillError, SkillUnavailable
+from skills.base import WARNINGS, RunContext, Skill, SkillError, SkillUnavailable
 
 from enrich import tree
 from enrich.cache import EnrichmentCache, Entry
@@ -210,6 +210,10 @@ class Engine:
                 continue
             for output, target in bound.outputs.items():
                 tree.set_child(docs[index], instance, target, (result or {}).get(output))
+            for warning in (result or {}).get(WARNINGS) or ():  # the record's own warnings
+                docs[index].setdefault("skill_errors", []).append(
+                    {"skill": bound.name, "path": tree.format_path(instance),
+                     "message": f"warning: {warning}"})
 
 
 _MISS = object()

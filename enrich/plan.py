@@ -72,8 +72,9 @@ def _bind(spec: SkillSpec) -> BoundSkill:
             check_device(spec.params["device"])
         except ConfigError as exc:
             raise SkillsetError(f"skill {spec.name!r}: {exc}") from exc
-    unknown_in = set(spec.inputs) - set(cls.inputs)
-    unknown_out = set(spec.outputs) - set(cls.outputs)
+    declared_in, declared_out = _declared(spec, cls)
+    unknown_in = set(spec.inputs) - set(declared_in)
+    unknown_out = set(spec.outputs) - set(declared_out)
     if unknown_in or unknown_out:
         raise SkillsetError(
             f"skill {spec.name!r} ({spec.skill}): unknown "
@@ -81,11 +82,24 @@ def _bind(spec: SkillSpec) -> BoundSkill:
                         (("inputs", unknown_in), ("outputs", unknown_out)) if names)
             + f"; it declares inputs {sorted(cls.inputs)} and outputs {list(cls.outputs)}")
     _check_params(spec, cls)
-    sources = {**cls.inputs, **spec.inputs}
+    sources = {**declared_in, **spec.inputs}
     return BoundSkill(spec=spec, cls=cls,
                       context=tree.parse(spec.context or cls.context),
                       inputs={name: tree.parse(path) for name, path in sources.items()},
-                      outputs={out: spec.outputs.get(out, out) for out in cls.outputs})
+                      outputs={out: spec.outputs.get(out, out) for out in declared_out})
+
+
+def _declared(spec: SkillSpec, cls: type[Skill]) -> tuple[dict[str, str], list[str]]:
+    """The skill's inputs (name -> default path) and output names: its class's, or,
+    for a skill whose inputs and outputs are the skillset's to name (a web API), the
+    spec's, at least one of each."""
+    if not cls.io_from_skillset:
+        return dict(cls.inputs), list(cls.outputs)
+    if not spec.inputs or not spec.outputs:
+        raise SkillsetError(f"skill {spec.name!r} ({spec.skill}) takes the inputs and outputs "
+                            "the skillset names: give it at least one of each "
+                            "(inputs: {name: /document/path}, outputs: {name: node name})")
+    return dict(spec.inputs), list(spec.outputs)
 
 
 def _check_params(spec: SkillSpec, cls: type[Skill]) -> None:

@@ -42,6 +42,7 @@ import yaml
 
 from graph.resolution import check_rules
 from indexers.stores.fields import FieldSpec, parse_field
+from skills.webapi_azure import ODATA_TYPE, from_azure
 
 from enrich.errors import SkillsetError
 
@@ -68,6 +69,8 @@ class SkillSpec:
     def from_dict(cls, data: Any) -> "SkillSpec":
         if isinstance(data, str):
             return cls(skill=data)
+        if isinstance(data, dict) and ODATA_TYPE in data:  # an Azure definition, unchanged
+            data = from_azure(data)
         if not isinstance(data, dict) or "skill" not in data:
             raise SkillsetError(f"each skill needs a 'skill' name, got {data!r}")
         unknown = set(data) - {"skill", "name", "context", "inputs", "outputs", "params"}

@@ -17,10 +17,12 @@ from skills.merge import JoinSkill, MergeSkill
 from skills.ner import NerSkill
 from skills.ocr import OcrSkill
 from skills.tags import TagSkill
+from skills.webapi import WebApiSkill
 
 __all__ = [
     "Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record", "Result",
     "RunContext",
     "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "NerSkill", "OcrSkill",
     "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill", "CorrespondentSkill",
+    "WebApiSkill",
 ]

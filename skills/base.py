@@ -29,6 +29,11 @@ A skill class is small:
   leaves them out of its key);
 * ``model`` names the model behind the values (for provenance), or is ``None``.
 
+A result dict may carry :data:`WARNINGS` (``"_warnings"``): messages about that
+record that did not stop it (a web API's ``warnings``); the engine adds them to the
+document's warnings. A skill whose inputs and outputs are whatever the skillset names
+(``io_from_skillset = True``, the web API skill) declares none on its class.
+
 Skills that need statistics of the whole corpus (``needs_corpus = True``) run in the
 indexer's main process, inside the batch's store transaction, and receive a
 :class:`TermStats` view as ``run(records, corpus=...)``; their records also carry
@@ -45,10 +50,11 @@ from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 from enrich.errors import ConfigError, EnrichError
 
 __all__ = ["Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record",
-           "Result", "RunContext", "check_device", "DEVICES"]
+           "Result", "RunContext", "check_device", "DEVICES", "WARNINGS"]
 
 Record = Mapping[str, Any]
 Result = "dict[str, Any] | SkillError"
+WARNINGS = "_warnings"  # a result's key for its record's warnings (a list of strings)
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,7 @@ class Skill:
     uses_device: ClassVar[bool] = False  # runs a model on RunContext.device
     cacheable: ClassVar[bool] = True  # equal inputs give equal outputs (not corpus skills)
     runtime_params: ClassVar[frozenset[str]] = frozenset()  # never change the outputs
+    io_from_skillset: ClassVar[bool] = False  # inputs/outputs: the ones the skillset names
 
     def __init__(self, **params: Any) -> None:
         self.params = params
