@@ -128,7 +128,8 @@ def _order(bound: list[BoundSkill]) -> list[BoundSkill]:
 def needs(reader: BoundSkill, writer: BoundSkill) -> bool:
     """Whether ``reader`` reads a node ``writer`` makes (or below it): without the writer
     it has nothing to read. Reading a whole node the writer only adds to is not need."""
-    reads = list(reader.inputs.values()) + [reader.context]
+    reads = [path for name, path in reader.inputs.items()
+             if name not in reader.cls.optional_inputs] + [reader.context]
     return any(tree.is_under(path, out) for path in reads for out in writer.writes)
 
 
@@ -173,7 +174,8 @@ def _validate(ordered: list[BoundSkill], skillset: Skillset) -> None:
     for b in ordered:
         _check(available, b.context, f"skill {b.name!r} (context)")
         for name, path in b.inputs.items():
-            _check(available, path, f"skill {b.name!r} input {name!r}")
+            if name not in b.cls.optional_inputs or available.has(path):
+                _check(available, path, f"skill {b.name!r} input {name!r}")
         for path in b.writes:
             # a child of another skill's nodes (/document/chunks/*/vector) is added to them
             inside = any(tree.is_under(path, w) and path != w for w in writers)

@@ -149,6 +149,9 @@ class Skill:
     version: ClassVar[str] = "1"
     context: ClassVar[str] = "/document"
     inputs: ClassVar[Mapping[str, str]] = {}
+    # Inputs a skill can do without: when nothing writes their path, the record holds
+    # None (no error), and a disabled writer does not disable the skill.
+    optional_inputs: ClassVar[frozenset[str]] = frozenset()
     outputs: ClassVar[Sequence[str]] = ()
     needs_corpus: ClassVar[bool] = False
     description: ClassVar[str] = ""

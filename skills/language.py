@@ -13,13 +13,13 @@ from typing import Any, ClassVar, Sequence
 
 from skills.base import ModelRef, Record, RunContext, Skill, SkillUnavailable
 
-__all__ = ["LanguageSkill"]
+__all__ = ["LanguageSkill", "load_identifier", "detect"]
 
 # One identifier per process and language restriction (loading takes ~0.7 s).
 _IDENTIFIERS: dict[tuple[str, ...] | None, Any] = {}
 
 
-def _load_identifier(languages: tuple[str, ...] | None) -> Any:
+def load_identifier(languages: tuple[str, ...] | None = None) -> Any:
     """Return the cached py3langid identifier with normalised probabilities."""
     if languages not in _IDENTIFIERS:
         try:
@@ -86,7 +86,7 @@ class LanguageSkill(Skill):
     def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load the py3langid model (once per process); idempotent."""
         if self._identifier is None:
-            self._identifier = _load_identifier(self.languages)
+            self._identifier = load_identifier(self.languages)
 
     def run(self, records: Sequence[Record], **kwargs: Any) -> list[dict[str, Any]]:
         """Return ``{"language", "language_confidence"}`` per record, in order."""
@@ -95,11 +95,19 @@ class LanguageSkill(Skill):
 
     def _detect(self, text: Any) -> dict[str, Any]:
         """Classify one text, or answer None/None when there is too little of it."""
-        sample = text[: self.max_chars] if isinstance(text, str) else ""
-        if sum(ch.isalpha() for ch in sample) < self.min_letters:
-            return {"language": None, "language_confidence": None}
-        language, confidence = self._identifier.classify(sample)
-        confidence = round(min(max(float(confidence), 0.0), 1.0), 4)
-        if confidence < self.min_confidence:
+        language, confidence = detect(self._identifier, text, self.max_chars, self.min_letters)
+        if confidence is not None and confidence < self.min_confidence:
             language = None
         return {"language": language, "language_confidence": confidence}
+
+
+def detect(identifier: Any, text: Any, max_chars: int = 5000,
+           min_letters: int = 20) -> tuple[str | None, float | None]:
+    """``(language, probability)`` of the first ``max_chars`` characters of ``text``, or
+    ``(None, None)`` when they hold fewer than ``min_letters`` letters (about 0.3 ms per
+    1,000 characters: cheap enough to run per page)."""
+    sample = text[:max_chars] if isinstance(text, str) else ""
+    if sum(ch.isalpha() for ch in sample) < min_letters:
+        return None, None
+    language, confidence = identifier.classify(sample)
+    return language, round(min(max(float(confidence), 0.0), 1.0), 4)

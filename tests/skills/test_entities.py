@@ -117,7 +117,10 @@ def test_default_model_prefers_en_core_web_sm(monkeypatch):
 
 def test_declaration():
     assert EntitySkill.context == "/document/pages/*"
-    assert EntitySkill.inputs == {"text": "/document/pages/*/text"}
+    assert EntitySkill.inputs == {"text": "/document/pages/*/text",
+                                  "language": "/document/language",
+                                  "language_confidence": "/document/language_confidence"}
+    assert EntitySkill.optional_inputs == {"language", "language_confidence"}
     assert EntitySkill().params["batch_size"] == 64
     assert EntitySkill().params["confidence"] == "marginal"
     assert EntitySkill().params["min_confidence"] == 0.0

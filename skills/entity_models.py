@@ -1,0 +1,154 @@
+"""Which spaCy pipeline reads a page: the ``entities`` skill's models per language.
+
+**The page's language** is, in this order: the page's own (py3langid on the page text,
+about 1 ms for a 5,000-character page, when the page has at least
+:data:`PAGE_MIN_LETTERS` letters and the guess is at least ``min_confidence`` sure);
+else the document's (the skill's ``language`` input, usually the ``language`` skill's
+``/document/language``, trusted when its ``language_confidence`` reaches the same
+threshold); else ``default_language``. Short or noisy text (a caption, a tweet, a table)
+is misread often and with low confidence: on WNUT-17's 1,009 English posts py3langid
+answered some other language for 29, but only 2 of them above 0.8, so such pages keep the
+corpus's default language instead of losing their entities.
+
+**The model** of a language is the one ``models`` maps it to (the default language's is
+the skill's ``model``). A language without one (or whose model is not installed) goes to
+``fallback``: ``skip`` (the default: the page gets no entities, and the skill logs one
+warning per language and counts the pages) or the name of a model that reads any
+language (a multilingual pipeline such as spaCy's ``xx_ent_wiki_sm``). Running the
+English model over German text gave entities such as ``ORG:bundeskanzler olaf scholz``:
+no entities are better than wrong ones in a knowledge graph.
+
+**Types.** Pipelines trained on WikiNER or CoNLL (spaCy's French, Spanish, German...)
+label PER, LOC, ORG and MISC; they are mapped as the transformer ``ner`` skill maps them
+(:func:`skills.ner_spans.type_map`: PER -> PERSON, LOC -> GPE, MISC -> NORP), so the
+graph's keys (``PERSON:olaf scholz``) are the same whatever language a page is in.
+OntoNotes pipelines (English) keep their labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from skills.language import detect
+from skills.ner_spans import type_map
+
+__all__ = ["SKIP", "PAGE_MIN_LETTERS", "LanguagePolicy", "suggested_model", "install_hint",
+           "language_code", "model_types"]
+
+log = logging.getLogger(__name__)
+
+SKIP = "skip"
+PAGE_MIN_LETTERS = 100  # fewer letters: the page takes the document's language
+# spaCy's trained pipelines (spacy.io/models): ``<lang>_core_news_sm`` for these.
+_NEWS_PIPELINES = frozenset("ca da de el es fi fr hr it ja ko lt mk nb nl pl pt ro ru sl sv "
+                            "uk".split())
+_ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
+
+
+def suggested_model(language: str) -> str | None:
+    """spaCy's small pipeline for ``language``, if spaCy publishes one."""
+    if language in _NEWS_PIPELINES:
+        return f"{language}_core_news_sm"
+    return {"en": "en_core_web_sm", "zh": "zh_core_web_sm"}.get(language)
+
+
+def install_hint(model: str) -> str:
+    """How to install a spaCy pipeline package (a folder: nothing to install)."""
+    return f"pip install {model.replace('_', '-')}  # or: python -m spacy download {model}"
+
+
+def language_code(value: Any) -> str | None:
+    """``"fr"`` from ``"fr"``, ``"FR"``, ``"fr-CA"`` or ``"fr_CA"``; None for no language."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().lower().replace("_", "-").split("-")[0]
+
+
+def model_types(nlp: Any) -> dict[str, str | None]:
+    """Label of the pipeline's recognisers -> entity type (see the module docstring)."""
+    labels: set[str] = set()
+    for name, component in nlp.pipeline:
+        if nlp.get_pipe_meta(name).factory in _ENTITY_FACTORIES:
+            labels.update(getattr(component, "labels", ()) or ())
+    return type_map(sorted(labels), None)
+
+
+@dataclass
+class LanguagePolicy:
+    """A page's language and the model that reads it (see the module docstring)."""
+
+    models: dict[str, str]  # language -> model; the default language's included
+    fallback: str = SKIP
+    default_language: str = "en"
+    min_confidence: float = 0.8
+    page_language: bool = True
+    skipped: dict[str, int] = field(default_factory=dict)  # language -> pages skipped
+
+    @classmethod
+    def build(cls, model: str, models: Mapping[str, str] | None, fallback: str | None,
+              default_language: str, min_confidence: float,
+              page_language: bool) -> "LanguagePolicy":
+        """The policy of the skill's parameters; ValueError for a malformed one."""
+        default = language_code(default_language)
+        if default is None:
+            raise ValueError(f"entities: default_language must be a language code such as "
+                             f"'en', got {default_language!r}")
+        if models is not None and not isinstance(models, Mapping):
+            raise ValueError(f"entities: models must map language codes to spaCy models "
+                             f"(e.g. {{fr: fr_core_news_sm}}), got {models!r}")
+        table = {default: model}
+        for language, name in (models or {}).items():
+            code = language_code(language)
+            if code is None or not isinstance(name, str) or not name:
+                raise ValueError(f"entities: models: {language!r}: {name!r} is not a language "
+                                 "code and a model name")
+            table[code] = name
+        if not isinstance(fallback or SKIP, str):
+            raise ValueError(f"entities: fallback must be 'skip' or a model, got {fallback!r}")
+        if not 0.0 <= float(min_confidence) <= 1.0:
+            raise ValueError(f"entities: min_language_confidence must be from 0 to 1, "
+                             f"got {min_confidence!r}")
+        return cls(table, fallback or SKIP, default, float(min_confidence), bool(page_language))
+
+    @property
+    def single(self) -> bool:
+        """Whether one model reads every page it reads (the default: the model of the
+        default language, other languages skipped)."""
+        return len(self.models) == 1 and self.fallback == SKIP
+
+    def language(self, text: Any, language: Any, confidence: Any, identifier: Any) -> str:
+        """The language of one page: its own, else the document's, else the default."""
+        if self.page_language and identifier is not None:
+            own, sure = detect(identifier, text, 5000, PAGE_MIN_LETTERS)
+            if own is not None and sure is not None and sure >= self.min_confidence:
+                return own
+        given = language_code(language)
+        if given is not None and (not isinstance(confidence, (int, float))
+                                  or confidence >= self.min_confidence):
+            return given
+        return self.default_language
+
+    def model_for(self, language: str, missing: frozenset[str] = frozenset()) -> str | None:
+        """The model that reads ``language`` (None: the page is skipped); ``missing``
+        names models that cannot be loaded here."""
+        for name in (self.models.get(language), None if self.fallback == SKIP else self.fallback):
+            if name is not None and name not in missing:
+                return name
+        return None
+
+    def skip(self, language: str, missing: frozenset[str] = frozenset()) -> None:
+        """Count a skipped page; the first of its language logs why and what to do."""
+        self.skipped[language] = self.skipped.get(language, 0) + 1
+        if self.skipped[language] > 1:
+            return
+        wanted = self.models.get(language) or suggested_model(language)
+        why = (f"its model {wanted!r} is not installed" if wanted in missing or
+               language in self.models else "the skill's `models` map names no model for it")
+        todo = (f"add `models: {{{language}: {wanted}}}` ({install_hint(wanted)})"
+                if wanted and language not in self.models else
+                f"install it ({install_hint(wanted)})" if wanted else
+                "add a model for it to the skill's `models` map")
+        log.warning("entities: pages in language %r get no entities: %s; %s, or set `fallback` "
+                    "to a multilingual model", language, why, todo)
