@@ -34,6 +34,7 @@ from indexers.stores.fields import convert
 
 from enrich import tree
 from enrich.plan import Plan
+from enrich.redaction import drop_pii_mentions, redact_document
 
 __all__ = ["document_id", "to_record", "attach_graph", "TYPE_FIELDS",
            "file_type"]
@@ -167,7 +168,7 @@ def _graph(doc: dict[str, Any], pages: list[dict[str, Any]], content: str,
     texts: dict[Any, str] = {page.get("number"): page.get("text") or "" for page in pages}
     texts[None] = content
     rules = plan.skillset.resolution
-    mentions = list(_mentions(doc, plan))
+    mentions = drop_pii_mentions(list(_mentions(doc, plan)), doc, plan)
     try:
         if rules.get("boundaries", True):
             mentions = _cleaned(mentions, texts)
@@ -210,8 +211,10 @@ def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecor
 
     When a merge skill ran, the stored page text and the indexed content are the
     merged texts (OCR text, captions, tags and labels in place), which is also the
-    text the entity offsets refer to in the default skillset.
+    text the entity offsets refer to in the default skillset. A ``pii`` skill in
+    redact mode redacts every copy of the text (``enrich.redaction``).
     """
+    doc, kept = redact_document(doc, plan)
     meta = doc.get("metadata", {})
     pages, content = _merged(doc)
     title = meta.get("title") or meta.get("file_name") or doc["uri"]
@@ -221,8 +224,8 @@ def to_record(doc: dict[str, Any], source_uri: str, plan: Plan) -> DocumentRecor
     return DocumentRecord(
         id=document_id(doc["uri"]), uri=doc["uri"], source_uri=source_uri,
         status="partial" if warnings else "ok", title=str(title),
-        content=content, metadata=meta, pages=pages,
+        content=content, metadata=kept.get("metadata", {}), pages=pages,
         images=doc.get("images", []), entities=mentions, edges=edges, aliases=aliases,
         fields=fields,
-        tree=_jsonable(doc),
+        tree=_jsonable(kept),
         warnings=warnings)

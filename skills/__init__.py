@@ -16,12 +16,13 @@ from skills.language import LanguageSkill
 from skills.merge import JoinSkill, MergeSkill
 from skills.ner import NerSkill
 from skills.ocr import OcrSkill
+from skills.pii import PiiSkill
 from skills.tags import TagSkill
 from skills.webapi import WebApiSkill
 
 __all__ = [
     "Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record", "Result",
-    "RunContext",
+    "RunContext", "PiiSkill",
     "LanguageSkill", "NgramSkill", "KeyPhraseSkill", "EntitySkill", "NerSkill", "OcrSkill",
     "CaptionSkill", "TagSkill", "LabelSkill", "MergeSkill", "JoinSkill", "CorrespondentSkill",
     "WebApiSkill",
