@@ -5,7 +5,10 @@ skill writes them (``uri``, ``httpMethod``, ``httpHeaders``, ``timeout``,
 
 Header values may name environment variables, ``${FUNCTION_KEY}``: they are
 expanded when the skill warms up, never written to the skillset, the logs or an
-error message (an error names the variable, not its value).
+error message (an error names the variable, not its value). A header whose name says
+it carries a credential (``x-functions-key``, ``Authorization``, ``api-key``, a token,
+secret or password) must take its value from the environment: a key written into
+the skillset file is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ __all__ = ["WebApiConfigError", "WebApiParams", "parse_duration", "expand_header
 # Azure refuses these in httpHeaders; enrich sets Host and Content-Type itself.
 FORBIDDEN_HEADERS = frozenset({"accept", "accept-charset", "accept-encoding", "content-length",
                                "content-type", "cookie", "host", "te", "upgrade", "via"})
+# Headers that carry credentials: their values must come from the environment.
+_SECRET_HEADER = re.compile(r"authorization|key|token|secret|password|signature|credential",
+                            re.IGNORECASE)
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?",
                        re.IGNORECASE)
@@ -66,6 +72,10 @@ def expand_headers(headers: Mapping[str, str], environ: Mapping[str, str] = os.e
             for name, var in missing))
     return {name: _VARIABLE.sub(lambda m: environ[m[1]], value)
             for name, value in headers.items()}
+
+
+def _env_name(header: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", header.upper()).strip("_") or "SECRET"
 
 
 def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -113,6 +123,12 @@ class WebApiParams:
         forbidden = sorted(k for k in headers if k.lower() in FORBIDDEN_HEADERS)
         if forbidden:
             raise WebApiConfigError(f"httpHeaders may not set {forbidden} (enrich sets them)")
+        literal = sorted(k for k, v in headers.items()
+                         if _SECRET_HEADER.search(k) and not _VARIABLE.search(v))
+        if literal:
+            raise WebApiConfigError(f"httpHeaders {literal} carry credentials written in the "
+                                    "skillset; take them from the environment instead, e.g. "
+                                    f"{literal[0]}: ${{{_env_name(literal[0])}}}")
         allowed = params.get("allowed_hosts")
         if allowed is not None and (isinstance(allowed, str) or not isinstance(allowed, list)):
             raise WebApiConfigError(f"allowed_hosts {allowed!r} is a list of hosts, addresses "

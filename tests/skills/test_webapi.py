@@ -188,3 +188,12 @@ def test_timeouts_read_as_azure_writes_them(value, seconds):
 def test_the_skill_is_not_cached_and_names_its_endpoint():
     made = WebApiSkill(uri="https://example.com/api/words")
     assert WebApiSkill.cacheable is False and made.model == "https://example.com/api/words"
+
+
+@pytest.mark.parametrize("header", ["x-functions-key", "Authorization", "api-key",
+                                    "X-Auth-Token"])
+def test_a_credential_written_into_the_skillset_is_refused(header):
+    with pytest.raises(WebApiConfigError, match="from the environment") as error:
+        WebApiSkill(uri="https://example.com/x", httpHeaders={header: "pasted-s3cret"})
+    assert "pasted-s3cret" not in str(error.value) and header in str(error.value)
+    WebApiSkill(uri="https://example.com/x", httpHeaders={"x-team": "search"})  # not a secret
