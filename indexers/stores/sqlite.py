@@ -295,18 +295,18 @@ class SqliteStore:
                                 **({CHUNKS_KEY: chunks} if chunks else {})})
             else:
                 deletes.append(row["doc_id"])
-        self._resolved_fields(upserts)
+        self._resolved_fields({doc["id"]: doc for doc in upserts})
         return upserts, deletes
 
-    def _resolved_fields(self, docs: list[dict[str, Any]]) -> None:
-        """Entity facets (people, organizations, locations, labels, entities) from the
-        resolved mentions: the entities' names, rejected mentions left out."""
+    def _resolved_fields(self, docs: dict[str, dict[str, Any]]) -> None:
+        """Set the entity facets (people, organizations, locations, labels, entities) of
+        each id's fields: the resolved entities' names, rejected mentions left out."""
         with self._lock:
-            found = entity_fields(self._conn, [doc["id"] for doc in docs])
-        for doc in docs:
+            found = entity_fields(self._conn, list(docs))
+        for doc_id, doc in docs.items():
             for name in ENTITY_FIELDS:
                 doc.pop(name, None)
-            doc.update(found.get(doc["id"], {}))
+            doc.update(found.get(doc_id, {}))
 
     def chunk_texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """The text of each text chunk id (``DOC#N``) found (see ``sqlite_chunks``)."""
@@ -405,9 +405,8 @@ class SqliteStore:
         doc = rows[0]
         for name in ("metadata", "tree", "warnings"):
             doc[name] = json.loads(doc[name])
-        fields = {**expand_fields(doc["fields"], doc["title"], doc["content"]), "id": doc_id}
-        self._resolved_fields([fields])
-        doc["fields"] = {k: v for k, v in fields.items() if k != "id"}
+        doc["fields"] = expand_fields(doc["fields"], doc["title"], doc["content"])
+        self._resolved_fields({doc_id: doc["fields"]})
         doc["pages"] = self._pages(doc_id)
         doc["images"] = self._images(doc_id)
         doc["entities"] = self._mentions(doc_id)
@@ -438,8 +437,8 @@ class SqliteStore:
             (doc_id,))
 
     def summaries(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """For a page of search results: each document's content type, index fields
-        and first image (``{id: {"content_type", "fields", "image": id | None}}``)."""
+        """For a page of search results: each document's content type, index fields (entity
+        facets as resolved now), first image (``{id: {"content_type", "fields", "image"}}``)."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
@@ -448,12 +447,11 @@ class SqliteStore:
         images = self._rows(
             f"SELECT doc_id, image_id FROM images WHERE doc_id IN ({marks}) AND data IS NOT NULL "
             "ORDER BY doc_id, kind = 'page_render', rowid", list(ids))
-        first: dict[str, str] = {}
-        for row in images:
-            first.setdefault(row["doc_id"], row["image_id"])
-        return {row["id"]: {"content_type": row["content_type"],
-                            "fields": json.loads(row["fields"]), "image": first.get(row["id"])}
-                for row in docs}
+        first = {row["doc_id"]: row["image_id"] for row in reversed(images)}  # the first wins
+        out = {row["id"]: {"content_type": row["content_type"], "fields": json.loads(row["fields"]),
+                           "image": first.get(row["id"])} for row in docs}
+        self._resolved_fields({i: summary["fields"] for i, summary in out.items()})
+        return out
 
     def image_file(self, doc_id: str, image_id: str) -> tuple[bytes, str | None] | None:
         """``(bytes, format)`` of one image, or None (unknown image, or no bytes kept)."""

@@ -132,6 +132,11 @@ def test_http_thread_route(indexed):
         answer = client.get(f"/api/documents/{ids['box.mbox#message=1']}/thread")
         assert answer.status_code == 200, answer.text
         assert named(answer.json(), ids) == ORPHAN
+        # a search hit names the people as resolved (Ann, unnamed in followup.eml's
+        # headers, by the name other messages give her address)
+        hits = client.get("/api/search", params={"q": "Quilmar"}).json()["results"]
+        assert [(h["id"], h["people"]) for h in hits] == [
+            (ids["followup.eml"], ["Ann Lee", "Bo Chen"])]
         for doc, code in ((ids["notes.txt"], "not_a_message"), ("f" * 32, "not_found")):
             answer = client.get(f"/api/documents/{doc}/thread")
             assert (answer.status_code, answer.json()["error"]["code"]) == (404, code)
