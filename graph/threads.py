@@ -33,11 +33,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from graph.errors import GraphError
 from graph.reader import GraphReader, in_snapshot
 
-__all__ = ["Threads", "build_threads", "thread_of", "message_ids"]
+__all__ = ["Threads", "NotAMessage", "build_threads", "thread_of", "message_ids"]
 
 _ID = re.compile(r"<[^<>\s]+>")
+
+
+class NotAMessage(GraphError):
+    """A thread was asked of a document that is not a stored e-mail message."""
+
+    code = "E830"
 
 
 def message_ids(value: Any) -> list[str]:

@@ -7,7 +7,8 @@ import gc
 import sys
 
 from enrich.cli import (cache, corrections, entities, eval, export, graph, index, models,  # noqa: F401
-                        review, search, serve, skills, status, train)  # (register commands)
+                        graph_thread, review, search, serve, skills, status,
+                        train)  # (register commands)
 from enrich.cli.app import app
 
 __all__ = ["app", "main"]

@@ -140,3 +140,23 @@ def test_http_thread_route(indexed):
         for doc, code in ((ids["notes.txt"], "not_a_message"), ("f" * 32, "not_found")):
             answer = client.get(f"/api/documents/{doc}/thread")
             assert (answer.status_code, answer.json()["error"]["code"]) == (404, code)
+
+
+def test_cli_shows_the_thread_by_path_or_id(indexed):
+    from typer.testing import CliRunner
+
+    from enrich.cli import app
+    data, ids = indexed
+    docs = data.parent / "docs"
+    result = CliRunner().invoke(app, ["graph", "thread", str(docs / "box.mbox") + "#message=1",
+                                      "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+    assert named(json.loads(result.stdout), ids) == ORPHAN
+    result = CliRunner().invoke(app, ["graph", "thread", ids["reply.eml"], "--data", str(data)])
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert result.exit_code == 0 and len(lines) == 3, result.output
+    assert lines[1].startswith(">") and "Re: Plan" in lines[1]  # the message asked about
+    result = CliRunner().invoke(app, ["graph", "thread", str(docs / "notes.txt"),
+                                      "--data", str(data)])
+    assert result.exit_code == 2 and result.stderr.startswith("error E830:"), result.output
