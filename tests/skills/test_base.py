@@ -36,7 +36,7 @@ def test_a_context_shares_its_cores_and_a_skill_may_name_its_own_device():
 
 
 def test_every_built_in_skill_declares_how_it_runs():
-    assert len(BUILT_IN) == 18
+    assert len(BUILT_IN) == 19
     for cls in BUILT_IN:
         inspect.signature(cls.warm_up).bind(None, RunContext())  # takes the context
         assert isinstance(cls.runtime_params, frozenset) and isinstance(cls.cacheable, bool)
