@@ -120,22 +120,26 @@ def _parents(messages: list[dict[str, Any]]) -> dict[str, str | None]:
         known = [holder[i] for i in chain if i in holder and holder[i] != m["doc_id"]]
         parent[m["doc_id"]] = known[-1] if known else None
         m["missing_parent"] = chain[-1] if chain and chain[-1] not in holder else None
-    by_id = {m["doc_id"]: m for m in messages}
-    for doc in sorted(parent, key=lambda d: _order(by_id[d])):
-        _cut_cycle(doc, parent, by_id)
+    _cut_cycles(parent, {m["doc_id"]: m for m in messages})
     return parent
 
 
-def _cut_cycle(start: str, parent: dict[str, str | None], by_id: dict) -> None:
-    """Cut the cycle above ``start``, if any, at its earliest message."""
-    seen: list[str] = []
-    node: str | None = start
-    while node is not None and node not in seen:
-        seen.append(node)
-        node = parent.get(node)
-    if node is not None:  # a cycle from ``node`` back to it
-        cycle = seen[seen.index(node):]
-        parent[min(cycle, key=lambda d: _order(by_id[d]))] = None
+def _cut_cycles(parent: dict[str, str | None], by_id: dict) -> None:
+    """Cut every cycle of parent links at its earliest message; each link is followed
+    once (a document whose ancestors were checked is not walked again)."""
+    done: set[str] = set()
+    for start in sorted(parent, key=lambda d: _order(by_id[d])):
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = start
+        while node is not None and node not in done and node not in on_path:
+            path.append(node)
+            on_path.add(node)
+            node = parent.get(node)
+        if node is not None and node in on_path:  # a cycle from ``node`` back to it
+            cycle = path[path.index(node):]
+            parent[min(cycle, key=lambda d: _order(by_id[d]))] = None
+        done.update(path)
 
 
 def _entry(m: Mapping[str, Any], parent: str | None, depth: int) -> dict[str, Any]:
@@ -160,20 +164,25 @@ def _flatten(roots: list[str], children: dict[str, list[str]],
     return out
 
 
-def build_threads(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Every thread of ``messages`` (see the module doc), the earliest thread first."""
-    items = [dict(m) for m in messages]
-    by_id = {m["doc_id"]: m for m in items}
-    parent = _parents(items)
+def _grouped(items: list[dict[str, Any]]) -> dict[str, str]:
+    """Each document's thread group: documents joined through the ids they name."""
     groups = _Groups()
     for m in items:
         groups.find(f"doc:{m['doc_id']}")
         for i in ([_own_id(m)] if _own_id(m) else []) + _chain(m):
             groups.join(f"doc:{m['doc_id']}", i)
+    return {m["doc_id"]: groups.find(f"doc:{m['doc_id']}") for m in items}
+
+
+def build_threads(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every thread of ``messages`` (see the module doc), the earliest thread first."""
+    items = [dict(m) for m in messages]
+    by_id = {m["doc_id"]: m for m in items}
+    parent, group = _parents(items), _grouped(items)
     members: dict[str, list[str]] = {}
     children: dict[str, list[str]] = {}
     for doc in sorted(by_id, key=lambda d: _order(by_id[d])):
-        members.setdefault(groups.find(f"doc:{doc}"), []).append(doc)
+        members.setdefault(group[doc], []).append(doc)
         if parent[doc] is not None:
             children.setdefault(parent[doc], []).append(doc)
     threads = []
@@ -186,11 +195,13 @@ def build_threads(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 
 def thread_of(messages: Iterable[Mapping[str, Any]], doc_id: str) -> dict[str, Any] | None:
-    """The thread holding document ``doc_id``, or None when it is not a message."""
-    for thread in build_threads(messages):
-        if any(m["doc_id"] == doc_id for m in thread["messages"]):
-            return thread
-    return None
+    """The thread holding document ``doc_id``, or None when it is not a message (only
+    that thread's messages are ordered and linked)."""
+    items = [dict(m) for m in messages]
+    group = _grouped(items)
+    if doc_id not in group:
+        return None
+    return build_threads(m for m in items if group[m["doc_id"]] == group[doc_id])[0]
 
 
 class Threads:
