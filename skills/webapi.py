@@ -47,7 +47,7 @@ __all__ = ["WebApiSkill", "WebApiCallFailed"]
 
 KNOWN_PARAMS = frozenset({"uri", "httpMethod", "httpHeaders", "timeout", "batchSize",
                           "degreeOfParallelism", "allowed_hosts", "max_attempts", "backoff",
-                          "max_backoff"})
+                          "max_backoff", "max_answer_bytes"})
 MAX_REDIRECTS = 3
 _sleep = time.sleep  # tenacity waits with this (tests replace it to see the waits)
 
@@ -168,7 +168,7 @@ class WebApiSkill(Skill):
         return min(self.config.max_backoff, self.config.backoff * 2 ** (state.attempt_number - 1))
 
     def _request(self, body: dict) -> Any:
-        """One attempt: the response of a 2xx answer, following allowed 307/308 redirects."""
+        """One attempt: the body of a 2xx answer, following allowed 307/308 redirects."""
         import httpx
 
         url = self.config.uri
@@ -176,27 +176,42 @@ class WebApiSkill(Skill):
             pinned = self.policy.pin(url)
             extensions = {"sni_hostname": pinned.server_name} if pinned.server_name else {}
             try:
-                response = self._client.request(
-                    self.config.method, pinned.url, json=body, extensions=extensions,
-                    headers={**self._headers, "Host": pinned.host, "Accept": "application/json"})
+                with self._client.stream(
+                        self.config.method, pinned.url, json=body, extensions=extensions,
+                        headers={**self._headers, "Host": pinned.host,
+                                 "Accept": "application/json"}) as response:
+                    if response.status_code in (307, 308) and "location" in response.headers:
+                        url = str(httpx.URL(url).join(response.headers["location"]))
+                        continue
+                    content = _read(response, self.config.max_answer_bytes)
             except httpx.TimeoutException:
                 raise WebApiCallFailed(f"timed out after {self.config.timeout:g} s",
                                        transient=True) from None
             except httpx.TransportError as exc:
                 raise WebApiCallFailed(f"cannot connect: {type(exc).__name__}: {exc}",
                                        transient=True) from None
-            if response.status_code in (307, 308) and "location" in response.headers:
-                url = str(httpx.URL(url).join(response.headers["location"]))
-                continue
-            return _checked(response)
+            return _checked(response, content)
         raise WebApiCallFailed(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _checked(response: Any) -> Any:
+def _read(response: Any, limit: int) -> bytes:
+    """The answer's body, or WebApiCallFailed once it is past ``limit`` bytes."""
+    declared = response.headers.get("content-length", "")
+    body = bytearray()
+    for chunk in [] if declared.isdigit() and int(declared) > limit else response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            break
+    if len(body) > limit or (declared.isdigit() and int(declared) > limit):
+        raise WebApiCallFailed(f"the answer is larger than max_answer_bytes ({limit})")
+    return bytes(body)
+
+
+def _checked(response: Any, content: bytes) -> bytes:
     status = response.status_code
     if 200 <= status < 300:
-        return response
-    text = response.text[:200].strip()
+        return content
+    text = content[:200].decode("utf-8", "replace").strip()
     detail = f"HTTP {status}" + (f": {text}" if text else "")
     if status == 429 or status >= 500:
         raise WebApiCallFailed(detail, retry_after=_retry_after(response), transient=True)
@@ -220,9 +235,9 @@ def _retry_after(response: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _values(response: Any) -> dict[str, dict]:
+def _values(content: bytes) -> dict[str, dict]:
     try:
-        answer = response.json()
+        answer = json.loads(content)
     except ValueError:
         raise WebApiCallFailed("the answer is not JSON") from None
     values = answer.get("values") if isinstance(answer, dict) else None

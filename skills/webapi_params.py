@@ -1,7 +1,8 @@
 """The parameters of the web API skill, read as Azure AI Search's custom Web API
 skill writes them (``uri``, ``httpMethod``, ``httpHeaders``, ``timeout``,
 ``batchSize``, ``degreeOfParallelism``), plus enrich's own (``allowed_hosts``,
-``max_attempts``, ``backoff``, ``max_backoff``).
+``max_attempts``, ``backoff``, ``max_backoff``, ``max_answer_bytes``: an answer
+larger than this, 64 MiB by default, fails its records instead of filling memory).
 
 Header values may name environment variables, ``${FUNCTION_KEY}``: they are
 expanded when the skill warms up, never written to the skillset, the logs or an
@@ -106,6 +107,7 @@ class WebApiParams:
     max_attempts: int = 3
     backoff: float = 1.0
     max_backoff: float = 60.0
+    max_answer_bytes: int = 64 * 2 ** 20
 
     @classmethod
     def read(cls, params: Mapping[str, Any]) -> "WebApiParams":
@@ -141,4 +143,6 @@ class WebApiParams:
                    allowed_hosts=tuple(allowed) if allowed is not None else None,
                    max_attempts=_integer("max_attempts", params.get("max_attempts", 3), 1, 20),
                    backoff=_seconds("backoff", params.get("backoff", 1.0)),
-                   max_backoff=_seconds("max_backoff", params.get("max_backoff", 60.0)))
+                   max_backoff=_seconds("max_backoff", params.get("max_backoff", 60.0)),
+                   max_answer_bytes=_integer("max_answer_bytes",
+                                             params.get("max_answer_bytes", 64 * 2 ** 20), 1))

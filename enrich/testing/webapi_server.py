@@ -61,7 +61,8 @@ class SkillServer:
 
     def __enter__(self) -> "SkillServer":
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)  # polls often: a quick shutdown
         self._thread.start()
         return self
 

@@ -197,3 +197,11 @@ def test_a_credential_written_into_the_skillset_is_refused(header):
         WebApiSkill(uri="https://example.com/x", httpHeaders={header: "pasted-s3cret"})
     assert "pasted-s3cret" not in str(error.value) and header in str(error.value)
     WebApiSkill(uri="https://example.com/x", httpHeaders={"x-team": "search"})  # not a secret
+
+
+def test_an_answer_larger_than_max_answer_bytes_fails_its_records():
+    with SkillServer() as server:
+        small = skill(server, max_answer_bytes=1000).run([{"text": "short"}])
+        (large,) = skill(server, max_answer_bytes=1000).run([{"text": "word " * 300}])
+    assert small == [{"words": ["SHORT"], "count": 1}]
+    assert isinstance(large, SkillError) and "larger than max_answer_bytes (1000)" in large.message
