@@ -21,7 +21,10 @@ document scope with everything the message mentions::
   (:func:`graph.normalize.resolve`), so across the corpus every mention of one
   address lands on one entity, named as most documents name it, and looking the
   address up (``KnowledgeGraph.resolve``, the entity page) finds the person.
-  ``text`` is the address too, so the entity lists it among its surface forms.
+  ``text`` is the address too, so the entity lists it among its surface forms. With
+  the skillset's resolution rule ``acronyms: false`` (which also switches these
+  aliases off) each address stays an entity of its own (``PERSON:addr``), still named
+  by its commonest display name, but no longer joined to the same name in the texts.
 * ``confidence`` is 1.0: the headers say who wrote and received the message; no model
   guessed it. ``roles`` lists the headers the address appears in.
 * Entries without an ``@`` (a group name such as ``undisclosed-recipients:;``, a bare

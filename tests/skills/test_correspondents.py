@@ -130,3 +130,17 @@ def test_header_mentions_have_no_page_and_full_confidence(indexed):
                     if m["skill"] == "correspondents"]
     assert sorted(m["text"] for m in mentions) == sorted([ANN, BO, CY])
     assert {(m["page"], m["start"], m["confidence"]) for m in mentions} == {(None, None, 1.0)}
+
+
+def test_without_the_alias_rule_each_address_is_one_entity_named_by_its_display_name(
+        tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    conversation(docs)
+    skillset = {"name": "mail", "skills": [{"skill": "correspondents"}],
+                "entities": ["/document/correspondents"], "resolution": {"acronyms": False}}
+    run_index(str(docs), IndexOptions(data_dir=tmp_path / "data", skillset=skillset,
+                                      workers=0))
+    with KnowledgeGraph.open(tmp_path / "data") as kg:
+        card = kg.entity(ANN)
+        assert (card["key"], card["name"], card["documents"]) == (f"PERSON:{ANN}", "Ann Lee", 5)
