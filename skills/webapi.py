@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Sequence
 
 from skills.base import WARNINGS, Record, RunContext, Skill, SkillError, SkillUnavailable
 from skills.webapi_hosts import HostPolicy, HostRefused
-from skills.webapi_params import WebApiConfigError, WebApiParams, expand_headers
+from skills.webapi_params import WebApiConfigError, WebApiParams, expand, expand_headers, shown
 
 from enrich.errors import EnrichError
 
@@ -88,18 +88,22 @@ class WebApiSkill(Skill):
         except ValueError as exc:
             raise WebApiConfigError(str(exc)) from None
         expand_headers(self.config.headers)  # a missing variable fails the skillset now
+        expand(self.config.uri, "uri")
+        self.shown = shown(self.config.uri)
         self._client: Any = None
         self._headers: dict[str, str] = {}
+        self._uri = ""
 
     @property
     def model(self) -> str | None:
-        return self.config.uri  # provenance: which endpoint gave the values
+        return self.shown  # provenance: which endpoint gave the values (no query: no key)
 
     def warm_up(self, context: RunContext = RunContext()) -> None:
         if self._client is not None:
             return
         try:
             self._headers = expand_headers(self.config.headers)
+            self._uri = expand(self.config.uri, "uri")
         except WebApiConfigError as exc:
             raise SkillUnavailable(str(exc)) from None
         import httpx  # a dependency; imported here so that importing skills stays cheap
@@ -133,7 +137,7 @@ class WebApiSkill(Skill):
         try:
             answer = self._send(body)
         except (WebApiCallFailed, HostRefused) as exc:
-            failed = SkillError(f"web API {self.config.uri}: {self._reason(exc)}",
+            failed = SkillError(f"web API {self.shown}: {self._reason(exc)}",
                                 transient=getattr(exc, "transient", False))
             return {i: failed for i in batch}
         return {i: _result(answer.get(str(i))) for i in batch}
@@ -171,7 +175,7 @@ class WebApiSkill(Skill):
         """One attempt: the body of a 2xx answer, following allowed 307/308 redirects."""
         import httpx
 
-        url = self.config.uri
+        url = self._uri
         for _ in range(MAX_REDIRECTS + 1):
             pinned = self.policy.pin(url)
             extensions = {"sni_hostname": pinned.server_name} if pinned.server_name else {}
@@ -216,7 +220,7 @@ def _checked(response: Any, content: bytes) -> bytes:
     if status == 429 or status >= 500:
         raise WebApiCallFailed(detail, retry_after=_retry_after(response), transient=True)
     if 300 <= status < 400:
-        where = response.headers.get("location", "nowhere")
+        where = shown(response.headers.get("location", "nowhere"))
         raise WebApiCallFailed(f"HTTP {status} redirect to {where}: only 307/308 to an "
                                "allowed host are followed; point uri at the final address")
     raise WebApiCallFailed(detail)

@@ -97,7 +97,8 @@ class HostPolicy:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower().rstrip(".")
         if parts.scheme not in ("http", "https") or not host:
-            raise HostRefused(f"{url}: only http(s) URLs with a host can be reached")
+            raise HostRefused(f"{parts.scheme}://{host}: only http(s) URLs with a host can "
+                              "be reached")
         literal = _address(host)
         listed = host in self.names or bool(literal and self._listed(literal))
         if not listed:
@@ -110,7 +111,7 @@ class HostPolicy:
                 raise HostRefused(f"{where} is a private, loopback, link-local or reserved "
                                   "address that allowed_hosts does not list")
         if parts.scheme == "http" and not self.explicit:
-            raise HostRefused(f"{url}: plain http only to a host listed in allowed_hosts "
+            raise HostRefused(f"http://{host}: plain http only to a host listed in allowed_hosts "
                               "(use https)")
         target = addresses[0]
         shown = f"[{target}]" if target.version == 6 else str(target)

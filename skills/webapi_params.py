@@ -9,7 +9,9 @@ expanded when the skill warms up, never written to the skillset, the logs or an
 error message (an error names the variable, not its value). A header whose name says
 it carries a credential (``x-functions-key``, ``Authorization``, ``api-key``, a token,
 secret or password) must take its value from the environment: a key written into
-the skillset file is refused.
+the skillset file is refused. So is a key in the ``uri``'s query (Azure Functions'
+``?code=``): write ``?code=${FUNCTION_CODE}``; errors and provenance show the uri
+without its query.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from enrich.errors import ConfigError
 
-__all__ = ["WebApiConfigError", "WebApiParams", "parse_duration", "expand_headers",
-           "FORBIDDEN_HEADERS"]
+__all__ = ["WebApiConfigError", "WebApiParams", "parse_duration", "expand", "expand_headers",
+           "shown", "FORBIDDEN_HEADERS"]
 
 # Azure refuses these in httpHeaders; enrich sets Host and Content-Type itself.
 FORBIDDEN_HEADERS = frozenset({"accept", "accept-charset", "accept-encoding", "content-length",
@@ -30,6 +33,7 @@ FORBIDDEN_HEADERS = frozenset({"accept", "accept-charset", "accept-encoding", "c
 # Headers that carry credentials: their values must come from the environment.
 _SECRET_HEADER = re.compile(r"authorization|key|token|secret|password|signature|credential",
                             re.IGNORECASE)
+_SECRET_QUERY = re.compile(r"code|sig|.*(key|token|secret|password).*", re.IGNORECASE)
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?",
                        re.IGNORECASE)
@@ -61,18 +65,35 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-def expand_headers(headers: Mapping[str, str], environ: Mapping[str, str] = os.environ
-                   ) -> dict[str, str]:
-    """``headers`` with every ``${NAME}`` replaced by the environment variable NAME; a
-    variable that is not set is a WebApiConfigError naming it (and the header)."""
-    missing = [(name, var) for name, value in headers.items()
-               for var in _VARIABLE.findall(value) if var not in environ]
+def expand(value: str, where: str, environ: Mapping[str, str] = os.environ) -> str:
+    """``value`` with every ``${NAME}`` replaced by the environment variable NAME; a
+    variable that is not set is a WebApiConfigError naming it and ``where`` it is."""
+    missing = [var for var in _VARIABLE.findall(value) if var not in environ]
     if missing:
         raise WebApiConfigError("; ".join(
-            f"environment variable {var} (named by httpHeaders[{name!r}]) is not set"
-            for name, var in missing))
-    return {name: _VARIABLE.sub(lambda m: environ[m[1]], value)
-            for name, value in headers.items()}
+            f"environment variable {var} (named by {where}) is not set" for var in missing))
+    return _VARIABLE.sub(lambda m: environ[m[1]], value)
+
+
+def expand_headers(headers: Mapping[str, str], environ: Mapping[str, str] = os.environ
+                   ) -> dict[str, str]:
+    """``headers`` with their variables expanded (:func:`expand`), every missing one named."""
+    out, problems = {}, []
+    for name, value in headers.items():
+        try:
+            out[name] = expand(value, f"httpHeaders[{name!r}]", environ)
+        except WebApiConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise WebApiConfigError("; ".join(problems))
+    return out
+
+
+def shown(url: str) -> str:
+    """``url`` as errors and provenance show it: without its query, which may hold a key."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path,
+                       "..." if parts.query else "", ""))
 
 
 def _env_name(header: str) -> str:
@@ -115,6 +136,12 @@ class WebApiParams:
         if not isinstance(uri, str) or not re.match(r"https?://[^/?#]+", uri, re.IGNORECASE):
             raise WebApiConfigError(f"uri {uri!r}: the web API skill needs the http(s) URL "
                                     "of the custom skill")
+        keys = sorted(k for k, v in parse_qsl(urlsplit(uri).query)
+                      if _SECRET_QUERY.fullmatch(k) and not _VARIABLE.search(v))
+        if keys:
+            raise WebApiConfigError(f"uri {shown(uri)} carries a key in its query ({keys}); "
+                                    "take it from the environment instead, e.g. "
+                                    f"{keys[0]}=${{{_env_name('function ' + keys[0])}}}")
         method = str(params.get("httpMethod", "POST")).upper()
         if method not in ("POST", "PUT"):
             raise WebApiConfigError(f"httpMethod {params.get('httpMethod')!r}: POST or PUT")

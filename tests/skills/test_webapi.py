@@ -205,3 +205,19 @@ def test_an_answer_larger_than_max_answer_bytes_fails_its_records():
         (large,) = skill(server, max_answer_bytes=1000).run([{"text": "word " * 300}])
     assert small == [{"words": ["SHORT"], "count": 1}]
     assert isinstance(large, SkillError) and "larger than max_answer_bytes (1000)" in large.message
+
+
+def test_a_key_in_the_uri_comes_from_the_environment_and_is_never_shown(monkeypatch, waits):
+    query_key = r"carries a key in its query \(\['code'\]\)"
+    with pytest.raises(WebApiConfigError, match=query_key) as error:
+        WebApiSkill(uri="https://fn.example.com/api/words?code=pasted-s3cret")
+    assert "pasted-s3cret" not in str(error.value)
+    monkeypatch.setenv("WEBAPI_TEST_CODE", "c0de-s3cret")
+    with SkillServer() as server:
+        made = WebApiSkill(uri=server.url() + "?code=${WEBAPI_TEST_CODE}&v=1",
+                           allowed_hosts=LOCAL, max_attempts=1)
+        assert made.run([{"text": "x"}]) == [{"words": ["X"], "count": 1}]
+        server.script.append((401, {}, b"no"))
+        (failed,) = made.run([{"text": "x"}])
+    assert server.requests[0].path == "/skill?code=c0de-s3cret&v=1"
+    assert made.model == server.url() + "?..." and "s3cret" not in failed.message

@@ -15,7 +15,7 @@ skills:
     name: keyphrases-custom
     description: Key phrases from our own model
     context: /document/pages/*
-    uri: https://skills.example.com/api/keyphrases?code=none
+    uri: https://skills.example.com/api/keyphrases?code=${WEBAPI_AZURE_CODE}
     httpMethod: PUT
     timeout: PT1M
     batchSize: 50
@@ -34,6 +34,7 @@ skills:
 @pytest.fixture(autouse=True)
 def key(monkeypatch):
     monkeypatch.setenv("WEBAPI_AZURE_KEY", "k")
+    monkeypatch.setenv("WEBAPI_AZURE_CODE", "c")
 
 
 def plan_of(text):
