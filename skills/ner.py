@@ -4,7 +4,10 @@
 ``entities`` skill (``{text, type, name, key, start, end, confidence}``), so either can
 feed the graph. Any checkpoint whose config is a transformers token classifier works,
 from a hub name or a local folder; the default is ``dslim/bert-base-NER`` (BERT base
-cased fine-tuned on CoNLL-2003: PER, ORG, LOC, MISC). Models load like the image
+cased fine-tuned on CoNLL-2003: PER, ORG, LOC, MISC). Multilingual checkpoints (XLM-R,
+mBERT) read every language with one model, so this skill takes no language; their types
+are mapped as the ``entities`` skill maps its non-English pipelines' (PER -> PERSON, LOC ->
+GPE, MISC -> NORP: :func:`skills.ner_spans.type_map`). Models load like the image
 skills' (:func:`skills.vision.load_pretrained`): local folder or Hugging Face cache
 first, the hub only when reachable and allowed; a missing model disables the skill
 with the ``enrich models pull`` hint. On CUDA the weights are half precision.

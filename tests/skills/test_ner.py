@@ -11,10 +11,13 @@ import math
 import re
 
 import pytest
+import spacy
 import torch
 
+from enrich.testing.language_models import ruler_pipeline
 from enrich.testing.tiny_models import NER_TAGS, tiny_token_classifier
 from skills.base import SkillError, SkillUnavailable
+from skills.entity_models import model_types
 from skills.ner import DEFAULT_MODEL, NerSkill
 from skills.ner_spans import windows as token_windows
 
@@ -275,3 +278,22 @@ def test_ner_runs_on_cuda_in_half_precision_with_the_cpu_results(rigged):
     for a, b in zip(on_gpu, on_cpu):
         assert [e["confidence"] for e in a["entities"]] == pytest.approx(
             [e["confidence"] for e in b["entities"]], abs=5e-3)
+
+
+@pytest.mark.parametrize("family", ["bert", "xlm-roberta"])  # mBERT-like, XLM-R-like
+def test_multilingual_checkpoints_read_accented_text_and_map_types_as_the_spacy_skill(
+        tmp_path, family):
+    vocab = ["Zoé", "Müller", "traf", "in", "Genève", "à", "rencontré", "a", ".", "die", "Bank"]
+    tags = {"Zoé": "B-PER", "Müller": "I-PER", "Genève": "B-LOC", "Bank": ("B-MISC", 1.0)}
+    folder = tiny_token_classifier(tmp_path / family, vocab, tags, max_length=12, family=family)
+    text = "Zoé Müller traf die Bank in Genève.\nZoé Müller a rencontré à Genève."
+    found = skill(folder, labels=None).run([{"text": text}])[0]["entities"]
+    assert [(e["text"], e["type"], e["key"]) for e in found] == [
+        ("Zoé Müller", "PERSON", "PERSON:zoé müller"), ("Bank", "NORP", "NORP:bank"),
+        ("Genève", "GPE", "GPE:genève"), ("Zoé Müller", "PERSON", "PERSON:zoé müller"),
+        ("Genève", "GPE", "GPE:genève")]
+    assert all(text[e["start"]:e["end"]] == e["text"] for e in found)
+    rules = ruler_pipeline(tmp_path / "rules", "de", {"Zoé Müller": "PER", "Genève": "LOC",
+                                                      "Bank": "MISC", "x": "ORG"})
+    assert model_types(spacy.load(rules)) == {kind: skill(folder)._types[kind]
+                                              for kind in ("PER", "LOC", "MISC", "ORG")}
