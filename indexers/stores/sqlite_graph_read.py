@@ -241,14 +241,13 @@ class SqliteGraphReader:
 
     def mail_headers(self) -> list[dict[str, Any]]:
         names = ("subject", "from", "date", "message_id", "in_reply_to", "references")
+        headers = ", ".join(f"'{n}', json_extract(metadata, '$.{n}')" for n in names)
         rows = self._rows(
-            "SELECT id, uri, title, " + ", ".join(f"metadata -> '$.{n}'" for n in names) +
-            " FROM documents WHERE json_extract(metadata, '$.message_id') IS NOT NULL OR "
+            f"SELECT id, uri, title, json_object({headers}) FROM documents WHERE "
+            "json_extract(metadata, '$.message_id') IS NOT NULL OR "
             "json_extract(metadata, '$.in_reply_to') IS NOT NULL OR "
             "json_extract(metadata, '$.references') IS NOT NULL ORDER BY uri, id")
-        return [{"doc_id": r[0], "uri": r[1], "title": r[2],
-                 **{n: None if v is None else json.loads(v) for n, v in zip(names, r[3:])}}
-                for r in rows]
+        return [{"doc_id": r[0], "uri": r[1], "title": r[2], **json.loads(r[3])} for r in rows]
 
     def mentions(self, keys: Sequence[str], doc_ids: Sequence[str]) -> list[tuple]:
         return self._rows('SELECT doc_id, entity_key, page, sentence, start, "end", image_id '
