@@ -18,8 +18,11 @@ dates and URLs included), ``min_confidence`` (0.4: Presidio's score of a valid p
 number without a context word), ``languages`` (``[en]``: the text is analysed once per
 language, with Presidio's recognizers and context words of that language; the
 language-neutral ones - cards, IBAN, IP, phone, e-mail, national ids - run for every
-language), ``mode`` (``detect`` or ``redact``), ``placeholder`` (``[{type}]``) and
-``keep_original`` (``false``: read by the indexer, see ``enrich.redaction``).
+language), ``mode`` (``detect`` or ``redact``), ``placeholder`` (``[{type}]``),
+``needs_context`` (:data:`NEEDS_CONTEXT`: national ids that are bare checksummed numbers
+count only with a context word such as "NHS" nearby; ``[]`` to take them all),
+``keep_original`` (``false``: read by the indexer, see ``enrich.redaction``) and
+``as_entities`` (``false``).
 
 Redaction end to end: wire the skill between ``merge`` and everything that reads
 ``merged_text``, so the search index, the stored page text, chunks, embeddings and
@@ -42,7 +45,7 @@ from graph.normalize import entity_key
 from skills.base import ModelRef, Skill, SkillUnavailable
 from skills.pii_redact import redact_text
 
-__all__ = ["PiiSkill", "CONTACT", "NATIONAL_IDS", "DEFAULT_ENTITIES", "MODES"]
+__all__ = ["PiiSkill", "CONTACT", "NATIONAL_IDS", "DEFAULT_ENTITIES", "NEEDS_CONTEXT", "MODES"]
 
 CONTACT = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 NATIONAL_IDS = ("US_SSN", "US_ITIN", "US_PASSPORT", "UK_NHS", "UK_NINO", "ES_NIF", "ES_NIE",
@@ -50,6 +53,10 @@ NATIONAL_IDS = ("US_SSN", "US_ITIN", "US_PASSPORT", "UK_NHS", "UK_NINO", "ES_NIF
                 "SE_PERSONNUMMER", "DE_TAX_ID", "IN_AADHAAR", "IN_PAN", "SG_NRIC_FIN", "AU_TFN",
                 "CA_SIN", "KR_RRN", "TR_NATIONAL_ID", "TH_TNIN", "NG_NIN", "ZA_ID_NUMBER")
 DEFAULT_ENTITIES = CONTACT + NATIONAL_IDS
+# Bare numbers whose checksum one random number in ten or eleven passes: found only with
+# a context word of their recognizer nearby ("NHS number", "TFN", "PESEL").
+NEEDS_CONTEXT = ("UK_NHS", "AU_TFN", "PL_PESEL", "IN_AADHAAR", "CA_SIN", "KR_RRN",
+                 "TR_NATIONAL_ID", "TH_TNIN", "NG_NIN", "ZA_ID_NUMBER", "DE_TAX_ID")
 MODES = ("detect", "redact")
 INSTALL = "pip install presidio-analyzer tldextract phonenumbers"
 
@@ -75,6 +82,7 @@ class PiiSkill(Skill):
         self.languages = [str(lang) for lang in params.get("languages", ["en"])]
         self.placeholder = str(params.get("placeholder", "[{type}]"))
         self.as_entities = bool(params.get("as_entities", False))
+        self.needs_context = {str(e).upper() for e in params.get("needs_context", NEEDS_CONTEXT)}
         self._analyzer: Any = None
 
     @property
@@ -100,7 +108,8 @@ class PiiSkill(Skill):
     def _one(self, text: str) -> dict[str, Any]:
         from skills.pii_engine import find
 
-        found = find(self._analyzer, text, self.languages, self.entities, self.min_confidence)
+        found = find(self._analyzer, text, self.languages, self.entities, self.min_confidence,
+                     self.needs_context)
         return {"pii": found,
                 "redacted_text": redact_text(text, found, self.placeholder)
                 if self.mode == "redact" else None,

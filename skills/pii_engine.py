@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any, Collection, Iterable, Iterator
 
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
@@ -133,7 +133,13 @@ def build_analyzer(languages: Iterable[str], entities: Iterable[str] | None) -> 
     wanted = None if entities is None else set(entities)
     engine = TokenNlpEngine(languages)
     registry = RecognizerRegistry(supported_languages=languages)
-    registry.load_predefined_recognizers(languages=languages, nlp_engine=engine)
+    presidio_log = logging.getLogger("presidio-analyzer")
+    level = presidio_log.level
+    presidio_log.setLevel(logging.ERROR)  # a warning per recognizer of another language
+    try:
+        registry.load_predefined_recognizers(languages=languages, nlp_engine=engine)
+    finally:
+        presidio_log.setLevel(level)
     registry.recognizers = [r for r in registry.recognizers  # no NER; e-mail offline
                             if not isinstance(r, (EmailRecognizer, SpacyRecognizer))]
     for language in languages:
@@ -147,24 +153,29 @@ def build_analyzer(languages: Iterable[str], entities: Iterable[str] | None) -> 
 
 
 def find(analyzer: AnalyzerEngine, text: str, languages: Iterable[str],
-         entities: list[str] | None, min_confidence: float) -> list[dict[str, Any]]:
+         entities: list[str] | None, min_confidence: float,
+         needs_context: Collection[str] = ()) -> list[dict[str, Any]]:
     """The PII in ``text``: ``{type, text, start, end, confidence, context}`` sorted by
     start, overlaps resolved for the higher confidence (then the longer span);
-    ``context`` lists the recognizer's context words found just before the match."""
+    ``context`` lists the recognizer's context words found just before the match.
+    A type in ``needs_context`` counts only with such a word."""
     if not text.strip():
         return []
-    results = [r for language in languages
-               for r in analyzer.analyze(text=text, language=language, entities=entities,
-                                         score_threshold=min_confidence)]
-    kept: list[Any] = []
-    for r in sorted(results, key=lambda r: (-r.score, r.start - r.end, r.start)):
-        if all(r.end <= k.start or r.start >= k.end for k in kept):
-            kept.append(r)
     words = _context_words(analyzer)
+    found = []
+    for language in languages:
+        for r in analyzer.analyze(text=text, language=language, entities=entities,
+                                  score_threshold=min_confidence):
+            context = _context_before(text, r.start, words.get(_recognizer(r), ()))
+            if context or r.entity_type not in needs_context:
+                found.append((r, context))
+    kept: list[tuple[Any, list[str]]] = []
+    for r, context in sorted(found, key=lambda f: (-f[0].score, f[0].start - f[0].end)):
+        if all(r.end <= k.start or r.start >= k.end for k, _ in kept):
+            kept.append((r, context))
     return [{"type": r.entity_type, "text": text[r.start:r.end], "start": r.start,
-             "end": r.end, "confidence": round(float(r.score), 4),
-             "context": _context_before(text, r.start, words.get(_recognizer(r), ()))}
-            for r in sorted(kept, key=lambda r: r.start)]
+             "end": r.end, "confidence": round(float(r.score), 4), "context": context}
+            for r, context in sorted(kept, key=lambda f: f[0].start)]
 
 
 CONTEXT_WINDOW = 60  # characters before a match searched for its context words

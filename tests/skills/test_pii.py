@@ -148,3 +148,11 @@ def test_pii_mentions():
     assert is_pii_mention({"text": "[US_SSN]"}, findings)
     assert not is_pii_mention({"text": "Anna Schmidt"}, findings)
     assert not is_pii_mention({"text": "Social Democrats"}, findings)
+
+
+def test_bare_checksummed_numbers_need_a_context_word(skill):
+    nhs = nhs_number("943476591")
+    bare = skill.run([{"text": f"Totals 2023: {nhs} units."}])[0]["pii"]
+    assert not any(f["type"] == "UK_NHS" for f in bare)
+    taken = PiiSkill(needs_context=[]).run([{"text": f"Totals 2023: {nhs} units."}])[0]["pii"]
+    assert any(f["type"] == "UK_NHS" and f["text"] == nhs for f in taken)
