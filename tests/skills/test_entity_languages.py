@@ -228,3 +228,26 @@ def test_models_list_names_every_language_model(french_rules):
     assert "pages in es" in refs["es_core_news_sm"].install
     assert "any other language" in refs["xx_ent_wiki_sm"].install
     assert [ref.name for ref in EntitySkill(model=ENGLISH).models()] == [ENGLISH]
+
+
+def test_a_page_level_language_skill_can_feed_the_language_input(english, french_rules):
+    run = plan({"skill": "language"},
+               {"skill": "language", "name": "page_language", "context": "/document/pages/*",
+                "inputs": {"text": "/document/pages/*/text"}},
+               {"skill": "entities", "inputs": {
+                   "language": "/document/pages/*/language",
+                   "language_confidence": "/document/pages/*/language_confidence"},
+                "params": {"model": ENGLISH, "models": {"fr": french_rules},
+                           "page_language": False}})
+    assert [b.name for b in run.skills][-1] == "entities"
+    engine = Engine(run)
+    engine._skills["entities"] = with_models(english, models={"fr": french_rules},
+                                             page_language=False)
+    pages = [page("en", ["LeBron James wore Nike shoes"]), page("fr", ["Festival Lumière"])]
+    doc = {"content": " ".join(p["text"] for p in pages),
+           "pages": [{"number": n, "text": p["text"]} for n, p in enumerate(pages, 1)]}
+    engine.run_documents([doc])
+    assert [p["language"] for p in doc["pages"]] == ["en", "fr"]
+    english_page, french_page = (found(p) for p in doc["pages"])
+    assert ("PERSON", "LeBron James", "PERSON:lebron james") in english_page
+    assert french_page == [("NORP", "Festival Lumière", "NORP:festival lumière")]
