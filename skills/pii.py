@@ -24,6 +24,10 @@ count only with a context word such as "NHS" nearby; ``[]`` to take them all),
 ``keep_original`` (``false``: read by the indexer, see ``enrich.redaction``) and
 ``as_entities`` (``false``).
 
+More than page text: another instance (its own ``name``) with ``context: /document``
+and ``inputs: {text: /document/metadata/subject}`` (or ``/document/metadata/to``, a list)
+looks at a header too; the indexer redacts what any pii instance found everywhere.
+
 Redaction end to end: wire the skill between ``merge`` and everything that reads
 ``merged_text``, so the search index, the stored page text, chunks, embeddings and
 entities all see the redacted text (``enrich/default_skillset.yaml`` shows how)::
@@ -90,7 +94,7 @@ class PiiSkill(Skill):
         return "presidio-analyzer"
 
     def models(self) -> list[ModelRef]:
-        return [ModelRef("presidio-analyzer", "bundled", INSTALL)]
+        return [ModelRef("presidio_analyzer", "bundled", INSTALL)]  # its recognizers
 
     def warm_up(self, context: Any = None) -> None:
         if self._analyzer is not None:
@@ -103,7 +107,7 @@ class PiiSkill(Skill):
 
     def run(self, records: Sequence[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
         self.warm_up()
-        return [self._one(str(r.get("text") or "")) for r in records]
+        return [self._one(_text(r.get("text"))) for r in records]
 
     def _one(self, text: str) -> dict[str, Any]:
         from skills.pii_engine import find
@@ -114,6 +118,14 @@ class PiiSkill(Skill):
                 "redacted_text": redact_text(text, found, self.placeholder)
                 if self.mode == "redact" else None,
                 "pii_entities": [_entity(f) for f in found] if self.as_entities else []}
+
+
+def _text(value: Any) -> str:
+    """The text of an input: a string, or a list of them (``/document/metadata/to``) one a
+    line."""
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value if v not in (None, ""))
+    return "" if value is None else str(value)
 
 
 def _entity(finding: dict[str, Any]) -> dict[str, Any]:

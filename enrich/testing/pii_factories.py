@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["luhn_complete", "iban", "es_nif", "pesel", "nhs_number", "pii_values", "pii_letter", "pii_skillset", "write_letters"]
+__all__ = ["luhn_complete", "iban", "es_nif", "pesel", "nhs_number", "pii_values", "pii_letter", "pii_email", "pii_skillset",
+           "write_letters"]
 
 
 def luhn_complete(prefix: str) -> str:
@@ -81,6 +82,15 @@ def pii_letter(values: dict[str, str]) -> str:
             "Regards, Anna Schmidt from Hamburg.")
 
 
+def pii_email(values: dict[str, str]) -> bytes:
+    """An e-mail whose subject and body carry the SSN, its body the rest of the letter."""
+    return (f"From: Anna Schmidt <{values['email']}>\r\nTo: Payroll <payroll@example.com>\r\n"
+            f"Subject: SSN {values['ssn']} for the form\r\n"
+            "Date: Mon, 4 Mar 2024 10:00:00 +0000\r\nMessage-ID: <form@example.com>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{pii_letter(values)}\r\n").encode("utf-8")
+
+
 def write_letters(folder: Path, count: int = 2) -> list[dict[str, str]]:
     """``count`` letters as ``letter{i}.txt`` in ``folder``; their values, in order."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,9 +103,10 @@ def write_letters(folder: Path, count: int = 2) -> list[dict[str, str]]:
 
 
 def pii_skillset(mode: str = "redact", keep_original: bool = False, as_entities: bool = False,
-                 semantic: bool = False) -> dict[str, Any]:
+                 semantic: bool = False, headers: bool = False) -> dict[str, Any]:
     """A skillset running ``pii`` the documented way: between ``merge`` and what reads
-    ``merged_text`` (``join``, ``entities``, ``chunks``), with a ``pii_types`` facet."""
+    ``merged_text`` (``join``, ``entities``, ``chunks``), with a ``pii_types`` facet;
+    ``headers`` adds an instance over the e-mail subject and recipients."""
     params: dict[str, Any] = {"mode": mode, "keep_original": keep_original,
                               "as_entities": as_entities}
     skills: list[Any] = [
@@ -108,6 +119,12 @@ def pii_skillset(mode: str = "redact", keep_original: bool = False, as_entities:
         skills[:2] = ["merge", {"skill": "pii", "params": params}]
     if semantic:
         skills += ["chunks", "embeddings"]
+    for name in ("subject", "to") if headers else ():
+        skills.append({"skill": "pii", "name": f"pii_{name}", "context": "/document",
+                       "inputs": {"text": f"/document/metadata/{name}"},
+                       "outputs": {o: f"{o}_{name}" for o in ("pii", "redacted_text",
+                                                              "pii_entities")},
+                       "params": {"mode": "detect"}})
     entities = ["/document/pages/*/entities"]
     if as_entities:
         entities.append("/document/pages/*/pii_entities")

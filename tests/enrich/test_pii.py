@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from enrich.cli.app import app
 from enrich.server import create_app
-from enrich.testing.pii_factories import pii_skillset, write_letters
+from enrich.testing.pii_factories import pii_email, pii_skillset, pii_values, write_letters
 
 pytest.importorskip("presidio_analyzer")
 pytestmark = pytest.mark.slow
@@ -134,3 +134,21 @@ def test_pii_is_no_entity_unless_asked(tmp_path):
     asked, values = _index(tmp_path / "asked", mode="detect", as_entities=True)
     found = set(_mentions(asked))
     assert ("US_SSN", values[0]["ssn"]) in found and ("EMAIL_ADDRESS", values[1]["email"]) in found
+
+
+def test_an_email_subject_is_redacted_by_a_header_instance(tmp_path):
+    values = pii_values(9)
+    docs = tmp_path / "mail"
+    docs.mkdir()
+    (docs / "form.eml").write_bytes(pii_email(values))
+    skillset = tmp_path / "pii.yaml"
+    skillset.write_text(yaml.safe_dump(pii_skillset(headers=True)))
+    result = runner.invoke(app, ["index", str(docs), "--data", str(tmp_path / "data"),
+                                 "--workers", "0", "--skillset", str(skillset), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    data = tmp_path / "data"
+    assert _search(data, f'"{values["ssn"]}"', "--mode", "keyword")["count"] == 0
+    hit = _search(data, "refund", "--mode", "keyword")["results"][0]
+    assert hit["title"] == "SSN [US_SSN] for the form"
+    texts = list(_store_texts(data))
+    assert not any(values[k] in text for k in KINDS for text in texts)
