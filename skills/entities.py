@@ -175,9 +175,11 @@ class EntitySkill(Skill):
                              "not confidence: none")
         if int(beam_width) < 1:
             raise ValueError(f"entities: beam_width must be 1 or more, got {beam_width!r}")
-        self.model_name = model or default_model()
-        self.policy = LanguagePolicy.build(self.model_name, models, fallback, default_language,
-                                           min_language_confidence, page_language)
+        self.policy = LanguagePolicy.build(model or default_model(), models, fallback,
+                                           default_language, min_language_confidence,
+                                           page_language)
+        # the default language's model: ``model``, unless ``models`` names that language
+        self.model_name = self.policy.models[self.policy.default_language]
         super().__init__(model=model, labels=list(labels) if labels else None,
                          batch_size=batch_size, exclude=list(exclude) if exclude is not None
                          else None, chunk_chars=chunk_chars, confidence=confidence,

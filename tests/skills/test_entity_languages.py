@@ -228,6 +228,8 @@ def test_models_list_names_every_language_model(french_rules):
     assert "pages in es" in refs["es_core_news_sm"].install
     assert "any other language" in refs["xx_ent_wiki_sm"].install
     assert [ref.name for ref in EntitySkill(model=ENGLISH).models()] == [ENGLISH]
+    named = EntitySkill(model="other", models={"en": ENGLISH}, default_language="en")
+    assert named.model_name == ENGLISH and [r.name for r in named.models()] == [ENGLISH]
 
 
 def test_a_page_level_language_skill_can_feed_the_language_input(english, french_rules):
