@@ -20,7 +20,7 @@ import logging
 import os
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -35,6 +35,7 @@ from enrich.errors import EnrichError
 from enrich.page_parts import SPLIT_PAGES
 from enrich.plan import Plan, build_plan
 from enrich.records import document_id, to_record
+from enrich.redaction import cache_allowed
 from enrich.runners import Runner, check_runner, open_runner
 from enrich.skillset import Skillset
 from enrich.worker import (BatchResult, ItemResult, WorkerConfig, default_memory_limit,
@@ -258,6 +259,10 @@ def run_index(source_uri: str, options: IndexOptions | None = None,
     skillset = Skillset.load(options.skillset)
     plan = build_plan(skillset)  # validate before any document runs
     check_runner(options.engine)
+    if options.cache and not cache_allowed(plan):
+        log.warning("a pii skill redacts without keep_original: indexing without the "
+                    "enrichment cache, which would keep the original text")
+        options = replace(options, cache=False)
     unknown = [name for name in options.reset_skills if name not in {b.name for b in plan.skills}]
     if unknown:
         raise EnrichError(f"--reset-skill {', '.join(unknown)}: not in the skillset; its skills "

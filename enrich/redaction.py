@@ -9,6 +9,8 @@
   texts and the store's tree hold the redacted text. With ``keep_original: true`` the
   store keeps the original tree and metadata (for reviewers with access to the store);
   the search index still gets only redacted text.
+* Without ``keep_original``, the indexer runs without the enrichment cache
+  (:func:`cache_allowed`), which would keep the original text in ``DATA/cache``.
 
 The text the search index, chunks and embeddings see is redacted by wiring (the skill
 writes ``merged_text``, see ``skills.pii``); this step covers the copies of the text
@@ -25,7 +27,7 @@ from skills.pii_redact import is_pii_mention, replacements, scrub
 from enrich import tree
 from enrich.plan import BoundSkill, Plan
 
-__all__ = ["pii_findings", "drop_pii_mentions", "redact_document", "GRAPH_KEY"]
+__all__ = ["pii_findings", "drop_pii_mentions", "redact_document", "cache_allowed", "GRAPH_KEY"]
 
 GRAPH_KEY = "_graph"  # records.attach_graph's work in a tree: never scrubbed or stored
 
@@ -59,11 +61,21 @@ def drop_pii_mentions(mentions: list[dict[str, Any]], doc: dict[str, Any],
                                   else everything)]
 
 
+def _redacting(plan: Plan) -> list[BoundSkill]:
+    return [b for b in _pii_skills(plan) if b.spec.params.get("mode") == "redact"]
+
+
+def cache_allowed(plan: Plan) -> bool:
+    """False when a ``pii`` skill redacts without ``keep_original``: the enrichment cache
+    (``DATA/cache``) would keep the cracked text and the findings as they were."""
+    return all(b.spec.params.get("keep_original", False) is True for b in _redacting(plan))
+
+
 def redact_document(doc: dict[str, Any], plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(redacted, kept)``: the document with found values redacted everywhere, and the
     tree the store keeps (the original with ``keep_original: true``, else the redacted
     one). Without a ``pii`` skill in redact mode, both are ``doc`` itself."""
-    redacting = [b for b in _pii_skills(plan) if b.spec.params.get("mode") == "redact"]
+    redacting = _redacting(plan)
     if not redacting:
         return doc, doc
     pattern = str(redacting[0].spec.params.get("placeholder", "[{type}]"))

@@ -26,10 +26,20 @@ def _index(root, semantic=False, **params):
     skillset = root / "pii.yaml"
     skillset.write_text(yaml.safe_dump(pii_skillset(semantic=semantic, **params)))
     result = runner.invoke(app, ["index", str(docs), "--data", str(data), "--workers", "0",
-                                 "--skillset", str(skillset), "--no-cache", "--json"])
+                                 "--skillset", str(skillset), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["documents"]["indexed"] == 2
     return data, values
+
+
+def _cached_entries(data):
+    cache = data / "cache" / "enrich-cache.sqlite"
+    if not cache.exists():
+        return 0
+    with sqlite3.connect(cache) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                   for t in tables)
 
 
 def _search(data, query, *args):
@@ -91,6 +101,7 @@ def test_the_store_holds_no_original_by_default(redacted):
             assert not any(v[kind] in text for text in texts), kind
     tree, content = _tree(data, "letter0.txt")
     assert "[US_SSN]" in content and "[US_SSN]" in tree["content"]
+    assert _cached_entries(data) == 0  # the enrichment cache would keep the originals
     assert {f["type"] for f in tree["pages"][0]["pii"]} >= set(TYPES)
 
 
@@ -100,6 +111,7 @@ def test_keep_original_keeps_it_in_the_store_only(kept):
     tree, content = _tree(data, "letter0.txt")
     assert values[0]["ssn"] in tree["content"] and values[0]["ssn"] not in content
     assert "[US_SSN]" in content
+    assert _cached_entries(data) > 0  # kept: the cache may keep it too
 
 
 def test_pii_types_facet_counts_documents(redacted):
