@@ -156,3 +156,14 @@ def test_bare_checksummed_numbers_need_a_context_word(skill):
     assert not any(f["type"] == "UK_NHS" for f in bare)
     taken = PiiSkill(needs_context=[]).run([{"text": f"Totals 2023: {nhs} units."}])[0]["pii"]
     assert any(f["type"] == "UK_NHS" and f["text"] == nhs for f in taken)
+
+
+def test_languages_use_presidio_recognizers_of_that_language():
+    values = pii_values(6)
+    text = (f"Mi tarjeta {values['card']} y mi NIF {es_nif(31415926)}; "
+            f"escríbame a {values['email']}.")
+    found = {f["type"] for f in PiiSkill(languages=["es"]).run([{"text": text}])[0]["pii"]}
+    assert found == {"CREDIT_CARD", "ES_NIF", "EMAIL_ADDRESS"}
+    german = f"Meine IBAN ist {values['iban']}, Telefon {values['phone']}."
+    found = {f["type"] for f in PiiSkill(languages=["de"]).run([{"text": german}])[0]["pii"]}
+    assert {"IBAN_CODE", "PHONE_NUMBER"} <= found
