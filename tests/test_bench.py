@@ -11,7 +11,7 @@ SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": 
            "graph_queries": "bench.graph_queries", "graph_update": "bench.graph_update",
            "load": "bench.load.__main__", "corrections": "bench.corrections",
            "fuzz_crackers": "bench.fuzz_crackers", "embeddings_cost": "bench.embeddings_cost",
-           "memory": "bench.memory"}
+           "memory": "bench.memory", "ocr": "bench.ocr"}
 
 
 SHARED = {"__init__", "machine", "runs", "prose"}  # helpers of the scripts, not scripts

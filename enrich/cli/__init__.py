@@ -6,8 +6,8 @@ from __future__ import annotations
 import gc
 import sys
 
-from enrich.cli import (cache, corrections, entities, eval, export, graph, index, models,  # noqa: F401
-                        graph_thread, review, search, serve, skills, status,
+from enrich.cli import (cache, corrections, entities, eval, eval_ocr, export,  # noqa: F401
+                        graph, graph_thread, index, models, review, search, serve, skills, status,
                         train)  # (register commands)
 from enrich.cli.app import app
 

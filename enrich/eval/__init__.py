@@ -7,6 +7,9 @@ over the gold texts (:mod:`~enrich.eval.runner`); :mod:`~enrich.eval.evaluate` p
 them together for the CLI (:mod:`enrich.cli.eval`). ``enrich eval retrieval``: BEIR
 files (:mod:`~enrich.eval.retrieval_data`), ranking metrics
 (:mod:`~enrich.eval.retrieval_metrics`) and the run (:mod:`~enrich.eval.retrieval`).
+``enrich eval ocr``: scans and their transcripts read through the real OCR path
+(:mod:`~enrich.eval.ocr`), scored by character and word error rates
+(:mod:`~enrich.eval.ocr_metrics`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from enrich.errors import EnrichError
 
-__all__ = ["EvalError", "GoldFormatError", "LabelMapError", "EvalRunError", "BeirFormatError",
-           "UnknownModeError"]
+__all__ = ["EvalError", "GoldFormatError", "LabelMapError", "EvalRunError", "OcrGoldError",
+           "BeirFormatError", "UnknownModeError"]
 
 
 class EvalError(EnrichError):
@@ -30,6 +30,12 @@ class EvalRunError(EvalError):
     """The pipeline did not index the gold texts as they were written."""
 
     code = "E703"
+
+
+class OcrGoldError(EvalError):
+    """An OCR gold folder without scan/transcript pairs, or a transcript that cannot be read."""
+
+    code = "E704"
 
 
 class BeirFormatError(EvalError):
