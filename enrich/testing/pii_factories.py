@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["luhn_complete", "iban", "es_nif", "pesel", "nhs_number", "pii_values", "pii_letter", "pii_email", "pii_skillset",
-           "write_letters"]
+__all__ = ["luhn_complete", "iban", "es_nif", "pesel", "nhs_number", "pii_values", "pii_letter",
+           "pii_email", "pii_skillset", "write_letters"]
 
 
 def luhn_complete(prefix: str) -> str:
