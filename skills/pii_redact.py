@@ -72,13 +72,17 @@ _PLACEHOLDER = re.compile(r"\b[A-Z]{2,}(?:_[A-Z0-9]+)+\b|\b(?:EMAIL|PHONE|IBAN|I
 
 
 def is_pii_mention(mention: Mapping[str, Any], findings: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether an entity mention is personal data or its noise: it contains a found value
-    or a placeholder (``US_SSN``), or all its words are context words of a finding
-    (``SSN``, ``Social Security`` next to a social security number)."""
+    """Whether an entity mention is personal data or its noise: it contains a found value,
+    is a piece of one with a digit in it (``536``, a number cut short), holds a placeholder
+    (``US_SSN``), or all its words are context words of a finding (``SSN``, ``Social
+    Security`` next to a social security number). A name inside an address
+    (``Anna`` of ``Anna.Schmidt@...``) is no piece: it has no digit."""
     text = str(mention.get("text") or mention.get("name") or "")
     if not text:
         return False
-    if any(f.get("text") and (f["text"] in text or text in f["text"]) for f in findings):
+    digits = any(c.isdigit() for c in text)
+    if any(f.get("text") and (f["text"] in text or (digits and text in f["text"]))
+           for f in findings):
         return True
     if _PLACEHOLDER.search(text) and any(f.get("type") and f["type"] in text for f in findings):
         return True

@@ -1,5 +1,6 @@
-"""The pii wiring that enrich/default_skillset.yaml documents in its comments is valid,
-and puts the skill before everything that reads the page text."""
+"""The pii skill in skillsets and records: the wiring the default skillset documents in
+its comments is valid and runs pii first; personal data and its context words never
+become entities unless asked (``to_record`` on a tree, no Presidio needed)."""
 
 import re
 
@@ -39,3 +40,37 @@ def test_the_documented_redaction_wiring_builds_and_runs_first():
 
 def test_pii_is_not_in_the_default_skillset():
     assert "pii" not in [b.spec.skill for b in build_plan(Skillset.default()).skills]
+
+
+def _page_doc(text, ssn):
+    at = text.index(ssn)
+    finding = {"type": "US_SSN", "text": ssn, "start": at, "end": at + len(ssn),
+               "confidence": 0.85, "context": ["ssn"]}
+    spacy_like = [{"text": "SSN", "type": "ORG", "name": "SSN", "key": "ORG:ssn",
+                   "start": text.index("SSN"), "end": text.index("SSN") + 3, "confidence": 0.6},
+                  {"text": ssn[:3], "type": "CARDINAL", "name": ssn[:3],
+                   "key": f"CARDINAL:{ssn[:3]}", "start": at, "end": at + 3, "confidence": 0.5},
+                  {"text": "Anna Schmidt", "type": "PERSON", "name": "Anna Schmidt",
+                   "key": "PERSON:anna schmidt", "start": 0, "end": 12, "confidence": 0.99}]
+    asked = [{"text": ssn, "type": "US_SSN", "name": ssn, "key": f"US_SSN:{ssn}",
+              "start": at, "end": at + len(ssn), "confidence": 0.85}]
+    page = {"number": 1, "text": text, "merged_text": text, "pii": [finding],
+            "pii_entities": asked, "entities": spacy_like}
+    provenance = {"/document/pages/*/pii_entities": {"skill": "pii", "version": "1"},
+                  "/document/pages/*/entities": {"skill": "entities", "version": "3"}}
+    return {"uri": "file:///letter.txt", "metadata": {"file_name": "letter.txt"},
+            "content": text, "pages": [page], "provenance": provenance}
+
+
+def test_pii_and_its_context_words_never_become_entities_unless_asked():
+    from enrich.records import to_record
+    from enrich.testing.pii_factories import pii_skillset, pii_values
+
+    ssn = pii_values(3)["ssn"]
+    text = f"Anna Schmidt wrote: my SSN is {ssn}."
+    plain = build_plan(Skillset.from_dict(pii_skillset(mode="detect")))
+    keys = {m["key"] for m in to_record(_page_doc(text, ssn), "file:///", plain).entities}
+    assert keys == {"PERSON:anna schmidt"}
+    asked = build_plan(Skillset.from_dict(pii_skillset(mode="detect", as_entities=True)))
+    mentions = to_record(_page_doc(text, ssn), "file:///", asked).entities
+    assert {m["type"] for m in mentions} == {"PERSON", "US_SSN"}

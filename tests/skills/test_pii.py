@@ -146,7 +146,11 @@ def test_pii_mentions():
     assert is_pii_mention({"text": "Social Security"}, findings)
     assert is_pii_mention({"text": "536-22-8147"}, findings)
     assert is_pii_mention({"text": "[US_SSN]"}, findings)
+    assert is_pii_mention({"text": "536-22"}, findings)
     assert not is_pii_mention({"text": "Anna Schmidt"}, findings)
+    mail = [{"type": "EMAIL_ADDRESS", "text": "Anna.Schmidt@example.org", "context": []}]
+    assert not is_pii_mention({"text": "Anna"}, mail)
+    assert is_pii_mention({"text": "mail Anna.Schmidt@example.org"}, mail)
     assert not is_pii_mention({"text": "Social Democrats"}, findings)
 
 
