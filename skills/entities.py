@@ -39,7 +39,8 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from graph.normalize import entity_key
-from skills.base import ModelRef, Record, RunContext, Skill, SkillError, SkillUnavailable
+from skills.base import (WARNINGS, ModelRef, Record, RunContext, Skill, SkillError,
+                         SkillUnavailable)
 from skills.entity_models import (_MODELS, INSTALL_HINT, SKIP, LanguagePolicy,  # noqa: F401
                                   default_model, install_hint, load_model, model_types,
                                   ner_exclusions, require)
@@ -105,6 +106,13 @@ class _Pipeline:
     def __init__(self, nlp: "Language", scorer: Any) -> None:
         self.nlp, self.scorer, self.types = nlp, scorer, model_types(nlp)
 
+
+
+def _skipped(language: str) -> str:
+    """The warning of a page that got no entities for its language."""
+    return (f"no entities: the text is in language {language!r} and no installed model of "
+            "the skill reads it (its `models` and `fallback`; `enrich models list` says what "
+            "to install)")
 
 class EntitySkill(Skill):
     """Named entities of each page: people, organisations, places, ...
@@ -284,18 +292,22 @@ class EntitySkill(Skill):
         self.warm_up()
         found: list[list[dict[str, Any]]] = [[] for _ in records]
         errors: dict[int, str] = {}
-        for name, members in self._by_model(records).items():
+        groups, skipped = self._by_model(records)
+        for name, members in groups.items():
             pipeline = self._pipeline(name)
             assert pipeline is not None  # _by_model chose loaded models only
             jobs = [(i, offset, piece) for i in members
                     for offset, piece in chunks(records[i].get("text"), self.chunk_chars)]
             errors.update(self._process(pipeline, jobs, found))
-        return [SkillError(errors[i]) if i in errors else {"entities": ents}
-                for i, ents in enumerate(found)]
+        return [SkillError(errors[i]) if i in errors else
+                {"entities": ents, WARNINGS: [_skipped(skipped[i])]} if i in skipped else
+                {"entities": ents} for i, ents in enumerate(found)]
 
-    def _by_model(self, records: Sequence[Record]) -> dict[str, list[int]]:
-        """Record indexes by the model that reads them; skipped records are counted."""
+    def _by_model(self, records: Sequence[Record]) -> tuple[dict[str, list[int]], dict[int, str]]:
+        """Record indexes by the model that reads them, and the skipped records' languages
+        (counted, and each language's first logged with what to do)."""
         groups: dict[str, list[int]] = {}
+        skipped: dict[int, str] = {}
         for i, record in enumerate(records):
             text = record.get("text")
             if not isinstance(text, str) or not text.strip():
@@ -305,9 +317,10 @@ class EntitySkill(Skill):
             name = self._model_of(language)
             if name is None:
                 self.policy.skip(language, frozenset(self._missing))
+                skipped[i] = language
             else:
                 groups.setdefault(name, []).append(i)
-        return groups
+        return groups, skipped
 
     def _model_of(self, language: str) -> str | None:
         """The loaded model that reads ``language``: its own, else the fallback, else None."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote, unquote
 
 import typer
 from rich.markup import escape
@@ -27,7 +28,14 @@ def document_of(doc: str) -> str:
     if "://" in doc:
         return document_id(doc)
     path, hash_, part = doc.partition("#")
-    return document_id(Path(path).expanduser().resolve().as_uri() + hash_ + part)
+    return document_id(Path(path).expanduser().resolve().as_uri() + hash_ + _quoted(part))
+
+
+def _quoted(part: str) -> str:
+    """``message=2&attachment=my report.pdf`` as member URIs write it: each name
+    URL-quoted (``/`` kept), whether it was typed quoted or not."""
+    pieces = (piece.partition("=") for piece in part.split("&")) if part else ()
+    return "&".join(f"{key}{eq}{quote(unquote(value), safe='/')}" for key, eq, value in pieces)
 
 
 @graph_app.command("thread")

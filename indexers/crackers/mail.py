@@ -168,11 +168,14 @@ class MboxCracker(Cracker):
             box = mailbox.mbox(path, factory=None, create=False)
             try:  # one message in memory at a time, cracked as it is read
                 children = crack_members(doc, blob, _messages(box, lines), key="message")
+                count = len(box)  # all of them, also past the members limit
             finally:
                 box.close()
         if not lines:
             raise CrackError("not a mailbox: no message after a 'From ' line")
-        doc["metadata"]["message_count"] = len(lines)
+        if count > len(lines):
+            lines.append(f"... and {count - len(lines):,} more")
+        doc["metadata"]["message_count"] = count
         doc["pages"] = [{"number": 1, "text": "\n".join(lines), "needs_ocr": False}]
         return [doc, *children]
 

@@ -25,7 +25,9 @@ def test_the_phases_of_a_plan():
     assert phases.before == ("language", "ngrams")
     assert phases.pages == ("entities",)
     assert phases.after == ()
-    assert phases.reads == frozenset()  # entities reads the page text only
+    # entities reads the page text and the document's language (for a page too short
+    # to tell its own): a part carries those two values, not the text again
+    assert phases.reads == frozenset({"language", "language_confidence"})
     chunks = {"skill": "chunks", "inputs": {"pages": "/document/pages/*/text"}}
     later = {**SKILLSET, "skills": [*SKILLSET["skills"], chunks]}
     assert page_parts.phases(build_plan(Skillset.load(later))).after == ("chunks",)

@@ -160,3 +160,15 @@ def test_cli_shows_the_thread_by_path_or_id(indexed):
     result = CliRunner().invoke(app, ["graph", "thread", str(docs / "notes.txt"),
                                       "--data", str(data)])
     assert result.exit_code == 2 and result.stderr.startswith("error E830:"), result.output
+
+
+def test_a_member_named_as_typed_finds_the_quoted_uri(tmp_path):
+    from enrich.cli.graph_thread import document_of
+    from enrich.records import document_id
+    from indexers.crackers.containers import member_uri
+
+    uri = member_uri(member_uri((tmp_path / "box.mbox").as_uri(), "2", "message"),
+                     "my report é.eml", "attachment")
+    for typed in ("#message=2&attachment=my report é.eml",
+                  "#message=2&attachment=my%20report%20%C3%A9.eml"):
+        assert document_of(str(tmp_path / "box.mbox") + typed) == document_id(uri)

@@ -71,6 +71,20 @@ def test_an_mbox_of_three_messages():
     assert second["metadata"]["parent"] == uri
 
 
+def test_an_mbox_over_the_members_limit_still_counts_every_message():
+    from indexers.crackers import Blob, crack
+    from indexers.crackers.limits import LIMITS, Limits
+
+    box = cf.mbox_bytes([cf.email_bytes(subject=f"Note {n}", text=f"Body {n}.")
+                         for n in range(1, 6)])
+    uri = "file:///mail/box.mbox"
+    docs = crack(Blob(uri=uri, name="box.mbox", data=box, extra={LIMITS: Limits(max_members=2)}))
+    assert [d["uri"] for d in docs] == [uri, f"{uri}#message=1", f"{uri}#message=2"]
+    assert docs[0]["metadata"]["message_count"] == 5
+    assert docs[0]["content"].splitlines()[-1] == "... and 2 more"
+    assert "more than 2 members: the rest left out" in docs[0]["warnings"]
+
+
 def test_a_malformed_email_is_partial_or_failed_with_the_reason():
     broken = (b"From: Ada <ada@example.org>\nTo: <<<\nSubject: cut\nContent-Type: multipart/"
               b"mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nstarted but never")
