@@ -10,7 +10,10 @@ a private address is still refused. A URL is reachable when:
 * every address the name resolves to is public, or is itself a listed address or
   lies in a listed network: a private, loopback, link-local, shared or reserved
   address is never reached because a *name* was listed (a name whose DNS answer
-  changes to ``127.0.0.1`` - DNS rebinding - reaches nothing);
+  changes to ``127.0.0.1`` - DNS rebinding - reaches nothing); an IPv6 address that
+  carries an IPv4 one (IPv4-mapped, NAT64, 6to4, IPv4-compatible) is judged by that
+  IPv4 address, and local-use NAT64 (``64:ff9b:1::/48``) and Teredo (``2001::/32``)
+  addresses are refused unless listed;
 * its scheme is ``https``, or ``http`` to a host listed explicitly (keys sent in
   clear text only where someone said so).
 
@@ -62,7 +65,23 @@ def _address(text: str) -> Address | None:
     return address
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_CARRIERS = (ipaddress.ip_network("::/96"), ipaddress.ip_network("::ffff:0:0:0/96"), _NAT64)
+# local-use NAT64 (the IPv4 address's place depends on a prefix length we cannot know)
+# and Teredo (a tunnel to whatever host is behind a NAT): never judged public
+_OPAQUE = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("2001::/32"))
+
+
 def _public(address: Address) -> bool:
+    """A globally reachable unicast address; an IPv6 address that carries an IPv4 one
+    (IPv4-compatible, IPv4-translated, NAT64, 6to4) is judged by that IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _OPAQUE):
+            return False
+        if address.sixtofour is not None:
+            return _public(address.sixtofour)
+        if any(address in network for network in _CARRIERS):
+            return _public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return address.is_global and not address.is_multicast
 
 

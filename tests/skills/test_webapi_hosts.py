@@ -148,3 +148,24 @@ def test_other_redirects_and_redirect_loops_fail_with_the_reason():
         (loop,) = skill.run([{"text": "x"}])
     refused(found, "HTTP 302 redirect to /moved", "only 307/308")
     refused(loop, "more than 3 redirects")
+
+
+@pytest.mark.parametrize("inner", ["64:ff9b::7f00:1", "64:ff9b:1::a00:1", "2002:7f00:1::",
+                                   "2002:a9fe:a9fe::1", "::127.0.0.1", "::ffff:0:a00:1",
+                                   "2001:0:4136:e378:8000:63bf:3fff:fdd2", "::ffff:10.0.0.1"])
+def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused_unless_listed(inner, dns):
+    """NAT64, 6to4, IPv4-compatible, -translated and -mapped addresses reach the IPv4
+    address inside; local-use NAT64 and Teredo hide it: refused, as a literal or a name."""
+    url = f"https://[{inner}]/x"
+    with pytest.raises(HostRefused, match="private"):
+        HostPolicy(None, url).pin(url)
+    dns["api.example.com"] = [inner]
+    with pytest.raises(HostRefused, match="resolves to"):
+        HostPolicy(["api.example.com"], "").pin("https://api.example.com/x")
+    assert HostPolicy([inner], url).pin(url)  # listed: allowed
+
+
+@pytest.mark.parametrize("outer", ["64:ff9b::5db8:d70e", "2002:5db8:d70e::1"])
+def test_an_ipv6_address_carrying_a_public_ipv4_one_is_public(outer, dns):
+    dns["api.example.com"] = [outer]
+    assert HostPolicy(None, "https://api.example.com/x").pin("https://api.example.com/x")
