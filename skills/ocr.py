@@ -100,6 +100,9 @@ RAPIDOCR_HINT = "install it with `pip install rapidocr-onnxruntime`"
 ROW_OVERLAP = 0.5  # RapidOCR: segments overlapping this much vertically share a row
 COLUMN_GAP = 2.0  # ... and a gap wider than this many row heights starts a new line
 
+# RapidOCR's Chinese-trained recogniser reads some ASCII punctuation as its full-width form.
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
 # RapidOCR engines, one per process and thread count (loading takes ~0.4 s).
 _RAPIDOCR: dict[int, Any] = {}
 
@@ -268,11 +271,17 @@ class OcrSkill(Skill):
         """Segments from RapidOCR, arranged into rows and lines; words split from them."""
         import numpy as np
 
+        from skills.ocr_spacing import restore_spaces
+
         bgr = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
-        found, _ = self._rapidocr(bgr, use_cls=False)
+        # Any keyword resets all three of these to RapidOCR's defaults: name them.
+        found, _ = self._rapidocr(bgr, use_cls=False, return_word_box=True,
+                                  text_score=0.0, box_thresh=0.5, unclip_ratio=1.6)
+        found = found or []
+        texts = restore_spaces(np.asarray(image.convert("L")), found) if found else []
         segments = []
-        for points, text, score in found or []:
-            text, score = str(text).strip(), float(score)
+        for (points, _, score, *_), text in zip(found, texts):
+            text, score = str(text).translate(_FULLWIDTH).strip(), float(score)
             if text and score >= self.min_confidence:
                 xs, ys = [p[0] for p in points], [p[1] for p in points]
                 segments.append({"text": text, "box": [min(xs), min(ys), max(xs), max(ys)],

@@ -1,0 +1,120 @@
+"""Spaces restored in RapidOCR segments: the page's gap threshold, the gaps measured
+on drawn ink, and RapidOCR itself on a typed, scanned page."""
+
+import io
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from enrich.testing.ocr_scans import DEGRADATIONS, font_files, typed_page
+from skills import ocr_spacing
+from skills.ocr import OcrSkill
+from skills.ocr_spacing import MIN_GAP, gap_threshold, restore_spaces, segment_gaps
+
+
+def gaps(rng, centre, spread, n):
+    return [max(0.0, rng.gauss(centre, spread)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("letter, word", [(0.15, 0.62), (0.08, 0.3), (0.02, 0.2)],
+                         ids=["monospace", "proportional", "worn-proportional"])
+def test_threshold_lies_between_the_pages_letter_and_word_gaps(letter, word):
+    rng = random.Random(7)
+    labelled = gaps(rng, word, 0.03, 60)
+    dropped = gaps(rng, word, 0.03, 12)  # word gaps the engine read without a space
+    unlabelled = gaps(rng, letter, 0.03, 300) + dropped
+    threshold = gap_threshold(labelled, unlabelled)
+    assert letter + 0.05 < threshold < word - 0.05
+    assert sum(g > threshold for g in unlabelled) == pytest.approx(len(dropped), abs=3)
+
+
+def test_monospace_letter_gaps_are_no_word_gaps_on_a_proportional_scale():
+    rng = random.Random(3)  # monospace: letter gaps as wide as a proportional word gap
+    threshold = gap_threshold(gaps(rng, 0.6, 0.03, 40), gaps(rng, 0.25, 0.03, 200))
+    assert threshold > 0.32
+
+
+def test_few_labelled_spaces_fall_back_to_the_split_of_all_gaps():
+    rng = random.Random(5)
+    unlabelled = gaps(rng, 0.05, 0.02, 80) + gaps(rng, 0.3, 0.02, 15)
+    threshold = gap_threshold([0.31, 0.29], unlabelled)
+    assert 0.1 < threshold < 0.25
+
+
+def test_single_words_get_no_space_inside():
+    rng = random.Random(9)
+    assert gap_threshold([], gaps(rng, 0.06, 0.02, 40)) >= MIN_GAP
+    assert gap_threshold([], [0.1, 0.1, 0.1]) >= MIN_GAP
+
+
+def ink_line(cells):
+    """A grey page with one row of black bars at ``cells`` ([x0, x1] pairs), its
+    segment polygon and one character box per bar (centred on it)."""
+    grey = np.full((80, 40 + cells[-1][1]), 255, np.uint8)
+    for x0, x1 in cells:
+        grey[20:60, x0:x1] = 0
+    polygon = [[10, 15], [cells[-1][1] + 10, 15], [cells[-1][1] + 10, 65], [10, 65]]
+    boxes = [[[x0, 15], [x1, 15], [x1, 65], [x0, 65]] for x0, x1 in cells]
+    return grey, polygon, boxes
+
+
+def test_gaps_are_measured_on_the_ink_between_characters():
+    grey, polygon, boxes = ink_line([(20, 40), (45, 65), (90, 110)])
+    measured = segment_gaps(grey, polygon, boxes, "abc")
+    assert [(i, lab) for i, _, lab in measured] == [(1, False), (2, False)]
+    assert measured[0][1] == pytest.approx(5 / 50, abs=0.03)
+    assert measured[1][1] == pytest.approx(25 / 50, abs=0.03)
+
+
+def test_spaces_restored_where_gaps_match_the_engines_own_spaces():
+    rng = random.Random(1)
+    cells, text, x = [], "", 20
+    for word in range(12):
+        if word:
+            text += " " if word % 3 else ""  # every third space dropped by the engine
+            x += 15  # word gap 18 px
+        letters = rng.randint(2, 6)
+        for _ in range(letters):
+            cells.append((x, x + 14))
+            x += 17  # letter gap 3 px
+        text += "x" * letters
+    grey, polygon, boxes = ink_line(cells)
+    chars = text.replace(" ", "")
+    spaced_boxes, k = [], 0
+    for char in text:  # the engine's boxes: one per character, a space's is the next one's
+        spaced_boxes.append(boxes[k])
+        k += char != " "
+    found = [[polygon, text, 0.9, spaced_boxes, list(text), [0.9] * len(text)]]
+    [restored] = restore_spaces(grey, found)
+    assert restored.split() == ["x" * len(w) for w in restored.split()]
+    assert len(restored.split()) == 12 and restored.replace(" ", "") == chars
+
+
+def test_results_without_character_boxes_keep_their_text():
+    grey = np.full((50, 50), 255, np.uint8)
+    assert restore_spaces(grey, [[[[0, 0], [9, 0], [9, 9], [0, 9]], "ab", 0.9]]) == ["ab"]
+
+
+FONTS = {path.name: path for path in font_files()}
+
+
+@pytest.mark.skipif("LiberationSerif-Regular.ttf" not in FONTS,
+                    reason="the Liberation fonts are not installed (fonts-liberation)")
+def test_rapidocr_reads_typed_words_apart(monkeypatch):
+    text = ("NOTICE TO ALL STAFF\nPlease send the two reports to the office\n"
+            "before noon on the first day of the month. Do not approach the crew.")
+    office = next(d for d in DEGRADATIONS if d.name == "office")
+    page = typed_page(text, FONTS["LiberationSerif-Regular.ttf"], office, seed=3)
+    buffer = io.BytesIO()
+    page.convert("RGB").crop((0, 0, page.width, 700)).save(buffer, "PNG")
+    skill = OcrSkill(engine="rapidocr", threads=1)
+    skill.warm_up()
+    [result] = skill.run([{"image": buffer.getvalue()}])
+    assert result["ocr"]["text"].split("\n")[0] == "NOTICE TO ALL STAFF"
+    assert "Do not approach the crew" in result["ocr"]["text"]
+    # without the restoration, RapidOCR runs the first line's words together
+    monkeypatch.setattr(ocr_spacing, "restore_spaces", lambda grey, found: [r[1] for r in found])
+    [raw] = skill.run([{"image": buffer.getvalue()}])
+    assert raw["ocr"]["text"].split("\n")[0] != "NOTICE TO ALL STAFF"
