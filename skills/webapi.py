@@ -13,14 +13,17 @@ outputs in the skillset (``io_from_skillset``), not in this class. A record the
 answer leaves out, or answers with ``errors``, fails alone (its document ends
 ``partial`` with the reason); its ``warnings`` become the document's warnings.
 
-HTTP 429 and 5xx answers and connection errors or timeouts are tried again, up to
+HTTP 429 and 5xx answers and connection errors or timeouts (``timeout`` bounds the
+whole attempt, redirects and a trickled answer included, as Azure's does: one read
+in progress may finish first) are tried again, up to
 ``max_attempts`` in all, with exponential backoff (``backoff`` seconds doubled each
 time, at most ``max_backoff``), waiting what ``Retry-After`` asks when the server
 says (more than ``max_backoff`` and the batch fails at once). Other 4xx answers are
 not tried again. Retries are tenacity's (maintained, Apache-2.0): its stop, wait and
 retry predicates express exactly this, where httpx's own transport retries only
 cover failed connections. A batch that still fails fails its records with the reason;
-the run goes on.
+the run goes on. An answer that breaks HTTP (a body that is not the gzip it says, an
+unreadable redirect) fails them at once: no remote's misbehaviour raises out of ``run``.
 
 Only the hosts of ``allowed_hosts`` are reached (:mod:`skills.webapi_hosts`);
 redirects are followed only with 307/308 (which keep the method and body) to an
@@ -172,37 +175,66 @@ class WebApiSkill(Skill):
         return min(self.config.max_backoff, self.config.backoff * 2 ** (state.attempt_number - 1))
 
     def _request(self, body: dict) -> Any:
-        """One attempt: the body of a 2xx answer, following allowed 307/308 redirects."""
+        """One attempt: the body of a 2xx answer, following allowed 307/308 redirects,
+        within ``timeout`` in all (httpx's own timeouts are per read, so a server that
+        trickles its answer would otherwise hold the worker far longer)."""
         import httpx
 
+        timeout = self.config.timeout
+        deadline = time.monotonic() + timeout
         url = self._uri
         for _ in range(MAX_REDIRECTS + 1):
-            pinned = self.policy.pin(url)
+            try:
+                pinned = self.policy.pin(url)
+            except ValueError as exc:  # a redirect's URL that urlsplit cannot read
+                raise WebApiCallFailed(f"a redirect to an unreadable URL: {exc}") from None
             extensions = {"sni_hostname": pinned.server_name} if pinned.server_name else {}
             try:
                 with self._client.stream(
                         self.config.method, pinned.url, json=body, extensions=extensions,
+                        timeout=_left(deadline, timeout),
                         headers={**self._headers, "Host": pinned.host,
                                  "Accept": "application/json"}) as response:
                     if response.status_code in (307, 308) and "location" in response.headers:
                         url = str(httpx.URL(url).join(response.headers["location"]))
                         continue
-                    content = _read(response, self.config.max_answer_bytes)
+                    content = _read(response, self.config.max_answer_bytes, deadline, timeout)
             except httpx.TimeoutException:
-                raise WebApiCallFailed(f"timed out after {self.config.timeout:g} s",
-                                       transient=True) from None
+                raise _timed_out(timeout) from None
             except httpx.TransportError as exc:
                 raise WebApiCallFailed(f"cannot connect: {type(exc).__name__}: {exc}",
                                        transient=True) from None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. a body that is not
+                raise WebApiCallFailed(  # the gzip it says, a Location that is no URL
+                    f"a broken answer: {type(exc).__name__}: {exc}") from None
+            except WebApiCallFailed:
+                raise
+            except Exception as exc:  # the remote's misbehaviour never escapes run()
+                raise WebApiCallFailed(f"{type(exc).__name__}: {exc}") from None
             return _checked(response, content)
         raise WebApiCallFailed(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _read(response: Any, limit: int) -> bytes:
-    """The answer's body, or WebApiCallFailed once it is past ``limit`` bytes."""
+def _left(deadline: float, timeout: float) -> float:
+    """Seconds left before the deadline (a timeout at once when none are)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _timed_out(timeout)
+    return left
+
+
+def _timed_out(timeout: float) -> WebApiCallFailed:
+    return WebApiCallFailed(f"timed out after {timeout:g} s", transient=True)
+
+
+def _read(response: Any, limit: int, deadline: float, timeout: float) -> bytes:
+    """The answer's body, or WebApiCallFailed once it is past ``limit`` bytes or the
+    deadline (checked after every read; one read waits at most the time that was left
+    when the request was sent)."""
     declared = response.headers.get("content-length", "")
     body = bytearray()
     for chunk in [] if declared.isdigit() and int(declared) > limit else response.iter_bytes():
+        _left(deadline, timeout)
         body += chunk
         if len(body) > limit:
             break
@@ -234,15 +266,15 @@ def _retry_after(response: Any) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _values(content: bytes) -> dict[str, dict]:
     try:
         answer = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         raise WebApiCallFailed("the answer is not JSON") from None
     values = answer.get("values") if isinstance(answer, dict) else None
     if not isinstance(values, list):

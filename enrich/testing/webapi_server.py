@@ -11,6 +11,7 @@ A *record handler* takes one record's ``data`` and returns its answer value with
 the ``recordId`` (``{"data": {...}, "errors": [...], "warnings": [...]}``), or
 ``None`` to leave the record out of the answer. Scripted answers (status, headers,
 body bytes) are given before the handler is asked; ``delay`` slows every answer;
+``trickle`` sends each answer's body one byte at a time, that many seconds apart;
 ``reverse`` answers the records last first.
 """
 
@@ -55,6 +56,7 @@ class SkillServer:
 
     handler: RecordHandler = upper_words
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the body's bytes (0: all at once)
     reverse: bool = False  # answer the values last first (ids, not order, match them)
     script: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
@@ -106,7 +108,17 @@ def _handler_class(server: SkillServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if not server.trickle:
+                self.wfile.write(payload)
+                return
+            self.wfile.flush()
+            for n in range(len(payload)):
+                time.sleep(server.trickle)
+                try:
+                    self.wfile.write(payload[n:n + 1])
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
 
         do_POST = do_PUT = _serve
 

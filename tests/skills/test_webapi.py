@@ -221,3 +221,28 @@ def test_a_key_in_the_uri_comes_from_the_environment_and_is_never_shown(monkeypa
         (failed,) = made.run([{"text": "x"}])
     assert server.requests[0].path == "/skill?code=c0de-s3cret&v=1"
     assert made.model == server.url() + "?..." and "s3cret" not in failed.message
+
+
+def test_timeout_is_a_deadline_for_the_whole_answer(waits):
+    """httpx's timeouts are per read: a body trickled a byte at a time never trips them."""
+    with SkillServer(trickle=0.05) as server:
+        server.script += [(200, {"Content-Type": "application/json"},
+                           b'{"values": []}' + b" " * 60)] * 2  # about 4 s, trickled
+        (result,) = skill(server, timeout="PT0.5S", max_attempts=2).run([{"text": "x"}])
+    assert isinstance(result, SkillError) and result.transient
+    assert "timed out after 0.5 s (tried 2 times)" in result.message
+    assert len(server.requests) == 2 and len(waits) == 1  # retried, as timeouts are
+
+
+@pytest.mark.parametrize("answer", [
+    (200, {"Content-Encoding": "gzip"}, b"this is not gzip"),
+    (307, {"Location": "http://127.0.0.1:99999/x"}, b""),  # a port urlsplit refuses
+    (200, {"Content-Type": "application/json"}, b"[" * 100_000),
+])
+def test_a_broken_answer_fails_the_batch_and_never_escapes_run(answer, waits):
+    """An exception out of run() makes the engine call the skill once per record."""
+    with SkillServer() as server:
+        server.script.append(answer)
+        results = skill(server, max_attempts=3).run([{"text": "x"}, {"text": "y"}])
+    assert all(isinstance(r, SkillError) and not r.transient for r in results), results
+    assert len(server.requests) == 1 and waits == []
