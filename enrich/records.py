@@ -34,6 +34,7 @@ from indexers.stores.fields import convert
 
 from enrich import tree
 from enrich.plan import Plan
+from enrich.redaction import GRAPH_KEY as _GRAPH
 from enrich.redaction import drop_pii_mentions, redact_document
 
 __all__ = ["document_id", "to_record", "attach_graph", "TYPE_FIELDS",
@@ -157,9 +158,6 @@ def _merged(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         merged.append({**page, "text": text, "offset": offset})
         offset += len(text) + len(PAGE_SEPARATOR)
     return merged, PAGE_SEPARATOR.join(p["text"] for p in merged)
-
-
-_GRAPH = "_graph"  # where attach_graph leaves its work in a tree (never stored)
 
 
 def _graph(doc: dict[str, Any], pages: list[dict[str, Any]], content: str,

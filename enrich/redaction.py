@@ -8,7 +8,14 @@
   has each found value replaced by its placeholder, so the search fields, the stored
   texts and the store's tree hold the redacted text. With ``keep_original: true`` the
   store keeps the original tree and metadata (for reviewers with access to the store);
-  the search index still gets only redacted text.
+  the search index still gets only redacted text, and the stored chunks are redacted
+  either way (vector-search hits show their text).
+* E-mail addresses that entity skills report (the ``correspondents`` skill's From/To/Cc
+  people: the address is their ``text`` and ``alias``, and their name without a display
+  name) are personal data whether or not the page text holds them: when a ``pii`` skill
+  in redact mode looks for ``EMAIL_ADDRESS`` (the default), such a mention keeps only
+  its display name (a header mention without one is dropped; a text mention holding an
+  address too), and each such address is redacted in the document like a finding.
 * Without ``keep_original``, the indexer runs without the enrichment cache
   (:func:`cache_allowed`), which would keep the original text in ``DATA/cache``.
 
@@ -19,10 +26,12 @@ that skills do not rewrite: the cracker's page text and content, metadata, image
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from graph.normalize import entity_key
 from skills.pii import PiiSkill
-from skills.pii_redact import is_pii_mention, replacements, scrub
+from skills.pii_redact import is_pii_mention, placeholder_for, replacements, scrub
 
 from enrich import tree
 from enrich.plan import BoundSkill, Plan
@@ -30,6 +39,9 @@ from enrich.plan import BoundSkill, Plan
 __all__ = ["pii_findings", "drop_pii_mentions", "redact_document", "cache_allowed", "GRAPH_KEY"]
 
 GRAPH_KEY = "_graph"  # records.attach_graph's work in a tree: never scrubbed or stored
+EMAIL = "EMAIL_ADDRESS"
+# An e-mail address inside any text (the parts Presidio's own e-mail pattern allows).
+ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _pii_skills(plan: Plan) -> list[BoundSkill]:
@@ -51,18 +63,69 @@ def pii_findings(doc: dict[str, Any], plan: Plan) -> dict[Any, list[dict[str, An
 def drop_pii_mentions(mentions: list[dict[str, Any]], doc: dict[str, Any],
                       plan: Plan) -> list[dict[str, Any]]:
     """``mentions`` without those that are personal data (see the module docstring)."""
-    found = pii_findings(doc, plan)
-    if not found:
-        return mentions
     own = {b.name for b in _pii_skills(plan)}
+    if not own:
+        return mentions
+    found = pii_findings(doc, plan)
     everything = [f for findings in found.values() for f in findings]
-    return [m for m in mentions if m.get("skill") in own
+    kept = [m for m in mentions if m.get("skill") in own
             or not is_pii_mention(m, found.get(m.get("page"), []) if m.get("page") is not None
                                   else everything)]
+    if not _redacts_addresses(plan):
+        return kept
+    return _without_addresses(kept, own, placeholder_for(_placeholder(plan), EMAIL))
+
+
+def _redacts_addresses(plan: Plan) -> bool:
+    """Whether a ``pii`` skill in redact mode looks for e-mail addresses."""
+    for bound in _redacting(plan):
+        try:
+            types = bound.cls(**bound.spec.params).entities
+        except (TypeError, ValueError):  # the run reports a broken skill; assume it does
+            return True
+        if types is None or EMAIL in types:
+            return True
+    return False
+
+
+def _without_addresses(mentions: list[dict[str, Any]], own: set[str],
+                       placeholder: str) -> list[dict[str, Any]]:
+    """The mentions with no e-mail address left in them (see the module docstring); the
+    key counts too, and in a tree already redacted the placeholder stands for one."""
+    out = []
+    for m in mentions:
+        forms = [str(m.get(k) or "") for k in ("text", "alias", "name", "key")]
+        if m.get("skill") in own or not any(ADDRESS.search(f) or placeholder in f
+                                            for f in forms):
+            out.append(m)
+            continue
+        name = str(m.get("name") or "").strip()
+        if (name and not ADDRESS.search(name) and placeholder not in name
+                and m.get("start") is None):
+            out.append({**m, "text": name, "alias": None, "key": entity_key(m["type"], name)})
+    return out
+
+
+def _entity_addresses(doc: dict[str, Any], plan: Plan) -> set[str]:
+    """The e-mail addresses in the entity values of ``plan.entities``."""
+    found: set[str] = set()
+    for pattern in plan.entities:
+        for _, values in tree.expand(doc, pattern):
+            for entity in values if isinstance(values, list) else []:
+                if isinstance(entity, dict):
+                    found.update(a for k in ("text", "alias", "name")
+                                 for a in ADDRESS.findall(str(entity.get(k) or "")))
+    return found
 
 
 def _redacting(plan: Plan) -> list[BoundSkill]:
     return [b for b in _pii_skills(plan) if b.spec.params.get("mode") == "redact"]
+
+
+def _placeholder(plan: Plan) -> str:
+    """The placeholder pattern redaction uses (the first redacting skill's)."""
+    redacting = _redacting(plan)
+    return str(redacting[0].spec.params.get("placeholder", "[{type}]")) if redacting else ""
 
 
 def cache_allowed(plan: Plan) -> bool:
@@ -78,11 +141,16 @@ def redact_document(doc: dict[str, Any], plan: Plan) -> tuple[dict[str, Any], di
     redacting = _redacting(plan)
     if not redacting:
         return doc, doc
-    pattern = str(redacting[0].spec.params.get("placeholder", "[{type}]"))
+    pattern = _placeholder(plan)
     values = replacements((f for fs in pii_findings(doc, plan).values() for f in fs), pattern)
+    if _redacts_addresses(plan):
+        for address in sorted(_entity_addresses(doc, plan)):
+            values.setdefault(address, placeholder_for(pattern, EMAIL))
     graph = doc.pop(GRAPH_KEY, None)
     redacted = scrub(doc, values)
     if graph is not None:
         redacted[GRAPH_KEY] = graph
-    keep = any(b.spec.params.get("keep_original", False) is True for b in redacting)
-    return redacted, doc if keep else redacted
+    if not any(b.spec.params.get("keep_original", False) is True for b in redacting):
+        return redacted, redacted
+    # The store keeps the original, but its chunk texts are what vector-search hits show.
+    return redacted, {**doc, "chunks": redacted["chunks"]} if "chunks" in doc else doc

@@ -8,13 +8,14 @@ model) on each page's text and outputs:
   (Luhn-checked), ``IBAN_CODE`` (checksum-checked), ``IP_ADDRESS`` (v4 and v6),
   national ids (``US_SSN``, ``UK_NHS``, ``ES_NIF``, ``PL_PESEL``... :data:`NATIONAL_IDS`);
 * ``redacted_text``: in ``mode: redact``, the text with each finding replaced by
-  ``placeholder`` (``[US_SSN]``); ``None`` otherwise;
+  ``placeholder`` (``[US_SSN]``); in ``mode: detect`` the text unchanged, so the redaction
+  wiring below switched to ``detect`` still passes the page text on;
 * ``pii_entities``: with ``as_entities: true`` the findings as entity values (add the
   path to the skillset's ``entities:`` to put them in the graph); empty otherwise, so
   personal data never becomes graph nodes unless asked.
 
 Parameters: ``entities`` (types to look for; ``all`` for every type Presidio has,
-dates and URLs included), ``min_confidence`` (0.4: Presidio's score of a valid phone
+dates and URLs included; list parameters also take one string, comma-separated), ``min_confidence`` (0.4: Presidio's score of a valid phone
 number without a context word), ``languages`` (``[en]``: the text is analysed once per
 language, with Presidio's recognizers and context words of that language; the
 language-neutral ones - cards, IBAN, IP, phone, e-mail, national ids - run for every
@@ -42,6 +43,7 @@ entities all see the redacted text (``enrich/default_skillset.yaml`` shows how):
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
 from graph.normalize import entity_key
@@ -63,13 +65,14 @@ NEEDS_CONTEXT = ("UK_NHS", "AU_TFN", "PL_PESEL", "IN_AADHAAR", "CA_SIN", "KR_RRN
                  "TR_NATIONAL_ID", "TH_TNIN", "NG_NIN", "ZA_ID_NUMBER", "DE_TAX_ID")
 MODES = ("detect", "redact")
 INSTALL = "pip install presidio-analyzer tldextract phonenumbers"
+ENGINE_PACKAGES = ("presidio-analyzer", "phonenumbers", "tldextract")
 
 
 class PiiSkill(Skill):
     """Personal data (e-mail, phone, card, IBAN, IP, national ids) with confidence."""
 
     name = "pii"
-    version = "1"
+    version = "2"  # 2: detect mode passes the text on as redacted_text
     context = "/document/pages/*"
     inputs: ClassVar[dict[str, str]] = {"text": "/document/pages/*/merged_text"}
     outputs: ClassVar[tuple[str, ...]] = ("pii", "redacted_text", "pii_entities")
@@ -80,18 +83,21 @@ class PiiSkill(Skill):
         self.mode = params.get("mode", "detect")
         if self.mode not in MODES:
             raise ValueError(f"pii: mode {self.mode!r} is not one of {', '.join(MODES)}")
-        entities = params.get("entities", list(DEFAULT_ENTITIES))
-        self.entities = None if entities == "all" else [str(e).upper() for e in entities]
+        entities = _items(params.get("entities", list(DEFAULT_ENTITIES)))
+        self.entities = None if [e.lower() for e in entities] == ["all"] \
+            else [e.upper() for e in entities]
         self.min_confidence = float(params.get("min_confidence", 0.4))
-        self.languages = [str(lang) for lang in params.get("languages", ["en"])]
+        self.languages = _items(params.get("languages", ["en"]))
         self.placeholder = str(params.get("placeholder", "[{type}]"))
         self.as_entities = bool(params.get("as_entities", False))
-        self.needs_context = {str(e).upper() for e in params.get("needs_context", NEEDS_CONTEXT)}
+        self.needs_context = {e.upper() for e in _items(params.get("needs_context", NEEDS_CONTEXT))}
         self._analyzer: Any = None
 
     @property
     def model(self) -> str | None:
-        return "presidio-analyzer"
+        """The analyzer and the packages its recognizers check with, versioned, so that
+        cached findings are not reused after an upgrade."""
+        return " ".join(_versioned(p) for p in ENGINE_PACKAGES)
 
     def models(self) -> list[ModelRef]:
         return [ModelRef("presidio_analyzer", "bundled", INSTALL)]  # its recognizers
@@ -116,8 +122,26 @@ class PiiSkill(Skill):
                      self.needs_context)
         return {"pii": found,
                 "redacted_text": redact_text(text, found, self.placeholder)
-                if self.mode == "redact" else None,
+                if self.mode == "redact" else text,
                 "pii_entities": [_entity(f) for f in found] if self.as_entities else []}
+
+
+def _items(value: Any) -> list[str]:
+    """A list parameter's items: a list as given, a string as one item or comma-separated
+    ones (``US_SSN`` or ``"en, de"``), never its characters."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _versioned(package: str) -> str:
+    """``<package>-<version>`` of an installed package, else its name."""
+    try:
+        return f"{package}-{metadata.version(package)}"
+    except (metadata.PackageNotFoundError, ValueError):
+        return package
 
 
 def _text(value: Any) -> str:

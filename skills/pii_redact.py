@@ -2,7 +2,9 @@
 and the entity mentions that personal data must not become.
 
 Pure functions on plain data (no Presidio), used by the skill and by the indexer
-(``enrich.redaction``), which decides where they apply.
+(``enrich.redaction``), which decides where they apply. Values match whatever their
+case (``Anna.Schmidt@Example.org`` where written ``anna.schmidt@example.org``; letters
+of an IBAN or a NIF): no recognizer tells two values apart by case.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ __all__ = ["redact_text", "placeholder_for", "replacements", "scrub", "is_pii_me
            "KEEP_KEYS"]
 
 # Keys whose strings are identifiers, never redacted (a document's id comes from its URI).
-KEEP_KEYS = frozenset({"uri", "source_uri", "parent", "parent_uri", "id", "key", "content_type",
+# Not ``key``: an entity's key is its type and name (``PERSON:ann@example.org``).
+KEEP_KEYS = frozenset({"uri", "source_uri", "parent", "parent_uri", "id", "content_type",
                        "type", "skill", "version", "model"})
 
 
@@ -45,20 +48,24 @@ def _compiled(values: Mapping[str, str]) -> re.Pattern[str] | None:
     if not values:
         return None
     ordered = sorted(values, key=len, reverse=True)  # a long value before its prefixes
-    return re.compile("|".join(re.escape(v) for v in ordered))
+    return re.compile("|".join(re.escape(v) for v in ordered), re.IGNORECASE)
 
 
 def scrub(node: Any, values: Mapping[str, str], keep: frozenset[str] = KEEP_KEYS) -> Any:
-    """``node`` (a tree of dicts, lists and strings) with every occurrence of each value
-    replaced by its placeholder, in every string except those under ``keep`` keys."""
+    """``node`` (a tree of dicts, lists and strings) with every occurrence of each value,
+    in any case, replaced by its placeholder, in every string except those under
+    ``keep`` keys."""
     pattern = _compiled(values)
-    return node if pattern is None else _scrub(node, pattern, values, keep)
+    folded: dict[str, str] = {}
+    for value, placeholder in values.items():
+        folded.setdefault(value.casefold(), placeholder)
+    return node if pattern is None else _scrub(node, pattern, folded, keep)
 
 
 def _scrub(node: Any, pattern: re.Pattern[str], values: Mapping[str, str],
            keep: frozenset[str]) -> Any:
     if isinstance(node, str):
-        return pattern.sub(lambda m: values[m.group(0)], node)
+        return pattern.sub(lambda m: values.get(m.group(0).casefold(), m.group(0)), node)
     if isinstance(node, dict):
         return {k: v if k in keep else _scrub(v, pattern, values, keep) for k, v in node.items()}
     if isinstance(node, list):
@@ -76,15 +83,17 @@ def is_pii_mention(mention: Mapping[str, Any], findings: Sequence[Mapping[str, A
     is a piece of one with a digit in it (``536``, a number cut short), holds a placeholder
     (``US_SSN``), or all its words are context words of a finding (``SSN``, ``Social
     Security`` next to a social security number). A name inside an address
-    (``Anna`` of ``Anna.Schmidt@...``) is no piece: it has no digit."""
-    text = str(mention.get("text") or mention.get("name") or "")
+    (``Anna`` of ``Anna.Schmidt@...``) is no piece: it has no digit. Case does not matter."""
+    text = str(mention.get("text") or mention.get("name") or "").casefold()
     if not text:
         return False
     digits = any(c.isdigit() for c in text)
-    if any(f.get("text") and (f["text"] in text or (digits and text in f["text"]))
+    if any(f.get("text") and (str(f["text"]).casefold() in text
+                              or (digits and text in str(f["text"]).casefold()))
            for f in findings):
         return True
-    if _PLACEHOLDER.search(text) and any(f.get("type") and f["type"] in text for f in findings):
+    raw = str(mention.get("text") or mention.get("name") or "")
+    if _PLACEHOLDER.search(raw) and any(f.get("type") and f["type"] in raw for f in findings):
         return True
     words = {w.lower() for f in findings for w in f.get("context") or ()}
     tokens = re.findall(r"\w+", text.lower())

@@ -81,9 +81,29 @@ def test_redact_mode_replaces_every_finding(letter):
     assert redacted.startswith("Dear Mr. Miller") and redacted.endswith("from Hamburg.")
 
 
-def test_detect_mode_finds_without_a_redacted_copy():
-    out = PiiSkill().run([{"text": pii_letter(pii_values(2))}])[0]
-    assert out["redacted_text"] is None and len(out["pii"]) >= 7
+def test_detect_mode_passes_the_text_on_unchanged():
+    text = pii_letter(pii_values(2))
+    out = PiiSkill().run([{"text": text}])[0]
+    assert out["redacted_text"] == text and len(out["pii"]) >= 7
+
+
+def test_list_parameters_given_as_one_string():
+    text = pii_letter(pii_values(6))
+    one = PiiSkill(entities="us_ssn", languages="en", needs_context="UK_NHS")
+    assert one.entities == ["US_SSN"] and one.languages == ["en"]
+    assert one.needs_context == {"UK_NHS"}
+    assert {f["type"] for f in one.run([{"text": text}])[0]["pii"]} == {"US_SSN"}
+    two = PiiSkill(entities="US_SSN, EMAIL_ADDRESS")
+    assert two.entities == ["US_SSN", "EMAIL_ADDRESS"]
+    assert PiiSkill(entities="all").entities is None
+
+
+def test_the_model_id_names_the_versions_that_decide_the_findings():
+    from importlib import metadata
+
+    model = PiiSkill().model
+    for package in ("presidio-analyzer", "phonenumbers", "tldextract"):
+        assert f"{package}-{metadata.version(package)}" in model
 
 
 def test_types_and_min_confidence_are_parameters():
@@ -137,6 +157,17 @@ def test_redact_text_and_scrub_keep_ids():
     assert out["pages"][0]["text"] == "call [PHONE_NUMBER] or [PHONE_NUMBER]"
     assert out["metadata"]["subject"] == "[PHONE_NUMBER]"
     assert tree["pages"][0]["text"] == text  # the original is left as it was
+
+
+def test_values_match_whatever_their_case():
+    address = pii_values(7)["email"]
+    shown = address.title()
+    findings = [{"type": "EMAIL_ADDRESS", "text": shown, "context": []}]
+    out = scrub({"body": f"to {address}, cc {address.upper()}"},
+                replacements(findings, "[{type}]"))
+    assert out["body"] == "to [EMAIL_ADDRESS], cc [EMAIL_ADDRESS]"
+    assert is_pii_mention({"text": address}, findings)
+    assert is_pii_mention({"text": shown.upper()}, findings)
 
 
 def test_pii_mentions():
