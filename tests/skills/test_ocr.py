@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from skills import ocr
-from skills.base import RunContext, SkillError, SkillUnavailable
+from skills.base import WARNINGS, RunContext, SkillError, SkillUnavailable
 from skills.ocr import OcrSkill, tesseract_version
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -100,6 +100,16 @@ def test_batch_aligns_and_a_bad_image_fails_alone(skill):
     assert isinstance(results[2], SkillError) and "no image data" in results[2].message
     assert results[3]["ocr"]["text"] == ""
     assert "CELTICS" in results[4]["ocr"]["text"]
+
+
+def test_low_confidence_images_get_a_warning(skill):
+    [fine] = skill.run([{"image": TWO_LINES}])
+    assert WARNINGS not in fine  # real words score over the default 0.7
+    strict = OcrSkill(engine=skill.engine, threads=2, warn_confidence=1.01)
+    strict.warm_up()
+    flagged, blank = strict.run([{"image": TWO_LINES}, {"image": BLANK}])
+    assert "low confidence" in flagged[WARNINGS][0] and flagged["ocr"]["words"]
+    assert WARNINGS not in blank  # no words: nothing to doubt
 
 
 def test_large_image_is_downscaled_and_boxes_map_back(skill):
