@@ -29,8 +29,9 @@ PP-OCRv4 Chinese/English models shipped in the wheel).
   extents overlap by half are one row, a row is read left to right and split into
   separate lines where a horizontal gap exceeds twice the row's height (columns,
   table cells); rows go top to bottom. ``words`` are the segments split on
-  whitespace, each with a share of the segment's box proportional to its
-  characters (approximate) and the segment's score. The shipped recogniser
+  whitespace, each spanning its characters' boxes (estimated by RapidOCR from the
+  decoding columns) with their mean confidence; without character boxes, a share
+  of the segment's box proportional to its characters and the segment's score. The shipped recogniser
   (trained mostly on Chinese) often drops the space between two words inside a
   segment ("NOTICETOALLSTAFF"); :mod:`skills.ocr_spacing` puts it back where the
   blank between two characters' ink is as wide as the page's own word gaps
@@ -51,7 +52,7 @@ rapidocr, spaces restored   0.4%   2.3%   0.23
 ==========================  =====  =====  =========
 
 Confidence. Every word keeps its confidence (Tesseract's per word, RapidOCR's
-segment score); an image whose words' character-weighted mean confidence is under
+mean over the word's characters); an image whose words' character-weighted mean confidence is under
 ``warn_confidence`` (default 0.7: real words measured 0.77-1.0, see below) gets a
 warning in its result (``_warnings``), which the engine adds to the document's
 warnings: the page's text may be unreliable.
@@ -111,7 +112,14 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
-from skills.base import WARNINGS, Record, RunContext, Skill, SkillError, SkillUnavailable
+from skills.base import (
+    WARNINGS,
+    Record,
+    RunContext,
+    Skill,
+    SkillError,
+    SkillUnavailable,
+)
 from skills.vision import decode_images
 
 __all__ = ["OcrSkill", "tesseract_version"]
@@ -273,9 +281,9 @@ class OcrSkill(Skill):
                                           "engine": self._engine_name}}
         confidence = _mean_confidence(words)
         if confidence is not None and confidence < self.warn_confidence:
-            result[WARNINGS] = [f"ocr: low confidence {confidence:.2f} (under "
-                                f"{self.warn_confidence}) over {len(words)} words of this "
-                                f"image; its text may be unreliable"]
+            result[WARNINGS] = [(f"ocr: low confidence {confidence:.2f} (under "
+                                 f"{self.warn_confidence}) over {len(words)} words of this "
+                                 f"image; its text may be unreliable")]
         return result
 
     def _read_tesseract(self, image: Any) -> tuple[list[dict], list[dict]]:
@@ -303,7 +311,7 @@ class OcrSkill(Skill):
         """Segments from RapidOCR, arranged into rows and lines; words split from them."""
         import numpy as np
 
-        from skills.ocr_spacing import restore_spaces
+        from skills.ocr_spacing import char_marks, restore_spaces
 
         bgr = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
         # Any keyword resets all three of these to RapidOCR's defaults: name them.
@@ -311,15 +319,18 @@ class OcrSkill(Skill):
                                   text_score=0.0, box_thresh=0.5, unclip_ratio=1.6)
         found = found or []
         texts = restore_spaces(np.asarray(image.convert("L")), found) if found else []
-        segments = []
-        for (points, _, score, *_), text in zip(found, texts):
+        segments, marks = [], []
+        for result, text in zip(found, texts):
+            points, score = result[0], result[2]
             text, score = str(text).translate(_FULLWIDTH).strip(), float(score)
             if text and score >= self.min_confidence:
                 xs, ys = [p[0] for p in points], [p[1] for p in points]
                 segments.append({"text": text, "box": [min(xs), min(ys), max(xs), max(ys)],
                                  "confidence": round(min(max(score, 0.0), 1.0), 4)})
+                marks.append(char_marks(result))
         lines = [_merge(line) for row in _rows(segments) for line in _split_gaps(row)]
-        return lines, [word for segment in segments for word in _split_words(segment)]
+        return lines, [word for segment, chars in zip(segments, marks)
+                       for word in _split_words(segment, chars)]
 
 
 def _mean_confidence(words: list[dict]) -> float | None:
@@ -365,11 +376,24 @@ def _split_gaps(row: list[dict]) -> list[list[dict]]:
     return lines
 
 
-def _split_words(segment: dict) -> list[dict]:
-    """The segment's whitespace tokens, each with its share of the box by characters."""
+def _split_words(segment: dict, chars: list[tuple[list[float], float]] | None = None
+                 ) -> list[dict]:
+    """The segment's whitespace tokens; with ``chars`` (a box and confidence per
+    non-space character) each word spans its characters' boxes and has their mean
+    confidence, else a share of the segment's box by characters and its score."""
     text, (x0, y0, x1, y1) = segment["text"], segment["box"]
+    tokens = text.split()
+    if chars and len(chars) == sum(map(len, tokens)):
+        words, start = [], 0
+        for token in tokens:
+            mine, start = chars[start:start + len(token)], start + len(token)
+            boxes = [box for box, _ in mine]
+            words.append({"text": token, "box": [min(b[0] for b in boxes), y0,
+                                                 max(b[2] for b in boxes), y1],
+                          "confidence": round(sum(c for _, c in mine) / len(mine), 4)})
+        return words
     per_char, words, start = (x1 - x0) / max(len(text), 1), [], 0
-    for token in text.split():
+    for token in tokens:
         start = text.index(token, start)
         end = start + len(token)
         words.append({"text": token, "box": [x0 + start * per_char, y0, x0 + end * per_char, y1],

@@ -37,11 +37,13 @@ each other.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Gap", "gap_threshold", "restore_spaces", "segment_gaps"]
+__all__ = ["Gap", "char_marks", "gap_threshold", "restore_spaces", "segment_gaps"]
 
 MIN_LABELLED = 5  # engine spaces a page needs to calibrate on them
 MIN_GAP = 0.15  # fallback floor: a word gap is at least this share of the text height
@@ -64,9 +66,9 @@ def segment_gaps(grey: np.ndarray, polygon: Sequence[Sequence[float]],
     import cv2
 
     corners = np.asarray(polygon, dtype=np.float32)
-    width = int(round(max(np.linalg.norm(corners[0] - corners[1]),
+    width = round(float(max(np.linalg.norm(corners[0] - corners[1]),
                           np.linalg.norm(corners[2] - corners[3]))))
-    height = int(round(max(np.linalg.norm(corners[0] - corners[3]),
+    height = round(float(max(np.linalg.norm(corners[0] - corners[3]),
                            np.linalg.norm(corners[1] - corners[2]))))
     if width < 2 or height < 2:
         return []
@@ -78,7 +80,7 @@ def segment_gaps(grey: np.ndarray, polygon: Sequence[Sequence[float]],
     runs = _blank_runs(ink.sum(axis=0) <= max(1.0, BLANK_INK * height))
     centres = _centres(char_boxes, warp)
     chars = [i for i, char in enumerate(text) if not char.isspace()]
-    pairs = list(zip(chars, chars[1:]))
+    pairs = list(pairwise(chars))
     if not pairs:
         return []
     bounds = np.asarray([centres[right] for _, right in pairs])  # pair k ends at bounds[k]
@@ -153,3 +155,19 @@ def restore_spaces(grey: np.ndarray, found: Sequence[Sequence[Any]]) -> list[str
                 and text[index - 1] not in OPENING}
         out.append("".join((" " + c) if i in cuts else c for i, c in enumerate(text)))
     return out
+
+
+def char_marks(result: Sequence[Any]) -> list[tuple[list[float], float]] | None:
+    """``([x0, y0, x1, y1], confidence)`` of each non-space character of a RapidOCR
+    result read with ``return_word_box=True`` (None when it has no usable boxes)."""
+    if len(result) < 6:
+        return None
+    text, boxes, chars, confidences = str(result[1]), result[3], result[4], result[5]
+    if not boxes or not len(boxes) == len(text) == len(confidences) or "".join(chars) != text:
+        return None
+    marks = []
+    for char, box, confidence in zip(text, boxes, confidences):
+        if not char.isspace():
+            xs, ys = [p[0] for p in box], [p[1] for p in box]
+            marks.append(([min(xs), min(ys), max(xs), max(ys)], float(confidence)))
+    return marks

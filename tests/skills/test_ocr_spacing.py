@@ -6,7 +6,6 @@ import random
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from enrich.testing.ocr_scans import DEGRADATIONS, font_files, typed_page
 from skills import ocr_spacing
@@ -118,3 +117,20 @@ def test_rapidocr_reads_typed_words_apart(monkeypatch):
     monkeypatch.setattr(ocr_spacing, "restore_spaces", lambda grey, found: [r[1] for r in found])
     [raw] = skill.run([{"image": buffer.getvalue()}])
     assert raw["ocr"]["text"].split("\n")[0] != "NOTICE TO ALL STAFF"
+
+
+def test_words_span_their_characters_boxes_and_confidences():
+    from skills.ocr import _split_words
+
+    box = [[10, 5], [20, 5], [20, 30], [10, 30]]
+    result = [[[0, 0], [90, 0], [90, 40], [0, 40]], "ab c", 0.8,
+              [box, [[22, 5], [30, 5], [30, 30], [22, 30]], box,
+               [[60, 5], [75, 5], [75, 30], [60, 30]]],
+              list("ab c"), [0.9, 0.7, 0.5, 0.6]]
+    marks = ocr_spacing.char_marks(result)
+    assert marks == [([10, 5, 20, 30], 0.9), ([22, 5, 30, 30], 0.7), ([60, 5, 75, 30], 0.6)]
+    segment = {"text": "ab c", "box": [0, 0, 90, 40], "confidence": 0.8}
+    words = _split_words(segment, marks)
+    assert words == [{"text": "ab", "box": [10, 0, 30, 40], "confidence": 0.8},
+                     {"text": "c", "box": [60, 0, 75, 40], "confidence": 0.6}]
+    assert ocr_spacing.char_marks(result[:3]) is None  # read without return_word_box
