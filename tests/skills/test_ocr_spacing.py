@@ -134,3 +134,47 @@ def test_words_span_their_characters_boxes_and_confidences():
     assert words == [{"text": "ab", "box": [10, 0, 30, 40], "confidence": 0.8},
                      {"text": "c", "box": [60, 0, 75, 40], "confidence": 0.6}]
     assert ocr_spacing.char_marks(result[:3]) is None  # read without return_word_box
+
+
+@pytest.mark.parametrize("angle", [-1.5, 0.7, 2.4])
+def test_skew_of_a_typed_page_is_found(angle):
+    from enrich.testing.ocr_scans import memo_texts
+    from skills.ocr_preprocess import skew_angle
+
+    clean = next(d for d in DEGRADATIONS if d.name == "clean")
+    page = typed_page(memo_texts()[0], None, clean, seed=1)
+    turned = page.rotate(angle, fillcolor=255)
+    assert skew_angle(np.asarray(turned)) == pytest.approx(-angle, abs=0.15)
+    assert skew_angle(np.asarray(page)) == pytest.approx(0, abs=0.15)
+    assert skew_angle(np.full((200, 200), 255, np.uint8)) == 0.0  # blank
+
+
+def test_boxes_on_a_turned_page_map_back():
+    from PIL import Image, ImageDraw
+
+    from skills.ocr_preprocess import unrotate_box
+
+    page = Image.new("L", (800, 600), 255)
+    ImageDraw.Draw(page).rectangle([100, 400, 140, 440], fill=0)
+    turned = np.asarray(page.rotate(3, fillcolor=255))
+    ys, xs = np.nonzero(turned < 128)
+    back = unrotate_box([xs.min(), ys.min(), xs.max(), ys.max()], 3, (800, 600))
+    assert back == pytest.approx([100, 400, 140, 440], abs=4)
+
+
+def test_rapidocr_deskews_and_boxes_fit_the_stored_page():
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (900, 300), "white")
+    font = ImageFont.load_default(36)
+    ImageDraw.Draw(page).text((60, 120), "Harbour crane schedule", fill="black", font=font)
+    ink = np.nonzero(np.asarray(page.convert("L").rotate(2.5, fillcolor=255)) < 128)
+    buffer = io.BytesIO()
+    page.rotate(2.5, fillcolor="white").save(buffer, "PNG")
+    skill = OcrSkill(engine="rapidocr", threads=1)
+    skill.warm_up()
+    [result] = skill.run([{"image": buffer.getvalue()}])
+    assert result["ocr"]["text"] == "Harbour crane schedule"
+    x0, y0, x1, y1 = result["ocr"]["lines"][0]["box"]
+    assert x0 <= ink[1].min() + 8 and x1 >= ink[1].max() - 8
+    assert y0 <= ink[0].min() + 8 and y1 >= ink[0].max() - 8
