@@ -205,3 +205,16 @@ def test_declaration_and_parameters():
     assert OcrSkill.runtime_params == {"threads", "timeout"} and not OcrSkill.uses_device
     with pytest.raises(ValueError, match="unknown engine"):
         OcrSkill(engine="abbyy")
+
+
+def test_tesseract_keeps_a_doubtful_word_only_amid_sure_ones():
+    skill = OcrSkill(engine="tesseract", min_confidence=0.5)
+
+    def line(*confidences):
+        return [{"text": f"w{i}", "box": [0, 0, 1, 1], "confidence": c}
+                for i, c in enumerate(confidences)]
+
+    assert [w["text"] for w in skill._rescue(line(0.95, 0.3, 0.9))] == ["w0", "w1", "w2"]
+    assert [w["text"] for w in skill._rescue(line(0.95, 0.1, 0.9))] == ["w0", "w2"]  # too low
+    assert [w["text"] for w in skill._rescue(line(0.6, 0.3, 0.7))] == ["w0", "w2"]  # unsure line
+    assert [w["text"] for w in skill._rescue(line(0.95, 0.3))] == ["w0"]  # one sure word
