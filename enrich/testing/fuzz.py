@@ -49,7 +49,8 @@ def seeds() -> dict[str, bytes]:
     from enrich.testing.office_factories import seed_files  # generated XLSX, PPTX, DOCX
 
     from enrich.testing.container_factories import seed_files as containers  # zip, tar, mail
-    return {**found, **_GENERATED, **seed_files(), **containers()}
+    from enrich.testing.msg_factory import seed_files as messages  # Outlook .msg
+    return {**found, **_GENERATED, **seed_files(), **containers(), **messages()}
 
 
 def mutate(data: bytes, rng: random.Random, others: list[bytes] | None = None,

@@ -25,6 +25,7 @@ from .docx import DocxCracker
 from .image import ImageCracker
 from .legacy import LegacyOfficeCracker
 from .mail import EmailCracker, MboxCracker
+from .msg import MsgCracker
 from .pdf import PdfCracker
 from .pptx import PptxCracker
 from .record import RecordCracker
@@ -43,7 +44,7 @@ CRACKERS: dict[str, type[Cracker]] = {
     cls.name: cls
     for cls in (PdfCracker, ImageCracker, DocxCracker, XlsxCracker, PptxCracker,
                 XlsCracker, LegacyOfficeCracker, HtmlCracker,
-                CsvCracker, JsonLinesCracker, RecordCracker, EmailCracker, MboxCracker, ZipCracker,
+                CsvCracker, JsonLinesCracker, RecordCracker, EmailCracker, MboxCracker, MsgCracker, ZipCracker,
                 TarCracker, SevenZipCracker, TextCracker)
 }
 

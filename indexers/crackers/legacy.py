@@ -6,9 +6,8 @@ OLE2 compound files (magic ``D0 CF 11 E0``) are sniffed by the streams they hold
 (``EncryptedPackage``: Office wraps the encrypted package in OLE2) and any other
 compound file; and the Excel binary workbook ``.xlsb`` (a zip of binary parts, which
 openpyxl does not read). Excel 97-2003 ``.xls`` (``Workbook``) has a reader (:mod:`.xls`,
-xlrd, maintained) and is not taken here; Outlook
-``.msg`` (``__substg1.0_`` streams) belongs to the e-mail cracker and is never taken
-here.
+xlrd, maintained) and is not taken here; nor is an Outlook ``.msg`` (sniffed by its
+``__substg1.0_`` streams), read by :mod:`.msg` with olefile.
 
 No maintained pure-Python or wheel library reads ``.doc`` or ``.ppt`` text: checked
 were python-docx and python-pptx (Open XML only), olefile (reads the OLE2 container,
@@ -41,18 +40,14 @@ _KINDS = {  # extension -> what the file is, for the message
 }
 _MIME_KINDS = {"application/msword": "doc", "application/vnd.ms-powerpoint": "ppt",
                XLSB: "xlsb"}
-OUTLOOK = "application/vnd.ms-outlook"
-OUTLOOK_MESSAGE = ("Outlook message (.msg) is not supported (the library that reads it, "
-                   "extract-msg, is GPL-3.0): save or export the message as .eml "
-                   "(RFC 822), or a folder of them as mbox, and index those")
 
 
 class LegacyOfficeCracker(Cracker):
     """Legacy binary Office files and password-protected OOXML: failed with the reason."""
 
     name = "legacy-office"
-    mime_types = (*sorted(_MIME_KINDS), ENCRYPTED_OOXML, OLE2, OUTLOOK)
-    extensions = (*_KINDS, "msg")
+    mime_types = (*sorted(_MIME_KINDS), ENCRYPTED_OOXML, OLE2)
+    extensions = tuple(_KINDS)
 
     def crack(self, blob: Blob) -> list[dict[str, Any]]:
         raise CrackError(reason(blob))
@@ -62,8 +57,9 @@ def reason(blob: Blob) -> str:
     """Why ``blob`` cannot be cracked and what to do about it."""
     if blob.mime_type == ENCRYPTED_OOXML:
         return ENCRYPTED_MESSAGE
-    if blob.mime_type == OUTLOOK or (blob.mime_type in (None, OLE2) and blob.extension == "msg"):
-        return OUTLOOK_MESSAGE
+    if blob.extension == "msg":  # an .msg whose property streams were not found
+        return ("damaged Outlook message (.msg): a compound file without the message's "
+                "property streams (truncated or not a message)")
     extension = _MIME_KINDS.get(blob.mime_type or "") or blob.extension
     kind = _KINDS.get(extension)
     if kind:

@@ -225,14 +225,12 @@ def test_an_unknown_compound_file_names_its_extension_or_says_unknown(tmp_path):
         crack(blob_of(path, "thing.bin"))
 
 
-def test_an_outlook_message_fails_with_advice_to_export_it(tmp_path):
+def test_an_outlook_message_goes_to_the_msg_cracker(tmp_path):
     path = office.ole2(tmp_path / "mail.msg", {"__substg1.0_0037001F": "Subject".encode(
         "utf-16-le"), "__properties_version1.0": b"\x00" * 32, "WordDocument": b""})
     assert sniff(path.read_bytes(), "mail.msg") == MSG  # not taken for a Word file
     for name in ("mail.msg", "renamed.bin"):
-        with pytest.raises(CrackError, match=r"^Outlook message \(\.msg\) is not supported"
-                           r".*export the message as \.eml"):
-            crack(blob_of(path, name))
+        assert crack(blob_of(path, name))[0]["metadata"]["subject"] == "Subject"
 
 
 @pytest.mark.parametrize("make", [

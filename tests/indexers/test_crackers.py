@@ -36,7 +36,7 @@ def crack_one(path: Path, name: str | None = None) -> dict:
 def test_registry_names_every_cracker() -> None:
     assert list(CRACKERS) == ["pdf", "image", "docx", "xlsx", "pptx", "xls", "legacy-office",
                               "html", "csv",
-                              "jsonl", "record", "email", "mbox", "zip", "tar",
+                              "jsonl", "record", "email", "mbox", "outlook-msg", "zip", "tar",
                               "7z", "text"]
     assert all(cls.name == name for name, cls in CRACKERS.items())
 

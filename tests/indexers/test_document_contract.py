@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from enrich.testing import container_factories, factories, office_factories
+from enrich.testing import container_factories, factories, msg_factory, office_factories
 from indexers.crackers import CRACKED_PATHS, CRACKERS, Blob, crack, pick_cracker
 from indexers.sources import open_source
 
@@ -67,6 +67,7 @@ SAMPLES: dict[str, Callable[[Path], Blob]] = {
     "zip": _bytes("box.zip", container_factories.seed_files()["members.zip"]),
     "tar": _bytes("box.tar.gz", container_factories.seed_files()["members.tar.gz"]),
     "7z": _bytes("box.7z", container_factories.seed_files()["members.7z"]),
+    "outlook-msg": _bytes("m.msg", msg_factory.seed_files()["mail.msg"]),
 }
 
 
