@@ -34,6 +34,7 @@ import io
 import struct
 from datetime import datetime, timedelta, timezone
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import HeaderParser
@@ -59,7 +60,7 @@ _CODECS = {65001: "utf-8", 20127: "ascii", 1200: "utf-16-le", 50220: "iso2022_jp
 _EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
 _MAX_NESTING = 8  # messages attached to attached messages, rewritten as .eml
 _DAMAGE = (OSError, ValueError, struct.error, IndexError, KeyError, TypeError,
-           AttributeError, RecursionError, ZeroDivisionError, UnicodeError)
+           AttributeError, RecursionError, ZeroDivisionError, UnicodeError, MessageError)
 
 
 class MsgCracker(Cracker):
@@ -232,7 +233,7 @@ def _address(name: str | None, address: str | None) -> str | None:
         return name
     try:
         return str(Address(display_name=name or "", addr_spec=address))
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError, MessageError):  # an unparsable address
         return f"{name} <{address}>" if name else address
 
 
@@ -315,7 +316,7 @@ def _as_eml(message: _Object, nesting: int) -> bytes:
                 " ".join(value) if isinstance(value, list) else value
             try:
                 eml[header] = " ".join(text.split())  # no line breaks in a header
-            except (ValueError, TypeError, IndexError):
+            except (ValueError, TypeError, IndexError, MessageError):
                 continue
     eml.set_content(body or "")
     for member in _attachments(message, nesting):

@@ -185,3 +185,12 @@ def test_an_index_run_makes_the_correspondents_entities(tmp_path):
                               ("Cy Dunn", "cy@harbour.example")):
             card = kg.entity(address)
             assert (card["name"], card["type"], card["documents"]) == (name, "PERSON", 1)
+
+
+def test_an_address_the_parser_refuses_is_kept_as_written(tmp_path):
+    path = outlook_message(tmp_path / "m.msg", subject="Odd", body="b",
+                           sender=("Ann Lee", "@harbour.example"),
+                           recipients=[("Bo", "bo@@harbour.example", 1)])
+    meta = cracked(path)[0]["metadata"]
+    assert (meta["from"], meta["to"]) == (["Ann Lee <@harbour.example>"],
+                                          ["Bo <bo@@harbour.example>"])
