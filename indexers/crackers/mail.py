@@ -30,7 +30,7 @@ from .base import Blob, Cracker, CrackError, new_document
 from .containers import Member, crack_members
 from .text import HtmlCracker, decode_text
 
-__all__ = ["EmailCracker", "MboxCracker", "message_document"]
+__all__ = ["EmailCracker", "MboxCracker", "message_document", "message_headers"]
 
 _ADDRESS_HEADERS = ("from", "to", "cc")
 _UNQUOTE = re.compile(rb"(?m)^>(>*From )")  # mbox quoting of body lines
@@ -53,7 +53,7 @@ class EmailCracker(Cracker):
 
 def message_document(blob: Blob, message: EmailMessage) -> list[dict[str, Any]]:
     """The message's document followed by its attachments' documents."""
-    headers, warnings = _headers(message)
+    headers, warnings = message_headers(message)
     doc = new_document(blob, title=headers.get("subject"), **headers)
     body, body_warnings = _body(message)
     doc["pages"] = [{"number": 1, "text": body, "needs_ocr": False}]
@@ -62,7 +62,10 @@ def message_document(blob: Blob, message: EmailMessage) -> list[dict[str, Any]]:
     return [doc, *children]
 
 
-def _headers(message: EmailMessage) -> tuple[dict[str, Any], list[str]]:
+def message_headers(message: EmailMessage) -> tuple[dict[str, Any], list[str]]:
+    """The metadata of a message's headers (see the module docstring) and the warnings
+    of the headers that could not be read; the .msg cracker reads transport headers
+    with it too."""
     found: dict[str, Any] = {}
     warnings = []
     for name in ("subject", "message-id", "in-reply-to"):

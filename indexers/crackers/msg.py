@@ -45,7 +45,7 @@ import olefile
 
 from .base import Blob, Cracker, CrackError, new_document
 from .containers import Member, crack_members
-from .mail import _headers as mail_headers
+from .mail import message_headers
 from .sniff import MSG
 from .text import HtmlCracker, decode_text
 
@@ -187,7 +187,7 @@ def _message(message: _Object) -> tuple[dict[str, Any], str, list[str]]:
         if ":" not in first:  # "Microsoft Mail Internet Headers Version 2.0"
             headers = rest
         parsed = HeaderParser(policy=policy.default).parsestr(headers)
-        metadata, warnings = mail_headers(parsed)
+        metadata, warnings = message_headers(parsed)
     for key, value in _properties(message).items():
         if value and not metadata.get(key):
             metadata[key] = value
