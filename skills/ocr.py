@@ -44,18 +44,21 @@ PP-OCRv4 Chinese/English models shipped in the wheel).
 
 Quality, ``python -m bench.ocr --workers 2`` (``OMP_THREAD_LIMIT=1``; 15 typed,
 scanned pages: 5 fonts, clean/office/worn; this 2-core machine, shared with other
-work, so pages/s swing with its load: the same code measured 0.27-0.42 (RapidOCR)
-and 0.67-2.9 (Tesseract) pages/s within minutes; the spacing adds ~15 ms and the
-deskewing ~50 ms to a RapidOCR page of ~3 s):
+work, so pages/s swing with its load: the same code measured 0.27-0.54 (RapidOCR)
+and 0.67-2.9 (Tesseract) pages/s within an hour. Profiled on one process, a RapidOCR
+page takes ~3.7 s, of which the character boxes take ~70 ms, the spacing ~15 ms and
+the deskewing ~60 ms (~4 % together); run side by side, the code before all this gave
+0.54 and 0.52 pages/s, after it 0.50 and 0.49; Tesseract 2.62/2.58 before,
+2.67/2.66 after):
 
 ==========================  =====  =====  =========
 engine                      CER    WER    pages/s
 ==========================  =====  =====  =========
-tesseract 5.3.0             1.1%   1.9%   0.67-2.9
-... with line rescue        0.8%   1.6%   1.46
-rapidocr, segments as read  2.2%   17.7%  0.18-0.32
+tesseract 5.3.0             1.1%   1.9%   0.67-2.62
+... with line rescue        0.8%   1.6%   1.46-2.67
+rapidocr, segments as read  2.2%   17.7%  0.18-0.54
 rapidocr, spaces restored   0.4%   2.3%   0.23-0.42
-... and deskewed (default)  0.3%   1.8%   0.58
+... and deskewed (default)  0.4%   2.0%   0.46-0.53
 ==========================  =====  =====  =========
 
 Confidence. Every word keeps its confidence (Tesseract's per word, RapidOCR's
