@@ -1,7 +1,7 @@
 """OCR quality and speed of each engine on a development set of typed, scanned pages.
 
     .venv/bin/python -m bench.ocr [--engines tesseract,rapidocr] [--workers 2]
-        [--out bench/out] [--json]
+        [--param KEY=VALUE]... [--out bench/out] [--json]
 
 The development set (``OUT/ocr-dev``, made once and reused while its manifest matches)
 is every font of ``enrich.testing.ocr_scans.FONT_NAMES`` found here times every
@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import OUT
 from bench.machine import describe, machine_info
+from enrich.cli.eval_ocr import parse_params
 from enrich.eval.ocr import OcrOptions, evaluate_ocr
 from enrich.eval.ocr_metrics import Rates
 from enrich.testing.ocr_scans import DEGRADATIONS, font_files, memo_texts, write_pair
@@ -65,13 +66,16 @@ def main() -> None:
     parser.add_argument("--engines", default="tesseract,rapidocr")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--param", action="append", default=[],
+                        help="a parameter of the ocr skill, KEY=VALUE (deskew=false); repeatable")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     args = parser.parse_args()
     gold = dev_set(args.out)
     results = {}
     for engine in args.engines.split(","):
         report = evaluate_ocr(gold, OcrOptions(engine=engine, workers=args.workers,
-                                               work=args.out / "ocr-eval"))
+                                               work=args.out / "ocr-eval",
+                                               params=parse_params(args.param)))
         report["by_degradation"] = by_degradation(report)
         results[engine] = report
     info = machine_info("pytesseract", "rapidocr-onnxruntime", "onnxruntime")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,7 +19,7 @@ from enrich.cli.eval import LimitOption, SkillsetOption, WorkersOption, WorkOpti
 from enrich.config import get_setting
 from enrich.eval.ocr import OcrOptions, evaluate_ocr
 
-__all__ = ["ocr_command"]
+__all__ = ["ocr_command", "parse_params"]
 
 Engine = Enum("Engine", {e: e for e in ENGINES}, type=str)
 
@@ -33,6 +34,9 @@ def ocr_command(
              "installed).")] = Engine.auto,
     skillset: SkillsetOption = None, limit: LimitOption = None, work: WorkOption = None,
     workers: WorkersOption = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="A parameter of the ocr skill, KEY=VALUE (YAML value: "
+                        "deskew=false, min_confidence=0.3); repeatable.")] = None,
     case: Annotated[bool, typer.Option(
         "--case", help="Count a letter in the wrong case as an error [default: compare "
                        "case-folded].")] = False,
@@ -46,7 +50,8 @@ def ocr_command(
     run has only the ocr, merge and join skills."""
     report = evaluate_ocr(gold, OcrOptions(
         engine=engine.value, skillset=get_setting("skillset", skillset),
-        workers=get_setting("workers", workers), limit=limit, work=work, case=case))
+        workers=get_setting("workers", workers), limit=limit, work=work, case=case,
+        params=parse_params(param or [])))
     if json_output:
         emit_json(report)
         return
@@ -67,6 +72,20 @@ def ocr_command(
     console.print(f"{report['pages']} pages in {report['seconds']} s with "
                   f"{report['workers']} worker(s): {report['pages_per_second']} pages/s. "
                   f"Normalised: {report['normalisation']}.")
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE`` options as a dict, each value read as YAML (``false``, 0.3)."""
+    params = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise typer.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
+        try:
+            params[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise typer.BadParameter(f"{item!r}: {error}", param_hint="--param") from None
+    return params
 
 
 def _confidence(value: float | None) -> str:

@@ -11,7 +11,9 @@ into ``WORK/<engine>``, so the pages are cracked, rendered and OCR'd exactly as
 ``enrich index`` does (the PDF cracker's page renders, the OCR skill's preprocessing
 and line order), then merged into the document's text by ``merge`` and ``join``.
 Without a skillset the run's skills are only those three, with ``ocr``'s ``engine``
-set to the one asked for; with one, its ``ocr`` skills get that engine. The text
+set to the one asked for; with one, its ``ocr`` skills get that engine. ``params`` set
+more of the ``ocr`` skill's parameters (``deskew``, ``min_confidence``...), so that
+each setting can be measured. The text
 scored is the document's ``/document/merged_content`` (its pages' text, or OCR text
 where a page is a scan). Nothing is cached between runs, so the pages per second are
 those of OCR as it runs, worker processes included.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,7 @@ class OcrOptions:
     limit: int | None = None
     work: Path | None = None  # kept afterwards; None: a temporary folder
     case: bool = False  # compare letters' case too
+    params: dict[str, Any] = field(default_factory=dict)  # more parameters of the ocr skill
 
 
 def read_pairs(gold: Path) -> tuple[list[OcrPair], list[str]]:
@@ -103,7 +106,7 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
     pages = sum(d["pages"] for d in documents)
     return {
         "gold": {"path": str(gold), "pairs": len(pairs), "unpaired": unpaired},
-        "engine": options.engine,
+        "engine": options.engine, "params": dict(options.params),
         "engines": sorted({e for d in documents for e in d.pop("engines")}),
         "normalisation": "NFKC, straight quotes and dashes, line-end hyphens joined, "
                          "whitespace collapsed" + ("" if options.case else ", case-folded"),
@@ -137,12 +140,13 @@ def _copy_scans(pairs: list[OcrPair], folder: Path) -> list[Path]:
 def _skillset(options: OcrOptions) -> Skillset:
     if options.skillset is None:
         return Skillset.from_dict({"name": "ocr-eval", "skills": [
-            {"skill": "ocr", "params": {"engine": options.engine}},
+            {"skill": "ocr", "params": {**options.params, "engine": options.engine}},
             {"skill": "merge"}, {"skill": "join"}]})
     skillset = Skillset.load(options.skillset).to_dict()
     for skill in skillset["skills"]:
         if skill.get("skill") == "ocr":
-            skill["params"] = {**(skill.get("params") or {}), "engine": options.engine}
+            skill["params"] = {**(skill.get("params") or {}), **options.params,
+                               "engine": options.engine}
     return Skillset.from_dict(skillset)
 
 

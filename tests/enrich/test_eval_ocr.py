@@ -115,3 +115,18 @@ def test_eval_ocr_with_rapidocr_and_a_skillset_of_ones_own(gold, tmp_path):
     docs = {d["name"]: d for d in report["documents"]}
     assert report["engines"] and report["engines"][0].startswith("rapidocr")
     assert docs["typed.png"]["cer"] < 0.1  # the engine asked for, not the skillset's
+
+
+def test_params_of_the_ocr_skill_reach_it(gold, tmp_path):
+    import typer
+
+    from enrich.cli.eval_ocr import parse_params
+    assert parse_params(["deskew=false", "min_confidence=0.3"]) == {"deskew": False,
+                                                                   "min_confidence": 0.3}
+    with pytest.raises(typer.BadParameter, match="KEY=VALUE"):
+        parse_params(["deskew"])
+    report = evaluate_ocr(gold, OcrOptions(engine="rapidocr", work=tmp_path,
+                                           params={"min_confidence": 1.01}))
+    assert report["params"] == {"min_confidence": 1.01}
+    # no word is that sure: the skill got the parameter and kept nothing
+    assert {d["name"]: d["wer"] for d in report["documents"]}["typed.png"] == 1.0
