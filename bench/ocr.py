@@ -5,7 +5,7 @@
 
 The development set (``OUT/ocr-dev``, made once and reused while its manifest matches)
 is every font of ``enrich.testing.ocr_scans.FONT_NAMES`` found here times every
-degradation (clean, office, worn), one typed memo a page, saved in turn as a PNG, an
+degradation (clean, office, worn, fax), one typed memo a page, saved in turn as a PNG, an
 image-only PDF and a TIFF, with its transcript beside it: a gold folder for
 ``enrich eval ocr``. Each engine reads the whole set through ``enrich eval ocr`` (the
 real cracking and OCR path, no cache) with ``--workers`` processes; the table gives
@@ -30,7 +30,7 @@ from enrich.eval.ocr_metrics import Rates
 from enrich.testing.ocr_scans import DEGRADATIONS, font_files, memo_texts, write_pair
 
 FORMATS = ("png", "pdf", "tif")
-VERSION = 1  # of the set's recipe: a new one remakes the set
+VERSION = 2  # of the set's recipe: a new one remakes the set (2: fax pages)
 
 
 def dev_set(out: Path) -> Path:

@@ -34,32 +34,20 @@ PP-OCRv4 Chinese/English models shipped in the wheel).
   table cells); rows go top to bottom. ``words`` are the segments split on
   whitespace, each spanning its characters' boxes (estimated by RapidOCR from the
   decoding columns) with their mean confidence; without character boxes, a share
-  of the segment's box proportional to its characters and the segment's score. The shipped recogniser
-  (trained mostly on Chinese) often drops the space between two words inside a
-  segment ("NOTICETOALLSTAFF"); :mod:`skills.ocr_spacing` puts it back where the
+  of the segment's box proportional to its characters and the segment's score. The
+  shipped recogniser (trained mostly on Chinese) often drops the space between two
+  words inside a segment ("NOTICETOALLSTAFF"); :mod:`skills.ocr_spacing` puts it back where the
   blank between two characters' ink is as wide as the page's own word gaps
   (calibrated on the spaces the engine did read; per-character positions from
   ``return_word_box``, which costs nothing measurable, the gap measurement about
   15 ms a page). Full-width punctuation it reads (``，``, ``（``) becomes ASCII.
 
-Quality, ``python -m bench.ocr --workers 2`` (``OMP_THREAD_LIMIT=1``; 15 typed,
-scanned pages: 5 fonts, clean/office/worn; this 2-core machine, shared with other
-work, so pages/s swing with its load: the same code measured 0.27-0.54 (RapidOCR)
-and 0.67-2.9 (Tesseract) pages/s within an hour. Profiled on one process, a RapidOCR
-page takes ~3.7 s, of which the character boxes take ~70 ms, the spacing ~15 ms and
-the deskewing ~60 ms (~4 % together); run side by side, the code before all this gave
-0.54 and 0.52 pages/s, after it 0.50 and 0.49; Tesseract 2.62/2.58 before,
-2.67/2.66 after):
-
-==========================  =====  =====  =========
-engine                      CER    WER    pages/s
-==========================  =====  =====  =========
-tesseract 5.3.0             1.1%   1.9%   0.67-2.62
-... with line rescue        0.8%   1.6%   1.46-2.67
-rapidocr, segments as read  2.2%   17.7%  0.18-0.54
-rapidocr, spaces restored   0.4%   2.3%   0.23-0.42
-... and deskewed (default)  0.4%   2.0%   0.46-0.53
-==========================  =====  =====  =========
+Quality: ``python -m bench.ocr --workers 2`` (20 typed, scanned pages: 5 fonts,
+clean/office/worn/fax) gives Tesseract 1.7 % WER (24.9 % before descreening and the
+line rescue: it read no fax page) and RapidOCR 4.1 % (16.1 % with the segments as
+read), at the same pages per second as before; README.md ("OCR quality") has the table
+of each step. Profiled on one process, a RapidOCR page takes ~3.7 s, of which the
+character boxes take ~70 ms and the spacing ~15 ms.
 
 Confidence. Every word keeps its confidence (Tesseract's per word, RapidOCR's
 mean over the word's characters); an image whose words' character-weighted mean confidence is under
@@ -104,9 +92,10 @@ every image; True: only images whose ``needs_ocr`` is true, the others get
 ``ocr=None``), ``max_side`` (default 2000: longer images are downscaled for OCR)
 and ``timeout`` (seconds per image for Tesseract, default 120, so that a
 pathological image fails alone instead of holding the batch; 0 for no limit),
-``warn_confidence`` (default 0.7, see Confidence) and ``deskew`` (turn the page
-straight before OCR, boxes turned back after; default: RapidOCR only, see
-:mod:`skills.ocr_preprocess` for why).
+``warn_confidence`` (default 0.7, see Confidence), ``descreen`` (default True: a
+dithered bilevel scan is smoothed first, see :mod:`skills.ocr_preprocess`) and
+``deskew`` (default False: turn the page straight before OCR, boxes turned back
+after; it changed a few words either way, see :mod:`skills.ocr_preprocess`).
 
 Why ``min_confidence=0.5``: every real word measured scored well above it -
 Tesseract 0.91-0.96 on rendered text, on the sample typewritten scan and on text
@@ -132,6 +121,7 @@ from skills.base import (
     SkillError,
     SkillUnavailable,
 )
+from skills.ocr_preprocess import descreen
 from skills.ocr_preprocess import deskew as straighten
 from skills.ocr_preprocess import unrotate_box
 from skills.vision import decode_images
@@ -190,7 +180,7 @@ class OcrSkill(Skill):
     """
 
     name: ClassVar[str] = "ocr"
-    version: ClassVar[str] = "2"  # 2: spaces restored, deskewed RapidOCR, rescued words
+    version: ClassVar[str] = "3"  # 2: spaces restored, deskew, rescued words; 3: descreen
     context: ClassVar[str] = "/document/images/*"
     inputs: ClassVar[dict[str, str]] = {"image": "/document/images/*/data",
                                         "needs_ocr": "/document/images/*/needs_ocr"}
@@ -202,13 +192,13 @@ class OcrSkill(Skill):
                  min_confidence: float = 0.5, threads: int | None = None,
                  only_scans: bool = False, max_side: int | None = 2000,
                  timeout: float = 120, warn_confidence: float = 0.7,
-                 deskew: bool | None = None, **params: Any) -> None:
+                 deskew: bool = False, descreen: bool = True, **params: Any) -> None:
         if engine not in ENGINES:
             raise ValueError(f"ocr: unknown engine {engine!r}; use one of {list(ENGINES)}")
         super().__init__(engine=engine, languages=languages, min_confidence=min_confidence,
                          threads=threads, only_scans=only_scans, max_side=max_side,
                          timeout=timeout, warn_confidence=warn_confidence, deskew=deskew,
-                         **params)
+                         descreen=descreen, **params)
         self.engine = engine
         self.languages = languages if isinstance(languages, str) else "+".join(languages)
         self.min_confidence = float(min_confidence)
@@ -217,7 +207,8 @@ class OcrSkill(Skill):
         self.max_side = int(max_side) if max_side else None
         self.timeout = float(timeout or 0)
         self.warn_confidence = float(warn_confidence)
-        self.deskew = None if deskew is None else bool(deskew)  # None: RapidOCR only
+        self.deskew = bool(deskew)  # turn the page straight first (see ocr_preprocess)
+        self.descreen = bool(descreen)  # smooth dithered bilevel scans first
         self._engine_name: str | None = None
         self._rapidocr: Any = None
         self.workers = 1  # threads at once (after warm_up)
@@ -277,6 +268,11 @@ class OcrSkill(Skill):
         else:
             done = [self._ocr_one(blob) for blob in blobs]
         for i, result in zip(todo, done):
+            if records[i].get("needs_ocr") and isinstance(result, dict) and \
+                    not result["ocr"]["text"].strip():
+                result.setdefault(WARNINGS, []).append(
+                    "ocr: no text read on this scanned page (blank, or unreadable to "
+                    f"{self._engine_name})")
             results[i] = result
         return results
 
@@ -289,8 +285,10 @@ class OcrSkill(Skill):
         if self.max_side and max(width, height) > self.max_side:
             image.thumbnail((self.max_side, self.max_side))
         scale = (width / image.size[0], height / image.size[1], width, height)
+        if self.descreen:
+            image, _ = descreen(image)
         angle, turned = 0.0, image.size
-        if self.deskew if self.deskew is not None else self._rapidocr is not None:
+        if self.deskew:
             image, angle = straighten(image)
         try:
             lines, words = (self._read_rapidocr(image) if self._rapidocr is not None

@@ -114,7 +114,9 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
                     "chars": total.chars, "words": total.words, "documents": len(documents)},
         "documents": documents,
         "failed": [{"name": e.get("uri", ""), "reason": e.get("message", "")}
-                   for e in summary.errors],
+                   for e in summary.errors if e.get("severity") != "warning"],
+        "warnings": [{"name": e.get("uri", ""), "warning": e.get("message", "")}
+                     for e in summary.errors if e.get("severity") == "warning"],
         "pages": pages, "seconds": round(seconds, 2),
         "pages_per_second": round(pages / seconds, 3) if seconds else None,
         "workers": options.workers,

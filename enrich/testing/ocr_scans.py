@@ -5,7 +5,7 @@ A page is typed, not typeset: each character is drawn on its own at a fixed pitc
 (monospace fonts) or at its advance (proportional ones), with a little baseline jitter
 and uneven ink, as a typewriter strikes; then the sheet is scanned: a slight skew, blur,
 paper grain and noise, low contrast, and bleed-through (the mirrored, faint type of
-the sheet's back). Every step is seeded, so a seed gives the same page on every machine
+the sheet's back), or a black-and-white scan whose greys are dithered (a fax). Every step is seeded, so a seed gives the same page on every machine
 that has the same fonts. The fonts are the system's TrueType fonts (Liberation and
 DejaVu, which Debian installs with most desktop packages and Tesseract's own
 dependencies do not need); :func:`font_files` lists those found, and a machine with
@@ -43,6 +43,7 @@ class Degradation:
     bleed: float = 0.0  # strength of the mirrored back page
     ink: float = 0.0  # how unevenly keys strike (share of characters faint)
     spread: int = 0  # ink spreading into the paper: strokes thickened by this many pixels
+    bilevel: bool = False  # scanned in black and white, the greys dithered (a fax)
 
 
 DEGRADATIONS = (
@@ -50,6 +51,7 @@ DEGRADATIONS = (
     Degradation("office", skew=0.6, blur=0.6, noise=8, contrast=0.85, ink=0.1),
     Degradation("worn", skew=1.5, blur=1.0, noise=16, contrast=0.6, bleed=0.12, ink=0.25,
                 spread=1),
+    Degradation("fax", skew=0.8, blur=0.6, noise=10, contrast=0.8, ink=0.1, bilevel=True),
 )
 
 
@@ -93,7 +95,8 @@ def typed_page(text: str, font: Path | None, degradation: Degradation, seed: int
     if degradation.noise:
         noise = np.random.default_rng(seed).normal(0, degradation.noise, pixels.shape)
         pixels = pixels + noise
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
+    page = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
+    return page.convert("1") if degradation.bilevel else page  # Floyd-Steinberg dithering
 
 
 def _typed(text: str, font_path: Path | None, dpi: int, rng: random.Random,

@@ -60,7 +60,7 @@ def gold(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ocr-gold")
     fonts, memos = font_files() or [None], memo_texts()
     write_pair(folder, "typed", memos[0], fonts[0], DEGRADATIONS[0], seed=1, fmt="png")
-    write_pair(folder, "scans/worn", memos[1], fonts[0], DEGRADATIONS[-1], seed=2,
+    write_pair(folder, "scans/worn", memos[1], fonts[0], DEGRADATIONS[2], seed=2,
                fmt="pdf", back=memos[2])
     (folder / "blank.png").write_bytes(_blank_png())
     (folder / "blank.txt").write_text("words nobody typed")

@@ -3,9 +3,11 @@ on drawn ink, and RapidOCR itself on a typed, scanned page."""
 
 import io
 import random
+import shutil
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from enrich.testing.ocr_scans import DEGRADATIONS, font_files, typed_page
 from skills import ocr_spacing
@@ -171,10 +173,45 @@ def test_rapidocr_deskews_and_boxes_fit_the_stored_page():
     ink = np.nonzero(np.asarray(page.convert("L").rotate(2.5, fillcolor=255)) < 128)
     buffer = io.BytesIO()
     page.rotate(2.5, fillcolor="white").save(buffer, "PNG")
-    skill = OcrSkill(engine="rapidocr", threads=1)
+    skill = OcrSkill(engine="rapidocr", threads=1, deskew=True)
     skill.warm_up()
     [result] = skill.run([{"image": buffer.getvalue()}])
     assert result["ocr"]["text"] == "Harbour crane schedule"
     x0, y0, x1, y1 = result["ocr"]["lines"][0]["box"]
     assert x0 <= ink[1].min() + 8 and x1 >= ink[1].max() - 8
     assert y0 <= ink[0].min() + 8 and y1 >= ink[0].max() - 8
+
+
+def test_a_dithered_scan_is_descreened_and_a_thresholded_one_left_alone():
+    from enrich.testing.ocr_scans import memo_texts
+    from skills.ocr_preprocess import descreen, isolated_share
+
+    page = typed_page(memo_texts()[0], (font_files() or [None])[0], DEGRADATIONS[1], 3)
+    dithered = page.convert("1").convert("RGB")  # Pillow dithers (Floyd-Steinberg)
+    thresholded = page.point(lambda v: 255 if v > 160 else 0).convert("RGB")
+    assert isolated_share(np.asarray(dithered.convert("L"))) > 0.5
+    smoothed, done = descreen(dithered)
+    assert done and isolated_share(np.asarray(smoothed.convert("L"))) < 0.1
+    for image in (page.convert("RGB"), thresholded):
+        assert descreen(image) == (image, False)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract binary")
+def test_tesseract_reads_a_dithered_scan_and_a_blank_scan_is_a_warning():
+    from enrich.eval.ocr_metrics import error_rates
+    from enrich.testing.ocr_scans import memo_texts
+
+    text = memo_texts()[0]
+    page = typed_page(text, (font_files() or [None])[0], DEGRADATIONS[1], 3).convert("1")
+    blank = Image.new("L", (850, 1100), 255)
+    blobs = []
+    for image in (page, blank):
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        blobs.append(out.getvalue())
+    skill = OcrSkill(engine="tesseract")
+    read, empty = skill.run([{"image": blobs[0], "needs_ocr": True},
+                             {"image": blobs[1], "needs_ocr": True}])
+    assert error_rates(text, read["ocr"]["text"]).wer < 0.1  # 1.0 without descreening
+    assert empty["ocr"]["text"] == "" and "no text read" in empty["_warnings"][0]
+    assert skill.run([{"image": blobs[1], "needs_ocr": False}])[0].get("_warnings") is None
