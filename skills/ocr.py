@@ -121,9 +121,6 @@ from skills.base import (
     SkillError,
     SkillUnavailable,
 )
-from skills.ocr_preprocess import descreen
-from skills.ocr_preprocess import deskew as straighten
-from skills.ocr_preprocess import unrotate_box
 from skills.vision import decode_images
 
 __all__ = ["OcrSkill", "tesseract_version"]
@@ -285,11 +282,13 @@ class OcrSkill(Skill):
         if self.max_side and max(width, height) > self.max_side:
             image.thumbnail((self.max_side, self.max_side))
         scale = (width / image.size[0], height / image.size[1], width, height)
+        from skills.ocr_preprocess import descreen, deskew, unrotate_box  # numpy: not on import
+
         if self.descreen:
             image, _ = descreen(image)
         angle, turned = 0.0, image.size
         if self.deskew:
-            image, angle = straighten(image)
+            image, angle = deskew(image)
         try:
             lines, words = (self._read_rapidocr(image) if self._rapidocr is not None
                             else self._read_tesseract(image))
