@@ -15,7 +15,8 @@ set to the one asked for; with one, its ``ocr`` skills get that engine. ``params
 more of the ``ocr`` skill's parameters (``deskew``, ``min_confidence``...), so that
 each setting can be measured. The text
 scored is the document's ``/document/merged_content`` (its pages' text, or OCR text
-where a page is a scan). Nothing is cached between runs, so the pages per second are
+where a page is a scan); a scan that failed scores as if nothing was read, so a failure
+never improves the totals. Nothing is cached between runs, so the pages per second are
 those of OCR as it runs, worker processes included.
 """
 
@@ -158,8 +159,12 @@ def _score(pairs: list[OcrPair], files: list[Path], data: Path,
     with SqliteStore(DataDir(data).store, read_only=True) as store:
         for pair, path in zip(pairs, files):
             row = store.get_document(document_id(path.as_uri()))
-            if row is None:
-                continue  # failed: listed with its reason
+            if row is None:  # failed (listed with its reason): nothing read, all wrong
+                rates = error_rates(pair.reference, "", case)
+                out.append({"name": pair.name, "pages": 0, "cer": round(rates.cer, 4),
+                            "wer": round(rates.wer, 4), "rates": vars(rates),
+                            "word_confidence": None, "engines": set(), "failed": True})
+                continue
             doc_tree = row["tree"]
             text = next((v for _, v in tree.expand(doc_tree, _TEXT) if isinstance(v, str)),
                         row.get("content") or "")

@@ -86,7 +86,8 @@ def test_eval_ocr_reads_scans_as_index_does_and_scores_them(gold, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     docs = {d["name"]: d for d in report["documents"]}
-    assert set(docs) == {"typed.png", "scans/worn.pdf", "blank.png"}
+    assert set(docs) == {"typed.png", "scans/worn.pdf", "blank.png", "broken.pdf"}
+    assert docs["broken.pdf"]["failed"] and docs["broken.pdf"]["wer"] == 1.0
     assert docs["typed.png"]["wer"] < 0.1 and docs["scans/worn.pdf"]["wer"] < 0.25
     assert docs["blank.png"]["wer"] == 1.0 and docs["blank.png"]["word_confidence"] is None
     assert 0.5 < docs["typed.png"]["word_confidence"] <= 1
@@ -95,6 +96,8 @@ def test_eval_ocr_reads_scans_as_index_does_and_scores_them(gold, tmp_path):
     assert report["engines"] and report["engines"][0].startswith("tesseract")
     words = sum(d["rates"]["words"] for d in docs.values())
     assert report["overall"]["words"] == words and report["pages"] == 3
+    edits = sum(d["rates"]["word_edits"] for d in docs.values())
+    assert report["overall"]["wer"] == round(edits / words, 4)
     assert report["pages_per_second"] > 0
     table = CliRunner().invoke(app, ["eval", "ocr", str(gold), "--engine", "tesseract",
                                      "--workers", "1", "--limit", "1"])
