@@ -26,7 +26,7 @@ from enrich.eval.runner import PipelineRun, bare_spacy, run_pipeline
 from enrich.skillset import DEFAULT_SKILLSET_FILE, Skillset
 
 __all__ = ["EvalOptions", "evaluate_entities", "evaluate_graph", "load_gold",
-           "ablation_skillsets"]
+           "ablation_skillsets", "work_folder"]
 
 
 @dataclass
@@ -98,7 +98,8 @@ def _run_summary(run: PipelineRun, options: EvalOptions) -> dict[str, Any]:
 
 
 @contextmanager
-def _work_folder(work: Path | None) -> Iterator[Path]:
+def work_folder(work: Path | None) -> Iterator[Path]:
+    """``work`` (created), kept afterwards; or a temporary folder removed after."""
     if work is not None:
         work.mkdir(parents=True, exist_ok=True)
         yield work
@@ -112,7 +113,7 @@ def evaluate_entities(gold: Path, options: EvalOptions) -> dict[str, Any]:
     fmt, docs, label_map = load_gold(gold, options)
     report: dict[str, Any] = {"gold": _gold_summary(gold, fmt, docs),
                               "label_map": _label_summary(label_map)}
-    with _work_folder(options.work) as work:
+    with work_folder(options.work) as work:
         run = _run(docs, label_map, work, options)
         report["pipeline"] = {**_run_summary(run, options), "misaligned_spans": run.misaligned}
         report["before"] = score_entities(docs, run.before)
@@ -133,7 +134,7 @@ def evaluate_graph(gold: Path, options: EvalOptions) -> dict[str, Any]:
     if not any(m.cluster is not None for doc in docs for m in doc.mentions):
         raise EvalError(f"{gold} has no coreference clusters ({fmt}); `enrich eval graph` "
                         "needs DocRED gold (--format docred)")
-    with _work_folder(options.work) as work:
+    with work_folder(options.work) as work:
         run = _run(docs, label_map, work, options)
     return {"gold": {**_gold_summary(gold, fmt, docs),
                      "entities": sum(len({m.cluster for m in d.mentions}) for d in docs),

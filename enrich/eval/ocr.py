@@ -32,7 +32,7 @@ from indexers.stores import DataDir, SqliteStore
 
 from enrich import tree
 from enrich.eval.errors import OcrGoldError
-from enrich.eval.evaluate import _work_folder
+from enrich.eval.evaluate import work_folder
 from enrich.eval.ocr_metrics import Rates, error_rates
 from enrich.indexer import IndexOptions, run_index
 from enrich.records import document_id
@@ -94,7 +94,7 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
     """CER and WER per document and in all (micro), with the run's pages per second."""
     pairs, unpaired = read_pairs(gold)
     pairs = pairs[: options.limit] if options.limit else pairs
-    with _work_folder(options.work) as work:
+    with work_folder(options.work) as work:
         files = _copy_scans(pairs, work / "scans")
         data = work / options.engine
         started = time.monotonic()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from enrich.eval.errors import UnknownModeError
-from enrich.eval.evaluate import _work_folder
+from enrich.eval.evaluate import work_folder
 from enrich.eval.retrieval_data import BeirQuery, BeirSet, read_beir
 from enrich.eval.retrieval_metrics import CUTOFFS, mean_scores, query_scores
 from enrich.eval.runner import index_texts
@@ -104,7 +104,7 @@ def evaluate_retrieval(options: RetrievalOptions) -> dict[str, Any]:
                   "judgements": sum(len(r) for r in beir.qrels.values()),
                   "relevant": sum(s > 0 for r in beir.qrels.values() for s in r.values())},
         "cutoffs": dict(CUTOFFS)}
-    with _work_folder(options.work) as work:
+    with work_folder(options.work) as work:
         texts = [f"{d.title}\n\n{d.text}" if d.title else d.text for d in beir.corpus]
         files, summary, seconds = index_texts(
             texts, work, folder="corpus", skillset=options.skillset, workers=options.workers,

@@ -27,7 +27,11 @@ from pathlib import Path
 
 from enrich.testing.container_factories import mbox_bytes
 
-__all__ = ["mail_bytes", "conversation", "document_ids", "DOMAIN", "ANN", "BO", "CY"]
+__all__ = ["mail_bytes", "conversation", "document_ids", "indexed_conversation", "DOMAIN",
+           "ANN", "BO", "CY"]
+
+SKILLSET = {"name": "mail", "skills": [{"skill": "correspondents"}],
+            "entities": ["/document/correspondents"]}
 
 DOMAIN = "example.org"
 ANN = "ann.lee@example.org"
@@ -93,3 +97,21 @@ def document_ids(data_dir: Path) -> dict[str, str]:
                                  uri=True)) as db:
         rows = db.execute("SELECT id, uri FROM documents").fetchall()
     return {uri.rsplit("/", 1)[-1]: doc_id for doc_id, uri in rows}
+
+
+def indexed_conversation(root: Path, *, with_text: bool = False) -> tuple[Path, dict[str, str]]:
+    """The conversation (and with ``with_text`` a ``notes.txt`` that is no message) under
+    ``root/docs``, indexed in-process with the correspondents skill into ``root/data``:
+    (the data directory, :func:`document_ids`). Every file must index."""
+    from enrich.indexer import IndexOptions, run_index  # the pipeline, only when asked
+
+    docs = root / "docs"
+    docs.mkdir()
+    conversation(docs)
+    if with_text:
+        (docs / "notes.txt").write_text("Not a message.\n")
+    summary = run_index(str(docs), IndexOptions(data_dir=root / "data", skillset=SKILLSET,
+                                                workers=0))
+    if summary.documents["failed"]:
+        raise AssertionError(f"the conversation did not index: {summary.errors}")
+    return root / "data", document_ids(root / "data")

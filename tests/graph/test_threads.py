@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from enrich.indexer import IndexOptions, run_index
 from enrich.server import create_app
-from enrich.testing.mail_threads import conversation, document_ids
+from enrich.testing.mail_threads import indexed_conversation
 from graph import KnowledgeGraph
 from graph.threads import build_threads, message_ids, thread_of
 
@@ -88,17 +87,7 @@ def test_undated_messages_come_last():
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("threads")
-    docs = root / "docs"
-    docs.mkdir()
-    conversation(docs)
-    (docs / "notes.txt").write_text("Not a message.\n")
-    skillset = {"name": "mail", "skills": [{"skill": "correspondents"}],
-                "entities": ["/document/correspondents"]}
-    summary = run_index(str(docs), IndexOptions(data_dir=root / "data", skillset=skillset,
-                                                workers=0))
-    assert summary.documents["failed"] == 0, summary.errors
-    return root / "data", document_ids(root / "data")
+    return indexed_conversation(tmp_path_factory.mktemp("threads"), with_text=True)
 
 
 EXPECTED = [("plan.eml", None, 0, None), ("reply.eml", "plan.eml", 1, None),

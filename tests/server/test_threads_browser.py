@@ -8,27 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from enrich.indexer import IndexOptions, run_index
-from enrich.testing.mail_threads import conversation, document_ids
+from enrich.testing.mail_threads import indexed_conversation
 
 from .test_browser import TIMEOUT_MS, Watch, browser, serving, shoot, shots  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
-SKILLSET = {"name": "threads-browser", "skills": [{"skill": "correspondents"}],
-            "entities": ["/document/correspondents"]}
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("threads-browser")
-    docs = root / "docs"
-    docs.mkdir()
-    conversation(docs)
-    summary = run_index(str(docs), IndexOptions(data_dir=root / "data", skillset=SKILLSET,
-                                                workers=0))
-    assert summary.documents["failed"] == 0, summary.errors
-    return root / "data", document_ids(root / "data")
+    return indexed_conversation(tmp_path_factory.mktemp("threads-browser"))
 
 
 @pytest.fixture(scope="module")
