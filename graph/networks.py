@@ -10,6 +10,12 @@ chain of co-occurrences (bidirectional breadth-first search, expanding the small
 frontier; among shortest chains the one whose weakest link is strongest) and raises
 ``NoPath`` when there is none within ``max_hops`` or when the search expanded more
 than ``MAX_VISITED`` entities.
+
+``view_graph`` is the bounded graph a page draws in one request: the ``limit``
+entities in most documents (of the whole corpus, or of a search's matches, as
+``documents_graph``), the edges among them passing ``min_count``/``min_npmi``, the
+``max_edges`` strongest of those (by count, then npmi), and optionally Louvain
+communities; the graph attributes ``more`` and ``dropped_edges`` say what was left out.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graph.cooccurrence import RANKS, SCOPES
-from graph.errors import NoPath, choice, kinds_of
+from graph.errors import GraphArgumentError, NoPath, choice, kinds_of
 from graph.neighbours import pair_scores
 from graph.reader import UNITS, GraphReader, in_snapshot
 from graph.scores import llr, npmi
@@ -31,7 +37,7 @@ from graph.scores import llr, npmi
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Networks", "MAX_VISITED"]
+__all__ = ["Networks", "MAX_VISITED", "edge_strength"]
 
 MAX_VISITED = 100_000  # entities a path search may expand before giving up
 CARD_BATCH = 20_000    # keys per cards() call when building a whole scope
@@ -99,7 +105,12 @@ class Networks:
         """
         choice(scope, SCOPES, "scope")
         ids = list(dict.fromkeys(doc_ids))
-        hits = dict(self.reader.document_entities(ids, kinds_of(kind), limit))
+        return self._hits_graph(ids, dict(self.reader.document_entities(ids, kinds_of(kind),
+                                                                        limit)), scope)
+
+    def _hits_graph(self, ids: list[str], hits: dict[str, int], scope: str) -> nx.Graph:
+        """``documents_graph`` of the entities ``hits`` (their hits in ``ids``), nodes in
+        the order of ``hits``."""
         by_doc: dict[str, set[str]] = {}
         for doc, key in self.reader.mentioned_in(ids, list(hits)):
             by_doc.setdefault(doc, set()).add(key)
@@ -108,7 +119,9 @@ class Networks:
             ordered = sorted(keys)
             shared.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
         known = self.reader.edges_among(hits, scope, 1)
-        graph = self._build(hits, {pair: known.get(pair, (0, 0)) for pair in shared}, scope)
+        cards = self.reader.cards(hits)
+        graph = self._build(hits, {pair: known.get(pair, (0, 0)) for pair in shared}, scope,
+                            {key: cards[key] for key in hits if key in cards})
         for key, n in hits.items():
             graph.nodes[key]["hits"] = n
         for (a, b), n in shared.items():
@@ -116,6 +129,39 @@ class Networks:
             if (a, b) not in known:
                 graph.edges[a, b].update(npmi=None, llr=None)
         return graph
+
+    @in_snapshot
+    def view_graph(self, doc_ids: Sequence[str] | None = None, limit: int = 50,
+                   scope: str = "document", kind: Any = None, min_count: int = 1,
+                   min_npmi: float | None = None, max_edges: int | None = None,
+                   communities: bool = False) -> nx.Graph:
+        """The ``limit`` entities in most documents and the edges among them, for a page.
+
+        ``doc_ids`` None: of the whole corpus (edges: pairs sharing a unit of
+        ``scope``); else of those documents, as ``documents_graph`` (``hits``; an
+        edge where both are in one of them). Edges with ``count < min_count`` or
+        ``npmi < min_npmi`` (None: no npmi) are left out, then all but the
+        ``max_edges`` strongest (count, then npmi, then keys). Nodes get ``degree``
+        (in this graph) and, with ``communities``, ``community`` (0 = the largest;
+        an isolated node is one by itself). Graph attributes: ``more`` (more entities
+        beyond ``limit``) and ``dropped_edges`` (passing the thresholds, beyond
+        ``max_edges``).
+        """
+        choice(scope, SCOPES, "scope")
+        if limit < 1 or min_count < 1 or (max_edges is not None and max_edges < 0):
+            raise GraphArgumentError(f"view_graph needs limit >= 1, min_count >= 1 and "
+                                     f"max_edges >= 0; got {limit}, {min_count}, {max_edges}")
+        if doc_ids is None:
+            top = self.reader.top_entities(kinds_of(kind), limit + 1)
+            cards = {card["key"]: card for card in top[:limit]}
+            graph = self._build(cards, self.reader.edges_among(cards, scope, min_count),
+                                scope, cards)
+            more = len(top) > limit
+        else:
+            ids = list(dict.fromkeys(doc_ids))
+            hits = self.reader.document_entities(ids, kinds_of(kind), limit + 1)
+            graph, more = self._hits_graph(ids, dict(hits[:limit]), scope), len(hits) > limit
+        return _shaped(graph, min_count, min_npmi, max_edges, communities, more)
 
     @in_snapshot
     def to_networkx(self, scope: str = "document", min_count: int = 1,
@@ -175,3 +221,30 @@ class Networks:
                          **pair_scores(count, cards[x], cards[y], scope, units),
                          "evidence": evidence})
         return hops
+
+
+def edge_strength(edge: tuple[str, str, dict]) -> tuple:
+    """Sort key of the strongest edge first: count, npmi (None last), then the keys."""
+    a, b, data = edge
+    score = data.get("npmi")
+    return (-data["count"], -score if score is not None and np.isfinite(score) else np.inf,
+            a, b)
+
+
+def _shaped(graph: nx.Graph, min_count: int, min_npmi: float | None, max_edges: int | None,
+            communities: bool, more: bool) -> nx.Graph:
+    """``graph`` with only its strongest edges passing the thresholds, in that order."""
+    from graph.algorithms import label_communities
+    kept = [e for e in graph.edges(data=True) if e[2]["count"] >= min_count and (
+        min_npmi is None or (e[2]["npmi"] is not None and e[2]["npmi"] >= min_npmi))]
+    kept.sort(key=edge_strength)
+    cut = len(kept) if max_edges is None else max_edges
+    shaped = graph.__class__(**graph.graph)
+    shaped.add_nodes_from(graph.nodes(data=True))
+    shaped.add_edges_from(kept[:cut])
+    for key, degree in shaped.degree():
+        shaped.nodes[key]["degree"] = degree
+    if communities:
+        shaped = label_communities(shaped, weight="count")
+    shaped.graph.update(more=more, dropped_edges=len(kept[cut:]))
+    return shaped

@@ -25,6 +25,7 @@ from enrich.review_apply import CorrectionWriter
 from .corpus import Corpus
 from .errors import ApiError, install_handlers
 from .metrics import Metrics, MetricsMiddleware
+from .graph_routes import router as graph_router
 from .review_routes import router as review_router
 from .routes import router
 from .security import SESSION_COOKIE, Auth, JsonCORSMiddleware, SecurityHeaders, require_json
@@ -73,6 +74,7 @@ def create_app(data_dir: str | Path, *, api_key: str | None = None,
     app.state.writer = CorrectionWriter(data_dir, index_url)
     install_handlers(app)
     app.include_router(router, dependencies=[Depends(auth)])
+    app.include_router(graph_router, dependencies=[Depends(auth)])
     app.include_router(review_router, dependencies=[Depends(auth)])
     app.router.add_event_handler("shutdown", corpus.close)
     # The query models load in the background at start: the first hybrid searches

@@ -23,7 +23,8 @@ from enrich.review import review_queue, review_types
 from enrich.review_apply import CorrectionWriter
 
 from .errors import ApiError
-from .routes import Data, _clean, _graph_call
+from .graph_routes import _graph_call
+from .routes import Data, _clean
 from .security import Principal, require_json
 
 __all__ = ["router", "MAX_CORRECTIONS"]

@@ -1,4 +1,5 @@
-"""The JSON API: search, suggest, documents, graph, runs (see ``API.md``).
+"""The JSON API: search, suggest, documents, runs (see ``API.md``; the graph's
+routes are in ``graph_routes``, on their own router).
 
 Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, where
 each thread reads through its own connections (:class:`~enrich.server.corpus.Corpus`).
@@ -16,8 +17,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import StringConstraints
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from graph import AmbiguousEntity, EntityNotFound, GraphError
-from graph.cooccurrence import RANKS, SCOPES
 from indexers.stores import KEYWORD_FIELDS, SORT_FIELDS, QueryError, check_search
 from indexers.stores.hybrid import MODES, NoVectorsError, SearchModeError
 from indexers.stores.vectors import VectorDimensionError
@@ -34,7 +33,8 @@ router = APIRouter(prefix="/api")
 
 LIMITS = {"query": 1000, "top": 100, "skip": 10_000, "facets": 10, "facet_size": 100,
           "filters": 20, "filter_value": 500, "graph_limit": 200, "radius": 2, "ego_reach": 200,
-          "matches": 500, "list_values": 10}
+          "matches": 500, "list_values": 10, "view_nodes": 2000, "view_edges": 25_000,
+          "view_matches": 2000, "hops": 6}
 
 DOC_ID = r"^[A-Za-z0-9_-]{1,128}$"
 IMAGE_ID = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -54,8 +54,6 @@ Sort = Annotated[str, Query(
     pattern=r"^(relevance|-?[A-Za-z_][A-Za-z0-9_]{0,63})$",
     description=f"relevance, or a sortable field ({', '.join(SORT_FIELDS)}, or one of the "
                 "skillset's fields:); -FIELD descending.")]
-Scope = Literal[SCOPES]  # type: ignore[valid-type]
-Rank = Literal[RANKS]  # type: ignore[valid-type]
 DocId = Annotated[str, Path(pattern=DOC_ID, description="A document id.")]
 ImageId = Annotated[str, Path(pattern=IMAGE_ID, description="An image id in the document.")]
 SearchText = Annotated[str, Query(max_length=LIMITS["query"],
@@ -71,8 +69,6 @@ Mode = Annotated[Literal[("auto",) + MODES], Query(  # type: ignore[valid-type]
                 "Vector and hybrid results carry their best `chunk` (page, text).")]
 Filters = Annotated[list[str], Query(max_length=LIMITS["filters"],
                                      description="FIELD:VALUE; repeatable.")]
-Entity = Annotated[str, Query(min_length=1, max_length=300,
-                              description="An entity's name or key (TYPE:name).")]
 Kind = Annotated[str | None, Query(max_length=100,
                                    description="Entity types, comma-separated (PERSON,ORG).")]
 
@@ -305,90 +301,6 @@ def page_image(data: Data, doc_id: DocId, number: Annotated[int, Path(ge=1, le=1
                width: Annotated[int, Query(ge=100, le=2000)] = 1000) -> Response:
     return Response(data.page_image(doc_id, number, width), media_type="image/png",
                     headers={"Cache-Control": "private, max-age=60"})
-
-
-# --- graph -------------------------------------------------------------------------
-
-def _graph_call(method, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return method(*args, **kwargs)
-    except EntityNotFound as exc:
-        raise ApiError(404, "entity_not_found", str(exc),
-                       suggestions=[_clean(s) for s in exc.suggestions]) from None
-    except AmbiguousEntity as exc:
-        names = ", ".join(f"{c['key']!r} ({c['documents']} documents)" for c in exc.candidates)
-        raise ApiError(400, "ambiguous_entity",
-                       f"{exc.name!r} names {len(exc.candidates)} entities: {names}; pass one's "
-                       "key instead of the name", candidates=[_clean(c) for c in exc.candidates]
-                       ) from None
-    except (GraphError, ValueError) as exc:
-        raise ApiError(400, "invalid_parameter", str(exc)) from None
-
-
-def _nodes_edges(graph) -> dict[str, Any]:
-    return {"nodes": [{"id": key, **attrs} for key, attrs in graph.nodes(data=True)],
-            "edges": [{"source": a, "target": b,
-                       **{k: v for k, v in attrs.items() if k not in ("weight", "scope")}}
-                      for a, b, attrs in graph.edges(data=True)]}
-
-
-@router.get("/graph/entity", summary="An entity's card: names, aliases, acronyms, labels")
-def entity(data: Data, name: Entity, kind: Kind = None) -> JSONResponse:
-    return _json(_graph_call(data.graph().entity, name, kind))
-
-
-@router.get("/graph/neighbors", summary="The entities co-occurring with one, strongest first")
-def neighbors(data: Data, entity: Entity, kind: Kind = None, scope: Scope = "document",
-              rank: Rank = "count",
-              limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 20,
-              min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
-    kg = data.graph()
-    card = _graph_call(kg.entity, entity)
-    frame = _graph_call(kg.neighbors, card["key"], kind=kind, scope=scope, rank=rank,
-                        limit=limit, min_count=min_count)
-    return _json({"entity": card, "scope": scope, "rank": rank,
-                  "neighbors": frame.to_dict("records")})
-
-
-@router.get("/graph/evidence", summary="Where two entities meet: counts, scores, snippets")
-def evidence(data: Data, a: Entity, b: Entity,
-             limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 10) -> JSONResponse:
-    found = _graph_call(data.graph().cooccurrence, a, b, limit=limit)
-    found["evidence"] = [{"id": e.pop("doc_id"), **e} for e in found["evidence"]]
-    return _json(found)
-
-
-@router.get("/graph/ego", summary="An entity and its strongest neighbours, as nodes and edges")
-def ego(data: Data, entity: Entity,
-        radius: Annotated[int, Query(ge=1, le=LIMITS["radius"])] = 1,
-        scope: Scope = "document", rank: Rank = "npmi",
-        limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
-        min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
-    if limit ** radius > LIMITS["ego_reach"]:
-        raise ApiError(400, "invalid_parameter",
-                       f"radius {radius} with limit {limit} could reach {limit ** radius} "
-                       f"entities at the last hop; keep limit ** radius at most "
-                       f"{LIMITS['ego_reach']} (radius 2: limit up to "
-                       f"{math.isqrt(LIMITS['ego_reach'])})", parameter="limit",
-                       reason="too large for this radius")
-    kg = data.graph()
-    center = _graph_call(kg.resolve, entity)
-    graph = _graph_call(kg.ego_graph, center, radius=radius, scope=scope, rank=rank,
-                        limit=limit, min_count=min_count)
-    return _json({"center": center, "scope": scope, **_nodes_edges(graph)})
-
-
-@router.get("/graph/search", summary="The entities of a search's best matches, and their edges")
-def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
-                 limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
-                 scope: Scope = "document", kind: Kind = None,
-                 syntax: Syntax = "lenient") -> JSONResponse:
-    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False, syntax=syntax,
-                    mode="keyword")
-    ids = [hit["id"] for hit in found.results]
-    graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
-    return _json({"query": q, "matches": len(ids), "count": found.count, "scope": scope,
-                  **_nodes_edges(graph)})
 
 
 # --- runs --------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def entity_fields(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str,
 
 ENTITY_COLUMNS = ("key, name, type, coalesce(description, ''), documents, mentions, "
                   "pages, images, sentences")
+LOOKUPS = 100_000  # edges_among, mentioned_in: up to this many index lookups, else a scan
 TOP = "\U0010ffff"  # sorts after every character: ``prefix + TOP`` bounds a prefix range
 
 
@@ -188,13 +189,19 @@ class SqliteGraphReader:
 
     def edges_among(self, keys: Iterable[str], scope: str,
                     min_count: int) -> dict[tuple[str, str], tuple[int, int]]:
-        """One primary-key lookup per pair (scanning each key's edges would cost a
-        hub's whole degree)."""
-        rows = self._rows("SELECT e.a, e.b, e.count, e.documents FROM json_each(:k) AS x "
-                          "CROSS JOIN json_each(:k) AS y CROSS JOIN edges AS e ON "
-                          "e.scope = :s AND e.a = x.value AND e.b = y.value "
-                          "WHERE x.value < y.value AND e.count >= :m",
-                          {"k": json.dumps(sorted(set(keys))), "s": scope, "m": min_count})
+        """A few keys: one primary-key lookup per pair (scanning each key's edges would
+        cost a hub's whole degree). Many (over ``LOOKUPS`` pairs, which grow as the
+        square): each edge whose ``a`` is a key is read once (``+e.b``: never the
+        ``edges_b`` index, which would seek every pair again)."""
+        keys = sorted(set(keys))
+        sql = ("SELECT e.a, e.b, e.count, e.documents FROM json_each(:k) AS x "
+               "CROSS JOIN json_each(:k) AS y CROSS JOIN edges AS e ON "
+               "e.scope = :s AND e.a = x.value AND e.b = y.value "
+               "WHERE x.value < y.value AND e.count >= :m" if len(keys) ** 2 // 2 <= LOOKUPS else
+               "SELECT e.a, e.b, e.count, e.documents FROM json_each(:k) AS x "
+               "CROSS JOIN edges AS e ON e.scope = :s AND e.a = x.value "
+               "WHERE +e.b IN (SELECT value FROM json_each(:k)) AND e.count >= :m")
+        rows = self._rows(sql, {"k": json.dumps(keys), "s": scope, "m": min_count})
         return {(a, b): (count, docs) for a, b, count, docs in rows}
 
     def edges(self, scope: str, min_count: int,
@@ -286,8 +293,11 @@ class SqliteGraphReader:
 
     def mentioned_in(self, doc_ids: Sequence[str],
                      keys: Sequence[str]) -> list[tuple[str, str]]:
+        """A lookup per (document, key), or when that is over ``LOOKUPS``, each
+        document's mentions read once (``+``: not the index on the key)."""
+        key = "m.entity_key" if len(keys) * len(doc_ids) <= LOOKUPS else "+m.entity_key"
         return self._rows(
             "SELECT DISTINCT m.doc_id, m.entity_key FROM json_each(:d) AS d CROSS JOIN "
-            "mentions AS m ON m.doc_id = d.value WHERE m.entity_key IN "
+            f"mentions AS m ON m.doc_id = d.value WHERE {key} IN "
             "(SELECT value FROM json_each(:t))",
             {"d": json.dumps(list(doc_ids)), "t": json.dumps(list(keys))})

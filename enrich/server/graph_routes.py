@@ -1,0 +1,172 @@
+"""The graph's JSON API: entities, neighbours, evidence, ego graphs, the graph of a
+search, the page's graph view and paths (see ``API.md``, "Graph").
+
+Registered on its own router under ``/api`` (``app.py`` includes it next to
+``routes.router``); parameters are bounded here (``Query(le=...)``, ``LIMITS``), and
+every graph error becomes an ``ApiError`` (``_graph_call``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from graph import AmbiguousEntity, EntityNotFound, GraphError, NoPath
+from graph.cooccurrence import RANKS, SCOPES
+from graph.networks import edge_strength
+
+from .errors import ApiError
+from .routes import LIMITS, Data, Filters, Kind, SearchText, Syntax, _clean, _json, _search
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api")
+
+Scope = Literal[SCOPES]  # type: ignore[valid-type]
+Rank = Literal[RANKS]  # type: ignore[valid-type]
+Entity = Annotated[str, Query(min_length=1, max_length=300,
+                              description="An entity's name or key (TYPE:name).")]
+NODE = ("name", "type", "documents", "mentions")  # what a view node carries of a card
+EDGE = ("count", "documents", "npmi", "llr")
+
+
+def _graph_call(method, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return method(*args, **kwargs)
+    except EntityNotFound as exc:
+        raise ApiError(404, "entity_not_found", str(exc),
+                       suggestions=[_clean(s) for s in exc.suggestions]) from None
+    except AmbiguousEntity as exc:
+        names = ", ".join(f"{c['key']!r} ({c['documents']} documents)" for c in exc.candidates)
+        raise ApiError(400, "ambiguous_entity",
+                       f"{exc.name!r} names {len(exc.candidates)} entities: {names}; pass one's "
+                       "key instead of the name", candidates=[_clean(c) for c in exc.candidates]
+                       ) from None
+    except NoPath as exc:
+        raise ApiError(404, "no_path", str(exc)) from None
+    except (GraphError, ValueError) as exc:
+        raise ApiError(400, "invalid_parameter", str(exc)) from None
+
+
+def _nodes_edges(graph) -> dict[str, Any]:
+    return {"nodes": [{"id": key, **attrs} for key, attrs in graph.nodes(data=True)],
+            "edges": [{"source": a, "target": b,
+                       **{k: v for k, v in attrs.items() if k not in ("weight", "scope")}}
+                      for a, b, attrs in graph.edges(data=True)]}
+
+
+@router.get("/graph/entity", summary="An entity's card: names, aliases, acronyms, labels")
+def entity(data: Data, name: Entity, kind: Kind = None) -> JSONResponse:
+    return _json(_graph_call(data.graph().entity, name, kind))
+
+
+@router.get("/graph/neighbors", summary="The entities co-occurring with one, strongest first")
+def neighbors(data: Data, entity: Entity, kind: Kind = None, scope: Scope = "document",
+              rank: Rank = "count",
+              limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 20,
+              min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
+    kg = data.graph()
+    card = _graph_call(kg.entity, entity)
+    frame = _graph_call(kg.neighbors, card["key"], kind=kind, scope=scope, rank=rank,
+                        limit=limit, min_count=min_count)
+    return _json({"entity": card, "scope": scope, "rank": rank,
+                  "neighbors": frame.to_dict("records")})
+
+
+@router.get("/graph/evidence", summary="Where two entities meet: counts, scores, snippets")
+def evidence(data: Data, a: Entity, b: Entity,
+             limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 10) -> JSONResponse:
+    found = _graph_call(data.graph().cooccurrence, a, b, limit=limit)
+    found["evidence"] = [{"id": e.pop("doc_id"), **e} for e in found["evidence"]]
+    return _json(found)
+
+
+@router.get("/graph/ego", summary="An entity and its strongest neighbours, as nodes and edges")
+def ego(data: Data, entity: Entity,
+        radius: Annotated[int, Query(ge=1, le=LIMITS["radius"])] = 1,
+        scope: Scope = "document", rank: Rank = "npmi",
+        limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
+        min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
+    if limit ** radius > LIMITS["ego_reach"]:
+        raise ApiError(400, "invalid_parameter",
+                       f"radius {radius} with limit {limit} could reach {limit ** radius} "
+                       f"entities at the last hop; keep limit ** radius at most "
+                       f"{LIMITS['ego_reach']} (radius 2: limit up to "
+                       f"{math.isqrt(LIMITS['ego_reach'])})", parameter="limit",
+                       reason="too large for this radius")
+    kg = data.graph()
+    center = _graph_call(kg.resolve, entity)
+    graph = _graph_call(kg.ego_graph, center, radius=radius, scope=scope, rank=rank,
+                        limit=limit, min_count=min_count)
+    return _json({"center": center, "scope": scope, **_nodes_edges(graph)})
+
+
+@router.get("/graph/search", summary="The entities of a search's best matches, and their edges")
+def graph_search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
+                 limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
+                 scope: Scope = "document", kind: Kind = None,
+                 syntax: Syntax = "lenient") -> JSONResponse:
+    found = _search(data, q, filter, top=LIMITS["matches"], highlight=False, syntax=syntax,
+                    mode="keyword")
+    ids = [hit["id"] for hit in found.results]
+    graph = _graph_call(data.graph().documents_graph, ids, limit=limit, scope=scope, kind=kind)
+    return _json({"query": q, "matches": len(ids), "count": found.count, "scope": scope,
+                  **_nodes_edges(graph)})
+
+
+@router.get("/graph/view", summary="The graph the page draws: top entities and their edges, "
+            "bounded, in one request")
+def graph_view(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
+               syntax: Syntax = "lenient", scope: Scope = "document", kind: Kind = None,
+               limit: Annotated[int, Query(ge=1, le=LIMITS["view_nodes"], description=(
+                   "Entities (nodes), those in most documents."))] = 50,
+               min_count: Annotated[int, Query(ge=1, description=(
+                   "Edges sharing at least this many units of scope."))] = 1,
+               min_npmi: Annotated[float | None, Query(ge=-1, le=1, description=(
+                   "Edges with at least this NPMI."))] = None,
+               max_edges: Annotated[int, Query(ge=1, le=LIMITS["view_edges"], description=(
+                   "At most this many edges, the strongest (count, then NPMI)."))
+                                    ] = LIMITS["view_edges"],
+               communities: Annotated[bool, Query(description=(
+                   "Number each node's Louvain community (0 = the largest)."))] = False
+               ) -> JSONResponse:
+    whole = q.strip() in ("", "*") and not filter
+    ids, count = None, None
+    if whole:
+        count = data.store().document_count()
+    else:
+        found = _search(data, q, filter, top=LIMITS["view_matches"], highlight=False,
+                        syntax=syntax, mode="keyword")
+        ids, count = [hit["id"] for hit in found.results], found.count
+    graph = _graph_call(data.graph().view_graph, ids, limit=limit, scope=scope, kind=kind,
+                        min_count=min_count, min_npmi=min_npmi, max_edges=max_edges,
+                        communities=communities)
+    extra = ("degree", "community") + (() if whole else ("hits",))
+    nodes = [{"id": key, **{k: attrs[k] for k in NODE + extra if k in attrs}}
+             for key, attrs in graph.nodes(data=True)]
+    edges = [{"source": a, "target": b, **{k: attrs[k] for k in EDGE + ("hits",) if k in attrs}}
+             for a, b, attrs in sorted(graph.edges(data=True), key=edge_strength)]
+    return _json({"query": q, "matches": None if whole else len(ids), "count": count,
+                  "scope": scope, "nodes": nodes, "edges": edges,
+                  "more": graph.graph["more"], "dropped_edges": graph.graph["dropped_edges"],
+                  "limits": {"nodes": LIMITS["view_nodes"], "edges": LIMITS["view_edges"]}})
+
+
+@router.get("/graph/path", summary="A shortest chain of co-occurrences between two entities")
+def graph_path(data: Data, a: Entity, b: Entity, scope: Scope = "document",
+               min_count: Annotated[int, Query(ge=1)] = 1,
+               max_hops: Annotated[int, Query(ge=1, le=LIMITS["hops"])] = 4) -> JSONResponse:
+    kg = data.graph()
+    ka, kb = _graph_call(kg.resolve, a), _graph_call(kg.resolve, b)
+    hops = _graph_call(kg.path, ka, kb, scope=scope, min_count=min_count, max_hops=max_hops)
+    chain = [ka] + [hop["b"] for hop in hops]
+    cards = kg.reader.cards(chain)
+    for hop in hops:
+        hop["evidence"] = [{"id": e.pop("doc_id"), **e} for e in hop["evidence"]]
+    return _json({"a": ka, "b": kb, "hops": hops,
+                  "nodes": [{"id": key, **{k: cards[key][k] for k in NODE}} for key in chain],
+                  "edges": [{"source": hop["a"], "target": hop["b"],
+                             **{k: hop[k] for k in EDGE}} for hop in hops]})
