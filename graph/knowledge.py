@@ -11,7 +11,7 @@ scope) on purpose.
 The queries live by concern, one mixin each: :mod:`graph.lookup` (``resolve``,
 ``entities``, ``entity``: names to keys), :mod:`graph.neighbours` (``neighbors``,
 scores), :mod:`graph.evidence` (``cooccurrence``: counts, documents, snippets) and
-:mod:`graph.networks` (``ego_graph``, ``documents_graph``, ``to_networkx``,
+:mod:`graph.networks` (``ego_graph``, ``documents_graph``, ``view_graph``, ``to_networkx``,
 ``export``, ``stats``, ``path``) and :mod:`graph.threads` (``threads``, ``thread``:
 mail threads). Their module docs say what each answers.
 
