@@ -9,6 +9,7 @@ import pytest
 
 SCRIPTS = {"throughput": "bench.throughput", "images": "bench.images", "cache": "bench.cache",
            "graph_queries": "bench.graph_queries", "graph_update": "bench.graph_update",
+           "graph_view": "bench.graph_view",
            "load": "bench.load.__main__", "corrections": "bench.corrections",
            "fuzz_crackers": "bench.fuzz_crackers", "embeddings_cost": "bench.embeddings_cost",
            "memory": "bench.memory", "ocr": "bench.ocr"}
