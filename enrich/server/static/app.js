@@ -1,10 +1,12 @@
-// The web page of `enrich serve`: plain JavaScript modules, no dependencies, no build
-// step. This entry module wires the page together and renders the URL state:
+// The web page of `enrich serve`: plain JavaScript modules, no build step; one
+// vendored library (Cytoscape.js with the fcose layout, static/vendor/) draws the graph. This entry module wires the page together and renders the URL state:
 //
 //   router.js    the state in the URL hash      api.js       the API client
 //   search.js    search box and autocomplete    results.js   hits, count, paging
 //   facets.js    facets and filter chips        document.js  the document viewer
-//   graph.js     the graph view (and graph-layout.js, where its nodes go)
+//   graph.js     the graph view (graph-view.js its canvas, graph-style.js its looks,
+//                graph-controls.js its toolbar, graph-card.js its side panel,
+//                graph-export.js PNG/SVG/GEXF/JSON)
 //   status.js    runs and statistics            signin.js    the API key form
 //   review.js    the review queue and its decisions (corrections)
 //   dom.js, format.js, errorbar.js              shared helpers and widgets

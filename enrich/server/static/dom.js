@@ -1,9 +1,7 @@
 // Shared DOM helpers: element builders, query strings and safe URLs.
 //
 // Safety rule of the whole page: nothing from the API is ever parsed as HTML. Elements
-// are built with h()/s() (createElement, textContent, attributes), never innerHTML.
-
-const SVG_NS = "http://www.w3.org/2000/svg";
+// are built with h() (createElement, textContent, attributes), never innerHTML.
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -11,11 +9,6 @@ export const $$ = (selector, root = document) => [...root.querySelectorAll(selec
 /** An element: attrs (class, text, on*, data-*, others as attributes) and children. */
 export function h(tag, attrs, ...children) {
   return build(document.createElement(tag), attrs, children);
-}
-
-/** An SVG element, like h(). */
-export function s(tag, attrs, ...children) {
-  return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
 function build(el, attrs, children) {

@@ -80,9 +80,6 @@ export function fmtTime(value) {
   return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
 }
 
-/** A number clamped to 0..1; anything else is 0. */
-export const clamp01 = (x) => (typeof x === "number" && Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
-
 /** Any JSON value as a small read-only tree of <dl>/<ul>. */
 export function kv(value, depth = 0) {
   if (value == null || value === "") return h("span", { class: "muted" }, "—");

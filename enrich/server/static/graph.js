@@ -1,220 +1,341 @@
-// The graph view: the entities of the matching documents and their co-occurrence
-// edges as SVG (positions from graph-layout.js), and a side panel per node: filter by
-// it, expand its strongest neighbours, read the evidence of an edge.
+// The graph view: the entities of the matching documents (or of the whole corpus) and
+// their co-occurrence links, from one bounded request (/api/graph/view), drawn by
+// Cytoscape.js (graph-view.js) with its looks from graph-style.js; the toolbar, legend
+// and entity list in graph-controls.js; the side panel (node cards, evidence, paths) in
+// graph-card.js; exports in graph-export.js. Everything a link should reproduce (limits,
+// thresholds, looks, hidden types, expansions, pins, the selection, a path) is in the
+// URL's g.* keys.
 
 import { api } from "./api.js";
-import { $, $$, h, qs, s } from "./dom.js";
+import { $, qs } from "./dom.js";
 import { report } from "./errorbar.js";
 import { addFilter } from "./facets.js";
-import { clamp01, fieldOfType, fileName, fmt, labelText, typeClass } from "./format.js";
-import { layout, startAt } from "./graph-layout.js";
-import { go, hashOf, state } from "./router.js";
+import { fieldOfType, fmt } from "./format.js";
+import * as card from "./graph-card.js";
+import * as tools from "./graph-controls.js";
+import * as exporter from "./graph-export.js";
+import * as view from "./graph-view.js";
+import { replace, state } from "./router.js";
 
-const frame = { width: 1000, height: 620 }; // the viewBox, fitted to its box when a graph loads
-const graph = { key: null, seq: 0, nodes: new Map(), edges: new Map(), selected: null, matches: null };
+const shown = { key: null, seq: 0, answer: null, picking: null, cy: null, path: [] };
 
-const edgeKey = (a, b) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
-const nodeSize = (node) => node.hits ?? (node.outside ? 0 : node.documents) ?? 0;
-const radiusOf = (node) => Math.min(28, 6 + 3.2 * Math.sqrt(nodeSize(node) || 0));
+const settingsNow = () => tools.settings(state.graph);
+// what the server's answer depends on: a change of any of these loads the graph again
+const viewKey = (st) => JSON.stringify([state.q, state.filters, st.limit, st.color === "community", st.exp, [...st.drop].sort()]);
 
 /** Forget the graph shown, so the next load asks again (after signing in). */
 export function forget() {
-  graph.key = null;
+  shown.key = null;
 }
 
-/** Load the graph of the state's query and filters, unless it is already shown. */
+function cy() {
+  if (!shown.cy) {
+    shown.cy = view.canvas($("#graph"), { node: onNode, edge: onEdge, background: onBackground, drag: onDrag });
+    $("#graph-list").addEventListener("toggle", () => tools.entityList(shown.cy, pickFromList));
+  }
+  return shown.cy;
+}
+
+/** Save settings into the URL (no new history entry) without drawing again. */
+function remember(st) {
+  replace({ graph: tools.encode(st) });
+}
+
+/** Load the graph of the state's query, filters and settings, unless it is already
+ * shown; then apply what the URL says about it (selection, path). */
 export async function loadGraph(force = false) {
-  const key = JSON.stringify([state.q, state.filters]);
-  if (!force && key === graph.key) return;
-  graph.key = key;
-  const seq = ++graph.seq;
+  const st = settingsNow();
+  const key = viewKey(st);
+  if (!force && key === shown.key) return;
+  shown.key = key;
+  const seq = ++shown.seq;
   $("#graph-info").textContent = "Loading the graph…";
   try {
-    const data = await api("/api/graph/search?" + qs({ q: state.q.trim() || "*", filter: state.filters, limit: 30 }));
-    if (seq !== graph.seq) return;
-    frame.width = Math.max(480, Math.round($("#graph").clientWidth || 1000));
-    frame.height = Math.round(Math.min(680, Math.max(420, frame.width * 0.62)));
-    graph.nodes = new Map();
-    graph.edges = new Map();
-    graph.selected = null;
-    graph.matches = data.matches;
-    mergeGraph(data, null);
-    layout(graph, frame, 400, 1);
-    drawGraph();
-    hidePanel();
+    const graph = cy();
+    const query = state.q.trim() === "*" ? "" : state.q.trim();
+    const answer = await api("/api/graph/view?" + qs({
+      q: query || null, filter: state.filters, limit: st.limit, communities: st.color === "community" || null,
+    }));
+    const extra = await Promise.all(st.exp.map((id) => api("/api/graph/ego?" + qs({ entity: id, limit: 10 })).catch(() => null)));
+    if (seq !== shown.seq) return;
+    shown.answer = answer;
+    const nodes = answer.nodes.filter((n) => !st.drop.has(n.id));
+    view.show(nodes, answer.edges, st);
+    for (const [i, more] of extra.entries()) {
+      if (!more) continue;
+      view.merge(more.nodes.filter((n) => !st.drop.has(n.id)), more.edges, st);
+      graph.getElementById(st.exp[i]).data("expanded", true);
+    }
+    for (const [id, [x, y]] of Object.entries(st.pin)) {
+      const node = graph.getElementById(id);
+      if (node.nonempty()) node.position({ x, y }).addClass("pinned").data("pinned", true);
+    }
+    applyFilter(st);
+    view.layout(false);
+    view.fit();
+    describe(answer, st);
+    await restoreDetails(st, seq);
   } catch (exc) {
-    if (seq !== graph.seq) return;
-    graph.key = null;
+    if (seq !== shown.seq) return;
+    shown.key = null;
     $("#graph-info").textContent = "The graph could not be loaded.";
     report(exc);
   }
 }
 
-/** Add the nodes and edges of an answer; new nodes start around `around` (if any). */
-function mergeGraph(data, around) {
-  const fresh = (data.nodes || []).filter((n) => n && n.id != null && !graph.nodes.has(n.id));
-  const start = graph.nodes.size;
-  (data.nodes || []).forEach((n) => {
-    const old = graph.nodes.get(n.id);
-    if (old) {
-      for (const [k, v] of Object.entries(n)) if (old[k] == null) old[k] = v;
-    }
-  });
-  fresh.forEach((n, i) => {
-    graph.nodes.set(n.id, { ...n, ...startAt(start + i, around, frame), outside: around != null && n.hits == null });
-  });
-  for (const e of data.edges || []) {
-    if (!graph.nodes.has(e.source) || !graph.nodes.has(e.target) || e.source === e.target) continue;
-    const key = edgeKey(e.source, e.target);
-    if (!graph.edges.has(key)) graph.edges.set(key, { ...e });
+async function restoreDetails(st, seq) {
+  if (st.from && st.to) {
+    await findPath(st.from, st.to, seq);
+  } else if (st.sel && cy().getElementById(st.sel).nonempty()) {
+    selectNode(st.sel, false);
+  } else {
+    view.select(null);
+    card.hint();
   }
 }
 
-function drawGraph() {
-  const nodes = [...graph.nodes.values()];
-  const info = $("#graph-info");
-  if (!nodes.length) {
-    info.textContent = "No entities in the matching documents.";
-    $("#graph").replaceChildren();
+function describe(answer, st) {
+  const graph = cy();
+  const n = graph.nodes().length;
+  const matches = answer.matches;
+  $("#graph-info").textContent = !n
+    ? "No entities in the matching documents."
+    : `${fmt(n)} entities${matches != null ? ` in ${fmt(matches)} matching document${matches === 1 ? "" : "s"}` : " of the whole collection"}. `
+      + `Node size: ${st.size}; edge width: ${st.width === "count" ? "co-occurrences" : st.width.toUpperCase()}. `
+      + (answer.dropped_edges ? `${fmt(answer.dropped_edges)} weaker links left out. ` : "")
+      + "Labels that would overlap are hidden until you zoom in or point at the node.";
+  $("#graph").dataset.nodes = String(n);
+  $("#graph").dataset.edges = String(graph.edges().length);
+  tools.toolbar(st, { nodes: n, edges: graph.edges(":visible").length, more: answer.more }, {
+    change: changeSettings, more: showMore, fit: () => view.fit(), relayout, exportAs,
+  });
+  tools.legend(graph, st, toggleType);
+  tools.entityList(graph, pickFromList);
+}
+
+function applyFilter(st) {
+  view.filter({ hiddenTypes: st.hide, minCount: st.count, minNpmi: st.npmi, minLlr: st.llr });
+}
+
+/** A setting changed in the toolbar: those the server answers reload, others restyle. */
+function changeSettings(patch, reload = false) {
+  const st = { ...settingsNow(), ...patch };
+  remember(st);
+  if (reload) {
+    loadGraph();
     return;
   }
-  info.textContent = `${fmt(nodes.length)} entities${graph.matches != null ? ` in ${fmt(graph.matches)} matching document${graph.matches === 1 ? "" : "s"}` : ""}. `
-    + "Larger nodes appear in more matches; thicker edges co-occur more significantly (NPMI). Select a node to filter or expand.";
-  const svg = s("svg", { viewBox: `0 0 ${frame.width} ${frame.height}`, "aria-label": "Entities co-occurring with the query", role: "group" });
-  svg.append(s("g", { class: "edges" }, [...graph.edges.values()].map(edgeShape)),
-    s("g", { class: "nodes" }, nodes.map(nodeShape)));
-  const types = [...new Set(nodes.map((n) => n.type))].sort();
-  const legend = h("ul", { class: "legend" }, types.map((t) => h("li", null, h("span", { class: `dot ent-${typeClass(t)}` }), t)));
-  $("#graph").replaceChildren(svg, legend);
+  if ("size" in patch || "width" in patch) {
+    view.repaint(st);
+  }
+  applyFilter(st);
+  describe(shown.answer || { nodes: [], edges: [] }, st);
 }
 
-function edgeShape(e) {
-  const a = graph.nodes.get(e.source);
-  const b = graph.nodes.get(e.target);
-  const w = clamp01(e.npmi);
-  const near = graph.selected && (e.source === graph.selected || e.target === graph.selected);
-  const ends = { x1: a.x.toFixed(1), y1: a.y.toFixed(1), x2: b.x.toFixed(1), y2: b.y.toFixed(1) };
-  return s("g", { class: `edge${near ? " near" : ""}`, "data-source": e.source, "data-target": e.target, onclick: () => showEvidence(e) },
-    s("title", null, `${a.name} — ${b.name}: ${fmt(e.hits ?? e.documents ?? e.count)} documents together, NPMI ${fmt(e.npmi ?? 0)}`),
-    s("line", { ...ends, class: "edge-line", "stroke-width": (1 + 5 * w).toFixed(2), "stroke-opacity": (0.2 + 0.7 * w).toFixed(2) }),
-    s("line", { ...ends, class: "edge-hit" }));
+function showMore() {
+  const st = settingsNow();
+  st.limit = Math.min(tools.MAX_NODES, st.limit * 2);
+  remember(st);
+  loadGraph();
 }
 
-function nodeShape(node) {
-  const r = radiusOf(node);
-  const label = node.name.length > 28 ? node.name.slice(0, 27) + "…" : node.name;
-  const classes = ["node", `t-${typeClass(node.type)}`];
-  if (node.id === graph.selected) classes.push("selected");
-  if (node.outside) classes.push("outside");
-  if (node.expanded) classes.push("expanded");
-  return s("g", {
-    class: classes.join(" "), transform: `translate(${node.x.toFixed(1)} ${node.y.toFixed(1)})`,
-    tabindex: 0, role: "button", "data-key": node.id, "data-type": node.type,
-    "aria-label": `${node.name}, ${node.type}, ${fmt(nodeSize(node))} documents`,
-    onclick: () => selectNode(node.id),
-    onkeydown: (event) => {
-      if (event.key === "Enter" || event.key === " ") {
-        event.preventDefault();
-        selectNode(node.id);
-      }
-    },
-  }, s("title", null, `${node.name} (${node.type}): ${node.hits != null ? `${fmt(node.hits)} matching documents, ` : ""}${fmt(node.documents)} in all`),
-  s("circle", { r: r.toFixed(1) }),
-  s("text", { x: (r + 3).toFixed(1), y: "4" }, label));
+function relayout() {
+  view.layout(false);
+  view.fit();
 }
 
-function focusNode(id) {
-  $$("#graph g.node").find((g) => g.dataset.key === id)?.focus();
+function toggleType(type) {
+  const st = settingsNow();
+  if (st.hide.has(type)) st.hide.delete(type);
+  else st.hide.add(type);
+  remember(st);
+  applyFilter(st);
+  tools.legend(cy(), st, toggleType);
+  tools.entityList(cy(), pickFromList);
 }
 
-/** Empty the side panel (no node selected): it says what selecting a node does. */
+async function exportAs(format) {
+  const graph = cy();
+  const name = `enrich-graph${state.q ? "-" + state.q.replace(/[^\w-]+/g, "_").slice(0, 40) : ""}`;
+  try {
+    if (format === "png") exporter.download(await exporter.png(graph), `${name}.png`);
+    if (format === "svg") exporter.download(exporter.svg(graph), `${name}.svg`);
+    if (format === "gexf") exporter.download(exporter.gexf(graph, `enrich graph of ${state.q || "all documents"}`), `${name}.gexf`);
+    if (format === "json") exporter.download(exporter.json(graph, { q: state.q, filters: state.filters, ...tools.encode(settingsNow()) }), `${name}.json`);
+  } catch (exc) {
+    report(exc);
+  }
+}
+
+// ----------------------------------------------------------------- interaction
+
+function onNode(id) {
+  if (shown.picking) {
+    const from = shown.picking;
+    shown.picking = null;
+    if (from !== id) findPath(from, id, shown.seq);
+    return;
+  }
+  selectNode(id);
+}
+
+function onEdge(source, target) {
+  const graph = cy();
+  const a = graph.getElementById(source).data();
+  const b = graph.getElementById(target).data();
+  card.showEdge(a, b, () => selectNode(a.id));
+}
+
+function onBackground() {
+  if (shown.picking) return;
+  unselectNode();
+}
+
+function onDrag(id) {
+  const node = cy().getElementById(id);
+  node.addClass("pinned").data("pinned", true);
+  const st = settingsNow();
+  const p = node.position();
+  st.pin[id] = [Math.round(p.x), Math.round(p.y)];
+  remember(st);
+}
+
+function pickFromList(id) {
+  selectNode(id);
+  const node = cy().getElementById(id);
+  if (node.nonempty()) cy().animate({ center: { eles: node }, duration: 200 });
+}
+
+/** Empty the side panel (no node selected). */
 export function hidePanel() {
-  graph.selected = null;
-  $("#graph-panel").replaceChildren(h("p", { class: "muted hint" },
-    "Select a node (click it, or Tab to it and press Enter) to filter the search by it, ",
-    "expand its strongest neighbours, or read the evidence of its links."));
+  card.hint();
 }
 
-/** Unselect the selected node (Escape), keeping the keyboard focus on it; false if none. */
+/** Unselect the selected node or path (Escape); false if there was none. */
 export function unselectNode() {
-  const id = graph.selected;
-  if (!id) return false;
-  hidePanel();
-  drawGraph();
-  focusNode(id);
+  const st = settingsNow();
+  if (!st.sel && !st.from && !shown.picking) return false;
+  shown.picking = null;
+  st.sel = null;
+  st.from = null;
+  st.to = null;
+  remember(st);
+  view.markPath([]);
+  view.select(null);
+  card.hint();
   return true;
 }
 
-function selectNode(id) {
-  const node = graph.nodes.get(id);
-  if (!node) return;
-  graph.selected = id;
-  drawGraph();
-  focusNode(id);
-  const links = [...graph.edges.values()]
-    .filter((e) => e.source === id || e.target === id)
-    .sort((a, b) => (b.npmi ?? 0) - (a.npmi ?? 0));
-  $("#graph-panel").replaceChildren(
-    h("button", { type: "button", class: "close", "aria-label": "Close", onclick: () => { hidePanel(); drawGraph(); } }, "×"),
-    h("h3", null, node.name),
-    h("p", { class: "muted" }, h("span", { class: `dot ent-${typeClass(node.type)}` }), ` ${node.type}`,
-      node.hits != null ? ` · ${fmt(node.hits)} matching` : "", node.documents != null ? ` · ${fmt(node.documents)} documents` : ""),
-    h("div", { class: "actions" },
-      h("button", { type: "button", class: "filter", onclick: () => addFilter(fieldOfType(node.type), node.name, { view: "results" }) }, "Filter"),
-      h("button", { type: "button", class: "expand", disabled: node.expanded || null, onclick: () => expandNode(id) }, node.expanded ? "Expanded" : "Expand")),
-    links.length ? h("h4", null, "Co-occurs with") : null,
-    links.length ? h("ul", { class: "neighbors" }, links.slice(0, 30).map((e) => {
-      const other = graph.nodes.get(e.source === id ? e.target : e.source);
-      return h("li", null, h("button", { type: "button", class: "link", title: "Show the evidence", onclick: () => showEvidence(e) }, other.name),
-        h("span", { class: "n" }, ` npmi ${fmt(e.npmi ?? 0)}`));
-    })) : null);
+function selectNode(id, save = true) {
+  const graph = cy();
+  const node = graph.getElementById(id);
+  if (node.empty()) return;
+  if (save) {
+    const st = settingsNow();
+    st.sel = id;
+    st.from = null;
+    st.to = null;
+    remember(st);
+  }
+  view.markPath([]);
+  view.select(id);
+  card.showCard(node.data(), actions);
 }
 
+const actions = {
+  close: () => unselectNode(),
+  filter: (node) => addFilter(fieldOfType(node.type), node.name, { view: "results" }),
+  expand: (id) => expandNode(id),
+  pin: (id) => togglePin(id),
+  hide: (id) => dropNode(id),
+  path: (id) => {
+    shown.picking = id;
+    const graph = cy();
+    card.askPathEnd(graph.getElementById(id).data(), graph.nodes().map((n) => n.data("name")).sort(),
+      (name) => { shown.picking = null; findPath(id, name, shown.seq); },
+      () => { shown.picking = null; selectNode(id); });
+  },
+  inView: (key) => cy().getElementById(key).nonempty(),
+  focus: (row, from) => {
+    if (cy().getElementById(row.key).empty()) {
+      const st = settingsNow();
+      view.merge([{ id: row.key, name: row.name, type: row.type, documents: row.documents }],
+        [{ source: from, target: row.key, count: row.count, documents: row.documents, npmi: row.npmi, llr: row.llr }], st, from);
+      view.layout(true);
+    }
+    pickFromList(row.key);
+  },
+};
+
 async function expandNode(id) {
-  const node = graph.nodes.get(id);
-  if (!node) return;
-  const seq = graph.seq;
+  const graph = cy();
+  const seq = shown.seq;
   try {
     const data = await api("/api/graph/ego?" + qs({ entity: id, limit: 10 }));
-    if (seq !== graph.seq) return;
-    mergeGraph(data, node);
-    node.expanded = true;
-    layout(graph, frame, 250, 0.35);
+    if (seq !== shown.seq) return;
+    const st = settingsNow();
+    const before = graph.nodes().map((n) => n.id());
+    view.merge(data.nodes.filter((n) => !st.drop.has(n.id)), data.edges, st, id);
+    graph.getElementById(id).data("expanded", true);
+    view.layout(true, before);
+    if (!st.exp.includes(id)) st.exp.push(id);
+    shown.key = viewKey(st);
+    remember(st);
+    applyFilter(st);
+    describe(shown.answer, st);
     selectNode(id);
   } catch (exc) {
     report(exc);
   }
 }
 
-async function showEvidence(edge) {
-  const a = graph.nodes.get(edge.source);
-  const b = graph.nodes.get(edge.target);
-  const panel = $("#graph-panel");
-  const back = h("button", { type: "button", class: "link back", onclick: () => selectNode(a.id) }, `← ${a.name}`);
-  panel.replaceChildren(back, h("h3", null, `${a.name} & ${b.name}`), h("p", { class: "muted" }, "Loading the evidence…"));
-  const seq = graph.seq;
+function togglePin(id) {
+  const node = cy().getElementById(id);
+  const st = settingsNow();
+  if (node.hasClass("pinned")) {
+    node.removeClass("pinned").data("pinned", false);
+    delete st.pin[id];
+  } else {
+    const p = node.position();
+    node.addClass("pinned").data("pinned", true);
+    st.pin[id] = [Math.round(p.x), Math.round(p.y)];
+  }
+  remember(st);
+  card.showCard(node.data(), actions);
+}
+
+function dropNode(id) {
+  const st = settingsNow();
+  st.drop.add(id);
+  st.sel = null;
+  delete st.pin[id];
+  st.exp = st.exp.filter((k) => k !== id);
+  shown.key = viewKey(st);
+  remember(st);
+  cy().getElementById(id).remove();
+  view.select(null);
+  card.hint();
+  describe(shown.answer, st);
+}
+
+async function findPath(from, to, seq) {
   try {
-    const data = await api("/api/graph/evidence?" + qs({ a: edge.source, b: edge.target, limit: 5 }));
-    if (seq !== graph.seq) return;
-    const items = (data.evidence || []).map(evidenceItem);
-    panel.replaceChildren(back, h("h3", null, `${a.name} & ${b.name}`), scopesTable(data.scopes || {}),
-      items.length ? h("ul", { class: "evidence" }, items) : h("p", { class: "muted" }, "No evidence found."));
+    const answer = await api("/api/graph/path?" + qs({ a: from, b: to }));
+    if (seq !== shown.seq) return;
+    const st = settingsNow();
+    const keys = [answer.a, ...(answer.hops || []).map((hop) => hop.b)];
+    const added = view.merge(answer.nodes || [], answer.edges || [], st, from);
+    if (added.length) view.layout(true, cy().nodes().map((n) => n.id()).filter((k) => !added.includes(k)));
+    st.from = answer.a;
+    st.to = answer.b;
+    st.sel = null;
+    remember(st);
+    view.select(null);
+    view.markPath(keys);
+    view.fit(cy().elements(".path"));
+    card.showPath(answer, () => unselectNode());
   } catch (exc) {
+    if (seq !== shown.seq) return;
     report(exc);
   }
-}
-
-function scopesTable(scopes) {
-  return h("table", { class: "scopes" }, h("tr", null, ["together in", "count", "documents", "npmi"].map((t) => h("th", null, t))),
-    Object.entries(scopes).map(([scope, v]) => h("tr", null, h("td", null, scope), h("td", null, fmt(v.count)), h("td", null, fmt(v.documents)), h("td", null, fmt(v.npmi)))));
-}
-
-function evidenceItem(ev) {
-  const id = ev.id ?? ev.doc_id;
-  const snippets = [...new Set((ev.snippets || []).map(labelText).filter(Boolean))].slice(0, 3);
-  return h("li", null,
-    id ? h("a", { href: hashOf({ ...state, doc: id }), onclick: (event) => { event.preventDefault(); go({ doc: id }); } }, ev.title || fileName(ev.uri))
-      : h("span", null, ev.title || fileName(ev.uri)),
-    (ev.pages || []).length ? h("span", { class: "muted" }, ` · page${ev.pages.length > 1 ? "s" : ""} ${ev.pages.join(", ")}`) : null,
-    snippets.map((text) => h("blockquote", null, text)));
 }

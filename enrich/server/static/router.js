@@ -1,5 +1,6 @@
 // The page's state lives in the URL hash (#q=...&filter=...&mode=vector&view=graph
-// &similar=ID&doc=ID&page=N), so reload, back/forward and shared links all work. `state` is always the current hash,
+// &similar=ID&doc=ID&page=N, and the graph view's own g.* keys such as g.limit=100),
+// so reload, back/forward and shared links all work. `state` is always the current hash,
 // parsed; go() changes it, and the handler given to listen() renders it.
 
 const VIEWS = ["results", "graph", "status", "review"];
@@ -24,6 +25,7 @@ function readState() {
     similar: p.get("similar") || null, // "more like this": the documents like this one
     doc,
     page: doc && page > 0 ? page : null, // the document's page to show
+    graph: Object.fromEntries([...p].filter(([k]) => k.startsWith("g.")).map(([k, v]) => [k.slice(2), v])),
   };
 }
 
@@ -39,6 +41,7 @@ export function hashOf(st) {
   if (st.similar) p.set("similar", st.similar);
   if (st.doc) p.set("doc", st.doc);
   if (st.doc && st.page) p.set("page", String(st.page));
+  for (const [k, v] of Object.entries(st.graph || {})) if (v != null && v !== "") p.set(`g.${k}`, String(v));
   return "#" + p.toString();
 }
 
@@ -63,4 +66,11 @@ export function go(patch) {
   } else {
     location.hash = hash; // fires hashchange → refresh()
   }
+}
+
+/** Change the state without a new history entry and without rendering it: for view
+ * details (the graph's selection, pins, thresholds) that the view already shows. */
+export function replace(patch) {
+  state = { ...state, ...patch };
+  history.replaceState(history.state, "", hashOf(state));
 }
