@@ -39,9 +39,13 @@ BATCH = 500         # documents per transaction
 
 
 def graph_store(data_dir: str | Path, entities: int = 2000, edges: int = 20_000,
-                seed: int = 0) -> Path:
+                seed: int = 0, docs: str | Path | None = None) -> Path:
     """A data directory whose graph has ``entities`` entities and about ``edges``
-    document-scope edges (see the module doc); returns ``data_dir``."""
+    document-scope edges (see the module doc); returns ``data_dir``.
+
+    ``docs``: a folder to write each document's text to (``NNNNNN.txt``), so that
+    ``/api/documents/{id}/file`` serves it; without, the documents' URIs name files
+    that do not exist (410 ``file_gone``)."""
     if entities < 2 or edges < 1:
         raise ValueError(f"graph_store needs at least 2 entities and 1 edge, got "
                          f"{entities} and {edges}")
@@ -49,11 +53,14 @@ def graph_store(data_dir: str | Path, entities: int = 2000, edges: int = 20_000,
     names = entity_names(entities, rng)
     people = [(f"{TYPES[i % len(TYPES)]}:{name.lower()}", TYPES[i % len(TYPES)], name)
               for i, name in enumerate(names)]
+    folder = Path(docs).resolve() if docs is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
     store, index = open_store(data_dir)
     try:
         batch: list[DocumentRecord] = []
         for number, members in enumerate(_documents(people, edges, rng)):
-            batch.append(_record(number, [people[i] for i in members]))
+            batch.append(_record(number, [people[i] for i in members], folder))
             if len(batch) == BATCH:
                 _put(store, batch)
                 batch = []
@@ -112,8 +119,10 @@ def _documents(people: list, edges: int, rng: random.Random) -> Iterator[list[in
         yield pick(None)
 
 
-def _record(number: int, members: list[tuple[str, str, str]]) -> DocumentRecord:
-    """A one-page document naming ``members`` two to a sentence."""
+def _record(number: int, members: list[tuple[str, str, str]],
+            folder: Path | None) -> DocumentRecord:
+    """A one-page document naming ``members`` two to a sentence (its text written in
+    ``folder`` when given)."""
     sentences, mentions, offset = [], [], 0
     for s in range(0, len(members), 2):
         pair = members[s:s + 2]
@@ -129,13 +138,18 @@ def _record(number: int, members: list[tuple[str, str, str]]) -> DocumentRecord:
         offset += len(text) + 1
     content = " ".join(sentences)
     doc_id, uri = f"g{number:06d}", f"file:///graph/{number:06d}.txt"
-    fields: dict = {"title": f"Report {number}", "content": content, "language": "en"}
+    if folder is not None:
+        (folder / f"{number:06d}.txt").write_text(content, encoding="utf-8")
+        uri = (folder / f"{number:06d}.txt").as_uri()
+    fields: dict = {"uri": uri, "title": f"Report {number}", "content": content,
+                    "file_type": "text", "language": "en"}
     for _, type_, name in members:
         if type_ in TYPE_FIELDS:
             fields.setdefault(TYPE_FIELDS[type_], []).append(name)
     return DocumentRecord(
         id=doc_id, uri=uri, source_uri=uri, status="ok", title=f"Report {number}",
-        content=content, metadata={"file_name": f"{number:06d}.txt", "size": len(content)},
+        content=content, metadata={"file_name": f"{number:06d}.txt", "size": len(content),
+                                   "content_type": "text/plain"},
         pages=[{"number": 1, "text": content, "offset": 0, "needs_ocr": False}],
         images=[], entities=mentions, edges=contributions(mentions), fields=fields,
         tree={"content": content})

@@ -218,7 +218,8 @@ def test_path_errors(client, params, status, code):
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory):
-    data = graph_store(tmp_path_factory.mktemp("graph-store") / "data")
+    root = tmp_path_factory.mktemp("graph-store")
+    data = graph_store(root / "data", docs=root / "docs")
     with TestClient(create_app(data)) as test_client:
         yield data, test_client
 
@@ -248,6 +249,8 @@ def test_graph_store_evidence_has_snippets_with_both_names(large):
     assert found["evidence"] and all(
         any(name in s["text"] for s in e["snippets"]) for e in found["evidence"]
         for name in names)
+    original = client.get(f"/api/documents/{found['evidence'][0]['id']}/file")
+    assert original.status_code == 200 and all(name in original.text for name in names)
 
 
 def test_graph_store_search_view_reads_many_keys_as_a_few(large):
