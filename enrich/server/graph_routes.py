@@ -144,15 +144,20 @@ def graph_view(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B0
     graph = _graph_call(data.graph().view_graph, ids, limit=limit, scope=scope, kind=kind,
                         min_count=min_count, min_npmi=min_npmi, max_edges=max_edges,
                         communities=communities)
-    extra = ("degree", "community") + (() if whole else ("hits",))
-    nodes = [{"id": key, **{k: attrs[k] for k in NODE + extra if k in attrs}}
-             for key, attrs in graph.nodes(data=True)]
-    edges = [{"source": a, "target": b, **{k: attrs[k] for k in EDGE + ("hits",) if k in attrs}}
-             for a, b, attrs in sorted(graph.edges(data=True), key=edge_strength)]
     return _json({"query": q, "matches": None if whole else len(ids), "count": count,
-                  "scope": scope, "nodes": nodes, "edges": edges,
+                  "scope": scope, **_view_lists(graph),
                   "more": graph.graph["more"], "dropped_edges": graph.graph["dropped_edges"],
                   "limits": {"nodes": LIMITS["view_nodes"], "edges": LIMITS["view_edges"]}})
+
+
+def _view_lists(graph) -> dict[str, list]:
+    """The nodes of a ``view_graph`` in its order, its edges strongest first."""
+    extra = ("degree", "community", "hits")
+    return {"nodes": [{"id": key, **{k: attrs[k] for k in NODE + extra if k in attrs}}
+                      for key, attrs in graph.nodes(data=True)],
+            "edges": [{"source": a, "target": b,
+                       **{k: attrs[k] for k in EDGE + ("hits",) if k in attrs}}
+                      for a, b, attrs in sorted(graph.edges(data=True), key=edge_strength)]}
 
 
 @router.get("/graph/path", summary="A shortest chain of co-occurrences between two entities")
