@@ -140,6 +140,13 @@ export function askPathEnd(from, names, pick, cancel) {
   input.focus();
 }
 
+/** A short message in the panel (a path not found, a name not known), with a way back. */
+export function showNote(title, text, back) {
+  seq++;
+  panel().replaceChildren(h("button", { type: "button", class: "close", "aria-label": "Close", onclick: back }, "×"),
+    h("h3", null, title), h("p", { class: "note" }, text));
+}
+
 /** A shortest path's hops, each with the documents linking its two entities. */
 export function showPath(answer, clear) {
   seq++;

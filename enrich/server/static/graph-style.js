@@ -51,12 +51,16 @@ export function paint(cy, settings) {
   const nodes = cy.nodes();
   const edges = cy.edges();
   const top = Math.max(1, ...nodes.map((n) => Number(sizeOf(n.data())) || 0));
+  // smaller nodes the more there are, so that thousands still leave room to see links
+  const crowd = Math.min(1, Math.max(0, Math.log10(Math.max(1, nodes.length) / 100) / Math.log10(20)));
+  const small = 12 - 7 * crowd;
+  const large = 42 - 24 * crowd;
   const topEdge = Math.max(1e-9, ...edges.map((e) => Number(widthOf(e.data())) || 0));
   cy.batch(() => {
     nodes.forEach((n) => {
       const d = n.data();
       const v = Math.max(0, Number(sizeOf(d)) || 0);
-      n.data("size", Math.round(12 + 30 * Math.sqrt(v / top)));
+      n.data("size", Math.round(small + (large - small) * Math.sqrt(v / top)));
       n.data("color", settings.color === "community" ? communityColor(d.community) : typeColor(d.type));
     });
     edges.forEach((e) => {

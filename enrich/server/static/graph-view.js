@@ -43,18 +43,20 @@ export function canvas(container, on) {
   return cy;
 }
 
-/** Node and edge elements of an API answer's nodes and edges. */
+/** Node and edge elements of an API answer's nodes and edges (those not there yet). */
 function elementsOf(nodes, edges, outside) {
   const els = [];
+  const added = new Set();
+  const there = (id) => added.has(id) || cy.getElementById(id).nonempty();
   for (const n of nodes) {
-    if (!n || n.id == null || cy.getElementById(n.id).nonempty()) continue;
+    if (!n || n.id == null || there(n.id)) continue;
+    added.add(n.id);
     els.push({ group: "nodes", data: { ...n, id: n.id, label: shortLabel(n.name) }, classes: outside ? "outside" : "" });
   }
-  const known = (id) => cy.getElementById(id).nonempty() || els.some((e) => e.data.id === id);
   for (const e of edges) {
-    if (!e || e.source === e.target || !known(e.source) || !known(e.target)) continue;
-    const id = edgeId(e.source, e.target);
-    if (cy.getElementById(id).nonempty() || els.some((x) => x.data.id === id)) continue;
+    const id = e && edgeId(e.source, e.target);
+    if (!e || e.source === e.target || !there(e.source) || !there(e.target) || there(id)) continue;
+    added.add(id);
     els.push({ group: "edges", data: { ...e, id } });
   }
   return els;
@@ -110,17 +112,20 @@ export function layout(incremental = false, keep = []) {
   if (!nodes.length) return;
   const large = nodes.length > LARGE;
   const held = new Set(keep);
-  const fixed = nodes.filter((n) => n.hasClass("pinned") || held.has(n.id())).map((n) => ({ nodeId: n.id(), position: { ...n.position() } }));
+  const still = nodes.filter((n) => n.hasClass("pinned") || held.has(n.id()));
+  const fixed = still.map((n) => ({ nodeId: n.id(), position: { ...n.position() } }));
   const t0 = performance.now();
+  const locked = still.filter((n) => !n.locked()).lock(); // layouts leave locked nodes where they are
   seeded(() => eles.layout({
     name: window.cytoscapeFcose ? "fcose" : "cose",
     quality: large ? "draft" : "default", randomize: !incremental, animate: false, fit: false,
     nodeDimensionsIncludeLabels: !large, packComponents: true, tile: true,
-    nodeRepulsion: () => (large ? 4500 : 9000), idealEdgeLength: () => (large ? 40 : 90),
-    edgeElasticity: () => 0.3, nodeSeparation: 60, numIter: large ? 1200 : 2500,
+    nodeRepulsion: () => 9000, idealEdgeLength: () => 90, edgeElasticity: () => 0.3,
+    nodeSeparation: large ? 40 + nodes.length / 10 : 60, numIter: 2500,
     fixedNodeConstraint: fixed.length ? fixed : undefined,
   }).run());
   if (!large) separateLabels(nodes);
+  locked.unlock();
   if (!incremental && !fixed.length) packComponents(eles);
   timings.layout = performance.now() - t0;
 }

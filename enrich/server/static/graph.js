@@ -336,6 +336,10 @@ async function findPath(from, to, seq) {
     card.showPath(answer, () => unselectNode());
   } catch (exc) {
     if (seq !== shown.seq) return;
-    report(exc);
+    if (exc.code === "no_path" || exc.code === "entity_not_found" || exc.code === "ambiguous_entity") {
+      card.showNote("No path", exc.message, () => selectNode(from));
+    } else {
+      report(exc);
+    }
   }
 }
