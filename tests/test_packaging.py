@@ -31,7 +31,8 @@ def dist(tmp_path_factory) -> Path:
 def _data_files() -> set[str]:
     """The non-Python files the packages read at run time, from the checkout."""
     found = {"enrich/default_skillset.yaml", "enrich/server/API.md", "indexers/stores/SCHEMA.md"}
-    found |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "enrich/server/static").iterdir()}
+    found |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "enrich/server/static").rglob("*")
+              if p.is_file()}  # the page and its vendored graph library (static/vendor/)
     found |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "skills/data").iterdir()}
     return found
 

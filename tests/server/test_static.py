@@ -168,3 +168,25 @@ def test_the_package_ships_every_static_file():
             rel = PurePosixPath(path.relative_to(package).as_posix())
             assert any(len(rel.parts) == len(PurePosixPath(g).parts) and rel.match(g) for g in globs), \
                 f"{rel} is not in pyproject's package-data {globs}: a wheel would lack it"
+
+
+def test_the_vendored_graph_library_is_listed_with_its_hash_and_licence_and_loaded_first():
+    """static/vendor/ holds third-party files unchanged: each script is in its README's
+    table with the sha256 it has, has its licence beside it, and is loaded by the page as
+    a classic script before the entry module (which needs its globals)."""
+    import hashlib
+
+    vendor = STATIC / "vendor"
+    readme = (vendor / "README.md").read_text()
+    scripts = sorted(p.name for p in vendor.glob("*.js"))
+    assert scripts, "no vendored scripts"
+    for name in scripts:
+        digest = hashlib.sha256((vendor / name).read_bytes()).hexdigest()
+        row = next((line for line in readme.splitlines() if line.startswith(f"| {name} |")), None)
+        assert row and digest in row, f"{name}: not in vendor/README.md with sha256 {digest}"
+        licence = re.search(r"MIT, (LICENSE-[\w-]+\.txt)", row)
+        assert licence and (vendor / licence[1]).is_file(), f"{name}: its licence file is missing"
+    page = (STATIC / "index.html").read_text()
+    loaded = re.findall(r'<script defer src="/static/vendor/([^"]+)"></script>', page)
+    assert sorted(loaded) == scripts
+    assert page.index("/static/vendor/") < page.index('<script type="module"')
