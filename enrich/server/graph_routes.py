@@ -23,6 +23,8 @@ from .routes import LIMITS, Data, Filters, Kind, SearchText, Syntax, _clean, _js
 
 __all__ = ["router"]
 
+MAX_COUNT = 2**31 - 1  # a min_count beyond SQLite's integers is refused in the one error shape
+
 router = APIRouter(prefix="/api")
 
 Scope = Literal[SCOPES]  # type: ignore[valid-type]
@@ -67,7 +69,7 @@ def entity(data: Data, name: Entity, kind: Kind = None) -> JSONResponse:
 def neighbors(data: Data, entity: Entity, kind: Kind = None, scope: Scope = "document",
               rank: Rank = "count",
               limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 20,
-              min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
+              min_count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 1) -> JSONResponse:
     kg = data.graph()
     card = _graph_call(kg.entity, entity)
     frame = _graph_call(kg.neighbors, card["key"], kind=kind, scope=scope, rank=rank,
@@ -89,7 +91,7 @@ def ego(data: Data, entity: Entity,
         radius: Annotated[int, Query(ge=1, le=LIMITS["radius"])] = 1,
         scope: Scope = "document", rank: Rank = "npmi",
         limit: Annotated[int, Query(ge=1, le=LIMITS["graph_limit"])] = 25,
-        min_count: Annotated[int, Query(ge=1)] = 1) -> JSONResponse:
+        min_count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 1) -> JSONResponse:
     if limit ** radius > LIMITS["ego_reach"]:
         raise ApiError(400, "invalid_parameter",
                        f"radius {radius} with limit {limit} could reach {limit ** radius} "
@@ -123,7 +125,7 @@ def graph_view(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B0
                syntax: Syntax = "lenient", scope: Scope = "document", kind: Kind = None,
                limit: Annotated[int, Query(ge=1, le=LIMITS["view_nodes"], description=(
                    "Entities (nodes), those in most documents."))] = 50,
-               min_count: Annotated[int, Query(ge=1, description=(
+               min_count: Annotated[int, Query(ge=1, le=MAX_COUNT, description=(
                    "Edges sharing at least this many units of scope."))] = 1,
                min_npmi: Annotated[float | None, Query(ge=-1, le=1, description=(
                    "Edges with at least this NPMI."))] = None,
@@ -162,7 +164,7 @@ def _view_lists(graph) -> dict[str, list]:
 
 @router.get("/graph/path", summary="A shortest chain of co-occurrences between two entities")
 def graph_path(data: Data, a: Entity, b: Entity, scope: Scope = "document",
-               min_count: Annotated[int, Query(ge=1)] = 1,
+               min_count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 1,
                max_hops: Annotated[int, Query(ge=1, le=LIMITS["hops"])] = 4) -> JSONResponse:
     kg = data.graph()
     ka, kb = _graph_call(kg.resolve, a), _graph_call(kg.resolve, b)

@@ -271,3 +271,11 @@ def test_graph_store_communities(large):
     view = get(client, VIEW, limit=2000, communities=True)
     numbers = {n["community"] for n in view["nodes"]}
     assert numbers == set(range(len(numbers))) and len(numbers) >= 3
+
+
+def test_a_min_count_beyond_the_store_integers_is_a_400_in_the_one_shape(client):
+    for path in ("/api/graph/view", "/api/graph/path?a=x&b=y", "/api/graph/neighbors?entity=x",
+                 "/api/graph/ego?entity=x"):
+        answer = client.get(path + ("&" if "?" in path else "?") + "min_count=" + "9" * 40)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["error"]["code"] == "invalid_parameter"

@@ -21,8 +21,13 @@ export function download(blob, name) {
 
 const visible = (cy) => ({ nodes: cy.nodes(":visible"), edges: cy.edges(":visible") });
 
-/** The picture as PNG, the whole graph at twice the screen's resolution. */
-export const png = (cy) => cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff" });
+/** The picture as PNG, the whole graph at up to twice the screen's resolution. */
+export function png(cy) {
+  // at most 8,000 px a side: larger canvases fail in browsers, and then the export is empty
+  const box = cy.elements(":visible").boundingBox();
+  const scale = Math.max(0.05, Math.min(2, 8000 / Math.max(1, box.w, box.h)));
+  return cy.png({ output: "blob", full: true, scale, bg: "#ffffff" });
+}
 
 /** The picture as SVG: edges as lines, nodes as circles, the labels shown as text. */
 export function svg(cy) {

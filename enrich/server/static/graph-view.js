@@ -86,8 +86,9 @@ export function merge(nodes, edges, settings, around = null) {
   for (const el of els) {
     if (el.group !== "nodes") continue;
     if (centre) {
-      const angle = i++ * 2.39996;
-      el.position = { x: centre.x + 70 * Math.cos(angle), y: centre.y + 70 * Math.sin(angle) };
+      const angle = i * 2.39996;
+      const r = 60 + 14 * Math.sqrt(i++);
+      el.position = { x: centre.x + r * Math.cos(angle), y: centre.y + r * Math.sin(angle) };
     }
   }
   cy.batch(() => {
@@ -111,6 +112,9 @@ export function layout(incremental = false, keep = []) {
   const nodes = eles.nodes();
   if (!nodes.length) return;
   const large = nodes.length > LARGE;
+  // fcose's draft is a fresh spectral layout only, and its refinement takes minutes at
+  // this size: new nodes of a large graph keep the spiral merge() gave them
+  if (large && incremental) return;
   const held = new Set(keep);
   const still = nodes.filter((n) => n.hasClass("pinned") || held.has(n.id()));
   const fixed = still.map((n) => ({ nodeId: n.id(), position: { ...n.position() } }));
@@ -324,8 +328,8 @@ export function markPath(keys) {
     cy.elements().removeClass("path");
     if (!keys.length) return;
     const nodes = cy.collection(keys.map((k) => cy.getElementById(k)).filter((n) => n.nonempty()));
-    nodes.addClass("path");
-    for (let i = 0; i + 1 < keys.length; i++) cy.getElementById(edgeId(keys[i], keys[i + 1])).addClass("path");
+    nodes.addClass("path").removeClass("hidden");
+    for (let i = 0; i + 1 < keys.length; i++) cy.getElementById(edgeId(keys[i], keys[i + 1])).addClass("path").removeClass("hidden");
     cy.elements().not(cy.elements(".path")).addClass("faded");
   });
 }
@@ -334,8 +338,9 @@ export function markPath(keys) {
  * (an unknown NPMI, a pair never together in that scope, fails any NPMI threshold). */
 export function filter({ hiddenTypes, minCount, minNpmi, minLlr }) {
   cy.batch(() => {
-    cy.nodes().forEach((n) => n.toggleClass("hidden", hiddenTypes.has(n.data("type"))));
+    cy.nodes().forEach((n) => n.toggleClass("hidden", hiddenTypes.has(n.data("type")) && !n.hasClass("path")));
     cy.edges().forEach((e) => {
+      if (e.hasClass("path")) return; // a path stays whole, whatever the thresholds
       const d = e.data();
       const weak = (d.count ?? 0) < minCount || (minNpmi > -1 && (d.npmi ?? -1) < minNpmi)
         || (minLlr > 0 && (d.llr ?? 0) < minLlr);

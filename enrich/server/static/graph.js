@@ -17,7 +17,7 @@ import * as exporter from "./graph-export.js";
 import * as view from "./graph-view.js";
 import { replace, state } from "./router.js";
 
-const shown = { key: null, seq: 0, answer: null, picking: null, cy: null, path: [] };
+const shown = { key: null, seq: 0, query: null, loading: false, answer: null, picking: null, cy: null };
 
 const settingsNow = () => tools.settings(state.graph);
 // what the server's answer depends on: a change of any of these loads the graph again
@@ -49,6 +49,15 @@ export async function loadGraph(force = false) {
   if (!force && key === shown.key) return;
   shown.key = key;
   const seq = ++shown.seq;
+  const query = JSON.stringify([state.q, state.filters]);
+  if (shown.query != null && shown.query !== query && (st.sel || st.from || st.exp.length || Object.keys(st.pin).length)) {
+    // a new search: the selection, path, expansions and pins were the old graph's
+    Object.assign(st, { sel: null, from: null, to: null, exp: [], pin: {} });
+    remember(st);
+    shown.key = viewKey(st);
+  }
+  shown.query = query;
+  shown.loading = true;
   $("#graph-info").textContent = "Loading the graph…";
   try {
     const graph = cy();
@@ -58,6 +67,7 @@ export async function loadGraph(force = false) {
     }));
     const extra = await Promise.all(st.exp.map((id) => api("/api/graph/ego?" + qs({ entity: id, limit: 10 })).catch(() => null)));
     if (seq !== shown.seq) return;
+    Object.assign(st, settingsNow()); // what changed in the URL while the answer came
     shown.answer = answer;
     const nodes = answer.nodes.filter((n) => !st.drop.has(n.id));
     view.show(nodes, answer.edges, st);
@@ -74,9 +84,11 @@ export async function loadGraph(force = false) {
     view.layout(false);
     view.fit();
     describe(answer, st);
+    shown.loading = false;
     await restoreDetails(st, seq);
   } catch (exc) {
     if (seq !== shown.seq) return;
+    shown.loading = false;
     shown.key = null;
     $("#graph-info").textContent = "The graph could not be loaded.";
     report(exc);
@@ -146,10 +158,13 @@ function relayout() {
 
 function toggleType(type) {
   const st = settingsNow();
-  if (st.hide.has(type)) st.hide.delete(type);
+  const before = cy().nodes(":visible").map((n) => n.id());
+  const showing = st.hide.has(type);
+  if (showing) st.hide.delete(type);
   else st.hide.add(type);
   remember(st);
   applyFilter(st);
+  if (showing) view.layout(true, before); // its nodes may never have been laid out
   tools.legend(cy(), st, toggleType);
   tools.entityList(cy(), pickFromList);
 }
@@ -259,7 +274,7 @@ const actions = {
   focus: (row, from) => {
     if (cy().getElementById(row.key).empty()) {
       const st = settingsNow();
-      view.merge([{ id: row.key, name: row.name, type: row.type, documents: row.documents }],
+      view.merge([{ id: row.key, name: row.name, type: row.type }],
         [{ source: from, target: row.key, count: row.count, documents: row.documents, npmi: row.npmi, llr: row.llr }], st, from);
       view.layout(true);
     }
@@ -268,6 +283,7 @@ const actions = {
 };
 
 async function expandNode(id) {
+  if (shown.loading) return; // the graph is being replaced; its answer decides
   const graph = cy();
   const seq = shown.seq;
   try {
@@ -307,7 +323,8 @@ function togglePin(id) {
 function dropNode(id) {
   const st = settingsNow();
   st.drop.add(id);
-  st.sel = null;
+  Object.assign(st, { sel: null, from: null, to: null });
+  view.markPath([]);
   delete st.pin[id];
   st.exp = st.exp.filter((k) => k !== id);
   shown.key = viewKey(st);
@@ -324,7 +341,7 @@ async function findPath(from, to, seq) {
     if (seq !== shown.seq) return;
     const st = settingsNow();
     const keys = [answer.a, ...(answer.hops || []).map((hop) => hop.b)];
-    const added = view.merge(answer.nodes || [], answer.edges || [], st, from);
+    const added = view.merge((answer.nodes || []).filter((n) => !st.drop.has(n.id)), answer.edges || [], st, from);
     if (added.length) view.layout(true, cy().nodes().map((n) => n.id()).filter((k) => !added.includes(k)));
     st.from = answer.a;
     st.to = answer.b;
