@@ -144,8 +144,16 @@ def test_thresholds_legend_looks_and_more_change_the_view_and_the_url(page, shot
     page.locator(f"#graph-legend button.type[data-type='{kind}']").click()
     assert js(page, "cy.nodes(':visible').filter((n) => n.data('type') === arg).length", kind) == 0
     assert "g.hide=" in page.url
+    hidden_hash = page.evaluate("location.hash")
     page.locator(f"#graph-legend button.type[data-type='{kind}']").click()
     assert js(page, "cy.nodes(':visible').filter((n) => n.data('type') === arg).length", kind) > 0
+    assert page.evaluate("document.activeElement.dataset.type") == kind  # the keyboard stays there
+    # a link followed in this tab (or back and forward) shows its state without a reload
+    shown_hash = page.evaluate("location.hash")
+    page.evaluate("h => { location.hash = h; }", hidden_hash)
+    page.wait_for_function("t => !window.enrichGraph.cy.nodes(':visible').some((n) => n.data('type') === t)", arg=kind)
+    page.evaluate("h => { location.hash = h; }", shown_hash)
+    page.wait_for_function("t => window.enrichGraph.cy.nodes(':visible').some((n) => n.data('type') === t)", arg=kind)
     # size by degree instead of mentions
     sizes = js(page, "cy.nodes().map((n) => n.data('size'))")
     page.locator("#graph-tools select[name=size]").select_option("degree")

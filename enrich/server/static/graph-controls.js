@@ -3,7 +3,7 @@
 // the legend that filters by type, and the entity list (keyboard access to every node).
 // Settings live in the URL hash as g.* keys (router.js); defaults are left out.
 
-import { $, h } from "./dom.js";
+import { $, $$, h } from "./dom.js";
 import { fmt } from "./format.js";
 import { communityColor } from "./graph-style.js";
 import { typeDot } from "./graph-card.js";
@@ -72,6 +72,7 @@ export function toolbar(st, view, on) {
   const select = (key, label) => h("label", null, `${label} `, h("select", {
     name: key, onchange: (event) => on.change({ [key]: event.target.value }, key === "color"),
   }, CHOICES[key].map(([value, text]) => h("option", { value, selected: value === st[key] || null }, text))));
+  const had = document.activeElement?.closest?.("#graph-tools") ? document.activeElement.getAttribute("name") : null;
   const npmiOut = h("output", { for: "graph-npmi" }, st.npmi > -1 ? fmt(st.npmi) : "any");
   $("#graph-tools").replaceChildren(
     h("span", { class: "shown" }, `${fmt(view.nodes)}${view.more ? "+" : ""} entities · ${fmt(view.edges)} links`,
@@ -98,6 +99,7 @@ export function toolbar(st, view, on) {
       ["PNG", "SVG", "GEXF", "JSON"].map((format) => h("button", {
         type: "button", "data-format": format.toLowerCase(), onclick: () => on.exportAs(format.toLowerCase()),
       }, format))));
+  if (had) $(`#graph-tools [name="${had}"]`)?.focus(); // rebuilt: keep the keyboard where it was
 }
 
 /** The legend: one toggle per entity type present (hides or shows that type), and in
@@ -126,7 +128,9 @@ export function legend(cy, st, onToggle) {
       return h("li", null, dot, ` ${n.data("name")}'s group`);
     })));
   }
+  const had = document.activeElement?.closest?.("#graph-legend") ? document.activeElement.dataset.type : null;
   $("#graph-legend").replaceChildren(...parts);
+  if (had != null) $$("#graph-legend button.type").find((b) => b.dataset.type === had)?.focus();
 }
 
 /** The entity list under the graph: a button per visible node, largest first (Enter or

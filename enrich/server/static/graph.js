@@ -46,7 +46,10 @@ function remember(st) {
 export async function loadGraph(force = false) {
   const st = settingsNow();
   const key = viewKey(st);
-  if (!force && key === shown.key) return;
+  if (!force && key === shown.key) {
+    if (!shown.loading && shown.cy) resync(st); // back, forward, a link in this tab
+    return;
+  }
   shown.key = key;
   const seq = ++shown.seq;
   const query = JSON.stringify([state.q, state.filters]);
@@ -92,6 +95,26 @@ export async function loadGraph(force = false) {
     shown.key = null;
     $("#graph-info").textContent = "The graph could not be loaded.";
     report(exc);
+  }
+}
+
+/** Show what the URL says when only the display changed (thresholds, looks, hidden
+ * types, the selection, the path): no new request unless a path must be found. */
+function resync(st) {
+  applyFilter(st);
+  view.repaint(st);
+  const selected = cy().nodes(":selected").map((n) => n.id())[0] || null;
+  const path = shown.pathEnds || [null, null];
+  if (st.from && st.to) {
+    if (st.from !== path[0] || st.to !== path[1]) findPath(st.from, st.to, shown.seq);
+  } else if (path[0] || (st.sel || null) !== selected) {
+    shown.pathEnds = null;
+    view.markPath([]);
+    if (st.sel && cy().getElementById(st.sel).nonempty()) selectNode(st.sel, false);
+    else {
+      view.select(null);
+      card.hint();
+    }
   }
 }
 
@@ -235,6 +258,7 @@ export function unselectNode() {
   st.from = null;
   st.to = null;
   remember(st);
+  shown.pathEnds = null;
   view.markPath([]);
   view.select(null);
   card.hint();
@@ -252,6 +276,7 @@ function selectNode(id, save = true) {
     st.to = null;
     remember(st);
   }
+  shown.pathEnds = null;
   view.markPath([]);
   view.select(id);
   card.showCard(node.data(), actions);
@@ -345,6 +370,7 @@ async function findPath(from, to, seq) {
     if (added.length) view.layout(true, cy().nodes().map((n) => n.id()).filter((k) => !added.includes(k)));
     st.from = answer.a;
     st.to = answer.b;
+    shown.pathEnds = [answer.a, answer.b];
     st.sel = null;
     remember(st);
     view.select(null);
