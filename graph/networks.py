@@ -108,23 +108,25 @@ class Networks:
         return self._hits_graph(ids, dict(self.reader.document_entities(ids, kinds_of(kind),
                                                                         limit)), scope)
 
-    def _hits_graph(self, ids: list[str], hits: dict[str, int], scope: str) -> nx.Graph:
+    def _hits_graph(self, ids: list[str], hits: dict[str, int], scope: str,
+                    keep: dict | None = None) -> nx.Graph:
         """``documents_graph`` of the entities ``hits`` (their hits in ``ids``), nodes in
-        the order of ``hits``."""
-        by_doc: dict[str, set[str]] = {}
-        for doc, key in self.reader.mentioned_in(ids, list(hits)):
-            by_doc.setdefault(doc, set()).add(key)
-        shared: Counter = Counter()
-        for keys in by_doc.values():
-            ordered = sorted(keys)
-            shared.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+        the order of ``hits``; ``keep``: ``_keep_strongest``'s thresholds, applied
+        before the graph is built (its ``dropped`` graph attribute says how many
+        edges passing them were left out)."""
+        shared = _shared_documents(self.reader.mentioned_in(ids, list(hits)), sorted(hits))
         known = self.reader.edges_among(hits, scope, 1)
-        cards = self.reader.cards(hits)
-        graph = self._build(hits, {pair: known.get(pair, (0, 0)) for pair in shared}, scope,
-                            {key: cards[key] for key in hits if key in cards})
+        cards = {key: card for key, card in self.reader.cards(hits).items() if key in hits}
+        edges, dropped = {pair: known.get(pair, (0, 0)) for pair in shared}, 0
+        if keep is not None:
+            edges, dropped = self._keep_strongest(edges, cards, scope, **keep)
+        graph = self._build(hits, edges, scope, {key: cards[key] for key in hits if key in cards})
+        graph.graph["dropped"] = dropped
         for key, n in hits.items():
             graph.nodes[key]["hits"] = n
         for (a, b), n in shared.items():
+            if not graph.has_edge(a, b):
+                continue
             graph.edges[a, b]["hits"] = n
             if (a, b) not in known:
                 graph.edges[a, b].update(npmi=None, llr=None)
@@ -148,20 +150,49 @@ class Networks:
         ``max_edges``).
         """
         choice(scope, SCOPES, "scope")
+        keep = {"min_count": min_count, "min_npmi": min_npmi, "max_edges": max_edges}
         if limit < 1 or min_count < 1 or (max_edges is not None and max_edges < 0):
             raise GraphArgumentError(f"view_graph needs limit >= 1, min_count >= 1 and "
                                      f"max_edges >= 0; got {limit}, {min_count}, {max_edges}")
         if doc_ids is None:
             top = self.reader.top_entities(kinds_of(kind), limit + 1)
             cards = {card["key"]: card for card in top[:limit]}
-            graph = self._build(cards, self.reader.edges_among(cards, scope, min_count),
-                                scope, cards)
+            edges, dropped = self._keep_strongest(self.reader.edges_among(cards, scope, min_count),
+                                                  cards, scope, **keep)
+            graph = self._build(cards, edges, scope, cards)
             more = len(top) > limit
         else:
             ids = list(dict.fromkeys(doc_ids))
             hits = self.reader.document_entities(ids, kinds_of(kind), limit + 1)
-            graph, more = self._hits_graph(ids, dict(hits[:limit]), scope), len(hits) > limit
-        return _shaped(graph, min_count, min_npmi, max_edges, communities, more)
+            graph = self._hits_graph(ids, dict(hits[:limit]), scope, keep)
+            more, dropped = len(hits) > limit, graph.graph.pop("dropped")
+        return _shaped(graph, min_count, min_npmi, max_edges, communities, more, dropped)
+
+    def _keep_strongest(self, edges: dict, cards: dict, scope: str, min_count: int,
+                        min_npmi: float | None, max_edges: int | None) -> tuple[dict, int]:
+        """The edges ``{(a, b): (count, documents)}`` passing the thresholds, at most the
+        ``max_edges`` strongest (as ``edge_strength`` orders them), and how many passing
+        ones were left out: scored with numpy before any graph is built, so a dense corpus
+        never builds millions of edges only to drop them."""
+        pairs = [p for p in edges if p[0] in cards and p[1] in cards]
+        if not pairs:
+            return {}, 0
+        count = np.array([edges[p][0] for p in pairs], dtype=float)
+        n_a = np.array([cards[a][UNITS[scope]] for a, _ in pairs], dtype=float)
+        n_b = np.array([cards[b][UNITS[scope]] for _, b in pairs], dtype=float)
+        with np.errstate(all="ignore"):
+            score = np.atleast_1d(npmi(count, n_a, n_b, self.reader.units().get(scope, 0)))
+        score = np.asarray(score, dtype=float)
+        ok = count >= min_count
+        if min_npmi is not None:
+            ok &= np.isfinite(score) & (score >= min_npmi)
+        chosen = np.flatnonzero(ok)
+        strength = np.where(np.isfinite(score), -score, np.inf)[chosen]
+        firsts = np.array([pairs[i][0] for i in chosen])
+        seconds = np.array([pairs[i][1] for i in chosen])
+        order = chosen[np.lexsort((seconds, firsts, strength, -count[chosen]))]
+        kept = order if max_edges is None else order[:max_edges]
+        return {pairs[i]: edges[pairs[i]] for i in kept}, len(order) - len(kept)
 
     @in_snapshot
     def to_networkx(self, scope: str = "document", min_count: int = 1,
@@ -223,6 +254,45 @@ class Networks:
         return hops
 
 
+PAIR_CHUNK = 4_000_000  # pairs counted at once by _shared_documents
+DENSE_PAIRS = 64_000_000  # n * n counters at most (512 MB); beyond, pairs are counted one by one
+
+
+def _shared_documents(rows: Iterable[tuple[str, str]], keys: list[str]) -> dict:
+    """``{(a, b): documents mentioning both}`` (a < b) from distinct ``(doc, key)`` rows
+    of the sorted ``keys``: the pairs of each document, counted with numpy in chunks, so
+    that documents naming hundreds of the entities cost seconds, not minutes."""
+    index = {key: i for i, key in enumerate(keys)}
+    n = len(keys)
+    if n * n > DENSE_PAIRS:  # a dense count would not fit: count the pairs one by one
+        docs: dict[str, set[str]] = {}
+        for doc, key in rows:
+            docs.setdefault(doc, set()).add(key)
+        counted: Counter = Counter()
+        for members in docs.values():
+            ordered = sorted(members)
+            counted.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+        return dict(counted)
+    by_doc: dict[str, list[int]] = {}
+    for doc, key in rows:
+        by_doc.setdefault(doc, []).append(index[key])
+    totals = np.zeros(n * n, dtype=np.int64)
+    chunk: list[np.ndarray] = []
+    size = 0
+    for members in by_doc.values():
+        ids = np.unique(np.asarray(members, dtype=np.int64))  # sorted, so a < b
+        i, j = np.triu_indices(len(ids), 1)
+        chunk.append(ids[i] * n + ids[j])
+        size += len(i)
+        if size >= PAIR_CHUNK:
+            totals += np.bincount(np.concatenate(chunk), minlength=n * n)
+            chunk, size = [], 0
+    if chunk:
+        totals += np.bincount(np.concatenate(chunk), minlength=n * n)
+    found = np.flatnonzero(totals)
+    return {(keys[int(x) // n], keys[int(x) % n]): int(totals[x]) for x in found}
+
+
 def edge_strength(edge: tuple[str, str, dict]) -> tuple:
     """Sort key of the strongest edge first: count, npmi (None last), then the keys."""
     a, b, data = edge
@@ -232,7 +302,7 @@ def edge_strength(edge: tuple[str, str, dict]) -> tuple:
 
 
 def _shaped(graph: nx.Graph, min_count: int, min_npmi: float | None, max_edges: int | None,
-            communities: bool, more: bool) -> nx.Graph:
+            communities: bool, more: bool, dropped: int = 0) -> nx.Graph:
     """``graph`` with only its strongest edges passing the thresholds, in that order."""
     from graph.algorithms import label_communities
     kept = [e for e in graph.edges(data=True) if e[2]["count"] >= min_count and (
@@ -246,5 +316,5 @@ def _shaped(graph: nx.Graph, min_count: int, min_npmi: float | None, max_edges: 
         shaped.nodes[key]["degree"] = degree
     if communities:
         shaped = label_communities(shaped, weight="count")
-    shaped.graph.update(more=more, dropped_edges=len(kept[cut:]))
+    shaped.graph.update(more=more, dropped_edges=len(kept[cut:]) + dropped)
     return shaped

@@ -1,0 +1,42 @@
+"""The pair counting and edge selection behind ``KnowledgeGraph.view_graph``: numpy
+versions of a plain count and a plain sort, checked against them on random data."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from graph import networks
+
+
+def _rows(seed: int, docs: int, keys: list[str]) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    rows = set()
+    for d in range(docs):
+        for key in rng.sample(keys, rng.randint(0, min(len(keys), 40))):
+            rows.add((f"doc{d}", key))
+    return sorted(rows, key=lambda _: rng.random())
+
+
+def _plain(rows) -> dict:
+    by_doc: dict[str, set[str]] = {}
+    for doc, key in rows:
+        by_doc.setdefault(doc, set()).add(key)
+    counted: Counter = Counter()
+    for members in by_doc.values():
+        ordered = sorted(members)
+        counted.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+    return dict(counted)
+
+
+@pytest.mark.parametrize("chunk, dense", [(4_000_000, 64_000_000), (7, 64_000_000), (7, 10)])
+def test_shared_documents_counts_as_a_plain_count_does(monkeypatch, chunk, dense):
+    monkeypatch.setattr(networks, "PAIR_CHUNK", chunk)  # many small chunks
+    monkeypatch.setattr(networks, "DENSE_PAIRS", dense)  # the one-by-one fallback
+    keys = sorted(f"K:{i:03d} é,\"x" for i in range(60))
+    for seed in range(3):
+        rows = _rows(seed, 80, keys)
+        assert networks._shared_documents(rows, keys) == _plain(rows)
+    assert networks._shared_documents([], keys) == {}
