@@ -164,6 +164,13 @@ def test_thresholds_legend_looks_and_more_change_the_view_and_the_url(page, shot
     page.locator("#graph-legend .communities li").first.wait_for()
     assert js(page, "new Set(cy.nodes().map((n) => n.data('color'))).size") >= 2
     shoot(page, shots, "graph-3-communities")
+    # zoom in and pan away, then Fit brings every visible node back into the frame
+    inside = ("(() => { const e = cy.extent(); return cy.nodes(':visible').every((n) => { const p = n.position(); "
+              "return p.x >= e.x1 && p.x <= e.x2 && p.y >= e.y1 && p.y <= e.y2; }); })()")
+    js(page, "cy.zoom(cy.zoom() * 4) && cy.panBy({ x: 900, y: 700 })")
+    assert not js(page, inside)
+    page.locator("#graph-tools button.fit").click()
+    assert js(page, inside)
     # show more entities (a larger bounded request)
     shown = int(page.locator("#graph").get_attribute("data-nodes"))
     page.locator("#graph-tools button.more").click()

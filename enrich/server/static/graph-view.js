@@ -130,7 +130,7 @@ export function layout(incremental = false, keep = []) {
   }).run());
   if (!large) separateLabels(nodes);
   locked.unlock();
-  if (!incremental && !fixed.length) packComponents(eles);
+  if (!incremental) packComponents(eles);
   timings.layout = performance.now() - t0;
 }
 
@@ -138,19 +138,25 @@ export function layout(incremental = false, keep = []) {
  * canvas is relative to its height (the layout leaves small components far out, so the
  * fit would zoom out until labels are unreadable). */
 function packComponents(eles) {
-  const parts = eles.components().map((c) => ({ c, box: c.nodes().boundingBox({ includeLabels: true }) }))
+  const all = eles.components();
+  // components holding a pinned node stay where they are; the others go in rows below them
+  const held = all.filter((c) => c.nodes(".pinned").nonempty());
+  const parts = all.filter((c) => c.nodes(".pinned").empty())
+    .map((c) => ({ c, box: c.nodes().boundingBox({ includeLabels: true }) }))
     .sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h);
-  if (parts.length < 2) return;
+  if (!parts.length || (parts.length < 2 && !held.length)) return;
   const gap = 30;
   const area = parts.reduce((sum, p) => sum + (p.box.w + gap) * (p.box.h + gap), 0);
   const band = Math.max(parts[0].box.w, Math.sqrt(area * (cy.width() / Math.max(1, cy.height()))));
-  let x = 0;
-  let y = 0;
+  const fixedBox = held.length ? cy.collection(held.flatMap((c) => c.nodes().toArray())).boundingBox({ includeLabels: true }) : null;
+  const left = fixedBox ? fixedBox.x1 : 0;
+  let x = left;
+  let y = fixedBox ? fixedBox.y2 + gap : 0;
   let row = 0;
   cy.batch(() => {
     for (const { c, box } of parts) {
-      if (x > 0 && x + box.w > band) {
-        x = 0;
+      if (x > left && x - left + box.w > band) {
+        x = left;
         y += row + gap;
         row = 0;
       }
