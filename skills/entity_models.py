@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -137,11 +139,52 @@ def load_model(model: str, exclude: Sequence[str]) -> "Language":
         try:
             import spacy
 
-            _MODELS[key] = spacy.load(model, exclude=list(key[1]))
+            factories = _factories_of(model)
+            try:
+                with _entry_points_limited_to(factories) if factories else nullcontext():
+                    _MODELS[key] = spacy.load(model, exclude=list(key[1]))
+            except ValueError:  # a factory the config does not name: load as spaCy would
+                if not factories:
+                    raise
+                _MODELS[key] = spacy.load(model, exclude=list(key[1]))
         except (ImportError, OSError, ValueError) as exc:
             raise SkillUnavailable(f"entities: cannot load spaCy model '{model}': {exc}; "
                                    f"{INSTALL_HINT}") from exc
     return _MODELS[key]
+
+
+def _factories_of(model: str) -> set[str] | None:
+    """The factories the components of ``model`` are made by (None: config unreadable)."""
+    try:
+        config = _model_config(model)
+    except (ImportError, OSError, ValueError):
+        return None
+    if config is None:
+        return None
+    return {c["factory"] for c in config.get("components", {}).values() if c.get("factory")}
+
+
+@contextmanager
+def _entry_points_limited_to(factories: set[str]) -> Iterator[None]:
+    """While a pipeline loads, spaCy imports only the plugin factories it names.
+
+    Each time spaCy builds a pipeline it imports the module of every ``spacy_factories``
+    entry point of every installed package, used or not. One dependency here
+    (presidio-analyzer, of the ``pii`` skill) registers a Hugging Face pipe whose module
+    imports transformers: loading the small English model took 4.3 s instead of 0.5 s,
+    in every worker process. Plugin factories are registered under the name pipelines
+    use (``transformer`` for spacy-transformers), so loading those the config names is
+    enough; if the pipeline still misses one, :func:`load_model` loads again unlimited.
+    """
+    from spacy import util
+
+    points = util.registry._entry_point_factories
+    points.get_all = lambda: {n: f for n in sorted(factories)
+                              if (f := points.get_entry_point(n)) is not None}
+    try:
+        yield
+    finally:
+        del points.get_all  # the class's method again
 
 
 def suggested_model(language: str) -> str | None:
