@@ -1,0 +1,52 @@
+"""Loading a spaCy pipeline imports only the plugin factories its config names: spaCy
+itself imports every installed package's ``spacy_factories`` entry point each time it
+builds a pipeline, and one of ours imports transformers (seconds per worker process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from skills import entity_models
+
+pytestmark = pytest.mark.slow
+
+PROBE = """
+import json, sys, importlib.metadata as md
+from skills.entity_models import default_model, load_model, ner_exclusions, _factories_of
+model = default_model()
+nlp = load_model(model, ner_exclusions(model))
+named = _factories_of(model)
+points = [ep for ep in md.entry_points(group="spacy_factories")]
+unused = sorted({ep.value.split(":")[0] for ep in points if ep.name not in named})
+print(json.dumps({"unused": unused, "imported": [m for m in unused if m in sys.modules],
+                  "ents": [e.label_ for e in nlp("Ada Lovelace met Charles Babbage in London.").ents]}))
+"""
+
+
+def test_a_pipeline_loads_without_importing_the_plugins_it_does_not_use():
+    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert found["imported"] == [], found
+    assert "PERSON" in found["ents"] and "GPE" in found["ents"], found
+
+
+def test_the_limit_loads_only_the_named_entry_points_and_is_undone():
+    from spacy import util
+
+    points = util.registry._entry_point_factories
+    asked: list[str] = []
+    original = points.get_entry_point
+    points.get_entry_point = lambda name, default=None: asked.append(name) or default
+    try:
+        with entity_models._entry_points_limited_to({"b_factory", "a_factory"}):
+            assert points.get_all() == {}
+        assert asked == ["a_factory", "b_factory"]
+        assert "get_all" not in vars(points)  # the registry's own method again
+    finally:
+        del points.get_entry_point
+    assert points.get_entry_point == original
