@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.parse
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -291,3 +292,17 @@ def test_a_graph_of_2000_entities_and_20000_links_stays_interactive(browser, big
         assert not page.watch.unexpected(), page.watch.unexpected()
     finally:
         context.close()
+
+
+def test_a_search_draws_the_entities_of_its_matches(page):
+    show_graph(page)
+    rare = js(page, "cy.nodes('[type = \"PERSON\"]').sort((a, b) => a.data('documents') - b.data('documents')"
+                    " || (a.id() < b.id() ? -1 : 1))[0].data()")
+    show_graph(page, "q=" + urllib.parse.quote(f'"{rare["name"]}"') + "&view=graph")
+    page.wait_for_function("() => document.querySelector('#graph-info').textContent.includes('matching document')")
+    nodes = js(page, "cy.nodes().map((n) => n.data())")
+    assert rare["id"] in {n["id"] for n in nodes}
+    matches = int(page.locator("#graph-info").inner_text().split(" in ")[1].split()[0].replace(",", ""))
+    assert 1 <= matches <= rare["documents"]
+    assert all(1 <= n["hits"] <= matches for n in nodes)
+    assert all(e["hits"] >= 1 for e in js(page, "cy.edges().map((e) => e.data())"))
