@@ -121,7 +121,8 @@ class Networks:
         if keep is not None:
             edges, dropped = self._keep_strongest(edges, cards, scope, **keep)
         graph = self._build(hits, edges, scope, {key: cards[key] for key in hits if key in cards})
-        graph.graph["dropped"] = dropped
+        if keep is not None:
+            graph.graph["dropped"] = dropped
         for key, n in hits.items():
             graph.nodes[key]["hits"] = n
         for (a, b), n in shared.items():
@@ -296,6 +297,7 @@ def _shared_documents(rows: Iterable[tuple[str, str]], keys: list[str]) -> dict:
 def edge_strength(edge: tuple[str, str, dict]) -> tuple:
     """Sort key of the strongest edge first: count, npmi (None last), then the keys."""
     a, b, data = edge
+    a, b = sorted((a, b))  # whichever way round networkx lists the pair
     score = data.get("npmi")
     return (-data["count"], -score if score is not None and np.isfinite(score) else np.inf,
             a, b)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -143,14 +144,17 @@ def load_model(model: str, exclude: Sequence[str]) -> "Language":
             try:
                 with _entry_points_limited_to(factories) if factories else nullcontext():
                     _MODELS[key] = spacy.load(model, exclude=list(key[1]))
-            except ValueError:  # a factory the config does not name: load as spaCy would
-                if not factories:
+            except ValueError as exc:  # E002: a factory the config does not name
+                if not factories or "[E002]" not in str(exc):
                     raise
                 _MODELS[key] = spacy.load(model, exclude=list(key[1]))
         except (ImportError, OSError, ValueError) as exc:
             raise SkillUnavailable(f"entities: cannot load spaCy model '{model}': {exc}; "
                                    f"{INSTALL_HINT}") from exc
     return _MODELS[key]
+
+
+_LIMIT_LOCK = threading.Lock()
 
 
 def _factories_of(model: str) -> set[str] | None:
@@ -179,12 +183,13 @@ def _entry_points_limited_to(factories: set[str]) -> Iterator[None]:
     from spacy import util
 
     points = util.registry._entry_point_factories
-    points.get_all = lambda: {n: f for n in sorted(factories)
-                              if (f := points.get_entry_point(n)) is not None}
-    try:
-        yield
-    finally:
-        del points.get_all  # the class's method again
+    with _LIMIT_LOCK:  # one shared registry: one limited load at a time per process
+        points.get_all = lambda: {n: f for n in sorted(factories)
+                                  if (f := points.get_entry_point(n)) is not None}
+        try:
+            yield
+        finally:
+            vars(points).pop("get_all", None)  # the class's method again
 
 
 def suggested_model(language: str) -> str | None:

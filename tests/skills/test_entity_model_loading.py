@@ -50,3 +50,29 @@ def test_the_limit_loads_only_the_named_entry_points_and_is_undone():
     finally:
         del points.get_entry_point
     assert points.get_entry_point == original
+
+
+def test_limited_loads_in_two_threads_do_not_undo_each_other():
+    import threading
+    import time
+
+    from spacy import util
+
+    points = util.registry._entry_point_factories
+    errors: list[BaseException] = []
+
+    def load(name: str) -> None:
+        try:
+            with entity_models._entry_points_limited_to({name}):
+                time.sleep(0.05)
+                assert "get_all" in vars(points)  # still limited while this one loads
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(f"f{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert "get_all" not in vars(points)
