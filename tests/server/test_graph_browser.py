@@ -235,6 +235,9 @@ def test_expand_pin_path_hide_and_the_entity_list(page, shots):  # noqa: F811
     page.locator("#graph-panel button.hide").click()
     assert js(page, "cy.getElementById(arg).empty()", other)
     assert "g.drop=" in page.url
+    page.locator("#graph-tools button.unhide").click()  # and back
+    page.wait_for_function("k => window.enrichGraph.cy.getElementById(k).nonempty()", arg=other)
+    assert "g.drop=" not in page.url
 
 
 def test_the_graph_exports_as_png_svg_gexf_and_json(page, tmp_path):

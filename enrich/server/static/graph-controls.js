@@ -67,7 +67,7 @@ export function encode(st) {
   return out;
 }
 
-/** Build the toolbar; `on` = {change(patch, reload), more(), fit(), relayout(), exportAs(format)}. */
+/** Build the toolbar; `on` = {change(patch, reload), more(), unhide(), fit(), relayout(), exportAs(format)}. */
 export function toolbar(st, view, on) {
   const select = (key, label) => h("label", null, `${label} `, h("select", {
     name: key, onchange: (event) => on.change({ [key]: event.target.value }, key === "color"),
@@ -77,7 +77,10 @@ export function toolbar(st, view, on) {
   $("#graph-tools").replaceChildren(
     h("span", { class: "shown" }, `${fmt(view.nodes)}${view.more ? "+" : ""} entities · ${fmt(view.edges)} links`,
       view.more && st.limit < MAX_NODES
-        ? h("button", { type: "button", class: "more", onclick: on.more }, `Show ${fmt(Math.min(MAX_NODES, st.limit * 2))}`) : null),
+        ? h("button", { type: "button", class: "more", onclick: on.more }, `Show ${fmt(Math.min(MAX_NODES, st.limit * 2))}`) : null,
+      st.drop.size
+        ? h("button", { type: "button", class: "unhide", onclick: on.unhide, title: "Bring back the entities hidden with Hide" },
+          `Show ${fmt(st.drop.size)} hidden`) : null),
     h("label", null, "Min. together ", h("input", {
       type: "number", name: "count", min: 1, step: 1, value: st.count, class: "count",
       onchange: (event) => on.change({ count: Math.max(1, Math.round(Number(event.target.value) || 1)) }),

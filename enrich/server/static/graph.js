@@ -142,7 +142,7 @@ function describe(answer, st) {
   $("#graph").dataset.nodes = String(n);
   $("#graph").dataset.edges = String(graph.edges().length);
   tools.toolbar(st, { nodes: n, edges: graph.edges(":visible").length, more: answer.more }, {
-    change: changeSettings, more: showMore, fit: () => view.fit(), relayout, exportAs,
+    change: changeSettings, more: showMore, unhide, fit: () => view.fit(), relayout, exportAs,
   });
   tools.legend(graph, st, toggleType);
   tools.entityList(graph, pickFromList);
@@ -172,6 +172,13 @@ function showMore() {
   st.limit = Math.min(tools.MAX_NODES, st.limit * 2);
   remember(st);
   loadGraph();
+}
+
+function unhide() {
+  const st = settingsNow();
+  st.drop.clear();
+  remember(st);
+  loadGraph(); // the hidden entities come back with the server's answer
 }
 
 function relayout() {
