@@ -123,6 +123,10 @@ def test_the_samples_graph_reads_without_hovering_and_gives_evidence_in_two_clic
     snippets = first.locator(".evidence blockquote").all_inner_texts()
     assert any(names[0].split()[-1].lower() in s.lower() for s in snippets), (names, snippets)
     shoot(page, shots, "graph-2-node-card")
+    # the card's other names and aliases never repeat its name (nor a form of it split by a line break)
+    title = " ".join(panel.locator("h3").inner_text().split()).lower()
+    listed = [v.strip().lower() for dd in panel.locator("dl.card dd").all_inner_texts() for v in dd.split(",")]
+    assert title not in listed, listed
     assert "g.sel=" in page.url
     # the evidence opens the document at its page
     page_number = link.get_attribute("data-page")
