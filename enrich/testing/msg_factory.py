@@ -6,7 +6,8 @@ streams (bytes) and storages (mappings): the header, the FAT, the directory, the
 FAT and mini stream (streams under 4096 bytes, where readers such as olefile look for
 them) and the regular sectors. The directory's red-black trees are all black, each
 storage's children a right-leaning chain in the CFB name order (length, then upper
-case), which is a valid tree.
+case), which is a valid tree. :func:`~enrich.testing.office_factories.ole2` writes its
+legacy Office stand-ins with it too.
 
 :func:`outlook_message` writes a message: subject, plain and HTML bodies, transport
 headers, sender, recipients (To/Cc/Bcc), dates, message ids, attachments (bytes, or a

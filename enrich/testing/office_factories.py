@@ -1,13 +1,12 @@
 """Office files made in code for the tests: XLSX (openpyxl), PPTX (python-pptx), DOCX
 with pictures (python-docx), XLS (xlwt, a dev dependency), password-protected OOXML
 (msoffcrypto-tool, a dev dependency) and bare OLE2 compound files standing in for
-legacy .doc/.ppt.
+legacy .doc/.ppt (written by msg_factory's compound file writer).
 """
 
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from enrich.errors import optional_import
 from enrich.testing.factories import photo_bytes
+from enrich.testing.msg_factory import compound_file
 
 PathLike = str | Path
 
@@ -137,45 +137,13 @@ def encrypted_ooxml(path: PathLike, source: PathLike, password: str = "secret") 
     return Path(path)
 
 
-_FREE, _END, _FAT_SECTOR, _NO_STREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-
-
 def ole2(path: PathLike, streams: Mapping[str, bytes]) -> Path:
-    """A minimal OLE2 compound file (CFB version 3) holding ``streams`` at its root, the
-    container of legacy .doc/.xls/.ppt files: name the main stream ``WordDocument``,
-    ``Workbook`` or ``PowerPoint Document``. Streams are padded to 4096 bytes so that
-    they live in regular sectors (no mini stream); at most 3 streams of 8 KB."""
-    sector = 512
-    bodies = [data.ljust(4096, b"\0") for data in streams.values()]
-    counts = [-(-len(body) // sector) for body in bodies]
-    fat = [_FAT_SECTOR, _END]  # sector 0: the FAT; sector 1: the directory
-    starts = []
-    for count in counts:
-        starts.append(len(fat))
-        fat.extend(range(len(fat) + 1, len(fat) + count))
-        fat.append(_END)
-    assert len(fat) <= sector // 4 and len(streams) <= 3, "too much for one FAT/dir sector"
-    entries = [_dir_entry("Root Entry", 5, child=1, start=_END, size=0)]
-    for n, (name, body) in enumerate(zip(streams, bodies)):
-        right = n + 2 if n + 1 < len(bodies) else _NO_STREAM
-        entries.append(_dir_entry(name, 2, right=right, start=starts[n], size=len(body)))
-    directory = b"".join(entries).ljust(sector, b"\0")
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
-              + struct.pack("<HHHHH6xIIII", 0x3E, 3, 0xFFFE, 9, 6, 0, 1, 1, 0)
-              + struct.pack("<IIIII", 4096, _END, 0, _END, 0)
-              + struct.pack("<109I", 0, *([_FREE] * 108)))
-    table = struct.pack(f"<{sector // 4}I", *fat, *([_FREE] * (sector // 4 - len(fat))))
-    body = b"".join(data.ljust(count * sector, b"\0") for data, count in zip(bodies, counts))
-    Path(path).write_bytes(header + table + directory + body)
+    """An OLE2 compound file holding ``streams`` at its root, the container of legacy
+    .doc/.xls/.ppt files: name the main stream ``WordDocument``, ``Workbook`` or
+    ``PowerPoint Document``. Written by :func:`~enrich.testing.msg_factory.compound_file`
+    (CFB version 3)."""
+    Path(path).write_bytes(compound_file(streams))
     return Path(path)
-
-
-def _dir_entry(name: str, kind: int, *, left: int = _NO_STREAM, right: int = _NO_STREAM,
-               child: int = _NO_STREAM, start: int, size: int) -> bytes:
-    encoded = (name + "\0").encode("utf-16-le")
-    return (encoded.ljust(64, b"\0") + struct.pack("<HBB3I", len(encoded), kind, 1, left, right,
-                                                    child)
-            + bytes(16 + 4 + 16) + struct.pack("<IQ", start, size))
 
 
 def seed_files() -> dict[str, bytes]:

@@ -30,7 +30,8 @@ from .base import Blob, Cracker, CrackError, new_document
 from .containers import Member, crack_members
 from .text import HtmlCracker, decode_text
 
-__all__ = ["EmailCracker", "MboxCracker", "message_document", "message_headers"]
+__all__ = ["EmailCracker", "MboxCracker", "decode_body", "html_text", "message_document",
+           "message_headers"]
 
 _ADDRESS_HEADERS = ("from", "to", "cc")
 _UNQUOTE = re.compile(rb"(?m)^>(>*From )")  # mbox quoting of body lines
@@ -108,17 +109,24 @@ def _body(message: EmailMessage) -> tuple[str, list[str]]:
         return "", []
     data = part.get_payload(decode=True) or b""
     charset = part.get_content_charset()
-    text, warnings = _decode(data, charset)
+    text, warnings = decode_body(data, charset)
     if part.get_content_subtype() == "html":
-        html = Blob(uri="mem://body.html", name="body.html", data=text.encode("utf-8"),
-                    mime_type="text/html")
-        text = HtmlCracker().crack(html)[0]["pages"][0]["text"]
+        return html_text(text), warnings
     return text.replace("\r\n", "\n").strip(), warnings
 
 
-def _decode(data: bytes, charset: str | None) -> tuple[str, list[str]]:
-    """The part's text in its declared charset; when that is wrong or unknown, decoded
-    as a text file is (:func:`~.text.decode_text`), with a warning."""
+def html_text(html: str) -> str:
+    """An HTML body as text, by the HTML cracker (the .msg cracker's HTML bodies too)."""
+    page = Blob(uri="mem://body.html", name="body.html", data=html.encode("utf-8"),
+                mime_type="text/html")
+    text = HtmlCracker().crack(page)[0]["pages"][0]["text"]
+    return text.replace("\r\n", "\n").strip()
+
+
+def decode_body(data: bytes, charset: str | None) -> tuple[str, list[str]]:
+    """A body's text in its declared charset; when that is wrong or unknown, decoded
+    as a text file is (:func:`~.text.decode_text`), with a warning (the .msg cracker
+    decodes its HTML bodies with it, in the message's code page)."""
     if not charset:
         return decode_text(data)
     try:

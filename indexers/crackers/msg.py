@@ -45,9 +45,8 @@ import olefile
 
 from .base import Blob, Cracker, CrackError, new_document
 from .containers import Member, crack_members
-from .mail import message_headers
+from .mail import decode_body, html_text, message_headers
 from .sniff import MSG
-from .text import HtmlCracker, decode_text
 
 __all__ = ["MsgCracker"]
 
@@ -209,8 +208,9 @@ def _properties(message: _Object) -> dict[str, Any]:
         found["from"] = [sender]
     found.update(_recipients(message))
     for key, prop in (("to", 0x0E04), ("cc", 0x0E03)):
-        if key not in found and message.text(prop):
-            found[key] = [n.strip() for n in message.text(prop).split(";") if n.strip()]
+        names = None if key in found else message.text(prop)
+        if names:
+            found[key] = [n.strip() for n in names.split(";") if n.strip()]
     return found
 
 
@@ -244,15 +244,11 @@ def _body(message: _Object) -> tuple[str, list[str]]:
     html = message.stream("__substg1.0_10130102")
     if html is not None:
         codepage = message.long(0x3FDE) or message.long(0x3FFD)
-        text, warnings = ((html.decode(_codec(codepage), errors="replace"), [])
-                          if codepage else decode_text(html))
+        text, warnings = decode_body(html, _codec(codepage) if codepage else None)
     else:
         text, warnings = message.text(0x1013), []
     if text:
-        page = Blob(uri="mem://body.html", name="body.html", data=text.encode("utf-8"),
-                    mime_type="text/html")
-        text = HtmlCracker().crack(page)[0]["pages"][0]["text"]
-        return text.replace("\r\n", "\n").strip(), warnings
+        return html_text(text), warnings
     if message.stream("__substg1.0_10090102") is not None:
         return "", ["the body is in compressed RTF only, which is not read"]
     return "", []
@@ -291,12 +287,18 @@ def _embedded(message: _Object, path: list[str], name: str, nesting: int) -> Mem
     if nesting >= _MAX_NESTING:
         return Member(path=f"{stem}.eml", error=f"attached messages nested deeper than "
                                                 f"{_MAX_NESTING}: not read")
-    try:
-        data = _as_eml(_Object(message.ole, path, 24, message.codec), nesting + 1)
-    except _DAMAGE as error:
-        return Member(path=f"{stem}.eml", error=f"unreadable attached message "
-                                                f"({type(error).__name__}: {error})")
-    return Member(path=f"{stem}.eml", data=data, size=len(data), mime_type="message/rfc822")
+
+    def open_eml() -> io.BytesIO:
+        # on demand: crack_members checks its depth and count limits first, and turns
+        # the CrackError into this attachment's warning
+        try:
+            return io.BytesIO(_as_eml(_Object(message.ole, path, 24, message.codec),
+                                      nesting + 1))
+        except _DAMAGE as error:
+            raise CrackError(f"unreadable attached message "
+                             f"({type(error).__name__}: {error})") from None
+
+    return Member(path=f"{stem}.eml", open=open_eml, mime_type="message/rfc822")
 
 
 _EML_HEADERS = (("from", "From"), ("to", "To"), ("cc", "Cc"), ("subject", "Subject"),
@@ -320,8 +322,10 @@ def _as_eml(message: _Object, nesting: int) -> bytes:
                 continue
     eml.set_content(body or "")
     for member in _attachments(message, nesting):
-        data = member.data if member.data is not None else \
-            member.open().read() if member.open else None
+        try:
+            data = member.open().read() if member.open else None
+        except CrackError:  # an unreadable attached message is left out
+            data = None
         if data is not None:
             eml.add_attachment(data, maintype="application", subtype="octet-stream",
                                filename=member.path)

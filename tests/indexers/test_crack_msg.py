@@ -144,6 +144,29 @@ def test_attachments_over_the_limits_are_left_out_with_a_warning(tmp_path):
     assert len(nested) == 1 and "members listed, not opened" in nested[0]["warnings"][0]
 
 
+def test_an_attached_message_is_rewritten_only_when_opened(tmp_path, monkeypatch):
+    from indexers.crackers import msg
+    inner = {"subject": "Earlier note", "body": "The pier is closed."}
+    path = outlook_message(tmp_path / "m.msg", subject="Outer", body="b",
+                           attachments=[("Earlier note.msg", inner), ("a.txt", b"Nets.")])
+
+    calls = []
+
+    def broken(*args):
+        calls.append(args)
+        raise ValueError("bad sector")
+
+    monkeypatch.setattr(msg, "_as_eml", broken)
+    docs = cracked(path, extra={LIMITS: Limits(max_depth=0)})  # listed, never opened
+    assert len(docs) == 1 and docs[0]["warnings"] == [
+        "nested deeper than 0 containers: members listed, not opened"]
+    assert calls == []
+    docs = cracked(path)  # opened: its failure is that attachment's warning alone
+    assert [d["metadata"].get("path") for d in docs] == [None, "a.txt"]
+    assert docs[0]["warnings"] == [
+        "Earlier note.eml: unreadable attached message (ValueError: bad sector)"]
+
+
 def test_a_truncated_file_fails_with_the_reason(tmp_path):
     data = compound_file(message_tree(subject="Cut", body="b" * 6000, **PEOPLE))
     for cut in (len(data) // 2, len(data) - 512):
