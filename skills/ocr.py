@@ -282,14 +282,14 @@ class OcrSkill(Skill):
         if self.max_side and max(width, height) > self.max_side:
             image.thumbnail((self.max_side, self.max_side))
         scale = (width / image.size[0], height / image.size[1], width, height)
-        from skills.ocr_preprocess import descreen, deskew, unrotate_box  # numpy: not on import
-
-        if self.descreen:
-            image, _ = descreen(image)
-        angle, turned = 0.0, image.size
-        if self.deskew:
-            image, angle = deskew(image)
         try:
+            from skills.ocr_preprocess import descreen, deskew, unrotate_box  # numpy: lazy
+
+            if self.descreen:
+                image, _ = descreen(image)
+            angle, turned = 0.0, image.size
+            if self.deskew:
+                image, angle = deskew(image)
             lines, words = (self._read_rapidocr(image) if self._rapidocr is not None
                             else self._read_tesseract(image))
         except Exception as exc:  # noqa: BLE001 - a failing image fails alone

@@ -102,6 +102,24 @@ def test_batch_aligns_and_a_bad_image_fails_alone(skill):
     assert "CELTICS" in results[4]["ocr"]["text"]
 
 
+def test_a_preprocessing_failure_fails_its_image_alone(skill, monkeypatch):
+    from skills import ocr_preprocess
+    real = ocr_preprocess.descreen
+
+    def descreen(image):
+        if image.size == (123, 45):
+            raise ValueError("cannot descreen")
+        return real(image)
+
+    monkeypatch.setattr(ocr_preprocess, "descreen", descreen)
+    odd = png(Image.new("RGB", (123, 45), "white"))
+    results = skill.run([{"image": TWO_LINES}, {"image": odd}, {"image": BLANK}])
+    assert "LANTERNFISH" in results[0]["ocr"]["text"]
+    assert isinstance(results[1], SkillError)
+    assert results[1].message.endswith("ValueError: cannot descreen"), results[1].message
+    assert results[2]["ocr"]["text"] == ""
+
+
 def test_low_confidence_images_get_a_warning(skill):
     [fine] = skill.run([{"image": TWO_LINES}])
     assert WARNINGS not in fine  # real words score over the default 0.7
