@@ -13,7 +13,8 @@ and line order), then merged into the document's text by ``merge`` and ``join``.
 Without a skillset the run's skills are only those three, with ``ocr``'s ``engine``
 set to the one asked for; with one, its ``ocr`` skills get that engine. ``params`` set
 more of the ``ocr`` skill's parameters (``deskew``, ``min_confidence``...), so that
-each setting can be measured. The text
+each setting can be measured (a skillset without an ``ocr`` skill then raises
+:class:`~enrich.eval.errors.EvalError`). The text
 scored is the document's ``/document/merged_content`` (its pages' text, or OCR text
 where a page is a scan); a scan that failed scores as if nothing was read, so a failure
 never improves the totals. Nothing is cached between runs, so the pages per second are
@@ -31,7 +32,7 @@ from typing import Any
 from indexers.stores import DataDir, SqliteStore
 
 from enrich import tree
-from enrich.eval.errors import OcrGoldError
+from enrich.eval.errors import EvalError, OcrGoldError
 from enrich.eval.evaluate import work_folder
 from enrich.eval.ocr_metrics import Rates, error_rates
 from enrich.indexer import IndexOptions, run_index
@@ -94,12 +95,13 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
     """CER and WER per document and in all (micro), with the run's pages per second."""
     pairs, unpaired = read_pairs(gold)
     pairs = pairs[: options.limit] if options.limit else pairs
+    skillset = _skillset(options)
     with work_folder(options.work) as work:
         files = _copy_scans(pairs, work / "scans")
         data = work / options.engine
         started = time.monotonic()
         summary = run_index(str((work / "scans").resolve()), IndexOptions(
-            data_dir=data, skillset=_skillset(options), workers=options.workers, cache=False,
+            data_dir=data, skillset=skillset, workers=options.workers, cache=False,
             reindex=True))
         seconds = time.monotonic() - started
         documents = _score(pairs, files, data, options.case)
@@ -125,18 +127,20 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
 
 
 def _copy_scans(pairs: list[OcrPair], folder: Path) -> list[Path]:
-    """The scans copied under ``folder`` by their gold paths (stale ones removed)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """The scans copied afresh under ``folder`` by their gold paths (what was there is
+    removed: the run reindexes every scan without a cache, so nothing is saved by
+    keeping copies)."""
+    if any(folder.resolve() in (p.scan.resolve(), *p.scan.resolve().parents) for p in pairs):
+        raise EvalError(f"{folder}, where the scans are copied to and removed from, "
+                        "holds the gold's scans: choose another work folder")
+    if folder.exists():
+        shutil.rmtree(folder)
     files = []
     for pair in pairs:
         target = folder / pair.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.is_file() or target.stat().st_size != pair.scan.stat().st_size:
-            shutil.copyfile(pair.scan, target)
+        shutil.copyfile(pair.scan, target)
         files.append(target.resolve())
-    wanted = set(files)
-    for stale in [p for p in folder.rglob("*") if p.is_file() and p.resolve() not in wanted]:
-        stale.unlink()
     return files
 
 
@@ -146,10 +150,13 @@ def _skillset(options: OcrOptions) -> Skillset:
             {"skill": "ocr", "params": {**options.params, "engine": options.engine}},
             {"skill": "merge"}, {"skill": "join"}]})
     skillset = Skillset.load(options.skillset).to_dict()
-    for skill in skillset["skills"]:
-        if skill.get("skill") == "ocr":
-            skill["params"] = {**(skill.get("params") or {}), **options.params,
-                               "engine": options.engine}
+    ocr = [skill for skill in skillset["skills"] if skill.get("skill") == "ocr"]
+    if options.params and not ocr:
+        raise EvalError(f"parameters {sorted(options.params)} are for the ocr skill, and "
+                        "the skillset has none")
+    for skill in ocr:
+        skill["params"] = {**(skill.get("params") or {}), **options.params,
+                           "engine": options.engine}
     return Skillset.from_dict(skillset)
 
 

@@ -1,5 +1,5 @@
 """Scanned pages made from known text: the OCR development set (``python -m
-bench.ocr_devset``) and the OCR tests.
+bench.ocr``) and the OCR tests.
 
 A page is typed, not typeset: each character is drawn on its own at a fixed pitch
 (monospace fonts) or at its advance (proportional ones), with a little baseline jitter

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from enrich.cli.app import app
-from enrich.eval.errors import OcrGoldError
-from enrich.eval.ocr import OcrOptions, evaluate_ocr, read_pairs
+from enrich.eval.errors import EvalError, OcrGoldError
+from enrich.eval.ocr import OcrOptions, _copy_scans, evaluate_ocr, read_pairs
 from enrich.eval.ocr_metrics import Rates, error_rates, normalize
 from enrich.testing.ocr_scans import DEGRADATIONS, font_files, memo_texts, write_pair
 
@@ -120,6 +120,7 @@ def test_eval_ocr_with_rapidocr_and_a_skillset_of_ones_own(gold, tmp_path):
     assert docs["typed.png"]["cer"] < 0.1  # the engine asked for, not the skillset's
 
 
+@pytest.mark.slow
 def test_params_of_the_ocr_skill_reach_it(gold, tmp_path):
     import typer
 
@@ -131,5 +132,32 @@ def test_params_of_the_ocr_skill_reach_it(gold, tmp_path):
     report = evaluate_ocr(gold, OcrOptions(engine="rapidocr", work=tmp_path,
                                            params={"min_confidence": 1.01}))
     assert report["params"] == {"min_confidence": 1.01}
+    assert report["engines"] and report["engines"][0].startswith("rapidocr")
     # no word is that sure: the skill got the parameter and kept nothing
     assert {d["name"]: d["wer"] for d in report["documents"]}["typed.png"] == 1.0
+
+
+def test_params_without_an_ocr_skill_are_refused(gold, tmp_path):
+    skillset = tmp_path / "skills.yaml"
+    skillset.write_text("name: plain\nskills:\n  - skill: language\n")
+    with pytest.raises(EvalError, match=r"\['deskew'\] are for the ocr skill"):
+        evaluate_ocr(gold, OcrOptions(skillset=skillset, params={"deskew": True},
+                                      work=tmp_path / "work"))
+    assert not (tmp_path / "work" / "scans").exists()  # refused before anything is copied
+
+
+def test_scans_are_copied_afresh(tmp_path):
+    (tmp_path / "gold").mkdir()
+    (tmp_path / "gold" / "a.png").write_bytes(b"new!")
+    (tmp_path / "gold" / "a.txt").write_text("a")
+    pairs, _ = read_pairs(tmp_path / "gold")
+    scans = tmp_path / "work" / "scans"
+    (scans / "old").mkdir(parents=True)
+    (scans / "a.png").write_bytes(b"old!")  # the same size: copied all the same
+    (scans / "old" / "b.png").write_bytes(b"stale")
+    assert _copy_scans(pairs, scans) == [(scans / "a.png").resolve()]
+    assert (scans / "a.png").read_bytes() == b"new!"
+    assert sorted(p.name for p in scans.rglob("*")) == ["a.png"]
+    with pytest.raises(EvalError, match="holds the gold's scans"):
+        _copy_scans(pairs, tmp_path / "gold")
+    assert (tmp_path / "gold" / "a.png").is_file()
