@@ -36,6 +36,8 @@ from typing import Any
 
 from skills.base import Skill
 
+from enrich import tree
+
 __all__ = ["CRACK_VERSION", "cracker_version", "crack_key", "cacheable", "skill_identity",
            "record_keys", "Uncacheable"]
 
@@ -109,7 +111,7 @@ def _files_fingerprint(values: Any) -> dict[str, Any]:
     """``{path: size and mtime}`` of every existing file or folder a value names
     (a dictionary file, a gallery folder, a local model folder)."""
     found: dict[str, Any] = {}
-    for text in _strings(values):
+    for text in tree.strings(values):
         if len(text) > 1024 or "\n" in text or not os.path.exists(text):
             continue
         path = Path(text)
@@ -119,17 +121,6 @@ def _files_fingerprint(values: Any) -> dict[str, Any]:
         elif path.is_dir():
             found[text] = _folder_fingerprint(path)
     return found
-
-
-def _strings(value: Any):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
 
 
 def _folder_fingerprint(folder: Path, limit: int = 10_000) -> str:

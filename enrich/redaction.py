@@ -16,8 +16,10 @@
   in redact mode looks for ``EMAIL_ADDRESS`` (the default), such a mention keeps only
   its display name (a header mention without one is dropped; a text mention holding an
   address too), and each such address is redacted in the document like a finding.
-* Without ``keep_original``, the indexer runs without the enrichment cache
-  (:func:`cache_allowed`), which would keep the original text in ``DATA/cache``.
+* The store keeps the original only when every ``pii`` skill in redact mode says
+  ``keep_original: true`` (one that does not wins: its findings are never stored);
+  otherwise the indexer runs without the enrichment cache too (:func:`cache_allowed`),
+  which would keep the original text in ``DATA/cache``.
 
 The text the search index, chunks and embeddings see is redacted by wiring (the skill
 writes ``merged_text``, see ``skills.pii``); this step covers the copies of the text
@@ -27,6 +29,7 @@ that skills do not rewrite: the cracker's page text and content, metadata, image
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 from graph.normalize import entity_key
@@ -78,14 +81,7 @@ def drop_pii_mentions(mentions: list[dict[str, Any]], doc: dict[str, Any],
 
 def _redacts_addresses(plan: Plan) -> bool:
     """Whether a ``pii`` skill in redact mode looks for e-mail addresses."""
-    for bound in _redacting(plan):
-        try:
-            types = bound.cls(**bound.spec.params).entities
-        except (TypeError, ValueError):  # the run reports a broken skill; assume it does
-            return True
-        if types is None or EMAIL in types:
-            return True
-    return False
+    return any(skill.entities is None or EMAIL in skill.entities for skill in _redacting(plan))
 
 
 def _without_addresses(mentions: list[dict[str, Any]], own: set[str],
@@ -118,28 +114,44 @@ def _entity_addresses(doc: dict[str, Any], plan: Plan) -> set[str]:
     return found
 
 
-def _redacting(plan: Plan) -> list[BoundSkill]:
-    return [b for b in _pii_skills(plan) if b.spec.params.get("mode") == "redact"]
+_REDACTING: dict[int, tuple[PiiSkill, ...]] = {}  # by id(plan), while the plan lives
+
+
+def _redacting(plan: Plan) -> tuple[PiiSkill, ...]:
+    """The plan's ``pii`` skills in redact mode, as instances (built once per plan: the
+    plan was validated, so they build)."""
+    found = _REDACTING.get(id(plan))
+    if found is None:
+        found = tuple(skill for skill in (b.skill() for b in _pii_skills(plan))
+                      if isinstance(skill, PiiSkill) and skill.mode == "redact")
+        _REDACTING[id(plan)] = found
+        weakref.finalize(plan, _REDACTING.pop, id(plan), None)
+    return found
 
 
 def _placeholder(plan: Plan) -> str:
     """The placeholder pattern redaction uses (the first redacting skill's)."""
     redacting = _redacting(plan)
-    return str(redacting[0].spec.params.get("placeholder", "[{type}]")) if redacting else ""
+    return redacting[0].placeholder if redacting else ""
+
+
+def _keeps_original(plan: Plan) -> bool:
+    """Whether the store keeps the original tree: unless a ``pii`` skill redacts without
+    ``keep_original: true`` (with none redacting, the tree is the original)."""
+    return all(skill.keep_original for skill in _redacting(plan))
 
 
 def cache_allowed(plan: Plan) -> bool:
     """False when a ``pii`` skill redacts without ``keep_original``: the enrichment cache
     (``DATA/cache``) would keep the cracked text and the findings as they were."""
-    return all(b.spec.params.get("keep_original", False) is True for b in _redacting(plan))
+    return _keeps_original(plan)
 
 
 def redact_document(doc: dict[str, Any], plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(redacted, kept)``: the document with found values redacted everywhere, and the
     tree the store keeps (the original with ``keep_original: true``, else the redacted
     one). Without a ``pii`` skill in redact mode, both are ``doc`` itself."""
-    redacting = _redacting(plan)
-    if not redacting:
+    if not _redacting(plan):
         return doc, doc
     pattern = _placeholder(plan)
     values = replacements((f for fs in pii_findings(doc, plan).values() for f in fs), pattern)
@@ -150,7 +162,7 @@ def redact_document(doc: dict[str, Any], plan: Plan) -> tuple[dict[str, Any], di
     redacted = scrub(doc, values)
     if graph is not None:
         redacted[GRAPH_KEY] = graph
-    if not any(b.spec.params.get("keep_original", False) is True for b in redacting):
+    if not _keeps_original(plan):
         return redacted, redacted
     # The store keeps the original, but its chunk texts are what vector-search hits show.
     return redacted, {**doc, "chunks": redacted["chunks"]} if "chunks" in doc else doc

@@ -17,11 +17,26 @@ from typing import Any, Iterator
 from enrich.errors import PathError
 
 __all__ = ["ROOT", "parse", "format_path", "expand", "resolve_input", "is_under",
-           "matches_prefix", "set_child"]
+           "matches_prefix", "set_child", "strings"]
 
 ROOT = "document"
 Pattern = tuple[str, ...]
 Concrete = tuple[str | int, ...]
+
+
+def strings(node: Any, keys: bool = False) -> Iterator[str]:
+    """Every string in ``node``, depth first through dicts, lists and tuples (with
+    ``keys``, a dict's keys too)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if keys:
+                yield from strings(key, keys)
+            yield from strings(value, keys)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from strings(item, keys)
 
 
 def parse(path: str) -> Pattern:

@@ -45,12 +45,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
+from importlib import metadata
 from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 
 from enrich.errors import ConfigError, EnrichError
 
 __all__ = ["Skill", "SkillError", "SkillUnavailable", "TermStats", "ModelRef", "Record",
-           "Result", "RunContext", "check_device", "DEVICES", "WARNINGS"]
+           "Result", "RunContext", "check_device", "versioned", "DEVICES", "WARNINGS"]
 
 Record = Mapping[str, Any]
 Result = "dict[str, Any] | SkillError"
@@ -87,6 +88,15 @@ def check_device(device: str) -> str:
     if not isinstance(device, str) or not _DEVICE.fullmatch(device):
         raise ConfigError(f"unknown device {device!r}: use {DEVICES}")
     return device
+
+
+def versioned(package: str) -> str:
+    """``<package>-<version>`` of an installed package, else the name as given (a
+    skill's ``model`` for provenance)."""
+    try:
+        return f"{package}-{metadata.version(package)}"
+    except (metadata.PackageNotFoundError, ValueError):
+        return package
 
 
 @dataclass(frozen=True)

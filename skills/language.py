@@ -8,10 +8,9 @@ never downloads anything; the model is loaded once per process in ``warm_up``.
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
-from skills.base import ModelRef, Record, RunContext, Skill, SkillUnavailable
+from skills.base import ModelRef, Record, RunContext, Skill, SkillUnavailable, versioned
 
 __all__ = ["LanguageSkill", "load_identifier", "detect"]
 
@@ -78,10 +77,7 @@ class LanguageSkill(Skill):
     @property
     def model(self) -> str:
         """``py3langid-<version>``."""
-        try:
-            return f"py3langid-{metadata.version('py3langid')}"
-        except metadata.PackageNotFoundError:
-            return "py3langid"
+        return versioned("py3langid")
 
     def warm_up(self, context: RunContext = RunContext()) -> None:
         """Load the py3langid model (once per process); idempotent."""

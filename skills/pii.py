@@ -43,12 +43,11 @@ entities all see the redacted text (``enrich/default_skillset.yaml`` shows how):
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import Any, ClassVar, Sequence
 
 from graph.normalize import entity_key
 
-from skills.base import ModelRef, Skill, SkillUnavailable
+from skills.base import ModelRef, Skill, SkillUnavailable, versioned
 from skills.pii_redact import redact_text
 
 __all__ = ["PiiSkill", "CONTACT", "NATIONAL_IDS", "DEFAULT_ENTITIES", "NEEDS_CONTEXT", "MODES"]
@@ -90,6 +89,7 @@ class PiiSkill(Skill):
         self.languages = _items(params.get("languages", ["en"]))
         self.placeholder = str(params.get("placeholder", "[{type}]"))
         self.as_entities = bool(params.get("as_entities", False))
+        self.keep_original = params.get("keep_original", False) is True  # for the indexer
         self.needs_context = {e.upper() for e in _items(params.get("needs_context", NEEDS_CONTEXT))}
         self._analyzer: Any = None
 
@@ -97,7 +97,7 @@ class PiiSkill(Skill):
     def model(self) -> str | None:
         """The analyzer and the packages its recognizers check with, versioned, so that
         cached findings are not reused after an upgrade."""
-        return " ".join(_versioned(p) for p in ENGINE_PACKAGES)
+        return " ".join(versioned(p) for p in ENGINE_PACKAGES)
 
     def models(self) -> list[ModelRef]:
         return [ModelRef("presidio_analyzer", "bundled", INSTALL)]  # its recognizers
@@ -134,14 +134,6 @@ def _items(value: Any) -> list[str]:
     if isinstance(value, str):
         value = value.split(",")
     return [str(v).strip() for v in value if str(v).strip()]
-
-
-def _versioned(package: str) -> str:
-    """``<package>-<version>`` of an installed package, else its name."""
-    try:
-        return f"{package}-{metadata.version(package)}"
-    except (metadata.PackageNotFoundError, ValueError):
-        return package
 
 
 def _text(value: Any) -> str:

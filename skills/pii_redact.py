@@ -84,7 +84,8 @@ def is_pii_mention(mention: Mapping[str, Any], findings: Sequence[Mapping[str, A
     (``US_SSN``), or all its words are context words of a finding (``SSN``, ``Social
     Security`` next to a social security number). A name inside an address
     (``Anna`` of ``Anna.Schmidt@...``) is no piece: it has no digit. Case does not matter."""
-    text = str(mention.get("text") or mention.get("name") or "").casefold()
+    raw = str(mention.get("text") or mention.get("name") or "")
+    text = raw.casefold()
     if not text:
         return False
     digits = any(c.isdigit() for c in text)
@@ -92,9 +93,8 @@ def is_pii_mention(mention: Mapping[str, Any], findings: Sequence[Mapping[str, A
                               or (digits and text in str(f["text"]).casefold()))
            for f in findings):
         return True
-    raw = str(mention.get("text") or mention.get("name") or "")
     if _PLACEHOLDER.search(raw) and any(f.get("type") and f["type"] in raw for f in findings):
         return True
-    words = {w.lower() for f in findings for w in f.get("context") or ()}
-    tokens = re.findall(r"\w+", text.lower())
+    words = {str(w).casefold() for f in findings for w in f.get("context") or ()}
+    tokens = re.findall(r"\w+", text)
     return bool(tokens) and all(t in words for t in tokens)

@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Sequence
 
 from skills.base import WARNINGS, Record, RunContext, Skill, SkillError, SkillUnavailable
-from skills.webapi_hosts import HostPolicy, HostRefused
+from skills.webapi_hosts import HostPolicy
 from skills.webapi_params import WebApiConfigError, WebApiParams, expand, expand_headers, shown
 
 from enrich.errors import EnrichError
@@ -139,13 +139,15 @@ class WebApiSkill(Skill):
         body = {"values": [{"recordId": str(i), "data": dict(records[i])} for i in batch]}
         try:
             answer = self._send(body)
-        except (WebApiCallFailed, HostRefused) as exc:
-            failed = SkillError(f"web API {self.shown}: {self._reason(exc)}",
-                                transient=getattr(exc, "transient", False))
+        except Exception as exc:  # the one catch-all: whatever the remote sets off fails
+            failed = SkillError(f"web API {self.shown}: {self._reason(exc)}",  # the batch's
+                                transient=_transient(exc))  # records, never run()
             return {i: failed for i in batch}
         return {i: _result(answer.get(str(i))) for i in batch}
 
-    def _reason(self, error: EnrichError) -> str:
+    def _reason(self, error: Exception) -> str:
+        if not isinstance(error, EnrichError):  # an unexpected failure: name it
+            return f"{type(error).__name__}: {error}"
         wait = getattr(error, "retry_after", None) or 0
         if wait > self.config.max_backoff:
             return f"{error} (asks to retry after {wait:g} s, more than max_backoff)"
@@ -184,10 +186,7 @@ class WebApiSkill(Skill):
         deadline = time.monotonic() + timeout
         url = self._uri
         for _ in range(MAX_REDIRECTS + 1):
-            try:
-                pinned = self.policy.pin(url)
-            except ValueError as exc:  # a redirect's URL that urlsplit cannot read
-                raise WebApiCallFailed(f"a redirect to an unreadable URL: {exc}") from None
+            pinned = self.policy.pin(url)
             extensions = {"sni_hostname": pinned.server_name} if pinned.server_name else {}
             try:
                 with self._client.stream(
@@ -207,10 +206,6 @@ class WebApiSkill(Skill):
             except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. a body that is not
                 raise WebApiCallFailed(  # the gzip it says, a Location that is no URL
                     f"a broken answer: {type(exc).__name__}: {exc}") from None
-            except WebApiCallFailed:
-                raise
-            except Exception as exc:  # the remote's misbehaviour never escapes run()
-                raise WebApiCallFailed(f"{type(exc).__name__}: {exc}") from None
             return _checked(response, content)
         raise WebApiCallFailed(f"more than {MAX_REDIRECTS} redirects")
 

@@ -113,7 +113,11 @@ class HostPolicy:
 
     def pin(self, url: str) -> Pinned:
         """``url`` pointed at its checked address; HostRefused when it may not be reached."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            explicit_port = parts.port
+        except ValueError as exc:  # a port past 65535 or no number, a broken [IPv6] host
+            raise HostRefused(f"an unreadable URL ({exc}): it cannot be reached") from None
         host = (parts.hostname or "").lower().rstrip(".")
         if parts.scheme not in ("http", "https") or not host:
             raise HostRefused(f"{parts.scheme}://{host}: only http(s) URLs with a host can "
@@ -122,7 +126,7 @@ class HostPolicy:
         listed = host in self.names or bool(literal and self._listed(literal))
         if not listed:
             raise HostRefused(f"{host} is not in the skill's allowed_hosts ({self.listing()})")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = explicit_port or (443 if parts.scheme == "https" else 80)
         addresses = [literal] if literal else _resolve(host, port)
         for address in addresses:
             if not _public(address) and not self._listed(address):
@@ -134,7 +138,7 @@ class HostPolicy:
                               "(use https)")
         target = addresses[0]
         shown = f"[{target}]" if target.version == 6 else str(target)
-        netloc = f"{shown}:{parts.port}" if parts.port else shown
+        netloc = f"{shown}:{explicit_port}" if explicit_port else shown
         pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
         host_header = parts.netloc.rsplit("@", 1)[-1]
         return Pinned(pinned, host_header, None if literal else host)

@@ -6,8 +6,10 @@ import sqlite3
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from indexers.stores import DataDir
 from typer.testing import CliRunner
 
+from enrich.cache import FILE_NAME, EnrichmentCache
 from enrich.cli.app import app
 from enrich.server import create_app
 from enrich.testing.pii_factories import pii_email, pii_skillset, pii_values, write_letters
@@ -33,13 +35,12 @@ def _index(root, semantic=False, **params):
 
 
 def _cached_entries(data):
-    cache = data / "cache" / "enrich-cache.sqlite"
-    if not cache.exists():
+    """The enrichment cache's entries (none when the run made no cache)."""
+    folder = DataDir(data).cache
+    if not (folder / FILE_NAME).exists():
         return 0
-    with sqlite3.connect(cache) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                   for t in tables)
+    with EnrichmentCache.open(folder) as cache:
+        return cache.stats()["entries"]
 
 
 def _search(data, query, *args):

@@ -5,7 +5,9 @@ import pytest
 
 from enrich.plan import build_plan
 from enrich.records import attach_graph, to_record
+from enrich.redaction import cache_allowed
 from enrich.skillset import Skillset
+from enrich.tree import strings
 from enrich.testing.pii_factories import pii_skillset, pii_values
 from skills.correspondents import correspondents
 
@@ -32,17 +34,6 @@ def _mail(findings=(), text="Please see the attached form."):
     return doc, (sender, named, bare)
 
 
-def _strings(node):
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for v in node.values():
-            yield from _strings(v)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from _strings(v)
-
-
 @pytest.mark.parametrize("in_worker", [True, False])
 def test_correspondent_addresses_never_reach_graph_facets_or_tree_when_redacting(in_worker):
     doc, addresses = _mail()
@@ -52,8 +43,8 @@ def test_correspondent_addresses_never_reach_graph_facets_or_tree_when_redacting
     record = to_record(doc, "file:///", plan)
     people = {m["name"] for m in record.entities}
     assert people == {"Ann Lee", "Bo Chan"}  # the bare address has no name: left out
-    seen = [*_strings(record.entities), *_strings(record.aliases), *_strings(record.fields),
-            *_strings(record.tree), *_strings(record.metadata)]
+    seen = [text for part in (record.entities, record.aliases, record.fields, record.tree,
+                              record.metadata) for text in strings(part, keys=True)]
     for address in addresses:
         assert not any(address in s.lower() for s in seen), address
     assert "Ann Lee <[EMAIL_ADDRESS]>" in record.metadata["from"]
@@ -81,7 +72,7 @@ def test_findings_match_whatever_their_case():
     record = to_record(doc, "file:///", _plan(mode="redact"))
     assert record.metadata["subject"] == "from [EMAIL_ADDRESS]"
     assert record.content == "Write to [EMAIL_ADDRESS] please."
-    assert not any(address in s.lower() for s in _strings(record.entities))
+    assert not any(address in s.lower() for s in strings(record.entities, keys=True))
 
 
 @pytest.mark.parametrize("keep", [True, False])
@@ -99,3 +90,22 @@ def test_stored_chunks_are_redacted_with_keep_original(keep):
     assert record.tree["chunks"][0]["vector"] == [0.5, 0.25]
     assert (ssn in record.tree["content"]) is keep
     assert ssn not in record.content
+
+
+def test_the_original_is_kept_only_when_every_redacting_skill_keeps_it():
+    """The store and the enrichment cache agree: one redacting skill without
+    keep_original wins, and the original is kept nowhere."""
+    data = pii_skillset(keep_original=True, headers=True)
+    data["skills"][-2]["params"] = {"mode": "redact"}  # pii_subject, keep_original unset
+    mixed = build_plan(Skillset.from_dict(data))
+    ssn = pii_values(16)["ssn"]
+    text = f"My SSN is {ssn}."
+    at = text.index(ssn)
+    finding = {"type": "US_SSN", "text": ssn, "start": at, "end": at + len(ssn),
+               "confidence": 0.85}
+    for plan, keep in ((mixed, False), (_plan(keep_original=True), True)):
+        doc, _ = _mail([finding], text)
+        record = to_record(doc, "file:///", plan)
+        assert cache_allowed(plan) is keep
+        assert (ssn in record.tree["content"]) is keep
+        assert ssn not in record.content

@@ -10,6 +10,7 @@ import tarfile
 
 from enrich.indexer import IndexOptions, run_index
 from enrich.testing.fuzz import outcome
+from enrich.tree import strings
 from indexers.crackers import Blob, crack
 from indexers.crackers.base import make_storable, storable_text
 
@@ -37,22 +38,10 @@ def test_escaped_bytes_read_as_cp1252_and_other_surrogates_replaced_one_for_one(
     assert tree == {"ké": ["x€y", ("té",)], "n": 1, "b": b"\xff"}
 
 
-def _strings(node):
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(key)
-            yield from _strings(value)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _strings(item)
-
-
 def test_raw_8_bit_mail_headers_and_latin_1_tar_names_crack_to_storable_text():
     for name, data in (("raw.eml", RAW_FROM), ("names.tar", _latin1_tar())):
         documents = crack(Blob(uri=f"file:///d/{name}", name=name, data=data, size=len(data)))
-        for text in _strings(documents):
+        for text in strings(documents, keys=True):
             text.encode("utf-8")  # raises on a lone surrogate
         assert outcome(name, data)[0] in ("ok", "partial")
     mail = crack(Blob(uri="file:///d/raw.eml", name="raw.eml", data=RAW_FROM,

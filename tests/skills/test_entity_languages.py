@@ -16,7 +16,7 @@ from enrich.engine import Engine
 from enrich.plan import build_plan, needs
 from enrich.skillset import Skillset
 from enrich.testing.language_models import TEXTS, ruler_pipeline
-from skills.base import SkillUnavailable
+from skills.base import WARNINGS, SkillUnavailable
 from skills.entities import EntitySkill
 from skills.entity_models import LanguagePolicy, language_code, model_types
 from skills.language import load_identifier
@@ -117,7 +117,7 @@ def test_each_page_is_read_by_the_model_of_its_language(english, french_rules, c
     assert all(e["confidence"] == 1.0 for e in results[1]["entities"])  # rules: certain
     assert [r["entities"] for r in results[2:5]] == [[], [], []]
     # each skipped page says so in its document's warnings (the log says it once)
-    assert [r["_warnings"][0].split(" and ")[0] for r in results[2:5]] == [
+    assert [r[WARNINGS][0].split(" and ")[0] for r in results[2:5]] == [
         "no entities: the text is in language 'de'", "no entities: the text is in language 'es'",
         "no entities: the text is in language 'de'"]
     assert found(results[5]) == [("GPE", "Valmorel", "GPE:valmorel")]  # the document's
@@ -142,7 +142,7 @@ def test_a_missing_model_skips_its_language_and_the_skill_goes_on(english, caplo
     with caplog.at_level(logging.WARNING):
         [fr, en] = skill.run([page("fr", ["Zoé Marchetti"]),
                               page("en", ["LeBron James wore Nike shoes"])])
-    assert fr["entities"] == [] and "'fr'" in fr["_warnings"][0] and skill.skipped == {"fr": 1}
+    assert fr["entities"] == [] and "'fr'" in fr[WARNINGS][0] and skill.skipped == {"fr": 1}
     assert ("PERSON", "LeBron James", "PERSON:lebron james") in found(en)
     assert "no_such_french_model" in caplog.text and "not installed" in caplog.text
     with pytest.raises(SkillUnavailable, match="no_such_english"):  # the default one is needed

@@ -13,7 +13,7 @@ import skills.webapi_hosts as hosts
 from enrich.testing.webapi_server import SkillServer
 from skills.base import SkillError
 from skills.webapi import WebApiSkill
-from skills.webapi_hosts import HostPolicy, HostRefused
+from skills.webapi_hosts import HostPolicy, HostRefused, Pinned
 
 PUBLIC = "93.184.215.14"
 
@@ -112,8 +112,19 @@ def test_plain_http_needs_an_explicit_listing(dns):
     dns["api.example.com"] = [PUBLIC]
     with pytest.raises(HostRefused, match="plain http"):
         HostPolicy(None, "http://api.example.com/x").pin("http://api.example.com/x")
-    assert HostPolicy(None, "https://api.example.com/x").pin("https://api.example.com/x")
-    assert HostPolicy(["api.example.com"], "").pin("http://api.example.com/x")
+    assert HostPolicy(None, "https://api.example.com/x").pin("https://api.example.com/x") \
+        == Pinned(f"https://{PUBLIC}/x", "api.example.com", "api.example.com")
+    assert HostPolicy(["api.example.com"], "").pin("http://api.example.com/x") \
+        == Pinned(f"http://{PUBLIC}/x", "api.example.com", "api.example.com")
+
+
+@pytest.mark.parametrize("url", ["https://api.example.com:99999/x", "https://api.example.com:x/x",
+                                 "https://[::1/x"])
+def test_an_unreadable_url_is_refused(url):
+    """A port past 65535 or no number, a broken IPv6 host (a redirect's Location): refused,
+    never a ValueError."""
+    with pytest.raises(HostRefused, match="an unreadable URL"):
+        HostPolicy(["api.example.com", "::1"], "").pin(url)
 
 
 def redirect(status, location):
@@ -162,10 +173,16 @@ def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused_unless_listed(in
     dns["api.example.com"] = [inner]
     with pytest.raises(HostRefused, match="resolves to"):
         HostPolicy(["api.example.com"], "").pin("https://api.example.com/x")
-    assert HostPolicy([inner], url).pin(url)  # listed: allowed
+    connected = ipaddress.ip_address(inner)  # an IPv4-mapped address: its IPv4 address
+    connected = getattr(connected, "ipv4_mapped", None) or connected
+    shown = f"[{connected}]" if connected.version == 6 else str(connected)
+    assert HostPolicy([inner], url).pin(url) == Pinned(f"https://{shown}/x", f"[{inner}]",
+                                                       None)  # listed: allowed
 
 
 @pytest.mark.parametrize("outer", ["64:ff9b::5db8:d70e", "2002:5db8:d70e::1"])
 def test_an_ipv6_address_carrying_a_public_ipv4_one_is_public(outer, dns):
     dns["api.example.com"] = [outer]
-    assert HostPolicy(None, "https://api.example.com/x").pin("https://api.example.com/x")
+    assert HostPolicy(None, "https://api.example.com/x").pin("https://api.example.com/x") \
+        == Pinned(f"https://[{ipaddress.ip_address(outer)}]/x", "api.example.com",
+                  "api.example.com")
