@@ -143,9 +143,8 @@ def restore_spaces(grey: np.ndarray, found: Sequence[Sequence[Any]]) -> list[str
     texts = [str(result[1]) for result in found]
     per_segment: list[list[Gap]] = []
     for result, text in zip(found, texts):
-        boxes, chars = (result[3], result[4]) if len(result) > 4 else (None, None)
-        usable = bool(boxes) and len(boxes) == len(text) and "".join(chars or []) == text
-        per_segment.append(segment_gaps(grey, result[0], boxes, text) if usable else [])
+        boxes = _char_boxes(result)
+        per_segment.append(segment_gaps(grey, result[0], boxes, text) if boxes else [])
     gaps = [gap for segment in per_segment for gap in segment]
     threshold = gap_threshold([w for _, w, lab in gaps if lab], [w for _, w, lab in gaps if not lab])
     out = []
@@ -160,14 +159,25 @@ def restore_spaces(grey: np.ndarray, found: Sequence[Sequence[Any]]) -> list[str
 def char_marks(result: Sequence[Any]) -> list[tuple[list[float], float]] | None:
     """``([x0, y0, x1, y1], confidence)`` of each non-space character of a RapidOCR
     result read with ``return_word_box=True`` (None when it has no usable boxes)."""
-    if len(result) < 6:
+    boxes = _char_boxes(result)
+    if not boxes or len(result) < 6 or len(result[5]) != len(boxes):
         return None
-    text, boxes, chars, confidences = str(result[1]), result[3], result[4], result[5]
-    if not boxes or not len(boxes) == len(text) == len(confidences) or "".join(chars) != text:
-        return None
+    text, confidences = str(result[1]), result[5]
     marks = []
     for char, box, confidence in zip(text, boxes, confidences):
         if not char.isspace():
             xs, ys = [p[0] for p in box], [p[1] for p in box]
             marks.append(([min(xs), min(ys), max(xs), max(ys)], float(confidence)))
     return marks
+
+
+def _char_boxes(result: Sequence[Any]) -> Sequence[Any] | None:
+    """The per-character boxes of a RapidOCR result (``return_word_box=True``: text at
+    1, boxes at 3, characters at 4), or None when it has none or they do not match its
+    text (another engine version, mixed scripts)."""
+    if len(result) < 5:
+        return None
+    text, boxes, chars = str(result[1]), result[3], result[4]
+    if not boxes or len(boxes) != len(text) or "".join(chars or []) != text:
+        return None
+    return boxes

@@ -136,6 +136,13 @@ def test_words_span_their_characters_boxes_and_confidences():
     assert words == [{"text": "ab", "box": [10, 0, 30, 40], "confidence": 0.8},
                      {"text": "c", "box": [60, 0, 75, 40], "confidence": 0.6}]
     assert ocr_spacing.char_marks(result[:3]) is None  # read without return_word_box
+    # boxes (or confidences) that do not match the text: no marks, the text kept as read
+    grey = np.full((50, 100), 255, np.uint8)
+    for bad in ([*result[:4], list("abXc"), result[5]], [*result[:3], result[3][:3],
+                                                         list("ab c"), result[5]],
+                [*result[:5], result[5][:2]]):
+        assert ocr_spacing.char_marks(bad) is None
+        assert restore_spaces(grey, [bad]) == ["ab c"]
 
 
 @pytest.mark.parametrize("angle", [-1.5, 0.7, 2.4])
