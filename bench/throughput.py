@@ -16,7 +16,7 @@ d. ``enrich index OUT/corpus --data OUT/data --workers W --json`` as a subproces
    from an empty data directory;
 e. the same command again, with nothing changed (every document should be skipped).
 
-Targets: enrich pages/s >= 0.7 x reference pages/s; second run < 5 % of the first.
+Targets: enrich pages/s >= 0.8 x reference pages/s (issue 17); second run < 5 % of the first.
 Results also go to ``OUT/results.json``. Exit status 2 when ``enrich index`` could not
 run (the reference numbers are printed first).
 """
@@ -41,7 +41,7 @@ GENERATOR_VERSION = 2
 SEED = 20240115
 CREATED = datetime(2024, 1, 15, tzinfo=timezone.utc)  # fixed, so PDFs are reproducible
 REF_BATCH_SIZE = 64
-RATIO_TARGET = 0.7
+RATIO_TARGET = 0.8
 RERUN_TARGET_PCT = 5.0
 
 # ------------------------------------------------------------------------- corpus

@@ -4,7 +4,8 @@ Each thread gets its own read-only SQLite connections (the store and the graph),
 concurrent requests read in parallel and never block the index run writing the same
 files (SQLite WAL: readers see the last commit). The tantivy reader is shared and
 reloaded at most every ``REFRESH_SECONDS`` to see what an index run has committed.
-Images are resized and PDF pages rendered on demand, with small LRU caches.
+Images are resized and PDF pages rendered on demand, with small LRU caches, and whole
+answers are remembered while the data they read is unchanged (``remember``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.5
 CACHE_ENTRIES = 512  # search answers kept per server process (see Corpus._cached)
+ANSWER_BYTES = 32 << 20  # JSON answers kept per server process (see Corpus.remember)
 BLOB_SCHEMES = ("az", "s3", "gs", "gcs")
 MAX_ORIGINAL_BYTES = 256 << 20  # blobs served through the API at most (read into memory)
 MAX_RENDER_HEIGHT = 4000  # pixels: bounds a page render's memory (2000 x 4000 RGB = 24 MB)
@@ -112,6 +114,8 @@ class Corpus:
         self.ready = threading.Event()  # set once the query models are loaded (or none)
         self.thumbnails = LruCache(32 << 20)
         self.renders = LruCache(64 << 20)
+        self.answers = LruCache(ANSWER_BYTES)
+        self._stamps: sqlite3.Connection | None = None  # reads the store's version alone
         self._pdfium = threading.Lock()  # PDFium is not thread-safe
 
     def _per_thread(self, name: str, open_: Callable[[], Any]) -> Any:
@@ -204,6 +208,41 @@ class Corpus:
                 self._answers.popitem(last=False)
         return result
 
+    def generation(self, index: bool = False) -> tuple | None:
+        """What a remembered answer is good for: the store's data version (any commit to
+        it, by an index run or by this server's corrections, changes it) and, with
+        ``index``, the search index's generation; None where that cannot be known (the
+        store not written yet; an index without a stamp, as Elasticsearch's).
+
+        Read before the answer is made: an answer made meanwhile from a newer state is
+        kept under the older stamp, and missed by the next request, never the reverse."""
+        stamp = None
+        if index:
+            self.index()  # refresh, if due
+            stamp = self._stamp
+            if stamp is None:
+                return None
+        with self._lock:  # one connection: its data_version counts every other's commits
+            try:
+                if self._stamps is None:
+                    if not self.db.is_file():
+                        return None
+                    self._stamps = sqlite3.connect(self.db.resolve().as_uri() + "?mode=ro",
+                                                   uri=True, check_same_thread=False)
+                return self._stamps.execute("PRAGMA data_version").fetchone()[0], stamp
+            except sqlite3.Error:
+                return None
+
+    def remember(self, key: tuple, make: Callable[[], bytes], *, index: bool = False) -> bytes:
+        """``make()``, or the bytes it gave before for the same ``key`` while the store
+        (and, with ``index``, the search index) has not changed since: graph answers,
+        documents and suggestions are asked again and again (the page, several analysts
+        on one entity). The last ``ANSWER_BYTES`` are kept; an error is never kept."""
+        stamp = self.generation(index)
+        if stamp is None:
+            return make()
+        return self.answers.get((stamp, json.dumps(key, default=str)), make)
+
     def user_fields(self) -> tuple[Any, ...]:
         """The index's user fields (``FieldSpec``s of a skillset's typed ``fields:``)."""
         def fields(index: SearchIndex) -> tuple[Any, ...]:
@@ -268,6 +307,9 @@ class Corpus:
             for handle in self._opened:
                 handle.close()
             self._opened.clear()
+            if self._stamps is not None:
+                self._stamps.close()
+                self._stamps = None
             if self._index is not None:
                 self._index.close()
                 self._index = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import mimetypes
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -145,12 +145,16 @@ def search(data: Data, q: SearchText = "", filter: Filters = [],  # noqa: B006
            top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0,
            sort: Sort = "relevance", syntax: Syntax = "lenient",
-           mode: Mode = "auto") -> JSONResponse:
-    _check(data, facet, sort)
-    found = _search(data, q, filter, top=top, offset=skip, facets=list(dict.fromkeys(facet)),
-                    facet_size=facet_size, sort=None if sort == "relevance" else sort,
-                    syntax=syntax, mode=None if mode == "auto" else mode)
-    return _results(data, found, {"query": q, "skip": skip, "top": top, "sort": sort})
+           mode: Mode = "auto") -> Response:
+    def answer() -> dict[str, Any]:
+        _check(data, facet, sort)
+        found = _search(data, q, filter, top=top, offset=skip,
+                        facets=list(dict.fromkeys(facet)), facet_size=facet_size,
+                        sort=None if sort == "relevance" else sort, syntax=syntax,
+                        mode=None if mode == "auto" else mode)
+        return _results(data, found, {"query": q, "skip": skip, "top": top, "sort": sort})
+    return _remembered(data, ("search", q, filter, facet, facet_size, top, skip, sort, syntax,
+                              mode), answer, index=True, clean=False)  # plain already
 
 
 @router.get("/documents/{doc_id}/similar",
@@ -166,10 +170,11 @@ def similar(data: Data, doc_id: DocId, filter: Filters = [],  # noqa: B006
                              facets=list(dict.fromkeys(facet)), facet_size=facet_size)
     except NoVectorsError as exc:
         raise ApiError(404, "no_vectors", str(exc)) from None
-    return _results(data, found, {"document": doc_id, "skip": skip, "top": top})
+    return _json(_results(data, found, {"document": doc_id, "skip": skip, "top": top}),
+                 clean=False)  # plain already
 
 
-def _results(data: Corpus, found: Any, head: dict[str, Any]) -> JSONResponse:
+def _results(data: Corpus, found: Any, head: dict[str, Any]) -> dict[str, Any]:
     """A page of search results with what the result list shows of each document."""
     store = data.store()
     with store.snapshot():
@@ -186,9 +191,8 @@ def _results(data: Corpus, found: Any, head: dict[str, Any]) -> JSONResponse:
                ("language", "people", "organizations", "locations", "keyphrases", "tags",
                 "labels")},
             "thumbnail": _thumbnail(hit["id"], summary)})
-    return _json({**head, "count": found.count, "mode": found.mode,
-                  "vectors": data.has_vectors(), "results": results, "facets": found.facets},
-                 clean=False)  # plain already
+    return {**head, "count": found.count, "mode": found.mode, "vectors": data.has_vectors(),
+            "results": results, "facets": found.facets}
 
 
 def _as_list(value: Any) -> list:
@@ -198,13 +202,16 @@ def _as_list(value: Any) -> list:
 
 @router.get("/suggest", summary="Entity names for autocomplete")
 def suggest(data: Data, q: Annotated[str, Query(max_length=200)] = "", kind: Kind = None,
-            limit: Annotated[int, Query(ge=1, le=50)] = 8) -> JSONResponse:
+            limit: Annotated[int, Query(ge=1, le=50)] = 8) -> Response:
     if not q.strip():
         return _json({"query": q, "suggestions": []})
-    frame = data.graph().entities(q, kind=kind, limit=limit)
-    return _json({"query": q, "suggestions": [
-        {**row, "field": TYPE_FIELDS.get(row["type"], "entities")}
-        for row in frame.to_dict("records")]})
+
+    def answer() -> dict[str, Any]:
+        frame = data.graph().entities(q, kind=kind, limit=limit)
+        return {"query": q, "suggestions": [
+            {**row, "field": TYPE_FIELDS.get(row["type"], "entities")}
+            for row in frame.to_dict("records")]}
+    return _remembered(data, ("suggest", q, kind, limit), answer)
 
 
 # --- documents ---------------------------------------------------------------------
@@ -225,7 +232,11 @@ def _image_view(doc_id: str, image: dict[str, Any], node: dict[str, Any]) -> dic
 @router.get("/documents/{doc_id}", summary="A document's enriched tree")
 def document(data: Data, doc_id: DocId,
              tree: Annotated[bool, Query(description="Include the whole enrichment tree.")] = False
-             ) -> JSONResponse:
+             ) -> Response:
+    return _remembered(data, ("document", doc_id, tree), lambda: _document(data, doc_id, tree))
+
+
+def _document(data: Corpus, doc_id: str, tree: bool) -> dict[str, Any]:
     doc = data.document(doc_id)
     nodes = {node.get("id"): node for node in doc["tree"].get("images", [])}
     is_pdf = doc.get("content_type") == "application/pdf"
@@ -242,7 +253,7 @@ def document(data: Data, doc_id: DocId,
                 for image in doc["images"]])
     if tree:
         out["tree"] = doc["tree"]
-    return _json(out)
+    return out
 
 
 @router.get("/documents/{doc_id}/thread", summary="The mail thread of a message document")
@@ -306,17 +317,19 @@ def page_image(data: Data, doc_id: DocId, number: Annotated[int, Path(ge=1, le=1
 # --- runs --------------------------------------------------------------------------
 
 @router.get("/status", summary="Counts, graph size and the latest runs")
-def status(data: Data) -> JSONResponse:
-    store = data.store()
-    with store.snapshot():
-        out = {"stats": store.stats(), "runs": store.runs(5)}
-    out["graph"] = data.graph().stats()
-    return _json(out)
+def status(data: Data) -> Response:
+    def answer() -> dict[str, Any]:
+        store = data.store()
+        with store.snapshot():
+            out = {"stats": store.stats(), "runs": store.runs(5)}
+        out["graph"] = data.graph().stats()
+        return out
+    return _remembered(data, ("status",), answer)
 
 
 @router.get("/runs", summary="Run history, newest first")
-def runs(data: Data, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> JSONResponse:
-    return _json({"runs": data.store().runs(limit)})
+def runs(data: Data, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:
+    return _remembered(data, ("runs", limit), lambda: {"runs": data.store().runs(limit)})
 
 
 @router.get("/runs/{run_id}", summary="One run with every per-document error and warning")
@@ -328,6 +341,15 @@ def run(data: Data, run_id: Annotated[str, Path(pattern=RUN_ID)]) -> JSONRespons
             raise ApiError(404, "not_found", f"no run {run_id!r}")
         row["errors"] = store.errors(run_id)
     return _json(row)
+
+
+def _remembered(data: Corpus, key: tuple, make: Callable[[], Any], *, index: bool = False,
+                clean: bool = True) -> Response:
+    """``make()``'s JSON answer (see ``_json``), or its bytes remembered for ``key`` while
+    the data has not changed (``Corpus.remember``; ``index``: the answer reads the search
+    index too)."""
+    return Response(data.remember(key, lambda: _json(make(), clean).body, index=index),
+                    media_type="application/json")
 
 
 def _json(value: Any, clean: bool = True) -> JSONResponse:
