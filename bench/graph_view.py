@@ -12,7 +12,9 @@ b. **requests**, in process (``fastapi.testclient``, gzip as a browser asks): th
    corpus at ``limit`` = every entity, with and without ``communities``, with
    ``max_edges`` and ``min_count``; the graph of a search matching every document;
    50 nodes (the page's default); a path. Each line: p50 and max in ms over
-   ``--repeat`` requests after one warm-up, nodes, edges and the answer's bytes.
+   ``--repeat`` requests after one warm-up, each made afresh (the server's remembered
+   answers are cleared first), then one request answered from memory, nodes, edges and
+   the answer's bytes.
 
 Target: 2,000 nodes and 20,000 edges answer in well under a second on a 2-core machine.
 """
@@ -63,22 +65,28 @@ def requests(data: Path, limit: int, repeat: int) -> list[dict]:
 
     from enrich.server import create_app
     rows = []
-    with TestClient(create_app(data)) as client:
+    app = create_app(data)
+    answers = app.state.corpus.answers
+    with TestClient(app) as client:
         for label, params in CASES:
             params = {"limit": limit, **params}
             times, answer = [], None
             for i in range(repeat + 1):
+                answers.clear()  # time the work, not the remembered answer
                 started = time.perf_counter()
                 answer = client.get("/api/graph/view", params=params)
                 if i:  # the first warms the caches
                     times.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            client.get("/api/graph/view", params=params)  # remembered now
+            again = (time.perf_counter() - started) * 1000
             body = answer.json()
             rows.append({"case": label, "p50_ms": statistics.median(times), "max_ms": max(times),
-                         "nodes": len(body["nodes"]), "edges": len(body["edges"]),
-                         "bytes": len(answer.content)})
+                         "remembered_ms": again, "nodes": len(body["nodes"]),
+                         "edges": len(body["edges"]), "bytes": len(answer.content)})
             print(f"  {label:<30} p50 {rows[-1]['p50_ms']:7.1f} ms  max {max(times):7.1f} ms  "
-                  f"{rows[-1]['nodes']:,} nodes  {rows[-1]['edges']:,} edges  "
-                  f"{rows[-1]['bytes'] / 1e6:.1f} MB", flush=True)
+                  f"remembered {again:5.1f} ms  {rows[-1]['nodes']:,} nodes  "
+                  f"{rows[-1]['edges']:,} edges  {rows[-1]['bytes'] / 1e6:.1f} MB", flush=True)
         nodes = body["nodes"]
         started = time.perf_counter()
         found = client.get("/api/graph/path", params={"a": nodes[0]["id"], "b": nodes[-1]["id"]})

@@ -29,7 +29,6 @@ that skills do not rewrite: the cracker's page text and content, metadata, image
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Any
 
 from graph.normalize import entity_key
@@ -74,14 +73,15 @@ def drop_pii_mentions(mentions: list[dict[str, Any]], doc: dict[str, Any],
     kept = [m for m in mentions if m.get("skill") in own
             or not is_pii_mention(m, found.get(m.get("page"), []) if m.get("page") is not None
                                   else everything)]
-    if not _redacts_addresses(plan):
+    redacting = _redacting(plan)
+    if not _redacts_addresses(redacting):
         return kept
-    return _without_addresses(kept, own, placeholder_for(_placeholder(plan), EMAIL))
+    return _without_addresses(kept, own, placeholder_for(_placeholder(redacting), EMAIL))
 
 
-def _redacts_addresses(plan: Plan) -> bool:
+def _redacts_addresses(redacting: tuple[PiiSkill, ...]) -> bool:
     """Whether a ``pii`` skill in redact mode looks for e-mail addresses."""
-    return any(skill.entities is None or EMAIL in skill.entities for skill in _redacting(plan))
+    return any(skill.entities is None or EMAIL in skill.entities for skill in redacting)
 
 
 def _without_addresses(mentions: list[dict[str, Any]], own: set[str],
@@ -114,55 +114,47 @@ def _entity_addresses(doc: dict[str, Any], plan: Plan) -> set[str]:
     return found
 
 
-_REDACTING: dict[int, tuple[PiiSkill, ...]] = {}  # by id(plan), while the plan lives
-
-
 def _redacting(plan: Plan) -> tuple[PiiSkill, ...]:
-    """The plan's ``pii`` skills in redact mode, as instances (built once per plan: the
-    plan was validated, so they build)."""
-    found = _REDACTING.get(id(plan))
-    if found is None:
-        found = tuple(skill for skill in (b.skill() for b in _pii_skills(plan))
-                      if isinstance(skill, PiiSkill) and skill.mode == "redact")
-        _REDACTING[id(plan)] = found
-        weakref.finalize(plan, _REDACTING.pop, id(plan), None)
-    return found
+    """The plan's ``pii`` skills in redact mode, as instances (cheap to build: the plan
+    was validated, and a skill's ``__init__`` only keeps its parameters)."""
+    return tuple(skill for skill in (b.skill() for b in _pii_skills(plan))
+                 if skill.mode == "redact")
 
 
-def _placeholder(plan: Plan) -> str:
+def _placeholder(redacting: tuple[PiiSkill, ...]) -> str:
     """The placeholder pattern redaction uses (the first redacting skill's)."""
-    redacting = _redacting(plan)
     return redacting[0].placeholder if redacting else ""
 
 
-def _keeps_original(plan: Plan) -> bool:
+def _keeps_original(redacting: tuple[PiiSkill, ...]) -> bool:
     """Whether the store keeps the original tree: unless a ``pii`` skill redacts without
     ``keep_original: true`` (with none redacting, the tree is the original)."""
-    return all(skill.keep_original for skill in _redacting(plan))
+    return all(skill.keep_original for skill in redacting)
 
 
 def cache_allowed(plan: Plan) -> bool:
     """False when a ``pii`` skill redacts without ``keep_original``: the enrichment cache
     (``DATA/cache``) would keep the cracked text and the findings as they were."""
-    return _keeps_original(plan)
+    return _keeps_original(_redacting(plan))
 
 
 def redact_document(doc: dict[str, Any], plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(redacted, kept)``: the document with found values redacted everywhere, and the
     tree the store keeps (the original with ``keep_original: true``, else the redacted
     one). Without a ``pii`` skill in redact mode, both are ``doc`` itself."""
-    if not _redacting(plan):
+    redacting = _redacting(plan)
+    if not redacting:
         return doc, doc
-    pattern = _placeholder(plan)
+    pattern = _placeholder(redacting)
     values = replacements((f for fs in pii_findings(doc, plan).values() for f in fs), pattern)
-    if _redacts_addresses(plan):
+    if _redacts_addresses(redacting):
         for address in sorted(_entity_addresses(doc, plan)):
             values.setdefault(address, placeholder_for(pattern, EMAIL))
     graph = doc.pop(GRAPH_KEY, None)
     redacted = scrub(doc, values)
     if graph is not None:
         redacted[GRAPH_KEY] = graph
-    if not _keeps_original(plan):
+    if not _keeps_original(redacting):
         return redacted, redacted
     # The store keeps the original, but its chunk texts are what vector-search hits show.
     return redacted, {**doc, "chunks": redacted["chunks"]} if "chunks" in doc else doc

@@ -36,7 +36,7 @@ from graph.scores import llr, npmi
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Networks", "MAX_VISITED", "edge_strength"]
+__all__ = ["Networks", "MAX_VISITED"]
 
 MAX_VISITED = 100_000  # entities a path search may expand before giving up
 CARD_BATCH = 20_000    # keys per cards() call when building a whole scope
@@ -78,11 +78,7 @@ class Networks:
         for key, card in cards.items():
             graph.add_node(key, **{f: card[f] for f in ("name", "type", "documents",
                                                         "mentions", "description")})
-        pairs = [p for p in edges if p[0] in cards and p[1] in cards]
-        count = np.array([edges[p][0] for p in pairs], dtype=float)
-        n_a = np.array([cards[a][UNITS[scope]] for a, _ in pairs], dtype=float)
-        n_b = np.array([cards[b][UNITS[scope]] for _, b in pairs], dtype=float)
-        n = self.reader.units().get(scope, 0)
+        pairs, count, n_a, n_b, n = self._pair_arrays(edges, cards, scope)
         scores = zip(np.atleast_1d(npmi(count, n_a, n_b, n)).tolist(),
                      np.atleast_1d(llr(count, n_a, n_b, n)).tolist())
         for (a, b), (p, g) in zip(pairs, scores):
@@ -90,6 +86,16 @@ class Networks:
             graph.add_edge(a, b, weight=int(c), count=int(c), documents=int(d), npmi=p,
                            llr=g, scope=scope)
         return graph
+
+    def _pair_arrays(self, edges: dict, cards: dict, scope: str) -> tuple:
+        """``(pairs, count, n_a, n_b, n)``: the pairs of ``edges`` between ``cards``, in
+        order, their counts and their entities' units of ``scope`` (numpy arrays), and
+        the corpus's units of it: what ``npmi`` and ``llr`` score."""
+        pairs = [p for p in edges if p[0] in cards and p[1] in cards]
+        count = np.array([edges[p][0] for p in pairs], dtype=float)
+        n_a = np.array([cards[a][UNITS[scope]] for a, _ in pairs], dtype=float)
+        n_b = np.array([cards[b][UNITS[scope]] for _, b in pairs], dtype=float)
+        return pairs, count, n_a, n_b, self.reader.units().get(scope, 0)
 
     @in_snapshot
     def documents_graph(self, doc_ids: Sequence[str], limit: int = 25, scope: str = "document",
@@ -104,15 +110,15 @@ class Networks:
         """
         choice(scope, SCOPES, "scope")
         ids = list(dict.fromkeys(doc_ids))
-        return self._hits_graph(ids, dict(self.reader.document_entities(ids, kinds_of(kind),
-                                                                        limit)), scope)
+        hits = dict(self.reader.document_entities(ids, kinds_of(kind), limit))
+        return self._hits_graph(ids, hits, scope)[0]
 
     def _hits_graph(self, ids: list[str], hits: dict[str, int], scope: str,
-                    keep: dict | None = None) -> nx.Graph:
+                    keep: dict | None = None) -> tuple[nx.Graph, list, int]:
         """``documents_graph`` of the entities ``hits`` (their hits in ``ids``), nodes in
-        the order of ``hits``; ``keep``: ``_keep_strongest``'s thresholds, applied
-        before the graph is built (its ``dropped`` graph attribute says how many
-        edges passing them were left out)."""
+        the order of ``hits``, with its edges' pairs and how many were dropped;
+        ``keep``: ``_keep_strongest``'s thresholds, applied before the graph is built
+        (the pairs are then strongest first)."""
         shared = _shared_documents(self.reader.mentioned_in(ids, list(hits)), sorted(hits))
         known = self.reader.edges_among(hits, scope, 1)
         found = self.reader.cards(hits)
@@ -121,8 +127,6 @@ class Networks:
         if keep is not None:
             edges, dropped = self._keep_strongest(edges, cards, scope, **keep)
         graph = self._build(hits, edges, scope, cards)
-        if keep is not None:
-            graph.graph["dropped"] = dropped
         for key, n in hits.items():
             graph.nodes[key]["hits"] = n
         for (a, b), n in shared.items():
@@ -131,7 +135,7 @@ class Networks:
             graph.edges[a, b]["hits"] = n
             if (a, b) not in known:
                 graph.edges[a, b].update(npmi=None, llr=None)
-        return graph
+        return graph, list(edges), dropped
 
     @in_snapshot
     def view_graph(self, doc_ids: Sequence[str] | None = None, limit: int = 50,
@@ -144,8 +148,8 @@ class Networks:
         ``scope``); else of those documents, as ``documents_graph`` (``hits``; an
         edge where both are in one of them). Edges with ``count < min_count`` or
         ``npmi < min_npmi`` (None: no npmi) are left out, then all but the
-        ``max_edges`` strongest (count, then npmi, then keys). Nodes get ``degree``
-        (in this graph) and, with ``communities``, ``community`` (0 = the largest;
+        ``max_edges`` strongest (count, then npmi, then keys); edges get ``rank`` (0 =
+        the strongest). Nodes get ``degree`` (in this graph) and, with ``communities``, ``community`` (0 = the largest;
         an isolated node is one by itself). Graph attributes: ``more`` (more entities
         beyond ``limit``) and ``dropped_edges`` (passing the thresholds, beyond
         ``max_edges``).
@@ -160,29 +164,29 @@ class Networks:
             cards = {card["key"]: card for card in top[:limit]}
             edges, dropped = self._keep_strongest(self.reader.edges_among(cards, scope, min_count),
                                                   cards, scope, **keep)
-            graph = self._build(cards, edges, scope, cards)
+            graph, order = self._build(cards, edges, scope, cards), list(edges)
             more = len(top) > limit
         else:
             ids = list(dict.fromkeys(doc_ids))
             hits = self.reader.document_entities(ids, kinds_of(kind), limit + 1)
-            graph = self._hits_graph(ids, dict(hits[:limit]), scope, keep)
-            more, dropped = len(hits) > limit, graph.graph.pop("dropped")
+            graph, order, dropped = self._hits_graph(ids, dict(hits[:limit]), scope, keep)
+            more = len(hits) > limit
+        for rank, (a, b) in enumerate(order):
+            graph.edges[a, b]["rank"] = rank
         return _shaped(graph, communities, more, dropped)
 
     def _keep_strongest(self, edges: dict, cards: dict, scope: str, min_count: int,
                         min_npmi: float | None, max_edges: int | None) -> tuple[dict, int]:
         """The edges ``{(a, b): (count, documents)}`` passing the thresholds, at most the
-        ``max_edges`` strongest (as ``edge_strength`` orders them), and how many passing
-        ones were left out: scored with numpy before any graph is built, so a dense corpus
-        never builds millions of edges only to drop them."""
-        pairs = [p for p in edges if p[0] in cards and p[1] in cards]
+        ``max_edges`` strongest, strongest first (count, then npmi, None last, then the
+        keys), and how many passing ones were left out: scored with numpy before any
+        graph is built, so a dense corpus never builds millions of edges only to drop
+        them."""
+        pairs, count, n_a, n_b, n = self._pair_arrays(edges, cards, scope)
         if not pairs:
             return {}, 0
-        count = np.array([edges[p][0] for p in pairs], dtype=float)
-        n_a = np.array([cards[a][UNITS[scope]] for a, _ in pairs], dtype=float)
-        n_b = np.array([cards[b][UNITS[scope]] for _, b in pairs], dtype=float)
         with np.errstate(all="ignore"):
-            score = np.atleast_1d(npmi(count, n_a, n_b, self.reader.units().get(scope, 0)))
+            score = np.atleast_1d(npmi(count, n_a, n_b, n))
         score = np.asarray(score, dtype=float)
         ok = count >= min_count
         if min_npmi is not None:
@@ -295,15 +299,6 @@ def _shared_documents(rows: Iterable[tuple[str, str]], keys: list[str]) -> dict:
     firsts, seconds = np.divmod(found, n)
     return {(keys[a], keys[b]): total for a, b, total in
             zip(firsts.tolist(), seconds.tolist(), totals.tolist())}
-
-
-def edge_strength(edge: tuple[str, str, dict]) -> tuple:
-    """Sort key of the strongest edge first: count, npmi (None last), then the keys."""
-    a, b, data = edge
-    a, b = sorted((a, b))  # whichever way round networkx lists the pair
-    score = data.get("npmi")
-    return (-data["count"], -score if score is not None and np.isfinite(score) else np.inf,
-            a, b)
 
 
 def _shaped(graph: nx.Graph, communities: bool, more: bool, dropped: int) -> nx.Graph:

@@ -138,26 +138,31 @@ def require(model: str) -> None:
 def load_model(model: str, exclude: Sequence[str]) -> "Language":
     """Load a spaCy pipeline once per process; SkillUnavailable when it cannot be."""
     key = (model, tuple(sorted(exclude)))
-    if key not in _MODELS:
-        require(model)
-        try:
-            import spacy
-
-            factories = _factories_of(model)
-            try:
-                with _entry_points_limited_to(factories) if factories else nullcontext():
-                    _MODELS[key] = spacy.load(model, exclude=list(key[1]))
-            except ValueError as exc:  # E002: a factory the config does not name
-                if not factories or "[E002]" not in str(exc):
-                    raise
-                _MODELS[key] = spacy.load(model, exclude=list(key[1]))
-        except (ImportError, OSError, ValueError) as exc:
-            raise SkillUnavailable(f"entities: cannot load spaCy model '{model}': {exc}; "
-                                   f"{INSTALL_HINT}") from exc
+    with _LOAD_LOCK:  # one load at a time: the limited registry is shared (see below)
+        if key not in _MODELS:
+            _MODELS[key] = _load(model, list(key[1]))
     return _MODELS[key]
 
 
-_LIMIT_LOCK = threading.Lock()
+def _load(model: str, exclude: list[str]) -> "Language":
+    require(model)
+    try:
+        import spacy
+
+        factories = _factories_of(model)
+        try:
+            with _entry_points_limited_to(factories) if factories else nullcontext():
+                return spacy.load(model, exclude=exclude)
+        except ValueError as exc:  # E002: a factory the config does not name
+            if not factories or "[E002]" not in str(exc):
+                raise
+            return spacy.load(model, exclude=exclude)
+    except (ImportError, OSError, ValueError) as exc:
+        raise SkillUnavailable(f"entities: cannot load spaCy model '{model}': {exc}; "
+                               f"{INSTALL_HINT}") from exc
+
+
+_LOAD_LOCK = threading.RLock()
 
 
 def _factories_of(model: str) -> set[str] | None:
@@ -186,7 +191,7 @@ def _entry_points_limited_to(factories: set[str]) -> Iterator[None]:
     from spacy import util
 
     points = util.registry._entry_point_factories
-    with _LIMIT_LOCK:  # one shared registry: one limited load at a time per process
+    with _LOAD_LOCK:  # one shared registry: no other load sees it limited
         points.get_all = lambda: {n: f for n in sorted(factories)
                                   if (f := points.get_entry_point(n)) is not None}
         try:

@@ -97,7 +97,7 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
     pairs = pairs[: options.limit] if options.limit else pairs
     skillset = _skillset(options)
     with work_folder(options.work) as work:
-        files = _copy_scans(pairs, work / "scans")
+        files = _copy_scans(gold, pairs, work / "scans")
         data = work / options.engine
         started = time.monotonic()
         summary = run_index(str((work / "scans").resolve()), IndexOptions(
@@ -126,13 +126,15 @@ def evaluate_ocr(gold: Path, options: OcrOptions) -> dict[str, Any]:
     }
 
 
-def _copy_scans(pairs: list[OcrPair], folder: Path) -> list[Path]:
+def _copy_scans(gold: Path, pairs: list[OcrPair], folder: Path) -> list[Path]:
     """The scans copied afresh under ``folder`` by their gold paths (what was there is
     removed: the run reindexes every scan without a cache, so nothing is saved by
-    keeping copies)."""
-    if any(folder.resolve() in (p.scan.resolve(), *p.scan.resolve().parents) for p in pairs):
+    keeping copies). A folder inside the gold, or holding it, is refused: whatever the
+    pairs chosen (``--limit``), removing it would remove gold files."""
+    at, gold = folder.resolve(), gold.resolve()
+    if at in (gold, *gold.parents) or gold in at.parents:
         raise EvalError(f"{folder}, where the scans are copied to and removed from, "
-                        "holds the gold's scans: choose another work folder")
+                        f"overlaps the gold folder {gold}: choose another work folder")
     if folder.exists():
         shutil.rmtree(folder)
     files = []
@@ -166,24 +168,20 @@ def _score(pairs: list[OcrPair], files: list[Path], data: Path,
     with SqliteStore(DataDir(data).store, read_only=True) as store:
         for pair, path in zip(pairs, files):
             row = store.get_document(document_id(path.as_uri()))
-            if row is None:  # failed (listed with its reason): nothing read, all wrong
-                rates = error_rates(pair.reference, "", case)
-                out.append({"name": pair.name, "pages": 0, "cer": round(rates.cer, 4),
-                            "wer": round(rates.wer, 4), "rates": vars(rates),
-                            "word_confidence": None, "engines": set(), "failed": True})
-                continue
-            doc_tree = row["tree"]
+            # a failed document (listed with its reason): nothing read, all wrong
+            doc_tree = row["tree"] if row else {}
             text = next((v for _, v in tree.expand(doc_tree, _TEXT) if isinstance(v, str)),
-                        row.get("content") or "")
+                        (row or {}).get("content") or "")
             rates = error_rates(pair.reference, text, case)
             confidences = [c for _, c in tree.expand(doc_tree, _WORDS)
                            if isinstance(c, (int, float))]
             out.append({
-                "name": pair.name, "pages": len(row.get("pages") or []) or 1,
+                "name": pair.name, "pages": (len(row.get("pages") or []) or 1) if row else 0,
                 "cer": round(rates.cer, 4), "wer": round(rates.wer, 4),
                 "rates": vars(rates),
                 "word_confidence": round(sum(confidences) / len(confidences), 3)
                 if confidences else None,
                 "engines": {e for _, e in tree.expand(doc_tree, _ENGINE) if e},
+                **({"failed": True} if row is None else {}),
             })
     return out

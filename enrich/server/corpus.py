@@ -10,7 +10,6 @@ answers are remembered while the data they read is unchanged (``remember``).
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import logging
@@ -36,7 +35,6 @@ __all__ = ["Corpus", "LruCache", "Original"]
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.5
-CACHE_ENTRIES = 512  # search answers kept per server process (see Corpus._cached)
 ANSWER_BYTES = 32 << 20  # JSON answers kept per server process (see Corpus.remember)
 BLOB_SCHEMES = ("az", "s3", "gs", "gcs")
 MAX_ORIGINAL_BYTES = 256 << 20  # blobs served through the API at most (read into memory)
@@ -64,6 +62,11 @@ class LruCache:
         self.max_bytes, self.used = max_bytes, 0
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.used = 0
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
         with self._lock:
@@ -109,13 +112,13 @@ class Corpus:
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
         self._refreshed = 0.0
-        self._stamp: str | None = None  # the index generation the reader sees (_cached)
-        self._answers: OrderedDict[tuple, SearchResult] = OrderedDict()
+        self._stamp: str | None = None  # the index generation the reader sees (generation)
         self.ready = threading.Event()  # set once the query models are loaded (or none)
         self.thumbnails = LruCache(32 << 20)
         self.renders = LruCache(64 << 20)
         self.answers = LruCache(ANSWER_BYTES)
         self._stamps: sqlite3.Connection | None = None  # reads the store's version alone
+        self._stamps_lock = threading.Lock()  # not _lock: an index refresh holds that one
         self._pdfium = threading.Lock()  # PDFium is not thread-safe
 
     def _per_thread(self, name: str, open_: Callable[[], Any]) -> Any:
@@ -180,33 +183,10 @@ class Corpus:
     def search(self, query: str, **options: Any) -> SearchResult:
         """Search the index in a mode (``hybrid.search``; QueryError for a query or mode
         it refuses; ApiError 503 when the index is missing or cannot answer, as an
-        Elasticsearch index may at any time, or the query model cannot be loaded).
-        Answers are cached per index generation (see ``_cached``)."""
+        Elasticsearch index may at any time, or the query model cannot be loaded). The
+        routes remember whole answers (``remember``)."""
         texts = self.store().chunk_texts
-        return self._cached(("search", query, options), lambda: self._ask(
-            lambda index: hybrid.search(index, query, texts=texts, **options)))
-
-    def _cached(self, key: tuple, answer: Callable[[], SearchResult]) -> SearchResult:
-        """``answer()``, or the same answer given before under the same index generation
-        (the embedded index's commit stamp, read at each refresh: a commit makes every
-        cached answer old). Elasticsearch gives no stamp here: never cached. The last
-        ``CACHE_ENTRIES`` answers are kept; each caller gets its own copy."""
-        self.index()  # refresh, if due
-        stamp = self._stamp
-        if stamp is None:
-            return answer()
-        hashed = (stamp, json.dumps(key, sort_keys=True, default=str))
-        with self._lock:
-            found = self._answers.get(hashed)
-            if found is not None:
-                self._answers.move_to_end(hashed)
-                return copy.deepcopy(found)
-        result = answer()
-        with self._lock:
-            self._answers[hashed] = copy.deepcopy(result)
-            while len(self._answers) > CACHE_ENTRIES:
-                self._answers.popitem(last=False)
-        return result
+        return self._ask(lambda index: hybrid.search(index, query, texts=texts, **options))
 
     def generation(self, index: bool = False) -> tuple | None:
         """What a remembered answer is good for: the store's data version (any commit to
@@ -222,7 +202,7 @@ class Corpus:
             stamp = self._stamp
             if stamp is None:
                 return None
-        with self._lock:  # one connection: its data_version counts every other's commits
+        with self._stamps_lock:  # one connection: its data_version counts others' commits
             try:
                 if self._stamps is None:
                     if not self.db.is_file():
@@ -277,8 +257,7 @@ class Corpus:
     def similar(self, doc_id: str, **options: Any) -> SearchResult:
         """"More like this" (``hybrid.similar``; QueryError when it has no vectors)."""
         texts = self.store().chunk_texts
-        return self._cached(("similar", doc_id, options), lambda: self._ask(
-            lambda index: hybrid.similar(index, doc_id, texts=texts, **options)))
+        return self._ask(lambda index: hybrid.similar(index, doc_id, texts=texts, **options))
 
     def index_count(self) -> int:
         """How many documents the search index holds."""
@@ -307,12 +286,14 @@ class Corpus:
             for handle in self._opened:
                 handle.close()
             self._opened.clear()
-            if self._stamps is not None:
-                self._stamps.close()
-                self._stamps = None
             if self._index is not None:
                 self._index.close()
                 self._index = None
+        with self._stamps_lock:  # a version is per connection: the answers go with it
+            if self._stamps is not None:
+                self._stamps.close()
+                self._stamps = None
+            self.answers.clear()
         self._local = threading.local()
 
     # --- documents -----------------------------------------------------------------

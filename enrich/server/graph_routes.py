@@ -16,7 +16,6 @@ from fastapi.responses import Response
 
 from graph import AmbiguousEntity, EntityNotFound, GraphError, NoPath
 from graph.cooccurrence import RANKS, SCOPES
-from graph.networks import edge_strength
 
 from .errors import ApiError
 from .routes import (LIMITS, Data, Filters, Kind, SearchText, Syntax, _clean, _remembered,
@@ -176,7 +175,8 @@ def _view_lists(graph) -> dict[str, list]:
                       for key, attrs in graph.nodes(data=True)],
             "edges": [{"source": a, "target": b,
                        **{k: attrs[k] for k in EDGE + ("hits",) if k in attrs}}
-                      for a, b, attrs in sorted(graph.edges(data=True), key=edge_strength)]}
+                      for a, b, attrs in sorted(graph.edges(data=True),
+                                                key=lambda edge: edge[2]["rank"])]}
 
 
 @router.get("/graph/path", summary="A shortest chain of co-occurrences between two entities")
@@ -185,10 +185,12 @@ def graph_path(data: Data, a: Entity, b: Entity, scope: Scope = "document",
                max_hops: Annotated[int, Query(ge=1, le=LIMITS["hops"])] = 4) -> Response:
     def answer() -> dict[str, Any]:
         kg = data.graph()
-        ka, kb = _graph_call(kg.resolve, a), _graph_call(kg.resolve, b)
-        hops = _graph_call(kg.path, ka, kb, scope=scope, min_count=min_count, max_hops=max_hops)
-        chain = [ka] + [hop["b"] for hop in hops]
-        cards = kg.reader.cards(chain)
+        with kg.reader.snapshot():  # the cards are those of the path's entities
+            ka, kb = _graph_call(kg.resolve, a), _graph_call(kg.resolve, b)
+            hops = _graph_call(kg.path, ka, kb, scope=scope, min_count=min_count,
+                               max_hops=max_hops)
+            chain = [ka] + [hop["b"] for hop in hops]
+            cards = kg.reader.cards(chain)
         for hop in hops:
             hop["evidence"] = [{"id": e.pop("doc_id"), **e} for e in hop["evidence"]]
         return {"a": ka, "b": kb, "hops": hops,

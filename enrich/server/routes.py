@@ -163,15 +163,17 @@ def similar(data: Data, doc_id: DocId, filter: Filters = [],  # noqa: B006
             facet: Facets = [],  # noqa: B006
             facet_size: Annotated[int, Query(ge=1, le=LIMITS["facet_size"])] = 10,
             top: Annotated[int, Query(ge=0, le=LIMITS["top"])] = 10,
-            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0) -> JSONResponse:
-    _check(data, facet, "relevance")
-    try:
-        found = data.similar(doc_id, filters=_filters(filter, data), top=top, offset=skip,
-                             facets=list(dict.fromkeys(facet)), facet_size=facet_size)
-    except NoVectorsError as exc:
-        raise ApiError(404, "no_vectors", str(exc)) from None
-    return _json(_results(data, found, {"document": doc_id, "skip": skip, "top": top}),
-                 clean=False)  # plain already
+            skip: Annotated[int, Query(ge=0, le=LIMITS["skip"])] = 0) -> Response:
+    def answer() -> dict[str, Any]:
+        _check(data, facet, "relevance")
+        try:
+            found = data.similar(doc_id, filters=_filters(filter, data), top=top, offset=skip,
+                                 facets=list(dict.fromkeys(facet)), facet_size=facet_size)
+        except NoVectorsError as exc:
+            raise ApiError(404, "no_vectors", str(exc)) from None
+        return _results(data, found, {"document": doc_id, "skip": skip, "top": top})
+    return _remembered(data, ("similar", doc_id, filter, facet, facet_size, top, skip), answer,
+                       index=True, clean=False)  # plain already
 
 
 def _results(data: Corpus, found: Any, head: dict[str, Any]) -> dict[str, Any]:

@@ -155,9 +155,15 @@ def test_scans_are_copied_afresh(tmp_path):
     (scans / "old").mkdir(parents=True)
     (scans / "a.png").write_bytes(b"old!")  # the same size: copied all the same
     (scans / "old" / "b.png").write_bytes(b"stale")
-    assert _copy_scans(pairs, scans) == [(scans / "a.png").resolve()]
+    gold = tmp_path / "gold"
+    assert _copy_scans(gold, pairs, scans) == [(scans / "a.png").resolve()]
     assert (scans / "a.png").read_bytes() == b"new!"
     assert sorted(p.name for p in scans.rglob("*")) == ["a.png"]
-    with pytest.raises(EvalError, match="holds the gold's scans"):
-        _copy_scans(pairs, tmp_path / "gold")
-    assert (tmp_path / "gold" / "a.png").is_file()
+    (gold / "more").mkdir()
+    (gold / "more" / "b.png").write_bytes(b"gold")  # not among the pairs (--limit)
+    (gold / "more" / "b.txt").write_text("b")
+    for folder in (gold, gold / "more", tmp_path):  # the gold, inside it, holding it
+        with pytest.raises(EvalError, match="overlaps the gold folder"):
+            _copy_scans(gold, pairs, folder)
+    assert sorted(p.name for p in gold.rglob("*")) == ["a.png", "a.txt", "b.png", "b.txt",
+                                                       "more"]

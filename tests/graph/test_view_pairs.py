@@ -4,11 +4,11 @@ numpy codes counted in chunks, checked against a plain count on random data."""
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 import pytest
 
 from graph import networks
+from graph.cooccurrence import pair_counts
 
 
 def _rows(seed: int, docs: int, keys: list[str]) -> list[tuple[str, str]]:
@@ -21,14 +21,11 @@ def _rows(seed: int, docs: int, keys: list[str]) -> list[tuple[str, str]]:
 
 
 def _plain(rows) -> dict:
+    """The project's plain pair counter over the same documents."""
     by_doc: dict[str, set[str]] = {}
     for doc, key in rows:
         by_doc.setdefault(doc, set()).add(key)
-    counted: Counter = Counter()
-    for members in by_doc.values():
-        ordered = sorted(members)
-        counted.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
-    return dict(counted)
+    return dict(pair_counts(by_doc.values()))
 
 
 @pytest.mark.parametrize("chunk", [4_000_000, 7])  # one chunk; many small ones

@@ -1,6 +1,6 @@
-"""Answers are cached per data generation: the same search is answered once until a
-commit changes what the index holds, and graph answers and documents while the store
-is unchanged (enrich/server/corpus.py: ``_cached``, ``remember``)."""
+"""Whole answers are remembered per data generation: the same search is answered once
+until a commit changes what the index or the store holds, graph answers and documents
+while the store is unchanged (enrich/server/corpus.py: ``generation``, ``remember``)."""
 
 from __future__ import annotations
 
@@ -44,21 +44,6 @@ def test_the_same_search_is_answered_once_per_index_generation(tmp_path, monkeyp
     time.sleep(REFRESH_SECONDS + 0.1)
     assert client.get("/api/search", params={"q": "ferry"}).json()["count"] == 2
     assert calls.count("ferry") == 3
-
-
-def test_a_cached_answer_is_a_copy(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("The ferry left the harbour at dawn.")
-    run_index(str(docs), IndexOptions(data_dir=str(tmp_path / "data"), workers=0,
-                                      skillset=LIGHT))
-    app = create_app(tmp_path / "data")
-    corpus = app.state.corpus
-    corpus.index()
-    time.sleep(REFRESH_SECONDS + 0.1)
-    found = corpus.search("ferry")
-    found.results[0]["title"] = "changed by a caller"
-    assert corpus.search("ferry").results[0]["title"] != "changed by a caller"
 
 
 def test_graph_answers_and_documents_are_remembered_while_the_store_is_unchanged(
@@ -116,4 +101,25 @@ def test_the_store_generation_changes_with_every_commit_and_with_no_read(tmp_pat
     (docs / "b.txt").write_text("Bread rose overnight in the kitchen.")
     run_index(str(docs), options)
     assert corpus.generation() != before
+    corpus.close()
+
+
+def test_closing_forgets_the_answers_with_the_connection_their_stamps_came_from(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The ferry left the harbour at dawn.")
+    run_index(str(docs), IndexOptions(data_dir=str(tmp_path / "data"), workers=0,
+                                      skillset=LIGHT))
+    corpus = Corpus(tmp_path / "data")
+    made = []
+
+    def make() -> bytes:
+        made.append(1)
+        return b"answer"
+
+    assert corpus.remember(("k",), make) == corpus.remember(("k",), make) == b"answer"
+    assert len(made) == 1
+    corpus.close()  # a new connection counts versions afresh: old answers cannot be told
+    assert corpus.remember(("k",), make) == b"answer"
+    assert len(made) == 2 and corpus.answers.used == len(b"answer")
     corpus.close()

@@ -31,6 +31,7 @@ def test_a_pipeline_loads_without_importing_the_plugins_it_does_not_use():
     run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert found["unused"], "no unused spacy_factories plugin installed: nothing was tested"
     assert found["imported"] == [], found
     assert "PERSON" in found["ents"] and "GPE" in found["ents"], found
 
@@ -76,3 +77,40 @@ def test_limited_loads_in_two_threads_do_not_undo_each_other():
         thread.join()
     assert errors == []
     assert "get_all" not in vars(points)
+
+
+def test_loads_wait_for_a_limited_one_and_a_model_loads_once(monkeypatch):
+    import threading
+    import time
+
+    from spacy import util
+
+    points = util.registry._entry_point_factories
+    limited_while_loading: list[bool] = []
+
+    def load(model, exclude):
+        limited_while_loading.append("get_all" in vars(points))
+        time.sleep(0.05)
+        return object()
+
+    monkeypatch.setattr(entity_models, "_load", load)
+    monkeypatch.setattr(entity_models, "_MODELS", {})
+    started = threading.Event()
+
+    def limited() -> None:
+        with entity_models._entry_points_limited_to({"some_factory"}):
+            started.set()
+            time.sleep(0.1)
+
+    loaded: list[object] = []
+    threads = [threading.Thread(target=limited)]
+    threads += [threading.Thread(target=lambda: loaded.append(entity_models.load_model("m", [])))
+                for _ in range(2)]
+    threads[0].start()
+    started.wait()
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert limited_while_loading == [False]  # once, and not while another load was limited
+    assert len(loaded) == 2 and loaded[0] is loaded[1]

@@ -50,12 +50,10 @@ export async function showCard(node, actions) {
       h("button", { type: "button", class: "hide", onclick: () => actions.hide(node.id) }, "Hide"))];
   panel().replaceChildren(...head, h("p", { class: "muted" }, "Loading the card…"));
   try {
-    const [card, near] = await Promise.all([
-      api("/api/graph/entity?" + qs({ name: node.id })),
-      api("/api/graph/neighbors?" + qs({ entity: node.id, rank: "llr", limit: 8 })),
-    ]);
+    // the neighbours' answer carries the entity's card too: one request
+    const near = await api("/api/graph/neighbors?" + qs({ entity: node.id, rank: "llr", limit: 8 }));
     if (mine !== seq) return;
-    panel().replaceChildren(...head, details(card), ...neighbours(node, near.neighbors || [], actions));
+    panel().replaceChildren(...head, details(near.entity), ...neighbours(node, near.neighbors || [], actions));
   } catch (exc) {
     if (mine !== seq) return;
     panel().replaceChildren(...head, h("p", { class: "muted" }, "The card could not be loaded."));
@@ -161,7 +159,7 @@ export function showPath(answer, clear) {
     h("ol", { class: "hops" }, hops.map((hop) => h("li", null,
       h("b", null, hop.a_name), " — ", h("b", null, hop.b_name),
       h("span", { class: "n" }, ` ${fmt(hop.count)} together · npmi ${fmt(hop.npmi ?? 0)}`),
-      h("ul", { class: "evidence" }, (hop.evidence || []).map((ev) => h("li", null, docLink(ev.id ?? ev.doc_id, null, ev.title || ev.id))))))));
+      h("ul", { class: "evidence" }, (hop.evidence || []).map((ev) => h("li", null, docLink(ev.id, null, ev.title || ev.id))))))));
 }
 
 function scopesTable(scopes) {
@@ -179,7 +177,7 @@ function docLink(id, page, text) {
 }
 
 function evidenceItem(ev) {
-  const id = ev.id ?? ev.doc_id;
+  const id = ev.id;
   const pages = ev.pages || [];
   const snippets = [...new Set((ev.snippets || []).map(labelText).filter(Boolean))].slice(0, 3);
   return h("li", null, docLink(id, pages[0], ev.title || fileName(ev.uri)),
