@@ -34,7 +34,9 @@ def filled(tmp_path):
     return index, data, centres
 
 
-def test_recall_against_exact_search(tmp_path):
+def test_recall_against_exact_search(tmp_path, monkeypatch):
+    from indexers.stores import vectors
+    monkeypatch.setattr(vectors, "EXACT_SEARCH_LIMIT", 0)  # the graph, not a scan
     data, centres = clustered(5000, 64, seed=3, per_cluster=100, noise=0.1)
     queries, _ = clustered(50, 64, seed=4, centres=centres, noise=0.1)
     ids = _ids(5000)
@@ -47,6 +49,15 @@ def test_recall_against_exact_search(tmp_path):
         assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
         hits += len(exact & {chunk for chunk, _ in found})
     assert hits / (10 * len(queries)) >= 0.95
+
+
+def test_a_small_space_finds_every_duplicate(tmp_path):
+    """An HNSW graph of many equal vectors (a boilerplate chunk in every document) answers
+    about half of them; a space this small is searched exactly: all, on every build."""
+    index = VectorIndex(tmp_path / "v", 4, write=True)
+    index.add([f"d{i}#0" for i in range(400)], np.ones((400, 4), dtype=np.float32))
+    found = index.search(np.ones(4, dtype=np.float32), 400)
+    assert len(found) == 400 and len({chunk for chunk, _ in found}) == 400
 
 
 def test_scores_are_cosine_similarity(filled):
@@ -95,6 +106,7 @@ def test_documents_filter(filled):
 def test_documents_filter_over_many_chunks_uses_the_graph(filled, monkeypatch):
     from indexers.stores import vectors
     monkeypatch.setattr(vectors, "EXACT_FILTER_LIMIT", 10)
+    monkeypatch.setattr(vectors, "EXACT_SEARCH_LIMIT", 10)
     index, data, _ = filled
     wanted = {f"doc{i}" for i in range(0, 100, 2)}  # half of the documents
     found = index.search(data[1], 20, documents=wanted)
