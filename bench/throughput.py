@@ -1,6 +1,7 @@
 """Throughput of ``enrich index`` against bare spaCy on the same pages.
 
     .venv/bin/python -m bench.throughput [--docs 200] [--pages 4] [--workers 2] [--out bench/out]
+        [--batch-size N] [--split-pages N] [--commit-seconds S] [--folder DIR]
 
 Steps (printed as they run, then one table; nothing is asserted):
 
@@ -206,6 +207,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=None, help="enrich --batch-size (default: enrich's)")
     p.add_argument("--split-pages", type=int, default=None,
                    help="enrich --split-pages (default: enrich's; 0 never splits a document)")
+    p.add_argument("--commit-seconds", type=float, default=None,
+                   help="enrich --commit-seconds (default: enrich's; 0 commits every batch)")
     p.add_argument("--skip-enrich", action="store_true", help="measure the reference only")
     p.add_argument("--folder", type=Path, default=None,
                    help="index the PDFs of this folder (your own) instead of generated ones")
@@ -276,6 +279,8 @@ def run_enrich_steps(args: argparse.Namespace, res: dict, corpus: Path, out: Pat
     extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
     if args.split_pages is not None:
         extra += ["--split-pages", str(args.split_pages)]
+    if args.commit_seconds is not None:
+        extra += ["--commit-seconds", str(args.commit_seconds)]
     skillset = args.skillset or _text_skillset(out / "text-skillset.yaml")
     extra += ["--skillset", str(skillset)]
     try:

@@ -2,13 +2,18 @@
 
 ``source.list()`` -> change detection against the stored state -> batches cracked
 and enriched by a runner (``enrich.runners``: worker processes, or Ray) -> in the
-main process, per batch and in one
+main process, per group of finished batches and in one
 store transaction: corpus skills, document records, state, errors -> the search
 index catches up from the store's queue -> a run record with counts and timings.
 
-Every batch commits atomically and in order, and the search index replays the
-store's queue at start, so a run killed at any point and started again ends with
-the same store and index as an uninterrupted one.
+Batches are the workers' units (small, so that every worker gets several); commits
+are the store's: the batches that finish within ``commit_seconds`` of the last
+commit go in one (``COMMIT_BATCHES`` at most) (a commit re-decides the names it touched, re-keys the earlier
+documents those decisions change, and has the search index catch up, so ten
+commits of one document cost about three times one commit of ten). Every commit is
+atomic and in order, and the search index replays the store's queue at start, so a
+run killed at any point and started again ends with the same store and index as an
+uninterrupted one; it redoes what was not committed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import reduce
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -48,6 +54,8 @@ __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size"
 # errors (a bug, a full disk) still stop the run, which resumes where it stopped.
 STORE_DATA_ERRORS = (UnicodeEncodeError, OverflowError, sqlite3.InterfaceError)
 BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
+COMMIT_SECONDS = 5.0  # batches finished within this long of the last commit commit together
+COMMIT_BATCHES = 16  # ... but no more than this many (what waits for its commit is in memory)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,9 @@ class IndexOptions:
     skillset: Any = None  # a path, a dict, a Skillset, or None for the default
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     batch_size: int = 16
+    # batches finished within this many seconds of the last commit are committed
+    # together (and what is left at the end); 0: every batch as it comes
+    commit_seconds: float = COMMIT_SECONDS
     # documents of more pages are enriched in parts by every worker (local runner, 2+
     # workers: enrich.page_parts); None: never
     split_pages: int | None = SPLIT_PAGES
@@ -172,15 +183,18 @@ class _Run:
         self.plan = plan
         self.engine = Engine(self.plan)  # the corpus stage
 
-    def commit(self, batch: BatchResult) -> None:
+    def commit(self, batches: list[BatchResult]) -> None:
+        """Commit the results of ``batches`` in one transaction, then let the search
+        index catch up."""
+        items = [result for batch in batches for result in batch.items]
         with self.store.transaction():
-            live = [r for r in batch.items if r.status not in ("failed", "unchanged")]
+            live = [r for r in items if r.status not in ("failed", "unchanged")]
             docs = [doc for r in live for doc in r.documents]
             self.engine.run_corpus(docs, [document_id(d["uri"]) for d in docs], self.store.terms)
-            for result in batch.items:
+            for result in items:
                 self._commit_safely(result)
         sync_index(self.store, self.index)
-        self.merge_skills(batch.skills)
+        self.merge_skills(reduce(merge_skills, (batch.skills for batch in batches), {}))
 
     def _commit_safely(self, result) -> None:
         """Commit one item in its own savepoint: data the store cannot hold (text that is
@@ -344,18 +358,27 @@ def _process(source, store, index, runner, plan, options, progress, summary,
         run._error(source.uri, "source", f"the source lists nothing: the {kept} items "
                    "indexed from it are kept (a wrong container, bucket or credentials?); "
                    "run with --allow-empty to delete them", "warning")
-    done = 0
+    done, group, last = 0, [], time.monotonic()
     if progress:
         progress(0, len(todo))
     with runner(split_pages(todo, options)) as running:
         for batch in running.run(_batches(todo, batch_size(len(todo), options))):
-            batch = run.within_limit(batch, options.max_failed)
-            run.commit(batch)
-            done += len(batch.items)
+            group.append(run.within_limit(batch, options.max_failed))
+            done += len(group[-1].items)
             if progress:
-                progress(done, len(todo))
+                progress(done, len(todo))  # enriched; committed within commit_seconds
+            counted = options.max_failed is not None and any(
+                r.status == "failed" for r in batch.items)  # counted now: the limit is exact
+            if (time.monotonic() - last < options.commit_seconds and not counted
+                    and len(group) < COMMIT_BATCHES):
+                continue
+            run.commit(group)
+            group, last = [], time.monotonic()
             if _too_many_failures(summary, options):
                 break  # closing the runner abandons the batches in flight
+        else:
+            if group:
+                run.commit(group)
     if _too_many_failures(summary, options):
         summary.status = "failed"
     run.merge_skills({})

@@ -17,7 +17,7 @@ from enrich.page_parts import SPLIT_PAGES
 from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json, fail,
                                parse_size)
 from enrich.config import SETTINGS, get_setting
-from enrich.indexer import IndexOptions, RunSummary, run_index
+from enrich.indexer import COMMIT_SECONDS, IndexOptions, RunSummary, run_index
 
 
 @app.command("index")
@@ -27,6 +27,7 @@ def index_command(
     skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
     workers: Annotated[int | None, typer.Option(min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help=SETTINGS["batch_size"].help + " [default: 16]", show_default=False)] = None,
+    commit_seconds: Annotated[float, typer.Option(min=0, help="Batches that finish within this many seconds of the last commit are committed together, so searches see new documents at least this often; fewer commits cost less (each re-decides the names it touched and updates the earlier documents that changes). A killed run redoes what was not committed. 0: commit every batch as it comes.")] = COMMIT_SECONDS,
     split_pages: Annotated[int, typer.Option(min=0, help="With 2 or more workers, a document of more pages than this has its page-level skills (entities) run on parts of its pages in every worker, not in one; 0: never split.")] = SPLIT_PAGES,
     max_failed: Annotated[int | None, typer.Option(min=0, help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Process at most N new or changed items.")] = None,
@@ -76,6 +77,7 @@ def index_command(
     options = IndexOptions(
         data_dir=data_dir(data, must_exist=False), skillset=get_setting("skillset", skillset),
         workers=get_setting("workers", workers), batch_size=get_setting("batch_size", batch_size),
+        commit_seconds=commit_seconds,
         split_pages=split_pages or None, max_failed=max_failed, limit=limit, doc_timeout=get_setting("doc_timeout", doc_timeout),
         device=check_device(get_setting("device", device)), reindex=reindex,
         retry_failed=retry_failed, reset_skills=tuple(reset_skill or ()), reset=reset,

@@ -1,6 +1,7 @@
-"""How work is cut into batches, and that the result never depends on it: the same
-corpus indexed one document at a time in this process and in batches over two worker
-processes gives the same store (documents, entities, mentions, edges, terms)."""
+"""How work is cut into batches and commits, and that the result never depends on
+them: the same corpus indexed one document and one commit at a time in this process
+and in batches over two worker processes, committed together, gives the same store
+(documents, entities, mentions, edges, terms)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import closing
 
 import pytest
 
+from enrich import indexer
 from enrich.indexer import IndexOptions, batch_size, run_index
 from enrich.testing import factories
 from indexers.stores import DataDir
@@ -52,16 +54,53 @@ def _rows(data_dir) -> dict[str, list[tuple]]:
                 for name, sql in queries.items()}
 
 
-@pytest.mark.slow  # two runs, one with two worker processes
-def test_the_store_does_not_depend_on_batches_or_workers(tmp_path):
+def _corpus(tmp_path, n=7):
     folder = tmp_path / "docs"
     folder.mkdir()
-    for n in range(7):  # different documents sharing names
+    for n in range(n):  # different documents sharing names
         factories.text_pdf(folder / f"note{n}.pdf", [PAGES[(n + i) % 3] for i in range(1 + n % 3)])
+    return folder
+
+
+@pytest.fixture
+def commits(monkeypatch):
+    """The number of batches in each commit of the runs."""
+    counted = []
+    real = indexer._Run.commit
+    monkeypatch.setattr(indexer._Run, "commit",
+                        lambda run, batches: counted.append(len(batches)) or real(run, batches))
+    return counted
+
+
+def test_batches_finished_together_commit_together(tmp_path, commits, monkeypatch):
+    folder, shown = _corpus(tmp_path, 4), []
+    summary = run_index(str(folder), IndexOptions(
+        data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+        commit_seconds=3600), progress=lambda done, total: shown.append((done, total)))
+    assert summary.documents["indexed"] == 4 and commits == [4]
+    assert shown == [(n, 4) for n in range(5)]  # as they are enriched
+    commits.clear()
+    run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "b"), workers=0, batch_size=1,
+                                        skillset=SKILLSET, commit_seconds=0))
+    assert commits == [1, 1, 1, 1]
+    commits.clear()
+    monkeypatch.setattr(indexer, "COMMIT_BATCHES", 3)  # what waits for a commit is bounded
+    run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "c"), workers=0, batch_size=1,
+                                        skillset=SKILLSET, commit_seconds=3600))
+    assert commits == [3, 1]
+
+
+@pytest.mark.slow  # two runs, one with two worker processes
+def test_the_store_does_not_depend_on_batches_commits_or_workers(tmp_path, commits):
+    folder = _corpus(tmp_path)
     alone = run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "a"), workers=0,
-                                                batch_size=1, skillset=SKILLSET))
+                                                batch_size=1, skillset=SKILLSET,
+                                                commit_seconds=0))
+    assert commits == [1] * 7
     pooled = run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "b"), workers=2,
-                                                 batch_size=3, skillset=SKILLSET))
+                                                 batch_size=3, skillset=SKILLSET,
+                                                 commit_seconds=3600))
+    assert commits[7:] == [7]  # the pooled run: seven batches of one, in one commit
     assert alone.documents["indexed"] == pooled.documents["indexed"] == 7
     first, second = _rows(tmp_path / "a"), _rows(tmp_path / "b")
     assert first["entities"] and first["edges"]

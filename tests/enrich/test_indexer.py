@@ -202,6 +202,23 @@ def test_max_failed_stops_the_run_at_the_limit(tmp_path, monkeypatch):
     assert again.documents["failed"] == 27  # the rest were left for the next run
 
 
+def test_max_failed_is_exact_when_batches_commit_together(tmp_path):
+    """Batches of one that finish together commit together, but one holding a failure
+    commits at once, so the limit counts every failure before the next batch."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"a{n}.txt").write_text(f"note {n} about the harbour", encoding="utf-8")
+        factories.zero_byte_pdf(folder / f"b{n}.pdf")
+        (folder / f"c{n}.txt").write_text(f"later note {n}", encoding="utf-8")
+    data = tmp_path / "data"
+    summary = index(folder, data, batch_size=1, max_failed=1, commit_seconds=3600,
+                    skillset={"skills": ["language"]})
+    assert summary.status == "failed" and summary.documents["failed"] == 2
+    assert rows(data, "SELECT count(*) FROM sources WHERE status = 'failed'") == [(2,)]
+    assert rows(data, "SELECT count(*) FROM sources") == [(5,)]  # a0-a2, b0, b1
+
+
 def test_one_run_per_data_directory(corpus, tmp_path):
     import pytest
     from indexers.stores import StoreError, TantivyIndex
