@@ -5,8 +5,10 @@ Entities are named by their key (``"PERSON:lebron james"``) or loosely by a name
 matches: the exact key (its type part case-insensitively), the normalised name under
 every entity type (``graph.normalize.entity_key``, so ``"lebron james"`` and
 ``"Mr. LeBron James"`` find ``PERSON:lebron james``), an acronym's normalised name
-(``"F.B.I."``, the store's aliases; most documents win), then a display name
-compared case-insensitively. ``kind`` (a type, a comma list or a list of types, any
+(``"F.B.I."``, the store's aliases; most documents win), a display name
+compared case-insensitively, then a key that names no entity any more because
+resolution or a correction moved its mentions (a link or a note kept from before the
+type vote flipped, or a merge): the entity they count under now. ``kind`` (a type, a comma list or a list of types, any
 case) keeps the matches of those types. One match is the answer; several raise
 ``AmbiguousEntity`` (its ``candidates`` and message list them with their type and
 document counts); none raises ``EntityNotFound`` with up to 5 ``suggestions``
@@ -38,7 +40,7 @@ __all__ = ["Lookup", "MENTION_SAMPLE", "NEARBY_NAMES"]
 
 MENTION_SAMPLE = 50_000   # mentions read to count an entity's surface forms and labels
 NEARBY_NAMES = 400        # names read on each side of a query word for fuzzy suggestions
-MATCH_ORDER = {"exact": 0, "alias": 1, "prefix": 2, "fuzzy": 3}
+MATCH_ORDER = {"exact": 0, "alias": 1, "moved": 1, "prefix": 2, "fuzzy": 3}
 
 
 class Lookup:
@@ -55,16 +57,25 @@ class Lookup:
     def _existing(self, keys: Iterable[str]) -> list[str]:
         return sorted(self.reader.cards(dict.fromkeys(keys)))
 
-    def _by_key(self, name: str) -> list[str]:
+    def _key_forms(self, name: str) -> list[str]:
+        """``name`` and its normal forms as a key (the type as stored, else upper-case as
+        the models label); none when it has no ``TYPE:`` part."""
         if ":" not in name:
             return []
-        exact = self._existing([name])
-        if exact:
-            return exact
         type_, rest = name.split(":", 1)
         stored = {t.upper(): t for t in self.reader.types()}  # as written (dictionaries')
         type_ = stored.get(type_.strip().upper(), type_.strip())
-        return self._existing([name, entity_key(type_, rest)])
+        return list(dict.fromkeys([name, entity_key(type_, rest),
+                                   entity_key(type_.upper(), rest)]))
+
+    def _by_key(self, name: str) -> list[str]:
+        if ":" not in name:
+            return []
+        return self._existing([name]) or self._existing(self._key_forms(name))
+
+    def _by_moved(self, name: str) -> list[str]:
+        return self._existing(key for form in self._key_forms(name)
+                              for key in self.reader.moved_keys(form))
 
     def _normal_keys(self, name: str) -> list[str]:
         return [entity_key(t, name) for t in self.reader.types()]
@@ -86,7 +97,8 @@ class Lookup:
         """The keys of the first lookup step that matches, and the step's name."""
         name, kinds = " ".join(str(name).split()), kinds_of(kind)
         steps = (("exact", self._by_key), ("exact", self._by_name),
-                 ("alias", self._by_alias), ("exact", self.reader.keys_named))
+                 ("alias", self._by_alias), ("exact", self.reader.keys_named),
+                 ("moved", self._by_moved))
         for match, step in steps:
             keys = self._of_kind(step(name), kinds) if name else []
             if keys:

@@ -79,6 +79,10 @@ class GraphReader(Protocol):
         """The key each of ``aliases`` (normalised names) stands for, where one is
         defined: the store's rule (most documents defining it, then the first key)."""
 
+    def moved_keys(self, raw_key: str) -> list[str]:
+        """The entity keys that mentions a document keyed ``raw_key`` count under now,
+        where that is another key (resolution or a correction moved them), sorted."""
+
     def names(self, key: str) -> dict[str, int]:
         """Display names of ``key`` and their mentions, most first (ties by name)."""
 

@@ -38,7 +38,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pages", type=int, default=2, help="pages per PDF (default 2)")
     p.add_argument("--index-workers", type=int, default=1, help="enrich index --workers (default 1)")
     p.add_argument("--write-batch-size", type=int, default=4,
-                   help="the writer's enrich index --batch-size: documents per commit (default 4)")
+                   help="the writer's enrich index --batch-size: documents per batch (default 4)")
+    p.add_argument("--write-commit-seconds", type=float, default=None,
+                   help="the writer's enrich index --commit-seconds (default: enrich's; 0: a commit "
+                        "per batch)")
     p.add_argument("--server-workers", type=int, default=None,
                    help="enrich serve --workers (default: enrich's, the number of cores)")
     p.add_argument("--idle", action="store_true",
@@ -182,10 +185,12 @@ def start_writer(args: argparse.Namespace, res: dict[str, Any], folders: dict[st
                  data: Path, logs: Path) -> tuple[Writer, int]:
     """(d) the writer's index runs; returns once its first document is in the store."""
     say(f"(d) writer: enrich index second, third, then --reindex of each, until the load ends "
-        f"(--workers {args.index_workers} --batch-size {args.write_batch_size})")
+        f"(--workers {args.index_workers} --batch-size {args.write_batch_size}"
+        + (f" --commit-seconds {args.write_commit_seconds})" if args.write_commit_seconds
+           is not None else ")"))
     before = len(store_rows(data))
     writer = Writer([folders["second"], folders["third"]], data, args.index_workers,
-                    args.write_batch_size, logs)
+                    args.write_batch_size, logs, args.write_commit_seconds)
     res["_writer"] = writer
     writer_start = time.time()
     writer.start()

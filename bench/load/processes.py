@@ -50,9 +50,9 @@ class Writer:
     """``enrich index`` runs one after the other, until stopped."""
 
     def __init__(self, folders: list[Path], data: Path, workers: int, batch_size: int,
-                 logs: Path) -> None:
+                 logs: Path, commit_seconds: float | None = None) -> None:
         self.folders, self.data, self.workers, self.logs = folders, data, workers, logs
-        self.batch_size = batch_size
+        self.batch_size, self.commit_seconds = batch_size, commit_seconds
         self.runs: list[dict[str, Any]] = []
         self.stopped = threading.Event()
         self.lock = threading.Lock()
@@ -82,8 +82,10 @@ class Writer:
         """Run ``n`` (from 0), as a process group of its own; None once the writer is stopped."""
         folder = self.folders[n % len(self.folders)]
         reindex = n >= len(self.folders)
+        commits = [] if self.commit_seconds is None else ["--commit-seconds",
+                                                          str(self.commit_seconds)]
         argv = index_argv(folder, self.data, self.workers, "--batch-size", str(self.batch_size),
-                          *(["--reindex"] if reindex else []))
+                          *commits, *(["--reindex"] if reindex else []))
         out, err = self.logs / f"writer-{n + 1}.out", self.logs / f"writer-{n + 1}.err"
         run = {"n": n + 1, "folder": folder.name, "reindex": reindex, "start": time.time()}
         with self.lock:

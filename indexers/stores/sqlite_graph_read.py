@@ -138,6 +138,11 @@ class SqliteGraphReader:
         with self._lock:  # the rule the writer applies when it re-keys mentions
             return targets_by_name(self._conn, aliases)
 
+    def moved_keys(self, raw_key: str) -> list[str]:
+        return sorted(r[0] for r in self._rows(
+            "SELECT DISTINCT entity_key FROM mentions WHERE raw_key = ? AND entity_key "
+            "IS NOT NULL AND entity_key != raw_key", (raw_key,)))
+
     def names(self, key: str) -> dict[str, int]:
         return dict(self._rows("SELECT name, mentions FROM entity_names WHERE "
                                "entity_key = ? ORDER BY mentions DESC, name", (key,)))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from graph import AmbiguousEntity, EntityNotFound, GraphError
+from graph import AmbiguousEntity, EntityNotFound, GraphError, KnowledgeGraph
 from tests.graph.corpus import (BULLS, FBI, JORDAN_G, JORDAN_P, LA, LAKERS, LEBRON, MJ, NIKE,
-                                ZORRO)
+                                ZORRO, build_store, m)
 
 
 # --- finding entities ----------------------------------------------------------------
@@ -55,6 +55,25 @@ def test_a_kind_that_does_not_match_suggests_the_other_types(kg):
 def test_nothing_alike_has_no_suggestions(kg):
     with pytest.raises(EntityNotFound, match="look names up"):
         kg.resolve("qqqqqq")
+
+
+def test_a_key_whose_mentions_moved_finds_where_they_went(tmp_path):
+    """A key kept from before resolution flipped a type vote, or a correction split a
+    name, finds the entity its mentions count under now (or the candidates)."""
+    docs = [{"id": "d1", "title": "One", "pages": ["Ada Vale met Kent Moor in Kent."],
+             "mentions": [m("PERSON:ada vale", "Ada Vale", raw="ORG:ada vale"),
+                          m("PERSON:kent moor", "Kent Moor", raw="ORG:kent"),
+                          m("GPE:kent", "Kent", nth=1, raw="ORG:kent")]}]
+    with KnowledgeGraph.open(build_store(tmp_path, docs)) as kg:
+        assert kg.resolve("ORG:ada vale") == "PERSON:ada vale"
+        assert kg.resolve("org: Ada  Vale") == "PERSON:ada vale"
+        assert kg.entity("ORG:ada vale")["key"] == "PERSON:ada vale"
+        assert kg.resolve("GPE:kent") == "GPE:kent"  # a key that names an entity is itself
+        with pytest.raises(AmbiguousEntity) as err:
+            kg.resolve("ORG:kent")
+        assert [c["key"] for c in err.value.candidates] == ["GPE:kent", "PERSON:kent moor"]
+        with pytest.raises(EntityNotFound):
+            kg.resolve("ORG:nobody")
 
 
 def test_entities_ranks_matches(kg):

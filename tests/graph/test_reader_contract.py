@@ -65,6 +65,10 @@ class GraphReaderContract:
         assert sum(n for *_, n in reader.surface_forms(LEBRON, 2)) == 2
         assert sorted(reader.surface_forms(NIKE, 100))[0] == ("Nike", "BRAND", 1)
 
+    def test_moved_keys(self, reader):
+        assert reader.moved_keys("ORG:fbi") == [FBI]  # d5's own key; counted under FBI's
+        assert reader.moved_keys(LEBRON) == [] and reader.moved_keys("PERSON:nobody") == []
+
     def test_units_and_counts(self, reader):
         assert reader.units() == {"document": 6, "page": 8, "image": 1, "sentence": 10}
         counts = reader.counts()
