@@ -8,7 +8,8 @@ index catches up from the store's queue -> a run record with counts and timings.
 
 Batches are the workers' units (small, so that every worker gets several); commits
 are the store's: the batches that finish within ``commit_seconds`` of the last
-commit go in one (``COMMIT_BATCHES`` at most) (a commit re-decides the names it touched, re-keys the earlier
+commit go in one (``COMMIT_BATCHES`` and ``COMMIT_PAGES`` at most; while the next
+batch is slow, what waits is committed when its time comes) (a commit re-decides the names it touched, re-keys the earlier
 documents those decisions change, and has the search index catch up, so ten
 commits of one document cost about three times one commit of ten). Every commit is
 atomic and in order, and the search index replays the store's queue at start, so a
@@ -56,6 +57,8 @@ STORE_DATA_ERRORS = (UnicodeEncodeError, OverflowError, sqlite3.InterfaceError)
 BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
 COMMIT_SECONDS = 5.0  # batches finished within this long of the last commit commit together
 COMMIT_BATCHES = 16  # ... but no more than this many (what waits for its commit is in memory)
+COMMIT_PAGES = 2000  # ... nor batches holding more pages than this
+TICK_SECONDS = 1.0  # while the next batch keeps it waiting, the loop looks at the clock this often
 
 log = logging.getLogger(__name__)
 
@@ -252,12 +255,14 @@ class _Run:
         self.summary.skills = merge_skills(merge_skills(self.summary.skills, skills),
                                            self.engine.summary())
 
-    def within_limit(self, batch: BatchResult, max_failed: int | None) -> BatchResult:
-        """The batch up to the failure that takes the run past ``max_failed``: the
-        items after it are not committed (the next run processes them)."""
+    def within_limit(self, batch: BatchResult, max_failed: int | None,
+                     waiting: int = 0) -> BatchResult:
+        """The batch up to the failure that takes the run past ``max_failed`` (counting
+        the ``waiting`` failures of batches not committed yet): the items after it are
+        not committed (the next run processes them)."""
         if max_failed is None:
             return batch
-        left = max_failed - self.summary.documents["failed"]
+        left = max_failed - self.summary.documents["failed"] - waiting
         for n, result in enumerate(batch.items):
             left -= result.status == "failed"
             if left < 0:
@@ -359,26 +364,30 @@ def _process(source, store, index, runner, plan, options, progress, summary,
                    "indexed from it are kept (a wrong container, bucket or credentials?); "
                    "run with --allow-empty to delete them", "warning")
     done, group, last = 0, [], time.monotonic()
+    patience = min(TICK_SECONDS, options.commit_seconds) if options.commit_seconds else None
     if progress:
         progress(0, len(todo))
     with runner(split_pages(todo, options)) as running:
-        for batch in running.run(_batches(todo, batch_size(len(todo), options))):
-            group.append(run.within_limit(batch, options.max_failed))
-            done += len(group[-1].items)
-            if progress:
-                progress(done, len(todo))  # enriched; committed within commit_seconds
-            counted = options.max_failed is not None and any(
-                r.status == "failed" for r in batch.items)  # counted now: the limit is exact
-            if (time.monotonic() - last < options.commit_seconds and not counted
-                    and len(group) < COMMIT_BATCHES):
-                continue
-            run.commit(group)
-            group, last = [], time.monotonic()
-            if _too_many_failures(summary, options):
-                break  # closing the runner abandons the batches in flight
-        else:
+        try:
+            for batch in running.run(_batches(todo, batch_size(len(todo), options)), patience):
+                if batch is not None:  # None: the next batch is keeping us waiting
+                    group.append(run.within_limit(batch, options.max_failed, _failed(group)))
+                    done += len(group[-1].items)
+                    if progress:
+                        progress(done, len(todo))  # enriched; committed within commit_seconds
+                if not group or not _commit_due(group, last, summary, options):
+                    continue
+                ready, group = group, []
+                run.commit(ready)
+                last = time.monotonic()
+                if _too_many_failures(summary, options):
+                    break  # closing the runner abandons the batches in flight
+        except KeyboardInterrupt:  # keep what was enriched (a second one rolls it back)
             if group:
                 run.commit(group)
+            raise
+        if group:
+            run.commit(group)
     if _too_many_failures(summary, options):
         summary.status = "failed"
     run.merge_skills({})
@@ -447,6 +456,24 @@ def _delete_missing(run: _Run, root: str, present: set[str], states: dict,
             run.store.delete_source(uri)
     run.summary.documents["deleted"] = len(gone)
     sync_index(run.store, run.index)
+
+
+def _failed(group: list[BatchResult]) -> int:
+    return sum(r.status == "failed" for batch in group for r in batch.items)
+
+
+def _commit_due(group: list[BatchResult], last: float, summary: RunSummary,
+                options: IndexOptions) -> bool:
+    """Whether the batches waiting are committed now: ``commit_seconds`` have passed
+    since the last commit, they reach ``COMMIT_BATCHES`` or ``COMMIT_PAGES``, or their
+    failures take the run past ``--max-failed`` (counted before any later batch)."""
+    if time.monotonic() - last >= options.commit_seconds or len(group) >= COMMIT_BATCHES:
+        return True
+    pages = sum(len(doc.get("pages") or ()) for batch in group for r in batch.items
+                for doc in r.documents)
+    return pages >= COMMIT_PAGES or (options.max_failed is not None and
+                                     summary.documents["failed"] + _failed(group)
+                                     > options.max_failed)
 
 
 def _too_many_failures(summary: RunSummary, options: IndexOptions) -> bool:

@@ -58,15 +58,13 @@ class Lookup:
         return sorted(self.reader.cards(dict.fromkeys(keys)))
 
     def _key_forms(self, name: str) -> list[str]:
-        """``name`` and its normal forms as a key (the type as stored, else upper-case as
-        the models label); none when it has no ``TYPE:`` part."""
+        """``name`` and its normal form as a key; none when it has no ``TYPE:`` part."""
         if ":" not in name:
             return []
         type_, rest = name.split(":", 1)
         stored = {t.upper(): t for t in self.reader.types()}  # as written (dictionaries')
         type_ = stored.get(type_.strip().upper(), type_.strip())
-        return list(dict.fromkeys([name, entity_key(type_, rest),
-                                   entity_key(type_.upper(), rest)]))
+        return list(dict.fromkeys([name, entity_key(type_, rest)]))
 
     def _by_key(self, name: str) -> list[str]:
         if ":" not in name:
@@ -74,8 +72,17 @@ class Lookup:
         return self._existing([name]) or self._existing(self._key_forms(name))
 
     def _by_moved(self, name: str) -> list[str]:
-        return self._existing(key for form in self._key_forms(name)
-                              for key in self.reader.moved_keys(form))
+        """Where the mentions keyed ``name`` went; the forms still naming an entity (a
+        kind filter left them out) are not looked for. A type no entity has any more is
+        tried upper-case too, as the models label."""
+        forms = self._key_forms(name)
+        if not forms:
+            return []
+        type_, rest = forms[-1].split(":", 1)
+        if type_ not in self.reader.types():
+            forms.append(entity_key(type_.upper(), rest))
+        gone = [form for form in dict.fromkeys(forms) if not self._existing([form])]
+        return self._existing(key for form in gone for key in self.reader.moved_keys(form))
 
     def _normal_keys(self, name: str) -> list[str]:
         return [entity_key(t, name) for t in self.reader.types()]

@@ -23,7 +23,8 @@ def entities_command(
     data: DataOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Find entities by name (exact, acronym, prefix, then fuzzy matches)."""
+    """Find entities by name (exact, acronym, prefix, then fuzzy matches); an old key
+    whose mentions were moved (a type vote, a merge) finds where they went."""
     with open_graph(data) as kg:
         frame = kg.entities(query, kind=kind, limit=limit)
     rows = frame.to_dict(orient="records")

@@ -5,7 +5,8 @@ the :class:`~enrich.worker.WorkerConfig` its processes need, and given the run's
 batches. It submits them to its processes as it has room (so memory stays bounded by
 the batches in flight, never by the corpus) and yields one
 :class:`~enrich.worker.BatchResult` per batch **in submission order**, so the indexer
-commits batch by batch and a killed run resumes at a batch boundary. Every process
+commits in order (the batches finished together in one commit) and a killed run
+resumes at a commit boundary. Every process
 runs the same :class:`~enrich.worker.Worker` steps (crack, enrich, finish); a batch
 whose process dies or times out comes back with its items failed at stage ``worker``,
 never lost. Closing a runner abandons the batches still in flight: a run that stops

@@ -20,9 +20,12 @@ class RunnerError(EnrichError):
 class Runner(Protocol):
     """Runs batches and yields their results in order; a context manager."""
 
-    def run(self, batches: Iterable[Batch]) -> Iterator[BatchResult]:
+    def run(self, batches: Iterable[Batch], patience: float | None = None
+            ) -> Iterator[BatchResult | None]:
         """Submit ``batches`` (taken as there is room) and yield one result per batch,
-        in submission order."""
+        in submission order. With ``patience``, a runner that can tell may also yield
+        None each time the next result has kept it waiting that many seconds (so the
+        caller commits what it holds); the local runner does, Ray does not."""
         ...
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import reduce
 from typing import Any, Iterable, Iterator
@@ -57,7 +57,10 @@ class LocalRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, batches: Iterable[Batch]) -> Iterator[BatchResult]:
+    def run(self, batches: Iterable[Batch], patience: float | None = None
+            ) -> Iterator[BatchResult | None]:
+        """See ``Runner.run``: with ``patience``, None each time the next batch keeps
+        this process waiting that long (never inline, where nothing waits)."""
         if self.workers <= 0:
             worker = Worker(self.skillset, self.config)
             try:
@@ -69,7 +72,11 @@ class LocalRunner:
         todo = iter(batches)
         self._submit(todo)
         while self._pending:
-            batch, future = self._pending.popleft()
+            batch, future = self._pending[0]
+            if patience is not None and not wait([future], timeout=patience).done:
+                yield None
+                continue
+            self._pending.popleft()
             yield self._collect(batch, future)
             self._submit(todo)
 

@@ -1,8 +1,8 @@
 """The Ray runner (``enrich index --engine ray [--ray-address ADDR]``).
 
 The runner protocol of :mod:`enrich.runners`: one :class:`BatchResult` per batch, in
-submission order, so the indexer commits (store and search index) batch by batch in
-the driver. The work runs as a Ray Data pipeline over one row per batch, each actor
+submission order, so the indexer commits (store and search index) in order in the
+driver. The work runs as a Ray Data pipeline over one row per batch, each actor
 holding one :class:`~enrich.worker.Worker` (models load once per actor) and calling
 its public steps, as a local worker process does:
 
@@ -79,7 +79,10 @@ class RayRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, batches: Iterable[Batch]) -> Iterator[BatchResult]:
+    def run(self, batches: Iterable[Batch], patience: float | None = None
+            ) -> Iterator[BatchResult | None]:
+        """See ``Runner.run``; results come as the dataset gives them (no waiting
+        ticks: ``patience`` is not used)."""
         todo = list(batches)  # item listings only: the bytes are read in the actors
         if not todo:
             return

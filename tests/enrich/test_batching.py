@@ -90,6 +90,74 @@ def test_batches_finished_together_commit_together(tmp_path, commits, monkeypatc
     assert commits == [3, 1]
 
 
+class _Scripted:
+    """The inline runner's results, with a clock moved and ticks or an interrupt put
+    in after the first two results: what a slow batch or Ctrl-C does to the loop."""
+
+    def __init__(self, inner, clock: list[float], after_two) -> None:
+        self.inner, self.clock, self.after_two, self.patience = inner, clock, after_two, None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.inner.close()
+
+    def run(self, batches, patience=None):
+        self.patience = patience
+        for n, result in enumerate(self.inner.run(batches)):
+            if n == 2:
+                yield from self.after_two(self.clock)
+            yield result
+
+
+def _scripted(monkeypatch, after_two) -> list[_Scripted]:
+    clock, opened = [0.0], []
+    monkeypatch.setattr(indexer.time, "monotonic", lambda: clock[0])
+    real = indexer.open_runner
+    monkeypatch.setattr(indexer, "open_runner", lambda *a, **k: opened.append(
+        _Scripted(real(*a, **k), clock, after_two)) or opened[-1])
+    return opened
+
+
+def _slow_third(clock):
+    clock[0] += 7  # the third batch takes 7 s: the loop is told every `patience`
+    yield None
+
+
+def test_batches_waiting_on_a_slow_one_commit_when_their_time_comes(tmp_path, commits,
+                                                                     monkeypatch):
+    opened = _scripted(monkeypatch, _slow_third)
+    run_index(str(_corpus(tmp_path, 4)), IndexOptions(
+        data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+        commit_seconds=5))
+    assert opened[0].patience == indexer.TICK_SECONDS
+    assert commits == [2, 2]  # the two first at the tick, not with the slow one
+
+
+def _interrupted(clock):
+    raise KeyboardInterrupt
+    yield  # a generator
+
+
+def test_ctrl_c_commits_what_was_enriched(tmp_path, commits, monkeypatch):
+    _scripted(monkeypatch, _interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(str(_corpus(tmp_path, 4)), IndexOptions(
+            data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+            commit_seconds=3600))
+    assert commits == [2]
+    assert len(_rows(tmp_path / "a")["documents"]) == 2
+
+
+def test_a_commit_holds_at_most_commit_pages(tmp_path, commits, monkeypatch):
+    monkeypatch.setattr(indexer, "COMMIT_PAGES", 3)  # the corpus's notes have 1, 2, 3, 1 pages
+    run_index(str(_corpus(tmp_path, 4)), IndexOptions(
+        data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+        commit_seconds=3600))
+    assert commits == [2, 1, 1]
+
+
 @pytest.mark.slow  # two runs, one with two worker processes
 def test_the_store_does_not_depend_on_batches_commits_or_workers(tmp_path, commits):
     folder = _corpus(tmp_path)

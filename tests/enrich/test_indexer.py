@@ -203,8 +203,9 @@ def test_max_failed_stops_the_run_at_the_limit(tmp_path, monkeypatch):
 
 
 def test_max_failed_is_exact_when_batches_commit_together(tmp_path):
-    """Batches of one that finish together commit together, but one holding a failure
-    commits at once, so the limit counts every failure before the next batch."""
+    """Batches of one that finish together commit together, failures too, but the
+    failure that takes the run past the limit commits at once and stops it: the limit
+    counts the failures still waiting for their commit."""
     folder = tmp_path / "mixed"
     folder.mkdir()
     for n in range(3):

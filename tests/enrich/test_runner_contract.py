@@ -159,3 +159,15 @@ def test_the_inline_runner_closes_its_worker_when_the_run_ends(folder, batches, 
                      doc_timeout=60) as runner:
         assert len(list(runner.run(batches))) == len(batches)
     assert len(closed) == 1
+
+
+def test_the_local_runner_says_when_the_next_result_keeps_it_waiting(folder, tmp_path):
+    runner = LocalRunner(Skillset.load(SKILLSET), WorkerConfig(source_uri=str(folder)),
+                         workers=1, doc_timeout=60)
+    late: Future = Future()
+    runner._pending.append(([], late))  # a batch in flight whose result is not back
+    results = runner.run([], patience=0.01)
+    assert next(results) is None and next(results) is None
+    late.set_result("the result")
+    assert next(results) == "the result"
+    assert list(results) == []
