@@ -218,6 +218,12 @@ def test_max_failed_is_exact_when_batches_commit_together(tmp_path):
     assert summary.status == "failed" and summary.documents["failed"] == 2
     assert rows(data, "SELECT count(*) FROM sources WHERE status = 'failed'") == [(2,)]
     assert rows(data, "SELECT count(*) FROM sources") == [(5,)]  # a0-a2, b0, b1
+    # batches of two: [a0, a1], [a2, b0], [b1, b2]; b0's failure waits in the group, so
+    # the third batch is cut after b1, not after b2
+    summary = index(folder, tmp_path / "two", batch_size=2, max_failed=1, commit_seconds=3600,
+                    skillset={"skills": ["language"]})
+    assert summary.documents["failed"] == 2
+    assert rows(tmp_path / "two", "SELECT count(*) FROM sources") == [(5,)]
 
 
 def test_one_run_per_data_directory(corpus, tmp_path):
