@@ -7,12 +7,12 @@ store transaction: corpus skills, document records, state, errors -> the search
 index catches up from the store's queue -> a run record with counts and timings.
 
 Batches are the workers' units (small, so that every worker gets several); commits
-are the store's: the batches that finish within ``commit_seconds`` of the last
-commit go in one (``COMMIT_BATCHES`` and ``COMMIT_PAGES`` at most; while the next
-batch is slow, what waits is committed when its time comes) (a commit re-decides the names it touched, re-keys the earlier
-documents those decisions change, and has the search index catch up, so ten
-commits of one document cost about three times one commit of ten). Every commit is
-atomic and in order, and the search index replays the store's queue at start, so a
+are the store's. The batches that finish within ``commit_seconds`` of the last
+commit go in one, ``COMMIT_BATCHES`` and ``COMMIT_PAGES`` at most; while the next
+batch is slow, those waiting are committed when their time comes. A commit
+re-decides the names it touched, re-keys the earlier documents those decisions
+change and has the search index catch up, so ten commits of one document cost about
+three times one commit of ten. Every commit is atomic and in order, and the search index replays the store's queue at start, so a
 run killed at any point and started again ends with the same store and index as an
 uninterrupted one; it redoes what was not committed.
 """

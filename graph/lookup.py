@@ -7,11 +7,11 @@ every entity type (``graph.normalize.entity_key``, so ``"lebron james"`` and
 ``"Mr. LeBron James"`` find ``PERSON:lebron james``), an acronym's normalised name
 (``"F.B.I."``, the store's aliases; most documents win), a display name
 compared case-insensitively, then a key that names no entity any more because
-resolution or a correction moved its mentions (a link or a note kept from before the
-type vote flipped, or a merge): the entity they count under now. ``kind`` (a type, a comma list or a list of types, any
-case) keeps the matches of those types. One match is the answer; several raise
-``AmbiguousEntity`` (its ``candidates`` and message list them with their type and
-document counts); none raises ``EntityNotFound`` with up to 5 ``suggestions``
+resolution or a correction moved its mentions (a link or a note kept from before a
+type vote flipped, or a merge): the entity they count under now. ``kind`` (a type, a
+comma list or a list of types, any case) keeps the matches of those types. One match
+is the answer; several raise ``AmbiguousEntity`` (its ``candidates`` and message list
+them with their type and document counts); none raises ``EntityNotFound`` with up to 5 ``suggestions``
 (prefix matches, then fuzzy ones drawn from a bounded set of alphabetically nearby
 names), those of the ``kind`` asked for first.
 

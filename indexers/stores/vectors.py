@@ -11,8 +11,9 @@ p95 1.8 ms (at 1M, ef 256: 0.999 at p95 3.1 ms). It needs no training (faiss IVF
 the first vectors, and a growing corpus drifts away from them), removes vectors
 (faiss's HNSW cannot), ships wheels on PyPI (hnswlib is a source build) and is
 approximate (sqlite-vec scans every vector per query). Its cost is insertion: about
-1 ms per vector on 2 threads at 1M, below what embedding the chunk costs. A space of at most
-``EXACT_SEARCH_LIMIT`` vectors is searched exactly (as fast there, and every duplicate found).
+1 ms per vector on 2 threads at 1M, below what embedding the chunk costs. A space of
+at most ``EXACT_SEARCH_LIMIT`` vectors is searched exactly (as fast there, and every
+duplicate found).
 
 Ids are chunk ids ``DOC#N`` (``document_of`` splits at the last ``#``); each gets a
 fresh uint64 key in the HNSW graph, never reused, so a deleted or replaced chunk's
