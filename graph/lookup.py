@@ -11,9 +11,9 @@ resolution or a correction moved its mentions (a link or a note kept from before
 type vote flipped, or a merge): the entity they count under now. ``kind`` (a type, a
 comma list or a list of types, any case) keeps the matches of those types. One match
 is the answer; several raise ``AmbiguousEntity`` (its ``candidates`` and message list
-them with their type and document counts); none raises ``EntityNotFound`` with up to 5 ``suggestions``
-(prefix matches, then fuzzy ones drawn from a bounded set of alphabetically nearby
-names), those of the ``kind`` asked for first.
+them with their type and document counts); none raises ``EntityNotFound`` with up to
+5 ``suggestions`` (prefix matches, then fuzzy ones drawn from a bounded set of
+alphabetically nearby names), those of the ``kind`` asked for first.
 
 ``entity`` gives a dict: the card (``description`` is "" when there is none),
 ``names`` (display name: mentions), ``aliases`` (surface forms that differ from
