@@ -58,6 +58,8 @@ BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this m
 COMMIT_SECONDS = 5.0  # batches finished within this long of the last commit commit together
 COMMIT_BATCHES = 16  # ... but no more than this many (what waits for its commit is in memory)
 COMMIT_PAGES = 2000  # ... nor batches holding more pages than this
+INTERRUPTED = ("interrupted (Ctrl-C): what was enriched before it is committed; index the "
+               "same source again to go on")
 TICK_SECONDS = 1.0  # while the next batch keeps it waiting, the loop looks at the clock this often
 
 log = logging.getLogger(__name__)
@@ -337,9 +339,11 @@ def _run(source, store, index, runner, plan, options, progress, started) -> RunS
     try:
         _process(source, store, index, runner, plan, options, progress, summary, reindex)
     except BaseException as exc:
-        summary.status = "crashed"
+        stopped = isinstance(exc, KeyboardInterrupt)
+        summary.status = "interrupted" if stopped else "crashed"
         summary.errors.append({"uri": source.uri, "stage": "run", "severity": "error",
-                               "message": f"{type(exc).__name__}: {exc}"})
+                               "message": INTERRUPTED if stopped
+                               else f"{type(exc).__name__}: {exc}"})
         raise
     finally:
         summary.seconds = round(time.monotonic() - started, 3)

@@ -14,10 +14,10 @@ from skills.base import check_device
 
 from enrich.cli.app import app
 from enrich.page_parts import SPLIT_PAGES
-from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json, fail,
-                               parse_size)
+from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json,
+                               err_console, fail, parse_size)
 from enrich.config import SETTINGS, get_setting
-from enrich.indexer import COMMIT_SECONDS, IndexOptions, RunSummary, run_index
+from enrich.indexer import COMMIT_SECONDS, INTERRUPTED, IndexOptions, RunSummary, run_index
 
 
 @app.command("index")
@@ -89,7 +89,11 @@ def index_command(
                                        text_columns=text_column or None, table=table,
                                        query=query, high_water_mark=high_water_mark,
                                        endpoint_url=endpoint_url))
-    summary = _run(source, options, show_progress=not json_output)
+    try:
+        summary = _run(source, options, show_progress=not json_output)
+    except KeyboardInterrupt:
+        err_console.print(INTERRUPTED, highlight=False)
+        raise typer.Exit(130) from None
     if json_output:
         rebuild = {"rebuild": {"index": rebuilt["rebuilt"], "documents": rebuilt["documents"]}
                    } if rebuilt else {}

@@ -145,3 +145,27 @@ def test_text_that_looks_like_markup_is_printed_as_it_is(tmp_path):
     assert status.exit_code == 0 and "d[/x]" in status.output, status.output
     nothing = invoke("entities", "[/x]", "--data", data)
     assert nothing.exit_code == 0 and "no entity matches '[/x]'" in nothing.output
+
+
+def test_ctrl_c_keeps_what_was_enriched_and_says_so(corpus, tmp_path, monkeypatch):
+    from enrich.worker import Worker
+    real, calls = Worker.process, []
+
+    def interrupted_third(self, batch):
+        calls.append(batch)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, batch)
+
+    monkeypatch.setattr(Worker, "process", interrupted_third)
+    data = tmp_path / "data"
+    result = invoke("index", corpus, "--data", data, "--workers", 0, "--batch-size", 1,
+                    "--commit-seconds", 3600)
+    assert result.exit_code == 130
+    assert "interrupted (Ctrl-C): what was enriched before it is committed" in result.output
+    status = json.loads(invoke("status", "--data", data, "--json", "--runs", 1).stdout)
+    assert status["runs"][0]["status"] == "interrupted"
+    assert sum(status["stats"]["sources"].values()) == 2  # the two enriched before Ctrl-C
+    monkeypatch.setattr(Worker, "process", real)
+    again = json.loads(invoke("index", corpus, "--data", data, "--workers", 0, "--json").stdout)
+    assert again["documents"]["unchanged"] == 2 and again["documents"]["failed"] == 0
