@@ -6,13 +6,8 @@ main process, per group of finished batches and in one
 store transaction: corpus skills, document records, state, errors -> the search
 index catches up from the store's queue -> a run record with counts and timings.
 
-Batches are the workers' units (small, so that every worker gets several); commits
-are the store's. The batches that finish within ``commit_seconds`` of the last
-commit go in one, ``COMMIT_BATCHES`` and ``COMMIT_PAGES`` at most; while the next
-batch is slow, those waiting are committed when their time comes. A commit
-re-decides the names it touched, re-keys the earlier documents those decisions
-change and has the search index catch up, so ten commits of one document cost about
-three times one commit of ten. Every commit is atomic and in order, and the search index replays the store's queue at start, so a
+Batches are the workers' units; the batches that finish together are committed
+together (:mod:`enrich.commits` says when). Every commit is atomic and in order, and the search index replays the store's queue at start, so a
 run killed at any point and started again ends with the same store and index as an
 uninterrupted one; it redoes what was not committed.
 """
@@ -37,6 +32,8 @@ from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_stor
                              rebuild_index, sync_index)
 from skills.base import RunContext
 
+from enrich.commits import (COMMIT_SECONDS, INTERRUPTED, TICK_SECONDS, commit_due, failed_in,
+                            interrupt_after)
 from enrich.engine import Engine
 from enrich.errors import EnrichError
 from enrich.page_parts import SPLIT_PAGES
@@ -55,12 +52,6 @@ __all__ = ["IndexOptions", "RunSummary", "run_index", "sync_index", "batch_size"
 # errors (a bug, a full disk) still stop the run, which resumes where it stopped.
 STORE_DATA_ERRORS = (UnicodeEncodeError, OverflowError, sqlite3.InterfaceError)
 BATCHES_PER_WORKER = 4  # a worker's share of the items comes in at least this many batches
-COMMIT_SECONDS = 5.0  # batches finished within this long of the last commit commit together
-COMMIT_BATCHES = 16  # ... but no more than this many (what waits for its commit is in memory)
-COMMIT_PAGES = 2000  # ... nor batches holding more pages than this
-INTERRUPTED = ("interrupted (Ctrl-C): what was enriched before it is committed; index the "
-               "same source again to go on")
-TICK_SECONDS = 1.0  # while the next batch keeps it waiting, the loop looks at the clock this often
 
 log = logging.getLogger(__name__)
 
@@ -192,31 +183,47 @@ class _Run:
         """Commit the results of ``batches`` in one transaction, then let the search
         index catch up."""
         items = [result for batch in batches for result in batch.items]
-        with self.store.transaction():
-            live = [r for r in items if r.status not in ("failed", "unchanged")]
-            docs = [doc for r in live for doc in r.documents]
-            self.engine.run_corpus(docs, [document_id(d["uri"]) for d in docs], self.store.terms)
-            for result in items:
-                self._commit_safely(result)
-        sync_index(self.store, self.index)
-        self.merge_skills(reduce(merge_skills, (batch.skills for batch in batches), {}))
+        mark = self._mark()
+        with interrupt_after():  # Ctrl-C now: once the commit is done
+            try:
+                with self.store.transaction():
+                    live = [r for r in items if r.status not in ("failed", "unchanged")]
+                    docs = [doc for r in live for doc in r.documents]
+                    self.engine.run_corpus(docs, [document_id(d["uri"]) for d in docs],
+                                           self.store.terms)
+                    for result in items:
+                        self._commit_safely(result)
+            except BaseException:  # rolled back: the summary counts what the store holds
+                self._back_to(mark)
+                raise
+            sync_index(self.store, self.index)
+            self.merge_skills(reduce(merge_skills, (batch.skills for batch in batches), {}))
 
     def _commit_safely(self, result) -> None:
         """Commit one item in its own savepoint: data the store cannot hold (text that is
         not UTF-8, a number too large) fails that item, at stage ``store`` with the
         reason, and the batch and the run go on."""
-        counts, errors = dict(self.summary.documents), len(self.summary.errors)
+        mark = self._mark()
         try:
             with self.store.transaction():
                 self._commit_item(result)
         except STORE_DATA_ERRORS as exc:
             log.warning("%s cannot be stored: %s", result.item.uri, exc)
-            self.summary.documents.clear()
-            self.summary.documents.update(counts)
-            del self.summary.errors[errors:]
+            self._back_to(mark)
             self._commit_item(ItemResult(result.item, "failed", sha256=result.sha256,
                                          stage="store", message="cannot be stored: "
                                          f"{type(exc).__name__}: {exc}"))
+
+    def _mark(self) -> tuple[dict[str, int], int]:
+        """The summary's counts and number of errors now (before a transaction)."""
+        return dict(self.summary.documents), len(self.summary.errors)
+
+    def _back_to(self, mark: tuple[dict[str, int], int]) -> None:
+        """The summary as it was at ``mark`` (its transaction rolled back)."""
+        counts, errors = mark
+        self.summary.documents.clear()
+        self.summary.documents.update(counts)
+        del self.summary.errors[errors:]
 
     def _commit_item(self, result) -> None:
         item, counts = result.item, self.summary.documents
@@ -375,11 +382,13 @@ def _process(source, store, index, runner, plan, options, progress, summary,
         try:
             for batch in running.run(_batches(todo, batch_size(len(todo), options)), patience):
                 if batch is not None:  # None: the next batch is keeping us waiting
-                    group.append(run.within_limit(batch, options.max_failed, _failed(group)))
+                    group.append(run.within_limit(batch, options.max_failed, failed_in(group)))
                     done += len(group[-1].items)
                     if progress:
                         progress(done, len(todo))  # enriched; committed within commit_seconds
-                if not group or not _commit_due(group, last, summary, options):
+                left = (None if options.max_failed is None
+                        else options.max_failed - summary.documents["failed"])
+                if not group or not commit_due(group, last, options.commit_seconds, left):
                     continue
                 ready, group = group, []
                 run.commit(ready)
@@ -460,24 +469,6 @@ def _delete_missing(run: _Run, root: str, present: set[str], states: dict,
             run.store.delete_source(uri)
     run.summary.documents["deleted"] = len(gone)
     sync_index(run.store, run.index)
-
-
-def _failed(group: list[BatchResult]) -> int:
-    return sum(r.status == "failed" for batch in group for r in batch.items)
-
-
-def _commit_due(group: list[BatchResult], last: float, summary: RunSummary,
-                options: IndexOptions) -> bool:
-    """Whether the batches waiting are committed now: ``commit_seconds`` have passed
-    since the last commit, they reach ``COMMIT_BATCHES`` or ``COMMIT_PAGES``, or their
-    failures take the run past ``--max-failed`` (counted before any later batch)."""
-    if time.monotonic() - last >= options.commit_seconds or len(group) >= COMMIT_BATCHES:
-        return True
-    pages = sum(len(doc.get("pages") or ()) for batch in group for r in batch.items
-                for doc in r.documents)
-    return pages >= COMMIT_PAGES or (options.max_failed is not None and
-                                     summary.documents["failed"] + _failed(group)
-                                     > options.max_failed)
 
 
 def _too_many_failures(summary: RunSummary, options: IndexOptions) -> bool:

@@ -17,7 +17,8 @@ from enrich.page_parts import SPLIT_PAGES
 from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json,
                                err_console, fail, parse_size)
 from enrich.config import SETTINGS, get_setting
-from enrich.indexer import COMMIT_SECONDS, INTERRUPTED, IndexOptions, RunSummary, run_index
+from enrich.commits import COMMIT_SECONDS, INTERRUPTED
+from enrich.indexer import IndexOptions, RunSummary, run_index
 
 
 @app.command("index")

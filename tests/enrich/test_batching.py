@@ -10,6 +10,7 @@ from contextlib import closing
 
 import pytest
 
+from enrich import commits as rules
 from enrich import indexer
 from enrich.indexer import IndexOptions, batch_size, run_index
 from enrich.testing import factories
@@ -84,7 +85,7 @@ def test_batches_finished_together_commit_together(tmp_path, commits, monkeypatc
                                         skillset=SKILLSET, commit_seconds=0))
     assert commits == [1, 1, 1, 1]
     commits.clear()
-    monkeypatch.setattr(indexer, "COMMIT_BATCHES", 3)  # what waits for a commit is bounded
+    monkeypatch.setattr(rules, "COMMIT_BATCHES", 3)  # what waits for a commit is bounded
     run_index(str(folder), IndexOptions(data_dir=str(tmp_path / "c"), workers=0, batch_size=1,
                                         skillset=SKILLSET, commit_seconds=3600))
     assert commits == [3, 1]
@@ -131,7 +132,7 @@ def test_batches_waiting_on_a_slow_one_commit_when_their_time_comes(tmp_path, co
     run_index(str(_corpus(tmp_path, 4)), IndexOptions(
         data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
         commit_seconds=5))
-    assert opened[0].patience == indexer.TICK_SECONDS
+    assert opened[0].patience == rules.TICK_SECONDS
     assert commits == [2, 2]  # the two first at the tick, not with the slow one
 
 
@@ -151,7 +152,7 @@ def test_ctrl_c_commits_what_was_enriched(tmp_path, commits, monkeypatch):
 
 
 def test_a_commit_holds_at_most_commit_pages(tmp_path, commits, monkeypatch):
-    monkeypatch.setattr(indexer, "COMMIT_PAGES", 3)  # the corpus's notes have 1, 2, 3, 1 pages
+    monkeypatch.setattr(rules, "COMMIT_PAGES", 3)  # the corpus's notes have 1, 2, 3, 1 pages
     run_index(str(_corpus(tmp_path, 4)), IndexOptions(
         data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
         commit_seconds=3600))
@@ -174,3 +175,49 @@ def test_the_store_does_not_depend_on_batches_commits_or_workers(tmp_path, commi
     assert first["entities"] and first["edges"]
     for table in first:
         assert first[table] == second[table], table
+
+
+def _pressing_ctrl_c(monkeypatch, times: int) -> None:
+    """Ctrl-C (SIGINT to this process) ``times`` times, once per item, as the first
+    items of a commit are stored."""
+    import os
+    import signal
+    real, pressed = indexer._Run._commit_safely, []
+
+    def press(run, result):
+        if len(pressed) < times:
+            pressed.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(run, result)
+
+    monkeypatch.setattr(indexer._Run, "_commit_safely", press)
+
+
+def _stored_run(data) -> tuple[str, dict]:
+    import json
+    with closing(sqlite3.connect(DataDir(data).store)) as conn:
+        status, summary = conn.execute("SELECT status, summary FROM runs").fetchone()
+    return status, json.loads(summary)
+
+
+def test_ctrl_c_during_a_commit_waits_for_it(tmp_path, monkeypatch):
+    _pressing_ctrl_c(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(str(_corpus(tmp_path, 4)), IndexOptions(
+            data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+            commit_seconds=3600))
+    assert len(_rows(tmp_path / "a")["documents"]) == 4  # the commit was done first
+    status, summary = _stored_run(tmp_path / "a")
+    assert status == "interrupted" and summary["documents"]["indexed"] == 4
+
+
+def test_a_second_ctrl_c_rolls_the_commit_back_and_the_summary_with_it(tmp_path,
+                                                                        monkeypatch):
+    _pressing_ctrl_c(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(str(_corpus(tmp_path, 4)), IndexOptions(
+            data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+            commit_seconds=3600))
+    assert _rows(tmp_path / "a")["documents"] == []
+    status, summary = _stored_run(tmp_path / "a")
+    assert status == "interrupted" and summary["documents"]["indexed"] == 0
