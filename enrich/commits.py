@@ -21,15 +21,16 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-__all__ = ["COMMIT_SECONDS", "TICK_SECONDS", "INTERRUPTED", "commit_due", "failed_in",
-           "interrupt_after"]
+__all__ = ["COMMIT_SECONDS", "COMMIT_BATCHES", "COMMIT_PAGES", "TICK_SECONDS", "INTERRUPTED",
+           "clock", "commit_due", "failed_in", "interrupt_after"]
 
 COMMIT_SECONDS = 5.0  # batches finished within this long of the last commit commit together
 COMMIT_BATCHES = 16  # ... but no more than this many (what waits for its commit is in memory)
 COMMIT_PAGES = 2000  # ... nor batches holding more pages than this
 TICK_SECONDS = 1.0  # while the next batch keeps it waiting, the loop looks at the clock this often
-INTERRUPTED = ("interrupted (Ctrl-C): what was enriched before it is committed; index the "
-               "same source again to go on")
+INTERRUPTED = ("interrupted (Ctrl-C): what was committed is kept (`enrich status` shows the "
+               "run); index the same source again to go on")
+clock = time.monotonic  # when commits are due (a test moves it)
 
 
 def failed_in(group: list[Any]) -> int:
@@ -37,26 +38,23 @@ def failed_in(group: list[Any]) -> int:
     return sum(r.status == "failed" for batch in group for r in batch.items)
 
 
-def commit_due(group: list[Any], last: float, commit_seconds: float,
-               failures_left: int | None) -> bool:
+def commit_due(group: list[Any], last: float, commit_seconds: float) -> bool:
     """Whether the batches waiting are committed now: ``commit_seconds`` have passed
-    since the ``last`` commit, they reach ``COMMIT_BATCHES`` or ``COMMIT_PAGES``, or
-    their failures are more than ``failures_left`` (``--max-failed`` less those
-    committed; None: no limit), so the run stops at the one that crosses it."""
-    if time.monotonic() - last >= commit_seconds or len(group) >= COMMIT_BATCHES:
+    since the ``last`` commit (``clock()``), or they reach ``COMMIT_BATCHES`` or
+    ``COMMIT_PAGES``."""
+    if clock() - last >= commit_seconds or len(group) >= COMMIT_BATCHES:
         return True
-    pages = sum(len(doc.get("pages") or ()) for batch in group for r in batch.items
-                for doc in r.documents)
-    return pages >= COMMIT_PAGES or (failures_left is not None
-                                     and failed_in(group) > failures_left)
+    return sum(len(doc.get("pages") or ()) for batch in group for r in batch.items
+               for doc in r.documents) >= COMMIT_PAGES
 
 
 @contextmanager
-def interrupt_after() -> Iterator[None]:
+def interrupt_after(pressed_before: bool = False) -> Iterator[None]:
     """Hold a Ctrl-C (SIGINT) back until the block is done, then raise it; a second one
-    raises at once. Only in the main thread with Python's own handler in place (else
-    the block runs as it is)."""
-    if (threading.current_thread() is not threading.main_thread()
+    raises at once, and so does the first when one was ``pressed_before`` (the commit
+    that follows a Ctrl-C). Only in the main thread with Python's own handler in place
+    (else the block runs as it is)."""
+    if (pressed_before or threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
         return

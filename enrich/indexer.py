@@ -32,6 +32,7 @@ from indexers.stores import (DataDir, SearchIndex, SourceState, Store, open_stor
                              rebuild_index, sync_index)
 from skills.base import RunContext
 
+from enrich import commits
 from enrich.commits import (COMMIT_SECONDS, INTERRUPTED, TICK_SECONDS, commit_due, failed_in,
                             interrupt_after)
 from enrich.engine import Engine
@@ -179,12 +180,13 @@ class _Run:
         self.plan = plan
         self.engine = Engine(self.plan)  # the corpus stage
 
-    def commit(self, batches: list[BatchResult]) -> None:
+    def commit(self, batches: list[BatchResult], interrupted: bool = False) -> None:
         """Commit the results of ``batches`` in one transaction, then let the search
-        index catch up."""
+        index catch up (a Ctrl-C meanwhile waits for both, unless the run was already
+        ``interrupted``: then it stops at once)."""
         items = [result for batch in batches for result in batch.items]
         mark = self._mark()
-        with interrupt_after():  # Ctrl-C now: once the commit is done
+        with interrupt_after(interrupted):  # Ctrl-C now: once the commit is done
             try:
                 with self.store.transaction():
                     live = [r for r in items if r.status not in ("failed", "unchanged")]
@@ -374,7 +376,7 @@ def _process(source, store, index, runner, plan, options, progress, summary,
         run._error(source.uri, "source", f"the source lists nothing: the {kept} items "
                    "indexed from it are kept (a wrong container, bucket or credentials?); "
                    "run with --allow-empty to delete them", "warning")
-    done, group, last = 0, [], time.monotonic()
+    done, group, last = 0, [], commits.clock()
     patience = min(TICK_SECONDS, options.commit_seconds) if options.commit_seconds else None
     if progress:
         progress(0, len(todo))
@@ -386,18 +388,18 @@ def _process(source, store, index, runner, plan, options, progress, summary,
                     done += len(group[-1].items)
                     if progress:
                         progress(done, len(todo))  # enriched; committed within commit_seconds
-                left = (None if options.max_failed is None
-                        else options.max_failed - summary.documents["failed"])
-                if not group or not commit_due(group, last, options.commit_seconds, left):
+                crossed = options.max_failed is not None and (  # then the run stops here
+                    summary.documents["failed"] + failed_in(group) > options.max_failed)
+                if not group or not (crossed or commit_due(group, last, options.commit_seconds)):
                     continue
                 ready, group = group, []
                 run.commit(ready)
-                last = time.monotonic()
+                last = commits.clock()
                 if _too_many_failures(summary, options):
                     break  # closing the runner abandons the batches in flight
         except KeyboardInterrupt:  # keep what was enriched (a second one rolls it back)
             if group:
-                run.commit(group)
+                run.commit(group, interrupted=True)
             raise
         if group:
             run.commit(group)

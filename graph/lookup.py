@@ -17,7 +17,8 @@ alphabetically nearby names), those of the ``kind`` asked for first.
 
 ``entity`` gives a dict: the card (``description`` is "" when there is none),
 ``names`` (display name: mentions), ``aliases`` (surface forms that differ from
-every display name: mentions), ``acronyms`` (aliases defined for it: documents
+every display name in any case: mentions; in both, whitespace is folded, so a form
+split by a line break is the same form), ``acronyms`` (aliases defined for it: documents
 defining them) and ``labels`` (each skill's type: mentions); ``aliases`` and
 ``labels`` count at most ``MENTION_SAMPLE`` mentions. ``entities`` gives a pandas
 frame.
@@ -57,14 +58,19 @@ class Lookup:
     def _existing(self, keys: Iterable[str]) -> list[str]:
         return sorted(self.reader.cards(dict.fromkeys(keys)))
 
-    def _key_forms(self, name: str) -> list[str]:
-        """``name`` and its normal form as a key; none when it has no ``TYPE:`` part."""
+    def _key_forms(self, name: str, upper: bool = False) -> list[str]:
+        """``name`` and its normal form as a key (with ``upper``, also with the type
+        upper-case, as the models label, when no entity has that type any more); none
+        when it has no ``TYPE:`` part."""
         if ":" not in name:
             return []
         type_, rest = name.split(":", 1)
         stored = {t.upper(): t for t in self.reader.types()}  # as written (dictionaries')
         type_ = stored.get(type_.strip().upper(), type_.strip())
-        return list(dict.fromkeys([name, entity_key(type_, rest)]))
+        forms = [name, entity_key(type_, rest)]
+        if upper and type_ not in stored.values():
+            forms.append(entity_key(type_.upper(), rest))
+        return list(dict.fromkeys(forms))
 
     def _by_key(self, name: str) -> list[str]:
         if ":" not in name:
@@ -73,16 +79,11 @@ class Lookup:
 
     def _by_moved(self, name: str) -> list[str]:
         """Where the mentions keyed ``name`` went; the forms still naming an entity (a
-        kind filter left them out) are not looked for. A type no entity has any more is
-        tried upper-case too, as the models label."""
-        forms = self._key_forms(name)
-        if not forms:
-            return []
-        type_, rest = forms[-1].split(":", 1)
-        if type_ not in self.reader.types():
-            forms.append(entity_key(type_.upper(), rest))
-        gone = [form for form in dict.fromkeys(forms) if not self._existing([form])]
-        return self._existing(key for form in gone for key in self.reader.moved_keys(form))
+        kind filter left them out) are not looked for."""
+        forms = self._key_forms(name, upper=True)
+        live = set(self._existing(forms))
+        return self._existing(key for form in forms if form not in live
+                              for key in self.reader.moved_keys(form))
 
     def _normal_keys(self, name: str) -> list[str]:
         return [entity_key(t, name) for t in self.reader.types()]
@@ -177,12 +178,20 @@ class Lookup:
     def entity(self, name_or_key: str, kind: Any = None) -> dict:
         """One entity's card, display names, aliases, acronyms and labels."""
         key = self.resolve(name_or_key, kind)
-        names = self.reader.names(key)
-        texts, labels = Counter(), Counter()
+        names, texts, labels = Counter(), Counter(), Counter()
+        for name, n in self.reader.names(key).items():
+            names[_spaced(name)] += n
         for text, label, n in self.reader.surface_forms(key, MENTION_SAMPLE):
-            texts[text] += n
+            texts[_spaced(text)] += n
             if label:
                 labels[label] += n
-        return {**self.reader.cards([key])[key], "names": names,
-                "aliases": {t: n for t, n in texts.most_common() if t not in names},
+        named = {name.lower() for name in names}
+        return {**self.reader.cards([key])[key], "names": dict(names.most_common()),
+                "aliases": {t: n for t, n in texts.most_common() if t.lower() not in named},
                 "acronyms": self.reader.acronyms(key), "labels": dict(labels.most_common())}
+
+
+def _spaced(text: str) -> str:
+    """A name as read with its whitespace folded: one split by a line break ("LeBron\nJames")
+    is the same name."""
+    return " ".join(text.split())

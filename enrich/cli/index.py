@@ -17,7 +17,7 @@ from enrich.page_parts import SPLIT_PAGES
 from enrich.cli.common import (DataOption, JsonOption, console, data_dir, emit_json,
                                err_console, fail, parse_size)
 from enrich.config import SETTINGS, get_setting
-from enrich.commits import COMMIT_SECONDS, INTERRUPTED
+from enrich.commits import COMMIT_BATCHES, COMMIT_PAGES, COMMIT_SECONDS, INTERRUPTED
 from enrich.indexer import IndexOptions, RunSummary, run_index
 
 
@@ -28,7 +28,7 @@ def index_command(
     skillset: Annotated[Path | None, typer.Option(help=SETTINGS["skillset"].help)] = None,
     workers: Annotated[int | None, typer.Option(min=0, help=SETTINGS["workers"].help + " [default: cores]", show_default=False)] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help=SETTINGS["batch_size"].help + " [default: 16]", show_default=False)] = None,
-    commit_seconds: Annotated[float, typer.Option(min=0, help="Batches that finish within this many seconds of the last commit are committed together (at most 16 batches or 2,000 pages), so searches see new documents about this often (with --engine ray, when a batch arrives); fewer commits cost less (each re-decides the names it touched and updates the earlier documents that changes). Ctrl-C commits what was enriched; a killed run redoes what was not committed. 0: commit every batch as it comes.")] = COMMIT_SECONDS,
+    commit_seconds: Annotated[float, typer.Option(min=0, help=f"Batches that finish within this many seconds of the last commit are committed together (at most {COMMIT_BATCHES} batches or {COMMIT_PAGES:,} pages), so searches see new documents about this often (with --engine ray, when a batch arrives); fewer commits cost less (each re-decides the names it touched and updates the earlier documents that changes). Ctrl-C commits what was enriched; a killed run redoes what was not committed. 0: commit every batch as it comes.")] = COMMIT_SECONDS,
     split_pages: Annotated[int, typer.Option(min=0, help="With 2 or more workers, a document of more pages than this has its page-level skills (entities) run on parts of its pages in every worker, not in one; 0: never split.")] = SPLIT_PAGES,
     max_failed: Annotated[int | None, typer.Option(min=0, help="Fail the run (exit 1) when more than N source items fail; the run stops there.")] = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Process at most N new or changed items.")] = None,

@@ -167,11 +167,11 @@ def _score(pairs: list[OcrPair], files: list[Path], data: Path,
     out = []
     with SqliteStore(DataDir(data).store, read_only=True) as store:
         for pair, path in zip(pairs, files):
-            row = store.get_document(document_id(path.as_uri()))
             # a failed document (listed with its reason): nothing read, all wrong
-            doc_tree = row["tree"] if row else {}
+            row = store.get_document(document_id(path.as_uri())) or {}
+            doc_tree = row.get("tree") or {}
             text = next((v for _, v in tree.expand(doc_tree, _TEXT) if isinstance(v, str)),
-                        (row or {}).get("content") or "")
+                        row.get("content") or "")
             rates = error_rates(pair.reference, text, case)
             confidences = [c for _, c in tree.expand(doc_tree, _WORDS)
                            if isinstance(c, (int, float))]
@@ -182,6 +182,6 @@ def _score(pairs: list[OcrPair], files: list[Path], data: Path,
                 "word_confidence": round(sum(confidences) / len(confidences), 3)
                 if confidences else None,
                 "engines": {e for _, e in tree.expand(doc_tree, _ENGINE) if e},
-                **({"failed": True} if row is None else {}),
+                **({} if row else {"failed": True}),
             })
     return out

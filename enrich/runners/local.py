@@ -72,12 +72,7 @@ class LocalRunner:
         todo = iter(batches)
         self._submit(todo)
         while self._pending:
-            batch, future = self._pending[0]
-            if patience is not None and not wait([future], timeout=patience).done:
-                yield None
-                continue
-            self._pending.popleft()
-            yield self._collect(batch, future)
+            yield from self._collect(*self._pending.popleft(), patience)
             self._submit(todo)
 
     def close(self) -> None:
@@ -131,19 +126,31 @@ class LocalRunner:
     def _timeout(self, size: int) -> float:
         return self.doc_timeout * size + STARTUP_SECONDS
 
-    def _collect(self, batch: Batch, future: Future) -> BatchResult:
-        """The batch's result; when its process failed, each item re-run alone."""
+    def _collect(self, batch: Batch, future: Future, patience: float | None
+                 ) -> Iterator[BatchResult | None]:
+        """The batch's result, last; when its process failed, each item re-run alone.
+        Before it, with ``patience``, None each time the wait lasts that long (the
+        re-runs' waits too)."""
+        while patience is not None and not wait([future], timeout=patience).done:
+            yield None
         try:
-            return future.result()
+            yield future.result()
+            return
         except Exception as exc:  # noqa: BLE001 - timeout, dead worker, pickling error...
             reason = _reason(exc, self._timeout(len(batch)))
         if len(batch) == 1:
-            return BatchResult([ItemResult(batch[0][0], "failed", stage="worker",
-                                           message=reason)], {})
-        singles = [([one], self._schedule([one])) for one in batch]
-        parts = [self._collect(one, future) for one, future in singles]
-        return BatchResult([p.items[0] for p in parts],
-                           reduce(merge_skills, (p.skills for p in parts), {}))
+            yield BatchResult([ItemResult(batch[0][0], "failed", stage="worker",
+                                          message=reason)], {})
+            return
+        parts: list[BatchResult] = []
+        for one, single in [([one], self._schedule([one])) for one in batch]:
+            for part in self._collect(one, single, patience):
+                if part is None:
+                    yield None  # still waiting on a re-run
+                else:
+                    parts.append(part)
+        yield BatchResult([p.items[0] for p in parts],
+                          reduce(merge_skills, (p.skills for p in parts), {}))
 
 
 class _LongDocuments:

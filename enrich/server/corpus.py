@@ -75,12 +75,14 @@ class LruCache:
                 return self._items[key][0]
         value = make()  # two threads may both make it; the second one is kept
         size = len(value[0] if isinstance(value, tuple) else value)
+        if size > self.max_bytes:  # kept, it would push out everything else
+            return value
         with self._lock:
             if key in self._items:
                 self.used -= self._items.pop(key)[1]
             self._items[key] = (value, size)
             self.used += size
-            while self.used > self.max_bytes and len(self._items) > 1:
+            while self.used > self.max_bytes:
                 self.used -= self._items.popitem(last=False)[1][1]
         return value
 

@@ -68,8 +68,8 @@ def commits(monkeypatch):
     """The number of batches in each commit of the runs."""
     counted = []
     real = indexer._Run.commit
-    monkeypatch.setattr(indexer._Run, "commit",
-                        lambda run, batches: counted.append(len(batches)) or real(run, batches))
+    monkeypatch.setattr(indexer._Run, "commit", lambda run, batches, **how: counted.append(
+        len(batches)) or real(run, batches, **how))
     return counted
 
 
@@ -114,7 +114,7 @@ class _Scripted:
 
 def _scripted(monkeypatch, after_two) -> list[_Scripted]:
     clock, opened = [0.0], []
-    monkeypatch.setattr(indexer.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(rules, "clock", lambda: clock[0])
     real = indexer.open_runner
     monkeypatch.setattr(indexer, "open_runner", lambda *a, **k: opened.append(
         _Scripted(real(*a, **k), clock, after_two)) or opened[-1])
@@ -214,6 +214,20 @@ def test_ctrl_c_during_a_commit_waits_for_it(tmp_path, monkeypatch):
 def test_a_second_ctrl_c_rolls_the_commit_back_and_the_summary_with_it(tmp_path,
                                                                         monkeypatch):
     _pressing_ctrl_c(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(str(_corpus(tmp_path, 4)), IndexOptions(
+            data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
+            commit_seconds=3600))
+    assert _rows(tmp_path / "a")["documents"] == []
+    status, summary = _stored_run(tmp_path / "a")
+    assert status == "interrupted" and summary["documents"]["indexed"] == 0
+
+
+def test_after_a_ctrl_c_one_more_stops_its_commit_at_once(tmp_path, monkeypatch):
+    """Ctrl-C while waiting commits what was enriched; pressed again during that
+    commit, it stops at once (rolled back), not after it."""
+    _scripted(monkeypatch, _interrupted)
+    _pressing_ctrl_c(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         run_index(str(_corpus(tmp_path, 4)), IndexOptions(
             data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,

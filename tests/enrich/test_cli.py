@@ -162,7 +162,7 @@ def test_ctrl_c_keeps_what_was_enriched_and_says_so(corpus, tmp_path, monkeypatc
     result = invoke("index", corpus, "--data", data, "--workers", 0, "--batch-size", 1,
                     "--commit-seconds", 3600)
     assert result.exit_code == 130
-    assert "interrupted (Ctrl-C): what was enriched before it is committed" in result.output
+    assert "interrupted (Ctrl-C): what was committed is kept" in result.output
     status = json.loads(invoke("status", "--data", data, "--json", "--runs", 1).stdout)
     assert status["runs"][0]["status"] == "interrupted"
     assert sum(status["stats"]["sources"].values()) == 2  # the two enriched before Ctrl-C

@@ -171,3 +171,26 @@ def test_the_local_runner_says_when_the_next_result_keeps_it_waiting(folder, tmp
     late.set_result("the result")
     assert next(results) == "the result"
     assert list(results) == []
+
+
+def test_a_failed_batch_re_run_item_by_item_keeps_saying_it_waits(folder, tmp_path):
+    """A batch whose process died is run again one item at a time; waiting on those
+    runs ticks too, and the batch still comes back as one result, in order."""
+    from enrich.worker import BatchResult, ItemResult
+    runner = LocalRunner(Skillset.load(SKILLSET), WorkerConfig(source_uri=str(folder)),
+                         workers=1, doc_timeout=60)
+    died: Future = Future()
+    died.set_exception(ProcessExpired("worker died", code=-9))
+    first, second = Future(), Future()
+    first.set_result(BatchResult([ItemResult("a", "ok")], {"language": {"ran": 1}}))
+    singles = iter([first, second])
+    runner._schedule = lambda batch: next(singles)
+    runner._pending.append(([("a", None), ("b", None)], died))
+    results = runner.run([], patience=0.01)
+    assert next(results) is None and next(results) is None  # the second re-run is late
+    second.set_result(BatchResult([ItemResult("b", "failed", stage="crack")],
+                                  {"language": {"ran": 0}}))
+    back = next(results)
+    assert [(r.item, r.status) for r in back.items] == [("a", "ok"), ("b", "failed")]
+    assert back.skills["language"]["ran"] == 1
+    assert list(results) == []

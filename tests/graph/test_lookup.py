@@ -109,3 +109,15 @@ def test_entity_acronym_aliases(kg):
     card = kg.entity("FBI")
     assert card["key"] == FBI and card["acronyms"] == {"fbi": 2}
     assert card["aliases"] == {"FBI": 1}
+
+
+def test_a_form_split_by_a_line_break_is_the_name_not_an_alias(tmp_path):
+    page = "Ada\nVale met Bo. Later ADA VALE and Ada Vale left."
+    docs = [{"id": "d1", "title": "One", "pages": [page],
+             "mentions": [m("PERSON:ada vale", "Ada\nVale", name="Ada Vale"),
+                          m("PERSON:ada vale", "ADA VALE", name="Ada Vale"),
+                          m("PERSON:ada vale", "Ada Vale", name="Ada\nVale")]}]
+    with KnowledgeGraph.open(build_store(tmp_path, docs)) as kg:
+        card = kg.entity("PERSON:ada vale")
+    assert card["names"] == {"Ada Vale": 3}
+    assert card["aliases"] == {}  # "Ada\nVale" and "ADA VALE" are the name, folded

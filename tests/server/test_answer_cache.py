@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from enrich.indexer import IndexOptions, run_index
 from enrich.server import create_app
-from enrich.server.corpus import REFRESH_SECONDS, Corpus
+from enrich.server.corpus import REFRESH_SECONDS, Corpus, LruCache
 from graph import KnowledgeGraph
 from indexers.stores import hybrid
 
@@ -123,3 +123,12 @@ def test_closing_forgets_the_answers_with_the_connection_their_stamps_came_from(
     assert corpus.remember(("k",), make) == b"answer"
     assert len(made) == 2 and corpus.answers.used == len(b"answer")
     corpus.close()
+
+
+def test_an_answer_larger_than_the_cache_is_not_kept_and_pushes_nothing_out():
+    cache = LruCache(max_bytes=10)
+    assert cache.get("small", lambda: b"1234") == b"1234"
+    assert cache.get("big", lambda: b"x" * 11) == b"x" * 11
+    assert cache.used == 4
+    assert cache.get("small", lambda: b"made again") == b"1234"  # still remembered
+    assert cache.get("big", lambda: b"made again") == b"made again"  # never kept

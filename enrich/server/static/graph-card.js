@@ -62,12 +62,10 @@ export async function showCard(node, actions) {
 }
 
 function details(card) {
-  // surface forms as read: one may span a line break ("LeBron\nJames"); shown once, spaced
-  const plain = (n) => String(n).replace(/\s+/g, " ").trim();
-  const seen = new Set([plain(card.name).toLowerCase()]);
-  const fresh = (n) => !seen.has(plain(n).toLowerCase()) && seen.add(plain(n).toLowerCase());
-  const names = Object.keys(card.names || {}).filter(fresh).map(plain);
-  const aliases = Object.keys(card.aliases || {}).filter(fresh).map(plain).slice(0, 8);
+  // the server folds whitespace and leaves out the aliases that are a name in another case
+  const other = (n) => n.toLowerCase() !== String(card.name).replace(/\s+/g, " ").trim().toLowerCase();
+  const names = Object.keys(card.names || {}).filter(other);
+  const aliases = Object.keys(card.aliases || {}).filter(other).slice(0, 8);
   const acronyms = Object.keys(card.acronyms || {});
   const labels = Object.entries(card.labels || {}).map(([label, n]) => `${label} (${fmt(n)})`);
   const rows = [["Also named", names], ["Aliases", aliases], ["Acronyms", acronyms], ["Tagged as", labels]]

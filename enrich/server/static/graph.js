@@ -342,11 +342,12 @@ function dropNode(id) {
   st.drop.add(id);
   delete st.pin[id];
   st.exp = st.exp.filter((k) => k !== id);
+  Object.assign(st, { sel: null, from: null, to: null });
   shown.key = viewKey(st);
   remember(st);
   cy().getElementById(id).remove();
-  showSelection(null, true);
-  describe(shown.answer, settingsNow());
+  showSelection(null, false);
+  describe(shown.answer, st);
 }
 
 async function findPath(from, to, seq) {
