@@ -200,27 +200,26 @@ def _stored_run(data) -> tuple[str, dict]:
     return status, json.loads(summary)
 
 
-def test_ctrl_c_during_a_commit_waits_for_it(tmp_path, monkeypatch):
-    _pressing_ctrl_c(monkeypatch, 1)
+def _interrupted_run(tmp_path) -> tuple[int, str, int]:
+    """Index four notes in one commit, stopped by Ctrl-C: the documents stored, and the
+    stored run's status and indexed count."""
     with pytest.raises(KeyboardInterrupt):
         run_index(str(_corpus(tmp_path, 4)), IndexOptions(
             data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
             commit_seconds=3600))
-    assert len(_rows(tmp_path / "a")["documents"]) == 4  # the commit was done first
     status, summary = _stored_run(tmp_path / "a")
-    assert status == "interrupted" and summary["documents"]["indexed"] == 4
+    return len(_rows(tmp_path / "a")["documents"]), status, summary["documents"]["indexed"]
+
+
+def test_ctrl_c_during_a_commit_waits_for_it(tmp_path, monkeypatch):
+    _pressing_ctrl_c(monkeypatch, 1)
+    assert _interrupted_run(tmp_path) == (4, "interrupted", 4)  # the commit was done first
 
 
 def test_a_second_ctrl_c_rolls_the_commit_back_and_the_summary_with_it(tmp_path,
                                                                         monkeypatch):
     _pressing_ctrl_c(monkeypatch, 2)
-    with pytest.raises(KeyboardInterrupt):
-        run_index(str(_corpus(tmp_path, 4)), IndexOptions(
-            data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
-            commit_seconds=3600))
-    assert _rows(tmp_path / "a")["documents"] == []
-    status, summary = _stored_run(tmp_path / "a")
-    assert status == "interrupted" and summary["documents"]["indexed"] == 0
+    assert _interrupted_run(tmp_path) == (0, "interrupted", 0)
 
 
 def test_after_a_ctrl_c_one_more_stops_its_commit_at_once(tmp_path, monkeypatch):
@@ -228,10 +227,4 @@ def test_after_a_ctrl_c_one_more_stops_its_commit_at_once(tmp_path, monkeypatch)
     commit, it stops at once (rolled back), not after it."""
     _scripted(monkeypatch, _interrupted)
     _pressing_ctrl_c(monkeypatch, 1)
-    with pytest.raises(KeyboardInterrupt):
-        run_index(str(_corpus(tmp_path, 4)), IndexOptions(
-            data_dir=str(tmp_path / "a"), workers=0, batch_size=1, skillset=SKILLSET,
-            commit_seconds=3600))
-    assert _rows(tmp_path / "a")["documents"] == []
-    status, summary = _stored_run(tmp_path / "a")
-    assert status == "interrupted" and summary["documents"]["indexed"] == 0
+    assert _interrupted_run(tmp_path) == (0, "interrupted", 0)
